@@ -1,0 +1,169 @@
+//! The versioned JSON output: what `--json` writes and what the store keeps as a run's
+//! summary. This is a contract with other tools: field names are `snake_case`, times are
+//! integer nanoseconds (`*_ns`), and any incompatible change bumps [`SCHEMA_VERSION`]. The
+//! committed JSON Schema (`schema/run-summary.schema.json`) is checked against these types by
+//! a test.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON output and stored summaries.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Still going, or the process died before it could record an end.
+    Running,
+    /// Completed and every threshold held.
+    Passed,
+    /// Completed, and at least one threshold failed.
+    Failed,
+    /// Completed, but the measurement cannot be trusted (e.g. the generator could not keep up).
+    Invalid,
+    /// Stopped by Ctrl-C or SIGTERM; what was measured is kept.
+    Interrupted,
+    /// Could not be completed (target down, for instance).
+    Aborted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Passed => "passed",
+            RunStatus::Failed => "failed",
+            RunStatus::Invalid => "invalid",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Aborted => "aborted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Passed,
+            RunStatus::Failed,
+            RunStatus::Invalid,
+            RunStatus::Interrupted,
+            RunStatus::Aborted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// Summary statistics of one latency distribution, in nanoseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LatencySummary {
+    pub count: u64,
+    pub min_ns: u64,
+    pub mean_ns: u64,
+    pub stdev_ns: u64,
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p95_ns: u64,
+    pub p99_ns: u64,
+    pub p999_ns: u64,
+    pub max_ns: u64,
+}
+
+/// Figures for the whole run, one request name, or one phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GroupSummary {
+    /// `"all"` for the whole run; otherwise the request or phase name.
+    pub name: String,
+    /// Requests completed (with a response or an error).
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    /// Completed requests per second over the group's active time.
+    pub throughput_per_s: f64,
+    /// Time this group was active, in nanoseconds.
+    pub duration_ns: u64,
+    /// Latency from each request's intended start (coordinated omission corrected).
+    pub latency: LatencySummary,
+    /// Latency from each request's actual send.
+    pub raw_latency: LatencySummary,
+    /// Errors by kind: `connect_refused`, `timeout`, `http_503`, `check_body` …
+    pub errors_by_kind: BTreeMap<String, u64>,
+    /// Responses by HTTP status code.
+    pub status_codes: BTreeMap<String, u64>,
+}
+
+/// The load generator's own health during the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GeneratorHealth {
+    /// Actual send minus intended send, over all requests (open model).
+    pub schedule_lag: LatencySummary,
+    /// Arrivals that had to wait because no connection was free.
+    pub late_arrivals: u64,
+    /// Arrivals never sent: the backlog was full or the run ended first.
+    pub dropped_arrivals: u64,
+    /// CPU time the generator used (user + system), in nanoseconds.
+    pub cpu_ns: u64,
+    /// CPU time over wall time over the cores the generator could use (0 to 1).
+    pub cpu_utilisation: f64,
+    pub threads: u32,
+    pub connections_opened: u64,
+    /// Peak resident memory of the generator, in bytes.
+    pub peak_rss_bytes: u64,
+}
+
+/// A threshold's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdOutcome {
+    pub threshold: String,
+    /// The measured value in the metric's unit (ns, fraction, per second, count); `null` when
+    /// the run has no data for it.
+    pub value: Option<f64>,
+    pub value_text: String,
+    pub passed: bool,
+}
+
+/// Where a run was taken: comparisons across different environments warn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Environment {
+    pub rigor_version: String,
+    pub hostname: String,
+    pub os: String,
+    pub kernel: String,
+    pub cpu_model: String,
+    pub cores: u32,
+    pub memory_bytes: u64,
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+    pub load_average_1m: Option<f64>,
+}
+
+/// One load run, as `--json` prints it and the store keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunSummary {
+    pub schema_version: u32,
+    pub run_id: i64,
+    pub kind: String,
+    pub scenario: String,
+    /// `open` (arrival rate) or `closed` (fixed concurrency).
+    pub model: String,
+    pub status: RunStatus,
+    /// Why the run is invalid, interrupted or aborted.
+    pub status_reason: Option<String>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub ended_at: String,
+    pub duration_ns: u64,
+    pub total: GroupSummary,
+    pub requests: Vec<GroupSummary>,
+    pub phases: Vec<GroupSummary>,
+    pub generator: GeneratorHealth,
+    pub thresholds: Vec<ThresholdOutcome>,
+    pub environment: Environment,
+}
+
+/// The JSON Schema of [`RunSummary`], as committed under `schema/`.
+pub fn run_summary_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RunSummary)).unwrap_or_default()
+}
