@@ -1,1 +1,426 @@
-//! placeholder
+//! rigor's HTTP load engine.
+//!
+//! It takes a resolved [`Scenario`] and drives it: the open model sends arrivals on a fixed
+//! schedule and measures each latency from the arrival's *intended* start (no coordinated
+//! omission) as well as from the actual send; the closed model runs a fixed set of users.
+//! Results are HDR histograms per phase × request, counts by error kind, one-second windows
+//! streamed to the caller as they finish, and the generator's own health.
+//!
+//! The engine never prints and never touches the store: windows go to the caller's callback
+//! (the recorder), and [`LoadResult`] is returned for analysis.
+
+mod conn;
+pub mod recorder;
+mod result;
+pub mod schedule;
+pub mod template;
+mod worker;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use rigor_model::plan::{HttpVersion, Model, Scenario};
+
+pub use recorder::{ErrorKind, Group, Hist, WindowPart};
+pub use result::{LoadResult, Outcome, PhaseResult};
+
+use crate::conn::{alpn_for, tls_config, Endpoint};
+use crate::recorder::{new_hist, Recorder};
+use crate::schedule::{OpenSchedule, PhaseClock};
+use crate::template::{Compiled, Scheme};
+use crate::worker::{Shared, WorkerMsg};
+
+/// How to run a scenario.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub scenario: Scenario,
+    /// Worker threads; 0 means one per available core.
+    pub threads: usize,
+    /// The p99 scheduler lag above which the run is invalid: the generator fell behind.
+    pub max_lag: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl LoadConfig {
+    pub fn new(scenario: Scenario) -> LoadConfig {
+        LoadConfig {
+            scenario,
+            threads: 0,
+            max_lag: Duration::from_millis(10),
+            connect_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot reach {origin}: {reason}")]
+    Unreachable { origin: String, reason: String },
+    #[error("request `{name}`: {message}")]
+    Request { name: String, message: String },
+    #[error("data file {path}: {message}")]
+    Data { path: PathBuf, message: String },
+    #[error("cannot start the load engine: {0}")]
+    Engine(String),
+}
+
+/// Whether and how the run should stop early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopState {
+    Running,
+    /// Stop sending; let in-flight requests finish within the grace period.
+    Graceful,
+    /// Stop now.
+    Immediate,
+}
+
+/// Shared stop switch: the first request is graceful, the second immediate.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<AtomicU8>);
+
+impl StopHandle {
+    pub fn new() -> StopHandle {
+        StopHandle::default()
+    }
+
+    /// Escalates: running → graceful → immediate. Returns the new state.
+    pub fn escalate(&self) -> StopState {
+        let previous = self
+            .0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some((s + 1).min(2))
+            })
+            .unwrap_or(2);
+        decode_state((previous + 1).min(2))
+    }
+
+    pub fn state(&self) -> StopState {
+        decode_state(self.0.load(Ordering::Acquire))
+    }
+}
+
+fn decode_state(v: u8) -> StopState {
+    match v {
+        0 => StopState::Running,
+        1 => StopState::Graceful,
+        _ => StopState::Immediate,
+    }
+}
+
+/// A finished one-second window, merged across workers.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub second: u32,
+    /// By phase index.
+    pub parts: BTreeMap<usize, WindowPart>,
+    /// Running totals for a progress line.
+    pub progress: Progress,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub elapsed: Duration,
+    pub planned: Option<Duration>,
+    pub phase: String,
+    pub requests: u64,
+    pub errors: u64,
+    /// Completed in the last window.
+    pub last_second: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+}
+
+/// Runs the scenario to completion (or until stopped), calling `on_window` as each second
+/// finishes. Blocks the calling thread; the load runs on worker threads.
+pub fn run(
+    config: &LoadConfig,
+    stop: &StopHandle,
+    on_window: &mut dyn FnMut(&Window),
+) -> Result<LoadResult, LoadError> {
+    let scenario = config.scenario.clone();
+    let compiled = Compiled::new(&scenario)?;
+    let threads = match config.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let (endpoints, h2) = prepare_endpoints(&compiled, &scenario, config.connect_timeout)?;
+    let schedule = OpenSchedule::new(&scenario.phases, scenario.request_limit);
+    let drain = scenario
+        .requests
+        .iter()
+        .map(|r| r.timeout)
+        .max()
+        .unwrap_or(Duration::from_secs(10));
+    let planned = match scenario.model {
+        Model::Open => Some(schedule.end()),
+        Model::Closed => scenario
+            .phases
+            .iter()
+            .map(|p| p.duration)
+            .sum::<Option<Duration>>(),
+    };
+    let usage_before = resource_usage();
+    let started_at = SystemTime::now();
+    let start = Instant::now() + Duration::from_millis(20);
+    let shared = Arc::new(Shared {
+        scenario: scenario.clone(),
+        compiled,
+        endpoints,
+        h2,
+        schedule,
+        clock: PhaseClock::new(start),
+        start,
+        threads,
+        stop: stop.clone(),
+        closed_seq: Default::default(),
+        drain,
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut handles = Vec::with_capacity(threads);
+    for index in 0..threads {
+        let shared = shared.clone();
+        let tx = tx.clone();
+        let handle = std::thread::Builder::new()
+            .name(format!("rigor-load-{index}"))
+            .spawn(move || worker::run(shared, index, tx))
+            .map_err(|e| LoadError::Engine(format!("cannot start worker thread: {e}")))?;
+        handles.push(handle);
+    }
+    drop(tx);
+    let collected = collect(&shared, threads, rx, planned, on_window);
+    for handle in handles {
+        let _ = handle.join();
+    }
+    let ended = Instant::now();
+    let usage_after = resource_usage();
+    let phase_starts = phase_starts(&shared);
+    result::assemble(result::Assembly {
+        shared: &shared,
+        workers: collected,
+        started_at,
+        start,
+        ended,
+        phase_starts,
+        cpu_ns: usage_after.0.saturating_sub(usage_before.0),
+        peak_rss_bytes: usage_after.1,
+        max_lag: config.max_lag,
+    })
+}
+
+/// When each phase started and ended, from the start of the run.
+fn phase_starts(shared: &Shared) -> Vec<Duration> {
+    match shared.scenario.model {
+        Model::Open => {
+            let mut v: Vec<Duration> = shared.schedule.phases.iter().map(|p| p.offset).collect();
+            v.push(shared.schedule.end());
+            v
+        }
+        Model::Closed => shared.clock.phase_starts(),
+    }
+}
+
+/// Merges worker windows second by second and emits each once every worker has reported it.
+fn collect(
+    shared: &Shared,
+    threads: usize,
+    rx: std::sync::mpsc::Receiver<WorkerMsg>,
+    planned: Option<Duration>,
+    on_window: &mut dyn FnMut(&Window),
+) -> Vec<worker::WorkerResult> {
+    let mut pending: BTreeMap<u32, BTreeMap<usize, WindowPart>> = BTreeMap::new();
+    let mut reported: Vec<Option<u32>> = vec![None; threads];
+    let mut done = vec![false; threads];
+    let mut results = Vec::with_capacity(threads);
+    let mut next: u32 = 0;
+    let mut total = recorder::Group::default();
+    let phase_names: Vec<String> = shared
+        .scenario
+        .phases
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let mut emit =
+        |second: u32, parts: BTreeMap<usize, WindowPart>, total: &mut recorder::Group| {
+            let mut last_second = 0;
+            for part in parts.values() {
+                total.merge(&part.group);
+                last_second += part.group.requests;
+            }
+            let phase = parts
+                .keys()
+                .last()
+                .and_then(|&p| phase_names.get(p).cloned())
+                .unwrap_or_default();
+            let (p50_ns, p99_ns) = total.corrected.as_deref().map_or((0, 0), |h| {
+                (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
+            });
+            let window = Window {
+                second,
+                parts,
+                progress: Progress {
+                    elapsed: Duration::from_secs(u64::from(second) + 1),
+                    planned,
+                    phase,
+                    requests: total.requests,
+                    errors: total.errors,
+                    last_second,
+                    p50_ns,
+                    p99_ns,
+                },
+            };
+            on_window(&window);
+        };
+    for msg in rx {
+        match msg {
+            WorkerMsg::Tick {
+                worker,
+                second,
+                parts,
+            } => {
+                let slot = pending.entry(second).or_default();
+                for (phase, part) in parts {
+                    slot.entry(phase).or_default().merge(&part);
+                }
+                reported[worker] = Some(reported[worker].map_or(second, |s| s.max(second)));
+            }
+            WorkerMsg::Done { worker, result } => {
+                done[worker] = true;
+                results.push(*result);
+            }
+        }
+        // Emit each second once every live worker has reported it; after the last worker is
+        // done, the rest goes out below.
+        while !done.iter().all(|&d| d)
+            && (0..threads).all(|w| done[w] || reported[w].is_some_and(|s| s >= next))
+        {
+            let parts = pending.remove(&next).unwrap_or_default();
+            emit(next, parts, &mut total);
+            next += 1;
+        }
+    }
+    // Anything left (a worker's final partial window) goes out in order.
+    for (second, parts) in std::mem::take(&mut pending) {
+        emit(second, parts, &mut total);
+    }
+    results
+}
+
+/// Resolves each origin and checks it answers, so a dead target fails in about a second with
+/// one clear message instead of a wall of per-request errors.
+fn prepare_endpoints(
+    compiled: &Compiled,
+    scenario: &Scenario,
+    connect_timeout: Duration,
+) -> Result<(Vec<Endpoint>, Vec<bool>), LoadError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LoadError::Engine(e.to_string()))?;
+    let mut endpoints = Vec::new();
+    let mut h2 = Vec::new();
+    for origin in &compiled.origins {
+        let unreachable = |reason: String| LoadError::Unreachable {
+            origin: origin.to_string(),
+            reason,
+        };
+        let addr: SocketAddr = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    connect_timeout,
+                    tokio::net::lookup_host((origin.host.as_str(), origin.port)),
+                )
+                .await
+            })
+            .map_err(|_| unreachable(format!("resolving `{}` timed out", origin.host)))?
+            .map_err(|e| unreachable(format!("cannot resolve `{}`: {e}", origin.host)))?
+            .next()
+            .ok_or_else(|| unreachable(format!("`{}` has no address", origin.host)))?;
+        let tls = match origin.scheme {
+            Scheme::Http => None,
+            Scheme::Https => Some(
+                tls_config(
+                    origin,
+                    scenario.insecure,
+                    &alpn_for(scenario.http, origin.scheme),
+                )
+                .map_err(unreachable)?,
+            ),
+        };
+        let endpoint = Endpoint {
+            origin: origin.clone(),
+            addr,
+            tls,
+            connect_timeout: scenario
+                .requests
+                .iter()
+                .map(|r| r.timeout)
+                .min()
+                .unwrap_or(connect_timeout)
+                .min(Duration::from_secs(10))
+                .max(connect_timeout),
+        };
+        let probe = Endpoint {
+            connect_timeout,
+            origin: endpoint.origin.clone(),
+            addr,
+            tls: endpoint.tls.clone(),
+        };
+        let stream = runtime.block_on(probe.connect()).map_err(|kind| {
+            unreachable(match kind {
+                ErrorKind::ConnectRefused => format!("connection to {addr} refused: is the target running?"),
+                ErrorKind::ConnectTimeout => format!("no answer from {addr} within {:?}", connect_timeout),
+                ErrorKind::Tls => "the TLS handshake failed (for a self-signed certificate, set `insecure = true` or pass --insecure)".into(),
+                other => format!("cannot connect to {addr} ({})", other.name()),
+            })
+        })?;
+        let speaks_h2 = match (scenario.http, origin.scheme) {
+            (HttpVersion::Http2, _) => true,
+            (HttpVersion::Auto, Scheme::Https) => Endpoint::negotiated_h2(&stream),
+            _ => false,
+        };
+        if scenario.http == HttpVersion::Http2
+            && origin.scheme == Scheme::Https
+            && !Endpoint::negotiated_h2(&stream)
+        {
+            return Err(unreachable(
+                "the server did not negotiate HTTP/2 (ALPN h2); use http = \"auto\" or \"1.1\""
+                    .into(),
+            ));
+        }
+        drop(stream);
+        endpoints.push(endpoint);
+        h2.push(speaks_h2);
+    }
+    Ok((endpoints, h2))
+}
+
+/// CPU time (user + system, ns) and peak RSS (bytes) of this process so far.
+#[allow(unsafe_code)]
+fn resource_usage() -> (u64, u64) {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a full rusage into the pointer we pass; RUSAGE_SELF is valid.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) != 0 {
+            return (0, 0);
+        }
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
+    (
+        tv(usage.ru_utime) + tv(usage.ru_stime),
+        usage.ru_maxrss as u64 * 1024,
+    )
+}
+
+/// Used by `result` to build empty recorders.
+pub(crate) fn empty_recorder(phases: usize, requests: usize) -> Recorder {
+    Recorder::new(phases, requests)
+}
+
+pub(crate) fn empty_hist() -> Hist {
+    new_hist()
+}

@@ -1,1 +1,154 @@
-//! placeholder
+//! rigor's run store: where every run is kept so it can be listed, compared, gated and
+//! reported on later.
+//!
+//! This crate owns the persistence of runs: the run row (what ran, when, with which plan and
+//! environment, how it ended), the per-second windows written while a run is going, the
+//! histograms and the summary written at its end. Runs are written progressively, so a run that
+//! is interrupted or whose process dies still leaves its row (status `running`) and every
+//! window flushed so far.
+//!
+//! [`Store`] is the seam; [`SqliteStore`] is the embedded default (a file, by default
+//! `.rigor/rigor.db`, that several rigor processes may write at once). A PostgreSQL store for
+//! teams will implement the same trait with the same schema.
+//!
+//! What this crate must not do:
+//! - print anything: it returns values and [`StoreError`]s, the binary decides what to show;
+//! - know any histogram or summary format: histograms are opaque serialised bytes and
+//!   summaries, plans and environments are text the caller produced and will parse again.
+
+mod error;
+mod schema;
+mod sqlite;
+
+pub use error::StoreError;
+pub use rigor_model::output::RunStatus;
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::SqliteStore;
+
+/// A run's identity in its store. Ids only grow: a deleted run's id is never reused.
+pub type RunId = i64;
+
+/// What is known about a run when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewRun {
+    /// `"load"` or `"bench"` (more kinds, such as imported runs, may follow).
+    pub kind: String,
+    /// The scenario or bench name the run measured.
+    pub scenario: String,
+    /// A snapshot of the plan the run executed (TOML or JSON text), so the run can be
+    /// understood after `rigor.toml` has changed.
+    pub plan: String,
+    /// Start time, nanoseconds since the Unix epoch.
+    pub started_at_ns: i64,
+    /// The environment fingerprint, as JSON text.
+    pub environment: String,
+    /// The commit of the project under test, if it is a git checkout.
+    pub git_commit: Option<String>,
+}
+
+/// One second of a run in one phase, written while the run is going.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Seconds since the run started (0 is the first second).
+    pub second: u32,
+    /// The phase the second belongs to.
+    pub phase: String,
+    /// Requests completed in this second.
+    pub requests: u64,
+    pub errors: u64,
+    /// Requests sent in this second.
+    pub sent: u64,
+    /// Serialised histogram of latency from intended start (coordinated-omission corrected).
+    pub corrected: Vec<u8>,
+    /// Serialised histogram of latency from actual send.
+    pub raw: Vec<u8>,
+}
+
+/// One serialised histogram kept for a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistogramRecord {
+    /// `"run"`, `"request"`, `"phase"` or `"generator"`.
+    pub scope: String,
+    /// The request or phase name; `"all"` for the whole run.
+    pub name: String,
+    /// `"corrected"`, `"raw"` or `"lag"`.
+    pub kind: String,
+    /// The histogram, serialised by whoever recorded it.
+    pub data: Vec<u8>,
+}
+
+/// A stored run, as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub kind: String,
+    pub scenario: String,
+    pub status: RunStatus,
+    /// Why the run is invalid, interrupted or aborted.
+    pub status_reason: Option<String>,
+    /// Nanoseconds since the Unix epoch.
+    pub started_at_ns: i64,
+    /// `None` while the run is going, or if its process died before it could finish.
+    pub ended_at_ns: Option<i64>,
+    pub plan: String,
+    /// JSON text.
+    pub environment: String,
+    /// The run summary as JSON text, once the run has finished.
+    pub summary: Option<String>,
+    pub git_commit: Option<String>,
+}
+
+/// Which runs to list. The default lists every run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// Only runs of this scenario (or bench) name.
+    pub scenario: Option<String>,
+    /// Only runs of this kind (`"load"`, `"bench"`).
+    pub kind: Option<String>,
+    /// At most this many runs (the newest ones).
+    pub limit: Option<usize>,
+}
+
+/// Where runs are kept. Writes are made as the run goes, so a crash loses at most the window
+/// being written; each write method is atomic.
+pub trait Store {
+    /// Records a run that is starting, with status [`RunStatus::Running`], and returns its id.
+    fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError>;
+
+    /// Appends windows to a run, all or none. A window already stored for the same second and
+    /// phase is replaced, so a writer may safely flush the same window again.
+    fn append_windows(&mut self, run: RunId, windows: &[Window]) -> Result<(), StoreError>;
+
+    /// Saves a run's histograms, all or none, replacing any stored under the same
+    /// (scope, name, kind).
+    fn save_histograms(
+        &mut self,
+        run: RunId,
+        histograms: &[HistogramRecord],
+    ) -> Result<(), StoreError>;
+
+    /// Records how a run ended, with its summary (JSON text).
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        status: RunStatus,
+        reason: Option<&str>,
+        ended_at_ns: i64,
+        summary_json: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The runs matching `filter`, newest first (by start time, then by id).
+    fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// One run; [`StoreError::NotFound`] if the store has no run with this id.
+    fn run(&self, id: RunId) -> Result<RunRecord, StoreError>;
+
+    /// The newest run matching `filter` (its `limit` is ignored), if any.
+    fn latest_run(&self, filter: &RunFilter) -> Result<Option<RunRecord>, StoreError>;
+
+    /// A run's windows, by second then phase.
+    fn windows(&self, run: RunId) -> Result<Vec<Window>, StoreError>;
+
+    /// A run's histograms, by scope, name, then kind.
+    fn histograms(&self, run: RunId) -> Result<Vec<HistogramRecord>, StoreError>;
+}

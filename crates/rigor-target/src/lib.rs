@@ -1,1 +1,131 @@
-//! placeholder
+//! The demo HTTP server behind `rigor target`: a system under test whose behaviour is set per
+//! route, so rigor's load, profile and capacity commands have something honest to measure.
+//!
+//! It owns the route language (`/slow: latency=lognormal(20ms,200ms), errors=1%@503, cpu=200us`),
+//! the `--stall` language (`200ms/5s`), the samplers behind them, and the server itself: HTTP/1.1
+//! keep-alive and HTTP/2 prior-knowledge (h2c) on one port, with `/health` and `/stats`.
+//!
+//! It must not print (the binary owns stdout and stderr), must not block a tokio worker except
+//! for the CPU work a route asks for, and knows nothing of clap: the binary turns flags into a
+//! [`TargetConfig`] with the `FromStr` impls here, whose errors already name the flag.
+//!
+//! Per response, in this order: the route's CPU work, its leak, its sampled latency, then any
+//! global stall window; an injected error replaces the body but keeps the delays.
+
+mod behaviour;
+mod server;
+mod spec;
+
+use std::time::Duration;
+
+pub use server::{serve, spawn, RunningTarget};
+
+/// Everything the server needs to run; `routes` are tried in order and the first match wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TargetConfig {
+    pub routes: Vec<Route>,
+    pub stall: Option<Stall>,
+    /// Worker threads for [`spawn`] and `rigor target`; 0 means tokio's default (one per core).
+    pub threads: usize,
+}
+
+/// One `--route`: a path (exact, or a prefix when it ends with `*`) and what to do there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    pub path: String,
+    pub behaviour: Behaviour,
+}
+
+/// What the server does for each request a route matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Behaviour {
+    pub latency: LatencyDist,
+    /// The chance, from 0 to 1, that a response is an injected error.
+    pub error_rate: f64,
+    pub error_status: u16,
+    /// Computation done on the worker thread, so a profiler sees it.
+    pub cpu: Duration,
+    /// Bytes allocated, touched and kept for the life of the server.
+    pub leak: u64,
+    /// The body size; `None` answers `ok\n`.
+    pub body_bytes: Option<u64>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            latency: LatencyDist::None,
+            error_rate: 0.0,
+            error_status: 500,
+            cpu: Duration::ZERO,
+            leak: 0,
+            body_bytes: None,
+        }
+    }
+}
+
+/// The added delay of each response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatencyDist {
+    None,
+    Fixed(Duration),
+    /// Every delay from the first to the second bound equally likely.
+    Uniform(Duration, Duration),
+    /// Log-normal, described by the two numbers people know: its median and its 99th percentile.
+    LogNormal {
+        median: Duration,
+        p99: Duration,
+    },
+}
+
+/// Pause every response for `pause` at the start of each `every` period since the server
+/// started, as a garbage-collection pause or a lock convoy would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub pause: Duration,
+    pub every: Duration,
+}
+
+/// A `--route` or `--stall` spec that does not parse, quoting it whole.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TargetError {
+    #[error("--route '{spec}': {problem}")]
+    Route { spec: String, problem: SpecProblem },
+    #[error("--stall '{spec}': {problem}")]
+    Stall { spec: String, problem: SpecProblem },
+}
+
+/// What is wrong inside a spec, with the form that would have worked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SpecProblem {
+    #[error("expected `PATH: key=value, ...` such as `/slow: latency=20ms, errors=1%@503`")]
+    Empty,
+    #[error("the path `{0}` must start with `/`: expected `PATH: key=value, ...` such as `/slow: latency=20ms`")]
+    PathNotAbsolute(String),
+    #[error("`*` may only end the path `{0}` (as in `/products/*`, a prefix match)")]
+    StarInsidePath(String),
+    #[error("`{0}` is not a setting: expected key=value such as latency=20ms")]
+    NotKeyValue(String),
+    #[error("unknown key `{0}`: expected one of latency, errors, cpu, leak, body")]
+    UnknownKey(String),
+    #[error("`{0}` is given twice")]
+    DuplicateKey(String),
+    #[error(transparent)]
+    Unit(#[from] rigor_model::units::UnitError),
+    #[error("`{0}` is not a latency: expected a duration (20ms), uniform(MIN,MAX) or lognormal(MEDIAN,P99)")]
+    Latency(String),
+    #[error("`{0}` has its bounds the wrong way round: expected uniform(MIN,MAX) with MIN <= MAX")]
+    UniformOrder(String),
+    #[error("`{0}` cannot be: expected lognormal(MEDIAN,P99) with 0 < MEDIAN <= P99")]
+    LogNormalOrder(String),
+    #[error("`{0}` is not an error rate: expected a percentage from 0% to 100%, optionally with a status, such as 5% or 5%@503")]
+    ErrorRate(String),
+    #[error("`{0}` is not an error status: expected an HTTP status code from 200 to 599")]
+    ErrorStatus(String),
+    #[error("body `{0}` is too large: expected at most 1GiB")]
+    BodyTooLarge(String),
+    #[error("expected PAUSE/EVERY such as 200ms/5s")]
+    StallForm,
+    #[error("the pause must be shorter than the period it repeats in: expected PAUSE/EVERY such as 200ms/5s")]
+    StallOrder,
+}

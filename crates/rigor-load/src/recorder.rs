@@ -1,0 +1,346 @@
+//! Recording: HDR histograms (1 µs to 1 h at three significant digits, so memory is bounded
+//! however long the run) and counts by error kind, per phase × request and per one-second
+//! window. Each worker thread records into its own [`Recorder`]; the parts merge exactly.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+
+use rigor_model::output::LatencySummary;
+
+/// A latency histogram in nanoseconds.
+pub type Hist = Histogram<u64>;
+
+/// Lowest discernible latency: 1 µs.
+pub const LOWEST_NS: u64 = 1_000;
+/// Highest trackable latency: one hour; longer values are clamped to it.
+pub const HIGHEST_NS: u64 = 3_600_000_000_000;
+
+pub fn new_hist() -> Hist {
+    // The bounds are constants that hdrhistogram accepts, so this cannot fail.
+    Histogram::new_with_bounds(LOWEST_NS, HIGHEST_NS, 3).unwrap_or_else(|_| unreachable!())
+}
+
+pub fn record(hist: &mut Hist, nanos: u64) {
+    hist.saturating_record(nanos.min(HIGHEST_NS));
+}
+
+/// Serialises a histogram losslessly (HdrHistogram V2 + deflate, the format other HDR
+/// implementations read).
+pub fn encode(hist: &Hist) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec only fails on an internal encoding error, which would be a bug.
+    if V2DeflateSerializer::new()
+        .serialize(hist, &mut out)
+        .is_err()
+    {
+        out.clear();
+    }
+    out
+}
+
+pub fn decode(bytes: &[u8]) -> io::Result<Hist> {
+    Deserializer::new()
+        .deserialize(&mut io::Cursor::new(bytes))
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e:?}")))
+}
+
+/// Summary statistics of a histogram.
+pub fn summarize(hist: &Hist) -> LatencySummary {
+    if hist.is_empty() {
+        return LatencySummary::default();
+    }
+    let q = |p: f64| hist.value_at_quantile(p / 100.0);
+    LatencySummary {
+        count: hist.len(),
+        min_ns: hist.min(),
+        mean_ns: hist.mean().round() as u64,
+        stdev_ns: hist.stdev().round() as u64,
+        p50_ns: q(50.0),
+        p90_ns: q(90.0),
+        p95_ns: q(95.0),
+        p99_ns: q(99.0),
+        p999_ns: q(99.9),
+        max_ns: hist.max(),
+    }
+}
+
+/// Why a request failed. Every failure is counted under its kind; none is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    ConnectRefused,
+    ConnectTimeout,
+    ConnectError,
+    Tls,
+    /// No complete response within the request's timeout.
+    Timeout,
+    /// The connection was reset mid-exchange.
+    Reset,
+    /// The server closed the connection before a complete response.
+    Closed,
+    /// The reply was not valid HTTP.
+    Protocol,
+    /// A response whose status is not a success (or not one the check allows).
+    Status(u16),
+    /// The body lacked the text the check asked for.
+    CheckBody,
+    /// The arrival was never sent: no connection became free in time.
+    Dropped,
+}
+
+impl ErrorKind {
+    pub fn name(self) -> String {
+        match self {
+            ErrorKind::ConnectRefused => "connect_refused".into(),
+            ErrorKind::ConnectTimeout => "connect_timeout".into(),
+            ErrorKind::ConnectError => "connect_error".into(),
+            ErrorKind::Tls => "tls".into(),
+            ErrorKind::Timeout => "timeout".into(),
+            ErrorKind::Reset => "reset".into(),
+            ErrorKind::Closed => "closed".into(),
+            ErrorKind::Protocol => "protocol".into(),
+            ErrorKind::Status(code) => format!("http_{code}"),
+            ErrorKind::CheckBody => "check_body".into(),
+            ErrorKind::Dropped => "dropped".into(),
+        }
+    }
+
+    pub fn from_connect(e: &io::Error) -> ErrorKind {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
+            io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
+            _ => ErrorKind::ConnectError,
+        }
+    }
+
+    pub fn from_io(e: &io::Error) -> ErrorKind {
+        match e.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => ErrorKind::Reset,
+            io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            io::ErrorKind::UnexpectedEof => ErrorKind::Closed,
+            _ => ErrorKind::Reset,
+        }
+    }
+
+    /// Failures before any request reached the server: the request has no latency.
+    pub fn before_send(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::ConnectRefused
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::ConnectError
+                | ErrorKind::Tls
+                | ErrorKind::Dropped
+        )
+    }
+}
+
+/// Figures for one phase × request (or any merge of them).
+#[derive(Debug, Clone, Default)]
+pub struct Group {
+    pub corrected: Option<Box<Hist>>,
+    pub raw: Option<Box<Hist>>,
+    pub requests: u64,
+    pub errors: u64,
+    pub by_kind: BTreeMap<ErrorKind, u64>,
+    pub statuses: BTreeMap<u16, u64>,
+}
+
+impl Group {
+    /// Records a completed exchange; latencies are `None` for failures before sending.
+    pub fn record(
+        &mut self,
+        corrected_ns: Option<u64>,
+        raw_ns: Option<u64>,
+        status: Option<u16>,
+        error: Option<ErrorKind>,
+    ) {
+        self.requests += 1;
+        if let Some(v) = corrected_ns {
+            record(
+                self.corrected.get_or_insert_with(|| Box::new(new_hist())),
+                v,
+            );
+        }
+        if let Some(v) = raw_ns {
+            record(self.raw.get_or_insert_with(|| Box::new(new_hist())), v);
+        }
+        if let Some(code) = status {
+            *self.statuses.entry(code).or_default() += 1;
+        }
+        if let Some(kind) = error {
+            self.errors += 1;
+            *self.by_kind.entry(kind).or_default() += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Group) {
+        merge_hist(&mut self.corrected, &other.corrected);
+        merge_hist(&mut self.raw, &other.raw);
+        self.requests += other.requests;
+        self.errors += other.errors;
+        for (k, n) in &other.by_kind {
+            *self.by_kind.entry(*k).or_default() += n;
+        }
+        for (k, n) in &other.statuses {
+            *self.statuses.entry(*k).or_default() += n;
+        }
+    }
+
+    pub fn corrected_summary(&self) -> LatencySummary {
+        self.corrected.as_deref().map(summarize).unwrap_or_default()
+    }
+
+    pub fn raw_summary(&self) -> LatencySummary {
+        self.raw.as_deref().map(summarize).unwrap_or_default()
+    }
+}
+
+fn merge_hist(into: &mut Option<Box<Hist>>, from: &Option<Box<Hist>>) {
+    if let Some(from) = from {
+        match into {
+            Some(into) => {
+                // Same bounds on both sides, so adding cannot fail.
+                let _ = into.add(from.as_ref());
+            }
+            None => *into = Some(from.clone()),
+        }
+    }
+}
+
+/// One phase's share of a one-second window.
+#[derive(Debug, Clone, Default)]
+pub struct WindowPart {
+    pub group: Group,
+    /// Requests sent (not completed) in the window.
+    pub sent: u64,
+}
+
+impl WindowPart {
+    pub fn merge(&mut self, other: &WindowPart) {
+        self.group.merge(&other.group);
+        self.sent += other.sent;
+    }
+}
+
+/// What one worker thread records.
+pub struct Recorder {
+    requests: usize,
+    /// Indexed by `phase * requests + request`.
+    pub groups: Vec<Group>,
+    /// Actual send minus intended send.
+    pub lag: Hist,
+    /// The current window, by phase.
+    pub window: BTreeMap<usize, WindowPart>,
+    pub late: u64,
+    pub dropped: u64,
+    pub connections_opened: u64,
+}
+
+impl Recorder {
+    pub fn new(phases: usize, requests: usize) -> Recorder {
+        Recorder {
+            requests,
+            groups: vec![Group::default(); phases * requests],
+            lag: new_hist(),
+            window: BTreeMap::new(),
+            late: 0,
+            dropped: 0,
+            connections_opened: 0,
+        }
+    }
+
+    pub fn sent(&mut self, phase: usize, lag_ns: u64) {
+        record(&mut self.lag, lag_ns);
+        self.window.entry(phase).or_default().sent += 1;
+    }
+
+    pub fn completed(
+        &mut self,
+        phase: usize,
+        request: usize,
+        corrected_ns: Option<u64>,
+        raw_ns: Option<u64>,
+        status: Option<u16>,
+        error: Option<ErrorKind>,
+    ) {
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            group.record(corrected_ns, raw_ns, status, error);
+        }
+        self.window
+            .entry(phase)
+            .or_default()
+            .group
+            .record(corrected_ns, raw_ns, status, error);
+    }
+
+    /// Hands over the current window and starts a new one.
+    pub fn take_window(&mut self) -> BTreeMap<usize, WindowPart> {
+        std::mem::take(&mut self.window)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_round_trip_losslessly_and_merge_exactly() {
+        let mut a = new_hist();
+        let mut b = new_hist();
+        for v in [1_500u64, 20_000_000, 20_100_000, 7_000_000_000] {
+            record(&mut a, v);
+        }
+        record(&mut b, 42_000);
+        let decoded = decode(&encode(&a)).unwrap();
+        assert_eq!(decoded, a);
+        let mut merged = a.clone();
+        merged.add(&b).unwrap();
+        assert_eq!(merged.len(), 5);
+        assert_eq!(summarize(&merged).min_ns, b.min().min(a.min()));
+        // Beyond an hour is clamped, not lost.
+        record(&mut b, u64::MAX);
+        assert_eq!(b.len(), 2);
+    }
+
+    #[test]
+    fn summaries_hold_three_significant_digits() {
+        let mut h = new_hist();
+        for ms in 1..=100u64 {
+            record(&mut h, ms * 1_000_000);
+        }
+        let s = summarize(&h);
+        assert_eq!(s.count, 100);
+        let within = |v: u64, want: u64| (v as f64 - want as f64).abs() / want as f64 <= 0.001;
+        assert!(within(s.p50_ns, 50_000_000), "{}", s.p50_ns);
+        assert!(within(s.p99_ns, 99_000_000), "{}", s.p99_ns);
+        assert!(within(s.max_ns, 100_000_000), "{}", s.max_ns);
+    }
+
+    #[test]
+    fn groups_count_errors_by_kind() {
+        let mut r = Recorder::new(2, 1);
+        r.completed(1, 0, Some(5_000), Some(4_000), Some(200), None);
+        r.completed(
+            1,
+            0,
+            Some(5_000),
+            Some(4_000),
+            Some(503),
+            Some(ErrorKind::Status(503)),
+        );
+        r.completed(1, 0, None, None, None, Some(ErrorKind::ConnectRefused));
+        let g = &r.groups[1];
+        assert_eq!((g.requests, g.errors), (3, 2));
+        assert_eq!(g.by_kind[&ErrorKind::Status(503)], 1);
+        assert_eq!(g.corrected.as_ref().unwrap().len(), 2);
+        assert_eq!(ErrorKind::Status(503).name(), "http_503");
+        let w = r.take_window();
+        assert_eq!(w[&1].group.requests, 3);
+        assert!(r.window.is_empty());
+    }
+}

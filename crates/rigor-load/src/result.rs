@@ -1,0 +1,424 @@
+//! What a run measured, merged from all workers, and how to read metrics off it.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use rigor_model::output::{
+    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ThresholdOutcome,
+    SCHEMA_VERSION,
+};
+use rigor_model::plan::{Model, Scenario};
+use rigor_model::threshold::{Metric, Scope, Stat, Threshold};
+use rigor_model::units::format_duration;
+
+use crate::recorder::{summarize, Group, Hist};
+use crate::worker::{Shared, WorkerResult};
+use crate::{LoadError, StopState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Interrupted,
+}
+
+/// A phase's place on the run's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseResult {
+    pub name: String,
+    pub start: Duration,
+    /// When its last request completed (or it was cut short), from the start of the run.
+    pub end: Duration,
+}
+
+/// Everything a load run measured.
+#[derive(Debug, Clone)]
+pub struct LoadResult {
+    pub scenario: Scenario,
+    pub started_at: SystemTime,
+    /// From the start to the last completion (or the interrupt).
+    pub duration: Duration,
+    pub outcome: Outcome,
+    pub request_names: Vec<String>,
+    pub phases: Vec<PhaseResult>,
+    /// Indexed by `phase * requests + request`.
+    pub groups: Vec<Group>,
+    /// Actual send minus intended send, for every request sent.
+    pub lag: Hist,
+    /// The scheduler's wake-up lag alone: the generator's own delay.
+    pub timer_lag: Hist,
+    pub late: u64,
+    pub dropped: u64,
+    pub connections_opened: u64,
+    pub threads: usize,
+    pub cpu_ns: u64,
+    pub peak_rss_bytes: u64,
+    /// Why the measurement cannot be trusted, when it cannot.
+    pub invalid: Option<String>,
+}
+
+pub(crate) struct Assembly<'a> {
+    pub shared: &'a Shared,
+    pub workers: Vec<WorkerResult>,
+    pub started_at: SystemTime,
+    pub start: Instant,
+    pub ended: Instant,
+    pub phase_starts: Vec<Duration>,
+    pub cpu_ns: u64,
+    pub peak_rss_bytes: u64,
+    pub max_lag: Duration,
+}
+
+pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
+    let scenario = a.shared.scenario.clone();
+    let phases_n = scenario.phases.len();
+    let requests_n = scenario.requests.len();
+    let mut groups = vec![Group::default(); phases_n * requests_n];
+    let mut lag = crate::empty_hist();
+    let mut timer_lag = crate::empty_hist();
+    let mut last_completion: Vec<Option<Duration>> = vec![None; phases_n];
+    let (mut late, mut dropped, mut opened) = (0, 0, 0);
+    for w in &a.workers {
+        if let Some(e) = &w.error {
+            return Err(LoadError::Engine(e.clone()));
+        }
+        for (into, from) in groups.iter_mut().zip(&w.recorder.groups) {
+            into.merge(from);
+        }
+        let _ = lag.add(&w.recorder.lag);
+        let _ = timer_lag.add(&w.timer_lag);
+        late += w.recorder.late;
+        dropped += w.recorder.dropped;
+        opened += w.recorder.connections_opened;
+        for (into, from) in last_completion.iter_mut().zip(&w.last_completion) {
+            *into = (*into).max(*from);
+        }
+    }
+    let outcome = match a.shared.stop.state() {
+        StopState::Running => Outcome::Completed,
+        _ => Outcome::Interrupted,
+    };
+    let wall = a.ended.saturating_duration_since(a.start);
+    let mut phases = Vec::with_capacity(phases_n);
+    for (p, phase) in scenario.phases.iter().enumerate() {
+        let Some(&start) = a.phase_starts.get(p) else {
+            phases.push(PhaseResult {
+                name: phase.name.clone(),
+                start: wall,
+                end: wall,
+            });
+            continue;
+        };
+        let planned_end = a.phase_starts.get(p + 1).copied().unwrap_or(wall);
+        let end = planned_end
+            .max(last_completion[p].unwrap_or(Duration::ZERO))
+            .min(wall);
+        phases.push(PhaseResult {
+            name: phase.name.clone(),
+            start,
+            end: end.max(start),
+        });
+    }
+    let duration = phases.iter().map(|p| p.end).max().unwrap_or(wall);
+    let threads = a.shared.threads;
+    let mut result = LoadResult {
+        request_names: scenario.requests.iter().map(|r| r.name.clone()).collect(),
+        scenario,
+        started_at: a.started_at,
+        duration,
+        outcome,
+        phases,
+        groups,
+        lag,
+        timer_lag,
+        late,
+        dropped,
+        connections_opened: opened,
+        threads,
+        cpu_ns: a.cpu_ns,
+        peak_rss_bytes: a.peak_rss_bytes,
+        invalid: None,
+    };
+    result.invalid = result.validity(a.max_lag);
+    Ok(result)
+}
+
+impl LoadResult {
+    /// Reasons not to trust the numbers: the generator fell behind its own schedule, or
+    /// arrivals were dropped for want of a connection.
+    fn validity(&self, max_lag: Duration) -> Option<String> {
+        let mut reasons = Vec::new();
+        if self.scenario.model == Model::Open && !self.timer_lag.is_empty() {
+            let p99 = self.timer_lag.value_at_quantile(0.99);
+            if p99 > max_lag.as_nanos() as u64 {
+                reasons.push(format!(
+                    "the generator could not keep up with its schedule: p99 scheduler lag {} exceeds the {} limit (generator CPU {:.0}% of {} thread{}); lower the rate, add --threads, or run the generator on a less loaded machine",
+                    format_duration(Duration::from_nanos(p99)),
+                    format_duration(max_lag),
+                    self.cpu_utilisation() * 100.0,
+                    self.threads,
+                    if self.threads == 1 { "" } else { "s" },
+                ));
+            }
+        }
+        if self.outcome == Outcome::Completed && self.dropped > 0 {
+            reasons.push(format!(
+                "{} arrivals were never sent: all {} connections stayed busy; raise max_connections (--max-connections) or lower the rate",
+                self.dropped, self.scenario.max_connections
+            ));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// CPU time over wall time over the generator's threads (0 to 1).
+    pub fn cpu_utilisation(&self) -> f64 {
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.threads.max(1));
+        let wall = self.duration.as_nanos() as f64;
+        if wall <= 0.0 {
+            return 0.0;
+        }
+        (self.cpu_ns as f64 / wall / cores as f64).min(1.0)
+    }
+
+    fn index(&self, phase: usize, request: usize) -> usize {
+        phase * self.request_names.len() + request
+    }
+
+    /// The figures for a scope and how long it was active; `None` if the scope is unknown.
+    pub fn group(&self, scope: &Scope) -> Option<(Group, Duration)> {
+        let mut merged = Group::default();
+        match scope {
+            Scope::Run => {
+                for g in &self.groups {
+                    merged.merge(g);
+                }
+                Some((merged, self.duration))
+            }
+            Scope::Request(name) => {
+                let r = self.request_names.iter().position(|n| n == name)?;
+                for p in 0..self.phases.len() {
+                    merged.merge(&self.groups[self.index(p, r)]);
+                }
+                Some((merged, self.duration))
+            }
+            Scope::Phase(name) => {
+                let p = self.phases.iter().position(|ph| &ph.name == name)?;
+                for r in 0..self.request_names.len() {
+                    merged.merge(&self.groups[self.index(p, r)]);
+                }
+                let phase = &self.phases[p];
+                Some((merged, phase.end.saturating_sub(phase.start)))
+            }
+        }
+    }
+
+    /// A metric's value in its canonical unit (ns, fraction, per second, count).
+    pub fn metric(&self, metric: Metric, scope: &Scope) -> Option<f64> {
+        let (group, span) = self.group(scope)?;
+        let stat = |hist: Option<&Hist>, stat: Stat| -> Option<f64> {
+            let h = hist.filter(|h| !h.is_empty())?;
+            Some(match stat {
+                Stat::Min => h.min() as f64,
+                Stat::Max => h.max() as f64,
+                Stat::Mean => h.mean(),
+                Stat::Percentile(p) => h.value_at_quantile(p / 100.0) as f64,
+            })
+        };
+        match metric {
+            Metric::Latency(s) => stat(group.corrected.as_deref(), s),
+            Metric::RawLatency(s) => stat(group.raw.as_deref(), s),
+            Metric::ScheduleLag(s) => match scope {
+                Scope::Run => stat(Some(&self.lag), s),
+                _ => None,
+            },
+            Metric::ErrorRate => {
+                (group.requests > 0).then(|| group.errors as f64 / group.requests as f64)
+            }
+            Metric::Throughput => {
+                (!span.is_zero()).then(|| group.requests as f64 / span.as_secs_f64())
+            }
+            Metric::Requests => Some(group.requests as f64),
+            Metric::Errors => Some(group.errors as f64),
+        }
+    }
+
+    /// Judges thresholds; one with no data to judge fails (never a silent pass).
+    pub fn evaluate(&self, thresholds: &[Threshold]) -> Vec<ThresholdOutcome> {
+        thresholds
+            .iter()
+            .map(|t| {
+                let value = self.metric(t.metric, &t.scope);
+                ThresholdOutcome {
+                    threshold: t.text.clone(),
+                    value,
+                    value_text: value
+                        .map_or_else(|| "no data".to_string(), |v| t.metric.format_value(v)),
+                    passed: value.is_some_and(|v| t.comparator.holds(v, t.limit)),
+                }
+            })
+            .collect()
+    }
+
+    /// The run's status given its threshold verdicts.
+    pub fn status(&self, thresholds: &[ThresholdOutcome]) -> RunStatus {
+        if self.outcome == Outcome::Interrupted {
+            RunStatus::Interrupted
+        } else if self.invalid.is_some() {
+            RunStatus::Invalid
+        } else if thresholds.iter().any(|t| !t.passed) {
+            RunStatus::Failed
+        } else {
+            RunStatus::Passed
+        }
+    }
+
+    fn group_summary(&self, name: &str, scope: &Scope) -> GroupSummary {
+        let Some((group, span)) = self.group(scope) else {
+            return GroupSummary {
+                name: name.to_string(),
+                ..Default::default()
+            };
+        };
+        GroupSummary {
+            name: name.to_string(),
+            requests: group.requests,
+            errors: group.errors,
+            error_rate: if group.requests > 0 {
+                group.errors as f64 / group.requests as f64
+            } else {
+                0.0
+            },
+            throughput_per_s: if span.is_zero() {
+                0.0
+            } else {
+                group.requests as f64 / span.as_secs_f64()
+            },
+            duration_ns: span.as_nanos() as u64,
+            latency: group.corrected_summary(),
+            raw_latency: group.raw_summary(),
+            errors_by_kind: group.by_kind.iter().map(|(k, n)| (k.name(), *n)).collect(),
+            status_codes: group
+                .statuses
+                .iter()
+                .map(|(k, n)| (k.to_string(), *n))
+                .collect(),
+        }
+    }
+
+    /// The versioned summary that `--json` prints and the store keeps.
+    pub fn summary(
+        &self,
+        run_id: i64,
+        environment: Environment,
+        thresholds: Vec<ThresholdOutcome>,
+        status_reason: Option<String>,
+    ) -> RunSummary {
+        let status = self.status(&thresholds);
+        let ended_at = self.started_at + self.duration;
+        RunSummary {
+            schema_version: SCHEMA_VERSION,
+            run_id,
+            kind: "load".into(),
+            scenario: self.scenario.name.clone(),
+            model: match self.scenario.model {
+                Model::Open => "open".into(),
+                Model::Closed => "closed".into(),
+            },
+            status,
+            status_reason: status_reason.or_else(|| self.invalid.clone()),
+            started_at: rfc3339(self.started_at),
+            ended_at: rfc3339(ended_at),
+            duration_ns: self.duration.as_nanos() as u64,
+            total: self.group_summary("all", &Scope::Run),
+            requests: self
+                .request_names
+                .iter()
+                .map(|n| self.group_summary(n, &Scope::Request(n.clone())))
+                .collect(),
+            phases: self
+                .phases
+                .iter()
+                .map(|p| self.group_summary(&p.name, &Scope::Phase(p.name.clone())))
+                .collect(),
+            generator: GeneratorHealth {
+                schedule_lag: summarize(&self.lag),
+                late_arrivals: self.late,
+                dropped_arrivals: self.dropped,
+                cpu_ns: self.cpu_ns,
+                cpu_utilisation: self.cpu_utilisation(),
+                threads: self.threads as u32,
+                connections_opened: self.connections_opened,
+                peak_rss_bytes: self.peak_rss_bytes,
+            },
+            thresholds,
+            environment,
+        }
+    }
+
+    /// The histograms to keep: the run, each request, each phase, and the schedule lag.
+    pub fn histograms(&self) -> Vec<(&'static str, String, &'static str, Hist)> {
+        let mut out = Vec::new();
+        let mut push = |scope: &'static str, name: String, group: Group| {
+            if let Some(h) = group.corrected {
+                out.push((scope, name.clone(), "corrected", *h));
+            }
+            if let Some(h) = group.raw {
+                out.push((scope, name, "raw", *h));
+            }
+        };
+        if let Some((g, _)) = self.group(&Scope::Run) {
+            push("run", "all".into(), g);
+        }
+        for n in &self.request_names {
+            if let Some((g, _)) = self.group(&Scope::Request(n.clone())) {
+                push("request", n.clone(), g);
+            }
+        }
+        for p in &self.phases {
+            if let Some((g, _)) = self.group(&Scope::Phase(p.name.clone())) {
+                push("phase", p.name.clone(), g);
+            }
+        }
+        out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
+        out
+    }
+}
+
+/// Formats a time as RFC 3339 in UTC with millisecond precision.
+pub fn rfc3339(time: SystemTime) -> String {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_matches_known_instants() {
+        let t = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(t(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(t(951_782_400), "2000-02-29T00:00:00.000Z");
+        assert_eq!(t(1_795_353_600), "2026-11-22T00:00:00.000Z");
+    }
+}

@@ -1,0 +1,542 @@
+//! Requests compiled once before the run: URL split into origin and target, `{variable}`
+//! templates resolved against the CSV columns, and, when nothing varies, the whole HTTP/1.1
+//! request rendered to bytes up front so the hot path only copies.
+
+use std::path::Path;
+
+use rigor_model::plan::{CheckSpec, Request, Scenario};
+
+use crate::LoadError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+/// Where requests go: one connection pool per origin.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub scheme: Scheme,
+    /// Host name or IP address, without brackets.
+    pub host: String,
+    pub port: u16,
+    /// `host:port` as written in the URL, for the Host header.
+    pub authority: String,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        write!(f, "{scheme}://{}", self.authority)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(String),
+    Column(usize),
+    Seq,
+}
+
+/// Text with `{variable}` holes; `{{` and `}}` stand for literal braces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    segments: Vec<Segment>,
+}
+
+impl Template {
+    fn parse(text: &str, columns: &[String]) -> Result<Template, String> {
+        let mut segments = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '{' => {
+                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    if !literal.is_empty() {
+                        segments.push(Segment::Literal(std::mem::take(&mut literal)));
+                    }
+                    let name = name.trim();
+                    if name == "seq" {
+                        segments.push(Segment::Seq);
+                    } else if let Some(i) = columns.iter().position(|c| c == name) {
+                        segments.push(Segment::Column(i));
+                    } else {
+                        let known = if columns.is_empty() {
+                            "no `data` CSV is set, so only {seq} is defined".to_string()
+                        } else {
+                            format!("the data columns are {}, and {{seq}}", columns.join(", "))
+                        };
+                        return Err(format!("unknown variable `{{{name}}}`: {known}"));
+                    }
+                }
+                c => literal.push(c),
+            }
+        }
+        if !literal.is_empty() {
+            segments.push(Segment::Literal(literal));
+        }
+        Ok(Template { segments })
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.segments
+            .iter()
+            .all(|s| matches!(s, Segment::Literal(_)))
+    }
+
+    pub fn render(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.extend_from_slice(text.as_bytes()),
+                Segment::Seq => {
+                    use std::io::Write;
+                    let _ = write!(out, "{seq}");
+                }
+                Segment::Column(i) => {
+                    if let Some(row) = data.row(seq) {
+                        out.extend_from_slice(row[*i].as_bytes());
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn render_string(&self, seq: u64, data: &Data) -> String {
+        let mut out = Vec::new();
+        self.render(seq, data, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Variables from a CSV file: a header row names the columns, each arrival takes the next row.
+#[derive(Debug, Clone, Default)]
+pub struct Data {
+    pub columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Data {
+    pub fn load(path: &Path) -> Result<Data, LoadError> {
+        let bad = |message: String| LoadError::Data {
+            path: path.to_path_buf(),
+            message,
+        };
+        let mut reader = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+        let columns: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let mut rows = Vec::new();
+        for (i, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| bad(format!("row {}: {e}", i + 2)))?;
+            rows.push(record.iter().map(str::to_string).collect());
+        }
+        if rows.is_empty() {
+            return Err(bad("has a header but no rows".into()));
+        }
+        Ok(Data { columns, rows })
+    }
+
+    fn row(&self, seq: u64) -> Option<&Vec<String>> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        self.rows.get((seq % self.rows.len() as u64) as usize)
+    }
+}
+
+/// A request ready for the hot path.
+#[derive(Debug, Clone)]
+pub struct CompiledRequest {
+    pub name: String,
+    pub origin: usize,
+    pub method: String,
+    pub target: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Template>,
+    pub timeout: std::time::Duration,
+    pub check: CheckSpec,
+    pub is_head: bool,
+    /// The whole HTTP/1.1 request when nothing in it varies.
+    pub fixed: Option<Vec<u8>>,
+    host_header: String,
+}
+
+impl CompiledRequest {
+    /// Writes the HTTP/1.1 request for arrival `seq` into `out` (cleared first).
+    pub fn render_http1(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+        out.clear();
+        if let Some(fixed) = &self.fixed {
+            out.extend_from_slice(fixed);
+            return;
+        }
+        self.render_http1_uncached(seq, data, out);
+    }
+
+    fn render_http1_uncached(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b' ');
+        self.target.render(seq, data, out);
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        let mut has_host = false;
+        let mut has_agent = false;
+        for (name, value) in &self.headers {
+            has_host |= name.eq_ignore_ascii_case("host");
+            has_agent |= name.eq_ignore_ascii_case("user-agent");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            value.render(seq, data, out);
+            out.extend_from_slice(b"\r\n");
+        }
+        if !has_host {
+            out.extend_from_slice(b"Host: ");
+            out.extend_from_slice(self.host_header.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        if !has_agent {
+            out.extend_from_slice(USER_AGENT.as_bytes());
+        }
+        match &self.body {
+            Some(body) => {
+                let mut rendered = Vec::new();
+                body.render(seq, data, &mut rendered);
+                use std::io::Write;
+                let _ = write!(out, "Content-Length: {}\r\n\r\n", rendered.len());
+                out.extend_from_slice(&rendered);
+            }
+            None if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") => {
+                out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            }
+            None => out.extend_from_slice(b"\r\n"),
+        }
+    }
+
+    /// The request as an `http::Request`, for HTTP/2.
+    pub fn to_http(
+        &self,
+        origin: &Origin,
+        seq: u64,
+        data: &Data,
+    ) -> Result<http::Request<bytes::Bytes>, String> {
+        let uri = format!("{origin}{}", self.target.render_string(seq, data));
+        let mut builder = http::Request::builder()
+            .method(self.method.as_str())
+            .uri(uri)
+            .version(http::Version::HTTP_2);
+        for (name, value) in &self.headers {
+            if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
+                continue;
+            }
+            builder = builder.header(name.as_str(), value.render_string(seq, data));
+        }
+        builder = builder.header("user-agent", concat!("rigor/", env!("CARGO_PKG_VERSION")));
+        let body = self
+            .body
+            .as_ref()
+            .map(|b| bytes::Bytes::from(b.render_string(seq, data)))
+            .unwrap_or_default();
+        builder.body(body).map_err(|e| e.to_string())
+    }
+}
+
+const USER_AGENT: &str = concat!("User-Agent: rigor/", env!("CARGO_PKG_VERSION"), "\r\n");
+
+/// Everything the workers need to build requests.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub origins: Vec<Origin>,
+    pub requests: Vec<CompiledRequest>,
+    pub data: Data,
+    /// Request index for each slot of one weight cycle: weights [3, 1] give [0, 0, 0, 1].
+    pub cycle: Vec<usize>,
+}
+
+impl Compiled {
+    pub fn new(scenario: &Scenario) -> Result<Compiled, LoadError> {
+        let data = match &scenario.data {
+            Some(path) => Data::load(path)?,
+            None => Data::default(),
+        };
+        let mut origins: Vec<Origin> = Vec::new();
+        let mut requests = Vec::new();
+        for request in &scenario.requests {
+            let compiled =
+                compile_request(request, &data.columns, &mut origins).map_err(|message| {
+                    LoadError::Request {
+                        name: request.name.clone(),
+                        message,
+                    }
+                })?;
+            requests.push(compiled);
+        }
+        let cycle = weight_cycle(
+            &scenario
+                .requests
+                .iter()
+                .map(|r| r.weight)
+                .collect::<Vec<_>>(),
+        );
+        Ok(Compiled {
+            origins,
+            requests,
+            data,
+            cycle,
+        })
+    }
+
+    /// The request for arrival `seq`: deterministic, and exactly in proportion to the weights.
+    pub fn pick(&self, seq: u64) -> usize {
+        self.cycle[(seq % self.cycle.len() as u64) as usize]
+    }
+}
+
+/// Interleaves requests by weight (smooth weighted round robin) so that any window of the
+/// cycle is close to the weights, not all of request A then all of request B.
+fn weight_cycle(weights: &[u32]) -> Vec<usize> {
+    let divisor = weights.iter().copied().fold(0, gcd).max(1);
+    let weights: Vec<i64> = weights.iter().map(|&w| (w / divisor) as i64).collect();
+    let total: i64 = weights.iter().sum();
+    let mut current = vec![0i64; weights.len()];
+    let mut cycle = Vec::with_capacity(total as usize);
+    for _ in 0..total {
+        for (c, w) in current.iter_mut().zip(&weights) {
+            *c += w;
+        }
+        let best = (0..current.len())
+            .max_by_key(|&i| (current[i], std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        current[best] -= total;
+        cycle.push(best);
+    }
+    if cycle.is_empty() {
+        cycle.push(0);
+    }
+    cycle
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Splits `scheme://authority/target` and checks that the authority is fixed.
+pub fn parse_origin(url: &str) -> Result<(Origin, &str), String> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else {
+        return Err(format!("`{url}` is not an http:// or https:// URL"));
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, target) = rest.split_at(end);
+    if authority.contains('{') {
+        return Err(format!(
+            "`{url}`: the host and port cannot contain variables (one connection pool per origin)"
+        ));
+    }
+    if authority.contains('@') {
+        return Err(format!(
+            "`{url}`: credentials in URLs are not supported; send an Authorization header"
+        ));
+    }
+    let default_port = match scheme {
+        Scheme::Http => 80,
+        Scheme::Https => 443,
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6
+            .split_once(']')
+            .ok_or_else(|| format!("`{url}`: unclosed [ in IPv6 address"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("`{url}`: `{p}` is not a port"))?,
+            None if after.is_empty() => default_port,
+            None => return Err(format!("`{url}`: unexpected `{after}` after the address")),
+        };
+        (host.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (
+                h.to_string(),
+                p.parse()
+                    .map_err(|_| format!("`{url}`: `{p}` is not a port"))?,
+            ),
+            None => (authority.to_string(), default_port),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("`{url}` has no host"));
+    }
+    Ok((
+        Origin {
+            scheme,
+            host,
+            port,
+            authority: authority.to_string(),
+        },
+        target,
+    ))
+}
+
+fn compile_request(
+    request: &Request,
+    columns: &[String],
+    origins: &mut Vec<Origin>,
+) -> Result<CompiledRequest, String> {
+    let (origin, target) = parse_origin(&request.url)?;
+    let target = if target.is_empty() {
+        "/".to_string()
+    } else if target.starts_with('?') {
+        format!("/{target}")
+    } else {
+        target.to_string()
+    };
+    if target.contains(' ') {
+        return Err(format!(
+            "`{}`: spaces in a URL must be written %20",
+            request.url
+        ));
+    }
+    let host_header = origin.authority.clone();
+    let origin_index = match origins.iter().position(|o| *o == origin) {
+        Some(i) => i,
+        None => {
+            origins.push(origin);
+            origins.len() - 1
+        }
+    };
+    let target = Template::parse(&target, columns)?;
+    let mut headers = Vec::new();
+    for (name, value) in &request.headers {
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+            return Err(format!("`{name}` is not a valid header name"));
+        }
+        if name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            return Err(format!("the `{name}` header is set by rigor from the body"));
+        }
+        headers.push((name.clone(), Template::parse(value, columns)?));
+    }
+    let body = request
+        .body
+        .as_deref()
+        .map(|b| Template::parse(b, columns))
+        .transpose()?;
+    let mut compiled = CompiledRequest {
+        name: request.name.clone(),
+        origin: origin_index,
+        method: request.method.clone(),
+        target,
+        headers,
+        body,
+        timeout: request.timeout,
+        check: request.check.clone(),
+        is_head: request.method == "HEAD",
+        fixed: None,
+        host_header,
+    };
+    let constant = compiled.target.is_constant()
+        && compiled.headers.iter().all(|(_, v)| v.is_constant())
+        && compiled.body.as_ref().is_none_or(Template::is_constant);
+    if constant {
+        let mut fixed = Vec::new();
+        compiled.render_http1_uncached(0, &Data::default(), &mut fixed);
+        compiled.fixed = Some(fixed);
+    }
+    Ok(compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_with_defaults_and_ipv6() {
+        let (o, t) = parse_origin("http://127.0.0.1:8080/a?b=1").unwrap();
+        assert_eq!((o.host.as_str(), o.port, t), ("127.0.0.1", 8080, "/a?b=1"));
+        let (o, t) = parse_origin("https://localhost").unwrap();
+        assert_eq!((o.scheme, o.port, t), (Scheme::Https, 443, ""));
+        let (o, _) = parse_origin("http://[::1]:9/x").unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.authority.as_str()),
+            ("::1", 9, "[::1]:9")
+        );
+        assert!(parse_origin("ftp://x").is_err());
+        assert!(parse_origin("http://{host}/")
+            .unwrap_err()
+            .contains("cannot contain variables"));
+        assert!(parse_origin("http://h:port/")
+            .unwrap_err()
+            .contains("not a port"));
+    }
+
+    #[test]
+    fn templates_substitute_columns_and_seq() {
+        let columns = vec!["id".to_string(), "name".to_string()];
+        let data = Data {
+            columns: columns.clone(),
+            rows: vec![vec!["7".into(), "a".into()], vec!["8".into(), "b".into()]],
+        };
+        let t = Template::parse("/p/{id}/{name}?n={seq}&x={{y}}", &columns).unwrap();
+        assert_eq!(t.render_string(0, &data), "/p/7/a?n=0&x={y}");
+        assert_eq!(t.render_string(3, &data), "/p/8/b?n=3&x={y}");
+        let err = Template::parse("/{nope}", &columns).unwrap_err();
+        assert!(err.contains("unknown variable `{nope}`"), "{err}");
+        assert!(err.contains("id, name"), "{err}");
+    }
+
+    #[test]
+    fn constant_requests_are_rendered_once() {
+        let request = Request {
+            name: "r".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/x".into(),
+            headers: vec![("X-A".into(), "1".into())],
+            body: Some("hello".into()),
+            weight: 1,
+            timeout: std::time::Duration::from_secs(1),
+            check: CheckSpec::default(),
+        };
+        let mut origins = Vec::new();
+        let c = compile_request(&request, &[], &mut origins).unwrap();
+        let text = String::from_utf8(c.fixed.clone().unwrap()).unwrap();
+        assert!(
+            text.starts_with(
+                "POST /x HTTP/1.1\r\nX-A: 1\r\nHost: 127.0.0.1:1\r\nUser-Agent: rigor/"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with("Content-Length: 5\r\n\r\nhello"), "{text}");
+    }
+
+    #[test]
+    fn weights_interleave_exactly() {
+        assert_eq!(weight_cycle(&[3, 1]), [0, 0, 1, 0]);
+        assert_eq!(weight_cycle(&[2, 2]), [0, 1]);
+        assert_eq!(weight_cycle(&[1]), [0]);
+        let cycle = weight_cycle(&[5, 3, 2]);
+        assert_eq!(cycle.len(), 10);
+        assert_eq!(cycle.iter().filter(|&&i| i == 1).count(), 3);
+    }
+}

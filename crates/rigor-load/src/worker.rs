@@ -1,0 +1,589 @@
+//! One worker thread: a current-thread tokio runtime running its share of the schedule.
+//!
+//! Thread `w` of `W` owns arrivals `w, w+W, w+2W, …` of each open-model phase, or virtual
+//! users `w, w+W, …` of the closed model, with its own connections and its own [`Recorder`],
+//! so the hot path takes no locks. Every second a ticker hands the finished window to the
+//! collector; at the end the whole recorder goes back.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rigor_model::plan::HttpVersion;
+
+use crate::conn::{http2_exchange, http2_handshake, Endpoint, Http1, Http2, Response};
+use crate::recorder::{ErrorKind, Recorder, WindowPart};
+use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
+use crate::template::Compiled;
+use crate::{StopHandle, StopState};
+use rigor_model::plan::{Model, Scenario};
+
+/// Arrivals a worker may hold waiting for a connection before it drops them.
+const BACKLOG_LIMIT: usize = 100_000;
+/// Streams per HTTP/2 connection before another connection is opened.
+const H2_STREAMS_PER_CONNECTION: u64 = 100;
+/// How long a closed-model user pauses after failing to connect, so a dead target is not
+/// hammered in a tight loop.
+const CONNECT_RETRY_PAUSE: Duration = Duration::from_millis(10);
+
+/// Read-only state shared by all workers.
+pub struct Shared {
+    pub scenario: Scenario,
+    pub compiled: Compiled,
+    pub endpoints: Vec<Endpoint>,
+    /// Whether each origin speaks HTTP/2.
+    pub h2: Vec<bool>,
+    pub schedule: OpenSchedule,
+    pub clock: PhaseClock,
+    pub start: Instant,
+    pub threads: usize,
+    pub stop: StopHandle,
+    pub closed_seq: std::sync::atomic::AtomicU64,
+    /// How long to wait for in-flight requests after the schedule ends.
+    pub drain: Duration,
+}
+
+pub enum WorkerMsg {
+    /// The window for `second` (0-based from the start) of worker `worker`.
+    Tick {
+        worker: usize,
+        second: u32,
+        parts: Vec<(usize, WindowPart)>,
+    },
+    Done {
+        worker: usize,
+        result: Box<WorkerResult>,
+    },
+}
+
+pub struct WorkerResult {
+    pub recorder: Recorder,
+    /// Per phase, when its last request completed, from the start.
+    pub last_completion: Vec<Option<Duration>>,
+    /// Scheduler wake-up lag (when the arrival was handed to a connection, minus when it was
+    /// due): the generator's own delay, excluding waits for a free connection.
+    pub timer_lag: crate::recorder::Hist,
+    pub error: Option<String>,
+}
+
+enum Conn {
+    H1(Http1),
+    H2(Http2),
+}
+
+#[derive(Clone, Copy)]
+struct Arrival {
+    seq: u64,
+    phase: usize,
+    intended: Instant,
+}
+
+/// Connections to one origin, owned by one worker.
+struct Pool {
+    idle: RefCell<Vec<Conn>>,
+    /// Connections open or opening, idle or busy.
+    open: Cell<u32>,
+    max: u32,
+    backlog: RefCell<VecDeque<Arrival>>,
+    h2_conns: RefCell<Vec<Http2>>,
+    h2_slots: Cell<u64>,
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    index: usize,
+    recorder: RefCell<Recorder>,
+    pools: Vec<Pool>,
+    in_flight: Cell<usize>,
+    idle_notify: tokio::sync::Notify,
+    last_completion: RefCell<Vec<Option<Duration>>>,
+    timer_lag: RefCell<crate::recorder::Hist>,
+    buf: RefCell<Vec<u8>>,
+}
+
+/// Runs worker `index` to completion on the current thread.
+pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
+    let phases = shared.scenario.phases.len();
+    let requests = shared.compiled.requests.len();
+    let per_worker_max = shared
+        .scenario
+        .max_connections
+        .div_ceil(shared.threads as u32)
+        .max(1);
+    let worker = Rc::new(Worker {
+        index,
+        recorder: RefCell::new(Recorder::new(phases, requests)),
+        pools: shared
+            .endpoints
+            .iter()
+            .map(|_| Pool {
+                idle: RefCell::new(Vec::new()),
+                open: Cell::new(0),
+                max: per_worker_max,
+                backlog: RefCell::new(VecDeque::new()),
+                h2_conns: RefCell::new(Vec::new()),
+                h2_slots: Cell::new(0),
+            })
+            .collect(),
+        in_flight: Cell::new(0),
+        idle_notify: tokio::sync::Notify::new(),
+        last_completion: RefCell::new(vec![None; phases]),
+        timer_lag: RefCell::new(crate::recorder::new_hist()),
+        buf: RefCell::new(Vec::with_capacity(1024)),
+        shared,
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
+    let error = match runtime {
+        Err(e) => Some(format!("cannot start worker runtime: {e}")),
+        Ok(runtime) => {
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, main(worker.clone(), tx.clone()));
+            None
+        }
+    };
+    let last_second = worker.shared.start.elapsed().as_secs() as u32;
+    let parts: Vec<_> = worker
+        .recorder
+        .borrow_mut()
+        .take_window()
+        .into_iter()
+        .collect();
+    let _ = tx.send(WorkerMsg::Tick {
+        worker: index,
+        second: last_second,
+        parts,
+    });
+    let Ok(worker) = Rc::try_unwrap(worker) else {
+        // Tasks still hold the worker only if the runtime could not drop them; report empty.
+        let _ = tx.send(WorkerMsg::Done {
+            worker: index,
+            result: Box::new(WorkerResult {
+                recorder: Recorder::new(phases, requests),
+                last_completion: vec![None; phases],
+                timer_lag: crate::recorder::new_hist(),
+                error: Some("worker tasks outlived the run".into()),
+            }),
+        });
+        return;
+    };
+    let _ = tx.send(WorkerMsg::Done {
+        worker: index,
+        result: Box::new(WorkerResult {
+            recorder: worker.recorder.into_inner(),
+            last_completion: worker.last_completion.into_inner(),
+            timer_lag: worker.timer_lag.into_inner(),
+            error,
+        }),
+    });
+}
+
+async fn main(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
+    let ticker = tokio::task::spawn_local(ticker(worker.clone(), tx));
+    match worker.shared.scenario.model {
+        Model::Open => open_schedule(&worker).await,
+        Model::Closed => closed_users(&worker).await,
+    }
+    // The schedule is over (or stopped): let in-flight requests finish, within limits.
+    let stop = &worker.shared.stop;
+    let drain_deadline = match stop.state() {
+        StopState::Running => Instant::now() + worker.shared.drain,
+        _ => Instant::now() + worker.shared.scenario.grace,
+    };
+    while worker.in_flight.get() > 0 && stop.state() != StopState::Immediate {
+        let notified = worker.idle_notify.notified();
+        let remaining = drain_deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        let wait = remaining.min(Duration::from_millis(50));
+        let _ = tokio::time::timeout(wait, notified).await;
+    }
+    // Arrivals still waiting for a connection were never sent.
+    let mut dropped = 0;
+    for pool in &worker.pools {
+        dropped += pool.backlog.borrow_mut().drain(..).count() as u64;
+    }
+    worker.recorder.borrow_mut().dropped += dropped;
+    ticker.abort();
+}
+
+/// Hands over a window at every second boundary.
+async fn ticker(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
+    let start = tokio::time::Instant::from_std(worker.shared.start);
+    let mut second: u32 = 0;
+    loop {
+        tokio::time::sleep_until(start + Duration::from_secs(u64::from(second) + 1)).await;
+        let parts: Vec<_> = worker
+            .recorder
+            .borrow_mut()
+            .take_window()
+            .into_iter()
+            .collect();
+        if tx
+            .send(WorkerMsg::Tick {
+                worker: worker.index,
+                second,
+                parts,
+            })
+            .is_err()
+        {
+            return;
+        }
+        second += 1;
+    }
+}
+
+async fn open_schedule(worker: &Rc<Worker>) {
+    let shared = &worker.shared;
+    let threads = shared.threads as u64;
+    let mut base = 0u64;
+    let mut behind = 0u32;
+    for (p, phase) in shared.schedule.phases.iter().enumerate() {
+        let mut k = worker.index as u64;
+        while k < phase.arrivals {
+            if shared.stop.state() != StopState::Running {
+                return;
+            }
+            let intended = shared.start + phase.offset + phase.due(k);
+            let now = Instant::now();
+            if intended > now {
+                behind = 0;
+                tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
+            } else {
+                // Behind schedule: dispatch without sleeping, but let connections run.
+                behind += 1;
+                if behind % 32 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            let wake = Instant::now();
+            crate::recorder::record(
+                &mut worker.timer_lag.borrow_mut(),
+                wake.saturating_duration_since(intended).as_nanos() as u64,
+            );
+            dispatch(
+                worker,
+                Arrival {
+                    seq: base + k,
+                    phase: p,
+                    intended,
+                },
+            );
+            k += threads;
+        }
+        base += phase.arrivals;
+    }
+}
+
+/// Sends an arrival on an idle connection, a new one, or queues it when all are busy.
+fn dispatch(worker: &Rc<Worker>, arrival: Arrival) {
+    let request = worker.shared.compiled.pick(arrival.seq);
+    let origin = worker.shared.compiled.requests[request].origin;
+    let pool = &worker.pools[origin];
+    let conn = pool.idle.borrow_mut().pop();
+    if conn.is_none() && pool.open.get() >= pool.max {
+        let mut backlog = pool.backlog.borrow_mut();
+        backlog.push_back(arrival);
+        let mut recorder = worker.recorder.borrow_mut();
+        recorder.late += 1;
+        if backlog.len() > BACKLOG_LIMIT {
+            backlog.pop_front();
+            recorder.dropped += 1;
+            recorder.completed(
+                arrival.phase,
+                request,
+                None,
+                None,
+                None,
+                Some(ErrorKind::Dropped),
+            );
+        }
+        return;
+    }
+    if conn.is_none() {
+        pool.open.set(pool.open.get() + 1);
+    }
+    worker.in_flight.set(worker.in_flight.get() + 1);
+    tokio::task::spawn_local(serve(worker.clone(), origin, conn, arrival));
+}
+
+/// Serves `arrival`, then whatever queued behind it, on one connection.
+async fn serve(worker: Rc<Worker>, origin: usize, mut conn: Option<Conn>, mut arrival: Arrival) {
+    let pool = &worker.pools[origin];
+    loop {
+        if conn.is_none() {
+            match open(&worker, origin).await {
+                Ok(c) => conn = Some(c),
+                Err(kind) => {
+                    let request = worker.shared.compiled.pick(arrival.seq);
+                    worker.complete(arrival.phase, request, None, None, None, Some(kind));
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            if !exchange(&worker, c, arrival).await {
+                conn = None;
+            }
+        }
+        let next = if worker.shared.stop.state() == StopState::Running {
+            pool.backlog.borrow_mut().pop_front()
+        } else {
+            None
+        };
+        match next {
+            Some(a) => arrival = a,
+            None => {
+                match conn {
+                    Some(c) => pool.idle.borrow_mut().push(c),
+                    None => pool.open.set(pool.open.get().saturating_sub(1)),
+                }
+                worker.in_flight.set(worker.in_flight.get() - 1);
+                if worker.in_flight.get() == 0 {
+                    worker.idle_notify.notify_waiters();
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Opens a connection (or an HTTP/2 stream slot) to `origin`.
+async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
+    let shared = &worker.shared;
+    let endpoint = &shared.endpoints[origin];
+    if shared.h2[origin] {
+        let pool = &worker.pools[origin];
+        let slot = pool.h2_slots.get();
+        pool.h2_slots.set(slot + 1);
+        let index = (slot / H2_STREAMS_PER_CONNECTION) as usize;
+        if let Some(send) = pool.h2_conns.borrow().get(index) {
+            if !send.is_closed() {
+                return Ok(Conn::H2(send.clone()));
+            }
+        }
+        let stream = endpoint.connect().await?;
+        worker.recorder.borrow_mut().connections_opened += 1;
+        if matches!(endpoint.origin.scheme, crate::template::Scheme::Https)
+            && !Endpoint::negotiated_h2(&stream)
+        {
+            return Err(ErrorKind::Protocol);
+        }
+        let send = http2_handshake(stream).await?;
+        let mut conns = pool.h2_conns.borrow_mut();
+        if index < conns.len() {
+            conns[index] = send.clone();
+        } else {
+            conns.push(send.clone());
+        }
+        return Ok(Conn::H2(send));
+    }
+    let stream = endpoint.connect().await?;
+    worker.recorder.borrow_mut().connections_opened += 1;
+    Ok(Conn::H1(Http1::new(stream)))
+}
+
+/// Performs one request and records it; returns whether the connection can be reused.
+async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
+    let shared = &worker.shared;
+    let index = shared.compiled.pick(arrival.seq);
+    let request = &shared.compiled.requests[index];
+    let needle = request.check.body_contains.as_deref().map(str::as_bytes);
+    let sent_at = Instant::now();
+    worker.recorder.borrow_mut().sent(
+        arrival.phase,
+        sent_at
+            .saturating_duration_since(arrival.intended)
+            .as_nanos() as u64,
+    );
+    let outcome = match conn {
+        Conn::H1(h1) => {
+            // Render into the worker's scratch buffer, then move it out for the await.
+            let bytes = {
+                let mut buf = worker.buf.borrow_mut();
+                request.render_http1(arrival.seq, &shared.compiled.data, &mut buf);
+                std::mem::take(&mut *buf)
+            };
+            let result = tokio::time::timeout(
+                request.timeout,
+                h1.exchange(&bytes, request.is_head, needle),
+            )
+            .await;
+            let mut bytes = bytes;
+            bytes.clear();
+            let mut buf = worker.buf.borrow_mut();
+            if buf.capacity() < bytes.capacity() {
+                *buf = bytes;
+            }
+            result
+        }
+        Conn::H2(send) => {
+            let origin = &shared.endpoints[request.origin].origin;
+            match request.to_http(origin, arrival.seq, &shared.compiled.data) {
+                Ok(http_request) => {
+                    tokio::time::timeout(
+                        request.timeout,
+                        http2_exchange(send, http_request, needle),
+                    )
+                    .await
+                }
+                Err(_) => Ok(Err(ErrorKind::Protocol)),
+            }
+        }
+    };
+    let done = Instant::now();
+    let corrected = done.saturating_duration_since(arrival.intended).as_nanos() as u64;
+    let raw = done.saturating_duration_since(sent_at).as_nanos() as u64;
+    match outcome {
+        Err(_elapsed) => {
+            worker.complete(
+                arrival.phase,
+                index,
+                Some(corrected),
+                Some(raw),
+                None,
+                Some(ErrorKind::Timeout),
+            );
+            false
+        }
+        Ok(Err(kind)) => {
+            worker.complete(
+                arrival.phase,
+                index,
+                Some(corrected),
+                Some(raw),
+                None,
+                Some(kind),
+            );
+            false
+        }
+        Ok(Ok(Response { status, body_ok })) => {
+            let check = &request.check;
+            let status_ok = if check.status.is_empty() {
+                (200..400).contains(&status)
+            } else {
+                check.status.contains(&status)
+            };
+            let error = if !status_ok {
+                Some(ErrorKind::Status(status))
+            } else if !body_ok {
+                Some(ErrorKind::CheckBody)
+            } else {
+                None
+            };
+            worker.complete(
+                arrival.phase,
+                index,
+                Some(corrected),
+                Some(raw),
+                Some(status),
+                error,
+            );
+            match conn {
+                Conn::H1(h1) => h1.reusable,
+                Conn::H2(send) => !send.is_closed(),
+            }
+        }
+    }
+}
+
+impl Worker {
+    fn complete(
+        &self,
+        phase: usize,
+        request: usize,
+        corrected: Option<u64>,
+        raw: Option<u64>,
+        status: Option<u16>,
+        error: Option<ErrorKind>,
+    ) {
+        self.recorder
+            .borrow_mut()
+            .completed(phase, request, corrected, raw, status, error);
+        if let Some(slot) = self.last_completion.borrow_mut().get_mut(phase) {
+            *slot = Some(self.shared.start.elapsed());
+        }
+    }
+}
+
+async fn closed_users(worker: &Rc<Worker>) {
+    let shared = &worker.shared;
+    let peak = peak_concurrency(&shared.scenario.phases);
+    let mut users = Vec::new();
+    let mut user = worker.index as u32;
+    while user < peak {
+        worker.in_flight.set(worker.in_flight.get() + 1);
+        users.push(tokio::task::spawn_local(virtual_user(worker.clone(), user)));
+        user += shared.threads as u32;
+    }
+    drop(users);
+    // Users leave when the schedule ends; on an interrupt the caller applies the grace period.
+    while worker.in_flight.get() > 0 && shared.stop.state() == StopState::Running {
+        let notified = worker.idle_notify.notified();
+        let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+    }
+}
+
+/// One closed-model user: send, wait for the response, think, repeat while its phase wants it.
+async fn virtual_user(worker: Rc<Worker>, user: u32) {
+    let shared = worker.shared.clone();
+    let mut conns: Vec<Option<Conn>> = shared.endpoints.iter().map(|_| None).collect();
+    loop {
+        if shared.stop.state() != StopState::Running {
+            break;
+        }
+        let now = Instant::now();
+        match shared.clock.turn(
+            &shared.scenario.phases,
+            shared.scenario.request_limit,
+            user,
+            now,
+        ) {
+            Turn::Done => break,
+            Turn::Wait(d) => tokio::time::sleep(d).await,
+            Turn::Send(phase) => {
+                let seq = shared
+                    .closed_seq
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let request = shared.compiled.pick(seq);
+                let origin = shared.compiled.requests[request].origin;
+                let arrival = Arrival {
+                    seq,
+                    phase,
+                    intended: now,
+                };
+                if conns[origin].is_none() {
+                    match open(&worker, origin).await {
+                        Ok(c) => conns[origin] = Some(c),
+                        Err(kind) => {
+                            worker.complete(phase, request, None, None, None, Some(kind));
+                            tokio::time::sleep(CONNECT_RETRY_PAUSE).await;
+                            continue;
+                        }
+                    }
+                }
+                if let Some(conn) = conns[origin].as_mut() {
+                    if !exchange(&worker, conn, arrival).await {
+                        conns[origin] = None;
+                    }
+                }
+                if !shared.scenario.think_time.is_zero() {
+                    tokio::time::sleep(shared.scenario.think_time).await;
+                }
+            }
+        }
+    }
+    worker.in_flight.set(worker.in_flight.get() - 1);
+    if worker.in_flight.get() == 0 {
+        worker.idle_notify.notify_waiters();
+    }
+}
+
+/// Whether connections to each origin should speak HTTP/2 before ALPN.
+pub fn wants_h2(version: HttpVersion) -> bool {
+    matches!(version, HttpVersion::Http2)
+}

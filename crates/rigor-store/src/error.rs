@@ -1,0 +1,84 @@
+//! What can go wrong with a run store. Every message names the store and says what to do.
+
+use std::path::{Path, PathBuf};
+
+use crate::RunId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the directory {path} for the run store: {source}: check the path and its permissions, or use another --store")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("cannot open the run store {path}: {source}: check that it is a file you can read and write, or use another --store")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+
+    #[error("{path} is not a rigor run store (not a SQLite database, or damaged): move it aside to start a new store, or use another --store")]
+    NotADatabase { path: PathBuf },
+
+    #[error("{path} is a SQLite database but not a rigor run store ({why}): use another --store")]
+    ForeignDatabase { path: PathBuf, why: String },
+
+    #[error("{path} was written by a newer rigor (schema {found}, this build knows {known}): upgrade rigor or use another --store")]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+
+    #[error("cannot upgrade the run store {path} to schema {version}: {source}: nothing was changed; move the store aside or use another --store")]
+    Migrate {
+        path: PathBuf,
+        version: i64,
+        source: rusqlite::Error,
+    },
+
+    #[error("run {id} is not in the run store {path}: `rigor runs` lists the stored runs")]
+    NotFound { path: PathBuf, id: RunId },
+
+    #[error("run {id} in {path} has the status `{status}`, which this build does not know: upgrade rigor")]
+    UnknownStatus {
+        path: PathBuf,
+        id: RunId,
+        status: String,
+    },
+
+    #[error("the run store {path} stayed locked by another process for {timeout_s} s: retry when it has finished, or use another --store")]
+    Busy { path: PathBuf, timeout_s: u64 },
+
+    #[error("run store {path}: cannot {action}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        action: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+impl StoreError {
+    /// Classifies a SQLite error met while doing `action` on the store at `path`: a locked or
+    /// damaged store gets its own message, anything else is reported with what was being done.
+    pub(crate) fn sqlite(path: &Path, action: &'static str, source: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy {
+                path: path.to_path_buf(),
+                timeout_s: crate::schema::BUSY_TIMEOUT.as_secs(),
+            },
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                StoreError::NotADatabase {
+                    path: path.to_path_buf(),
+                }
+            }
+            _ => StoreError::Sqlite {
+                path: path.to_path_buf(),
+                action,
+                source,
+            },
+        }
+    }
+}

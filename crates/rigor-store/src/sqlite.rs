@@ -1,0 +1,357 @@
+//! The embedded store: one SQLite file that several rigor processes may write at once.
+//!
+//! Every write runs in a `BEGIN IMMEDIATE` transaction: it takes the write lock before reading
+//! anything, so two writers queue on the busy timeout instead of one failing on a stale
+//! snapshot, as a deferred transaction can in WAL mode.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::ToSql;
+use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use crate::{
+    schema, HistogramRecord, NewRun, RunFilter, RunId, RunRecord, RunStatus, Store, StoreError,
+    Window,
+};
+
+/// A run store in a SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file and its directory if missing and
+    /// upgrading an older schema. A file that is not a rigor store, is damaged, or was written
+    /// by a newer rigor is refused and left untouched.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        schema::prepare(&mut conn, path)?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A store that lives in memory and vanishes when dropped: the same schema and behaviour
+    /// as a file, for tests of code that records runs.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let path = PathBuf::from(":memory:");
+        let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        schema::prepare(&mut conn, &path)?;
+        Ok(SqliteStore { conn, path })
+    }
+
+    /// The database file (`:memory:` for [`SqliteStore::in_memory`]).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in one write transaction, committed only if it succeeds.
+    fn write<T>(
+        &mut self,
+        action: &'static str,
+        work: impl FnOnce(&Transaction<'_>, &Path) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let SqliteStore { conn, path } = self;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::sqlite(path, action, e))?;
+        let value = work(&tx, path)?;
+        tx.commit()
+            .map_err(|e| StoreError::sqlite(path, action, e))?;
+        Ok(value)
+    }
+
+    fn fail(&self, action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |e| StoreError::sqlite(&self.path, action, e)
+    }
+}
+
+/// The run columns, in the order [`read_run`] expects them.
+const RUN_COLUMNS: &str = "id, kind, scenario, status, status_reason, started_at_ns, \
+                           ended_at_ns, plan, environment, summary, git_commit";
+
+/// A run whose status text this build does not know: its id and that text.
+type UnknownStatus = (RunId, String);
+
+fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>> {
+    let id: RunId = row.get(0)?;
+    let status_text: String = row.get(3)?;
+    let Some(status) = RunStatus::parse(&status_text) else {
+        return Ok(Err((id, status_text)));
+    };
+    Ok(Ok(RunRecord {
+        id,
+        kind: row.get(1)?,
+        scenario: row.get(2)?,
+        status,
+        status_reason: row.get(4)?,
+        started_at_ns: row.get(5)?,
+        ended_at_ns: row.get(6)?,
+        plan: row.get(7)?,
+        environment: row.get(8)?,
+        summary: row.get(9)?,
+        git_commit: row.get(10)?,
+    }))
+}
+
+fn known_status(
+    path: &Path,
+    read: Result<RunRecord, UnknownStatus>,
+) -> Result<RunRecord, StoreError> {
+    read.map_err(|(id, status)| StoreError::UnknownStatus {
+        path: path.to_path_buf(),
+        id,
+        status,
+    })
+}
+
+fn read_window(row: &Row<'_>) -> rusqlite::Result<Window> {
+    Ok(Window {
+        second: row.get(0)?,
+        phase: row.get(1)?,
+        requests: row.get(2)?,
+        errors: row.get(3)?,
+        sent: row.get(4)?,
+        corrected: row.get(5)?,
+        raw: row.get(6)?,
+    })
+}
+
+fn read_histogram(row: &Row<'_>) -> rusqlite::Result<HistogramRecord> {
+    Ok(HistogramRecord {
+        scope: row.get(0)?,
+        name: row.get(1)?,
+        kind: row.get(2)?,
+        data: row.get(3)?,
+    })
+}
+
+/// Fails with [`StoreError::NotFound`] unless the store holds run `id`.
+fn ensure_run(conn: &Connection, path: &Path, id: RunId) -> Result<(), StoreError> {
+    let found = conn
+        .query_row("SELECT 1 FROM runs WHERE id = ?1", [id], |_| Ok(()))
+        .optional()
+        .map_err(|e| StoreError::sqlite(path, "look the run up", e))?;
+    found.ok_or_else(|| StoreError::NotFound {
+        path: path.to_path_buf(),
+        id,
+    })
+}
+
+impl Store for SqliteStore {
+    fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError> {
+        let action = "record the start of a run";
+        self.write(action, |tx, path| {
+            tx.execute(
+                "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, \
+                 git_commit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run.kind,
+                    run.scenario,
+                    RunStatus::Running.as_str(),
+                    run.started_at_ns,
+                    run.plan,
+                    run.environment,
+                    run.git_commit,
+                ],
+            )
+            .map_err(|e| StoreError::sqlite(path, action, e))?;
+            Ok(tx.last_insert_rowid())
+        })
+    }
+
+    fn append_windows(&mut self, run: RunId, windows: &[Window]) -> Result<(), StoreError> {
+        let action = "append the run's windows";
+        self.write(action, |tx, path| {
+            ensure_run(tx, path, run)?;
+            let fail = |e| StoreError::sqlite(path, action, e);
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO windows (run_id, second, phase, requests, errors, sent, \
+                     corrected, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                     ON CONFLICT (run_id, second, phase) DO UPDATE SET \
+                     requests = excluded.requests, errors = excluded.errors, \
+                     sent = excluded.sent, corrected = excluded.corrected, raw = excluded.raw",
+                )
+                .map_err(fail)?;
+            for w in windows {
+                insert
+                    .execute(params![
+                        run,
+                        w.second,
+                        w.phase,
+                        w.requests,
+                        w.errors,
+                        w.sent,
+                        w.corrected,
+                        w.raw,
+                    ])
+                    .map_err(fail)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn save_histograms(
+        &mut self,
+        run: RunId,
+        histograms: &[HistogramRecord],
+    ) -> Result<(), StoreError> {
+        let action = "save the run's histograms";
+        self.write(action, |tx, path| {
+            ensure_run(tx, path, run)?;
+            let fail = |e| StoreError::sqlite(path, action, e);
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO histograms (run_id, scope, name, kind, data) \
+                     VALUES (?1, ?2, ?3, ?4, ?5) \
+                     ON CONFLICT (run_id, scope, name, kind) DO UPDATE SET data = excluded.data",
+                )
+                .map_err(fail)?;
+            for h in histograms {
+                insert
+                    .execute(params![run, h.scope, h.name, h.kind, h.data])
+                    .map_err(fail)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        status: RunStatus,
+        reason: Option<&str>,
+        ended_at_ns: i64,
+        summary_json: &str,
+    ) -> Result<(), StoreError> {
+        let action = "record the end of the run";
+        self.write(action, |tx, path| {
+            let changed = tx
+                .execute(
+                    "UPDATE runs SET status = ?2, status_reason = ?3, ended_at_ns = ?4, \
+                     summary = ?5 WHERE id = ?1",
+                    params![run, status.as_str(), reason, ended_at_ns, summary_json],
+                )
+                .map_err(|e| StoreError::sqlite(path, action, e))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound {
+                    path: path.to_path_buf(),
+                    id: run,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+        let fail = self.fail("list the runs");
+        let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs");
+        let mut conditions = Vec::new();
+        let mut values: Vec<&dyn ToSql> = Vec::new();
+        if let Some(scenario) = &filter.scenario {
+            conditions.push("scenario = ?");
+            values.push(scenario);
+        }
+        if let Some(kind) = &filter.kind {
+            conditions.push("kind = ?");
+            values.push(kind);
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        // A negative LIMIT is SQLite's "no limit".
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        sql.push_str(" ORDER BY started_at_ns DESC, id DESC LIMIT ?");
+        values.push(&limit);
+
+        let mut select = self.conn.prepare_cached(&sql).map_err(&fail)?;
+        let rows = select
+            .query_map(values.as_slice(), read_run)
+            .map_err(&fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&fail)?;
+        rows.into_iter()
+            .map(|read| known_status(&self.path, read))
+            .collect()
+    }
+
+    fn run(&self, id: RunId) -> Result<RunRecord, StoreError> {
+        let read = self
+            .conn
+            .query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                read_run,
+            )
+            .optional()
+            .map_err(self.fail("read the run"))?
+            .ok_or_else(|| StoreError::NotFound {
+                path: self.path.clone(),
+                id,
+            })?;
+        known_status(&self.path, read)
+    }
+
+    fn latest_run(&self, filter: &RunFilter) -> Result<Option<RunRecord>, StoreError> {
+        let newest = RunFilter {
+            limit: Some(1),
+            ..filter.clone()
+        };
+        Ok(self.runs(&newest)?.into_iter().next())
+    }
+
+    fn windows(&self, run: RunId) -> Result<Vec<Window>, StoreError> {
+        ensure_run(&self.conn, &self.path, run)?;
+        let fail = self.fail("read the run's windows");
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT second, phase, requests, errors, sent, corrected, raw FROM windows \
+                 WHERE run_id = ?1 ORDER BY second, phase",
+            )
+            .map_err(&fail)?;
+        let windows = select
+            .query_map([run], read_window)
+            .map_err(&fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&fail)?;
+        Ok(windows)
+    }
+
+    fn histograms(&self, run: RunId) -> Result<Vec<HistogramRecord>, StoreError> {
+        ensure_run(&self.conn, &self.path, run)?;
+        let fail = self.fail("read the run's histograms");
+        let mut select = self
+            .conn
+            .prepare_cached(
+                "SELECT scope, name, kind, data FROM histograms WHERE run_id = ?1 \
+                 ORDER BY scope, name, kind",
+            )
+            .map_err(&fail)?;
+        let histograms = select
+            .query_map([run], read_histogram)
+            .map_err(&fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&fail)?;
+        Ok(histograms)
+    }
+}

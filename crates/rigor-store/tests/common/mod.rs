@@ -1,0 +1,37 @@
+//! Builders shared by the store's integration tests.
+#![allow(dead_code)]
+
+use rigor_store::{HistogramRecord, NewRun, Window};
+
+pub fn new_run(scenario: &str, kind: &str, started_at_ns: i64) -> NewRun {
+    NewRun {
+        kind: kind.to_string(),
+        scenario: scenario.to_string(),
+        plan: format!("[[scenario]]\nname = \"{scenario}\"\n"),
+        started_at_ns,
+        environment: r#"{"cores":2,"kernel":"6.1"}"#.to_string(),
+        git_commit: Some("1232b26".to_string()),
+    }
+}
+
+pub fn window(second: u32, phase: &str) -> Window {
+    Window {
+        second,
+        phase: phase.to_string(),
+        requests: 100 + u64::from(second),
+        errors: u64::from(second % 3),
+        sent: 101 + u64::from(second),
+        // Arbitrary bytes, including a NUL and non-UTF-8: the store must keep them as they are.
+        corrected: vec![0x1c, 0x84, 0x93, 0x00, 0xff, second as u8],
+        raw: vec![0x1c, 0x84, 0x93, 0x01, second as u8],
+    }
+}
+
+pub fn histogram(scope: &str, name: &str, kind: &str, data: &[u8]) -> HistogramRecord {
+    HistogramRecord {
+        scope: scope.to_string(),
+        name: name.to_string(),
+        kind: kind.to_string(),
+        data: data.to_vec(),
+    }
+}

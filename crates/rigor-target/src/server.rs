@@ -1,0 +1,339 @@
+//! The server: accepts connections, speaks HTTP/1.1 or h2c on each (hyper-util's auto builder
+//! tells them apart by the HTTP/2 preface), and answers every request as its route says.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::behaviour::{burn_cpu, touched_block};
+use crate::spec::stall_remaining;
+use crate::{Behaviour, Route, Stall, TargetConfig};
+
+/// How long requests still in flight at shutdown get to finish before they are dropped.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Pause after a failed accept (out of file descriptors, say) instead of spinning on it.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+/// The listen backlog; the kernel's usual 128 overflows when a load test opens many connections.
+const LISTEN_BACKLOG: u32 = 1024;
+const OK_BODY: &[u8] = b"ok\n";
+const ERROR_BODY: &[u8] = b"injected error\n";
+
+/// Serves `listener` until `shutdown` completes, then lets requests in flight finish (for up to
+/// two seconds) and returns. Runs on the caller's runtime; `config.threads` is not used here.
+pub async fn serve(
+    listener: TcpListener,
+    config: TargetConfig,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let state = Arc::new(State::new(config));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new());
+    let (stop_connections, stop_signal) = watch::channel(());
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+        };
+        while connections.try_join_next().is_some() {}
+        // Latency is what this server is about; Nagle's delay would add to every response.
+        let _ = stream.set_nodelay(true);
+        connections.spawn(serve_connection(
+            builder.clone(),
+            stream,
+            Arc::clone(&state),
+            stop_signal.clone(),
+        ));
+    }
+    drop(listener);
+    let _ = stop_connections.send(());
+    let drained = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, drained).await;
+    Ok(())
+}
+
+async fn serve_connection(
+    builder: auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    state: Arc<State>,
+    mut stop: watch::Receiver<()>,
+) {
+    let service = service_fn(move |request| handle(Arc::clone(&state), request));
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        _ = stop.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+/// Starts the server on its own thread with its own multi-thread tokio runtime; for tests and
+/// for `rigor demo`. Binding happens before this returns, so `addr` (port 0 or not) is final.
+pub fn spawn(addr: SocketAddr, config: TargetConfig) -> io::Result<RunningTarget> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all().thread_name("rigor-target-worker");
+    if config.threads > 0 {
+        runtime.worker_threads(config.threads);
+    }
+    let runtime = runtime.build()?;
+    let listener = {
+        let _context = runtime.enter();
+        bind(addr)?
+    };
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("rigor-target".to_string())
+        .spawn(move || {
+            let shutdown = async {
+                // A dropped sender means the same as a sent stop.
+                let _ = stopped.await;
+            };
+            runtime.block_on(serve(listener, config, shutdown))
+        })?;
+    Ok(RunningTarget {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}
+
+/// Binds like `TcpListener::bind` but with a backlog sized for load tests.
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// A server started by [`spawn`]; dropping it stops the server and waits for its thread.
+#[derive(Debug)]
+pub struct RunningTarget {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl RunningTarget {
+    /// The address the server listens on, with the port the kernel chose for port 0.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR/path` for this server.
+    pub fn url(&self, path: &str) -> String {
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        format!("http://{}{slash}{path}", self.addr)
+    }
+
+    /// Stops the server like dropping it does, but reports how its thread ended.
+    pub fn stop(mut self) -> io::Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| io::Error::other("the rigor-target server thread panicked"))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningTarget {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+/// What every connection shares: the routes with their bodies built once, and the counters.
+struct State {
+    routes: Vec<(Route, Bytes)>,
+    default: Behaviour,
+    stall: Option<Stall>,
+    started: Instant,
+    requests: AtomicU64,
+    errors: AtomicU64,
+    leaked_bytes: AtomicU64,
+    /// Kept per server rather than per process, so stopping a server gives its memory back.
+    leaked: Mutex<Vec<Vec<u8>>>,
+}
+
+/// Who answers a request path.
+enum Answer<'a> {
+    Health,
+    Stats,
+    Route(&'a Behaviour, &'a Bytes),
+    Default,
+}
+
+impl State {
+    fn new(config: TargetConfig) -> State {
+        let routes = config
+            .routes
+            .into_iter()
+            .map(|route| {
+                let body = body_of(route.behaviour.body_bytes);
+                (route, body)
+            })
+            .collect();
+        State {
+            routes,
+            default: Behaviour::default(),
+            stall: config.stall,
+            started: Instant::now(),
+            requests: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            leaked_bytes: AtomicU64::new(0),
+            leaked: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The first matching route wins; `/health` and `/stats` give way only to a route naming
+    /// them exactly, so a catch-all `/*` does not take down readiness checks.
+    fn answer(&self, path: &str) -> Answer<'_> {
+        let builtin = match path {
+            "/health" => Some(Answer::Health),
+            "/stats" => Some(Answer::Stats),
+            _ => None,
+        };
+        if let Some(builtin) = builtin {
+            if !self.routes.iter().any(|(route, _)| route.path == path) {
+                return builtin;
+            }
+        }
+        match self.routes.iter().find(|(route, _)| route.matches(path)) {
+            Some((route, body)) => Answer::Route(&route.behaviour, body),
+            None => Answer::Default,
+        }
+    }
+
+    async fn respond(&self, behaviour: &Behaviour, body: &Bytes) -> Response<Full<Bytes>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        burn_cpu(behaviour.cpu);
+        if behaviour.leak > 0 {
+            let block = touched_block(behaviour.leak);
+            self.leaked
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(block);
+            self.leaked_bytes
+                .fetch_add(behaviour.leak, Ordering::Relaxed);
+        }
+        let (delay, failed) = {
+            let mut rng = fastrand::Rng::new();
+            let delay = behaviour.latency.sample(&mut rng);
+            (delay, rng.f64() < behaviour.error_rate)
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(stall) = &self.stall {
+            let wait = stall_remaining(stall, self.started.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        if failed {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+            let status = StatusCode::from_u16(behaviour.error_status)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return response(status, "text/plain", Bytes::from_static(ERROR_BODY));
+        }
+        response(StatusCode::OK, "text/plain", body.clone())
+    }
+
+    fn stats(&self) -> Response<Full<Bytes>> {
+        let json = format!(
+            "{{\"requests\":{},\"errors\":{},\"leaked_bytes\":{},\"uptime_ms\":{}}}\n",
+            self.requests.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+            self.leaked_bytes.load(Ordering::Relaxed),
+            self.started.elapsed().as_millis(),
+        );
+        response(StatusCode::OK, "application/json", Bytes::from(json))
+    }
+}
+
+async fn handle(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_string();
+    // Read the request body to its end so an HTTP/1 connection stays reusable after a POST.
+    let mut incoming = request.into_body();
+    while let Some(frame) = incoming.frame().await {
+        if frame.is_err() {
+            break;
+        }
+    }
+    Ok(match state.answer(&path) {
+        Answer::Health => response(StatusCode::OK, "text/plain", Bytes::from_static(OK_BODY)),
+        Answer::Stats => state.stats(),
+        Answer::Route(behaviour, body) => state.respond(behaviour, body).await,
+        Answer::Default => {
+            let body = Bytes::from_static(OK_BODY);
+            state.respond(&state.default, &body).await
+        }
+    })
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
+    let length = body.len();
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(SERVER, HeaderValue::from_static("rigor-target"));
+    response
+}
+
+/// A body of exactly `size` bytes: lines of `x` ending in a newline; `ok\n` when unset.
+fn body_of(size: Option<u64>) -> Bytes {
+    let Some(size) = size else {
+        return Bytes::from_static(OK_BODY);
+    };
+    let size = usize::try_from(size).unwrap_or(usize::MAX);
+    let body: Vec<u8> = (0..size)
+        .map(|at| if at % 64 == 63 { b'\n' } else { b'x' })
+        .collect();
+    Bytes::from(body)
+}

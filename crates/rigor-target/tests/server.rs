@@ -1,0 +1,250 @@
+//! The real server on 127.0.0.1 port 0, driven by a hyper client over real sockets. Every test
+//! is bounded by a timeout and sends a handful of requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{header, Method, Request, StatusCode, Version};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rigor_target::{spawn, RunningTarget, Stall, TargetConfig};
+use tokio::net::TcpStream;
+
+const TEST_BOUND: Duration = Duration::from_secs(15);
+
+fn start(routes: &[&str], stall: Option<&str>) -> RunningTarget {
+    let config = TargetConfig {
+        routes: routes.iter().map(|spec| spec.parse().unwrap()).collect(),
+        stall: stall.map(|spec| spec.parse::<Stall>().unwrap()),
+        threads: 2,
+    };
+    spawn("127.0.0.1:0".parse().unwrap(), config).unwrap()
+}
+
+async fn bounded(test: impl Future<Output = ()>) {
+    tokio::time::timeout(TEST_BOUND, test)
+        .await
+        .expect("the test did not finish in time");
+}
+
+struct Answer {
+    status: StatusCode,
+    version: Version,
+    content_length: Option<u64>,
+    body: Bytes,
+    took: Duration,
+}
+
+/// One HTTP/1.1 keep-alive connection.
+struct Client {
+    addr: SocketAddr,
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+}
+
+impl Client {
+    async fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        Client { addr, sender }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        self.send(Method::GET, path, Bytes::new()).await
+    }
+
+    async fn send(&mut self, method: Method, path: &str, body: Bytes) -> Answer {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, self.addr.to_string())
+            .body(Full::new(body))
+            .unwrap();
+        self.sender.ready().await.unwrap();
+        let start = Instant::now();
+        let response = self.sender.send_request(request).await.unwrap();
+        answer(response, start).await
+    }
+}
+
+async fn answer(response: http::Response<hyper::body::Incoming>, start: Instant) -> Answer {
+    let status = response.status();
+    let version = response.version();
+    let content_length = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .map(|value| value.to_str().unwrap().parse().unwrap());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Answer {
+        status,
+        version,
+        content_length,
+        body,
+        took: start.elapsed(),
+    }
+}
+
+/// Reads one counter from the `/stats` JSON without a JSON dependency.
+fn stat(body: &Bytes, key: &str) -> u64 {
+    let text = std::str::from_utf8(body).unwrap();
+    let after = text
+        .split_once(&format!("\"{key}\":"))
+        .unwrap_or_else(|| panic!("no {key} in {text}"))
+        .1;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn fixed_latency_and_cpu_take_at_least_their_time() {
+    let server = start(&["/fixed: latency=20ms", "/busy: cpu=20ms"], None);
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        let fixed = client.get("/fixed").await;
+        assert_eq!(fixed.status, StatusCode::OK);
+        assert!(fixed.took >= Duration::from_millis(20), "{:?}", fixed.took);
+        let busy = client.get("/busy").await;
+        assert!(busy.took >= Duration::from_millis(20), "{:?}", busy.took);
+        let plain = client.get("/").await;
+        assert_eq!(plain.status, StatusCode::OK);
+        assert_eq!(plain.body, Bytes::from_static(b"ok\n"));
+        assert_eq!(plain.content_length, Some(3));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn injected_errors_carry_their_status_and_are_counted() {
+    let server = start(&["/down: errors=100%@503", "/fine: errors=0%@503"], None);
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        for _ in 0..3 {
+            assert_eq!(
+                client.get("/down").await.status,
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+            assert_eq!(client.get("/fine").await.status, StatusCode::OK);
+        }
+        let stats = client.get("/stats").await;
+        assert_eq!(stat(&stats.body, "errors"), 3);
+        assert_eq!(stat(&stats.body, "requests"), 6);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn first_matching_route_wins_and_prefixes_match() {
+    let server = start(
+        &[
+            "/products/special: errors=100%@418",
+            "/products/*: body=100B",
+            "/*: errors=100%@404",
+        ],
+        None,
+    );
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        assert_eq!(client.get("/products/special").await.status.as_u16(), 418);
+        let product = client.get("/products/42?color=red").await;
+        assert_eq!(product.status, StatusCode::OK);
+        assert_eq!(product.body.len(), 100);
+        assert_eq!(product.content_length, Some(100));
+        assert_eq!(client.get("/products").await.status, StatusCode::NOT_FOUND);
+        // A catch-all does not take over the readiness check.
+        let health = client.get("/health").await;
+        assert_eq!(health.status, StatusCode::OK);
+        // A request body is read to its end, so the connection stays usable afterwards.
+        let posted = client
+            .send(Method::POST, "/products/1", Bytes::from(vec![b'p'; 10_000]))
+            .await;
+        assert_eq!(posted.status, StatusCode::OK);
+        assert_eq!(client.get("/products/2").await.status, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn stall_holds_responses_until_the_window_ends() {
+    let before_start = Instant::now();
+    // The first window is [0, 500ms) from the server's start, which is after `before_start`.
+    let server = start(&[], Some("500ms/5s"));
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        client.get("/health").await;
+        assert!(
+            before_start.elapsed() < Duration::from_millis(400),
+            "/health waited for the stall: {:?}",
+            before_start.elapsed()
+        );
+        let stalled = client.get("/").await;
+        assert_eq!(stalled.status, StatusCode::OK);
+        assert!(
+            before_start.elapsed() >= Duration::from_millis(500),
+            "answered inside the stall window: {:?}",
+            before_start.elapsed()
+        );
+        // Past the window, and long before the next one at 5s.
+        let after = client.get("/").await;
+        assert!(after.took < Duration::from_secs(2), "{:?}", after.took);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn leaks_grow_the_reported_leaked_bytes() {
+    let server = start(&["/leak: leak=1KiB"], None);
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        let before = client.get("/stats").await;
+        assert_eq!(stat(&before.body, "leaked_bytes"), 0);
+        for _ in 0..3 {
+            assert_eq!(client.get("/leak").await.status, StatusCode::OK);
+        }
+        let after = client.get("/stats").await;
+        assert_eq!(stat(&after.body, "leaked_bytes"), 3 * 1024);
+        assert_eq!(stat(&after.body, "requests"), 3);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn h2c_prior_knowledge_is_served_on_the_same_port() {
+    let server = start(&["/fixed: latency=5ms, body=1KiB"], None);
+    bounded(async {
+        let stream = TcpStream::connect(server.addr()).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        let request = Request::get(server.url("/fixed"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let start = Instant::now();
+        let response = answer(sender.send_request(request).await.unwrap(), start).await;
+        assert_eq!(response.version, Version::HTTP_2);
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(response.body.len(), 1024);
+        assert_eq!(response.content_length, Some(1024));
+        assert!(response.took >= Duration::from_millis(5));
+    })
+    .await;
+}
+
+#[test]
+fn a_spawned_target_reports_its_address_and_stops() {
+    let server = start(&[], None);
+    let port = server.addr().port();
+    assert_ne!(port, 0);
+    assert_eq!(
+        server.url("/health"),
+        format!("http://127.0.0.1:{port}/health")
+    );
+    assert_eq!(server.url("x"), format!("http://127.0.0.1:{port}/x"));
+    server.stop().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
