@@ -29,7 +29,7 @@ pub use recorder::{ErrorKind, Group, Hist, WindowPart};
 pub use result::{LoadResult, Outcome, PhaseResult};
 
 use crate::conn::{alpn_for, tls_config, Endpoint};
-use crate::recorder::{new_hist, Recorder};
+use crate::recorder::new_hist;
 use crate::schedule::{OpenSchedule, PhaseClock};
 use crate::template::{Compiled, Scheme};
 use crate::worker::{Shared, WorkerMsg};
@@ -147,14 +147,23 @@ pub fn run(
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
+    // A worker needs at least one connection (open model) or one user (closed model).
+    let ceiling = match scenario.model {
+        Model::Open => scenario.max_connections,
+        Model::Closed => schedule::peak_concurrency(&scenario.phases),
+    };
+    let threads = threads.min(ceiling.max(1) as usize);
     let (endpoints, h2) = prepare_endpoints(&compiled, &scenario, config.connect_timeout)?;
     let schedule = OpenSchedule::new(&scenario.phases, scenario.request_limit);
+    // After the schedule, in-flight requests get their timeout (plus a margin for the
+    // connect that may precede the send) to finish on their own.
     let drain = scenario
         .requests
         .iter()
         .map(|r| r.timeout)
         .max()
-        .unwrap_or(Duration::from_secs(10));
+        .unwrap_or(Duration::from_secs(10))
+        + config.connect_timeout;
     let planned = match scenario.model {
         Model::Open => Some(schedule.end()),
         Model::Closed => scenario
@@ -414,11 +423,6 @@ fn resource_usage() -> (u64, u64) {
         tv(usage.ru_utime) + tv(usage.ru_stime),
         usage.ru_maxrss as u64 * 1024,
     )
-}
-
-/// Used by `result` to build empty recorders.
-pub(crate) fn empty_recorder(phases: usize, requests: usize) -> Recorder {
-    Recorder::new(phases, requests)
 }
 
 pub(crate) fn empty_hist() -> Hist {

@@ -8,7 +8,7 @@ use rigor_model::output::{
 };
 use rigor_model::plan::{Model, Scenario};
 use rigor_model::threshold::{Metric, Scope, Stat, Threshold};
-use rigor_model::units::format_duration;
+use rigor_model::units::{format_duration, rfc3339};
 
 use crate::recorder::{summarize, Group, Hist};
 use crate::worker::{Shared, WorkerResult};
@@ -381,44 +381,5 @@ impl LoadResult {
         }
         out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
         out
-    }
-}
-
-/// Formats a time as RFC 3339 in UTC with millisecond precision.
-pub fn rfc3339(time: SystemTime) -> String {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since.subsec_millis()
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_matches_known_instants() {
-        let t = |s: u64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
-        assert_eq!(t(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(t(951_782_400), "2000-02-29T00:00:00.000Z");
-        assert_eq!(t(1_795_353_600), "2026-11-22T00:00:00.000Z");
     }
 }

@@ -12,8 +12,6 @@ use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rigor_model::plan::HttpVersion;
-
 use crate::conn::{http2_exchange, http2_handshake, Endpoint, Http1, Http2, Response};
 use crate::recorder::{ErrorKind, Recorder, WindowPart};
 use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
@@ -108,11 +106,11 @@ struct Worker {
 pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
     let phases = shared.scenario.phases.len();
     let requests = shared.compiled.requests.len();
-    let per_worker_max = shared
-        .scenario
-        .max_connections
-        .div_ceil(shared.threads as u32)
-        .max(1);
+    // The connection cap is split exactly: worker i gets its share of max_connections (the
+    // caller never starts more workers than connections).
+    let threads = shared.threads as u32;
+    let max = shared.scenario.max_connections;
+    let per_worker_max = (max / threads + u32::from((index as u32) < max % threads)).max(1);
     let worker = Rc::new(Worker {
         index,
         recorder: RefCell::new(Recorder::new(phases, requests)),
@@ -238,45 +236,80 @@ async fn ticker(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
     }
 }
 
+/// Receives this worker's arrivals from its scheduler thread and dispatches each at once.
+///
+/// Timing lives on a separate thread because tokio's timer has one-millisecond granularity,
+/// which would add up to a millisecond (half on average) to every intended-start latency;
+/// `nanosleep` with a 1 ns timer slack is accurate to tens of microseconds.
 async fn open_schedule(worker: &Rc<Worker>) {
-    let shared = &worker.shared;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Arrival>();
+    let shared = worker.shared.clone();
+    let index = worker.index;
+    let scheduler = std::thread::Builder::new()
+        .name(format!("rigor-schedule-{index}"))
+        .spawn(move || schedule_arrivals(&shared, index, &tx));
+    if scheduler.is_err() {
+        return;
+    }
+    while let Some(arrival) = rx.recv().await {
+        let now = Instant::now();
+        crate::recorder::record(
+            &mut worker.timer_lag.borrow_mut(),
+            now.saturating_duration_since(arrival.intended).as_nanos() as u64,
+        );
+        dispatch(worker, arrival);
+        if worker.shared.stop.state() != StopState::Running {
+            break;
+        }
+    }
+}
+
+/// Sleeps until each of worker `index`'s arrivals is due and hands it over.
+fn schedule_arrivals(
+    shared: &Shared,
+    index: usize,
+    tx: &tokio::sync::mpsc::UnboundedSender<Arrival>,
+) {
+    precise_sleeps();
     let threads = shared.threads as u64;
     let mut base = 0u64;
-    let mut behind = 0u32;
     for (p, phase) in shared.schedule.phases.iter().enumerate() {
-        let mut k = worker.index as u64;
+        let mut k = index as u64;
         while k < phase.arrivals {
-            if shared.stop.state() != StopState::Running {
-                return;
-            }
             let intended = shared.start + phase.offset + phase.due(k);
-            let now = Instant::now();
-            if intended > now {
-                behind = 0;
-                tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
-            } else {
-                // Behind schedule: dispatch without sleeping, but let connections run.
-                behind += 1;
-                if behind % 32 == 0 {
-                    tokio::task::yield_now().await;
+            loop {
+                if shared.stop.state() != StopState::Running {
+                    return;
                 }
+                let now = Instant::now();
+                if intended <= now {
+                    break;
+                }
+                // Sleep in slices so a stop request is noticed within 50 ms.
+                std::thread::sleep((intended - now).min(Duration::from_millis(50)));
             }
-            let wake = Instant::now();
-            crate::recorder::record(
-                &mut worker.timer_lag.borrow_mut(),
-                wake.saturating_duration_since(intended).as_nanos() as u64,
-            );
-            dispatch(
-                worker,
-                Arrival {
+            if tx
+                .send(Arrival {
                     seq: base + k,
                     phase: p,
                     intended,
-                },
-            );
+                })
+                .is_err()
+            {
+                return;
+            }
             k += threads;
         }
         base += phase.arrivals;
+    }
+}
+
+/// Asks the kernel not to round this thread's sleeps up (the default slack is 50 µs).
+#[allow(unsafe_code)]
+fn precise_sleeps() {
+    // SAFETY: prctl(PR_SET_TIMERSLACK) takes a plain integer and only affects this thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }
 
@@ -581,9 +614,4 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
     if worker.in_flight.get() == 0 {
         worker.idle_notify.notify_waiters();
     }
-}
-
-/// Whether connections to each origin should speak HTTP/2 before ALPN.
-pub fn wants_h2(version: HttpVersion) -> bool {
-    matches!(version, HttpVersion::Http2)
 }

@@ -30,7 +30,7 @@ pub struct Plan {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
-    /// Command line that starts the target; split on whitespace, no shell.
+    /// Command line that starts the target, run with `sh -c`; `rigor …` means this rigor.
     pub command: Option<String>,
     /// URL polled until it answers 2xx before the load starts.
     pub ready: Option<String>,

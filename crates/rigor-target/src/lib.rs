@@ -13,6 +13,7 @@
 //! global stall window; an injected error replaces the body but keeps the delays.
 
 mod behaviour;
+mod clock;
 mod server;
 mod spec;
 

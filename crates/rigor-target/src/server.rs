@@ -262,14 +262,9 @@ impl State {
             let delay = behaviour.latency.sample(&mut rng);
             (delay, rng.f64() < behaviour.error_rate)
         };
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
+        crate::clock::sleep(delay).await;
         if let Some(stall) = &self.stall {
-            let wait = stall_remaining(stall, self.started.elapsed());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+            crate::clock::sleep(stall_remaining(stall, self.started.elapsed())).await;
         }
         if failed {
             self.errors.fetch_add(1, Ordering::Relaxed);

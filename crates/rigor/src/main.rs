@@ -1,1 +1,62 @@
-fn main() {}
+//! The `rigor` binary: parses flags, runs one command, maps the outcome to an exit code.
+//!
+//! Exit codes, defined once: 0 passed; 1 a threshold or gate failed; 2 bad input or usage;
+//! 3 the run could not be completed or is invalid; 130 interrupted (partial results saved).
+
+mod commands;
+mod environment;
+mod exit;
+mod printer;
+mod session;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rigor",
+    version,
+    about = "Performance tuning with honest measurements: load, record, judge, report."
+)]
+#[command(propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the built-in demo target, load it briefly, store and print the run.
+    Demo(commands::demo::DemoArgs),
+    /// Write a commented starter plan, rigor.toml.
+    Init(commands::init::InitArgs),
+    /// Load an HTTP endpoint ad hoc: `rigor load http://127.0.0.1:8080/ --rate 500/s --duration 30s`.
+    Load(Box<commands::load::LoadArgs>),
+    /// Run the scenarios of the plan (rigor.toml), store the runs and judge their thresholds.
+    Run(commands::run::RunArgs),
+    /// List stored runs, newest first.
+    Runs(commands::runs::RunsArgs),
+    /// Print a stored run again.
+    Show(commands::show::ShowArgs),
+    /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
+    Target(commands::target::TargetArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut stdout = std::io::stdout().lock();
+    let result = match &cli.command {
+        Command::Demo(args) => commands::demo::run(args, &mut stdout),
+        Command::Init(args) => commands::init::run(args, &mut stdout),
+        Command::Load(args) => commands::load::run(args, &mut stdout),
+        Command::Run(args) => commands::run::run(args, &mut stdout),
+        Command::Runs(args) => commands::runs::run(args, &mut stdout),
+        Command::Show(args) => commands::show::run(args, &mut stdout),
+        Command::Target(args) => commands::target::run(args, &mut stdout),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => exit::report(&error),
+    }
+}

@@ -1,0 +1,53 @@
+//! rigor's command benchmarks: hyperfine-class runs of whole commands, with honest
+//! statistics.
+//!
+//! It owns the benchmark loop and everything it measures and concludes: settings
+//! ([`BenchSpec`] → validated [`BenchPlan`]), the [`Executor`] seam (real processes reaped
+//! with `wait4` for exact CPU time and peak memory, or a deterministic [`FakeExecutor`]),
+//! interleaved or seeded-random run order, hooks, shell start-up correction, stop rules,
+//! interruption, statistics (mean ± σ, median with a distribution-free confidence interval,
+//! robust outliers, relative speed with its uncertainty), exports and the hyperfine importer.
+//!
+//! It must not print, parse command-line flags or touch the store: progress goes to the
+//! caller's callback, results are returned as data, and exporters return strings.
+//!
+//! ```no_run
+//! use rigor_bench::{BenchSpec, ProcessExecutor, Runner};
+//!
+//! let plan = BenchSpec::new(["sleep 0.01", "sleep 0.02"]).resolve()?;
+//! let mut executor = ProcessExecutor::new();
+//! let result = Runner::new(&plan, &mut executor).run()?;
+//! let table = rigor_bench::export::to_markdown(&result);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod analysis;
+pub mod clock;
+pub mod executor;
+pub mod export;
+mod fake;
+pub mod import;
+pub mod outliers;
+pub mod params;
+pub mod result;
+pub mod runner;
+pub mod spec;
+pub mod stats;
+pub mod words;
+
+pub use clock::{Clock, MonotonicClock};
+pub use executor::{ExecError, Executor, HookOutput, Measurement, ProcessExecutor};
+pub use export::{export, ExportError, ExportFormat};
+pub use fake::{FakeClock, FakeExecutor};
+pub use import::{import_hyperfine, ImportError};
+pub use params::{ParamError, Parameter};
+pub use result::{
+    BenchResult, CommandResult, ParameterValue, RunRecord, ShellOverhead, Warning, WarningKind,
+    BENCH_SCHEMA_VERSION,
+};
+pub use runner::{BenchError, HookKind, Phase, Progress, Runner};
+pub use spec::{
+    BenchPlan, BenchSpec, CommandSpec, CommandTemplate, Hooks, Invocation, Order, OutputMode,
+    RunCount, Shell, SpecError,
+};
+pub use stats::{MedianCi, Relative, Summary};

@@ -1,0 +1,111 @@
+//! `rigor demo`: the main job on the embedded defaults. Starts the built-in target in this
+//! process, loads it through a ramp and a steady phase (open model), stores the run in the
+//! default SQLite store and prints the summary.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rigor_model::plan::{LoadLevel, PhaseKind, PhaseSpec, RequestSpec, ScenarioSpec};
+use rigor_model::units::HumanDuration;
+use rigor_model::Rate;
+
+use super::RecordArgs;
+use crate::{printer, session};
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Arrival rate of the steady phase.
+    #[arg(long, default_value = "200/s", value_name = "RATE")]
+    pub rate: Rate,
+
+    /// Length of the ramp up to the rate.
+    #[arg(long, default_value = "3s", value_name = "DURATION")]
+    pub ramp: HumanDuration,
+
+    /// Length of the steady phase.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub duration: HumanDuration,
+
+    #[command(flatten)]
+    pub record: RecordArgs,
+}
+
+/// The demo target's behaviour: log-normal latency and a trickle of errors.
+const DEMO_ROUTE: &str = "/products/*: latency=lognormal(5ms,25ms), errors=0.5%@503";
+
+pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let route: rigor_target::Route = DEMO_ROUTE.parse().context("the demo route")?;
+    let target = rigor_target::spawn(
+        "127.0.0.1:0".parse()?,
+        rigor_target::TargetConfig {
+            routes: vec![route],
+            stall: None,
+            threads: 1,
+        },
+    )
+    .context("cannot start the built-in target")?;
+    let spec = ScenarioSpec {
+        name: "demo".into(),
+        phases: vec![
+            PhaseSpec {
+                kind: PhaseKind::Ramp,
+                to: Some(LoadLevel::Rate(args.rate)),
+                over: Some(args.ramp),
+                ..Default::default()
+            },
+            PhaseSpec {
+                kind: PhaseKind::Steady,
+                rate: Some(args.rate),
+                duration: Some(args.duration),
+                ..Default::default()
+            },
+        ],
+        request: vec![RequestSpec {
+            name: Some("GET /products/:id".into()),
+            url: target.url("/products/{seq}"),
+            ..Default::default()
+        }],
+        thresholds: vec!["latency.p99 < 100ms".into(), "error_rate < 2%".into()],
+        ..Default::default()
+    };
+    let scenario = spec.resolve(&cwd).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let mut store = session::open_store(args.record.store.as_deref(), None, &cwd)?;
+    let mut stderr = std::io::stderr().lock();
+    if !args.record.quiet {
+        writeln!(
+            stderr,
+            "demo: built-in target on {} ({DEMO_ROUTE}); ramp to {} over {}, then {} steady",
+            target.addr(),
+            args.rate,
+            args.ramp,
+            args.duration
+        )?;
+    }
+    let options = session::RunOptions {
+        threads: args.record.threads,
+        max_lag: args.record.max_lag.0,
+        quiet: args.record.quiet,
+        project_dir: cwd,
+        plan_text: None,
+    };
+    let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
+    drop(target);
+    let written = if args.record.json {
+        printer::json(out, &summary)
+    } else {
+        printer::summary(out, &summary)
+    };
+    printer::ignore_broken_pipe(written)?;
+    if !args.record.quiet {
+        writeln!(
+            stderr,
+            "\nstored as run {} in {}: `rigor show {}` prints it again, `rigor runs` lists runs",
+            summary.run_id,
+            store.path().display(),
+            summary.run_id
+        )?;
+    }
+    Ok(ExitCode::from(session::exit_code(summary.status)))
+}

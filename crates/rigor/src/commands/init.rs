@@ -1,0 +1,33 @@
+//! `rigor init`: writes the commented starter plan.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::exit;
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// Where to write the plan.
+    #[arg(default_value = "rigor.toml")]
+    pub path: PathBuf,
+
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if args.path.exists() && !args.force {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} already exists; pass --force to overwrite it",
+            args.path.display()
+        )));
+    }
+    std::fs::write(&args.path, rigor_model::plan::STARTER_PLAN)
+        .with_context(|| format!("cannot write {}", args.path.display()))?;
+    writeln!(out, "wrote {}; `rigor run` runs it", args.path.display())?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,211 @@
+//! `rigor load URL`: an ad-hoc load test, built from flags into the same scenario a plan
+//! would give (so the same validation applies), then run, stored and judged.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use rigor_model::plan::{
+    CheckSpec, HttpVersion, LoadLevel, PhaseKind, PhaseSpec, RequestSpec, ScenarioSpec,
+};
+use rigor_model::units::HumanDuration;
+use rigor_model::Rate;
+
+use super::RecordArgs;
+use crate::{exit, printer, session};
+
+/// Flags of `rigor load`. Open model with --rate, closed model with --concurrency.
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// The URL to load, e.g. http://127.0.0.1:8080/products/{seq}
+    pub url: String,
+
+    /// Open model: requests arrive at this rate whatever the server does (500/s, 30000/m).
+    #[arg(long, short = 'r', value_name = "RATE", conflicts_with = "concurrency")]
+    pub rate: Option<Rate>,
+
+    /// Closed model: this many connections, each sending its next request when the last ends
+    /// [default: 10 when --rate is not given].
+    #[arg(long, short = 'c', value_name = "N")]
+    pub concurrency: Option<u32>,
+
+    /// How long to hold the load (after --ramp).
+    #[arg(long, short = 'd', value_name = "DURATION")]
+    pub duration: Option<HumanDuration>,
+
+    /// Stop after this many requests.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub requests: Option<u64>,
+
+    /// Ramp up from zero over this long before holding the load.
+    #[arg(long, value_name = "DURATION")]
+    pub ramp: Option<HumanDuration>,
+
+    /// HTTP method.
+    #[arg(long, short = 'm', default_value = "GET")]
+    pub method: String,
+
+    /// A request header, `Name: value`; repeat for more.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Request body.
+    #[arg(long, short = 'b')]
+    pub body: Option<String>,
+
+    /// Per-request timeout.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub timeout: HumanDuration,
+
+    /// A pass/fail condition such as 'latency.p95 < 120ms' or 'error_rate < 1%'; repeatable.
+    #[arg(long = "threshold", short = 't', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
+    /// HTTP version: 1.1, 2 (h2 via ALPN on https, prior knowledge on http) or auto.
+    #[arg(long, default_value = "1.1", value_name = "VERSION")]
+    pub http: HttpVersion,
+
+    /// Accept self-signed and otherwise unverifiable TLS certificates.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+
+    /// Most connections the open model may open.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
+
+    /// Closed model: pause between a connection's requests.
+    #[arg(long, value_name = "DURATION")]
+    pub think_time: Option<HumanDuration>,
+
+    /// Statuses that count as success (default: any 2xx or 3xx); repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub expect_status: Vec<u16>,
+
+    /// Text every response body must contain.
+    #[arg(long, value_name = "TEXT")]
+    pub expect_body: Option<String>,
+
+    /// CSV file whose columns become {variables} in the URL, headers and body.
+    #[arg(long, value_name = "CSV")]
+    pub data: Option<String>,
+
+    /// How long in-flight requests may finish after Ctrl-C.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub grace: HumanDuration,
+
+    /// Name the run is stored under.
+    #[arg(long, default_value = "adhoc")]
+    pub name: String,
+
+    #[command(flatten)]
+    pub record: RecordArgs,
+}
+
+pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let spec = scenario_spec(args)?;
+    let scenario = spec
+        .resolve(&cwd)
+        .map_err(|m| exit::bad_input(anyhow::anyhow!("{m}")))?;
+    let mut store = session::open_store(args.record.store.as_deref(), None, &cwd)?;
+    let options = session::RunOptions {
+        threads: args.record.threads,
+        max_lag: args.record.max_lag.0,
+        quiet: args.record.quiet,
+        project_dir: cwd,
+        plan_text: None,
+    };
+    let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
+    let written = if args.record.json {
+        printer::json(out, &summary)
+    } else {
+        printer::summary(out, &summary)
+    };
+    printer::ignore_broken_pipe(written)?;
+    Ok(ExitCode::from(session::exit_code(summary.status)))
+}
+
+/// Turns the flags into a scenario spec; errors name the flag at fault.
+fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
+    if args.duration.is_none() && args.requests.is_none() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "the run would never end: give --duration (e.g. --duration 30s) or --requests (e.g. --requests 1000)"
+        )));
+    }
+    if args.rate.is_some_and(|r| r.as_per_second() <= 0.0) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--rate must be greater than zero"
+        )));
+    }
+    if args.concurrency == Some(0) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--concurrency must be at least 1"
+        )));
+    }
+    let level = match (args.rate, args.concurrency) {
+        (Some(rate), _) => LoadLevel::Rate(rate),
+        (None, Some(n)) => LoadLevel::Concurrency(n),
+        (None, None) => LoadLevel::Concurrency(10),
+    };
+    let mut phases = Vec::new();
+    if let Some(ramp) = args.ramp {
+        phases.push(PhaseSpec {
+            kind: PhaseKind::Ramp,
+            to: Some(level),
+            over: Some(ramp),
+            ..Default::default()
+        });
+    }
+    let (rate, concurrency) = match level {
+        LoadLevel::Rate(r) => (Some(r), None),
+        LoadLevel::Concurrency(n) => (None, Some(n)),
+    };
+    phases.push(PhaseSpec {
+        kind: PhaseKind::Steady,
+        duration: args.duration,
+        rate,
+        concurrency,
+        iterations: if args.duration.is_none() {
+            args.requests
+        } else {
+            None
+        },
+        ..Default::default()
+    });
+    let mut headers = std::collections::BTreeMap::new();
+    for header in &args.headers {
+        let (name, value) = header.split_once(':').ok_or_else(|| {
+            exit::bad_input(anyhow::anyhow!(
+                "--header '{header}': expected `Name: value`"
+            ))
+        })?;
+        headers.insert(name.trim().to_string(), value.trim().to_string());
+    }
+    rigor_model::plan::check_url(&args.url)
+        .map_err(|m| exit::bad_input(anyhow::anyhow!("URL {m}")))?;
+    Ok(ScenarioSpec {
+        name: args.name.clone(),
+        phases,
+        request: vec![RequestSpec {
+            name: None,
+            method: Some(args.method.clone()),
+            url: args.url.clone(),
+            headers,
+            body: args.body.clone(),
+            weight: None,
+            timeout: Some(args.timeout),
+            check: CheckSpec {
+                status: args.expect_status.clone(),
+                body_contains: args.expect_body.clone(),
+            },
+        }],
+        data: args.data.clone(),
+        max_connections: args.max_connections,
+        timeout: Some(args.timeout),
+        think_time: args.think_time,
+        http: Some(args.http),
+        insecure: args.insecure,
+        requests: args.duration.and(args.requests),
+        thresholds: args.thresholds.clone(),
+        grace: Some(args.grace),
+    })
+}

@@ -1,0 +1,37 @@
+//! One file per command; each is a small function that returns an exit code.
+
+pub mod demo;
+pub mod init;
+pub mod load;
+pub mod run;
+pub mod runs;
+pub mod show;
+pub mod target;
+
+use std::path::PathBuf;
+
+use rigor_model::units::HumanDuration;
+
+/// Options every command that records runs shares.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RecordArgs {
+    /// The run store: a SQLite file (default .rigor/rigor.db in the project directory).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// Print the run summary as versioned JSON on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Load generator threads; 0 uses one per available core.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+
+    /// Mark the run invalid when the generator's p99 scheduling lag exceeds this.
+    #[arg(long, default_value = "10ms", value_name = "DURATION")]
+    pub max_lag: HumanDuration,
+}

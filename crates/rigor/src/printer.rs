@@ -1,0 +1,155 @@
+//! Terminal output of runs. Writes to whatever it is handed; a broken pipe is not an error.
+
+use std::io::{self, Write};
+
+use rigor_model::output::{GroupSummary, LatencySummary, RunSummary};
+use rigor_model::units::{format_nanos, three_figures, Bytes};
+
+/// Writes the end-of-run summary: throughput, latency (corrected and raw), errors by kind,
+/// per phase and per request, the generator's health and the thresholds.
+pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
+    let t = &s.total;
+    writeln!(
+        out,
+        "run {} · {} · {} model · {}",
+        s.run_id,
+        s.scenario,
+        s.model,
+        s.status.as_str().to_uppercase()
+    )?;
+    if let Some(reason) = &s.status_reason {
+        writeln!(out, "  reason: {reason}")?;
+    }
+    writeln!(
+        out,
+        "  {} requests in {} · {}/s · errors {} ({}%)",
+        t.requests,
+        format_nanos(s.duration_ns as f64),
+        three_figures(t.throughput_per_s),
+        t.errors,
+        three_figures(t.error_rate * 100.0)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {:<22}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
+        "latency", "p50", "p90", "p95", "p99", "p99.9", "max"
+    )?;
+    latency_row(out, "from intended start", &t.latency)?;
+    latency_row(out, "from actual send", &t.raw_latency)?;
+    if s.model == "closed" {
+        writeln!(
+            out,
+            "  (closed model: each request starts when the previous one ends, so both rows agree)"
+        )?;
+    }
+    if !t.errors_by_kind.is_empty() {
+        let kinds: Vec<String> = t
+            .errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(out, "\n  errors by kind: {}", kinds.join(", "))?;
+    }
+    if s.phases.len() > 1 {
+        groups(out, "phase", &s.phases)?;
+    }
+    if s.requests.len() > 1 {
+        groups(out, "request", &s.requests)?;
+    }
+    let g = &s.generator;
+    writeln!(
+        out,
+        "\n  generator: schedule lag p50 {} p99 {} · late {} · dropped {} · CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
+        format_nanos(g.schedule_lag.p50_ns as f64),
+        format_nanos(g.schedule_lag.p99_ns as f64),
+        g.late_arrivals,
+        g.dropped_arrivals,
+        three_figures(g.cpu_utilisation * 100.0),
+        g.threads,
+        if g.threads == 1 { "" } else { "s" },
+        g.connections_opened,
+        if g.connections_opened == 1 { "" } else { "s" },
+        Bytes(g.peak_rss_bytes),
+    )?;
+    if !s.thresholds.is_empty() {
+        writeln!(out, "\n  thresholds")?;
+        for th in &s.thresholds {
+            let mark = if th.passed { "pass" } else { "FAIL" };
+            writeln!(
+                out,
+                "    {mark}  {:<40} measured {}",
+                th.threshold, th.value_text
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn latency_row(out: &mut dyn Write, label: &str, l: &LatencySummary) -> io::Result<()> {
+    if l.count == 0 {
+        return writeln!(out, "  {label:<22}{:>9}", "no data");
+    }
+    let f = |ns: u64| format_nanos(ns as f64);
+    writeln!(
+        out,
+        "  {label:<22}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
+        f(l.p50_ns),
+        f(l.p90_ns),
+        f(l.p95_ns),
+        f(l.p99_ns),
+        f(l.p999_ns),
+        f(l.max_ns)
+    )
+}
+
+fn groups(out: &mut dyn Write, what: &str, groups: &[GroupSummary]) -> io::Result<()> {
+    writeln!(out)?;
+    let width = groups
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(what.len())
+        + 2;
+    writeln!(
+        out,
+        "  {what:<width$}{:>10}{:>11}{:>9}{:>9}{:>9}{:>9}",
+        "requests", "rate", "p50", "p95", "p99", "errors"
+    )?;
+    for g in groups {
+        let f = |ns: u64| {
+            if g.latency.count == 0 {
+                "-".to_string()
+            } else {
+                format_nanos(ns as f64)
+            }
+        };
+        writeln!(
+            out,
+            "  {:<width$}{:>10}{:>11}{:>9}{:>9}{:>9}{:>9}",
+            g.name,
+            g.requests,
+            format!("{}/s", three_figures(g.throughput_per_s)),
+            f(g.latency.p50_ns),
+            f(g.latency.p95_ns),
+            f(g.latency.p99_ns),
+            g.errors
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes JSON followed by a newline.
+pub fn json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// Treats a closed pipe (`rigor runs | head`) as success.
+pub fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

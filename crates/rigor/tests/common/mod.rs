@@ -1,0 +1,76 @@
+//! Helpers for the CLI tests: the real binary, a real built-in target on a loopback port, and
+//! a lock so load tests do not run at the same time (they would skew each other's timing on a
+//! two-core machine).
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::{Mutex, MutexGuard};
+
+use assert_cmd::Command;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Holds the load-test lock for the life of the guard.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts the built-in target on a free loopback port.
+pub fn target(routes: &[&str], stall: Option<&str>) -> rigor_target::RunningTarget {
+    let config = rigor_target::TargetConfig {
+        routes: routes
+            .iter()
+            .map(|r| r.parse().expect("test route"))
+            .collect(),
+        stall: stall.map(|s| s.parse().expect("test stall")),
+        threads: 1,
+    };
+    rigor_target::spawn("127.0.0.1:0".parse().unwrap(), config).expect("target starts")
+}
+
+/// The rigor binary, run in `dir` with no inherited store setting.
+pub fn rigor(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("rigor").expect("binary built");
+    cmd.current_dir(dir)
+        .env_remove("RIGOR_STORE")
+        .env("NO_COLOR", "1");
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub json: serde_json::Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn ran(output: Output) -> Ran {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        json,
+        stdout,
+        stderr,
+    }
+}
+
+/// `rigor load ARGS --json --quiet` in `dir`.
+pub fn load(dir: &Path, args: &[&str]) -> Ran {
+    let output = rigor(dir)
+        .arg("load")
+        .args(args)
+        .args(["--json", "--quiet"])
+        .output()
+        .expect("rigor runs");
+    ran(output)
+}
+
+/// Milliseconds from a `*_ns` JSON field.
+pub fn ms(value: &serde_json::Value) -> f64 {
+    value.as_f64().expect("a number") / 1e6
+}

@@ -1,0 +1,280 @@
+//! The measurement semantics, checked against a real HTTP server (the built-in target on a
+//! loopback port) through the real binary. Every load here is bounded in time and requests.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{load, ms, rigor, serial, target};
+
+#[test]
+fn fixed_latency_gives_that_median() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/fixed: latency=20ms"], None);
+    let r = load(
+        dir.path(),
+        &[&t.url("/fixed"), "--rate", "50/s", "--duration", "3s"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let p50 = ms(&r.json["total"]["latency"]["p50_ns"]);
+    assert!((20.0..=22.0).contains(&p50), "corrected p50 {p50} ms");
+    let raw_p50 = ms(&r.json["total"]["raw_latency"]["p50_ns"]);
+    assert!((20.0..=22.0).contains(&raw_p50), "raw p50 {raw_p50} ms");
+    assert_eq!(r.json["total"]["requests"], 150);
+}
+
+#[test]
+fn open_model_achieves_its_rate() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/: latency=1ms"], None);
+    let r = load(
+        dir.path(),
+        &[&t.url("/"), "--rate", "400/s", "--duration", "5s"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["total"]["requests"], 2000);
+    let rate = r.json["total"]["throughput_per_s"].as_f64().unwrap();
+    assert!((rate - 400.0).abs() / 400.0 <= 0.01, "achieved {rate}/s");
+    assert_eq!(r.json["status"], "passed");
+    assert_eq!(r.json["generator"]["dropped_arrivals"], 0);
+}
+
+#[test]
+fn a_stall_shows_in_corrected_but_not_raw_percentiles() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // The server pauses every response for 400 ms out of every 2 s. With one connection,
+    // arrivals during a stall wait in the generator: their intended-start latency includes the
+    // wait, their send-to-response latency does not (this is coordinated omission).
+    let t = target(&["/: latency=1ms"], Some("400ms/2s"));
+    let r = load(
+        dir.path(),
+        &[
+            &t.url("/"),
+            "--rate",
+            "200/s",
+            "--duration",
+            "8s",
+            "--max-connections",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let corrected_p99 = ms(&r.json["total"]["latency"]["p99_ns"]);
+    let raw_p99 = ms(&r.json["total"]["raw_latency"]["p99_ns"]);
+    assert!(
+        corrected_p99 >= 250.0,
+        "corrected p99 {corrected_p99} ms should reach the stall's scale"
+    );
+    assert!(raw_p99 <= 50.0, "raw p99 {raw_p99} ms should stay low");
+    assert!(r.json["generator"]["late_arrivals"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn errors_and_timeouts_are_counted_by_kind() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/err: errors=100%@503", "/slow: latency=2s"], None);
+    let plan = format!(
+        r#"
+[[scenario]]
+name = "mixed"
+timeout = "200ms"
+phases = [{{ kind = "steady", rate = "40/s", for = "2s" }}]
+thresholds = ["error_rate < 1%"]
+[[scenario.request]]
+name = "err"
+url = "{err}"
+[[scenario.request]]
+name = "slow"
+url = "{slow}"
+"#,
+        err = t.url("/err"),
+        slow = t.url("/slow"),
+    );
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let out = rigor(dir.path())
+        .args(["run", "--json", "--quiet"])
+        .output()
+        .unwrap();
+    let r = common::ran(out);
+    assert_eq!(r.code, 1, "a failed threshold exits 1: {}", r.stderr);
+    let kinds = &r.json["total"]["errors_by_kind"];
+    assert_eq!(kinds["http_503"], 40, "{kinds}");
+    assert_eq!(kinds["timeout"], 40, "{kinds}");
+    assert_eq!(r.json["total"]["errors"], 80);
+    assert_eq!(r.json["requests"][0]["name"], "err");
+    assert_eq!(r.json["requests"][0]["errors_by_kind"]["http_503"], 40);
+    let slow_p50 = ms(&r.json["requests"][1]["latency"]["p50_ns"]);
+    assert!(
+        (200.0..400.0).contains(&slow_p50),
+        "timeouts keep their latency: {slow_p50} ms"
+    );
+    assert_eq!(r.json["thresholds"][0]["passed"], false);
+}
+
+#[test]
+fn closed_model_with_think_time() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/: latency=10ms"], None);
+    let r = load(
+        dir.path(),
+        &[
+            &t.url("/"),
+            "--concurrency",
+            "4",
+            "--think-time",
+            "40ms",
+            "--duration",
+            "3s",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["model"], "closed");
+    // Each user cycles every ~51 ms: about 4 / 0.051 = 78 requests per second.
+    let rate = r.json["total"]["throughput_per_s"].as_f64().unwrap();
+    assert!((60.0..=82.0).contains(&rate), "closed-model rate {rate}/s");
+    assert_eq!(r.json["generator"]["connections_opened"], 4);
+}
+
+#[test]
+fn requests_bound_and_http2_prior_knowledge() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/: latency=1ms"], None);
+    let r = load(
+        dir.path(),
+        &[
+            &t.url("/"),
+            "--http",
+            "2",
+            "--concurrency",
+            "8",
+            "--requests",
+            "500",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["total"]["requests"], 500);
+    assert_eq!(r.json["total"]["errors"], 0);
+    assert_eq!(r.json["total"]["status_codes"]["200"], 500);
+}
+
+#[test]
+fn interrupted_run_is_stored_with_its_data() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = target(&["/: latency=5ms"], None);
+    let exe = assert_cmd::cargo::cargo_bin("rigor");
+    let child = std::process::Command::new(exe)
+        .current_dir(dir.path())
+        .env_remove("RIGOR_STORE")
+        .args([
+            "load",
+            &t.url("/"),
+            "--rate",
+            "100/s",
+            "--duration",
+            "60s",
+            "--json",
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let started = Instant::now();
+    signal(child.id(), libc::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped within the grace period"
+    );
+    let r = common::ran(out);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert_eq!(r.json["status"], "interrupted");
+    let requests = r.json["total"]["requests"].as_u64().unwrap();
+    assert!(
+        (150..=300).contains(&requests),
+        "{requests} requests in ~2.5 s"
+    );
+    // The store has it too, windows and all.
+    let shown = rigor(dir.path())
+        .args(["show", "latest", "--json"])
+        .output()
+        .unwrap();
+    let shown = common::ran(shown);
+    assert_eq!(shown.json["status"], "interrupted");
+    assert_eq!(shown.json["total"]["requests"], requests);
+    let store = rigor_store::SqliteStore::open(&dir.path().join(".rigor/rigor.db")).unwrap();
+    use rigor_store::Store;
+    let windows = store.windows(r.json["run_id"].as_i64().unwrap()).unwrap();
+    assert!(windows.len() >= 2, "{} windows", windows.len());
+    let window_requests: u64 = windows.iter().map(|w| w.requests).sum();
+    assert_eq!(window_requests, requests);
+}
+
+#[test]
+fn second_interrupt_stops_at_once() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // Responses take 3 s, so a graceful stop would wait; the second signal must not.
+    let t = target(&["/: latency=3s"], None);
+    let exe = assert_cmd::cargo::cargo_bin("rigor");
+    let child = std::process::Command::new(exe)
+        .current_dir(dir.path())
+        .env_remove("RIGOR_STORE")
+        .args([
+            "load",
+            &t.url("/"),
+            "--concurrency",
+            "4",
+            "--duration",
+            "60s",
+            "--grace",
+            "30s",
+            "--json",
+            "--quiet",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(4500));
+    signal(child.id(), libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    signal(child.id(), libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    let r = common::ran(out);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert_eq!(r.json["status"], "interrupted");
+    let shown = common::ran(
+        rigor(dir.path())
+            .args(["show", "latest", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        shown.json["status"], "interrupted",
+        "the store is intact: {}",
+        shown.stderr
+    );
+}
+
+#[allow(unsafe_code)]
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
