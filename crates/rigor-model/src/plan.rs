@@ -23,6 +23,9 @@ pub struct Plan {
     pub target: Option<TargetSpec>,
     #[serde(default)]
     pub scenario: Vec<ScenarioSpec>,
+    /// Command benchmarks, run by `rigor run` beside the scenarios.
+    #[serde(default)]
+    pub bench: Vec<BenchEntry>,
     /// Where the run store lives (default `.rigor/rigor.db`).
     pub store: Option<String>,
 }
@@ -91,6 +94,66 @@ impl std::str::FromStr for HttpVersion {
             )),
         }
     }
+}
+
+/// A `[[bench]]` entry: commands benchmarked hyperfine-style (several are interleaved).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchEntry {
+    pub name: String,
+    /// The command line (no shell unless `shell` is set).
+    pub command: Option<String>,
+    /// Several commands, run interleaved (A B A B …) and compared.
+    #[serde(default)]
+    pub commands: Vec<String>,
+    /// Untimed runs of each command first.
+    pub warmup: Option<u64>,
+    /// Exactly this many timed runs (otherwise at least `min_runs` and `min_time`).
+    pub runs: Option<u64>,
+    pub min_runs: Option<u64>,
+    pub min_time: Option<HumanDuration>,
+    pub max_runs: Option<u64>,
+    /// Once per command before its runs; before and after each run; once after.
+    pub setup: Option<String>,
+    pub prepare: Option<String>,
+    pub conclude: Option<String>,
+    pub cleanup: Option<String>,
+    /// Run through a shell: `true` for `sh`, or the shell to use (its start-up is subtracted).
+    pub shell: Option<ShellChoice>,
+    /// `discard` (default), `pipe`, `inherit`, or a file path for the output.
+    pub output: Option<String>,
+    #[serde(default)]
+    pub ignore_failure: bool,
+    /// `interleaved` (default) or `random` (each round shuffled; see `seed`).
+    pub order: Option<String>,
+    pub seed: Option<u64>,
+    /// A parameter scan: `{ name = "threads", from = "1", to = "8", step = "1" }`.
+    pub scan: Option<ScanSpec>,
+    /// A parameter list: `{ name = "size", values = ["small", "large"] }`.
+    pub list: Option<ListSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ShellChoice {
+    Enabled(bool),
+    Program(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSpec {
+    pub name: String,
+    pub values: Vec<String>,
 }
 
 /// One phase as written in the plan; [`Phase`] is its resolved form.
@@ -290,8 +353,14 @@ impl Plan {
     /// Resolves every scenario, or the one named; errors name the scenario and phase at fault.
     pub fn scenarios(&self, path: &Path, only: Option<&str>) -> Result<Vec<Scenario>, PlanError> {
         if let Some(name) = only {
-            if !self.scenario.iter().any(|s| s.name == name) {
-                let names: Vec<&str> = self.scenario.iter().map(|s| s.name.as_str()).collect();
+            let is_bench = self.bench.iter().any(|b| b.name == name);
+            if !self.scenario.iter().any(|s| s.name == name) && !is_bench {
+                let names: Vec<&str> = self
+                    .scenario
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .chain(self.bench.iter().map(|b| b.name.as_str()))
+                    .collect();
                 return Err(PlanError::UnknownScenario {
                     path: path.to_path_buf(),
                     name: name.to_string(),

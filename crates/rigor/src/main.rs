@@ -27,8 +27,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Benchmark whole commands (hyperfine-class): `rigor bench -- CMD`, `--vs 'OTHER'` for A/B.
+    Bench(Box<commands::bench::BenchArgs>),
     /// Start the built-in demo target, load it briefly, store and print the run.
     Demo(commands::demo::DemoArgs),
+    /// Bring another tool's results into the store: `rigor import hyperfine results.json`.
+    Import(commands::import::ImportArgs),
     /// Write a commented starter plan, rigor.toml.
     Init(commands::init::InitArgs),
     /// Load an HTTP endpoint ad hoc: `rigor load http://127.0.0.1:8080/ --rate 500/s --duration 30s`.
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let result = match &cli.command {
+        Command::Bench(args) => commands::bench::run(args, &mut stdout),
+        Command::Import(args) => commands::import::run(args, &mut stdout),
         Command::Demo(args) => commands::demo::run(args, &mut stdout),
         Command::Init(args) => commands::init::run(args, &mut stdout),
         Command::Load(args) => commands::load::run(args, &mut stdout),

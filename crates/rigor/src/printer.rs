@@ -153,3 +153,120 @@ pub fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
         other => other,
     }
 }
+
+/// Writes a benchmark's summary, hyperfine-style: mean ± σ, median with its confidence
+/// interval, range, CPU and memory per command, then the relative speeds and the warnings.
+pub fn bench(
+    out: &mut dyn Write,
+    run_id: i64,
+    name: &str,
+    r: &rigor_bench::BenchResult,
+) -> io::Result<()> {
+    let ns = |d: std::time::Duration| format_nanos(d.as_nanos() as f64);
+    let order = match r.ordering {
+        Some(rigor_bench::Order::Random { seed }) => format!("random order, seed {seed}"),
+        Some(rigor_bench::Order::Interleaved) if r.commands.len() > 1 => "interleaved".to_string(),
+        _ => String::new(),
+    };
+    write!(out, "bench {run_id} · {name}")?;
+    if !order.is_empty() {
+        write!(out, " · {} commands {order}", r.commands.len())?;
+    }
+    if r.interrupted {
+        write!(out, " · INTERRUPTED")?;
+    }
+    writeln!(out)?;
+    for c in &r.commands {
+        writeln!(out, "\n  {}", c.command)?;
+        let Some(s) = &c.stats else {
+            writeln!(out, "    no finished runs")?;
+            continue;
+        };
+        let stddev = s.stddev.map_or_else(|| "-".to_string(), ns);
+        writeln!(
+            out,
+            "    Time (mean ± σ):     {} ± {}    [user {}, system {}]",
+            ns(s.mean),
+            stddev,
+            ns(s.user_mean),
+            ns(s.system_mean)
+        )?;
+        match &s.median_ci {
+            Some(ci) => writeln!(
+                out,
+                "    Median ({:.0}% CI):     {} [{}, {}]",
+                ci.confidence * 100.0,
+                ns(s.median),
+                ns(ci.lower),
+                ns(ci.upper)
+            )?,
+            None => writeln!(out, "    Median:              {}", ns(s.median))?,
+        }
+        writeln!(
+            out,
+            "    Range (min … max):   {} … {}    {} run{}{}",
+            ns(s.min),
+            ns(s.max),
+            s.count,
+            if s.count == 1 { "" } else { "s" },
+            if c.outliers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} outlier{}",
+                    c.outliers.len(),
+                    if c.outliers.len() == 1 { "" } else { "s" }
+                )
+            }
+        )?;
+        writeln!(
+            out,
+            "    Peak memory:         {} (median {})",
+            Bytes(s.peak_rss_max_bytes),
+            Bytes(s.peak_rss_median_bytes)
+        )?;
+    }
+    if let Some(fastest) = r.fastest().filter(|_| r.commands.len() > 1) {
+        writeln!(
+            out,
+            "\n  Summary\n    `{}` ran",
+            r.commands[fastest].command
+        )?;
+        for (i, c) in r.commands.iter().enumerate() {
+            if i == fastest {
+                continue;
+            }
+            if let Some(rel) = &c.relative {
+                let spread = rel
+                    .stddev
+                    .map(|s| format!(" ± {}", three_figures(s)))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "      {}{spread} times faster than `{}`",
+                    three_figures(rel.ratio),
+                    c.command
+                )?;
+            }
+        }
+    }
+    if let Some(shell) = &r.shell {
+        writeln!(
+            out,
+            "\n  shell `{}` start-up {} ± {} ({} runs){}",
+            shell.shell,
+            ns(shell.wall_mean),
+            ns(shell.wall_stddev),
+            shell.runs,
+            if shell.subtracted {
+                ", subtracted from every run"
+            } else {
+                ", not subtracted"
+            }
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(out, "\n  warning: {}", w.message)?;
+    }
+    Ok(())
+}

@@ -73,7 +73,7 @@ fn listen_for_signals(stop: StopHandle) {
             let state = stop.escalate();
             let mut stderr = std::io::stderr().lock();
             let _ = match state {
-                StopState::Graceful => writeln!(stderr, "\nstopping: no new requests; waiting for those in flight (Ctrl-C again to stop now)"),
+                StopState::Graceful => writeln!(stderr, "\nstopping: nothing new starts; waiting for what is in flight (Ctrl-C again to stop now)"),
                 _ => writeln!(stderr, "\nstopping now; saving what was measured"),
             };
         }

@@ -1,6 +1,8 @@
 //! One file per command; each is a small function that returns an exit code.
 
+pub mod bench;
 pub mod demo;
+pub mod import;
 pub mod init;
 pub mod load;
 pub mod run;

@@ -39,11 +39,22 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let scenarios = plan
         .scenarios(&args.plan, args.scenario.as_deref())
         .map_err(exit::bad_input)?;
-    if scenarios.is_empty() {
+    let benches: Vec<_> = plan
+        .bench
+        .iter()
+        .filter(|b| args.scenario.as_deref().is_none_or(|n| b.name == n))
+        .collect();
+    if scenarios.is_empty() && benches.is_empty() {
         return Err(exit::bad_input(anyhow::anyhow!(
-            "{} has no [[scenario]] to run",
+            "{} has no [[scenario]] or [[bench]] to run",
             args.plan.display()
         )));
+    }
+    for bench in &benches {
+        // Checked before anything runs, so a typo in the last entry does not waste the first.
+        super::bench::spec_from(bench)?
+            .resolve()
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("bench `{}`: {e}", bench.name)))?;
     }
     let project_dir = args
         .plan
@@ -92,7 +103,29 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             break;
         }
     }
-    if args.record.json {
+    let mut bench_results = Vec::new();
+    if !stop_requested(&summaries) {
+        for bench in &benches {
+            let (result, run_id) =
+                super::bench::execute(&mut store, bench, args.record.quiet, &project_dir)
+                    .with_context(|| format!("bench `{}`", bench.name))?;
+            if !args.record.json {
+                printer::ignore_broken_pipe(
+                    printer::bench(out, run_id, &bench.name, &result).and_then(|()| writeln!(out)),
+                )?;
+            }
+            let interrupted = result.interrupted;
+            bench_results.push(result);
+            if interrupted {
+                worst = worse(worst, exit::INTERRUPTED);
+                break;
+            }
+        }
+    }
+    if args.record.json && !bench_results.is_empty() {
+        let value = serde_json::json!({ "scenarios": summaries, "benches": bench_results });
+        printer::ignore_broken_pipe(printer::json(out, &value))?;
+    } else if args.record.json {
         let written = match summaries.as_slice() {
             [one] => printer::json(out, one),
             many => printer::json(out, &many),
@@ -100,6 +133,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         printer::ignore_broken_pipe(written)?;
     }
     Ok(ExitCode::from(worst))
+}
+
+fn stop_requested(summaries: &[rigor_model::output::RunSummary]) -> bool {
+    summaries.iter().any(|s| s.status == RunStatus::Interrupted)
 }
 
 /// The more serious of two exit codes: interrupted > could not complete > failed > passed.

@@ -49,12 +49,13 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if args.json {
         let rows: Vec<serde_json::Value> = summaries
             .iter()
-            .map(|(r, s)| {
+            .map(|(r, _)| {
                 serde_json::json!({
                     "run_id": r.id, "kind": r.kind, "scenario": r.scenario,
                     "status": r.status.as_str(), "status_reason": r.status_reason,
                     "started_at_ns": r.started_at_ns, "ended_at_ns": r.ended_at_ns,
-                    "git_commit": r.git_commit, "summary": s,
+                    "git_commit": r.git_commit,
+                    "summary": r.summary.as_deref().and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok()),
                 })
             })
             .collect();
@@ -73,7 +74,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{:>5}  {:<20}  {:<5}  {:<20}  {:<11}  {:>9}  {:>9}  {:>9}",
-            "run", "started (UTC)", "kind", "scenario", "status", "requests", "rate", "p99"
+            "run", "started (UTC)", "kind", "name", "status", "requests", "rate", "p99"
         )?;
         for (r, s) in &summaries {
             let started = rigor_model::units::rfc3339(
@@ -81,17 +82,36 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     + std::time::Duration::from_nanos(r.started_at_ns.max(0) as u64),
             )[..19]
                 .replace('T', " ");
-            let (requests, rate, p99) = match s {
-                Some(s) => (
-                    s.total.requests.to_string(),
-                    format!("{}/s", three_figures(s.total.throughput_per_s)),
-                    if s.total.latency.count > 0 {
-                        format_nanos(s.total.latency.p99_ns as f64)
-                    } else {
-                        "-".into()
-                    },
-                ),
-                None => ("-".into(), "-".into(), "-".into()),
+            let bench = (r.kind == "bench")
+                .then(|| {
+                    r.summary
+                        .as_deref()
+                        .and_then(|t| serde_json::from_str::<rigor_bench::BenchResult>(t).ok())
+                })
+                .flatten();
+            let (requests, rate, p99) = match (s, bench) {
+                (_, Some(b)) => {
+                    let first = b.commands.first().and_then(|c| c.stats.as_ref());
+                    (
+                        first.map_or("-".into(), |st| format!("{} runs", st.count)),
+                        "-".into(),
+                        first.map_or("-".into(), |st| {
+                            format!("{} mean", format_nanos(st.mean.as_nanos() as f64))
+                        }),
+                    )
+                }
+                (s, None) => match s {
+                    Some(s) => (
+                        s.total.requests.to_string(),
+                        format!("{}/s", three_figures(s.total.throughput_per_s)),
+                        if s.total.latency.count > 0 {
+                            format_nanos(s.total.latency.p99_ns as f64)
+                        } else {
+                            "-".into()
+                        },
+                    ),
+                    None => ("-".into(), "-".into(), "-".into()),
+                },
             };
             writeln!(
                 out,
@@ -99,7 +119,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 r.id,
                 started,
                 r.kind,
-                r.scenario,
+                truncate(&r.scenario, 20),
                 r.status.as_str(),
                 requests,
                 rate,
@@ -110,4 +130,16 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     };
     printer::ignore_broken_pipe(write(out))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shortens a name to `width` characters with an ellipsis.
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(width - 1)
+            .chain(std::iter::once('…'))
+            .collect()
+    }
 }

@@ -60,6 +60,16 @@ pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         printer::ignore_broken_pipe(printer::json(out, &value))?;
         return Ok(ExitCode::SUCCESS);
     }
+    if record.kind == "bench" {
+        let result: rigor_bench::BenchResult = serde_json::from_str(text).with_context(|| {
+            format!(
+                "run {} was stored in a format this rigor cannot read",
+                record.id
+            )
+        })?;
+        printer::ignore_broken_pipe(printer::bench(out, record.id, &record.scenario, &result))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let summary: RunSummary = serde_json::from_str(text).with_context(|| {
         format!(
             "run {} was stored in a summary format this rigor cannot read",

@@ -1,0 +1,86 @@
+//! `rigor import hyperfine FILE.json`: brings another tool's results into the store as runs,
+//! so a team's history can start before rigor did.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use rigor_model::output::RunStatus;
+use rigor_store::{NewRun, Store};
+
+use crate::{exit, printer, session};
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// What the file comes from.
+    pub format: ImportFormat,
+
+    /// The exported file (hyperfine: --export-json).
+    pub file: PathBuf,
+
+    /// The name to store it under [default: the first command].
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum ImportFormat {
+    /// hyperfine's --export-json
+    Hyperfine,
+}
+
+pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", args.file.display()))
+    })?;
+    let result = rigor_bench::import_hyperfine(&text)
+        .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
+    let name = args
+        .name
+        .clone()
+        .or_else(|| result.commands.first().map(|c| c.command.clone()))
+        .unwrap_or_else(|| "imported".into());
+    let cwd = std::env::current_dir()?;
+    let mut store = session::open_store(args.store.as_deref(), None, &cwd)?;
+    // The file does not say when it was taken; its modification time is the best guess.
+    let taken = std::fs::metadata(&args.file)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| SystemTime::now());
+    let at = taken
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let plan = serde_json::json!({ "imported_from": "hyperfine", "file": args.file });
+    let run_id = store
+        .begin_run(&NewRun {
+            kind: "bench".into(),
+            scenario: name.clone(),
+            plan: plan.to_string(),
+            started_at_ns: at,
+            environment: "{}".into(),
+            git_commit: None,
+        })
+        .map_err(exit::not_completed)?;
+    store
+        .finish_run(
+            run_id,
+            RunStatus::Passed,
+            Some("imported from hyperfine"),
+            at,
+            &serde_json::to_string(&result)?,
+        )
+        .map_err(exit::not_completed)
+        .context("storing the imported run")?;
+    writeln!(
+        out,
+        "imported {} as run {run_id} (`{name}`)",
+        args.file.display()
+    )?;
+    printer::ignore_broken_pipe(printer::bench(out, run_id, &name, &result))?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,266 @@
+//! `rigor bench` and `rigor import` through the real binary, on real commands.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{ran, rigor, serial};
+
+fn bench(dir: &std::path::Path, args: &[&str]) -> common::Ran {
+    ran(rigor(dir)
+        .args(["bench", "--json", "--quiet"])
+        .args(args)
+        .output()
+        .unwrap())
+}
+
+#[test]
+fn benchmarks_a_command_and_stores_it() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench(dir.path(), &["-r", "5", "-w", "1", "--", "sleep", "0.01"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let command = &r.json["commands"][0];
+    assert_eq!(command["command"], "sleep 0.01");
+    assert_eq!(command["runs"].as_array().unwrap().len(), 5);
+    let mean_ms = command["stats"]["mean_ns"].as_f64().unwrap() / 1e6;
+    assert!((10.0..40.0).contains(&mean_ms), "mean {mean_ms} ms");
+    let runs = ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(runs.json[0]["kind"], "bench");
+    assert_eq!(runs.json[0]["scenario"], "sleep 0.01");
+    let shown = ran(rigor(dir.path()).args(["show", "latest"]).output().unwrap());
+    assert!(shown.stdout.contains("Time (mean ± σ)"), "{}", shown.stdout);
+}
+
+#[test]
+fn ab_comparison_interleaves_and_reports_relative_speed() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench(dir.path(), &["-r", "4", "-c", "true", "--vs", "sleep 0.02"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let order: Vec<u64> = r.json["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(order, [0, 1, 0, 1, 0, 1, 0, 1]);
+    assert_eq!(r.json["commands"][0]["relative"]["fastest"], true);
+    let ratio = r.json["commands"][1]["relative"]["ratio"].as_f64().unwrap();
+    assert!(
+        ratio > 1.5,
+        "sleep 0.02 should be slower than true: {ratio}"
+    );
+    let text = ran(rigor(dir.path()).args(["show", "latest"]).output().unwrap());
+    assert!(
+        text.stdout.contains("times faster than `sleep 0.02`"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn failures_are_named_with_their_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench(dir.path(), &["-r", "2", "--", "no-such-command-here"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot start `no-such-command-here`"),
+        "{}",
+        r.stderr
+    );
+    let r = bench(dir.path(), &["-r", "2", "--", "false"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("`false` failed with exit code 1")
+            && r.stderr.contains("--ignore-failure"),
+        "{}",
+        r.stderr
+    );
+    let r = bench(dir.path(), &["-r", "2", "-i", "--", "false"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = bench(
+        dir.path(),
+        &[
+            "-r",
+            "2",
+            "--prepare",
+            "echo broken cache >&2; exit 7",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stderr.contains("exit code 7") && r.stderr.contains("broken cache"),
+        "{}",
+        r.stderr
+    );
+    let r = bench(
+        dir.path(),
+        &[
+            "-r",
+            "2",
+            "--parameter-scan",
+            "n",
+            "1",
+            "3",
+            "--parameter-step",
+            "0",
+            "--",
+            "sleep",
+            "0.{n}",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("step"), "{}", r.stderr);
+    let r = bench(dir.path(), &["-r", "2"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no command to benchmark"), "{}", r.stderr);
+}
+
+#[test]
+fn parameter_scan_expands_commands() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let r = bench(
+        dir.path(),
+        &[
+            "-r",
+            "2",
+            "--parameter-scan",
+            "ms",
+            "1",
+            "3",
+            "--",
+            "sleep",
+            "0.00{ms}",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let commands: Vec<&str> = r.json["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["sleep 0.001", "sleep 0.002", "sleep 0.003"]);
+}
+
+#[test]
+fn interrupt_keeps_the_finished_runs() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("rigor");
+    let child = std::process::Command::new(exe)
+        .current_dir(dir.path())
+        .env_remove("RIGOR_STORE")
+        .args([
+            "bench", "-r", "1000", "--json", "--quiet", "--", "sleep", "0.05",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    #[allow(unsafe_code)]
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let r = ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert_eq!(r.json["interrupted"], true);
+    let runs = r.json["commands"][0]["runs"].as_array().unwrap().len();
+    assert!((5..40).contains(&runs), "{runs} runs kept");
+    let stored = ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(stored.json[0]["status"], "interrupted");
+    assert_eq!(
+        stored.json[0]["summary"]["commands"][0]["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        runs
+    );
+}
+
+#[test]
+fn plan_benches_run_with_rigor_run() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        r#"
+[[bench]]
+name = "sleepers"
+commands = ["sleep 0.001", "sleep 0.005"]
+runs = 3
+order = "random"
+seed = 7
+"#,
+    )
+    .unwrap();
+    let r = ran(rigor(dir.path())
+        .args(["run", "--json", "--quiet"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json["benches"][0]["commands"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(r.json["benches"][0]["ordering"]["seed"], 7);
+    let again = ran(rigor(dir.path())
+        .args(["run", "sleepers", "--json", "--quiet"])
+        .output()
+        .unwrap());
+    assert_eq!(
+        again.json["benches"][0]["order"], r.json["benches"][0]["order"],
+        "a seed reproduces the order"
+    );
+    let typo = ran(rigor(dir.path()).args(["run", "sleeper"]).output().unwrap());
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr.contains("did you mean `sleepers`"),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn hyperfine_results_import_as_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hf.json");
+    std::fs::write(
+        &file,
+        r#"{"results":[{"command":"gzip -k big","mean":0.5,"stddev":0.01,"median":0.49,"user":0.45,"system":0.04,"min":0.48,"max":0.53,"times":[0.48,0.49,0.5,0.53],"exit_codes":[0,0,0,0]}]}"#,
+    )
+    .unwrap();
+    let r = ran(rigor(dir.path())
+        .args(["import", "hyperfine", "hf.json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("imported hf.json as run 1"),
+        "{}",
+        r.stdout
+    );
+    let shown = ran(rigor(dir.path())
+        .args(["show", "1", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(shown.json["source"], "hyperfine");
+    assert_eq!(
+        shown.json["commands"][0]["runs"].as_array().unwrap().len(),
+        4
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"nope\": 1}").unwrap();
+    let r = ran(rigor(dir.path())
+        .args(["import", "hyperfine", "bad.json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("bad.json"), "{}", r.stderr);
+}
