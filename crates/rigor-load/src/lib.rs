@@ -336,7 +336,7 @@ fn prepare_endpoints(
             origin: origin.to_string(),
             reason,
         };
-        let addr: SocketAddr = runtime
+        let addrs: Vec<SocketAddr> = runtime
             .block_on(async {
                 tokio::time::timeout(
                     connect_timeout,
@@ -346,8 +346,10 @@ fn prepare_endpoints(
             })
             .map_err(|_| unreachable(format!("resolving `{}` timed out", origin.host)))?
             .map_err(|e| unreachable(format!("cannot resolve `{}`: {e}", origin.host)))?
-            .next()
-            .ok_or_else(|| unreachable(format!("`{}` has no address", origin.host)))?;
+            .collect();
+        if addrs.is_empty() {
+            return Err(unreachable(format!("`{}` has no address", origin.host)));
+        }
         let tls = match origin.scheme {
             Scheme::Http => None,
             Scheme::Https => Some(
@@ -359,33 +361,47 @@ fn prepare_endpoints(
                 .map_err(unreachable)?,
             ),
         };
+        let connect_timeout_for_requests = scenario
+            .requests
+            .iter()
+            .map(|r| r.timeout)
+            .min()
+            .unwrap_or(connect_timeout)
+            .min(Duration::from_secs(10))
+            .max(connect_timeout);
+        // Use the first address that answers (`localhost` may resolve to ::1 and 127.0.0.1).
+        let mut failure = None;
+        let mut found = None;
+        for addr in &addrs {
+            let probe = Endpoint {
+                connect_timeout,
+                origin: origin.clone(),
+                addr: *addr,
+                tls: tls.clone(),
+            };
+            match runtime.block_on(probe.connect()) {
+                Ok(stream) => {
+                    found = Some((*addr, stream));
+                    break;
+                }
+                Err(kind) => failure = Some((*addr, kind)),
+            }
+        }
+        let Some((addr, stream)) = found else {
+            let (addr, kind) = failure.unwrap_or((addrs[0], ErrorKind::ConnectError));
+            return Err(unreachable(match kind {
+                ErrorKind::ConnectRefused => format!("connection to {addr} refused: is the target running?"),
+                ErrorKind::ConnectTimeout => format!("no answer from {addr} within {:?}", connect_timeout),
+                ErrorKind::Tls => "the TLS handshake failed: the certificate is not trusted (for a self-signed certificate, set `insecure = true` or pass --insecure)".into(),
+                other => format!("cannot connect to {addr} ({})", other.name()),
+            }));
+        };
         let endpoint = Endpoint {
             origin: origin.clone(),
             addr,
             tls,
-            connect_timeout: scenario
-                .requests
-                .iter()
-                .map(|r| r.timeout)
-                .min()
-                .unwrap_or(connect_timeout)
-                .min(Duration::from_secs(10))
-                .max(connect_timeout),
+            connect_timeout: connect_timeout_for_requests,
         };
-        let probe = Endpoint {
-            connect_timeout,
-            origin: endpoint.origin.clone(),
-            addr,
-            tls: endpoint.tls.clone(),
-        };
-        let stream = runtime.block_on(probe.connect()).map_err(|kind| {
-            unreachable(match kind {
-                ErrorKind::ConnectRefused => format!("connection to {addr} refused: is the target running?"),
-                ErrorKind::ConnectTimeout => format!("no answer from {addr} within {:?}", connect_timeout),
-                ErrorKind::Tls => "the TLS handshake failed (for a self-signed certificate, set `insecure = true` or pass --insecure)".into(),
-                other => format!("cannot connect to {addr} ({})", other.name()),
-            })
-        })?;
         let speaks_h2 = match (scenario.http, origin.scheme) {
             (HttpVersion::Http2, _) => true,
             (HttpVersion::Auto, Scheme::Https) => Endpoint::negotiated_h2(&stream),

@@ -149,11 +149,17 @@ impl LoadResult {
         if self.scenario.model == Model::Open && !self.timer_lag.is_empty() {
             let p99 = self.timer_lag.value_at_quantile(0.99);
             if p99 > max_lag.as_nanos() as u64 {
+                let cpu = self.cpu_utilisation();
+                let advice = if cpu < 0.5 {
+                    "the generator itself was mostly idle, so other work on this machine delayed it: run on a quieter machine, or raise --max-lag if this much lag is acceptable"
+                } else {
+                    "lower the rate, add --threads, or run the generator on a machine with more free cores"
+                };
                 reasons.push(format!(
-                    "the generator could not keep up with its schedule: p99 scheduler lag {} exceeds the {} limit (generator CPU {:.0}% of {} thread{}); lower the rate, add --threads, or run the generator on a less loaded machine",
+                    "the generator could not keep up with its schedule: p99 scheduler lag {} exceeds the {} limit (generator CPU {:.0}% of {} thread{}); {advice}",
                     format_duration(Duration::from_nanos(p99)),
                     format_duration(max_lag),
-                    self.cpu_utilisation() * 100.0,
+                    cpu * 100.0,
                     self.threads,
                     if self.threads == 1 { "" } else { "s" },
                 ));

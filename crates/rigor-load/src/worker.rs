@@ -88,6 +88,9 @@ struct Pool {
     backlog: RefCell<VecDeque<Arrival>>,
     h2_conns: RefCell<Vec<Http2>>,
     h2_slots: Cell<u64>,
+    /// Held while an HTTP/2 connection is being set up, so streams that arrive meanwhile
+    /// share it instead of each opening their own.
+    h2_opening: tokio::sync::Mutex<()>,
 }
 
 struct Worker {
@@ -124,6 +127,7 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
                 backlog: RefCell::new(VecDeque::new()),
                 h2_conns: RefCell::new(Vec::new()),
                 h2_slots: Cell::new(0),
+                h2_opening: tokio::sync::Mutex::new(()),
             })
             .collect(),
         in_flight: Cell::new(0),
@@ -391,6 +395,7 @@ async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
     let endpoint = &shared.endpoints[origin];
     if shared.h2[origin] {
         let pool = &worker.pools[origin];
+        let _opening = pool.h2_opening.lock().await;
         let slot = pool.h2_slots.get();
         pool.h2_slots.set(slot + 1);
         let index = (slot / H2_STREAMS_PER_CONNECTION) as usize;

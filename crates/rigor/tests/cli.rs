@@ -176,6 +176,8 @@ fn two_processes_writing_one_store_both_keep_their_runs() {
                 "-d",
                 "2s",
                 "--quiet",
+                "--max-lag",
+                common::LOOSE_MAX_LAG,
             ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -280,7 +282,15 @@ fn demo_runs_stores_and_shows() {
     let dir = tempfile::tempdir().unwrap();
     let r = common::ran(
         rigor(dir.path())
-            .args(["demo", "--ramp", "1s", "--duration", "1s"])
+            .args([
+                "demo",
+                "--ramp",
+                "1s",
+                "--duration",
+                "1s",
+                "--max-lag",
+                common::LOOSE_MAX_LAG,
+            ])
             .output()
             .unwrap(),
     );
@@ -334,7 +344,13 @@ check = {{ status = [200], body_contains = "ok" }}
     std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
     let r = common::ran(
         rigor(dir.path())
-            .args(["run", "--json", "--quiet"])
+            .args([
+                "run",
+                "--json",
+                "--quiet",
+                "--max-lag",
+                common::LOOSE_MAX_LAG,
+            ])
             .output()
             .unwrap(),
     );

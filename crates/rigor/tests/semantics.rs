@@ -96,7 +96,13 @@ url = "{slow}"
     );
     std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
     let out = rigor(dir.path())
-        .args(["run", "--json", "--quiet"])
+        .args([
+            "run",
+            "--json",
+            "--quiet",
+            "--max-lag",
+            common::LOOSE_MAX_LAG,
+        ])
         .output()
         .unwrap();
     let r = common::ran(out);
