@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::RunId;
+use crate::{RunId, RunStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +40,13 @@ pub enum StoreError {
 
     #[error("run {id} is not in the run store {path}: `rigor runs` lists the stored runs")]
     NotFound { path: PathBuf, id: RunId },
+
+    #[error("run {id} is {}: only a finished run can be a baseline; `rigor runs` lists the runs in {path}", status.as_str())]
+    NotABaseline {
+        path: PathBuf,
+        id: RunId,
+        status: RunStatus,
+    },
 
     #[error("run {id} in {path} has the status `{status}`, which this build does not know: upgrade rigor")]
     UnknownStatus {

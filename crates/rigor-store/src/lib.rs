@@ -109,6 +109,40 @@ pub struct RunFilter {
     pub limit: Option<usize>,
 }
 
+/// A run named as the reference for its kind (`"load"`, `"bench"`), scenario (or bench name)
+/// and environment. A store holds at most one baseline per (name, kind, scenario,
+/// environment key); baselines stay put when new runs are recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// The name the user gave, e.g. `"main"`.
+    pub name: String,
+    /// The run's kind.
+    pub kind: String,
+    /// The run's scenario (or bench name).
+    pub scenario: String,
+    /// The caller's key for the environment the run was measured in (e.g. a fingerprint hash).
+    pub environment_key: String,
+    pub run_id: RunId,
+    /// When the baseline was set, nanoseconds since the Unix epoch.
+    pub set_at_ns: i64,
+}
+
+/// One evaluation of one gate check (a budget or a rule) on one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateRecord {
+    pub run_id: RunId,
+    /// The stable id of the rule or budget, e.g. `"rule:latency.p95:+30%"`.
+    pub check: String,
+    /// The scenario (or bench name) the check was evaluated for.
+    pub scenario: String,
+    /// Caller-defined: `"pass"`, `"warn"`, `"fail"`, `"breach"`, ...
+    pub outcome: String,
+    /// The measured value the check judged, if any. A NaN is stored as no value.
+    pub value: Option<f64>,
+    /// When the check was evaluated, nanoseconds since the Unix epoch.
+    pub at_ns: i64,
+}
+
 /// Where runs are kept. Writes are made as the run goes, so a crash loses at most the window
 /// being written; each write method is atomic.
 pub trait Store {
@@ -151,4 +185,52 @@ pub trait Store {
 
     /// A run's histograms, by scope, name, then kind.
     fn histograms(&self, run: RunId) -> Result<Vec<HistogramRecord>, StoreError>;
+
+    /// Names `run` as the baseline `name` for its kind and scenario (both taken from the run)
+    /// in the environment `environment_key`, replacing the baseline already set for the same
+    /// (name, kind, scenario, environment key). [`StoreError::NotFound`] for a missing run;
+    /// [`StoreError::NotABaseline`] for a run that is still running or was aborted.
+    fn set_baseline(
+        &mut self,
+        name: &str,
+        run: RunId,
+        environment_key: &str,
+        set_at_ns: i64,
+    ) -> Result<Baseline, StoreError>;
+
+    /// The baseline `name` for `kind` and `scenario` in the environment `environment_key`;
+    /// with `None`, the most recently set one in any environment (by `set_at_ns`, then by
+    /// the order of setting).
+    fn baseline(
+        &self,
+        name: &str,
+        kind: &str,
+        scenario: &str,
+        environment_key: Option<&str>,
+    ) -> Result<Option<Baseline>, StoreError>;
+
+    /// The baselines of `kind` and `scenario` (each `None` for any), by scenario, then name,
+    /// then newest first.
+    fn baselines(
+        &self,
+        kind: Option<&str>,
+        scenario: Option<&str>,
+    ) -> Result<Vec<Baseline>, StoreError>;
+
+    /// Every baseline name in the store, once each, sorted: for "no baseline named X; these
+    /// exist" messages.
+    fn baseline_names(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Records gate evaluations, all or none. A record for a (run, check) already stored
+    /// replaces it. [`StoreError::NotFound`] if a record names a missing run.
+    fn record_gate(&mut self, records: &[GateRecord]) -> Result<(), StoreError>;
+
+    /// The last `limit` evaluations of `check` for `scenario`, newest run first (by the run's
+    /// start time, then by run id).
+    fn gate_history(
+        &self,
+        check: &str,
+        scenario: &str,
+        limit: usize,
+    ) -> Result<Vec<GateRecord>, StoreError>;
 }

@@ -13,7 +13,10 @@ use crate::StoreError;
 
 /// The migration scripts, in order: script `i` takes the schema from version `i` to `i + 1`.
 /// Scripts are only ever appended; a released script is never edited.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_runs.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_runs.sql"),
+    include_str!("migrations/002_baselines_gates.sql"),
+];
 
 /// The schema version this build writes, and the newest it can read.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -157,12 +160,13 @@ mod tests {
         prepare(&mut conn, Path::new(":memory:")).expect("second prepare");
         let tables: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('runs', 'windows', 'histograms')",
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' \
+                 AND name IN ('runs', 'windows', 'histograms', 'baselines', 'gate_records')",
                 [],
                 |row| row.get(0),
             )
             .expect("count tables");
-        assert_eq!(tables, 3);
+        assert_eq!(tables, 5);
     }
 
     #[test]

@@ -4,14 +4,17 @@
 //! anything, so two writers queue on the busy timeout instead of one failing on a stale
 //! snapshot, as a deferred transaction can in WAL mode.
 
+mod baselines;
+mod gates;
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use crate::{
-    schema, HistogramRecord, NewRun, RunFilter, RunId, RunRecord, RunStatus, Store, StoreError,
-    Window,
+    schema, Baseline, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunRecord, RunStatus,
+    Store, StoreError, Window,
 };
 
 /// A run store in a SQLite file.
@@ -354,4 +357,66 @@ impl Store for SqliteStore {
             .map_err(&fail)?;
         Ok(histograms)
     }
+
+    fn set_baseline(
+        &mut self,
+        name: &str,
+        run: RunId,
+        environment_key: &str,
+        set_at_ns: i64,
+    ) -> Result<Baseline, StoreError> {
+        baselines::set(self, name, run, environment_key, set_at_ns)
+    }
+
+    fn baseline(
+        &self,
+        name: &str,
+        kind: &str,
+        scenario: &str,
+        environment_key: Option<&str>,
+    ) -> Result<Option<Baseline>, StoreError> {
+        baselines::get(self, name, kind, scenario, environment_key)
+    }
+
+    fn baselines(
+        &self,
+        kind: Option<&str>,
+        scenario: Option<&str>,
+    ) -> Result<Vec<Baseline>, StoreError> {
+        baselines::list(self, kind, scenario)
+    }
+
+    fn baseline_names(&self) -> Result<Vec<String>, StoreError> {
+        baselines::names(self)
+    }
+
+    fn record_gate(&mut self, records: &[GateRecord]) -> Result<(), StoreError> {
+        gates::record(self, records)
+    }
+
+    fn gate_history(
+        &self,
+        check: &str,
+        scenario: &str,
+        limit: usize,
+    ) -> Result<Vec<GateRecord>, StoreError> {
+        gates::history(self, check, scenario, limit)
+    }
+}
+
+/// The steps of SQLite's plan for `sql` (`EXPLAIN QUERY PLAN`), for tests that check a query
+/// uses its index.
+#[cfg(test)]
+fn query_plan(store: &SqliteStore, sql: &str) -> Vec<String> {
+    let mut explain = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    // Parameters left unbound are NULL, which is enough to plan with.
+    let mut rows = explain.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().expect("plan row") {
+        steps.push(row.get::<_, String>(3).expect("plan step"));
+    }
+    steps
 }

@@ -1,7 +1,7 @@
 //! Builders shared by the store's integration tests.
 #![allow(dead_code)]
 
-use rigor_store::{HistogramRecord, NewRun, Window};
+use rigor_store::{HistogramRecord, NewRun, RunId, RunStatus, Store, Window};
 
 pub fn new_run(scenario: &str, kind: &str, started_at_ns: i64) -> NewRun {
     NewRun {
@@ -34,4 +34,20 @@ pub fn histogram(scope: &str, name: &str, kind: &str, data: &[u8]) -> HistogramR
         kind: kind.to_string(),
         data: data.to_vec(),
     }
+}
+
+/// Begins a run and finishes it as passed; returns its id.
+pub fn finished_run(
+    store: &mut impl Store,
+    scenario: &str,
+    kind: &str,
+    started_at_ns: i64,
+) -> RunId {
+    let id = store
+        .begin_run(&new_run(scenario, kind, started_at_ns))
+        .expect("begin");
+    store
+        .finish_run(id, RunStatus::Passed, None, started_at_ns + 1, "{}")
+        .expect("finish");
+    id
 }

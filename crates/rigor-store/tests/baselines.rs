@@ -1,0 +1,306 @@
+//! Named baselines on a real SQLite file: set, replace, look up, list, refuse.
+
+mod common;
+
+use common::{finished_run, new_run};
+use rigor_store::{Baseline, RunStatus, SqliteStore, Store, StoreError};
+
+fn temp_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("rigor.db")).expect("open store");
+    (dir, store)
+}
+
+fn baseline(name: &str, kind: &str, scenario: &str, env: &str, run: i64, at: i64) -> Baseline {
+    Baseline {
+        name: name.to_string(),
+        kind: kind.to_string(),
+        scenario: scenario.to_string(),
+        environment_key: env.to_string(),
+        run_id: run,
+        set_at_ns: at,
+    }
+}
+
+#[test]
+fn a_baseline_takes_its_kind_and_scenario_from_the_run() {
+    let (_dir, mut store) = temp_store();
+    let run = finished_run(&mut store, "product-get", "load", 10);
+    let set = store
+        .set_baseline("main", run, "env-a", 100)
+        .expect("set baseline");
+    let expected = baseline("main", "load", "product-get", "env-a", run, 100);
+    assert_eq!(set, expected);
+    assert_eq!(
+        store
+            .baseline("main", "load", "product-get", Some("env-a"))
+            .expect("lookup"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store
+            .baseline("main", "load", "product-get", None)
+            .expect("lookup any env"),
+        Some(expected)
+    );
+}
+
+#[test]
+fn setting_a_baseline_again_replaces_only_the_same_name_kind_scenario_and_environment() {
+    let (_dir, mut store) = temp_store();
+    let first = finished_run(&mut store, "s", "load", 10);
+    let second = finished_run(&mut store, "s", "load", 20);
+    let other = finished_run(&mut store, "t", "load", 30);
+    store
+        .set_baseline("main", first, "env-a", 100)
+        .expect("set");
+    store
+        .set_baseline("main", first, "env-b", 101)
+        .expect("set");
+    store
+        .set_baseline("release", first, "env-a", 102)
+        .expect("set");
+    store
+        .set_baseline("main", other, "env-a", 103)
+        .expect("set");
+
+    store
+        .set_baseline("main", second, "env-a", 200)
+        .expect("replace");
+
+    assert_eq!(
+        store.baselines(None, None).expect("list"),
+        vec![
+            baseline("main", "load", "s", "env-a", second, 200),
+            baseline("main", "load", "s", "env-b", first, 101),
+            baseline("release", "load", "s", "env-a", first, 102),
+            baseline("main", "load", "t", "env-a", other, 103),
+        ]
+    );
+}
+
+#[test]
+fn lookup_is_per_environment_or_the_most_recently_set_in_any() {
+    let (_dir, mut store) = temp_store();
+    let a = finished_run(&mut store, "s", "load", 10);
+    let b = finished_run(&mut store, "s", "load", 20);
+    let c = finished_run(&mut store, "s", "load", 30);
+    store.set_baseline("main", a, "env-a", 300).expect("set a");
+    store.set_baseline("main", b, "env-b", 100).expect("set b");
+
+    let lookup = |store: &SqliteStore, env| {
+        store
+            .baseline("main", "load", "s", env)
+            .expect("lookup")
+            .map(|b| (b.run_id, b.environment_key))
+    };
+    assert_eq!(lookup(&store, Some("env-a")), Some((a, "env-a".into())));
+    assert_eq!(lookup(&store, Some("env-b")), Some((b, "env-b".into())));
+    assert_eq!(lookup(&store, Some("env-c")), None);
+    // The newest by set time, not the last written nor the newest run.
+    assert_eq!(lookup(&store, None), Some((a, "env-a".into())));
+
+    // Set at the same instant: the one set last wins.
+    store.set_baseline("main", c, "env-c", 300).expect("set c");
+    assert_eq!(lookup(&store, None), Some((c, "env-c".into())));
+    store
+        .set_baseline("main", a, "env-a", 300)
+        .expect("set a again");
+    assert_eq!(lookup(&store, None), Some((a, "env-a".into())));
+}
+
+#[test]
+fn lookup_needs_the_name_kind_and_scenario_to_match() {
+    let (_dir, mut store) = temp_store();
+    let load = finished_run(&mut store, "parse", "load", 10);
+    let bench = finished_run(&mut store, "parse", "bench", 20);
+    store
+        .set_baseline("main", load, "env", 100)
+        .expect("set load");
+    store
+        .set_baseline("main", bench, "env", 100)
+        .expect("set bench");
+
+    let run_of = |name, kind, scenario| {
+        store
+            .baseline(name, kind, scenario, Some("env"))
+            .expect("lookup")
+            .map(|b| b.run_id)
+    };
+    assert_eq!(run_of("main", "load", "parse"), Some(load));
+    assert_eq!(run_of("main", "bench", "parse"), Some(bench));
+    assert_eq!(run_of("main", "import", "parse"), None);
+    assert_eq!(run_of("main", "load", "other"), None);
+    assert_eq!(run_of("mian", "load", "parse"), None);
+}
+
+#[test]
+fn a_running_or_aborted_run_cannot_be_a_baseline() {
+    let (dir, mut store) = temp_store();
+    let path = dir.path().join("rigor.db");
+    let good = finished_run(&mut store, "s", "load", 1);
+    store.set_baseline("main", good, "env", 10).expect("set");
+
+    let running = store.begin_run(&new_run("s", "load", 2)).expect("begin");
+    let aborted = store.begin_run(&new_run("s", "load", 3)).expect("begin");
+    store
+        .finish_run(aborted, RunStatus::Aborted, Some("target down"), 4, "{}")
+        .expect("abort");
+
+    for (id, status) in [(running, RunStatus::Running), (aborted, RunStatus::Aborted)] {
+        let err = store
+            .set_baseline("main", id, "env", 20)
+            .expect_err("refused");
+        assert!(
+            matches!(err, StoreError::NotABaseline { id: i, status: s, .. } if i == id && s == status),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "run {id} is {}: only a finished run can be a baseline; `rigor runs` lists the \
+                 runs in {}",
+                status.as_str(),
+                path.display()
+            )
+        );
+    }
+    // The refusals changed nothing.
+    assert_eq!(
+        store.baselines(None, None).expect("list"),
+        vec![baseline("main", "load", "s", "env", good, 10)]
+    );
+}
+
+#[test]
+fn every_other_ending_can_be_a_baseline() {
+    let (_dir, mut store) = temp_store();
+    for (i, status) in [
+        RunStatus::Passed,
+        RunStatus::Failed,
+        RunStatus::Invalid,
+        RunStatus::Interrupted,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+        store.finish_run(id, status, None, 2, "{}").expect("finish");
+        let name = format!("b{i}");
+        let set = store.set_baseline(&name, id, "env", 3);
+        assert_eq!(set.expect("accepted").run_id, id, "{status:?}");
+    }
+}
+
+#[test]
+fn a_missing_run_cannot_be_a_baseline() {
+    let (dir, mut store) = temp_store();
+    let err = store
+        .set_baseline("main", 4242, "env", 1)
+        .expect_err("missing run");
+    assert!(
+        matches!(err, StoreError::NotFound { id: 4242, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "run 4242 is not in the run store {}: `rigor runs` lists the stored runs",
+            dir.path().join("rigor.db").display()
+        )
+    );
+    assert!(store.baselines(None, None).expect("list").is_empty());
+}
+
+#[test]
+fn baselines_survive_new_runs_and_reopening() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rigor.db");
+    let (base, expected) = {
+        let mut store = SqliteStore::open(&path).expect("open");
+        let base = finished_run(&mut store, "s", "load", 10);
+        let expected = store.set_baseline("main", base, "env", 11).expect("set");
+        (base, expected)
+    };
+    let mut store = SqliteStore::open(&path).expect("reopen");
+    let newer = finished_run(&mut store, "s", "load", 20);
+    assert!(newer > base);
+    assert_eq!(
+        store
+            .baseline("main", "load", "s", Some("env"))
+            .expect("lookup"),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.baseline("main", "load", "s", None).expect("lookup"),
+        Some(expected)
+    );
+}
+
+#[test]
+fn baselines_list_by_scenario_then_name_then_newest_and_filter() {
+    let (_dir, mut store) = temp_store();
+    let b1 = finished_run(&mut store, "beta", "load", 1);
+    let a1 = finished_run(&mut store, "alpha", "load", 2);
+    let a2 = finished_run(&mut store, "alpha", "bench", 3);
+    store.set_baseline("zeta", b1, "e1", 10).expect("set");
+    store.set_baseline("main", a1, "e1", 10).expect("set");
+    store.set_baseline("main", a1, "e2", 30).expect("set");
+    store.set_baseline("main", a2, "e1", 20).expect("set");
+    store.set_baseline("alpha", b1, "e1", 5).expect("set");
+
+    let all = store.baselines(None, None).expect("all");
+    let keys: Vec<(&str, &str, &str, &str)> = all
+        .iter()
+        .map(|b| {
+            (
+                b.scenario.as_str(),
+                b.name.as_str(),
+                b.kind.as_str(),
+                b.environment_key.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("alpha", "main", "load", "e2"),
+            ("alpha", "main", "bench", "e1"),
+            ("alpha", "main", "load", "e1"),
+            ("beta", "alpha", "load", "e1"),
+            ("beta", "zeta", "load", "e1"),
+        ]
+    );
+
+    let runs = |kind, scenario| -> Vec<i64> {
+        store
+            .baselines(kind, scenario)
+            .expect("filtered")
+            .iter()
+            .map(|b| b.run_id)
+            .collect()
+    };
+    assert_eq!(runs(Some("bench"), None), vec![a2]);
+    assert_eq!(runs(None, Some("beta")), vec![b1, b1]);
+    assert_eq!(runs(Some("load"), Some("alpha")), vec![a1, a1]);
+    assert_eq!(runs(Some("bench"), Some("beta")), Vec::<i64>::new());
+}
+
+#[test]
+fn baseline_names_are_distinct_and_sorted() {
+    let (_dir, mut store) = temp_store();
+    assert!(store.baseline_names().expect("names").is_empty());
+    let load = finished_run(&mut store, "s", "load", 1);
+    let bench = finished_run(&mut store, "t", "bench", 2);
+    store
+        .set_baseline("release-1.2", load, "e1", 1)
+        .expect("set");
+    store.set_baseline("main", load, "e1", 2).expect("set");
+    store.set_baseline("main", load, "e2", 3).expect("set");
+    store.set_baseline("main", bench, "e1", 4).expect("set");
+    store.set_baseline("Main", bench, "e1", 5).expect("set");
+    assert_eq!(
+        store.baseline_names().expect("names"),
+        vec!["Main", "main", "release-1.2"]
+    );
+}

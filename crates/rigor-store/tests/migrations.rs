@@ -1,0 +1,200 @@
+//! Upgrading older stores, and what schema 2 adds: baselines and gate records that go with
+//! their run.
+
+mod common;
+
+use std::path::Path;
+
+use common::{finished_run, histogram, window};
+use rigor_store::{GateRecord, RunFilter, RunStatus, SqliteStore, Store, SCHEMA_VERSION};
+
+/// The first migration exactly as released.
+const SCHEMA_1: &str = include_str!("../src/migrations/001_runs.sql");
+
+/// What the released schema-1 code writes in `PRAGMA application_id` ("rigr").
+const APPLICATION_ID: i32 = 0x7269_6772;
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .expect("raw connection")
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("user_version")
+}
+
+/// Writes a store as rigor at schema 1 left it, with one finished run (a window and a
+/// histogram) and one run whose process died; returns their ids.
+fn write_schema_1_store(path: &Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(path).expect("raw connection");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.execute_batch(&format!(
+        "BEGIN; {SCHEMA_1} PRAGMA user_version = 1; PRAGMA application_id = {APPLICATION_ID}; COMMIT;"
+    ))
+    .expect("apply schema 1");
+    conn.execute(
+        "INSERT INTO runs (kind, scenario, status, started_at_ns, ended_at_ns, plan, \
+         environment, summary, git_commit) VALUES ('load', 'product-get', 'passed', 100, 200, \
+         'plan', '{}', '{\"ok\":true}', 'abc1234')",
+        [],
+    )
+    .expect("insert a finished run");
+    let finished = conn.last_insert_rowid();
+    let w = window(0, "steady");
+    conn.execute(
+        "INSERT INTO windows (run_id, second, phase, requests, errors, sent, corrected, raw) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            finished,
+            w.second,
+            w.phase,
+            w.requests,
+            w.errors,
+            w.sent,
+            w.corrected,
+            w.raw
+        ],
+    )
+    .expect("insert a window");
+    conn.execute(
+        "INSERT INTO histograms (run_id, scope, name, kind, data) \
+         VALUES (?1, 'run', 'all', 'corrected', x'0102')",
+        [finished],
+    )
+    .expect("insert a histogram");
+    conn.execute(
+        "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment) \
+         VALUES ('bench', 'parse', 'running', 300, 'plan', '{}')",
+        [],
+    )
+    .expect("insert a running run");
+    (finished, conn.last_insert_rowid())
+}
+
+#[test]
+fn this_build_writes_schema_2() {
+    assert_eq!(SCHEMA_VERSION, 2);
+}
+
+#[test]
+fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rigor.db");
+    let (finished, running) = write_schema_1_store(&path);
+    assert_eq!(user_version(&path), 1);
+
+    let mut store = SqliteStore::open(&path).expect("open and upgrade");
+    assert_eq!(user_version(&path), 2);
+
+    let runs = store.runs(&RunFilter::default()).expect("runs");
+    let ids: Vec<(i64, RunStatus)> = runs.iter().map(|r| (r.id, r.status)).collect();
+    assert_eq!(
+        ids,
+        vec![(running, RunStatus::Running), (finished, RunStatus::Passed)]
+    );
+    let old = store.run(finished).expect("old run");
+    assert_eq!(
+        (
+            old.scenario.as_str(),
+            old.summary.as_deref(),
+            old.git_commit.as_deref()
+        ),
+        ("product-get", Some("{\"ok\":true}"), Some("abc1234"))
+    );
+    assert_eq!(
+        store.windows(finished).expect("windows"),
+        vec![window(0, "steady")]
+    );
+    assert_eq!(
+        store.histograms(finished).expect("histograms"),
+        vec![histogram("run", "all", "corrected", &[1, 2])]
+    );
+
+    // The new tables work on the old runs, and new runs continue the old ids.
+    let set = store
+        .set_baseline("main", finished, "env", 1_000)
+        .expect("baseline on an old run");
+    assert_eq!(
+        (set.kind.as_str(), set.scenario.as_str()),
+        ("load", "product-get")
+    );
+    let gate = GateRecord {
+        run_id: finished,
+        check: "budget:latency.p95<120ms".into(),
+        scenario: "product-get".into(),
+        outcome: "pass".into(),
+        value: Some(0.1),
+        at_ns: 1_001,
+    };
+    store
+        .record_gate(std::slice::from_ref(&gate))
+        .expect("gate on an old run");
+    let new = finished_run(&mut store, "product-get", "load", 400);
+    assert!(new > running);
+    drop(store);
+
+    // Opening again finds schema 2 and changes nothing.
+    let store = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(user_version(&path), 2);
+    assert_eq!(store.runs(&RunFilter::default()).expect("runs").len(), 3);
+    assert_eq!(
+        store
+            .baseline("main", "load", "product-get", None)
+            .expect("lookup"),
+        Some(set)
+    );
+    assert_eq!(
+        store
+            .gate_history("budget:latency.p95<120ms", "product-get", 5)
+            .expect("history"),
+        vec![gate]
+    );
+}
+
+#[test]
+fn deleting_a_run_deletes_its_baselines_and_gate_records() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rigor.db");
+    let mut store = SqliteStore::open(&path).expect("open");
+    let doomed = finished_run(&mut store, "s", "load", 1);
+    let kept = finished_run(&mut store, "s", "load", 2);
+    store.set_baseline("main", doomed, "e1", 10).expect("set");
+    store.set_baseline("old", doomed, "e1", 11).expect("set");
+    store.set_baseline("main", kept, "e2", 12).expect("set");
+    let gate = |run| GateRecord {
+        run_id: run,
+        check: "rule:latency.p95:+30%".into(),
+        scenario: "s".into(),
+        outcome: "pass".into(),
+        value: None,
+        at_ns: 20,
+    };
+    store
+        .record_gate(&[gate(doomed), gate(kept)])
+        .expect("record");
+
+    {
+        // Deleting runs is not exposed yet: do it as a future `rigor runs rm` would.
+        let conn = rusqlite::Connection::open(&path).expect("raw connection");
+        conn.pragma_update(None, "foreign_keys", true)
+            .expect("foreign keys");
+        let deleted = conn
+            .execute("DELETE FROM runs WHERE id = ?1", [doomed])
+            .expect("delete the run");
+        assert_eq!(deleted, 1);
+    }
+
+    let left: Vec<(String, i64)> = store
+        .baselines(None, None)
+        .expect("baselines")
+        .into_iter()
+        .map(|b| (b.name, b.run_id))
+        .collect();
+    assert_eq!(left, vec![("main".to_string(), kept)]);
+    assert_eq!(store.baseline_names().expect("names"), vec!["main"]);
+    assert_eq!(
+        store
+            .gate_history("rule:latency.p95:+30%", "s", 10)
+            .expect("history"),
+        vec![gate(kept)]
+    );
+}
