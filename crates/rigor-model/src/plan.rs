@@ -26,6 +26,12 @@ pub struct Plan {
     /// Command benchmarks, run by `rigor run` beside the scenarios.
     #[serde(default)]
     pub bench: Vec<BenchEntry>,
+    /// Absolute goals judged by `rigor gate`: the performance budget table.
+    #[serde(default)]
+    pub budget: Vec<BudgetSpec>,
+    /// Regression rules against the baseline: the escalation table.
+    #[serde(default)]
+    pub rule: Vec<RuleSpec>,
     /// Where the run store lives (default `.rigor/rigor.db`).
     pub store: Option<String>,
 }
@@ -154,6 +160,58 @@ pub struct ScanSpec {
 pub struct ListSpec {
     pub name: String,
     pub values: Vec<String>,
+}
+
+/// A `[[budget]]`: an absolute limit on a metric of a scenario or bench.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    /// The scenario or bench it applies to; every one when omitted.
+    pub scenario: Option<String>,
+    /// `latency.p95`, `error_rate`, `throughput`, `wall.mean`, `peak_rss` …
+    pub metric: String,
+    /// Upper limit in the metric's unit (`120ms`, `1%`, `64MiB`).
+    pub max: Option<String>,
+    /// Lower limit (`900/s`).
+    pub min: Option<String>,
+    /// Only this request's figures (load runs).
+    pub request: Option<String>,
+    /// Only this phase's figures (load runs).
+    pub phase: Option<String>,
+}
+
+/// What a breached rule does to the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    #[default]
+    Fail,
+    Warn,
+}
+
+/// A `[[rule]]`: a regression rule, relative to the baseline (`max_increase`) or absolute
+/// (`max`/`min`), once or over `consecutive` runs, or `sustained` within a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// The scenario or bench it applies to; every one when omitted.
+    pub scenario: Option<String>,
+    pub metric: String,
+    /// Breached when the metric got worse than the baseline by more than this (`30%`): up for
+    /// lower-is-better metrics, down for throughput.
+    pub max_increase: Option<crate::units::Ratio>,
+    /// Absolute upper limit (`1%` for an error rate).
+    pub max: Option<String>,
+    /// Absolute lower limit.
+    pub min: Option<String>,
+    /// Act only when this many runs in a row breach it (default 1).
+    pub consecutive: Option<u32>,
+    /// Within one run: breached when the per-second metric stays past `max`/`min` this long.
+    pub sustained: Option<HumanDuration>,
+    #[serde(default)]
+    pub action: Action,
+    /// The baseline to compare with (default `main`).
+    pub baseline: Option<String>,
 }
 
 /// One phase as written in the plan; [`Phase`] is its resolved form.
