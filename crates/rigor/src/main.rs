@@ -27,10 +27,16 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Name a run as the baseline for its scenario and environment; show and list baselines.
+    Baseline(commands::baseline::BaselineArgs),
     /// Benchmark whole commands (hyperfine-class): `rigor bench -- CMD`, `--vs 'OTHER'` for A/B.
     Bench(Box<commands::bench::BenchArgs>),
+    /// Statistical before/after of two runs (default: the latest run against its baseline).
+    Compare(Box<commands::compare::CompareArgs>),
     /// Start the built-in demo target, load it briefly, store and print the run.
     Demo(commands::demo::DemoArgs),
+    /// Judge budgets and regression rules on the latest runs: the CI exit code.
+    Gate(Box<commands::gate::GateArgs>),
     /// Bring another tool's results into the store: `rigor import hyperfine results.json`.
     Import(commands::import::ImportArgs),
     /// Write a commented starter plan, rigor.toml.
@@ -45,12 +51,18 @@ enum Command {
     Show(commands::show::ShowArgs),
     /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
     Target(commands::target::TargetArgs),
+    /// Internal: the helper that starts `rigor bench`'s commands (see rigor_bench::spawn_server).
+    #[command(name = commands::bench::SPAWN_SERVER, hide = true)]
+    SpawnServer,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut stdout = std::io::stdout().lock();
     let result = match &cli.command {
+        Command::Baseline(args) => commands::baseline::run(args, &mut stdout),
+        Command::Compare(args) => commands::compare::run(args, &mut stdout),
+        Command::Gate(args) => commands::gate::run(args, &mut stdout),
         Command::Bench(args) => commands::bench::run(args, &mut stdout),
         Command::Import(args) => commands::import::run(args, &mut stdout),
         Command::Demo(args) => commands::demo::run(args, &mut stdout),
@@ -60,6 +72,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(args, &mut stdout),
         Command::Show(args) => commands::show::run(args, &mut stdout),
         Command::Target(args) => commands::target::run(args, &mut stdout),
+        Command::SpawnServer => commands::bench::spawn_server(),
     };
     match result {
         Ok(code) => code,

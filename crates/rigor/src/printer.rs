@@ -270,3 +270,152 @@ pub fn bench(
     }
     Ok(())
 }
+
+/// Prints a stored run, whatever its kind.
+pub fn record(out: &mut dyn Write, record: &rigor_store::RunRecord) -> io::Result<()> {
+    let Some(text) = record.summary.as_deref().filter(|s| *s != "null") else {
+        return writeln!(
+            out,
+            "run {} ({}, {}) has no summary: {}",
+            record.id,
+            record.scenario,
+            record.status.as_str(),
+            record
+                .status_reason
+                .as_deref()
+                .unwrap_or("it did not finish (still running, or the process died)")
+        );
+    };
+    let unreadable = |e: serde_json::Error| {
+        io::Error::other(format!(
+            "run {} was stored in a format this rigor cannot read: {e}",
+            record.id
+        ))
+    };
+    if record.kind == "bench" {
+        let result: rigor_bench::BenchResult = serde_json::from_str(text).map_err(unreadable)?;
+        bench(out, record.id, &record.scenario, &result)
+    } else {
+        let s: RunSummary = serde_json::from_str(text).map_err(unreadable)?;
+        summary(out, &s)
+    }
+}
+
+/// Writes a comparison: one row per metric with its change, interval, q-value and verdict.
+pub fn comparison(
+    out: &mut dyn Write,
+    c: &rigor_analysis::Comparison,
+    baseline_name: Option<&str>,
+) -> io::Result<()> {
+    use rigor_analysis::VerdictName;
+    let label = baseline_name
+        .map(|n| format!(" (baseline `{n}`)"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "compare run {}{label} → run {} · {}",
+        c.baseline.run_id, c.candidate.run_id, c.candidate.scenario
+    )?;
+    if let Some(t) = &c.tradeoff {
+        writeln!(out, "  {t}")?;
+    }
+    for w in &c.environment_warnings {
+        writeln!(out, "  warning: environment: {w}")?;
+    }
+    for w in &c.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    let width = c
+        .metrics
+        .iter()
+        .map(|m| m.metric.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6)
+        + 2;
+    writeln!(
+        out,
+        "\n  {:<width$}{:>11}{:>11}{:>10}  {:<20}{:>7}  verdict",
+        "metric",
+        "baseline",
+        "candidate",
+        "change",
+        &format!("{:.0}% interval", c.confidence * 100.0),
+        "q"
+    )?;
+    for m in &c.metrics {
+        let unit = match m.unit.as_str() {
+            "ns" => rigor_analysis::metrics::Unit::Nanos,
+            "per_s" => rigor_analysis::metrics::Unit::PerSecond,
+            "fraction" => rigor_analysis::metrics::Unit::Fraction,
+            "bytes" => rigor_analysis::metrics::Unit::Bytes,
+            _ => rigor_analysis::metrics::Unit::Count,
+        };
+        let pct = |v: f64| {
+            if m.change_kind == "absolute" {
+                format!("{:+.2}pt", v * 100.0)
+            } else {
+                format!("{:+.1}%", v * 100.0)
+            }
+        };
+        let verdict = match m.verdict {
+            VerdictName::Improved => "IMPROVED",
+            VerdictName::Regressed => "REGRESSED",
+            VerdictName::Unchanged => "unchanged",
+            VerdictName::Inconclusive => "inconclusive",
+        };
+        writeln!(
+            out,
+            "  {:<width$}{:>11}{:>11}{:>10}  {:<20}{:>7}  {verdict}",
+            m.metric,
+            unit.format(m.baseline),
+            unit.format(m.candidate),
+            pct(m.change),
+            format!("[{}, {}]", pct(m.change_lower), pct(m.change_upper)),
+            format_p(m.q_value),
+        )?;
+    }
+    writeln!(
+        out,
+        "\n  {} improved · {} regressed · {} unchanged · {} inconclusive (noise band ±{}%, α {}, FDR-adjusted q)",
+        c.count(VerdictName::Improved),
+        c.count(VerdictName::Regressed),
+        c.count(VerdictName::Unchanged),
+        c.count(VerdictName::Inconclusive),
+        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == "relative" { m.noise } else { 0.02 }) * 100.0),
+        c.alpha
+    )
+}
+
+fn format_p(p: f64) -> String {
+    if p.is_nan() {
+        "-".into()
+    } else if p < 0.001 {
+        "<0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// Writes the gate's table: one row per check.
+pub fn gate(out: &mut dyn Write, report: &rigor_analysis::GateReport) -> io::Result<()> {
+    use rigor_analysis::CheckOutcome;
+    writeln!(out, "gate: {}", report.outcome.to_uppercase())?;
+    for c in &report.checks {
+        let mark = match c.outcome {
+            CheckOutcome::Pass => "pass",
+            CheckOutcome::Warn => "WARN",
+            CheckOutcome::Fail => "FAIL",
+            CheckOutcome::Pending => "pend",
+        };
+        writeln!(
+            out,
+            "  {mark}  {:<16} {:<44} {}",
+            c.scenario, c.description, c.message
+        )?;
+    }
+    for w in &report.warnings {
+        writeln!(out, "  warning: {w}")?;
+    }
+    Ok(())
+}

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use rigor_bench::{
-    BenchError, BenchResult, ExportFormat, Order, OutputMode, Parameter, ProcessExecutor, RunCount,
-    Runner, Shell,
+    BenchError, BenchResult, Executor, ExportFormat, Order, OutputMode, Parameter, ProcessExecutor,
+    RunCount, Runner, Shell, SpawnServerExecutor,
 };
 use rigor_model::output::RunStatus;
 use rigor_model::plan::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
@@ -339,9 +339,9 @@ pub fn execute(
         .map_err(exit::not_completed)?;
     let stop = Arc::new(AtomicBool::new(false));
     let bridge = bridge_stop(stop.clone());
-    let mut executor = ProcessExecutor::new();
+    let mut executor = executor();
     let show_progress = !quiet && std::io::stderr().is_terminal();
-    let outcome = Runner::new(&plan, &mut executor)
+    let outcome = Runner::new(&plan, executor.as_mut())
         .stop_flag(stop.clone())
         .on_progress(move |p| {
             if show_progress && p.elapsed > Duration::from_secs(1) {
@@ -406,6 +406,25 @@ pub fn execute(
 
 fn round_secs(d: Duration) -> Duration {
     Duration::from_secs(d.as_secs_f64().round() as u64)
+}
+
+/// The hidden subcommand that starts the benchmarked commands.
+pub const SPAWN_SERVER: &str = "__spawn-server";
+
+/// Commands are started by a small helper process, a second rigor running [`spawn_server`]:
+/// Linux counts the spawner's resident size into a child's peak memory, and the helper's is a
+/// fraction of this process's. Without the helper they are started directly, with that floor.
+fn executor() -> Box<dyn Executor> {
+    match std::env::current_exe().and_then(|exe| SpawnServerExecutor::start(exe, [SPAWN_SERVER])) {
+        Ok(server) => Box::new(server),
+        Err(_) => Box::new(ProcessExecutor::new()),
+    }
+}
+
+/// `rigor __spawn-server`: serves [`executor`]'s requests on standard input until it closes.
+pub fn spawn_server() -> anyhow::Result<ExitCode> {
+    rigor_bench::run_spawn_server().context("the spawn server failed")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Forwards Ctrl-C (the shared signal handler) to the runner's stop flag until `done` is set.

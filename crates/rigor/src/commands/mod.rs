@@ -1,7 +1,10 @@
 //! One file per command; each is a small function that returns an exit code.
 
+pub mod baseline;
 pub mod bench;
+pub mod compare;
 pub mod demo;
+pub mod gate;
 pub mod import;
 pub mod init;
 pub mod load;

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rigor_model::output::RunSummary;
 use rigor_store::{RunFilter, Store};
 
 use crate::{exit, printer};
@@ -40,42 +39,13 @@ pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         })?;
         store.run(id).map_err(exit::bad_input)?
     };
-    let Some(text) = record.summary.as_deref().filter(|s| *s != "null") else {
-        writeln!(
-            out,
-            "run {} ({}, {}) has no summary: {}",
-            record.id,
-            record.scenario,
-            record.status.as_str(),
-            record
-                .status_reason
-                .as_deref()
-                .unwrap_or("it did not finish (still running, or the process died)")
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    };
     if args.json {
+        let text = record.summary.as_deref().unwrap_or("null");
         let value: serde_json::Value =
             serde_json::from_str(text).context("the stored summary is not valid JSON")?;
         printer::ignore_broken_pipe(printer::json(out, &value))?;
         return Ok(ExitCode::SUCCESS);
     }
-    if record.kind == "bench" {
-        let result: rigor_bench::BenchResult = serde_json::from_str(text).with_context(|| {
-            format!(
-                "run {} was stored in a format this rigor cannot read",
-                record.id
-            )
-        })?;
-        printer::ignore_broken_pipe(printer::bench(out, record.id, &record.scenario, &result))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let summary: RunSummary = serde_json::from_str(text).with_context(|| {
-        format!(
-            "run {} was stored in a summary format this rigor cannot read",
-            record.id
-        )
-    })?;
-    printer::ignore_broken_pipe(printer::summary(out, &summary))?;
+    printer::ignore_broken_pipe(printer::record(out, &record))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,497 @@
+//! `rigor compare`: every metric two runs share, each with a verdict.
+//!
+//! Load runs are compared window by window: latency percentiles with a block bootstrap over
+//! the one-second window histograms (whole seconds are resampled, so the correlation between
+//! requests of the same second is kept), throughput over the per-second completion counts,
+//! error rates with the two-proportion test and Newcombe's interval. Bench runs are compared
+//! run by run: bootstrap intervals of the relative change with the Mann–Whitney p-value.
+//! The p-values of one comparison are adjusted together (Benjamini–Hochberg) before the
+//! noise-band rule turns each into improved, regressed, unchanged or inconclusive.
+
+use std::collections::BTreeMap;
+
+use rigor_load::Hist;
+use rigor_stats::{
+    benjamini_hochberg, compare as bootstrap, mann_whitney_u, two_proportions, Alternative,
+    BootstrapConfig, Direction, Interval, MannWhitneyMethod, NoiseBand, Sample, Statistic,
+};
+
+use crate::data::{environment_differences, RunData, RunKind};
+use crate::metrics::{info, Unit, BENCH_METRICS, LOAD_METRICS};
+use crate::output::{Comparison, MetricComparison, RunRef, VerdictName, ANALYSIS_SCHEMA_VERSION};
+
+/// How to compare.
+#[derive(Debug, Clone)]
+pub struct CompareSettings {
+    pub bootstrap: BootstrapConfig,
+    pub alpha: f64,
+    /// Default half-width of the noise band for relative changes (0.02 = 2 %).
+    pub noise: f64,
+    /// Per-metric noise overrides.
+    pub noise_by_metric: BTreeMap<String, f64>,
+    /// Noise for absolute changes of error rates (0.001 = 0.1 percentage point).
+    pub rate_noise: f64,
+    /// Only this phase's windows (load runs).
+    pub phase: Option<String>,
+    /// Environment differences are errors, not warnings.
+    pub strict_env: bool,
+}
+
+impl Default for CompareSettings {
+    fn default() -> Self {
+        CompareSettings {
+            bootstrap: BootstrapConfig::default(),
+            alpha: 0.05,
+            noise: 0.02,
+            noise_by_metric: BTreeMap::new(),
+            rate_noise: 0.001,
+            phase: None,
+            strict_env: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("run {a} is a {kind_a} run and run {b} a {kind_b} run: only runs of the same kind can be compared")]
+    KindMismatch {
+        a: i64,
+        kind_a: &'static str,
+        b: i64,
+        kind_b: &'static str,
+    },
+    #[error("the runs' environments differ and --strict-env is set: {0}")]
+    Environment(String),
+    #[error("runs {a} and {b} share no metric with enough data to compare{hint}")]
+    Nothing { a: i64, b: i64, hint: String },
+}
+
+fn kind_name(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Load => "load",
+        RunKind::Bench => "bench",
+    }
+}
+
+/// One metric's raw result before the FDR adjustment.
+struct Pending {
+    metric: String,
+    unit: Unit,
+    direction: Direction,
+    baseline: f64,
+    candidate: f64,
+    change_kind: &'static str,
+    change: Interval,
+    p_value: f64,
+    noise: f64,
+    method: String,
+}
+
+/// Compares candidate `b` against baseline `a`.
+pub fn compare(
+    a: &RunData,
+    b: &RunData,
+    settings: &CompareSettings,
+) -> Result<Comparison, CompareError> {
+    if a.kind != b.kind {
+        return Err(CompareError::KindMismatch {
+            a: a.id(),
+            kind_a: kind_name(a.kind),
+            b: b.id(),
+            kind_b: kind_name(b.kind),
+        });
+    }
+    let differences = environment_differences(a.environment.as_ref(), b.environment.as_ref());
+    let strict: Vec<&String> = differences
+        .iter()
+        .filter(|d| !d.starts_with("host"))
+        .collect();
+    if settings.strict_env && !strict.is_empty() {
+        return Err(CompareError::Environment(
+            strict
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    let mut warnings = Vec::new();
+    if a.record.scenario != b.record.scenario {
+        warnings.push(format!(
+            "the runs are of different scenarios (`{}` and `{}`): the comparison assumes they measure the same thing",
+            a.record.scenario, b.record.scenario
+        ));
+    }
+    let mut pending = Vec::new();
+    match a.kind {
+        RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
+        RunKind::Bench => compare_bench(a, b, settings, &mut pending, &mut warnings),
+    }
+    if pending.is_empty() {
+        return Err(CompareError::Nothing {
+            a: a.id(),
+            b: b.id(),
+            hint: warnings
+                .first()
+                .map(|w| format!(": {w}"))
+                .unwrap_or_default(),
+        });
+    }
+    let p_values: Vec<f64> = pending.iter().map(|p| p.p_value).collect();
+    let adjusted = benjamini_hochberg(&p_values, settings.alpha)
+        .map(|r| r.adjusted)
+        .unwrap_or(p_values);
+    let metrics: Vec<MetricComparison> = pending
+        .into_iter()
+        .zip(adjusted)
+        .map(|(p, q)| {
+            let band = NoiseBand {
+                alpha: settings.alpha,
+                noise: p.noise,
+            };
+            let verdict = band.judge(&p.change, q, p.direction);
+            MetricComparison {
+                metric: p.metric,
+                unit: p.unit.as_str().into(),
+                better: match p.direction {
+                    Direction::LowerIsBetter => "lower_is_better".into(),
+                    Direction::HigherIsBetter => "higher_is_better".into(),
+                },
+                baseline: p.baseline,
+                candidate: p.candidate,
+                change_kind: p.change_kind.into(),
+                change: p.change.estimate,
+                change_lower: p.change.lower,
+                change_upper: p.change.upper,
+                p_value: p.p_value,
+                q_value: q,
+                noise: p.noise,
+                verdict: verdict.into(),
+                method: p.method,
+            }
+        })
+        .collect();
+    let tradeoff = tradeoff(&metrics);
+    Ok(Comparison {
+        schema_version: ANALYSIS_SCHEMA_VERSION,
+        baseline: run_ref(a),
+        candidate: run_ref(b),
+        environment_warnings: differences,
+        warnings,
+        tradeoff,
+        metrics,
+        confidence: settings.bootstrap.confidence,
+        alpha: settings.alpha,
+        seed: settings.bootstrap.seed,
+    })
+}
+
+fn run_ref(r: &RunData) -> RunRef {
+    RunRef {
+        run_id: r.id(),
+        kind: r.record.kind.clone(),
+        scenario: r.record.scenario.clone(),
+        started_at_ns: r.record.started_at_ns,
+        git_commit: r.record.git_commit.clone(),
+    }
+}
+
+fn noise_for(settings: &CompareSettings, metric: &str) -> f64 {
+    settings
+        .noise_by_metric
+        .get(metric)
+        .copied()
+        .unwrap_or(settings.noise)
+}
+
+/// "latency.p95 improved 12% while peak_rss regressed 30%": the one line a reader must see.
+fn tradeoff(metrics: &[MetricComparison]) -> Option<String> {
+    let describe = |m: &MetricComparison| match m.change_kind.as_str() {
+        "absolute" => format!(
+            "{} {} by {} points",
+            m.metric,
+            m.verdict.as_str(),
+            three(m.change.abs() * 100.0)
+        ),
+        _ => format!(
+            "{} {} {}%",
+            m.metric,
+            m.verdict.as_str(),
+            three(m.change.abs() * 100.0)
+        ),
+    };
+    let improved: Vec<String> = metrics
+        .iter()
+        .filter(|m| m.verdict == VerdictName::Improved)
+        .map(describe)
+        .collect();
+    let regressed: Vec<String> = metrics
+        .iter()
+        .filter(|m| m.verdict == VerdictName::Regressed)
+        .map(describe)
+        .collect();
+    (!improved.is_empty() && !regressed.is_empty()).then(|| {
+        format!(
+            "trade-off: {} while {}",
+            improved.join(", "),
+            regressed.join(", ")
+        )
+    })
+}
+
+fn three(v: f64) -> String {
+    rigor_model::units::three_figures(v)
+}
+
+fn compare_load(
+    a: &RunData,
+    b: &RunData,
+    s: &CompareSettings,
+    out: &mut Vec<Pending>,
+    warnings: &mut Vec<String>,
+) {
+    let phase = s.phase.as_deref();
+    let (wa, wb) = (a.windows(phase), b.windows(phase));
+    let hists = |windows: &[&crate::data::WindowData], raw: bool| -> Vec<Hist> {
+        windows
+            .iter()
+            .filter_map(|w| {
+                if raw {
+                    w.raw.clone()
+                } else {
+                    w.corrected.clone()
+                }
+            })
+            .filter(|h| !h.is_empty())
+            .collect()
+    };
+    let (ca, cb) = (hists(&wa, false), hists(&wb, false));
+    let (ra, rb) = (hists(&wa, true), hists(&wb, true));
+    if ca.len() < 2 || cb.len() < 2 {
+        warnings.push(format!(
+            "latency needs at least two one-second windows with responses in each run{}; runs {} and {} have {} and {}",
+            phase.map(|p| format!(" (phase `{p}`)")).unwrap_or_default(),
+            a.id(),
+            b.id(),
+            ca.len(),
+            cb.len()
+        ));
+    }
+    for metric in LOAD_METRICS {
+        let Some(info) = info(RunKind::Load, metric) else {
+            continue;
+        };
+        let noise = noise_for(s, metric);
+        let (windows_a, windows_b, statistic) = match *metric {
+            "latency.p50" => (&ca, &cb, Statistic::MEDIAN),
+            "latency.p90" => (&ca, &cb, Statistic::Quantile(0.90)),
+            "latency.p95" => (&ca, &cb, Statistic::P95),
+            "latency.p99" => (&ca, &cb, Statistic::P99),
+            "latency.mean" => (&ca, &cb, Statistic::Mean),
+            "latency.raw.p50" => (&ra, &rb, Statistic::MEDIAN),
+            "latency.raw.p95" => (&ra, &rb, Statistic::P95),
+            "latency.raw.p99" => (&ra, &rb, Statistic::P99),
+            "throughput" => {
+                // Whole seconds only: the first and last windows are partial.
+                let counts = |w: &[&crate::data::WindowData]| -> Vec<f64> {
+                    let per_second = per_second_counts(w);
+                    if per_second.len() > 2 {
+                        per_second[1..per_second.len() - 1].to_vec()
+                    } else {
+                        Vec::new()
+                    }
+                };
+                let (xa, xb) = (counts(&wa), counts(&wb));
+                if xa.len() >= 2 && xb.len() >= 2 {
+                    if let Ok(c) = bootstrap(
+                        &Sample::Values(&xa),
+                        &Sample::Values(&xb),
+                        Statistic::Mean,
+                        &s.bootstrap,
+                    ) {
+                        if let Some(change) = c.relative_change {
+                            out.push(Pending {
+                                metric: metric.to_string(),
+                                unit: info.unit,
+                                direction: info.direction,
+                                baseline: c.baseline.estimate,
+                                candidate: c.candidate.estimate,
+                                change_kind: "relative",
+                                change,
+                                p_value: c.p_value,
+                                noise,
+                                method: format!(
+                                    "bootstrap of the mean over {} and {} whole seconds",
+                                    xa.len(),
+                                    xb.len()
+                                ),
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
+            "error_rate" => {
+                let total = |w: &[&crate::data::WindowData]| {
+                    w.iter()
+                        .fold((0u64, 0u64), |(e, r), w| (e + w.errors, r + w.requests))
+                };
+                let ((ea, na), (eb, nb)) = (total(&wa), total(&wb));
+                if na > 0 && nb > 0 {
+                    if let Ok(c) = two_proportions(ea, na, eb, nb, s.bootstrap.confidence) {
+                        out.push(Pending {
+                            metric: metric.to_string(),
+                            unit: info.unit,
+                            direction: info.direction,
+                            baseline: c.baseline.estimate,
+                            candidate: c.candidate.estimate,
+                            change_kind: "absolute",
+                            change: c.difference,
+                            p_value: c.p_value,
+                            noise: s
+                                .noise_by_metric
+                                .get(*metric)
+                                .copied()
+                                .unwrap_or(s.rate_noise),
+                            method: "two-proportion z-test, Newcombe interval of the difference"
+                                .into(),
+                        });
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if windows_a.len() < 2 || windows_b.len() < 2 {
+            continue;
+        }
+        let Ok(c) = bootstrap(
+            &Sample::Windows(windows_a),
+            &Sample::Windows(windows_b),
+            statistic,
+            &s.bootstrap,
+        ) else {
+            continue;
+        };
+        let Some(change) = c.relative_change else {
+            continue;
+        };
+        out.push(Pending {
+            metric: metric.to_string(),
+            unit: info.unit,
+            direction: info.direction,
+            baseline: c.baseline.estimate,
+            candidate: c.candidate.estimate,
+            change_kind: "relative",
+            change,
+            p_value: c.p_value,
+            noise,
+            method: format!(
+                "block bootstrap over {} and {} one-second windows",
+                windows_a.len(),
+                windows_b.len()
+            ),
+        });
+    }
+}
+
+/// Completions per second, merging the phases that share a second.
+fn per_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
+    let mut by_second: BTreeMap<u32, u64> = BTreeMap::new();
+    for w in windows {
+        *by_second.entry(w.second).or_default() += w.requests;
+    }
+    by_second.values().map(|&n| n as f64).collect()
+}
+
+fn compare_bench(
+    a: &RunData,
+    b: &RunData,
+    s: &CompareSettings,
+    out: &mut Vec<Pending>,
+    warnings: &mut Vec<String>,
+) {
+    let (Some(ra), Some(rb)) = (&a.bench, &b.bench) else {
+        return;
+    };
+    let single = ra.commands.len() == 1 && rb.commands.len() == 1;
+    for ca in &ra.commands {
+        // Pair commands by their command line; a one-command bench pairs whatever it ran.
+        let cb = if single {
+            rb.commands.first()
+        } else {
+            rb.commands.iter().find(|c| c.command == ca.command)
+        };
+        let Some(cb) = cb else {
+            warnings.push(format!("`{}` is only in run {}", ca.command, a.id()));
+            continue;
+        };
+        if ca.runs.len() < 2 || cb.runs.len() < 2 {
+            warnings.push(format!(
+                "`{}` needs at least two runs on each side to compare",
+                ca.command
+            ));
+            continue;
+        }
+        for metric in BENCH_METRICS {
+            let Some(info) = info(RunKind::Bench, metric) else {
+                continue;
+            };
+            let pick = |c: &rigor_bench::CommandResult| -> Vec<f64> {
+                c.runs
+                    .iter()
+                    .map(|r| match *metric {
+                        "user.mean" => r.measurement.user.as_nanos() as f64,
+                        "system.mean" => r.measurement.system.as_nanos() as f64,
+                        "peak_rss" => r.measurement.peak_rss as f64,
+                        _ => r.measurement.wall.as_nanos() as f64,
+                    })
+                    .collect()
+            };
+            let (xa, xb) = (pick(ca), pick(cb));
+            let statistic = match *metric {
+                "wall.median" | "peak_rss" => Statistic::MEDIAN,
+                _ => Statistic::Mean,
+            };
+            let Ok(c) = bootstrap(
+                &Sample::Values(&xa),
+                &Sample::Values(&xb),
+                statistic,
+                &s.bootstrap,
+            ) else {
+                continue;
+            };
+            let Some(change) = c.relative_change else {
+                continue;
+            };
+            let p_value = mann_whitney_u(&xa, &xb, Alternative::TwoSided, MannWhitneyMethod::Auto)
+                .map_or(c.p_value, |m| m.p_value);
+            let name = if single {
+                metric.to_string()
+            } else {
+                format!("{metric}{{command=\"{}\"}}", ca.command)
+            };
+            out.push(Pending {
+                noise: noise_for(s, metric),
+                metric: name,
+                unit: info.unit,
+                direction: info.direction,
+                baseline: c.baseline.estimate,
+                candidate: c.candidate.estimate,
+                change_kind: "relative",
+                change,
+                p_value,
+                method: format!(
+                    "bootstrap of the {}, Mann–Whitney U p-value ({} and {} runs)",
+                    if statistic == Statistic::Mean {
+                        "mean"
+                    } else {
+                        "median"
+                    },
+                    xa.len(),
+                    xb.len()
+                ),
+            });
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Runs as the analysis needs them: the stored record with its summary parsed and its
+//! one-second windows decoded into histograms.
+
+use rigor_bench::BenchResult;
+use rigor_load::Hist;
+use rigor_model::output::{Environment, RunStatus, RunSummary};
+use rigor_store::{RunRecord, Window};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    Load,
+    Bench,
+}
+
+/// One decoded one-second window of a load run.
+#[derive(Debug, Clone)]
+pub struct WindowData {
+    pub second: u32,
+    pub phase: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub corrected: Option<Hist>,
+    pub raw: Option<Hist>,
+}
+
+/// A stored run ready for comparison and gating.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    pub record: RunRecord,
+    pub kind: RunKind,
+    pub environment: Option<Environment>,
+    pub load: Option<(RunSummary, Vec<WindowData>)>,
+    pub bench: Option<BenchResult>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("run {id} ({scenario}) is {status} and has no results to analyse: only finished runs can be compared or gated")]
+    Unfinished {
+        id: i64,
+        scenario: String,
+        status: &'static str,
+    },
+    #[error("run {id} has a summary this rigor cannot read: {message}")]
+    Summary { id: i64, message: String },
+    #[error("run {id}: a stored histogram of second {second} cannot be decoded: {message}")]
+    Histogram {
+        id: i64,
+        second: u32,
+        message: String,
+    },
+    #[error("run {id} is of kind `{kind}`, which rigor cannot analyse")]
+    Kind { id: i64, kind: String },
+}
+
+impl RunData {
+    /// Builds the run from its store record and windows (load runs; empty for benches).
+    pub fn new(record: RunRecord, windows: Vec<Window>) -> Result<RunData, DataError> {
+        let id = record.id;
+        let Some(summary) = record.summary.as_deref().filter(|s| *s != "null") else {
+            return Err(DataError::Unfinished {
+                id,
+                scenario: record.scenario.clone(),
+                status: record.status.as_str(),
+            });
+        };
+        if record.status == RunStatus::Running || record.status == RunStatus::Aborted {
+            return Err(DataError::Unfinished {
+                id,
+                scenario: record.scenario.clone(),
+                status: record.status.as_str(),
+            });
+        }
+        let environment = serde_json::from_str::<Environment>(&record.environment).ok();
+        let bad = |e: serde_json::Error| DataError::Summary {
+            id,
+            message: e.to_string(),
+        };
+        match record.kind.as_str() {
+            "load" => {
+                let summary: RunSummary = serde_json::from_str(summary).map_err(bad)?;
+                let mut decoded = Vec::with_capacity(windows.len());
+                for w in windows {
+                    let decode = |bytes: &[u8]| -> Result<Option<Hist>, DataError> {
+                        if bytes.is_empty() {
+                            return Ok(None);
+                        }
+                        rigor_load::recorder::decode(bytes).map(Some).map_err(|e| {
+                            DataError::Histogram {
+                                id,
+                                second: w.second,
+                                message: e.to_string(),
+                            }
+                        })
+                    };
+                    decoded.push(WindowData {
+                        second: w.second,
+                        phase: w.phase.clone(),
+                        requests: w.requests,
+                        errors: w.errors,
+                        corrected: decode(&w.corrected)?,
+                        raw: decode(&w.raw)?,
+                    });
+                }
+                Ok(RunData {
+                    record,
+                    kind: RunKind::Load,
+                    environment,
+                    load: Some((summary, decoded)),
+                    bench: None,
+                })
+            }
+            "bench" => {
+                let result: BenchResult = serde_json::from_str(summary).map_err(bad)?;
+                Ok(RunData {
+                    record,
+                    kind: RunKind::Bench,
+                    environment,
+                    load: None,
+                    bench: Some(result),
+                })
+            }
+            other => Err(DataError::Kind {
+                id,
+                kind: other.to_string(),
+            }),
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.record.id
+    }
+
+    /// The windows of a load run, optionally of one phase only.
+    pub fn windows(&self, phase: Option<&str>) -> Vec<&WindowData> {
+        self.load
+            .as_ref()
+            .map(|(_, w)| {
+                w.iter()
+                    .filter(|w| phase.is_none_or(|p| w.phase == p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The key under which baselines are kept: the hardware class (CPU model and core count), so
+/// a kernel update does not orphan a baseline but a different machine does not share it.
+pub fn environment_key(environment: Option<&Environment>) -> String {
+    match environment {
+        Some(e) if !e.cpu_model.is_empty() => format!("{} × {}", e.cpu_model, e.cores),
+        _ => "unknown".to_string(),
+    }
+}
+
+/// Differences between two environments worth a warning.
+pub fn environment_differences(a: Option<&Environment>, b: Option<&Environment>) -> Vec<String> {
+    let (Some(a), Some(b)) = (a, b) else {
+        return vec!["one of the runs has no environment fingerprint (imported?): the comparison cannot check they ran alike".into()];
+    };
+    let mut out = Vec::new();
+    let mut differ = |what: &str, x: &str, y: &str| {
+        if x != y {
+            out.push(format!("{what} differs: `{x}` vs `{y}`"));
+        }
+    };
+    differ("CPU model", &a.cpu_model, &b.cpu_model);
+    differ("core count", &a.cores.to_string(), &b.cores.to_string());
+    differ("kernel", &a.kernel, &b.kernel);
+    differ("rigor version", &a.rigor_version, &b.rigor_version);
+    differ("host", &a.hostname, &b.hostname);
+    out
+}

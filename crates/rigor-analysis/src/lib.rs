@@ -1,0 +1,20 @@
+//! Analysis of stored runs: the statistical comparison of two runs (every metric they share,
+//! each with a verdict, its interval and p-value, false-discovery control across metrics,
+//! trade-offs and environment differences) and the CI gate (budgets, and rules against the
+//! baseline and the gate history).
+//!
+//! It takes runs already read from the store ([`RunData`]) and returns values; it neither
+//! reads the store nor prints. The statistics themselves live in `rigor-stats`.
+
+pub mod compare;
+pub mod data;
+pub mod gate;
+pub mod metrics;
+pub mod output;
+
+pub use compare::{compare, CompareError, CompareSettings};
+pub use data::{DataError, RunData, RunKind};
+pub use gate::{evaluate, GateContext, GateError, GateInput};
+pub use output::{
+    CheckOutcome, CheckResult, Comparison, GateReport, MetricComparison, VerdictName,
+};

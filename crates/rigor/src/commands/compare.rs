@@ -1,0 +1,151 @@
+//! `rigor compare [A] [B]`: a statistical before/after of two runs, every metric with its
+//! verdict, interval and p-value. Without arguments: the latest run against its baseline.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rigor_analysis::{CompareSettings, RunData};
+use rigor_model::Ratio;
+use rigor_store::{SqliteStore, Store};
+
+use super::baseline::{find, resolve_run};
+use crate::{exit, printer, session};
+
+/// Statistical settings shared by `compare` and `gate`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StatsArgs {
+    /// Changes within ±this are "unchanged" (criterion's noise band).
+    #[arg(long, default_value = "2%", value_name = "PERCENT")]
+    pub noise: Ratio,
+
+    /// A metric's own noise band, METRIC=PERCENT (e.g. latency.p99=5%); repeatable.
+    #[arg(long = "noise-for", value_name = "METRIC=PERCENT")]
+    pub noise_for: Vec<String>,
+
+    /// Significance level, after false-discovery control across the metrics.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 2000)]
+    pub resamples: usize,
+
+    /// Bootstrap seed: the same seed and runs give the same intervals.
+    #[arg(long, default_value_t = 0x5EED_F00D)]
+    pub seed: u64,
+
+    /// Compare only this phase's windows (load runs).
+    #[arg(long, value_name = "NAME")]
+    pub phase: Option<String>,
+
+    /// Refuse to compare runs whose environments differ (CPU, cores, kernel, rigor version).
+    #[arg(long)]
+    pub strict_env: bool,
+}
+
+impl StatsArgs {
+    pub fn settings(&self) -> anyhow::Result<CompareSettings> {
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "--alpha must be between 0 and 1"
+            )));
+        }
+        if self.resamples < 100 {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "--resamples must be at least 100"
+            )));
+        }
+        let mut noise_by_metric = BTreeMap::new();
+        for item in &self.noise_for {
+            let (metric, pct) = item.split_once('=').ok_or_else(|| {
+                exit::bad_input(anyhow::anyhow!(
+                    "--noise-for '{item}': expected METRIC=PERCENT"
+                ))
+            })?;
+            let pct: Ratio = pct
+                .parse()
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("--noise-for '{item}': {e}")))?;
+            noise_by_metric.insert(metric.trim().to_string(), pct.fraction());
+        }
+        let mut settings = CompareSettings {
+            alpha: self.alpha,
+            noise: self.noise.fraction(),
+            noise_by_metric,
+            phase: self.phase.clone(),
+            strict_env: self.strict_env,
+            ..CompareSettings::default()
+        };
+        settings.bootstrap.resamples = self.resamples;
+        settings.bootstrap.seed = self.seed;
+        Ok(settings)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// The baseline run (with B), or the candidate run (alone) [default: the latest run].
+    pub a: Option<String>,
+
+    /// The candidate run.
+    pub b: Option<String>,
+
+    /// The baseline to compare with when one run (or none) is given.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
+
+    /// Print the comparison as versioned JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let settings = args.stats.settings()?;
+    let cwd = std::env::current_dir()?;
+    let store = session::open_store(args.store.as_deref(), None, &cwd)?;
+    let (baseline, candidate, name) = match (&args.a, &args.b) {
+        (Some(a), Some(b)) => (resolve_run(&store, a)?, resolve_run(&store, b)?, None),
+        (candidate, None) => {
+            let candidate = resolve_run(&store, candidate.as_deref().unwrap_or("latest"))?;
+            let baseline = find(&store, &args.baseline, &candidate.kind, &candidate.scenario)?;
+            (
+                store.run(baseline.run_id)?,
+                candidate,
+                Some(args.baseline.as_str()),
+            )
+        }
+        (None, Some(_)) => unreachable!("clap fills A before B"),
+    };
+    let a = load(&store, baseline)?;
+    let b = load(&store, candidate)?;
+    let comparison = rigor_analysis::compare(&a, &b, &settings).map_err(|e| match e {
+        rigor_analysis::CompareError::KindMismatch { .. }
+        | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
+        other => exit::not_completed(other),
+    })?;
+    let written = if args.json {
+        printer::json(out, &comparison)
+    } else {
+        printer::comparison(out, &comparison, name)
+    };
+    printer::ignore_broken_pipe(written)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a run and its windows for analysis.
+pub fn load(store: &SqliteStore, record: rigor_store::RunRecord) -> anyhow::Result<RunData> {
+    let windows = if record.kind == "load" {
+        store.windows(record.id)?
+    } else {
+        Vec::new()
+    };
+    RunData::new(record, windows).map_err(exit::not_completed)
+}

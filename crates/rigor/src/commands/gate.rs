@@ -1,0 +1,326 @@
+//! `rigor gate`: the plan's budgets and regression rules judged on the latest runs; the exit
+//! code CI acts on (0 pass, 1 fail, 2 bad plan, 3 no baseline or no run). One evaluation feeds
+//! every output: the terminal table, `--junit`, GitHub annotations and step summary, `--json`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use rigor_analysis::data::environment_key;
+use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, GateReport, RunData};
+use rigor_model::output::RunStatus;
+use rigor_model::plan::Plan;
+use rigor_store::{GateRecord, RunFilter, SqliteStore, Store};
+
+use super::compare::{load, StatsArgs};
+use crate::{exit, printer, session};
+
+#[derive(clap::Args, Debug)]
+pub struct GateArgs {
+    /// The plan with the [[budget]] and [[rule]] tables.
+    #[arg(long, short = 'p', default_value = "rigor.toml", value_name = "FILE")]
+    pub plan: PathBuf,
+
+    /// Judge these runs instead of the latest run of each scenario and bench; repeatable.
+    #[arg(long = "run", value_name = "RUN")]
+    pub runs: Vec<i64>,
+
+    /// Write one JUnit test case per budget and rule to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Print the verdict as versioned JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
+
+    /// The run store (default .rigor/rigor.db next to the plan).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    if !args.plan.exists() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
+            args.plan.display()
+        )));
+    }
+    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
+    if plan.budget.is_empty() && plan.rule.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} has no [[budget]] or [[rule]]: nothing to gate",
+            args.plan.display()
+        )));
+    }
+    let settings = args.stats.settings()?;
+    let project_dir = args
+        .plan
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut store =
+        session::open_store(args.store.as_deref(), plan.store.as_deref(), &project_dir)?;
+    let runs = runs_to_judge(&store, &plan, &args.runs)?;
+    let input = GateInput {
+        budgets: &plan.budget,
+        rules: &plan.rule,
+        runs: &runs,
+        settings,
+    };
+    let mut context = StoreContext { store: &store };
+    let report = rigor_analysis::evaluate(&input, &mut context).map_err(|e| match e {
+        GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
+        GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
+    })?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
+    let records: Vec<GateRecord> = report
+        .checks
+        .iter()
+        .map(|c| GateRecord {
+            run_id: c.run_id,
+            check: c.id.clone(),
+            scenario: c.scenario.clone(),
+            outcome: c.outcome.as_str().into(),
+            value: c.value,
+            at_ns: now,
+        })
+        .collect();
+    store
+        .record_gate(&records)
+        .map_err(exit::not_completed)
+        .context("saving the gate history")?;
+    if let Some(path) = &args.junit {
+        std::fs::write(path, junit(&report))
+            .with_context(|| format!("--junit: cannot write {}", path.display()))?;
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        github_annotations(out, &report, &args.plan)?;
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            append(Path::new(&path), &markdown(&report)).context("GITHUB_STEP_SUMMARY")?;
+        }
+    }
+    let written = if args.json {
+        printer::json(out, &report)
+    } else {
+        printer::gate(out, &report)
+    };
+    printer::ignore_broken_pipe(written)?;
+    Ok(ExitCode::from(if report.outcome == "fail" {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    }))
+}
+
+/// The latest finished run of each scenario and bench in the plan, or the runs asked for.
+fn runs_to_judge(store: &SqliteStore, plan: &Plan, ids: &[i64]) -> anyhow::Result<Vec<RunData>> {
+    if !ids.is_empty() {
+        return ids
+            .iter()
+            .map(|&id| load(store, store.run(id).map_err(exit::bad_input)?))
+            .collect();
+    }
+    let names: Vec<&str> = plan
+        .scenario
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(plan.bench.iter().map(|b| b.name.as_str()))
+        .collect();
+    let mut runs = Vec::new();
+    for name in names {
+        let latest = store
+            .runs(&RunFilter {
+                scenario: Some(name.to_string()),
+                kind: None,
+                limit: Some(20),
+            })?
+            .into_iter()
+            .find(|r| !matches!(r.status, RunStatus::Running | RunStatus::Aborted));
+        if let Some(record) = latest {
+            runs.push(load(store, record)?);
+        }
+    }
+    if runs.is_empty() {
+        return Err(exit::not_completed(anyhow::anyhow!(
+            "no finished run of any scenario or bench in the plan: `rigor run` first, then `rigor gate`"
+        )));
+    }
+    Ok(runs)
+}
+
+struct StoreContext<'a> {
+    store: &'a SqliteStore,
+}
+
+impl GateContext for StoreContext<'_> {
+    fn baseline(&mut self, name: &str, run: &RunData) -> Result<Option<RunData>, String> {
+        let key = environment_key(run.environment.as_ref());
+        let found = self
+            .store
+            .baseline(name, &run.record.kind, &run.record.scenario, Some(&key))
+            .and_then(|b| match b {
+                Some(b) => Ok(Some(b)),
+                None => self
+                    .store
+                    .baseline(name, &run.record.kind, &run.record.scenario, None),
+            })
+            .map_err(|e| e.to_string())?;
+        let Some(baseline) = found else {
+            let names = self.store.baseline_names().unwrap_or_default();
+            if !names.is_empty() && !names.iter().any(|n| n == name) {
+                return Err(format!(
+                    "there is no baseline named `{name}`; the baselines are named {}",
+                    names.join(", ")
+                ));
+            }
+            return Ok(None);
+        };
+        let record = self.store.run(baseline.run_id).map_err(|e| e.to_string())?;
+        let windows = if record.kind == "load" {
+            self.store.windows(record.id).map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
+        RunData::new(record, windows)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+
+    fn history(
+        &mut self,
+        check: &str,
+        scenario: &str,
+        before_run: i64,
+        limit: usize,
+    ) -> Vec<CheckOutcome> {
+        if limit == 0 {
+            return Vec::new();
+        }
+        self.store
+            .gate_history(check, scenario, limit + 1)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.run_id != before_run)
+            .take(limit)
+            .map(|r| match r.outcome.as_str() {
+                "pass" => CheckOutcome::Pass,
+                "warn" => CheckOutcome::Warn,
+                "fail" => CheckOutcome::Fail,
+                _ => CheckOutcome::Pending,
+            })
+            .collect()
+    }
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One test case per check; failures (and warnings, as skipped-with-message) carry the why.
+fn junit(report: &GateReport) -> String {
+    let failures = report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == CheckOutcome::Fail)
+        .count();
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rigor gate\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"rigor gate\" tests=\"{}\" failures=\"{failures}\">\n",
+        report.checks.len(),
+        report.checks.len()
+    );
+    for c in &report.checks {
+        s.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{} {}\">\n",
+            xml(&c.scenario),
+            xml(&c.kind),
+            xml(&c.description)
+        ));
+        match c.outcome {
+            CheckOutcome::Fail => s.push_str(&format!(
+                "      <failure message=\"{}\">run {}: {}</failure>\n",
+                xml(&c.message),
+                c.run_id,
+                xml(&c.value_text)
+            )),
+            CheckOutcome::Warn | CheckOutcome::Pending => s.push_str(&format!(
+                "      <system-out>{}: {}</system-out>\n",
+                c.outcome.as_str(),
+                xml(&c.message)
+            )),
+            CheckOutcome::Pass => {}
+        }
+        s.push_str("    </testcase>\n");
+    }
+    s.push_str("  </testsuite>\n</testsuites>\n");
+    s
+}
+
+/// GitHub workflow commands: an error or warning annotation per breached check.
+fn github_annotations(
+    out: &mut dyn Write,
+    report: &GateReport,
+    plan: &Path,
+) -> std::io::Result<()> {
+    let escape = |t: &str| {
+        t.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    for c in &report.checks {
+        let level = match c.outcome {
+            CheckOutcome::Fail => "error",
+            CheckOutcome::Warn => "warning",
+            _ => continue,
+        };
+        writeln!(
+            out,
+            "::{level} file={},title={}::{}",
+            plan.display(),
+            escape(&format!("rigor gate: {} {}", c.scenario, c.description))
+                .replace(',', "%2C")
+                .replace(':', "%3A"),
+            escape(&c.message)
+        )?;
+    }
+    Ok(())
+}
+
+fn markdown(report: &GateReport) -> String {
+    let mut s = format!(
+        "## rigor gate: {}\n\n| | scenario | check | measured | detail |\n|---|---|---|---|---|\n",
+        report.outcome
+    );
+    for c in &report.checks {
+        let mark = match c.outcome {
+            CheckOutcome::Pass => "✅",
+            CheckOutcome::Warn => "⚠️",
+            CheckOutcome::Fail => "❌",
+            CheckOutcome::Pending => "⏳",
+        };
+        s.push_str(&format!(
+            "| {mark} | {} | {} | {} | {} |\n",
+            c.scenario,
+            c.description.replace('|', "\\|"),
+            c.value_text.replace('|', "\\|"),
+            c.message.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+fn append(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::fs::OpenOptions;
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(text.as_bytes())
+}
