@@ -36,8 +36,10 @@ pub struct Measurement {
     #[serde(with = "nanos", rename = "system_ns")]
     pub system: Duration,
     /// Peak resident set size in bytes (`ru_maxrss`). Linux counts the memory image the child
-    /// had before `exec` too, so this is never below rigor's own resident size at the spawn
-    /// (a few MiB); GNU time and hyperfine share this floor.
+    /// had before `exec` too, so this is never below the resident size of the process that
+    /// spawned it: rigor's own for [`ProcessExecutor`], the small helper's for
+    /// [`SpawnServerExecutor`](crate::SpawnServerExecutor). GNU time and hyperfine share
+    /// such a floor.
     #[serde(rename = "peak_rss_bytes")]
     pub peak_rss: u64,
     /// The exit code; `None` when a signal ended the process.
@@ -67,7 +69,7 @@ impl Measurement {
 }
 
 /// How a hook (setup, prepare, conclude, cleanup) ended, with the end of its output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookOutput {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
@@ -113,6 +115,10 @@ pub enum ExecError {
     Wait { command: String, source: io::Error },
     #[error("cannot open output file {}: {source}", path.display())]
     OutputFile { path: PathBuf, source: io::Error },
+    /// The helper process of a [`SpawnServerExecutor`](crate::SpawnServerExecutor) died or
+    /// stopped making sense; `problem` says how.
+    #[error("cannot run `{command}`: rigor's spawn server (the helper process that starts the benchmarked commands) {problem}")]
+    SpawnServer { command: String, problem: String },
     /// A scripted failure of the [`FakeExecutor`](crate::FakeExecutor).
     #[error("{0}")]
     Fake(String),
@@ -134,11 +140,27 @@ pub trait Executor {
 pub struct ProcessExecutor {
     /// Output files already truncated by this executor; later runs append to them.
     truncated: HashSet<PathBuf>,
+    /// Start benchmarked commands with `fork` rather than `posix_spawn` (see
+    /// [`ProcessExecutor::forking`]).
+    fork: bool,
 }
 
 impl ProcessExecutor {
     pub fn new() -> ProcessExecutor {
         ProcessExecutor::default()
+    }
+
+    /// One that starts each benchmarked command with a real `fork` before `exec`, where the
+    /// standard library would use `posix_spawn`, which shares the parent's memory like
+    /// `vfork`. A child's peak resident set starts at the spawner's: with a shared memory
+    /// image that is the spawner's whole peak, code pages included; a forked copy counts only
+    /// the pages that had to be copied, little more than the spawner's heap and stack. The
+    /// spawn server uses this; for a large process the copy would cost time in every run.
+    pub(crate) fn forking() -> ProcessExecutor {
+        ProcessExecutor {
+            fork: true,
+            ..ProcessExecutor::default()
+        }
     }
 
     fn output_file(&mut self, path: &PathBuf) -> Result<File, ExecError> {
@@ -174,6 +196,9 @@ impl Executor for ProcessExecutor {
             }
         };
 
+        if self.fork {
+            force_fork(&mut process);
+        }
         let start = Instant::now();
         let mut child = spawn(&mut process, command)?;
         if let Some(mut stdout) = child.stdout.take() {
@@ -264,6 +289,18 @@ fn spawn(process: &mut Command, spec: &CommandSpec) -> Result<Child, ExecError> 
             hint,
         }
     })
+}
+
+/// Makes the standard library fork and exec instead of using `posix_spawn`: it only uses
+/// `posix_spawn` when no code has to run in the child, so this asks for some that does nothing.
+#[allow(unsafe_code)]
+fn force_fork(process: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before `exec`, where only
+    // async-signal-safe work is allowed; it does no work at all.
+    unsafe {
+        process.pre_exec(|| Ok(()));
+    }
 }
 
 /// Keeps the last [`HOOK_OUTPUT_TAIL`] bytes of a stream.

@@ -3,7 +3,9 @@
 //!
 //! It owns the benchmark loop and everything it measures and concludes: settings
 //! ([`BenchSpec`] → validated [`BenchPlan`]), the [`Executor`] seam (real processes reaped
-//! with `wait4` for exact CPU time and peak memory, or a deterministic [`FakeExecutor`]),
+//! with `wait4` for exact CPU time and peak memory, spawned directly or by a small helper
+//! process so that peak memory is not counted from rigor's own, or a deterministic
+//! [`FakeExecutor`]),
 //! interleaved or seeded-random run order, hooks, shell start-up correction, stop rules,
 //! interruption, statistics (mean ± σ, median with a distribution-free confidence interval,
 //! robust outliers, relative speed with its uncertainty), exports and the hyperfine importer.
@@ -31,6 +33,7 @@ pub mod outliers;
 pub mod params;
 pub mod result;
 pub mod runner;
+pub mod spawn_server;
 pub mod spec;
 pub mod stats;
 pub mod words;
@@ -46,6 +49,7 @@ pub use result::{
     BENCH_SCHEMA_VERSION,
 };
 pub use runner::{BenchError, HookKind, Phase, Progress, Runner};
+pub use spawn_server::{run_spawn_server, serve_spawn_requests, SpawnServerExecutor};
 pub use spec::{
     BenchPlan, BenchSpec, CommandSpec, CommandTemplate, Hooks, Invocation, Order, OutputMode,
     RunCount, Shell, SpecError,

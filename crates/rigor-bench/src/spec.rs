@@ -152,7 +152,8 @@ pub struct BenchSpec {
 }
 
 /// How a command is started.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Invocation {
     /// `program args…`, found on `PATH`, no shell involved.
     Direct { program: String, args: Vec<String> },
@@ -161,7 +162,7 @@ pub enum Invocation {
 }
 
 /// One concrete command, parameters filled in, ready to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandSpec {
     /// The display name.
     pub name: String,

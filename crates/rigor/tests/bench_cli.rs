@@ -264,3 +264,32 @@ fn hyperfine_results_import_as_runs() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bad.json"), "{}", r.stderr);
 }
+
+#[test]
+fn peak_memory_is_the_commands_own_not_rigors() {
+    // Linux starts a child's peak resident set at its spawner's; rigor spawns through a small
+    // helper, so `true` reports about what GNU time does (~1–2 MiB), not rigor's ~13 MiB.
+    const MIB: f64 = 1024.0 * 1024.0;
+    let dir = tempfile::tempdir().unwrap();
+    let peaks = |args: &[&str]| -> Vec<f64> {
+        let r = bench(dir.path(), args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json["commands"][0]["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["peak_rss_bytes"].as_f64().unwrap() / MIB)
+            .collect()
+    };
+    let small = peaks(&["-r", "3", "--", "true"]);
+    assert!(
+        small.iter().all(|&p| p < 8.0),
+        "`true` peaked at {small:?} MiB"
+    );
+    let touch = "b = bytearray(100*1024*1024); b[::4096] = b'x'*len(b[::4096])";
+    let large = peaks(&["-r", "3", "--", "python3", "-c", touch]);
+    assert!(
+        large.iter().all(|&p| p >= 100.0),
+        "100 MiB touched, {large:?} MiB reported"
+    );
+}
