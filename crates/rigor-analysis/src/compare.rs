@@ -20,6 +20,9 @@ use crate::data::{environment_differences, RunData, RunKind};
 use crate::metrics::{info, Unit, BENCH_METRICS, LOAD_METRICS};
 use crate::output::{Comparison, MetricComparison, RunRef, VerdictName, ANALYSIS_SCHEMA_VERSION};
 
+/// Observations beyond a percentile that each run needs before the percentile is judged.
+pub const MIN_TAIL: u64 = 50;
+
 /// How to compare.
 #[derive(Debug, Clone)]
 pub struct CompareSettings {
@@ -364,6 +367,20 @@ fn compare_load(
         };
         if windows_a.len() < 2 || windows_b.len() < 2 {
             continue;
+        }
+        if let Statistic::Quantile(q) = statistic {
+            // A tail percentile rests on the observations beyond it: with fewer than
+            // MIN_TAIL of them the bootstrap's interval is too optimistic to act on.
+            let count = |w: &[Hist]| w.iter().map(|h| h.len()).sum::<u64>();
+            let least = count(windows_a).min(count(windows_b));
+            let tail = (least as f64 * (1.0 - q)).floor() as u64;
+            if tail < MIN_TAIL {
+                warnings.push(format!(
+                    "{metric} is not judged: each run needs at least {} responses ({MIN_TAIL} beyond the percentile), and one has {least}",
+                    (MIN_TAIL as f64 / (1.0 - q)).ceil() as u64
+                ));
+                continue;
+            }
         }
         let Ok(c) = bootstrap(
             &Sample::Windows(windows_a),

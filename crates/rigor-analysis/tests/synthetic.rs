@@ -1,0 +1,383 @@
+//! Comparison and gate on synthetic runs with known shifts: deterministic (seeded), so the
+//! calibration that `benchmarks/calibrate-compare.sh` does with real runs has a short,
+//! exact counterpart here.
+
+use std::time::Duration;
+
+use rigor_analysis::gate::GateContext;
+use rigor_analysis::{
+    compare, evaluate, CheckOutcome, CompareSettings, GateInput, RunData, VerdictName,
+};
+use rigor_bench::{BenchResult, CommandResult, Measurement, RunRecord as BenchRun};
+use rigor_model::output::{Environment, GroupSummary, RunStatus, RunSummary, SCHEMA_VERSION};
+use rigor_model::plan::{Action, BudgetSpec, RuleSpec};
+use rigor_store::{RunRecord, Window};
+
+fn environment() -> Environment {
+    Environment {
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        kernel: "6.1".into(),
+        rigor_version: "0.1.0".into(),
+        ..Default::default()
+    }
+}
+
+fn record(id: i64, kind: &str, summary: String) -> RunRecord {
+    RunRecord {
+        id,
+        kind: kind.into(),
+        scenario: "svc".into(),
+        status: RunStatus::Passed,
+        status_reason: None,
+        started_at_ns: id * 1_000_000_000,
+        ended_at_ns: Some(id * 1_000_000_000 + 1),
+        plan: "{}".into(),
+        environment: serde_json::to_string(&environment()).unwrap(),
+        summary: Some(summary),
+        git_commit: None,
+    }
+}
+
+/// A log-normal sample (median `median_ms`, sigma 0.4) from a seeded generator.
+fn lognormal(rng: &mut fastrand::Rng, median_ms: f64) -> f64 {
+    let (u1, u2) = (rng.f64().max(1e-12), rng.f64());
+    let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+    median_ms * 1e6 * (0.4 * z).exp()
+}
+
+/// A load run of `seconds` windows of `per_second` requests with the given median latency.
+fn load_run(
+    id: i64,
+    seed: u64,
+    median_ms: f64,
+    seconds: u32,
+    per_second: u32,
+    errors_per_second: u64,
+) -> RunData {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut windows = Vec::new();
+    let mut all = rigor_load::recorder::new_hist();
+    for second in 0..seconds {
+        let mut h = rigor_load::recorder::new_hist();
+        for _ in 0..per_second {
+            let v = lognormal(&mut rng, median_ms) as u64;
+            rigor_load::recorder::record(&mut h, v);
+        }
+        all.add(&h).unwrap();
+        let encoded = rigor_load::recorder::encode(&h);
+        windows.push(Window {
+            second,
+            phase: "steady".into(),
+            requests: u64::from(per_second),
+            errors: errors_per_second,
+            sent: u64::from(per_second),
+            corrected: encoded.clone(),
+            raw: encoded,
+        });
+    }
+    let requests = u64::from(per_second) * u64::from(seconds);
+    let errors = errors_per_second * u64::from(seconds);
+    let total = GroupSummary {
+        name: "all".into(),
+        requests,
+        errors,
+        error_rate: errors as f64 / requests as f64,
+        throughput_per_s: f64::from(per_second),
+        duration_ns: u64::from(seconds) * 1_000_000_000,
+        latency: rigor_load::recorder::summarize(&all),
+        raw_latency: rigor_load::recorder::summarize(&all),
+        ..Default::default()
+    };
+    let summary = RunSummary {
+        schema_version: SCHEMA_VERSION,
+        run_id: id,
+        kind: "load".into(),
+        scenario: "svc".into(),
+        model: "open".into(),
+        status: RunStatus::Passed,
+        status_reason: None,
+        started_at: String::new(),
+        ended_at: String::new(),
+        duration_ns: total.duration_ns,
+        total,
+        requests: vec![],
+        phases: vec![],
+        generator: Default::default(),
+        thresholds: vec![],
+        environment: environment(),
+    };
+    RunData::new(
+        record(id, "load", serde_json::to_string(&summary).unwrap()),
+        windows,
+    )
+    .unwrap()
+}
+
+fn verdict(c: &rigor_analysis::Comparison, metric: &str) -> VerdictName {
+    c.metrics
+        .iter()
+        .find(|m| m.metric == metric)
+        .unwrap_or_else(|| panic!("no {metric}"))
+        .verdict
+}
+
+#[test]
+fn a_known_shift_is_regressed_and_swapping_flips_it() {
+    let a = load_run(1, 11, 20.0, 30, 200, 0);
+    let b = load_run(2, 12, 22.0, 30, 200, 0);
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    for metric in ["latency.p50", "latency.p90", "latency.mean"] {
+        assert_eq!(verdict(&c, metric), VerdictName::Regressed, "{metric}");
+    }
+    let p50 = c
+        .metrics
+        .iter()
+        .find(|m| m.metric == "latency.p50")
+        .unwrap();
+    assert!(
+        p50.change_lower < 0.10 && 0.10 < p50.change_upper,
+        "interval covers the true +10%: {p50:?}"
+    );
+    let swapped = compare(&b, &a, &CompareSettings::default()).unwrap();
+    assert_eq!(verdict(&swapped, "latency.p50"), VerdictName::Improved);
+    assert_eq!(verdict(&c, "throughput"), VerdictName::Unchanged);
+}
+
+#[test]
+fn a_a_comparisons_rarely_call_a_regression() {
+    let mut regressed = Vec::new();
+    for trial in 0..20u64 {
+        let a = load_run(1, 100 + trial, 20.0, 20, 100, 0);
+        let b = load_run(2, 200 + trial, 20.0, 20, 100, 0);
+        let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+        for m in c
+            .metrics
+            .iter()
+            .filter(|m| m.verdict == VerdictName::Regressed)
+        {
+            regressed.push(format!(
+                "trial {trial}: {} {:+.3} [{:+.3}, {:+.3}] q {:.4}",
+                m.metric, m.change, m.change_lower, m.change_upper, m.q_value
+            ));
+        }
+    }
+    assert!(
+        regressed.len() <= 1,
+        "regressed verdicts across 20 A/A comparisons: {regressed:#?}"
+    );
+}
+
+#[test]
+fn error_rates_use_the_two_proportion_test() {
+    let a = load_run(1, 1, 20.0, 20, 200, 0);
+    let b = load_run(2, 2, 20.0, 20, 200, 10); // 5% errors
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    let m = c.metrics.iter().find(|m| m.metric == "error_rate").unwrap();
+    assert_eq!(m.change_kind, "absolute");
+    assert!((m.change - 0.05).abs() < 1e-9);
+    assert_eq!(m.verdict, VerdictName::Regressed);
+}
+
+fn bench_run(id: i64, wall_ms: f64, rss_mib: u64, seed: u64) -> RunData {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let runs: Vec<BenchRun> = (0..30)
+        .map(|round| BenchRun {
+            round,
+            measurement: Measurement {
+                wall: Duration::from_secs_f64(wall_ms / 1e3 * (1.0 + 0.02 * (rng.f64() - 0.5))),
+                user: Duration::from_millis(1),
+                system: Duration::from_millis(1),
+                peak_rss: rss_mib * 1024 * 1024 + rng.u64(0..4096),
+                exit_code: Some(0),
+                signal: None,
+            },
+        })
+        .collect();
+    let result = BenchResult {
+        schema_version: 1,
+        source: "rigor".into(),
+        commands: vec![CommandResult {
+            name: "x".into(),
+            command: "x".into(),
+            parameters: vec![],
+            runs,
+            stats: None,
+            relative: None,
+            outliers: vec![],
+        }],
+        order: vec![],
+        warmup_order: vec![],
+        ordering: None,
+        warmup: 0,
+        run_count: None,
+        ignore_failure: false,
+        shell: None,
+        warnings: vec![],
+        interrupted: false,
+    };
+    RunData::new(
+        record(id, "bench", serde_json::to_string(&result).unwrap()),
+        vec![],
+    )
+    .unwrap()
+}
+
+#[test]
+fn bench_tradeoff_is_called_out() {
+    let a = bench_run(1, 100.0, 50, 1);
+    let b = bench_run(2, 80.0, 70, 2);
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    assert_eq!(verdict(&c, "wall.median"), VerdictName::Improved);
+    assert_eq!(verdict(&c, "peak_rss"), VerdictName::Regressed);
+    let t = c.tradeoff.as_deref().unwrap();
+    assert!(
+        t.contains("wall.median improved") && t.contains("peak_rss regressed"),
+        "{t}"
+    );
+    let err = compare(
+        &a,
+        &load_run(3, 3, 20.0, 5, 10, 0),
+        &CompareSettings::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("only runs of the same kind"),
+        "{err}"
+    );
+}
+
+/// A gate context over fixed baselines and an in-memory history.
+struct Fixed {
+    baseline: Option<RunData>,
+    history: Vec<CheckOutcome>,
+}
+
+impl GateContext for Fixed {
+    fn baseline(&mut self, _name: &str, _run: &RunData) -> Result<Option<RunData>, String> {
+        Ok(self.baseline.clone())
+    }
+    fn history(
+        &mut self,
+        _check: &str,
+        _scenario: &str,
+        _before: i64,
+        limit: usize,
+    ) -> Vec<CheckOutcome> {
+        self.history.iter().copied().take(limit).collect()
+    }
+}
+
+#[test]
+fn gate_budgets_rules_and_consecutive_runs() {
+    let baseline = load_run(1, 11, 20.0, 30, 200, 0);
+    let slower = [load_run(2, 12, 26.0, 30, 200, 0)];
+    let budgets = [BudgetSpec {
+        metric: "latency.p95".into(),
+        max: Some("1s".into()),
+        ..Default::default()
+    }];
+    let rules = [RuleSpec {
+        metric: "latency.p95".into(),
+        max_increase: Some("20%".parse().unwrap()),
+        consecutive: Some(2),
+        action: Action::Fail,
+        ..Default::default()
+    }];
+    let input = GateInput {
+        budgets: &budgets,
+        rules: &rules,
+        runs: &slower,
+        settings: CompareSettings::default(),
+    };
+    let mut first = Fixed {
+        baseline: Some(baseline.clone()),
+        history: vec![],
+    };
+    let report = evaluate(&input, &mut first).unwrap();
+    assert_eq!(
+        report.checks[0].outcome,
+        CheckOutcome::Pass,
+        "{:?}",
+        report.checks[0]
+    );
+    assert_eq!(
+        report.checks[1].outcome,
+        CheckOutcome::Pending,
+        "{:?}",
+        report.checks[1]
+    );
+    assert_eq!(report.outcome, "pass");
+    let mut second = Fixed {
+        baseline: Some(baseline),
+        history: vec![CheckOutcome::Pending],
+    };
+    let report = evaluate(&input, &mut second).unwrap();
+    assert_eq!(report.checks[1].outcome, CheckOutcome::Fail);
+    assert_eq!(report.outcome, "fail");
+
+    let mut none = Fixed {
+        baseline: None,
+        history: vec![],
+    };
+    let err = evaluate(&input, &mut none).unwrap_err().to_string();
+    assert!(err.contains("rigor baseline set"), "{err}");
+
+    let bad = [RuleSpec {
+        metric: "latency.p95x".into(),
+        max: Some("1s".into()),
+        ..Default::default()
+    }];
+    let input = GateInput {
+        budgets: &[],
+        rules: &bad,
+        runs: &slower,
+        settings: CompareSettings::default(),
+    };
+    let err = evaluate(&input, &mut none).unwrap_err().to_string();
+    assert!(
+        err.contains("no run has this metric") && err.contains("latency.p95"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sustained_rules_read_the_per_second_series() {
+    let run = [load_run(2, 12, 20.0, 30, 200, 20)]; // 10% errors every second
+    let rules = [
+        RuleSpec {
+            metric: "error_rate".into(),
+            max: Some("5%".into()),
+            sustained: Some("10s".parse().unwrap()),
+            action: Action::Warn,
+            ..Default::default()
+        },
+        RuleSpec {
+            metric: "error_rate".into(),
+            max: Some("5%".into()),
+            sustained: Some("60s".parse().unwrap()),
+            ..Default::default()
+        },
+    ];
+    let input = GateInput {
+        budgets: &[],
+        rules: &rules,
+        runs: &run,
+        settings: CompareSettings::default(),
+    };
+    let report = evaluate(
+        &input,
+        &mut Fixed {
+            baseline: None,
+            history: vec![],
+        },
+    )
+    .unwrap();
+    assert_eq!(report.checks[0].outcome, CheckOutcome::Warn);
+    assert_eq!(
+        report.checks[1].outcome,
+        CheckOutcome::Pass,
+        "30 s of breach is not 60 s"
+    );
+    assert_eq!(report.outcome, "pass");
+}
