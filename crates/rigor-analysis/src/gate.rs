@@ -57,6 +57,42 @@ pub fn evaluate(
     let mut checks = Vec::new();
     let mut warnings = Vec::new();
     let mut comparisons: BTreeMap<(i64, String), Comparison> = BTreeMap::new();
+    // The plan is checked whole before anything is judged: a typo in the last rule is a bad
+    // plan (exit 2), not hidden behind a missing baseline for the first.
+    for budget in input.budgets {
+        for run in applicable(
+            input.runs,
+            budget.scenario.as_deref(),
+            &budget.metric,
+            "budget",
+        )? {
+            limit(
+                budget.max.as_deref(),
+                budget.min.as_deref(),
+                unit_of(run, &budget.metric),
+                &budget.metric,
+                "budget",
+            )?;
+        }
+    }
+    for rule in input.rules {
+        for run in applicable(input.runs, rule.scenario.as_deref(), &rule.metric, "rule")? {
+            if rule.max_increase.is_none() {
+                limit(
+                    rule.max.as_deref(),
+                    rule.min.as_deref(),
+                    unit_of(run, &rule.metric),
+                    &rule.metric,
+                    "rule",
+                )?;
+            } else if rule.max.is_some() || rule.min.is_some() || rule.sustained.is_some() {
+                return Err(GateError::Plan(format!(
+                    "rule on `{}`: `max_increase` compares with the baseline; `max`, `min` and `sustained` are absolute: give one kind per rule",
+                    rule.metric
+                )));
+            }
+        }
+    }
     for budget in input.budgets {
         let applied = applicable(
             input.runs,
