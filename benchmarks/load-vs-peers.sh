@@ -85,7 +85,11 @@ ncpu=$(nproc)
 [[ $SERVER_CPU != "$GEN_CPU" ]] || note "warning: server and generator share CPU $GEN_CPU"
 
 # oha's JSON flag changed name over its versions.
-if oha --help 2>&1 | grep -q -- '--output-format'; then oha_json=(--output-format json); else oha_json=(--json); fi
+oha_help=$(oha --help 2>&1 || true)
+if grep -q -- '--output-format' <<<"$oha_help"; then oha_json=(--output-format json); else oha_json=(--json); fi
+# One runtime thread, like wrk -t1 and rigor --threads 1 (older oha read only TOKIO_WORKER_THREADS).
+oha_threads=()
+if grep -q -- '--worker-threads' <<<"$oha_help"; then oha_threads=(--worker-threads 1); fi
 
 # JSON: jq when present, else python3.
 if command -v jq >/dev/null 2>&1; then json_tool=jq; else json_tool=python3; fi
@@ -231,24 +235,39 @@ for _ in $(seq 1 50); do
 done
 [[ $ready == 1 ]] || die "nginx did not answer on $url within 5 s"
 # Where nginx's processes may run, as the kernel sees it (master and worker).
+nginx_workers=$(cat "/proc/$nginx_pid/task/$nginx_pid/children" 2>/dev/null || true)
 nginx_affinity=""
-for p in "$nginx_pid" $(cat "/proc/$nginx_pid/task/$nginx_pid/children" 2>/dev/null || true); do
+for p in "$nginx_pid" $nginx_workers; do
     nginx_affinity+="${nginx_affinity:+, }pid $p on CPU $(taskset -pc "$p" 2>/dev/null | awk -F': ' '{ print $2 }')"
 done
 
+# The server's CPU time so far (user + system, seconds), to see whether nginx is the bottleneck.
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+server_cpu_s() {
+    local ticks=0 p
+    for p in $nginx_workers; do
+        ticks=$(( ticks + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0) ))
+    done
+    awk -v t="$ticks" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Running one generator: /usr/bin/time around taskset around the tool.
-# Leaves $work/out/TAG.{out,err,time}; sets run_rc, run_user, run_sys, run_rss_kib, run_wall.
+# Leaves $work/out/TAG.{out,err,time}; sets run_rc, run_user, run_sys, run_rss_kib, run_wall and
+# run_server_s (nginx's CPU seconds during the run).
 timed() { # tag, command...
     local tag=$1; shift
+    local server_before
+    server_before=$(server_cpu_s)
     run_rc=0
     /usr/bin/time -f '%U %S %M %e' -o "$work/out/$tag.time" taskset -c "$GEN_CPU" "$@" \
         >"$work/out/$tag.out" 2>"$work/out/$tag.err" || run_rc=$?
     # GNU time writes "Command exited with non-zero status N" first when the tool fails.
     read -r run_user run_sys run_rss_kib run_wall < <(tail -n 1 "$work/out/$tag.time")
+    run_server_s=$(calc '%.2f' 'a - b' "$(server_cpu_s)" "$server_before")
 }
 
-declare -A rps cpu_us rss_mib requests errors extra
+declare -A rps cpu_us rss_mib requests errors extra gen_util server_us
 tags=()
 
 run_wrk() { # tag
@@ -267,8 +286,8 @@ run_wrk() { # tag
 
 run_oha() { # tag
     local tag=$1
-    # TOKIO_WORKER_THREADS=1: one runtime thread, like wrk -t1 and rigor --threads 1.
-    timed "$tag" env TOKIO_WORKER_THREADS=1 oha -c "$CONNECTIONS" -z "${DURATION}s" --no-tui "${oha_json[@]}" "$url"
+    timed "$tag" env TOKIO_WORKER_THREADS=1 oha "${oha_threads[@]}" -c "$CONNECTIONS" -z "${DURATION}s" \
+        --no-tui "${oha_json[@]}" "$url"
     local f="$work/out/$tag.out"
     [[ $run_rc == 0 ]] || note "oha exited $run_rc: $(head -c 400 "$work/out/$tag.err")"
     rps[$tag]=$(json_get "$f" .summary.requestsPerSec)
@@ -303,6 +322,8 @@ finish_row() { # tag: derive CPU per request and RSS from the /usr/bin/time figu
     local tag=$1
     cpu_us[$tag]=$(calc '%.2f' '(a + b) * 1e6 / c' "$run_user" "$run_sys" "${requests[$tag]:-}")
     rss_mib[$tag]=$(calc '%.1f' 'a / 1024' "$run_rss_kib")
+    gen_util[$tag]=$(calc '%.0f' '(a + b) * 100 / c' "$run_user" "$run_sys" "$run_wall")
+    server_us[$tag]=$(calc '%.2f' 'a * 1e6 / b' "$run_server_s" "${requests[$tag]:-}")
     extra[$tag]="${extra[$tag]}; user ${run_user}s sys ${run_sys}s wall ${run_wall}s"
     tags+=("$tag")
 }
@@ -336,14 +357,19 @@ fi
 
 echo "## Closed model: $CONNECTIONS connections, ${DURATION} s"
 echo
-echo "| run | req/s | CPU µs/request | peak RSS MiB | requests | errors | notes |"
-echo "|---|---:|---:|---:|---:|---:|---|"
+echo "| run | req/s | CPU µs/request | peak RSS MiB | requests | errors | generator CPU % | nginx CPU µs/request | notes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 for tag in "${tags[@]}"; do
     label=$tag
     [[ $tag == "$long_tag" ]] && label="rigor (${LONG_DURATION} s)"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(calc '%.0f' a "${rps[$tag]:-}")" \
-        "${cpu_us[$tag]}" "${rss_mib[$tag]}" "${requests[$tag]:-n/a}" "${errors[$tag]:-n/a}" "${extra[$tag]}"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(calc '%.0f' a "${rps[$tag]:-}")" \
+        "${cpu_us[$tag]}" "${rss_mib[$tag]}" "${requests[$tag]:-n/a}" "${errors[$tag]:-n/a}" \
+        "${gen_util[$tag]}" "${server_us[$tag]}" "${extra[$tag]}"
 done
+echo
+echo "(generator CPU %: (user + sys) / wall of the generator on its one core; near 100 the generator is"
+echo "the bottleneck, well below it the server or other work on the machine is. nginx CPU µs/request:"
+echo "the nginx worker's CPU time during the run over the requests completed.)"
 echo
 
 med() { # tool, array name -> median over rounds
@@ -401,7 +427,7 @@ if [[ $SKIP_OPEN != 1 ]]; then
     echo "| target req/s | achieved req/s | p99 schedule lag | status | late | dropped | connections | p99 corrected / raw | errors | CPU µs/request | peak RSS MiB |"
     echo "|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|"
     echo "| $OPEN_RATE | $(calc '%.1f' a "$o_achieved") | $(calc '%.3f ms' 'a / 1e6' "$o_lag99") | ${o_status:-?}${o_reason:+ ($o_reason)} | ${o_late:-n/a} | ${o_dropped:-n/a} | ${o_conns:-n/a} | $(calc '%.3f' 'a / 1e6' "$o_p99") / $(calc '%.3f ms' 'a / 1e6' "$o_rawp99") | ${o_errors:-n/a} | $o_cpu_us | $o_rss |"
-    echo "(exit $run_rc; user ${run_user}s sys ${run_sys}s wall ${run_wall}s)"
+    echo "(exit $run_rc; rigor user ${run_user}s sys ${run_sys}s wall ${run_wall}s; nginx CPU ${run_server_s}s)"
     echo
 fi
 
