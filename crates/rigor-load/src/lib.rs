@@ -14,6 +14,7 @@ pub mod recorder;
 mod result;
 pub mod schedule;
 pub mod template;
+mod timer;
 mod worker;
 
 use std::collections::BTreeMap;

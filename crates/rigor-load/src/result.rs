@@ -348,6 +348,7 @@ impl LoadResult {
                 .collect(),
             generator: GeneratorHealth {
                 schedule_lag: summarize(&self.lag),
+                scheduler_lag: summarize(&self.timer_lag),
                 late_arrivals: self.late,
                 dropped_arrivals: self.dropped,
                 cpu_ns: self.cpu_ns,

@@ -240,45 +240,21 @@ async fn ticker(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
     }
 }
 
-/// Receives this worker's arrivals from its scheduler thread and dispatches each at once.
+/// Sends this worker's share of the arrivals, each when it is due.
 ///
-/// Timing lives on a separate thread because tokio's timer has one-millisecond granularity,
-/// which would add up to a millisecond (half on average) to every intended-start latency;
-/// `nanosleep` with a 1 ns timer slack is accurate to tens of microseconds.
+/// The waits use a `timerfd` on the worker's own event loop: tokio's timer has millisecond
+/// granularity (up to a millisecond added to every intended-start latency), and a separate
+/// timing thread costs two context switches per arrival. With a timerfd the worker thread
+/// sleeps in its poller until the deadline, to within tens of microseconds, and arrivals that
+/// are already due go out back to back.
 async fn open_schedule(worker: &Rc<Worker>) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Arrival>();
     let shared = worker.shared.clone();
-    let index = worker.index;
-    let scheduler = std::thread::Builder::new()
-        .name(format!("rigor-schedule-{index}"))
-        .spawn(move || schedule_arrivals(&shared, index, &tx));
-    if scheduler.is_err() {
-        return;
-    }
-    while let Some(arrival) = rx.recv().await {
-        let now = Instant::now();
-        crate::recorder::record(
-            &mut worker.timer_lag.borrow_mut(),
-            now.saturating_duration_since(arrival.intended).as_nanos() as u64,
-        );
-        dispatch(worker, arrival);
-        if worker.shared.stop.state() != StopState::Running {
-            break;
-        }
-    }
-}
-
-/// Sleeps until each of worker `index`'s arrivals is due and hands it over.
-fn schedule_arrivals(
-    shared: &Shared,
-    index: usize,
-    tx: &tokio::sync::mpsc::UnboundedSender<Arrival>,
-) {
-    precise_sleeps();
+    let timer = crate::timer::PreciseTimer::new().ok();
     let threads = shared.threads as u64;
     let mut base = 0u64;
+    let mut behind = 0u32;
     for (p, phase) in shared.schedule.phases.iter().enumerate() {
-        let mut k = index as u64;
+        let mut k = worker.index as u64;
         while k < phase.arrivals {
             let intended = shared.start + phase.offset + phase.due(k);
             loop {
@@ -289,31 +265,35 @@ fn schedule_arrivals(
                 if intended <= now {
                     break;
                 }
-                // Sleep in slices so a stop request is noticed within 50 ms.
-                std::thread::sleep((intended - now).min(Duration::from_millis(50)));
+                behind = 0;
+                // Wake at least every 50 ms so a stop request is noticed.
+                let until = intended.min(now + Duration::from_millis(50));
+                match &timer {
+                    Some(t) if t.sleep_until(until).await.is_ok() => {}
+                    _ => tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await,
+                }
             }
-            if tx
-                .send(Arrival {
+            let now = Instant::now();
+            crate::recorder::record(
+                &mut worker.timer_lag.borrow_mut(),
+                now.saturating_duration_since(intended).as_nanos() as u64,
+            );
+            dispatch(
+                worker,
+                Arrival {
                     seq: base + k,
                     phase: p,
                     intended,
-                })
-                .is_err()
-            {
-                return;
+                },
+            );
+            // Behind schedule: keep dispatching, but let the connections run now and then.
+            behind += 1;
+            if behind % 64 == 0 {
+                tokio::task::yield_now().await;
             }
             k += threads;
         }
         base += phase.arrivals;
-    }
-}
-
-/// Asks the kernel not to round this thread's sleeps up (the default slack is 50 µs).
-#[allow(unsafe_code)]
-fn precise_sleeps() {
-    // SAFETY: prctl(PR_SET_TIMERSLACK) takes a plain integer and only affects this thread.
-    unsafe {
-        libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong, 0, 0, 0);
     }
 }
 

@@ -97,8 +97,12 @@ pub struct GroupSummary {
 /// The load generator's own health during the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GeneratorHealth {
-    /// Actual send minus intended send, over all requests (open model).
+    /// Actual send minus intended send, over all requests (open model): includes any wait for
+    /// a free connection, which is the server's doing when it is slow.
     pub schedule_lag: LatencySummary,
+    /// The generator's own part: how late its scheduler handed each arrival over. This is
+    /// what marks a run invalid when it exceeds `--max-lag`.
+    pub scheduler_lag: LatencySummary,
     /// Arrivals that had to wait because no connection was free.
     pub late_arrivals: u64,
     /// Arrivals never sent: the backlog was full or the run ended first.

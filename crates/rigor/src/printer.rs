@@ -60,9 +60,10 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let g = &s.generator;
     writeln!(
         out,
-        "\n  generator: schedule lag p50 {} p99 {} · late {} · dropped {} · CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
+        "\n  generator: send lag p50 {} p99 {} (own scheduling p99 {}) · late {} · dropped {} · CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
         format_nanos(g.schedule_lag.p50_ns as f64),
         format_nanos(g.schedule_lag.p99_ns as f64),
+        format_nanos(g.scheduler_lag.p99_ns as f64),
         g.late_arrivals,
         g.dropped_arrivals,
         three_figures(g.cpu_utilisation * 100.0),
