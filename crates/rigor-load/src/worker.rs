@@ -288,7 +288,7 @@ async fn open_schedule(worker: &Rc<Worker>) {
             );
             // Behind schedule: keep dispatching, but let the connections run now and then.
             behind += 1;
-            if behind % 64 == 0 {
+            if behind.is_multiple_of(64) {
                 tokio::task::yield_now().await;
             }
             k += threads;
