@@ -140,27 +140,11 @@ pub trait Executor {
 pub struct ProcessExecutor {
     /// Output files already truncated by this executor; later runs append to them.
     truncated: HashSet<PathBuf>,
-    /// Start benchmarked commands with `fork` rather than `posix_spawn` (see
-    /// [`ProcessExecutor::forking`]).
-    fork: bool,
 }
 
 impl ProcessExecutor {
     pub fn new() -> ProcessExecutor {
         ProcessExecutor::default()
-    }
-
-    /// One that starts each benchmarked command with a real `fork` before `exec`, where the
-    /// standard library would use `posix_spawn`, which shares the parent's memory like
-    /// `vfork`. A child's peak resident set starts at the spawner's: with a shared memory
-    /// image that is the spawner's whole peak, code pages included; a forked copy counts only
-    /// the pages that had to be copied, little more than the spawner's heap and stack. The
-    /// spawn server uses this; for a large process the copy would cost time in every run.
-    pub(crate) fn forking() -> ProcessExecutor {
-        ProcessExecutor {
-            fork: true,
-            ..ProcessExecutor::default()
-        }
     }
 
     fn output_file(&mut self, path: &PathBuf) -> Result<File, ExecError> {
@@ -196,9 +180,6 @@ impl Executor for ProcessExecutor {
             }
         };
 
-        if self.fork {
-            force_fork(&mut process);
-        }
         let start = Instant::now();
         let mut child = spawn(&mut process, command)?;
         if let Some(mut stdout) = child.stdout.take() {
@@ -289,18 +270,6 @@ fn spawn(process: &mut Command, spec: &CommandSpec) -> Result<Child, ExecError> 
             hint,
         }
     })
-}
-
-/// Makes the standard library fork and exec instead of using `posix_spawn`: it only uses
-/// `posix_spawn` when no code has to run in the child, so this asks for some that does nothing.
-#[allow(unsafe_code)]
-fn force_fork(process: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: the closure runs in the forked child before `exec`, where only
-    // async-signal-safe work is allowed; it does no work at all.
-    unsafe {
-        process.pre_exec(|| Ok(()));
-    }
 }
 
 /// Keeps the last [`HOOK_OUTPUT_TAIL`] bytes of a stream.

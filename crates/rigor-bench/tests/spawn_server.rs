@@ -65,8 +65,10 @@ fn small_commands_report_their_own_memory_and_large_ones_all_of_it() {
     let mut executor = server();
     let small = executor.run(&direct("true")).unwrap();
     assert!(small.succeeded());
+    // The floor is the helper's own resident size (a few MiB; more in debug builds), never
+    // the size of the process that started the helper.
     assert!(
-        small.peak_rss < 8 * MIB,
+        small.peak_rss < 16 * MIB,
         "`true` peaked at {} KiB: the spawner's memory leaked into it",
         small.peak_rss / 1024
     );
