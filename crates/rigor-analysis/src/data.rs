@@ -31,6 +31,8 @@ pub struct RunData {
     pub environment: Option<Environment>,
     pub load: Option<(RunSummary, Vec<WindowData>)>,
     pub bench: Option<BenchResult>,
+    /// Per-second samples of the target (`target.cpu`, `target.rss` …), when it was probed.
+    pub samples: Vec<rigor_store::Sample>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,7 @@ impl RunData {
                     environment,
                     load: Some((summary, decoded)),
                     bench: None,
+                    samples: Vec::new(),
                 })
             }
             "bench" => {
@@ -118,6 +121,7 @@ impl RunData {
                     environment,
                     load: None,
                     bench: Some(result),
+                    samples: Vec::new(),
                 })
             }
             other => Err(DataError::Kind {
@@ -125,6 +129,24 @@ impl RunData {
                 kind: other.to_string(),
             }),
         }
+    }
+
+    /// Adds the target's per-second samples.
+    pub fn with_samples(mut self, samples: Vec<rigor_store::Sample>) -> RunData {
+        self.samples = samples;
+        self
+    }
+
+    /// One named sample series, in second order.
+    pub fn series(&self, name: &str) -> Vec<f64> {
+        let mut v: Vec<(u32, f64)> = self
+            .samples
+            .iter()
+            .filter(|s| s.name == name)
+            .map(|s| (s.second, s.value))
+            .collect();
+        v.sort_by_key(|(second, _)| *second);
+        v.into_iter().map(|(_, value)| value).collect()
     }
 
     pub fn id(&self) -> i64 {

@@ -505,6 +505,23 @@ fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, String> {
         ));
     }
     let parsed: Metric = metric.parse()?;
+    let sampled = match parsed {
+        Metric::TargetCpu(_) => Some("target.cpu"),
+        Metric::TargetRss(_) => Some("target.rss"),
+        Metric::TargetThreads => Some("target.threads"),
+        Metric::TargetFds => Some("target.fds"),
+        _ => None,
+    };
+    if let Some(name) = sampled {
+        let series = run.series(name);
+        if series.is_empty() {
+            return Err(format!(
+                "`{metric}` has no samples in run {}: rigor samples the target when it starts it ([target] command in the plan) or is given --target-pid",
+                run.id()
+            ));
+        }
+        return Ok(series);
+    }
     let windows = run.windows(None);
     let mut by_second: BTreeMap<u32, (u64, u64, Option<rigor_load::Hist>)> = BTreeMap::new();
     for w in windows {
@@ -548,7 +565,11 @@ fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, String> {
             }
             Metric::Throughput | Metric::Requests => *requests as f64,
             Metric::Errors => *errors as f64,
-            Metric::ScheduleLag(_) => f64::NAN,
+            Metric::ScheduleLag(_)
+            | Metric::TargetCpu(_)
+            | Metric::TargetRss(_)
+            | Metric::TargetThreads
+            | Metric::TargetFds => f64::NAN,
         })
         .collect())
 }

@@ -117,6 +117,9 @@ pub fn info(kind: RunKind, metric: &str) -> Option<MetricInfo> {
                 unit: Unit::Count,
                 direction: Direction::HigherIsBetter,
             }),
+            Metric::TargetCpu(_) => lower(Unit::Fraction),
+            Metric::TargetRss(_) => lower(Unit::Bytes),
+            Metric::TargetThreads | Metric::TargetFds => lower(Unit::Count),
         },
         RunKind::Bench => match metric {
             "wall.mean" | "wall.median" | "wall.min" | "wall.max" | "user.mean" | "system.mean" => {
@@ -192,6 +195,13 @@ pub fn value(
                 Metric::Throughput => Some(g.throughput_per_s),
                 Metric::Requests => Some(g.requests as f64),
                 Metric::Errors => Some(g.errors as f64),
+                Metric::TargetCpu(_)
+                | Metric::TargetRss(_)
+                | Metric::TargetThreads
+                | Metric::TargetFds => summary
+                    .target
+                    .as_ref()
+                    .and_then(|t| rigor_load::target_metric(t, parsed)),
             })
         }
         RunKind::Bench => {

@@ -104,6 +104,7 @@ fn load_run(
         requests: vec![],
         phases: vec![],
         generator: Default::default(),
+        target: None,
         thresholds: vec![],
         environment: environment(),
     };

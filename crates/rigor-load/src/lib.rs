@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime};
 use rigor_model::plan::{HttpVersion, Model, Scenario};
 
 pub use recorder::{ErrorKind, Group, Hist, WindowPart};
-pub use result::{LoadResult, Outcome, PhaseResult};
+pub use result::{target_metric, LoadResult, Outcome, PhaseResult};
 
 use crate::conn::{alpn_for, tls_config, Endpoint};
 use crate::recorder::new_hist;

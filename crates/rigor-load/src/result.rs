@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use rigor_model::output::{
-    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ThresholdOutcome,
-    SCHEMA_VERSION,
+    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, TargetSummary,
+    ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
 use rigor_model::threshold::{Metric, Scope, Stat, Threshold};
@@ -245,15 +245,31 @@ impl LoadResult {
             }
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
+            // The target's resources come from the probe, not the engine: see `evaluate`.
+            Metric::TargetCpu(_)
+            | Metric::TargetRss(_)
+            | Metric::TargetThreads
+            | Metric::TargetFds => None,
         }
     }
 
-    /// Judges thresholds; one with no data to judge fails (never a silent pass).
-    pub fn evaluate(&self, thresholds: &[Threshold]) -> Vec<ThresholdOutcome> {
+    /// Judges thresholds; one with no data to judge fails (never a silent pass). The target's
+    /// resources, when sampled, answer the `target.*` metrics.
+    pub fn evaluate(
+        &self,
+        thresholds: &[Threshold],
+        target: Option<&TargetSummary>,
+    ) -> Vec<ThresholdOutcome> {
         thresholds
             .iter()
             .map(|t| {
-                let value = self.metric(t.metric, &t.scope);
+                let value = match t.metric {
+                    Metric::TargetCpu(_)
+                    | Metric::TargetRss(_)
+                    | Metric::TargetThreads
+                    | Metric::TargetFds => target.and_then(|s| target_metric(s, t.metric)),
+                    _ => self.metric(t.metric, &t.scope),
+                };
                 ThresholdOutcome {
                     threshold: t.text.clone(),
                     value,
@@ -318,6 +334,7 @@ impl LoadResult {
         environment: Environment,
         thresholds: Vec<ThresholdOutcome>,
         status_reason: Option<String>,
+        target: Option<TargetSummary>,
     ) -> RunSummary {
         let status = self.status(&thresholds);
         let ended_at = self.started_at + self.duration;
@@ -357,6 +374,7 @@ impl LoadResult {
                 connections_opened: self.connections_opened,
                 peak_rss_bytes: self.peak_rss_bytes,
             },
+            target,
             thresholds,
             environment,
         }
@@ -388,5 +406,18 @@ impl LoadResult {
         }
         out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
         out
+    }
+}
+
+/// A `target.*` metric read off the target's summary.
+pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
+        Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
+        Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
+        Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
+        Metric::TargetThreads => Some(f64::from(s.threads_max)),
+        Metric::TargetFds => Some(f64::from(s.fds_max)),
+        _ => None,
     }
 }

@@ -117,6 +117,24 @@ pub struct GeneratorHealth {
     pub peak_rss_bytes: u64,
 }
 
+/// The system under test's saturation over the run, from per-second `/proc` samples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetSummary {
+    pub pid: u32,
+    /// Seconds sampled.
+    pub samples: u32,
+    /// CPU as a share of the machine's cores (0 to 1), mean and highest second.
+    pub cpu_mean: f64,
+    pub cpu_max: f64,
+    /// CPU in cores (1.0 = one core fully busy), mean over the run.
+    pub cpu_cores_mean: f64,
+    pub rss_start_bytes: u64,
+    pub rss_end_bytes: u64,
+    pub rss_max_bytes: u64,
+    pub threads_max: u32,
+    pub fds_max: u32,
+}
+
 /// A threshold's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ThresholdOutcome {
@@ -163,6 +181,9 @@ pub struct RunSummary {
     pub requests: Vec<GroupSummary>,
     pub phases: Vec<GroupSummary>,
     pub generator: GeneratorHealth,
+    /// The target's resources, when rigor could sample its process.
+    #[serde(default)]
+    pub target: Option<TargetSummary>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub environment: Environment,
 }

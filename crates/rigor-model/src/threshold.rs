@@ -28,6 +28,13 @@ pub enum Metric {
     Requests,
     /// Count of failed requests.
     Errors,
+    /// The target process's CPU over the run (share of the machine's cores, 0 to 1; `max` for
+    /// the busiest second).
+    TargetCpu(Stat),
+    /// The target's resident memory (bytes; `max` by default).
+    TargetRss(Stat),
+    TargetThreads,
+    TargetFds,
 }
 
 /// A statistic of a latency distribution.
@@ -46,6 +53,7 @@ pub enum MetricKind {
     Ratio,
     Rate,
     Count,
+    Bytes,
 }
 
 impl Metric {
@@ -56,7 +64,11 @@ impl Metric {
             }
             Metric::ErrorRate => MetricKind::Ratio,
             Metric::Throughput => MetricKind::Rate,
-            Metric::Requests | Metric::Errors => MetricKind::Count,
+            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
+                MetricKind::Count
+            }
+            Metric::TargetCpu(_) => MetricKind::Ratio,
+            Metric::TargetRss(_) => MetricKind::Bytes,
         }
     }
 
@@ -67,6 +79,7 @@ impl Metric {
             MetricKind::Ratio => format!("{}%", three_figures(value * 100.0)),
             MetricKind::Rate => format!("{}/s", three_figures(value)),
             MetricKind::Count => format!("{value:.0}"),
+            MetricKind::Bytes => crate::units::Bytes(value.max(0.0) as u64).to_string(),
         }
     }
 }
@@ -86,6 +99,11 @@ pub const METRIC_NAMES: &[&str] = &[
     "throughput",
     "requests",
     "errors",
+    "target.cpu",
+    "target.cpu.max",
+    "target.rss",
+    "target.threads",
+    "target.fds",
 ];
 
 impl FromStr for Stat {
@@ -135,7 +153,7 @@ impl FromStr for Metric {
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
             format!(
-                "unknown metric `{text}`{hint}; metrics are latency.STAT, latency.raw.STAT, schedule_lag.STAT (STAT: p50, p95, p99, p99.9, min, mean, max), error_rate, throughput, requests, errors"
+                "unknown metric `{text}`{hint}; metrics are latency.STAT, latency.raw.STAT, schedule_lag.STAT (STAT: p50, p95, p99, p99.9, min, mean, max), error_rate, throughput, requests, errors, target.cpu, target.cpu.max, target.rss, target.threads, target.fds"
             )
         };
         let stat = |s: &str| s.parse::<Stat>().map_err(|_| unknown());
@@ -148,7 +166,21 @@ impl FromStr for Metric {
         if let Some(s) = text.strip_prefix("schedule_lag.") {
             return Ok(Metric::ScheduleLag(stat(s)?));
         }
+        if text == "target.cpu" {
+            return Ok(Metric::TargetCpu(Stat::Mean));
+        }
+        if let Some(s) = text.strip_prefix("target.cpu.") {
+            return Ok(Metric::TargetCpu(stat(s)?));
+        }
+        if text == "target.rss" {
+            return Ok(Metric::TargetRss(Stat::Max));
+        }
+        if let Some(s) = text.strip_prefix("target.rss.") {
+            return Ok(Metric::TargetRss(stat(s)?));
+        }
         match text {
+            "target.threads" => Ok(Metric::TargetThreads),
+            "target.fds" => Ok(Metric::TargetFds),
             "error_rate" => Ok(Metric::ErrorRate),
             "throughput" => Ok(Metric::Throughput),
             "requests" => Ok(Metric::Requests),
@@ -168,6 +200,12 @@ impl fmt::Display for Metric {
             Metric::Throughput => f.write_str("throughput"),
             Metric::Requests => f.write_str("requests"),
             Metric::Errors => f.write_str("errors"),
+            Metric::TargetCpu(Stat::Mean) => f.write_str("target.cpu"),
+            Metric::TargetCpu(s) => write!(f, "target.cpu.{s}"),
+            Metric::TargetRss(Stat::Max) => f.write_str("target.rss"),
+            Metric::TargetRss(s) => write!(f, "target.rss.{s}"),
+            Metric::TargetThreads => f.write_str("target.threads"),
+            Metric::TargetFds => f.write_str("target.fds"),
         }
     }
 }
@@ -271,6 +309,10 @@ impl FromStr for Threshold {
                 .parse::<u64>()
                 .map(|n| n as f64)
                 .map_err(|_| format!("`{right}` is not a whole number")),
+            MetricKind::Bytes => right
+                .parse::<crate::units::Bytes>()
+                .map(|b| b.0 as f64)
+                .map_err(|e| e.to_string()),
         }
         .map_err(err)?;
         Ok(Threshold {

@@ -145,6 +145,15 @@ pub struct GateRecord {
 
 /// Where runs are kept. Writes are made as the run goes, so a crash loses at most the window
 /// being written; each write method is atomic.
+/// One named figure of the system under test over one second of a run: `target.cpu`
+/// (share of the machine's cores), `target.rss` (bytes), `target.threads`, `target.fds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub second: u32,
+    pub name: String,
+    pub value: f64,
+}
+
 pub trait Store {
     /// Records a run that is starting, with status [`RunStatus::Running`], and returns its id.
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError>;
@@ -224,6 +233,13 @@ pub trait Store {
     /// Records gate evaluations, all or none. A record for a (run, check) already stored
     /// replaces it. [`StoreError::NotFound`] if a record names a missing run.
     fn record_gate(&mut self, records: &[GateRecord]) -> Result<(), StoreError>;
+
+    /// Stores per-second samples of the system under test (one transaction; a sample for the
+    /// same second and name replaces the earlier one).
+    fn append_samples(&mut self, run: RunId, samples: &[Sample]) -> Result<(), StoreError>;
+
+    /// A run's samples, by name then second.
+    fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError>;
 
     /// The last `limit` evaluations of `check` for `scenario`, newest run first (by the run's
     /// start time, then by run id).

@@ -16,6 +16,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_runs.sql"),
     include_str!("migrations/002_baselines_gates.sql"),
+    include_str!("migrations/003_samples.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.
@@ -161,12 +162,12 @@ mod tests {
         let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' \
-                 AND name IN ('runs', 'windows', 'histograms', 'baselines', 'gate_records')",
+                 AND name IN ('runs', 'windows', 'histograms', 'baselines', 'gate_records', 'samples')",
                 [],
                 |row| row.get(0),
             )
             .expect("count tables");
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 6);
     }
 
     #[test]

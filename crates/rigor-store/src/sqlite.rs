@@ -6,6 +6,7 @@
 
 mod baselines;
 mod gates;
+mod samples;
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 
 use crate::{
     schema, Baseline, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunRecord, RunStatus,
-    Store, StoreError, Window,
+    Sample, Store, StoreError, Window,
 };
 
 /// A run store in a SQLite file.
@@ -392,6 +393,14 @@ impl Store for SqliteStore {
 
     fn record_gate(&mut self, records: &[GateRecord]) -> Result<(), StoreError> {
         gates::record(self, records)
+    }
+
+    fn append_samples(&mut self, run: RunId, samples: &[Sample]) -> Result<(), StoreError> {
+        samples::append(self, run, samples)
+    }
+
+    fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError> {
+        samples::read(self, run)
     }
 
     fn gate_history(

@@ -71,8 +71,8 @@ fn write_schema_1_store(path: &Path) -> (i64, i64) {
 }
 
 #[test]
-fn this_build_writes_schema_2() {
-    assert_eq!(SCHEMA_VERSION, 2);
+fn this_build_writes_schema_3() {
+    assert_eq!(SCHEMA_VERSION, 3);
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
     assert_eq!(user_version(&path), 1);
 
     let mut store = SqliteStore::open(&path).expect("open and upgrade");
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
 
     let runs = store.runs(&RunFilter::default()).expect("runs");
     let ids: Vec<(i64, RunStatus)> = runs.iter().map(|r| (r.id, r.status)).collect();
@@ -132,9 +132,9 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
     assert!(new > running);
     drop(store);
 
-    // Opening again finds schema 2 and changes nothing.
+    // Opening again finds the current schema and changes nothing.
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
     assert_eq!(store.runs(&RunFilter::default()).expect("runs").len(), 3);
     assert_eq!(
         store
@@ -196,5 +196,55 @@ fn deleting_a_run_deletes_its_baselines_and_gate_records() {
             .gate_history("rule:latency.p95:+30%", "s", 10)
             .expect("history"),
         vec![gate(kept)]
+    );
+}
+
+#[test]
+fn samples_round_trip_and_replace() {
+    use rigor_store::Sample;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("open");
+    let run = store
+        .begin_run(&rigor_store::NewRun {
+            kind: "load".into(),
+            scenario: "s".into(),
+            plan: "{}".into(),
+            started_at_ns: 1,
+            environment: "{}".into(),
+            git_commit: None,
+        })
+        .expect("begin");
+    let sample = |second, name: &str, value| Sample {
+        second,
+        name: name.into(),
+        value,
+    };
+    store
+        .append_samples(
+            run,
+            &[
+                sample(1, "target.cpu", 0.5),
+                sample(0, "target.cpu", 0.25),
+                sample(0, "target.rss", 1e6),
+            ],
+        )
+        .expect("append");
+    store
+        .append_samples(run, &[sample(1, "target.cpu", 0.75)])
+        .expect("replace");
+    let stored = store.samples(run).expect("read");
+    assert_eq!(
+        stored,
+        [
+            sample(0, "target.cpu", 0.25),
+            sample(1, "target.cpu", 0.75),
+            sample(0, "target.rss", 1e6)
+        ]
+    );
+    assert!(
+        store
+            .append_samples(run + 100, &[sample(0, "x", 1.0)])
+            .is_err(),
+        "a missing run is refused"
     );
 }

@@ -73,6 +73,21 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         if g.connections_opened == 1 { "" } else { "s" },
         Bytes(g.peak_rss_bytes),
     )?;
+    if let Some(t) = &s.target {
+        writeln!(
+            out,
+            "  target (pid {}): CPU mean {}% max {}% of the machine ({} cores busy on average) · RSS {} → {} (max {}) · threads {} · open files {}",
+            t.pid,
+            three_figures(t.cpu_mean * 100.0),
+            three_figures(t.cpu_max * 100.0),
+            three_figures(t.cpu_cores_mean),
+            Bytes(t.rss_start_bytes),
+            Bytes(t.rss_end_bytes),
+            Bytes(t.rss_max_bytes),
+            t.threads_max,
+            t.fds_max
+        )?;
+    }
     if !s.thresholds.is_empty() {
         writeln!(out, "\n  thresholds")?;
         for th in &s.thresholds {

@@ -89,6 +89,8 @@ pub struct RunOptions {
     pub project_dir: PathBuf,
     /// The plan text as written, kept with the run.
     pub plan_text: Option<String>,
+    /// The target's process, sampled once a second for its CPU, memory, threads and files.
+    pub target_pid: Option<u32>,
 }
 
 /// Runs a scenario, storing it as it goes; returns the summary (already in the store).
@@ -111,6 +113,19 @@ pub fn execute(
             git_commit: environment.git_commit.clone(),
         })
         .map_err(exit::not_completed)?;
+    let sampler = match options.target_pid {
+        Some(pid) => Some(rigor_probe::Sampler::start(pid).map_err(|e| {
+            let _ = store.finish_run(
+                run_id,
+                RunStatus::Aborted,
+                Some(&e.to_string()),
+                unix_ns(SystemTime::now()),
+                "null",
+            );
+            exit::bad_input(anyhow::anyhow!("--target-pid {pid}: {e}"))
+        })?),
+        None => None,
+    };
     let mut config = LoadConfig::new(scenario.clone());
     config.threads = options.threads;
     config.max_lag = options.max_lag;
@@ -166,8 +181,37 @@ pub fn execute(
             return Err(anyhow::Error::new(e).context(format!("run {run_id} aborted")));
         }
     };
-    let thresholds = result.evaluate(&scenario.thresholds);
-    let summary = result.summary(run_id, environment, thresholds, None);
+    let target = sampler.map(|sampler| {
+        let pid = sampler.pid;
+        (pid, sampler.finish())
+    });
+    let target_summary = target
+        .as_ref()
+        .and_then(|(pid, samples)| summarize_target(*pid, samples));
+    if let Some((_, samples)) = &target {
+        let rows: Vec<rigor_store::Sample> = samples
+            .iter()
+            .flat_map(|s| {
+                [
+                    ("target.cpu", s.cpu_share),
+                    ("target.cpu_cores", s.cpu_cores),
+                    ("target.rss", s.rss_bytes as f64),
+                    ("target.threads", f64::from(s.threads)),
+                    ("target.fds", f64::from(s.fds)),
+                ]
+                .map(|(name, value)| rigor_store::Sample {
+                    second: s.second,
+                    name: name.into(),
+                    value,
+                })
+            })
+            .collect();
+        if let Err(e) = store.append_samples(run_id, &rows) {
+            store_error.get_or_insert(e);
+        }
+    }
+    let thresholds = result.evaluate(&scenario.thresholds, target_summary.as_ref());
+    let summary = result.summary(run_id, environment, thresholds, None, target_summary);
     let histograms: Vec<HistogramRecord> = result
         .histograms()
         .into_iter()
@@ -201,6 +245,27 @@ pub fn execute(
         return Err(exit::not_completed(e)).context("some one-second windows could not be stored");
     }
     Ok(summary)
+}
+
+/// The target's figures over the run, from its per-second samples.
+fn summarize_target(
+    pid: u32,
+    samples: &[rigor_probe::SecondSample],
+) -> Option<rigor_model::output::TargetSummary> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let n = samples.len() as f64;
+    Some(rigor_model::output::TargetSummary {
+        pid,
+        samples: samples.len() as u32,
+        cpu_mean: samples.iter().map(|s| s.cpu_share).sum::<f64>() / n,
+        cpu_max: samples.iter().map(|s| s.cpu_share).fold(0.0, f64::max),
+        cpu_cores_mean: samples.iter().map(|s| s.cpu_cores).sum::<f64>() / n,
+        rss_start_bytes: first.rss_bytes,
+        rss_end_bytes: last.rss_bytes,
+        rss_max_bytes: samples.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
+        threads_max: samples.iter().map(|s| s.threads).max().unwrap_or(0),
+        fds_max: samples.iter().map(|s| s.fds).max().unwrap_or(0),
+    })
 }
 
 /// The exit code a run's status calls for.

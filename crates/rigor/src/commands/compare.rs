@@ -142,10 +142,12 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
 
 /// Reads a run and its windows for analysis.
 pub fn load(store: &SqliteStore, record: rigor_store::RunRecord) -> anyhow::Result<RunData> {
-    let windows = if record.kind == "load" {
-        store.windows(record.id)?
+    let (windows, samples) = if record.kind == "load" {
+        (store.windows(record.id)?, store.samples(record.id)?)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    RunData::new(record, windows).map_err(exit::not_completed)
+    Ok(RunData::new(record, windows)
+        .map_err(exit::not_completed)?
+        .with_samples(samples))
 }

@@ -89,6 +89,8 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         quiet: args.record.quiet,
         project_dir: cwd,
         plan_text: None,
+        // The demo target runs inside this process: sampling it would count the generator too.
+        target_pid: None,
     };
     let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
     drop(target);

@@ -184,14 +184,8 @@ impl GateContext for StoreContext<'_> {
             return Ok(None);
         };
         let record = self.store.run(baseline.run_id).map_err(|e| e.to_string())?;
-        let windows = if record.kind == "load" {
-            self.store.windows(record.id).map_err(|e| e.to_string())?
-        } else {
-            Vec::new()
-        };
-        RunData::new(record, windows)
-            .map(Some)
-            .map_err(|e| e.to_string())
+        let run = super::compare::load(self.store, record).map_err(|e| e.to_string())?;
+        Ok(Some(run))
     }
 
     fn history(

@@ -92,6 +92,11 @@ pub struct LoadArgs {
     #[arg(long, default_value = "5s", value_name = "DURATION")]
     pub grace: HumanDuration,
 
+    /// Sample this process (the system under test) once a second: CPU, memory, threads, open
+    /// files, stored with the run and usable in thresholds (`target.cpu < 85%`) and rules.
+    #[arg(long, value_name = "PID")]
+    pub target_pid: Option<u32>,
+
     /// Name the run is stored under.
     #[arg(long, default_value = "adhoc")]
     pub name: String,
@@ -113,6 +118,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         quiet: args.record.quiet,
         project_dir: cwd,
         plan_text: None,
+        target_pid: args.target_pid,
     };
     let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
     let written = if args.record.json {

@@ -67,7 +67,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         plan.store.as_deref(),
         &project_dir,
     )?;
-    let _target = match &plan.target {
+    let target = match &plan.target {
         Some(spec) if spec.command.is_some() => Some(Target::start(spec, &project_dir)?),
         Some(spec) => {
             if let Some(ready) = &spec.ready {
@@ -88,6 +88,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             quiet: args.record.quiet,
             project_dir: project_dir.clone(),
             plan_text: plan_text.clone(),
+            target_pid: target.as_ref().map(|t| t.child.id()),
         };
         let summary = session::execute(&mut store, scenario, &options, &stop)
             .with_context(|| format!("scenario `{}`", scenario.name))?;
