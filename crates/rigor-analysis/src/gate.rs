@@ -325,6 +325,37 @@ fn judge_rule(
             comparisons.insert(key.clone(), comparison);
         }
         let comparison = &comparisons[&key];
+        let judged = comparison.metrics.iter().any(|m| m.metric == rule.metric);
+        let not_judged = comparison
+            .warnings
+            .iter()
+            .find(|w| w.starts_with(&format!("{} is not judged", rule.metric)));
+        if let (false, Some(why)) = (judged, not_judged) {
+            // Too little data to judge is a breach, never a silent pass.
+            let id = format!(
+                "rule:{}:worse>{:+.1}%:vs:{baseline_name}",
+                rule.metric,
+                threshold * 100.0
+            );
+            let outcome = escalate(rule, &id, run, context, true);
+            let description = format!(
+                "{} worse by ≤ {:+.1}% vs {baseline_name}",
+                rule.metric,
+                threshold * 100.0
+            );
+            return Ok(CheckResult {
+                id,
+                kind: "rule".into(),
+                scenario: run.record.scenario.clone(),
+                run_id: run.id(),
+                metric: rule.metric.clone(),
+                description,
+                outcome,
+                value: None,
+                value_text: "not judged".into(),
+                message: format!("{why}: run longer, or gate a percentile the runs can support"),
+            });
+        }
         let Some(m) = comparison.metrics.iter().find(|m| m.metric == rule.metric) else {
             return Err(GateError::Plan(format!(
                 "rule on `{}`: the comparison with baseline `{baseline_name}` has no such metric; it compares {}",
@@ -451,28 +482,7 @@ fn judge_rule(
             )
         }
     };
-    let outcome = if !breach {
-        CheckOutcome::Pass
-    } else {
-        let earlier = context.history(
-            &id,
-            &run.record.scenario,
-            run.id(),
-            consecutive as usize - 1,
-        );
-        let in_a_row = 1 + earlier
-            .iter()
-            .take_while(|o| **o != CheckOutcome::Pass)
-            .count() as u32;
-        if in_a_row >= consecutive {
-            match rule.action {
-                Action::Fail => CheckOutcome::Fail,
-                Action::Warn => CheckOutcome::Warn,
-            }
-        } else {
-            CheckOutcome::Pending
-        }
-    };
+    let outcome = escalate(rule, &id, run, context, breach);
     let description = if consecutive > 1 {
         format!("{description} ({consecutive} runs in a row)")
     } else {
@@ -495,6 +505,33 @@ fn judge_rule(
         value_text,
         message,
     })
+}
+
+/// A breach acts only after `consecutive` breaches in a row (this run and the history).
+fn escalate(
+    rule: &RuleSpec,
+    id: &str,
+    run: &RunData,
+    context: &mut dyn GateContext,
+    breach: bool,
+) -> CheckOutcome {
+    if !breach {
+        return CheckOutcome::Pass;
+    }
+    let consecutive = rule.consecutive.unwrap_or(1).max(1);
+    let earlier = context.history(id, &run.record.scenario, run.id(), consecutive as usize - 1);
+    let in_a_row = 1 + earlier
+        .iter()
+        .take_while(|o| **o != CheckOutcome::Pass)
+        .count() as u32;
+    if in_a_row >= consecutive {
+        match rule.action {
+            Action::Fail => CheckOutcome::Fail,
+            Action::Warn => CheckOutcome::Warn,
+        }
+    } else {
+        CheckOutcome::Pending
+    }
 }
 
 /// The metric second by second (load runs), for `sustained` rules.

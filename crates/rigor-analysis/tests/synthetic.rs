@@ -382,3 +382,36 @@ fn sustained_rules_read_the_per_second_series() {
     );
     assert_eq!(report.outcome, "pass");
 }
+
+#[test]
+fn a_percentile_too_thin_to_judge_breaches_instead_of_passing() {
+    // 20 windows of 100 requests: 2,000 responses, too few for p99 (needs 5,000).
+    let baseline = load_run(1, 1, 20.0, 20, 100, 0);
+    let run = [load_run(2, 2, 20.0, 20, 100, 0)];
+    let rules = [RuleSpec {
+        metric: "latency.p99".into(),
+        max_increase: Some("20%".parse().unwrap()),
+        ..Default::default()
+    }];
+    let input = GateInput {
+        budgets: &[],
+        rules: &rules,
+        runs: &run,
+        settings: CompareSettings::default(),
+    };
+    let report = evaluate(
+        &input,
+        &mut Fixed {
+            baseline: Some(baseline),
+            history: vec![],
+        },
+    )
+    .unwrap();
+    let check = &report.checks[0];
+    assert_eq!(check.outcome, CheckOutcome::Fail, "{check:?}");
+    assert!(
+        check.message.contains("not judged") && check.message.contains("5000"),
+        "{}",
+        check.message
+    );
+}
