@@ -216,6 +216,7 @@ fn bench_run(id: i64, wall_ms: f64, rss_mib: u64, seed: u64) -> RunData {
         shell: None,
         warnings: vec![],
         interrupted: false,
+        peak_rss_floor_bytes: None,
     };
     RunData::new(
         record(id, "bench", serde_json::to_string(&result).unwrap()),

@@ -132,6 +132,25 @@ pub trait Executor {
 
     /// Runs a hook, capturing the end of its output for error messages.
     fn run_hook(&mut self, hook: &CommandSpec) -> Result<HookOutput, ExecError>;
+
+    /// The peak resident size a child's own peak cannot be told below (its spawner's).
+    fn rss_floor(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// The peak resident size (`VmHWM`) of a process, from `/proc/PID/status`.
+pub fn peak_rss_of(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// Runs real processes: no shell unless the command asks for one, standard input from
@@ -163,6 +182,10 @@ impl ProcessExecutor {
 }
 
 impl Executor for ProcessExecutor {
+    fn rss_floor(&self) -> Option<u64> {
+        peak_rss_of("self")
+    }
+
     fn run(&mut self, command: &CommandSpec) -> Result<Measurement, ExecError> {
         let mut process = build(&command.invocation);
         process.stdin(Stdio::null());

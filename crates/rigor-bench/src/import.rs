@@ -85,6 +85,7 @@ pub fn import_hyperfine(json: &str) -> Result<BenchResult, ImportError> {
         shell: None,
         warnings: Vec::new(),
         interrupted: false,
+        peak_rss_floor_bytes: None,
     };
     analyze(&mut result);
     for ((command, entry), fallback) in result

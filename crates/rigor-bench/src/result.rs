@@ -39,6 +39,11 @@ pub struct BenchResult {
     pub warnings: Vec<Warning>,
     /// Stopped early (Ctrl-C): the runs finished before the stop are all kept.
     pub interrupted: bool,
+    /// The peak resident size every run starts from: Linux counts a child's peak from its
+    /// spawner's, so a command whose own peak is lower reports this floor (`None` when
+    /// unknown, as for imports).
+    #[serde(default)]
+    pub peak_rss_floor_bytes: Option<u64>,
 }
 
 /// One benchmarked command: its runs and what they show.

@@ -192,6 +192,7 @@ impl<'a> Runner<'a> {
             shell: None,
             warnings: self.plan.warnings.clone(),
             interrupted: false,
+            peak_rss_floor_bytes: None,
         };
 
         let outcome = self.calibrate().and_then(|(shell, step)| {
@@ -204,6 +205,7 @@ impl<'a> Runner<'a> {
         let cleanup = self.cleanup(&tallies);
         result.interrupted = matches!(outcome?, Step::Interrupted);
         result.warnings.extend(cleanup);
+        result.peak_rss_floor_bytes = self.executor.rss_floor();
 
         let clamped_runs = result.shell.as_ref().map_or(0, |s| s.clamped_runs);
         if clamped_runs > 0 {

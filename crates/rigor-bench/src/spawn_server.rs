@@ -401,6 +401,10 @@ impl SpawnServerExecutor {
 }
 
 impl Executor for SpawnServerExecutor {
+    fn rss_floor(&self) -> Option<u64> {
+        crate::executor::peak_rss_of(&self.server.id().to_string())
+    }
+
     fn run(&mut self, command: &CommandSpec) -> Result<Measurement, ExecError> {
         match self.request(&Request::Run(command), &command.line)? {
             Reply::Measured(measurement) => Ok(measurement),

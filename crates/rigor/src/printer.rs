@@ -235,12 +235,24 @@ pub fn bench(
                 )
             }
         )?;
-        writeln!(
-            out,
-            "    Peak memory:         {} (median {})",
-            Bytes(s.peak_rss_max_bytes),
-            Bytes(s.peak_rss_median_bytes)
-        )?;
+        let at_floor = r
+            .peak_rss_floor_bytes
+            .is_some_and(|floor| s.peak_rss_max_bytes as f64 <= floor as f64 * 1.02);
+        if at_floor {
+            writeln!(
+                out,
+                "    Peak memory:         ≤ {} (below what can be measured: every run starts at the spawner's {})",
+                Bytes(s.peak_rss_max_bytes),
+                Bytes(r.peak_rss_floor_bytes.unwrap_or(0))
+            )?;
+        } else {
+            writeln!(
+                out,
+                "    Peak memory:         {} (median {})",
+                Bytes(s.peak_rss_max_bytes),
+                Bytes(s.peak_rss_median_bytes)
+            )?;
+        }
     }
     if let Some(fastest) = r.fastest().filter(|_| r.commands.len() > 1) {
         writeln!(
