@@ -256,7 +256,7 @@ impl Executor for ProcessExecutor {
 fn build(invocation: &Invocation) -> Command {
     match invocation {
         Invocation::Direct { program, args } => {
-            let mut command = Command::new(program);
+            let mut command = Command::new(resolve(program));
             command.args(args);
             command
         }
@@ -293,6 +293,38 @@ fn spawn(process: &mut Command, spec: &CommandSpec) -> Result<Child, ExecError> 
             hint,
         }
     })
+}
+
+/// The program's path, searched on `PATH` once per name and remembered, as a shell's hash
+/// table does. Left to the child, the search happens inside every measured run: `true` costs
+/// eight failed `execve` calls before the one that works. A name that is not found stays as
+/// it is, so starting it fails with the usual error.
+fn resolve(program: &str) -> std::ffi::OsString {
+    use std::collections::HashMap;
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::{Mutex, OnceLock};
+    static FOUND: OnceLock<Mutex<HashMap<String, std::ffi::OsString>>> = OnceLock::new();
+    if program.contains('/') {
+        return program.into();
+    }
+    let cache = FOUND.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(path) = cache.lock().ok().and_then(|c| c.get(program).cloned()) {
+        return path;
+    }
+    let path = std::env::var_os("PATH")
+        .and_then(|dirs| {
+            std::env::split_paths(&dirs)
+                .map(|dir| dir.join(program))
+                .find(|candidate| {
+                    std::fs::metadata(candidate)
+                        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                })
+        })
+        .map_or_else(|| program.into(), std::ffi::OsString::from);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(program.to_string(), path.clone());
+    }
+    path
 }
 
 /// Keeps the last [`HOOK_OUTPUT_TAIL`] bytes of a stream.
@@ -374,5 +406,20 @@ mod tests {
     fn describes_exits() {
         assert_eq!(describe_exit(Some(2), None), "exit code 2");
         assert_eq!(describe_exit(None, Some(9)), "signal 9");
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::resolve;
+
+    #[test]
+    fn programs_are_found_on_path_once_and_unknown_names_kept() {
+        let found = resolve("true");
+        let path = std::path::Path::new(&found);
+        assert!(path.is_absolute() && path.ends_with("true"), "{found:?}");
+        assert_eq!(resolve("true"), found, "remembered");
+        assert_eq!(resolve("./local-script"), "./local-script");
+        assert_eq!(resolve("no-such-program-here"), "no-such-program-here");
     }
 }

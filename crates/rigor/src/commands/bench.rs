@@ -325,6 +325,8 @@ pub fn execute(
     let plan = spec
         .resolve()
         .map_err(|e| exit::bad_input(anyhow::anyhow!("bench `{}`: {e}", entry.name)))?;
+    // The helper starts while the environment is read and the run is opened, not after.
+    let starting = std::thread::spawn(executor);
     let environment = crate::environment::fingerprint(project_dir);
     let started = SystemTime::now();
     let run_id = store
@@ -339,7 +341,9 @@ pub fn execute(
         .map_err(exit::not_completed)?;
     let stop = Arc::new(AtomicBool::new(false));
     let bridge = bridge_stop(stop.clone());
-    let mut executor = executor();
+    let mut executor = starting
+        .join()
+        .unwrap_or_else(|_| Box::new(ProcessExecutor::new()));
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let outcome = Runner::new(&plan, executor.as_mut())
         .stop_flag(stop.clone())
@@ -414,7 +418,7 @@ pub const SPAWN_SERVER: &str = "__spawn-server";
 /// Commands are started by a small helper process, a second rigor running [`spawn_server`]:
 /// Linux counts the spawner's resident size into a child's peak memory, and the helper's is a
 /// fraction of this process's. Without the helper they are started directly, with that floor.
-fn executor() -> Box<dyn Executor> {
+fn executor() -> Box<dyn Executor + Send> {
     match std::env::current_exe().and_then(|exe| SpawnServerExecutor::start(exe, [SPAWN_SERVER])) {
         Ok(server) => Box::new(server),
         Err(_) => Box::new(ProcessExecutor::new()),
