@@ -11,6 +11,7 @@ pub mod data;
 pub mod gate;
 pub mod metrics;
 pub mod output;
+mod series;
 
 pub use compare::{compare, CompareError, CompareSettings};
 pub use data::{DataError, RunData, RunKind};

@@ -1,0 +1,116 @@
+//! Plan parsing and resolution, table by table.
+use super::*;
+
+fn parse(text: &str) -> Result<Plan, PlanError> {
+    Plan::parse(text, Path::new("rigor.toml"))
+}
+
+fn scenario(text: &str) -> Result<Scenario, String> {
+    let plan = parse(text).map_err(|e| e.to_string())?;
+    plan.scenarios(Path::new("rigor.toml"), None)
+        .map(|mut v| v.remove(0))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn starter_plan_parses_and_resolves() {
+    let plan = parse(STARTER_PLAN).unwrap();
+    let scenarios = plan.scenarios(Path::new("rigor.toml"), None).unwrap();
+    assert!(!scenarios.is_empty());
+}
+
+#[test]
+fn unknown_key_names_line_column_and_suggestion() {
+    let text = "[[scenario]]\nname = \"a\"\nphasse = []\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(
+        err.starts_with("rigor.toml:3:1: unknown field `phasse`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `phases`?"), "{err}");
+}
+
+#[test]
+fn unknown_phase_kind_suggests_the_nearest() {
+    let text = "[[scenario]]\nname = \"a\"\nphases = [{ kind = \"stedy\", rate = \"1/s\", for = \"1s\" }]\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("rigor.toml:3:"), "{err}");
+    assert!(err.contains("did you mean `steady`?"), "{err}");
+}
+
+#[test]
+fn bad_units_name_the_value() {
+    let text = "[[scenario]]\nname = \"a\"\nphases = [{ kind = \"steady\", rate = \"100\", for = \"1s\" }]\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("`100` is not a valid rate"), "{err}");
+}
+
+const REQ: &str = "[[scenario.request]]\nurl = \"http://127.0.0.1:1/x\"\n";
+
+#[test]
+fn phases_resolve_from_previous_levels() {
+    let s = scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nphases = [\n {{ kind = \"ramp\", to = \"100/s\", over = \"10s\" }},\n {{ kind = \"steady\", for = \"1m\" }},\n {{ kind = \"spike\", for = \"5s\" }},\n {{ kind = \"steady\", for = \"5s\" }},\n]\n{REQ}"
+    ))
+    .unwrap();
+    assert_eq!(s.model, Model::Open);
+    let loads: Vec<_> = s.phases.iter().map(|p| p.load.to_string()).collect();
+    assert_eq!(loads, ["0/s → 100/s", "100/s", "500/s", "500/s"]);
+    let names: Vec<_> = s.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["ramp", "steady", "spike", "steady-2"]);
+    assert_eq!(s.requests[0].name, "GET /x");
+}
+
+#[test]
+fn closed_model_and_mixing_is_refused() {
+    let s = scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nthink_time = \"10ms\"\nphases = [{{ kind = \"steady\", concurrency = 8, for = \"2s\" }}]\n{REQ}"
+    ))
+    .unwrap();
+    assert_eq!(s.model, Model::Closed);
+    assert_eq!(s.think_time, Duration::from_millis(10));
+    let err = scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nphases = [{{ kind = \"steady\", concurrency = 8, for = \"2s\" }}, {{ kind = \"steady\", rate = \"8/s\", for = \"2s\" }}]\n{REQ}"
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("phase 2 (steady): mixes arrival rates and concurrency"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unbounded_runs_are_refused() {
+    let err = scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nphases = [{{ kind = \"steady\", rate = \"8/s\" }}]\n{REQ}"
+    ))
+    .unwrap_err();
+    assert!(err.contains("never end"), "{err}");
+    // An iteration count bounds it.
+    scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nphases = [{{ kind = \"steady\", rate = \"8/s\", iterations = 10 }}]\n{REQ}"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn unknown_scenario_lists_or_suggests() {
+    let plan = parse(&format!(
+        "[[scenario]]\nname = \"product-get\"\nphases = [{{ kind = \"smoke\" }}]\n{REQ}"
+    ))
+    .unwrap();
+    let err = plan
+        .scenarios(Path::new("rigor.toml"), Some("product-gte"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did you mean `product-get`?"), "{err}");
+}
+
+#[test]
+fn ramp_without_to_says_so() {
+    let err = scenario(&format!(
+        "[[scenario]]\nname = \"a\"\nphases = [{{ kind = \"ramp\", over = \"2s\" }}]\n{REQ}"
+    ))
+    .unwrap_err();
+    assert!(err.contains("phase 1 (ramp): needs `to`"), "{err}");
+}
