@@ -48,8 +48,7 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     // other (busy timeout) rather than failing. Some filesystems refuse WAL; the rollback
     // journal that remains is slower under contention but still correct, so that is not an
     // error.
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-        .map_err(|e| StoreError::sqlite(path, "switch to WAL journaling", e))?;
+    switch_to_wal(conn, path)?;
     // In WAL mode NORMAL survives a crash of rigor; a power cut may lose the last
     // transactions but never corrupts the store.
     conn.pragma_update(None, "synchronous", "NORMAL")
@@ -61,6 +60,50 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         migrate(conn, path)?;
     }
     Ok(())
+}
+
+/// Switches the store to WAL. Two processes creating the same store at once race here: the
+/// one that read the new file before the other made it WAL still sees a rollback journal,
+/// and its own switch needs an exclusive lock that it cannot get while the other's WAL
+/// connection is open. So the switch is tried with a short wait, and a file that some other
+/// process has meanwhile made WAL counts as switched.
+fn switch_to_wal(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let action = "switch to WAL journaling";
+    let started = std::time::Instant::now();
+    conn.busy_timeout(Duration::from_millis(100))
+        .map_err(|e| StoreError::sqlite(path, action, e))?;
+    let outcome = loop {
+        match conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+        {
+            Ok(_) => break Ok(()),
+            Err(error) if is_busy(&error) => {
+                // A read makes the connection look at the file again; then ask its mode.
+                let _ = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+                    row.get::<_, i64>(0)
+                });
+                let mode =
+                    conn.pragma_query_value(None, "journal_mode", |row| row.get::<_, String>(0));
+                if mode.is_ok_and(|m| m.eq_ignore_ascii_case("wal")) {
+                    break Ok(());
+                }
+                if started.elapsed() >= BUSY_TIMEOUT {
+                    break Err(StoreError::sqlite(path, action, error));
+                }
+            }
+            Err(error) => break Err(StoreError::sqlite(path, action, error)),
+        }
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| StoreError::sqlite(path, "set the busy timeout", e))?;
+    outcome
+}
+
+fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 fn read_header(conn: &mut Connection, path: &Path) -> Result<Header, StoreError> {
