@@ -139,20 +139,6 @@ pub trait Executor {
     }
 }
 
-/// The peak resident size (`VmHWM`) of a process, from `/proc/PID/status`.
-pub fn peak_rss_of(pid: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
-}
-
 /// Runs real processes: no shell unless the command asks for one, standard input from
 /// `/dev/null`, reaped with `wait4` for exact resource usage.
 #[derive(Debug, Default)]
@@ -183,7 +169,7 @@ impl ProcessExecutor {
 
 impl Executor for ProcessExecutor {
     fn rss_floor(&self) -> Option<u64> {
-        peak_rss_of("self")
+        rigor_probe::peak_rss("self")
     }
 
     fn run(&mut self, command: &CommandSpec) -> Result<Measurement, ExecError> {

@@ -402,7 +402,7 @@ impl SpawnServerExecutor {
 
 impl Executor for SpawnServerExecutor {
     fn rss_floor(&self) -> Option<u64> {
-        crate::executor::peak_rss_of(&self.server.id().to_string())
+        rigor_probe::peak_rss(&self.server.id().to_string())
     }
 
     fn run(&mut self, command: &CommandSpec) -> Result<Measurement, ExecError> {

@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use crate::recorder::ErrorKind;
-use crate::template::{Origin, Scheme};
+use crate::template::Origin;
 
 /// A TCP stream, plain or wrapped in TLS.
 pub enum Stream {
@@ -106,84 +106,6 @@ impl Endpoint {
     }
 }
 
-/// Builds the TLS client configuration (ring provider; Mozilla roots unless `insecure`).
-pub fn tls_config(
-    origin: &Origin,
-    insecure: bool,
-    alpn: &[&[u8]],
-) -> Result<
-    (
-        Arc<rustls::ClientConfig>,
-        rustls::pki_types::ServerName<'static>,
-    ),
-    String,
-> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let mut config = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
-            .with_no_client_auth()
-    } else {
-        let roots =
-            rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let name = rustls::pki_types::ServerName::try_from(origin.host.clone())
-        .map_err(|e| format!("`{}` is not a valid TLS server name: {e}", origin.host))?;
-    Ok((Arc::new(config), name))
-}
-
-/// Accepts any certificate (`insecure = true`): for self-signed test and staging servers.
-#[derive(Debug)]
-struct AcceptAnyCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAnyCert {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// The parts of a response the engine judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response {
@@ -195,6 +117,8 @@ pub struct Response {
 /// An HTTP/1.1 keep-alive connection.
 pub struct Http1 {
     stream: Stream,
+    /// The request being sent, when it has to be rendered (templates with variables).
+    out: Vec<u8>,
     buf: Vec<u8>,
     /// Bytes of `buf` holding data not yet consumed: `buf[start..end]`.
     start: usize,
@@ -210,6 +134,7 @@ impl Http1 {
     pub fn new(stream: Stream) -> Http1 {
         Http1 {
             stream,
+            out: Vec::new(),
             buf: vec![0; READ_CHUNK],
             start: 0,
             end: 0,
@@ -252,6 +177,30 @@ impl Http1 {
             .write_all(request)
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
+        self.read_response(is_head, needle).await
+    }
+
+    /// Like [`exchange`](Http1::exchange), for a request that `render` writes into this
+    /// connection's own buffer (reused from request to request, never shared).
+    pub async fn exchange_rendered(
+        &mut self,
+        render: impl FnOnce(&mut Vec<u8>),
+        is_head: bool,
+        needle: Option<&[u8]>,
+    ) -> Result<Response, ErrorKind> {
+        render(&mut self.out);
+        self.stream
+            .write_all(&self.out)
+            .await
+            .map_err(|e| ErrorKind::from_io(&e))?;
+        self.read_response(is_head, needle).await
+    }
+
+    async fn read_response(
+        &mut self,
+        is_head: bool,
+        needle: Option<&[u8]>,
+    ) -> Result<Response, ErrorKind> {
         loop {
             let (status, framing, close) = self.read_head(is_head).await?;
             if (100..200).contains(&status) && status != 101 {
@@ -507,17 +456,6 @@ pub async fn http2_exchange(
         status,
         body_ok: matcher.is_none_or(|m| m.found),
     })
-}
-
-/// Which protocol connections to `origin` speak, before ALPN has its say.
-pub fn alpn_for(version: rigor_model::plan::HttpVersion, scheme: Scheme) -> Vec<&'static [u8]> {
-    use rigor_model::plan::HttpVersion;
-    match (version, scheme) {
-        (_, Scheme::Http) => Vec::new(),
-        (HttpVersion::Http1, _) => vec![b"http/1.1"],
-        (HttpVersion::Http2, _) => vec![b"h2"],
-        (HttpVersion::Auto, _) => vec![b"h2", b"http/1.1"],
-    }
 }
 
 #[cfg(test)]

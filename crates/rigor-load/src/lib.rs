@@ -15,6 +15,7 @@ mod result;
 pub mod schedule;
 pub mod template;
 mod timer;
+mod tls;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -29,10 +30,11 @@ use rigor_model::plan::{HttpVersion, Model, Scenario};
 pub use recorder::{ErrorKind, Group, Hist, WindowPart};
 pub use result::{target_metric, LoadResult, Outcome, PhaseResult};
 
-use crate::conn::{alpn_for, tls_config, Endpoint};
+use crate::conn::Endpoint;
 use crate::recorder::new_hist;
 use crate::schedule::{OpenSchedule, PhaseClock};
 use crate::template::{Compiled, Scheme};
+use crate::tls::{alpn_for, tls_config};
 use crate::worker::{Shared, WorkerMsg};
 
 /// How to run a scenario.
@@ -438,22 +440,8 @@ fn resource_usage() -> (u64, u64) {
     let tv = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1_000;
     // ru_maxrss keeps the high-water mark of the process image rigor was exec'd from (a large
     // `cargo run`, say); VmHWM belongs to rigor's own address space.
-    let peak = peak_rss_self().unwrap_or(usage.ru_maxrss as u64 * 1024);
+    let peak = rigor_probe::peak_rss("self").unwrap_or(usage.ru_maxrss as u64 * 1024);
     (tv(usage.ru_utime) + tv(usage.ru_stime), peak)
-}
-
-/// This process's peak resident size (`VmHWM` in /proc/self/status), in bytes.
-fn peak_rss_self() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
 }
 
 pub(crate) fn empty_hist() -> Hist {

@@ -102,7 +102,6 @@ struct Worker {
     idle_notify: tokio::sync::Notify,
     last_completion: RefCell<Vec<Option<Duration>>>,
     timer_lag: RefCell<crate::recorder::Hist>,
-    buf: RefCell<Vec<u8>>,
 }
 
 /// Runs worker `index` to completion on the current thread.
@@ -134,7 +133,6 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
         idle_notify: tokio::sync::Notify::new(),
         last_completion: RefCell::new(vec![None; phases]),
         timer_lag: RefCell::new(crate::recorder::new_hist()),
-        buf: RefCell::new(Vec::with_capacity(1024)),
         shared,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -420,24 +418,20 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
     );
     let outcome = match conn {
         Conn::H1(h1) => {
-            // Render into the worker's scratch buffer, then move it out for the await.
-            let bytes = {
-                let mut buf = worker.buf.borrow_mut();
-                request.render_http1(arrival.seq, &shared.compiled.data, &mut buf);
-                std::mem::take(&mut *buf)
+            // A constant request was rendered once, before the run: send those bytes as they
+            // are; otherwise render into the connection's own buffer.
+            let exchange = async {
+                match &request.fixed {
+                    Some(fixed) => h1.exchange(fixed, request.is_head, needle).await,
+                    None => {
+                        let render = |out: &mut Vec<u8>| {
+                            request.render_http1(arrival.seq, &shared.compiled.data, out)
+                        };
+                        h1.exchange_rendered(render, request.is_head, needle).await
+                    }
+                }
             };
-            let result = tokio::time::timeout(
-                request.timeout,
-                h1.exchange(&bytes, request.is_head, needle),
-            )
-            .await;
-            let mut bytes = bytes;
-            bytes.clear();
-            let mut buf = worker.buf.borrow_mut();
-            if buf.capacity() < bytes.capacity() {
-                *buf = bytes;
-            }
-            result
+            tokio::time::timeout(request.timeout, exchange).await
         }
         Conn::H2(send) => {
             let origin = &shared.endpoints[request.origin].origin;

@@ -82,6 +82,22 @@ pub fn read(pid: u32) -> Result<Reading, ProbeError> {
     })
 }
 
+/// A process's peak resident size (`VmHWM` in `/proc/PID/status`, `pid` may be `self`), in
+/// bytes. Unlike `ru_maxrss`, it belongs to the process's own address space: it neither keeps
+/// the high-water mark of the image the process was exec'd from nor starts at its parent's.
+pub fn peak_rss(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[allow(unsafe_code)]
 fn clock_ticks() -> u64 {
     // SAFETY: sysconf takes a constant and returns a number.

@@ -278,7 +278,8 @@ pub fn exit_code(status: RunStatus) -> u8 {
     }
 }
 
-fn unix_ns(t: SystemTime) -> i64 {
+/// Nanoseconds since the Unix epoch, as the store keeps times.
+pub fn unix_ns(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
 }

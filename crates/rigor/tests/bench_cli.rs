@@ -151,23 +151,14 @@ fn parameter_scan_expands_commands() {
 fn interrupt_keeps_the_finished_runs() {
     let _lock = serial();
     let dir = tempfile::tempdir().unwrap();
-    let exe = assert_cmd::cargo::cargo_bin("rigor");
-    let child = std::process::Command::new(exe)
-        .current_dir(dir.path())
-        .env_remove("RIGOR_STORE")
-        .args([
+    let child = common::spawn(
+        dir.path(),
+        &[
             "bench", "-r", "1000", "--json", "--quiet", "--", "sleep", "0.05",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(1500));
-    #[allow(unsafe_code)]
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
+    common::signal(&child, libc::SIGINT);
     let r = ran(child.wait_with_output().unwrap());
     assert_eq!(r.code, 130, "{}", r.stderr);
     assert_eq!(r.json["interrupted"], true);

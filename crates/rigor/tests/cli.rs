@@ -222,16 +222,7 @@ fn json_output_follows_the_committed_schema() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../schema/run-summary.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&r.json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    common::assert_schema("run-summary.schema.json", &r.json);
     assert_eq!(r.json["schema_version"], 1);
     assert_eq!(r.json["thresholds"].as_array().unwrap().len(), 2);
     assert!(r.json["environment"]["cores"].as_u64().unwrap() >= 1);

@@ -78,16 +78,7 @@ fn baseline_then_compare() {
         "{}",
         text.stdout
     );
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../schema/comparison.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&c.json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    common::assert_schema("comparison.schema.json", &c.json);
     let list = ran(rigor(dir.path())
         .args(["baseline", "list"])
         .output()
@@ -225,16 +216,7 @@ fn gate_escalates_over_consecutive_runs_with_ci_outputs() {
         .map(|c| c["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["pass", "pending", "pass"], "{}", r.json);
-    let schema_path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/gate.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let errors: Vec<String> = jsonschema::validator_for(&schema)
-        .unwrap()
-        .iter_errors(&r.json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    common::assert_schema("gate.schema.json", &r.json);
     // Second slow run: fail, with JUnit, annotations and a step summary.
     run(dir.path(), &t.url("/slow"));
     let summary = dir.path().join("summary.md");

@@ -181,11 +181,9 @@ fn interrupted_run_is_stored_with_its_data() {
     let _lock = serial();
     let dir = tempfile::tempdir().unwrap();
     let t = target(&["/: latency=5ms"], None);
-    let exe = assert_cmd::cargo::cargo_bin("rigor");
-    let child = std::process::Command::new(exe)
-        .current_dir(dir.path())
-        .env_remove("RIGOR_STORE")
-        .args([
+    let child = common::spawn(
+        dir.path(),
+        &[
             "load",
             &t.url("/"),
             "--rate",
@@ -194,14 +192,11 @@ fn interrupted_run_is_stored_with_its_data() {
             "60s",
             "--json",
             "--quiet",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(2500));
     let started = Instant::now();
-    signal(child.id(), libc::SIGINT);
+    common::signal(&child, libc::SIGINT);
     let out = child.wait_with_output().unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -237,11 +232,9 @@ fn second_interrupt_stops_at_once() {
     let dir = tempfile::tempdir().unwrap();
     // Responses take 3 s, so a graceful stop would wait; the second signal must not.
     let t = target(&["/: latency=3s"], None);
-    let exe = assert_cmd::cargo::cargo_bin("rigor");
-    let child = std::process::Command::new(exe)
-        .current_dir(dir.path())
-        .env_remove("RIGOR_STORE")
-        .args([
+    let child = common::spawn(
+        dir.path(),
+        &[
             "load",
             &t.url("/"),
             "--concurrency",
@@ -252,16 +245,13 @@ fn second_interrupt_stops_at_once() {
             "30s",
             "--json",
             "--quiet",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(4500));
-    signal(child.id(), libc::SIGINT);
+    common::signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(300));
     let started = Instant::now();
-    signal(child.id(), libc::SIGTERM);
+    common::signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(2),
@@ -282,12 +272,4 @@ fn second_interrupt_stops_at_once() {
         "the store is intact: {}",
         shown.stderr
     );
-}
-
-#[allow(unsafe_code)]
-fn signal(pid: u32, sig: i32) {
-    // SAFETY: kill(2) on our own child.
-    unsafe {
-        libc::kill(pid as i32, sig);
-    }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use rigor_analysis::data::environment_key;
 use rigor_model::output::{Environment, RunStatus};
@@ -63,9 +63,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             }
             let environment: Option<Environment> = serde_json::from_str(&record.environment).ok();
             let key = environment_key(environment.as_ref());
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as i64);
+            let now = crate::session::unix_ns(SystemTime::now());
             let baseline = store
                 .set_baseline(name, record.id, &key, now)
                 .map_err(exit::bad_input)?;

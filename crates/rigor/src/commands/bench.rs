@@ -334,7 +334,7 @@ pub fn execute(
             kind: "bench".into(),
             scenario: entry.name.clone(),
             plan: serde_json::to_string(entry)?,
-            started_at_ns: unix_ns(started),
+            started_at_ns: session::unix_ns(started),
             environment: serde_json::to_string(&environment)?,
             git_commit: environment.git_commit.clone(),
         })
@@ -371,7 +371,7 @@ pub fn execute(
     if show_progress {
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
     }
-    let ended = unix_ns(SystemTime::now());
+    let ended = session::unix_ns(SystemTime::now());
     let result = match outcome {
         Ok(result) => result,
         Err(e) => {
@@ -446,9 +446,4 @@ fn bridge_stop(stop: Arc<AtomicBool>) -> Arc<AtomicBool> {
         }
     });
     done
-}
-
-fn unix_ns(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }

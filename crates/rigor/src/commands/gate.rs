@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_analysis::data::environment_key;
@@ -78,9 +78,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
         GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
     })?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
+    let now = crate::session::unix_ns(SystemTime::now());
     let records: Vec<GateRecord> = report
         .checks
         .iter()

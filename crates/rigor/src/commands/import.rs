@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_model::output::RunStatus;
@@ -52,9 +52,7 @@ pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let taken = std::fs::metadata(&args.file)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| SystemTime::now());
-    let at = taken
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
+    let at = crate::session::unix_ns(taken);
     let plan = serde_json::json!({ "imported_from": "hyperfine", "file": args.file });
     let run_id = store
         .begin_run(&NewRun {

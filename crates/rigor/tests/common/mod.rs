@@ -80,3 +80,37 @@ pub const LOOSE_MAX_LAG: &str = "250ms";
 pub fn ms(value: &serde_json::Value) -> f64 {
     value.as_f64().expect("a number") / 1e6
 }
+
+/// Starts `rigor ARGS` in `dir` as a child with piped output, for tests that signal it.
+pub fn spawn(dir: &Path, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("rigor"))
+        .current_dir(dir)
+        .env_remove("RIGOR_STORE")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rigor starts")
+}
+
+/// Sends `signal` (libc::SIGINT, SIGTERM …) to a child.
+#[allow(unsafe_code)]
+pub fn signal(child: &std::process::Child, signal: i32) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, signal);
+    }
+}
+
+/// Checks `json` against a committed schema under `schema/`.
+pub fn assert_schema(file: &str, json: &serde_json::Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../schema")
+        .join(file);
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+            .expect("schema JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{file}: {errors:?}");
+}
