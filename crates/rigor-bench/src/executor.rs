@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::{run_batch, Batch, BatchOutcome};
 use crate::result::nanos;
 use crate::spec::{CommandSpec, Invocation, OutputMode};
 use crate::words::{looks_like_shell_syntax, split};
@@ -119,6 +120,9 @@ pub enum ExecError {
     /// stopped making sense; `problem` says how.
     #[error("cannot run `{command}`: rigor's spawn server (the helper process that starts the benchmarked commands) {problem}")]
     SpawnServer { command: String, problem: String },
+    /// A [`Batch`] that names a command it was not given: a bug in the benchmark loop.
+    #[error("invalid batch of runs: {0}")]
+    InvalidBatch(String),
     /// A scripted failure of the [`FakeExecutor`](crate::FakeExecutor).
     #[error("{0}")]
     Fake(String),
@@ -132,6 +136,18 @@ pub trait Executor {
 
     /// Runs a hook, capturing the end of its output for error messages.
     fn run_hook(&mut self, hook: &CommandSpec) -> Result<HookOutput, ExecError>;
+
+    /// Carries out a [`Batch`] of runs of `commands` back to back (see [`crate::batch`]);
+    /// `stop` is checked between runs. Executors that can avoid a round trip per run (the
+    /// spawn server) override it; the result must be the same as [`run_batch`]'s.
+    fn run_batch(
+        &mut self,
+        commands: &[CommandSpec],
+        batch: &Batch,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<BatchOutcome, ExecError> {
+        run_batch(self, commands, batch, stop)
+    }
 
     /// The peak resident size a child's own peak cannot be told below (its spawner's).
     fn rss_floor(&self) -> Option<u64> {

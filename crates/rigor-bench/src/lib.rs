@@ -24,6 +24,7 @@
 //! ```
 
 pub mod analysis;
+pub mod batch;
 pub mod clock;
 pub mod executor;
 pub mod export;
@@ -38,6 +39,7 @@ pub mod spec;
 pub mod stats;
 pub mod words;
 
+pub use batch::{Batch, BatchOutcome, BatchRun, Enough, PlannedRun};
 pub use clock::{Clock, MonotonicClock};
 pub use executor::{ExecError, Executor, HookOutput, Measurement, ProcessExecutor};
 pub use export::{export, ExportError, ExportFormat};

@@ -5,12 +5,22 @@
 //! needs runs gets exactly one, in command order or a seeded random order, and each run is
 //! wrapped in the prepare and conclude hooks. A command leaves the rounds once its stop rule
 //! holds, so commands of very different speeds each get their own number of runs.
+//!
+//! The loop hands the executor its runs in [`Batch`]es of about [`BATCH_BUDGET`] of work (one
+//! run at a time while it does not know the pace yet, or when there are prepare or conclude
+//! hooks to run around each run). The executor applies the stop rule itself, so a batch
+//! never gives a command a run it would not have had alone: the runs, their rounds and their
+//! order are the same whatever the batch size. The order of every round is drawn over all
+//! commands and then filtered, so the random numbers drawn do not depend on the batches
+//! either.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analysis::analyze;
+use crate::batch::{Batch, BatchRun, Enough, PlannedRun};
 use crate::clock::{Clock, MonotonicClock};
 use crate::executor::{describe_exit, ExecError, Executor, HookOutput, Measurement};
 use crate::result::{
@@ -24,6 +34,13 @@ use crate::stats::{mean, sample_stddev};
 /// in the page cache when it is measured.
 pub const CALIBRATION_WARMUP: u64 = 3;
 
+/// About how much work one batch of runs holds: long enough that the round trip to the
+/// executor is a small part of it, short enough for a lively progress line.
+pub const BATCH_BUDGET: Duration = Duration::from_millis(100);
+
+/// The most runs planned in one batch, whatever the pace.
+pub const MAX_BATCH_RUNS: usize = 4096;
+
 /// Which part of the benchmark a [`Progress`] report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -33,7 +50,7 @@ pub enum Phase {
     Timed,
 }
 
-/// Reported after every finished run, for a progress line.
+/// Reported for every finished run, for a progress line (after the batch it was part of).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     pub phase: Phase,
@@ -109,12 +126,16 @@ type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
 /// Runs a [`BenchPlan`] on an [`Executor`].
 pub struct Runner<'a> {
     plan: &'a BenchPlan,
+    /// The plan's commands, in the form the executor takes them.
+    commands: Vec<CommandSpec>,
     executor: &'a mut dyn Executor,
     clock: Box<dyn Clock + 'a>,
     progress: Option<ProgressFn<'a>>,
     stop: Option<Arc<AtomicBool>>,
     start: Duration,
     rng: fastrand::Rng,
+    /// Runs measured so far (warm-up and timed) and their total wall time, for batch sizes.
+    pace: (u64, Duration),
 }
 
 /// Per-command state while running.
@@ -139,12 +160,14 @@ impl<'a> Runner<'a> {
         };
         Runner {
             plan,
+            commands: plan.commands.iter().map(|p| p.command.clone()).collect(),
             executor,
             clock: Box::new(MonotonicClock::new()),
             progress: None,
             stop: None,
             start: Duration::ZERO,
             rng: fastrand::Rng::with_seed(seed),
+            pace: (0, Duration::ZERO),
         }
     }
 
@@ -154,7 +177,7 @@ impl<'a> Runner<'a> {
         self
     }
 
-    /// Called after every finished run.
+    /// Called for every finished run, after the batch it was part of.
     pub fn on_progress(mut self, report: impl FnMut(&Progress) + 'a) -> Runner<'a> {
         self.progress = Some(Box::new(report));
         self
@@ -246,92 +269,182 @@ impl<'a> Runner<'a> {
             tally.started = true;
         }
 
-        let phase_start = self.clock.now();
-        for _ in 0..plan.warmup {
-            for index in self.round_order((0..plan.commands.len()).collect()) {
-                if self.one_run(index, Phase::Warmup, tallies)?.is_none() {
-                    return Ok(Step::Interrupted);
-                }
-                result.warmup_order.push(index);
-                let n = plan.commands.len() as u64;
-                let done = result.warmup_order.len() as u64;
-                self.report(
-                    Phase::Warmup,
-                    index,
-                    (tallies[index].warmups, plan.warmup),
-                    false,
-                    (done, plan.warmup * n),
-                    phase_start,
-                );
-            }
-        }
-
-        let phase_start = self.clock.now();
-        let mut round = 0;
-        loop {
-            let active: Vec<usize> = (0..plan.commands.len())
-                .filter(|&i| !self.finished(&tallies[i]))
-                .collect();
-            if active.is_empty() {
-                return Ok(Step::Ran);
-            }
-            for index in self.round_order(active) {
-                let Some(raw) = self.one_run(index, Phase::Timed, tallies)? else {
-                    return Ok(Step::Interrupted);
-                };
-                let measurement = self.correct(raw, result.shell.as_mut());
-                let tally = &mut tallies[index];
-                tally.raw_wall += raw.wall;
-                tally.runs.push(RunRecord { round, measurement });
-                result.order.push(index);
-                let (of, estimated) = self.target(&tallies[index]);
-                let total = tallies.iter().map(|t| self.target(t).0).sum();
-                let run = tallies[index].runs.len() as u64;
-                self.report(
-                    Phase::Timed,
-                    index,
-                    (run, of),
-                    estimated,
-                    (result.order.len() as u64, total),
-                    phase_start,
-                );
-            }
-            round += 1;
+        match self.phase(Phase::Warmup, tallies, result)? {
+            Step::Ran => self.phase(Phase::Timed, tallies, result),
+            Step::Interrupted => Ok(Step::Interrupted),
         }
     }
 
-    /// One warm-up or timed run of command `index` between its prepare and conclude hooks;
-    /// `None` when interrupted.
-    fn one_run(
+    /// Carries out the warm-up or the timed rounds, a batch at a time.
+    fn phase(
         &mut self,
-        index: usize,
         phase: Phase,
         tallies: &mut [Tally],
-    ) -> Result<Option<Measurement>, BenchError> {
-        let planned: &PlannedCommand = &self.plan.commands[index];
-        if self.stopped() {
-            return Ok(None);
-        }
-        if let Some(prepare) = &planned.prepare {
-            self.hook(HookKind::Prepare, prepare, &planned.command)?;
-        }
-        let measurement = self.executor.run(&planned.command)?;
-        if !measurement.succeeded() && self.stopped() {
-            return Ok(None);
-        }
-        let tally = &mut tallies[index];
-        let run = match phase {
-            Phase::Warmup => {
-                tally.warmups += 1;
-                tally.warmups
+        result: &mut BenchResult,
+    ) -> Result<Step, BenchError> {
+        let plan = self.plan;
+        let hooks = plan
+            .commands
+            .iter()
+            .any(|c| c.prepare.is_some() || c.conclude.is_some());
+        let phase_start = self.clock.now();
+        let mut queue: VecDeque<PlannedRun> = VecDeque::new();
+        let mut rounds = 0;
+        loop {
+            let size = if hooks { 1 } else { self.batch_size() };
+            match phase {
+                Phase::Warmup => {
+                    while rounds < plan.warmup && queue.len() < size {
+                        self.push_round(&mut queue, rounds, |_| true);
+                        rounds += 1;
+                    }
+                }
+                _ => {
+                    queue.retain(|p| !self.finished(&tallies[p.command]));
+                    let mut queued = vec![0u64; tallies.len()];
+                    for p in &queue {
+                        queued[p.command] += 1;
+                    }
+                    while queue.len() < size {
+                        // Only runs a command can still get: one that has all it can have
+                        // queued leaves the rounds.
+                        let room: Vec<bool> = tallies
+                            .iter()
+                            .zip(&queued)
+                            .map(|(t, &q)| !self.finished(t) && q < self.most_runs_left(t))
+                            .collect();
+                        if !room.contains(&true) {
+                            break;
+                        }
+                        for (q, _) in queued.iter_mut().zip(&room).filter(|(_, &r)| r) {
+                            *q += 1;
+                        }
+                        self.push_round(&mut queue, rounds, |i| room[i]);
+                        rounds += 1;
+                    }
+                }
             }
-            _ => tally.runs.len() as u64 + 1,
-        };
+            if queue.is_empty() {
+                return Ok(Step::Ran);
+            }
+            if self.stopped() {
+                return Ok(Step::Interrupted);
+            }
+            let runs: Vec<PlannedRun> = queue.iter().take(size).copied().collect();
+            let enough = match phase {
+                Phase::Timed => tallies.iter().map(|t| self.enough(t)).collect(),
+                _ => vec![None; tallies.len()],
+            };
+            if hooks {
+                let planned = &plan.commands[runs[0].command];
+                if let Some(prepare) = &planned.prepare {
+                    self.hook(HookKind::Prepare, prepare, &planned.command)?;
+                }
+            }
+            let batch = Batch {
+                runs,
+                enough,
+                stop_at_failure: !plan.ignore_failure,
+                budget: BATCH_BUDGET,
+            };
+            let stop = self.stop.clone();
+            let stopped = move || stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+            let outcome = self.executor.run_batch(&self.commands, &batch, &stopped)?;
+            let Some(last) = outcome.runs.last() else {
+                if outcome.interrupted {
+                    return Ok(Step::Interrupted);
+                }
+                return Err(ExecError::InvalidBatch(
+                    "the executor finished none of the runs it was given".to_string(),
+                )
+                .into());
+            };
+            let through = batch
+                .runs
+                .iter()
+                .position(|p| (p.round, p.command) == (last.round, last.command))
+                .ok_or_else(|| {
+                    ExecError::InvalidBatch("the executor reported a run it was not given".into())
+                })?;
+            queue.drain(..=through);
+
+            let count = outcome.runs.len();
+            for (i, run) in outcome.runs.iter().enumerate() {
+                let interrupted = i + 1 == count && (outcome.interrupted || self.stopped());
+                let Some(raw) = self.accept(phase, run, interrupted, tallies)? else {
+                    return Ok(Step::Interrupted);
+                };
+                self.pace = (self.pace.0 + 1, self.pace.1 + raw.wall);
+                let index = run.command;
+                match phase {
+                    Phase::Warmup => {
+                        tallies[index].warmups += 1;
+                        result.warmup_order.push(index);
+                        let n = plan.commands.len() as u64;
+                        let done = result.warmup_order.len() as u64;
+                        self.report(
+                            Phase::Warmup,
+                            index,
+                            (tallies[index].warmups, plan.warmup),
+                            false,
+                            (done, plan.warmup * n),
+                            phase_start,
+                        );
+                    }
+                    _ => {
+                        let measurement = self.correct(raw, result.shell.as_mut());
+                        let tally = &mut tallies[index];
+                        tally.raw_wall += raw.wall;
+                        tally.runs.push(RunRecord {
+                            round: run.round,
+                            measurement,
+                        });
+                        result.order.push(index);
+                        let (of, estimated) = self.target(&tallies[index]);
+                        let total = tallies.iter().map(|t| self.target(t).0).sum();
+                        let run = tallies[index].runs.len() as u64;
+                        self.report(
+                            Phase::Timed,
+                            index,
+                            (run, of),
+                            estimated,
+                            (result.order.len() as u64, total),
+                            phase_start,
+                        );
+                    }
+                }
+            }
+            if outcome.interrupted {
+                return Ok(Step::Interrupted);
+            }
+        }
+    }
+
+    /// Takes a finished warm-up or timed run: fails the benchmark if the run failed (unless
+    /// failures are ignored) and runs the command's conclude hook. `None` when the run failed
+    /// because the benchmark was `interrupted`.
+    fn accept(
+        &mut self,
+        phase: Phase,
+        run: &BatchRun,
+        interrupted: bool,
+        tallies: &[Tally],
+    ) -> Result<Option<Measurement>, BenchError> {
+        let planned: &PlannedCommand = &self.plan.commands[run.command];
+        let measurement = run.measurement;
+        if !measurement.succeeded() && interrupted {
+            return Ok(None);
+        }
         if !measurement.succeeded() && !self.plan.ignore_failure {
+            let tally = &tallies[run.command];
+            let before = match phase {
+                Phase::Warmup => tally.warmups,
+                _ => tally.runs.len() as u64,
+            };
             return Err(BenchError::CommandFailed {
                 command: planned.command.name.clone(),
                 exit: measurement.describe_exit(),
-                run,
+                run: before + 1,
                 warmup: phase == Phase::Warmup,
             });
         }
@@ -339,6 +452,37 @@ impl<'a> Runner<'a> {
             self.hook(HookKind::Conclude, conclude, &planned.command)?;
         }
         Ok(Some(measurement))
+    }
+
+    /// Queues round `round`: every command `include` lets in, in the round's order.
+    fn push_round(
+        &mut self,
+        queue: &mut VecDeque<PlannedRun>,
+        round: u64,
+        include: impl Fn(usize) -> bool,
+    ) {
+        let order = self.round_order();
+        queue.extend(
+            order
+                .into_iter()
+                .filter(|&i| include(i))
+                .map(|command| PlannedRun { round, command }),
+        );
+    }
+
+    /// How many runs to plan in the next batch: enough for about twice the budget at the
+    /// pace so far (the budget ends the batch sooner), one while there is no pace yet.
+    fn batch_size(&self) -> usize {
+        let (runs, wall) = self.pace;
+        if runs == 0 {
+            return 1;
+        }
+        let per_run = wall.as_secs_f64() / runs as f64;
+        if per_run <= 0.0 {
+            return MAX_BATCH_RUNS;
+        }
+        let size = (2.0 * BATCH_BUDGET.as_secs_f64() / per_run).ceil();
+        (size.min(MAX_BATCH_RUNS as f64) as usize).max(1)
     }
 
     /// Measures the shell's start-up cost, when there is one to subtract.
@@ -451,11 +595,50 @@ impl<'a> Runner<'a> {
         })
     }
 
-    fn round_order(&mut self, mut active: Vec<usize>) -> Vec<usize> {
+    /// The order of the next round, over all commands.
+    fn round_order(&mut self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.plan.commands.len()).collect();
         if let Order::Random { .. } = self.plan.order {
-            self.rng.shuffle(&mut active);
+            self.rng.shuffle(&mut order);
         }
-        active
+        order
+    }
+
+    /// The stop rule of a command for the next batch, counted from where it stands.
+    fn enough(&self, tally: &Tally) -> Option<Enough> {
+        let count = tally.runs.len() as u64;
+        Some(match self.plan.runs {
+            RunCount::Fixed { runs } => {
+                let left = runs.saturating_sub(count);
+                Enough {
+                    runs: left,
+                    wall: Duration::ZERO,
+                    max_runs: Some(left),
+                }
+            }
+            RunCount::Auto {
+                min_runs,
+                min_time,
+                max_runs,
+            } => Enough {
+                runs: min_runs.saturating_sub(count),
+                wall: min_time.saturating_sub(tally.raw_wall),
+                max_runs: max_runs.map(|max| max.saturating_sub(count)),
+            },
+        })
+    }
+
+    /// The most timed runs a command can still get (`u64::MAX` when only time limits it).
+    fn most_runs_left(&self, tally: &Tally) -> u64 {
+        let count = tally.runs.len() as u64;
+        match self.plan.runs {
+            RunCount::Fixed { runs } => runs.saturating_sub(count),
+            RunCount::Auto {
+                max_runs: Some(max),
+                ..
+            } => max.saturating_sub(count),
+            RunCount::Auto { .. } => u64::MAX,
+        }
     }
 
     fn finished(&self, tally: &Tally) -> bool {

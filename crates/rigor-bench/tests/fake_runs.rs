@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rigor_bench::{
-    BenchError, BenchResult, BenchSpec, CommandTemplate, FakeExecutor, HookOutput, Hooks,
-    Measurement, Order, Parameter, Phase, Progress, RunCount, Runner, Shell, WarningKind,
+    Batch, BatchOutcome, BenchError, BenchResult, BenchSpec, CommandSpec, CommandTemplate,
+    ExecError, Executor, FakeExecutor, HookOutput, Hooks, Measurement, Order, Parameter, Phase,
+    Progress, RunCount, Runner, Shell, WarningKind,
 };
 
 fn ms(value: f64) -> Duration {
@@ -145,6 +146,75 @@ fn random_order_is_a_permutation_per_round_and_reproducible_from_the_seed() {
     let sequential: Vec<usize> = (0..8).flat_map(|_| [0, 1, 2]).collect();
     assert_ne!(order, sequential, "seed 42 shuffles at least one round");
     assert_ne!(order_for(7).1, order, "another seed, another order");
+}
+
+/// Hands the fake executor one run of every batch, as if the loop had no batches.
+struct OneAtATime(FakeExecutor);
+
+impl Executor for OneAtATime {
+    fn run(&mut self, command: &CommandSpec) -> Result<Measurement, ExecError> {
+        self.0.run(command)
+    }
+
+    fn run_hook(&mut self, hook: &CommandSpec) -> Result<HookOutput, ExecError> {
+        self.0.run_hook(hook)
+    }
+
+    fn run_batch(
+        &mut self,
+        commands: &[CommandSpec],
+        batch: &Batch,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<BatchOutcome, ExecError> {
+        let first = Batch {
+            runs: batch.runs[..1].to_vec(),
+            ..batch.clone()
+        };
+        self.0.run_batch(commands, &first, stop)
+    }
+}
+
+#[test]
+fn batches_change_nothing_about_the_runs_their_rounds_or_their_order() {
+    // Three commands of different speeds, each with its own stop rule hit mid-batch:
+    // a (0.2 ms) runs up to its cap, b (1-3 ms) fills the minimum time, c (40 ms) has
+    // the minimum count.
+    let script = |command: &CommandSpec, before: u64| {
+        Ok(Measurement::from_wall(match command.name.as_str() {
+            "a" => ms(0.2),
+            "b" => ms(1.0 + (before % 3) as f64),
+            _ => ms(40.0),
+        }))
+    };
+    let spec = BenchSpec {
+        warmup: 3,
+        runs: RunCount::Auto {
+            min_runs: 20,
+            min_time: Duration::from_millis(700),
+            max_runs: Some(2500),
+        },
+        order: Order::Random { seed: 9 },
+        ..BenchSpec::new(["a", "b", "c"])
+    };
+    let plan = spec.resolve().unwrap();
+    let mut batched = FakeExecutor::new(script);
+    let together = Runner::new(&plan, &mut batched).run().unwrap();
+    let mut single = OneAtATime(FakeExecutor::new(script));
+    let alone = Runner::new(&plan, &mut single).run().unwrap();
+
+    let counts = |r: &BenchResult| r.commands.iter().map(|c| c.runs.len()).collect::<Vec<_>>();
+    // a: 700 ms / 0.2 ms = 3500 runs, capped at 2500; b: 1, 2, 3, 1, 2, 3 ms … reaches
+    // 699 ms after 350 runs and 702 ms after 351; c: 20 runs.
+    assert_eq!(counts(&together), [2500, 351, 20]);
+    assert_eq!(counts(&alone), counts(&together));
+    assert_eq!(together.order, alone.order);
+    assert_eq!(together.warmup_order, alone.warmup_order);
+    for (x, y) in together.commands.iter().zip(&alone.commands) {
+        let rounds =
+            |c: &rigor_bench::CommandResult| c.runs.iter().map(|r| r.round).collect::<Vec<_>>();
+        assert_eq!(rounds(x), rounds(y));
+    }
+    assert_eq!(batched.log(), single.0.log());
 }
 
 #[test]
@@ -339,7 +409,15 @@ fn a_failing_command_fails_the_benchmark_unless_ignored() {
 #[test]
 fn an_interrupted_benchmark_keeps_the_finished_runs() {
     let stop = Arc::new(AtomicBool::new(false));
-    let mut fake = FakeExecutor::constant(ms(10.0));
+    // Ctrl-C arrives during the fifth timed run (a's third): the runs of a batch are
+    // reported after it, so the stop has to come from inside a run.
+    let flag = stop.clone();
+    let mut fake = FakeExecutor::new(move |command, before| {
+        if command.name == "a" && before == 2 {
+            flag.store(true, Ordering::SeqCst);
+        }
+        Ok(Measurement::from_wall(ms(10.0)))
+    });
     let spec = BenchSpec {
         runs: fixed(10),
         hooks: Hooks {
@@ -349,16 +427,7 @@ fn an_interrupted_benchmark_keeps_the_finished_runs() {
         ..BenchSpec::new(["a", "b"])
     };
     let plan = spec.resolve().unwrap();
-    let flag = stop.clone();
-    let result = Runner::new(&plan, &mut fake)
-        .stop_flag(stop)
-        .on_progress(move |p: &Progress| {
-            if p.phase == Phase::Timed && p.done == 5 {
-                flag.store(true, Ordering::SeqCst);
-            }
-        })
-        .run()
-        .unwrap();
+    let result = Runner::new(&plan, &mut fake).stop_flag(stop).run().unwrap();
     assert!(result.interrupted);
     assert_eq!(result.order, [0, 1, 0, 1, 0]);
     assert_eq!(result.commands[0].runs.len(), 3);

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use rigor_bench::{
     BenchSpec, CommandSpec, ExecError, Executor, Hooks, Invocation, OutputMode, RunCount, Runner,
-    SpawnServerExecutor,
+    Shell, SpawnServerExecutor,
 };
 
 const MIB: u64 = 1024 * 1024;
@@ -127,6 +127,58 @@ fn a_whole_benchmark_runs_through_it_with_hooks_and_an_output_file() {
     assert_eq!(result.commands[0].runs.len(), 3);
     // Truncated before the first run, appended to by the others, as without the helper.
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran\nran\nran\n");
+}
+
+#[test]
+fn runs_go_in_batches_with_the_same_counts_and_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.txt");
+    // About 1 ms a run: after the first run alone, the rest go in batches of ~200.
+    let spec = BenchSpec {
+        warmup: 2,
+        runs: RunCount::Auto {
+            min_runs: 10,
+            min_time: std::time::Duration::ZERO,
+            max_runs: Some(400),
+        },
+        output: OutputMode::File(out.clone()),
+        ..BenchSpec::new(["echo a", "echo b"])
+    };
+    let plan = spec.resolve().unwrap();
+    let result = Runner::new(&plan, &mut server()).run().unwrap();
+    assert_eq!(result.commands[0].runs.len(), 10);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 * (2 + 10), "{text}");
+    assert!(lines.chunks(2).all(|round| round == ["a", "b"]), "{text}");
+}
+
+#[test]
+fn a_ctrl_c_to_the_helper_stops_its_batch_after_the_run_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("count");
+    // The fifth run interrupts the helper (its parent), as a Ctrl-C to the process group
+    // would, and still succeeds. `rigor __spawn-server` has one thread, which takes the
+    // signal before the run's `wait4` returns; this test binary has the test harness's
+    // threads too, one of which may take it a moment later, hence the pause.
+    let script = format!(
+        "n=$(( $(cat {0} 2>/dev/null || echo 0) + 1 )); echo $n > {0}; \
+         if [ $n -eq 5 ]; then kill -INT $PPID; sleep 0.1; fi",
+        count.display()
+    );
+    let spec = BenchSpec {
+        runs: RunCount::Fixed { runs: 1000 },
+        shell: Some(Shell {
+            subtract_overhead: false,
+            ..Shell::default()
+        }),
+        ..BenchSpec::new([script.as_str()])
+    };
+    let plan = spec.resolve().unwrap();
+    let result = Runner::new(&plan, &mut server()).run().unwrap();
+    assert!(result.interrupted);
+    assert_eq!(result.commands[0].runs.len(), 5);
+    assert_eq!(std::fs::read_to_string(&count).unwrap().trim(), "5");
 }
 
 #[test]
