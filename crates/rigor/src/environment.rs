@@ -1,12 +1,13 @@
 //! The environment fingerprint stored with every run: comparisons across different machines,
 //! kernels or rigor versions warn instead of silently comparing apples with oranges.
 
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use rigor_model::output::Environment;
 
 /// Reads the fingerprint of this machine and of the git checkout in `dir`.
-pub fn fingerprint(dir: &std::path::Path) -> Environment {
+pub fn fingerprint(dir: &Path) -> Environment {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let cpu_model = read("/proc/cpuinfo")
         .lines()
@@ -27,20 +28,7 @@ pub fn fingerprint(dir: &std::path::Path) -> Environment {
                 .map(|v| v.trim_matches('"').to_string())
         })
         .unwrap_or_else(|| std::env::consts::OS.to_string());
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let git_commit = git(&["rev-parse", "HEAD"]).filter(|c| !c.is_empty());
-    let git_dirty = git_commit
-        .as_ref()
-        .and_then(|_| git(&["status", "--porcelain", "--untracked-files=no"]))
-        .map(|s| !s.is_empty());
+    let (git_commit, git_dirty) = git_state(dir);
     Environment {
         rigor_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: read("/proc/sys/kernel/hostname").trim().to_string(),
@@ -55,5 +43,110 @@ pub fn fingerprint(dir: &std::path::Path) -> Environment {
             .split_whitespace()
             .next()
             .and_then(|v| v.parse().ok()),
+    }
+}
+
+/// The commit checked out in `dir` and whether tracked files differ from it: one `git status`,
+/// and no process at all outside a git checkout. `(None, None)` without a checkout, without
+/// git, or before the first commit.
+fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let in_checkout =
+        std::env::var_os("GIT_DIR").is_some() || dir.ancestors().any(|d| d.join(".git").exists());
+    if !in_checkout {
+        return (None, None);
+    }
+    // No optional locks: a benchmark must not make a concurrent git command fail on
+    // `index.lock` by refreshing the index behind its back.
+    let output = Command::new("git")
+        .args([
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v2",
+            "--branch",
+        ])
+        .arg("--untracked-files=no")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    match output {
+        Ok(output) if output.status.success() => {
+            parse_git_status(&String::from_utf8_lossy(&output.stdout))
+        }
+        _ => (None, None),
+    }
+}
+
+/// Reads `git status --porcelain=v2 --branch`: the `# branch.oid` header names the commit,
+/// and every other line is a changed tracked file.
+fn parse_git_status(text: &str) -> (Option<String>, Option<bool>) {
+    let commit = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# branch.oid "))
+        .map(str::trim)
+        .filter(|oid| !oid.is_empty() && *oid != "(initial)");
+    let dirty = text.lines().any(|l| !l.is_empty() && !l.starts_with('#'));
+    match commit {
+        Some(commit) => (Some(commit.to_string()), Some(dirty)),
+        None => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn reads_the_commit_and_whether_tracked_files_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        let sub = repo.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        assert_eq!(git_state(&sub), (None, None), "not a checkout yet");
+        git(repo, &["init", "-q"]);
+        assert_eq!(git_state(&sub), (None, None), "no commit yet");
+        std::fs::write(repo.join("a.txt"), "1").unwrap();
+        git(repo, &["add", "a.txt"]);
+        git(repo, &["commit", "-q", "-m", "one"]);
+        let head = Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(repo)
+            .output()
+            .unwrap();
+        let head = String::from_utf8(head.stdout).unwrap().trim().to_string();
+        assert_eq!(git_state(&sub), (Some(head.clone()), Some(false)));
+        // Untracked files do not count; a changed tracked file does.
+        std::fs::write(sub.join("new.txt"), "x").unwrap();
+        assert_eq!(git_state(&sub), (Some(head.clone()), Some(false)));
+        std::fs::write(repo.join("a.txt"), "2").unwrap();
+        assert_eq!(git_state(&sub), (Some(head), Some(true)));
+    }
+
+    #[test]
+    fn parses_porcelain_v2_headers_and_entries() {
+        let clean = "# branch.oid 1232b26aa\n# branch.head main\n";
+        assert_eq!(
+            parse_git_status(clean),
+            (Some("1232b26aa".to_string()), Some(false))
+        );
+        let changed = format!("{clean}1 .M N... 100644 100644 100644 a b a.txt\n");
+        assert_eq!(parse_git_status(&changed).1, Some(true));
+        assert_eq!(
+            parse_git_status("# branch.oid (initial)\n# branch.head main\n"),
+            (None, None)
+        );
     }
 }
