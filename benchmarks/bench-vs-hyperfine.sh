@@ -44,9 +44,11 @@ done
 
 rt=$(median "${rigor_true[@]}"); ht=$(median "${hf_true[@]}")
 rs=$(median "${rigor_sleep[@]}"); hs=$(median "${hf_sleep[@]}")
-python3 - "$rt" "$ht" "$rs" "$hs" "$RUNS_TRUE" "$("$RIGOR" --version)" "$(hyperfine --version)" <<'PY'
-import sys
+python3 - "$rt" "$ht" "$rs" "$hs" "$RUNS_TRUE" "$("$RIGOR" --version)" "$(hyperfine --version)" \
+    "${rigor_true[*]}" "${hf_true[*]}" "${rigor_sleep[*]}" "${hf_sleep[*]}" <<'PY'
+import statistics, sys
 rt, ht, rs, hs = map(float, sys.argv[1:5]); runs = sys.argv[5]
+per_round = [list(map(float, a.split())) for a in sys.argv[8:12]]
 print(f"{sys.argv[6]} vs {sys.argv[7]}")
 print(f"{'measure':<42}{'rigor':>12}{'hyperfine':>12}{'ratio':>8}  goal")
 ratio = rt / ht
@@ -54,4 +56,12 @@ print(f"{'total wall, ' + runs + ' runs of `true`':<42}{rt/1e6:>10.3f} s{ht/1e6:
 rd, hd = abs(rs - 10000), abs(hs - 10000)
 print(f"{'reported mean of `sleep 0.01`':<42}{rs/1e3:>9.3f} ms{hs/1e3:>9.3f} ms{'':>8}")
 print(f"{'  distance from 10 ms':<42}{rd:>9.0f} µs{hd:>9.0f} µs{'':>8}  rigor ≤ hyperfine  {'PASS' if rd <= hd else 'MISS'}")
+# Paired by round (each round runs both tools back to back), so drift cancels out.
+r_true, h_true, r_sleep, h_sleep = per_round
+ratios = sorted(r / h for r, h in zip(r_true, h_true))
+faster = sum(r <= 1.0 for r in ratios)
+print(f"per round: `true` ratio median {statistics.median(ratios):.3f} (range {ratios[0]:.3f} … "
+      f"{ratios[-1]:.3f}); rigor faster in {faster} of {len(ratios)} rounds")
+closer = sum(abs(r - 10000) <= abs(h - 10000) for r, h in zip(r_sleep, h_sleep))
+print(f"per round: rigor's `sleep 0.01` mean is closer to 10 ms in {closer} of {len(r_sleep)} rounds")
 PY
