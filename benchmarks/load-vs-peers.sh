@@ -18,7 +18,8 @@
 #
 # Environment (all optional):
 #   DURATION=10 LONG_DURATION=60 OPEN_RATE=10000 OPEN_DURATION=20 OPEN_MAX_CONNECTIONS=200
-#   CONNECTIONS=50 ROUNDS=1 (repeat the closed-model trio; the ratios use the median per tool)
+#   CONNECTIONS=50 ROUNDS=1 (repeat the closed-model trio, in a rotated order each round; the
+#   ratios use the median per tool, and the per-round ratios are printed too)
 #   SERVER_CPU=0 GEN_CPU=1 SKIP_LONG=0 SKIP_OPEN=0 KEEP_TMP=0 (1 keeps the raw outputs)
 #   RIGOR=path/to/rigor (default: $CARGO_TARGET_DIR/release/rigor, then target/release/rigor,
 #   then rigor on PATH)  NO_INSTALL=0 (1: do not `cargo install oha` when it is missing)
@@ -253,21 +254,22 @@ server_cpu_s() {
 
 # ---------------------------------------------------------------------------------------------
 # Running one generator: /usr/bin/time around taskset around the tool.
-# Leaves $work/out/TAG.{out,err,time}; sets run_rc, run_user, run_sys, run_rss_kib, run_wall and
+# Leaves $work/out/TAG.{out,err,time}; sets run_rc, run_user, run_sys, run_rss_kib, run_wall,
+# run_sleeps (the generator's voluntary context switches: how often it waited for the server) and
 # run_server_s (nginx's CPU seconds during the run).
 timed() { # tag, command...
     local tag=$1; shift
     local server_before
     server_before=$(server_cpu_s)
     run_rc=0
-    /usr/bin/time -f '%U %S %M %e' -o "$work/out/$tag.time" taskset -c "$GEN_CPU" "$@" \
+    /usr/bin/time -f '%U %S %M %e %w' -o "$work/out/$tag.time" taskset -c "$GEN_CPU" "$@" \
         >"$work/out/$tag.out" 2>"$work/out/$tag.err" || run_rc=$?
     # GNU time writes "Command exited with non-zero status N" first when the tool fails.
-    read -r run_user run_sys run_rss_kib run_wall < <(tail -n 1 "$work/out/$tag.time")
+    read -r run_user run_sys run_rss_kib run_wall run_sleeps < <(tail -n 1 "$work/out/$tag.time")
     run_server_s=$(calc '%.2f' 'a - b' "$(server_cpu_s)" "$server_before")
 }
 
-declare -A rps cpu_us rss_mib requests errors extra gen_util server_us
+declare -A rps cpu_us rss_mib requests errors extra gen_util server_us sleeps
 tags=()
 
 run_wrk() { # tag
@@ -324,6 +326,7 @@ finish_row() { # tag: derive CPU per request and RSS from the /usr/bin/time figu
     rss_mib[$tag]=$(calc '%.1f' 'a / 1024' "$run_rss_kib")
     gen_util[$tag]=$(calc '%.0f' '(a + b) * 100 / c' "$run_user" "$run_sys" "$run_wall")
     server_us[$tag]=$(calc '%.2f' 'a * 1e6 / b' "$run_server_s" "${requests[$tag]:-}")
+    sleeps[$tag]=$(calc '%.0f' 'a * 1000 / b' "$run_sleeps" "${requests[$tag]:-}")
     extra[$tag]="${extra[$tag]}; user ${run_user}s sys ${run_sys}s wall ${run_wall}s"
     tags+=("$tag")
 }
@@ -339,13 +342,19 @@ echo "- $(wrk -v 2>&1 | head -n 1 | awk '{ print $1, $2 }'); $(oha --version 2>&
 echo "- target: $url (128-byte static file, keep-alive); closed model, $CONNECTIONS connections, ${DURATION} s per run, $ROUNDS round(s)"
 echo
 
+# Each round starts with the next tool, so no tool always runs first (on a fresh nginx) or last.
+tools=(wrk oha rigor)
 for round in $(seq 1 "$ROUNDS"); do
-    note "round $round/$ROUNDS: wrk ${DURATION}s"
-    run_wrk "wrk.$round"; finish_row "wrk.$round"
-    note "round $round/$ROUNDS: oha ${DURATION}s"
-    run_oha "oha.$round"; finish_row "oha.$round"
-    note "round $round/$ROUNDS: rigor ${DURATION}s"
-    run_rigor "rigor.$round" "$DURATION"; finish_row "rigor.$round"
+    for i in 0 1 2; do
+        tool=${tools[$(( (round - 1 + i) % 3 ))]}
+        note "round $round/$ROUNDS: $tool ${DURATION}s"
+        case $tool in
+            wrk) run_wrk "wrk.$round" ;;
+            oha) run_oha "oha.$round" ;;
+            rigor) run_rigor "rigor.$round" "$DURATION" ;;
+        esac
+        finish_row "$tool.$round"
+    done
 done
 
 long_tag=""
@@ -357,19 +366,20 @@ fi
 
 echo "## Closed model: $CONNECTIONS connections, ${DURATION} s"
 echo
-echo "| run | req/s | CPU µs/request | peak RSS MiB | requests | errors | generator CPU % | nginx CPU µs/request | notes |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| run | req/s | CPU µs/request | peak RSS MiB | requests | errors | generator CPU % | generator sleeps per 1000 requests | nginx CPU µs/request | notes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for tag in "${tags[@]}"; do
     label=$tag
     [[ $tag == "$long_tag" ]] && label="rigor (${LONG_DURATION} s)"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(calc '%.0f' a "${rps[$tag]:-}")" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$(calc '%.0f' a "${rps[$tag]:-}")" \
         "${cpu_us[$tag]}" "${rss_mib[$tag]}" "${requests[$tag]:-n/a}" "${errors[$tag]:-n/a}" \
-        "${gen_util[$tag]}" "${server_us[$tag]}" "${extra[$tag]}"
+        "${gen_util[$tag]}" "${sleeps[$tag]}" "${server_us[$tag]}" "${extra[$tag]}"
 done
 echo
 echo "(generator CPU %: (user + sys) / wall of the generator on its one core; near 100 the generator is"
-echo "the bottleneck, well below it the server or other work on the machine is. nginx CPU µs/request:"
-echo "the nginx worker's CPU time during the run over the requests completed.)"
+echo "the bottleneck, well below it the server or other work on the machine is. Generator sleeps: its"
+echo "voluntary context switches, each a wait for the server and a wake-up that nginx's core pays for."
+echo "nginx CPU µs/request: the nginx worker's CPU time during the run over the requests completed.)"
 echo
 
 med() { # tool, array name -> median over rounds
@@ -399,6 +409,18 @@ cpu_wrk=$(calc '%.3f' 'a / b' "$r_cpu" "$w_cpu")
 cpu_oha=$(calc '%.3f' 'a / b' "$r_cpu" "$o_cpu")
 echo "Ratios: throughput rigor/wrk $tp_wrk, rigor/oha $tp_oha; CPU per request rigor/wrk $cpu_wrk, rigor/oha $cpu_oha"
 echo
+if (( ROUNDS > 1 )); then
+    # Paired by round: the three runs of a round share the machine's state of the moment.
+    paired() { # peer -> "median (min … max), rigor ahead in K of N rounds"
+        local peer=$1 r ratios=()
+        for r in $(seq 1 "$ROUNDS"); do ratios+=("$(calc '%.4f' 'a / b' "${rps[rigor.$r]:-}" "${rps[$peer.$r]:-}")"); done
+        printf '%s\n' "${ratios[@]}" | grep -E '^[0-9.]+$' | sort -g | awk '{ v[++n] = $1; if ($1 >= 1) k++ }
+            END { if (!n) { print "n/a"; exit } m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                  printf "median %.3f (%.3f … %.3f), rigor ahead in %d of %d rounds", m, v[1], v[n], k + 0, n }'
+    }
+    echo "Per-round throughput ratios: rigor/wrk $(paired wrk); rigor/oha $(paired oha)"
+    echo
+fi
 
 # ---------------------------------------------------------------------------------------------
 open_tag=""
