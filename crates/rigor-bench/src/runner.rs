@@ -27,7 +27,9 @@ use crate::result::{
     BenchResult, CommandResult, ParameterValue, RunRecord, ShellOverhead, Warning, WarningKind,
     BENCH_SCHEMA_VERSION,
 };
-use crate::spec::{BenchPlan, CommandSpec, Invocation, Order, PlannedCommand, RunCount};
+use crate::spec::{
+    BenchPlan, CommandSpec, Invocation, Order, OutputMode, PlannedCommand, RunCount,
+};
 use crate::stats::{mean, sample_stddev};
 
 /// Untimed runs of the empty shell before the calibration runs, so that the shell binary is
@@ -108,7 +110,8 @@ pub enum BenchError {
     },
     #[error(
         "`{command}` failed with {exit} on {} run {run}; pass --ignore-failure to benchmark \
-         it anyway", if *warmup { "warm-up" } else { "timed" }
+         it anyway{}", if *warmup { "warm-up" } else { "timed" },
+        if *output_hidden { " (its output was discarded: --output inherit shows what it printed)" } else { "" }
     )]
     CommandFailed {
         command: String,
@@ -116,6 +119,8 @@ pub enum BenchError {
         /// Counting from 1 within its phase.
         run: u64,
         warmup: bool,
+        /// The command's error output went nowhere the user can read it.
+        output_hidden: bool,
     },
     #[error("the shell `{shell}` cannot run an empty command (it ended with {exit}); check the shell program")]
     ShellFailed { shell: String, exit: String },
@@ -446,6 +451,10 @@ impl<'a> Runner<'a> {
                 exit: measurement.describe_exit(),
                 run: before + 1,
                 warmup: phase == Phase::Warmup,
+                output_hidden: matches!(
+                    planned.command.output,
+                    OutputMode::Discard | OutputMode::Pipe
+                ),
             });
         }
         if let Some(conclude) = &planned.conclude {

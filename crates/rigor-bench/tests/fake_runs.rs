@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use rigor_bench::{
     Batch, BatchOutcome, BenchError, BenchResult, BenchSpec, CommandSpec, CommandTemplate,
-    ExecError, Executor, FakeExecutor, HookOutput, Hooks, Measurement, Order, Parameter, Phase,
-    Progress, RunCount, Runner, Shell, WarningKind,
+    ExecError, Executor, FakeExecutor, HookOutput, Hooks, Measurement, Order, OutputMode,
+    Parameter, Phase, Progress, RunCount, Runner, Shell, WarningKind,
 };
 
 fn ms(value: f64) -> Duration {
@@ -389,6 +389,17 @@ fn a_failing_command_fails_the_benchmark_unless_ignored() {
         ..BenchSpec::new(["flaky"])
     };
     let error = run(&spec, &mut FakeExecutor::new(script)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`flaky` failed with exit code 1 on timed run 2; pass --ignore-failure to benchmark it \
+         anyway (its output was discarded: --output inherit shows what it printed)"
+    );
+    // Where the user already sees the output, the message does not send them looking for it.
+    let shown = BenchSpec {
+        output: OutputMode::Inherit,
+        ..spec.clone()
+    };
+    let error = run(&shown, &mut FakeExecutor::new(script)).unwrap_err();
     assert_eq!(
         error.to_string(),
         "`flaky` failed with exit code 1 on timed run 2; pass --ignore-failure to benchmark it \

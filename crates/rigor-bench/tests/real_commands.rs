@@ -75,7 +75,7 @@ fn false_fails_clearly_and_is_accepted_with_ignore_failure() {
     assert_eq!(
         error.to_string(),
         "`false` failed with exit code 1 on timed run 1; pass --ignore-failure to benchmark it \
-         anyway"
+         anyway (its output was discarded: --output inherit shows what it printed)"
     );
     let result = run(BenchSpec {
         ignore_failure: true,
