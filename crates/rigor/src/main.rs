@@ -11,6 +11,7 @@ mod session;
 
 use std::process::ExitCode;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -57,7 +58,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|error| with_bench_tip(error).exit());
     let mut stdout = std::io::stdout().lock();
     let result = match &cli.command {
         Command::Baseline(args) => commands::baseline::run(args, &mut stdout),
@@ -78,4 +79,26 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => exit::report(&error),
     }
+}
+
+/// hyperfine takes its commands as plain arguments (`hyperfine 'sleep 0.1' 'sleep 0.2'`);
+/// `rigor bench` cannot, because one command's words and several commands would look alike.
+/// A user who types it the hyperfine way is shown both forms that work.
+fn with_bench_tip(mut error: clap::Error) -> clap::Error {
+    let is_bench = std::env::args().nth(1).as_deref() == Some("bench");
+    let stray_word = matches!(
+        error.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if !arg.starts_with('-')
+    );
+    if is_bench && error.kind() == ErrorKind::UnknownArgument && stray_word {
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "put the command after `--` (`rigor bench -- sleep 0.1`), or give each command \
+                 its own -c (`rigor bench -c 'sleep 0.1' -c 'sleep 0.2'`)"
+                    .into(),
+            ]),
+        );
+    }
+    error
 }

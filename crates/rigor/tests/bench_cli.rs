@@ -117,6 +117,16 @@ fn failures_are_named_with_their_exit_codes() {
     let r = bench(dir.path(), &["-r", "2"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no command to benchmark"), "{}", r.stderr);
+    // Commands typed the hyperfine way, as plain arguments, are shown the two forms that work.
+    let r = bench(dir.path(), &["-r", "2", "sleep 0.01", "sleep 0.02"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("unexpected argument 'sleep 0.01'")
+            && r.stderr.contains("rigor bench -- sleep 0.1")
+            && r.stderr.contains("-c 'sleep 0.1' -c 'sleep 0.2'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
