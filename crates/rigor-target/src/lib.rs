@@ -113,7 +113,7 @@ pub enum SpecProblem {
     DuplicateKey(String),
     #[error(transparent)]
     Unit(#[from] rigor_model::units::UnitError),
-    #[error("`{0}` is not a latency: expected a duration (20ms), uniform(MIN,MAX) or lognormal(MEDIAN,P99)")]
+    #[error("`{0}` is not a latency: expected a duration (20ms or fixed(20ms)), uniform(MIN,MAX) or lognormal(MEDIAN,P99)")]
     Latency(String),
     #[error("`{0}` has its bounds the wrong way round: expected uniform(MIN,MAX) with MIN <= MAX")]
     UniformOrder(String),

@@ -121,6 +121,9 @@ fn parse_latency(value: &str) -> Result<LatencyDist, SpecProblem> {
     };
     let malformed = || SpecProblem::Latency(value.to_string());
     let arguments = rest.trim_end().strip_suffix(')').ok_or_else(malformed)?;
+    if name.trim() == "fixed" {
+        return Ok(LatencyDist::Fixed(parse_duration(arguments)?));
+    }
     let (first, second) = arguments.split_once(',').ok_or_else(malformed)?;
     let (first, second) = (parse_duration(first)?, parse_duration(second)?);
     match name.trim() {
@@ -200,6 +203,14 @@ mod tests {
             ("/plain:", "/plain", Behaviour::default()),
             (
                 "/fixed: latency=20ms",
+                "/fixed",
+                Behaviour {
+                    latency: LatencyDist::Fixed(ms(20)),
+                    ..Behaviour::default()
+                },
+            ),
+            (
+                "/fixed: latency=fixed( 20ms )",
                 "/fixed",
                 Behaviour {
                     latency: LatencyDist::Fixed(ms(20)),

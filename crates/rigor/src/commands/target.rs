@@ -26,7 +26,7 @@ pub struct TargetArgs {
 
     /// A route, `PATH: key=value, ...`; repeat for more, the first match wins.
     ///
-    /// PATH ending in `*` matches a prefix (`/products/*`). Keys: latency=20ms,
+    /// PATH ending in `*` matches a prefix (`/products/*`). Keys: latency=20ms (or fixed(20ms)),
     /// latency=uniform(10ms,30ms), latency=lognormal(MEDIAN,P99), errors=5%@503, cpu=1ms,
     /// leak=1KiB, body=1KiB. Unmatched paths answer 200 `ok`; /health and /stats are built in.
     /// Example: --route '/slow: latency=lognormal(20ms,200ms), errors=1%@503, cpu=200us'
