@@ -58,14 +58,23 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         groups(out, "request", &s.requests)?;
     }
     let g = &s.generator;
+    // Lag, late and dropped arrivals judge a schedule; a closed model has none (each user sends
+    // when its previous request ends), so there they would only print the timer's resolution.
+    let schedule = if s.model == "closed" {
+        String::new()
+    } else {
+        format!(
+            "send lag p50 {} p99 {} (own scheduling p99 {}) · late {} · dropped {} · ",
+            format_nanos(g.schedule_lag.p50_ns as f64),
+            format_nanos(g.schedule_lag.p99_ns as f64),
+            format_nanos(g.scheduler_lag.p99_ns as f64),
+            g.late_arrivals,
+            g.dropped_arrivals,
+        )
+    };
     writeln!(
         out,
-        "\n  generator: send lag p50 {} p99 {} (own scheduling p99 {}) · late {} · dropped {} · CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
-        format_nanos(g.schedule_lag.p50_ns as f64),
-        format_nanos(g.schedule_lag.p99_ns as f64),
-        format_nanos(g.scheduler_lag.p99_ns as f64),
-        g.late_arrivals,
-        g.dropped_arrivals,
+        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
         three_figures(g.cpu_utilisation * 100.0),
         g.threads,
         if g.threads == 1 { "" } else { "s" },
