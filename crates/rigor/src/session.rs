@@ -18,16 +18,21 @@ use crate::exit;
 
 /// Where the store lives: `--store`, else `RIGOR_STORE` (clap reads it), else the plan's
 /// `store`, else `.rigor/rigor.db` in the project directory.
+fn store_path(flag: Option<&Path>, plan_store: Option<&str>, project_dir: &Path) -> PathBuf {
+    match (flag, plan_store) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => project_dir.join(p),
+        (None, None) => project_dir.join(".rigor").join("rigor.db"),
+    }
+}
+
+/// Opens the store for a command that records runs, creating it if missing.
 pub fn open_store(
     flag: Option<&Path>,
     plan_store: Option<&str>,
     project_dir: &Path,
 ) -> anyhow::Result<SqliteStore> {
-    let path: PathBuf = match (flag, plan_store) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) => project_dir.join(p),
-        (None, None) => project_dir.join(".rigor").join("rigor.db"),
-    };
+    let path = store_path(flag, plan_store, project_dir);
     let text = path.to_string_lossy();
     if text.starts_with("postgres://") || text.starts_with("postgresql://") {
         return Err(exit::bad_input(anyhow::anyhow!(
@@ -35,6 +40,27 @@ pub fn open_store(
         )));
     }
     SqliteStore::open(&path).map_err(exit::not_completed)
+}
+
+/// Opens the store for a command that only reads it. A store that does not exist yet is
+/// `Err(path)` rather than a new empty file: looking must not leave a `.rigor/` behind.
+pub fn open_existing_store(
+    flag: Option<&Path>,
+    project_dir: &Path,
+) -> anyhow::Result<Result<SqliteStore, PathBuf>> {
+    let path = store_path(flag, None, project_dir);
+    if !path.exists() && !path.to_string_lossy().contains("://") {
+        return Ok(Err(path));
+    }
+    open_store(flag, None, project_dir).map(Ok)
+}
+
+/// The error of a reading command that found no store at all.
+pub fn no_runs_yet(path: &Path) -> anyhow::Error {
+    exit::bad_input(anyhow::anyhow!(
+        "no runs in {} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one",
+        path.display()
+    ))
 }
 
 /// Installs the Ctrl-C / SIGTERM handler once: the first signal stops gracefully, the second

@@ -125,6 +125,25 @@ fn missing_plan_and_init() {
 }
 
 #[test]
+fn reading_commands_never_create_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = common::ran(rigor(dir.path()).arg("runs").output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no runs in"), "{}", r.stdout);
+    let r = common::ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!((r.code, r.json.clone()), (0, serde_json::json!([])));
+    for args in [&["show", "latest"][..], &["show", "3"], &["compare"]] {
+        let r = common::ran(rigor(dir.path()).args(args).output().unwrap());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("no runs in"), "{args:?}: {}", r.stderr);
+    }
+    assert!(
+        !dir.path().join(".rigor").exists(),
+        "a command that only reads left a store behind"
+    );
+}
+
+#[test]
 fn store_from_a_newer_rigor_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join(".rigor/rigor.db");

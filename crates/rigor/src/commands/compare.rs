@@ -110,7 +110,8 @@ pub struct CompareArgs {
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let settings = args.stats.settings()?;
     let cwd = std::env::current_dir()?;
-    let store = session::open_store(args.store.as_deref(), None, &cwd)?;
+    let store = session::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| session::no_runs_yet(&path))?;
     let (baseline, candidate, name) = match (&args.a, &args.b) {
         (Some(a), Some(b)) => (resolve_run(&store, a)?, resolve_run(&store, b)?, None),
         (candidate, None) => {

@@ -30,12 +30,17 @@ pub struct RunsArgs {
 
 pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let store = crate::session::open_store(args.store.as_deref(), None, &cwd)?;
-    let runs = store.runs(&RunFilter {
-        scenario: args.scenario.clone(),
-        kind: None,
-        limit: Some(args.limit),
-    })?;
+    let (runs, path) = match crate::session::open_existing_store(args.store.as_deref(), &cwd)? {
+        Ok(store) => {
+            let runs = store.runs(&RunFilter {
+                scenario: args.scenario.clone(),
+                kind: None,
+                limit: Some(args.limit),
+            })?;
+            (runs, store.path().to_path_buf())
+        }
+        Err(path) => (Vec::new(), path),
+    };
     let summaries: Vec<(rigor_store::RunRecord, Option<RunSummary>)> = runs
         .into_iter()
         .map(|r| {
@@ -65,8 +70,8 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     if summaries.is_empty() {
         writeln!(
             out,
-            "no runs in {} yet: `rigor demo` or `rigor load URL` makes one",
-            store.path().display()
+            "no runs in {} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one",
+            path.display()
         )?;
         return Ok(ExitCode::SUCCESS);
     }

@@ -25,11 +25,12 @@ pub struct ShowArgs {
 
 pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let store = crate::session::open_store(args.store.as_deref(), None, &cwd)?;
+    let store = crate::session::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| crate::session::no_runs_yet(&path))?;
     let record = if args.run == "latest" {
-        store.latest_run(&RunFilter::default())?.ok_or_else(|| {
-            exit::bad_input(anyhow::anyhow!("no runs in {} yet", store.path().display()))
-        })?
+        store
+            .latest_run(&RunFilter::default())?
+            .ok_or_else(|| crate::session::no_runs_yet(store.path()))?
     } else {
         let id: i64 = args.run.parse().map_err(|_| {
             exit::bad_input(anyhow::anyhow!(
