@@ -85,7 +85,7 @@ fn main() -> ExitCode {
 /// `rigor bench` cannot, because one command's words and several commands would look alike.
 /// A user who types it the hyperfine way is shown both forms that work.
 fn with_bench_tip(mut error: clap::Error) -> clap::Error {
-    let is_bench = std::env::args().nth(1).as_deref() == Some("bench");
+    let is_bench = std::env::args_os().nth(1).is_some_and(|arg| arg == "bench");
     let stray_word = matches!(
         error.get(ContextKind::InvalidArg),
         Some(ContextValue::String(arg)) if !arg.starts_with('-')

@@ -32,14 +32,7 @@ pub fn open_store(
     plan_store: Option<&str>,
     project_dir: &Path,
 ) -> anyhow::Result<SqliteStore> {
-    let path = store_path(flag, plan_store, project_dir);
-    let text = path.to_string_lossy();
-    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "--store {text}: PostgreSQL stores are not supported by this build yet; use a SQLite file path"
-        )));
-    }
-    SqliteStore::open(&path).map_err(exit::not_completed)
+    open_at(&store_path(flag, plan_store, project_dir))
 }
 
 /// Opens the store for a command that only reads it. A store that does not exist yet is
@@ -49,18 +42,38 @@ pub fn open_existing_store(
     project_dir: &Path,
 ) -> anyhow::Result<Result<SqliteStore, PathBuf>> {
     let path = store_path(flag, None, project_dir);
-    if !path.exists() && !path.to_string_lossy().contains("://") {
+    if !path.exists() && !is_postgres_url(&path) {
         return Ok(Err(path));
     }
-    open_store(flag, None, project_dir).map(Ok)
+    open_at(&path).map(Ok)
 }
 
-/// The error of a reading command that found no store at all.
-pub fn no_runs_yet(path: &Path) -> anyhow::Error {
-    exit::bad_input(anyhow::anyhow!(
+fn open_at(path: &Path) -> anyhow::Result<SqliteStore> {
+    if is_postgres_url(path) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--store {}: PostgreSQL stores are not supported by this build yet; use a SQLite file path",
+            path.display()
+        )));
+    }
+    SqliteStore::open(path).map_err(exit::not_completed)
+}
+
+fn is_postgres_url(path: &Path) -> bool {
+    let text = path.to_string_lossy();
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+/// What a reading command says when a store holds no runs (or does not exist yet).
+pub fn no_runs_text(path: &Path) -> String {
+    format!(
         "no runs in {} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one",
         path.display()
-    ))
+    )
+}
+
+/// The error of a reading command that needs a run and found none.
+pub fn no_runs_yet(path: &Path) -> anyhow::Error {
+    exit::bad_input(anyhow::anyhow!(no_runs_text(path)))
 }
 
 /// Installs the Ctrl-C / SIGTERM handler once: the first signal stops gracefully, the second

@@ -68,11 +68,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if summaries.is_empty() {
-        writeln!(
-            out,
-            "no runs in {} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one",
-            path.display()
-        )?;
+        writeln!(out, "{}", crate::session::no_runs_text(&path))?;
         return Ok(ExitCode::SUCCESS);
     }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
