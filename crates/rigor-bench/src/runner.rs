@@ -14,27 +14,29 @@
 //! commands and then filtered, so the random numbers drawn do not depend on the batches
 //! either.
 
+mod calibration;
+mod error;
+mod stop_rule;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analysis::analyze;
-use crate::batch::{Batch, BatchRun, Enough, PlannedRun};
+use crate::batch::{Batch, BatchRun, PlannedRun};
 use crate::clock::{Clock, MonotonicClock};
-use crate::executor::{describe_exit, ExecError, Executor, HookOutput, Measurement};
+use crate::executor::{describe_exit, ExecError, Executor, Measurement};
 use crate::result::{
-    BenchResult, CommandResult, ParameterValue, RunRecord, ShellOverhead, Warning, WarningKind,
+    BenchResult, CommandResult, ParameterValue, RunRecord, Warning, WarningKind,
     BENCH_SCHEMA_VERSION,
 };
-use crate::spec::{
-    BenchPlan, CommandSpec, Invocation, Order, OutputMode, PlannedCommand, RunCount,
-};
-use crate::stats::{mean, sample_stddev};
+use crate::spec::{BenchPlan, CommandSpec, Order, OutputMode, PlannedCommand};
+use error::format_hook_output;
+use stop_rule::Done;
 
-/// Untimed runs of the empty shell before the calibration runs, so that the shell binary is
-/// in the page cache when it is measured.
-pub const CALIBRATION_WARMUP: u64 = 3;
+pub use calibration::CALIBRATION_WARMUP;
+pub use error::{BenchError, HookKind};
 
 /// About how much work one batch of runs holds: long enough that the round trip to the
 /// executor is a small part of it, short enough for a lively progress line.
@@ -74,58 +76,6 @@ pub struct Progress {
     pub remaining: Option<Duration>,
 }
 
-/// Which hook failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookKind {
-    Setup,
-    Prepare,
-    Conclude,
-    Cleanup,
-}
-
-impl HookKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HookKind::Setup => "setup",
-            HookKind::Prepare => "prepare",
-            HookKind::Conclude => "conclude",
-            HookKind::Cleanup => "cleanup",
-        }
-    }
-}
-
-/// Why a benchmark stopped without a result.
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error(transparent)]
-    Exec(#[from] ExecError),
-    #[error("the {} command `{hook}` (for `{command}`) failed with {exit}{output}", kind.as_str())]
-    HookFailed {
-        kind: HookKind,
-        hook: String,
-        command: String,
-        exit: String,
-        /// The end of the hook's output, ready to append to the message.
-        output: String,
-    },
-    #[error(
-        "`{command}` failed with {exit} on {} run {run}; pass --ignore-failure to benchmark \
-         it anyway{}", if *warmup { "warm-up" } else { "timed" },
-        if *output_hidden { " (its output was discarded: --output inherit shows what it printed)" } else { "" }
-    )]
-    CommandFailed {
-        command: String,
-        exit: String,
-        /// Counting from 1 within its phase.
-        run: u64,
-        warmup: bool,
-        /// The command's error output went nowhere the user can read it.
-        output_hidden: bool,
-    },
-    #[error("the shell `{shell}` cannot run an empty command (it ended with {exit}); check the shell program")]
-    ShellFailed { shell: String, exit: String },
-}
-
 type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
 
 /// Runs a [`BenchPlan`] on an [`Executor`].
@@ -150,6 +100,15 @@ struct Tally {
     raw_wall: Duration,
     warmups: u64,
     started: bool,
+}
+
+impl Tally {
+    fn done(&self) -> Done {
+        Done {
+            runs: self.runs.len() as u64,
+            wall: self.raw_wall,
+        }
+    }
 }
 
 enum Step {
@@ -305,7 +264,7 @@ impl<'a> Runner<'a> {
                     }
                 }
                 _ => {
-                    queue.retain(|p| !self.finished(&tallies[p.command]));
+                    queue.retain(|p| !plan.runs.finished(tallies[p.command].done()));
                     let mut queued = vec![0u64; tallies.len()];
                     for p in &queue {
                         queued[p.command] += 1;
@@ -316,7 +275,10 @@ impl<'a> Runner<'a> {
                         let room: Vec<bool> = tallies
                             .iter()
                             .zip(&queued)
-                            .map(|(t, &q)| !self.finished(t) && q < self.most_runs_left(t))
+                            .map(|(t, &q)| {
+                                !plan.runs.finished(t.done())
+                                    && q < plan.runs.most_runs_left(t.done())
+                            })
                             .collect();
                         if !room.contains(&true) {
                             break;
@@ -337,7 +299,10 @@ impl<'a> Runner<'a> {
             }
             let runs: Vec<PlannedRun> = queue.iter().take(size).copied().collect();
             let enough = match phase {
-                Phase::Timed => tallies.iter().map(|t| self.enough(t)).collect(),
+                Phase::Timed => tallies
+                    .iter()
+                    .map(|t| Some(plan.runs.enough(t.done())))
+                    .collect(),
                 _ => vec![None; tallies.len()],
             };
             if hooks {
@@ -405,8 +370,8 @@ impl<'a> Runner<'a> {
                             measurement,
                         });
                         result.order.push(index);
-                        let (of, estimated) = self.target(&tallies[index]);
-                        let total = tallies.iter().map(|t| self.target(t).0).sum();
+                        let (of, estimated) = plan.runs.target(tallies[index].done());
+                        let total = tallies.iter().map(|t| plan.runs.target(t.done()).0).sum();
                         let run = tallies[index].runs.len() as u64;
                         self.report(
                             Phase::Timed,
@@ -494,77 +459,6 @@ impl<'a> Runner<'a> {
         (size.min(MAX_BATCH_RUNS as f64) as usize).max(1)
     }
 
-    /// Measures the shell's start-up cost, when there is one to subtract.
-    fn calibrate(&mut self) -> Result<(Option<ShellOverhead>, Step), BenchError> {
-        let Some(calibration) = &self.plan.calibration else {
-            return Ok((None, Step::Ran));
-        };
-        let shell = match &calibration.command.invocation {
-            Invocation::Shell { shell, .. } => shell.clone(),
-            Invocation::Direct { program, .. } => program.clone(),
-        };
-        let phase_start = self.clock.now();
-        let mut measured = Vec::new();
-        for i in 0..CALIBRATION_WARMUP + calibration.runs {
-            if self.stopped() {
-                return Ok((None, Step::Interrupted));
-            }
-            let m = self.executor.run(&calibration.command)?;
-            if !m.succeeded() {
-                return Err(BenchError::ShellFailed {
-                    shell,
-                    exit: m.describe_exit(),
-                });
-            }
-            if i >= CALIBRATION_WARMUP {
-                measured.push(m);
-                let done = measured.len() as u64;
-                self.report(
-                    Phase::Calibration,
-                    0,
-                    (done, calibration.runs),
-                    false,
-                    (done, calibration.runs),
-                    phase_start,
-                );
-            }
-        }
-        let nanos = |f: fn(&Measurement) -> Duration| -> Vec<f64> {
-            measured.iter().map(|m| f(m).as_nanos() as f64).collect()
-        };
-        let to_duration = |v: Option<f64>| Duration::from_nanos(v.unwrap_or(0.0).round() as u64);
-        let walls = nanos(|m| m.wall);
-        Ok((
-            Some(ShellOverhead {
-                shell,
-                runs: calibration.runs,
-                wall_mean: to_duration(mean(&walls)),
-                wall_stddev: to_duration(sample_stddev(&walls)),
-                user_mean: to_duration(mean(&nanos(|m| m.user))),
-                system_mean: to_duration(mean(&nanos(|m| m.system))),
-                subtracted: true,
-                clamped_runs: 0,
-            }),
-            Step::Ran,
-        ))
-    }
-
-    /// Subtracts the shell's mean start-up cost, clamping at zero.
-    fn correct(&self, raw: Measurement, shell: Option<&mut ShellOverhead>) -> Measurement {
-        let Some(shell) = shell.filter(|s| s.subtracted) else {
-            return raw;
-        };
-        if raw.wall < shell.wall_mean {
-            shell.clamped_runs += 1;
-        }
-        Measurement {
-            wall: raw.wall.saturating_sub(shell.wall_mean),
-            user: raw.user.saturating_sub(shell.user_mean),
-            system: raw.system.saturating_sub(shell.system_mean),
-            ..raw
-        }
-    }
-
     /// Runs the cleanup hook of every command that was set up; failures become warnings,
     /// since the measurements are already taken.
     fn cleanup(&mut self, tallies: &[Tally]) -> Vec<Warning> {
@@ -611,89 +505,6 @@ impl<'a> Runner<'a> {
             self.rng.shuffle(&mut order);
         }
         order
-    }
-
-    /// The stop rule of a command for the next batch, counted from where it stands.
-    fn enough(&self, tally: &Tally) -> Option<Enough> {
-        let count = tally.runs.len() as u64;
-        Some(match self.plan.runs {
-            RunCount::Fixed { runs } => {
-                let left = runs.saturating_sub(count);
-                Enough {
-                    runs: left,
-                    wall: Duration::ZERO,
-                    max_runs: Some(left),
-                }
-            }
-            RunCount::Auto {
-                min_runs,
-                min_time,
-                max_runs,
-            } => Enough {
-                runs: min_runs.saturating_sub(count),
-                wall: min_time.saturating_sub(tally.raw_wall),
-                max_runs: max_runs.map(|max| max.saturating_sub(count)),
-            },
-        })
-    }
-
-    /// The most timed runs a command can still get (`u64::MAX` when only time limits it).
-    fn most_runs_left(&self, tally: &Tally) -> u64 {
-        let count = tally.runs.len() as u64;
-        match self.plan.runs {
-            RunCount::Fixed { runs } => runs.saturating_sub(count),
-            RunCount::Auto {
-                max_runs: Some(max),
-                ..
-            } => max.saturating_sub(count),
-            RunCount::Auto { .. } => u64::MAX,
-        }
-    }
-
-    fn finished(&self, tally: &Tally) -> bool {
-        let count = tally.runs.len() as u64;
-        match self.plan.runs {
-            RunCount::Fixed { runs } => count >= runs,
-            RunCount::Auto {
-                min_runs,
-                min_time,
-                max_runs,
-            } => {
-                max_runs.is_some_and(|max| count >= max)
-                    || (count >= min_runs && tally.raw_wall >= min_time)
-            }
-        }
-    }
-
-    /// The runs a command will get: exact for a fixed count; for minimum runs plus minimum
-    /// time, the runs its mean pace needs to fill the time, within the bounds.
-    fn target(&self, tally: &Tally) -> (u64, bool) {
-        let count = tally.runs.len() as u64;
-        match self.plan.runs {
-            RunCount::Fixed { runs } => (runs, false),
-            RunCount::Auto {
-                min_runs,
-                min_time,
-                max_runs,
-            } => {
-                let by_time = if count == 0 || tally.raw_wall.is_zero() {
-                    min_runs
-                } else {
-                    let per_run = tally.raw_wall.as_secs_f64() / count as f64;
-                    (min_time.as_secs_f64() / per_run).ceil() as u64
-                };
-                let mut target = by_time.max(min_runs);
-                if let Some(max) = max_runs {
-                    target = target.min(max);
-                }
-                let at_least = if self.finished(tally) {
-                    count
-                } else {
-                    count + 1
-                };
-                (target.max(at_least), true)
-            }
-        }
     }
 
     fn report(
@@ -749,21 +560,4 @@ fn command_result(command: &CommandSpec, runs: Vec<RunRecord>) -> CommandResult 
         relative: None,
         outliers: Vec::new(),
     }
-}
-
-fn format_hook_output(output: &HookOutput) -> String {
-    let mut text = String::new();
-    for (label, tail) in [
-        ("stderr", &output.stderr_tail),
-        ("stdout", &output.stdout_tail),
-    ] {
-        let tail = tail.trim_end();
-        if !tail.is_empty() {
-            text.push_str(&format!("\n{label}:\n{tail}"));
-        }
-    }
-    if text.is_empty() {
-        text.push_str(" and printed nothing");
-    }
-    text
 }
