@@ -7,8 +7,9 @@
 //! of rigor's, and has it run every command and hook with a [`ProcessExecutor`]: output modes,
 //! files and pipes behave exactly as without it, and the wall time is still taken around the
 //! spawn and the reap inside the helper, so the round trip to it is not measured. The helper
-//! forks instead of using `posix_spawn` (see [`ProcessExecutor::forking`]), so even its code
-//! pages stay out of the count: `true` reports about what GNU time does.
+//! starts commands with `posix_spawn`, so their peak counts from the helper's resident size
+//! (about 4.7 MiB in a release build), which rigor reports as the floor below which it cannot
+//! measure.
 //!
 //! The helper's standard input is one end of a Unix socket pair that carries one JSON line per
 //! request and one per reply. Its standard output and error stay the caller's, so commands
@@ -19,6 +20,8 @@
 //! `true` does. The helper applies the batch's stop rules, and a Ctrl-C or SIGTERM to the
 //! process group stops the batch after the run in progress, as it stops rigor's loop.
 
+mod wire;
+
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -26,21 +29,15 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::batch::{Batch, BatchOutcome};
 use crate::executor::{describe_exit, ExecError, Executor, HookOutput, Measurement};
 use crate::spec::CommandSpec;
 use crate::ProcessExecutor;
-
-/// Changes whenever requests or replies change shape; a helper that answers the greeting with
-/// another version is refused at start.
-const PROTOCOL_VERSION: u32 = 2;
+use wire::{Outgoing, Reply, Request, WireError, PROTOCOL_VERSION};
 
 /// How long a starting helper has to answer the greeting. It only has to start, so this is
 /// generous; it exists so that a wrong program cannot hang the benchmark.
@@ -53,137 +50,6 @@ const REQUEST_BUFFER: usize = 1024;
 /// Set in the helper when the process group gets Ctrl-C or SIGTERM: the batch in progress
 /// stops after its current run.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// A request; `C` is a command and `B` a batch (references when sending).
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Request<C, B = Batch> {
-    /// Sent once at start, to learn that the helper runs and speaks this protocol.
-    Hello,
-    Run(C),
-    Hook(C),
-    Batch {
-        commands: Vec<C>,
-        batch: B,
-    },
-}
-
-type Outgoing<'a> = Request<&'a CommandSpec, &'a Batch>;
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Reply {
-    Hello { version: u32 },
-    Measured(Measurement),
-    Hooked(HookOutput),
-    Batch(BatchOutcome),
-    Failed(WireError),
-}
-
-/// An [`ExecError`] as its kind and parts, rebuilt on the other side so that its message reads
-/// exactly as if rigor had spawned the command itself.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-enum WireError {
-    Spawn {
-        command: String,
-        error: WireIoError,
-        hint: String,
-    },
-    Wait {
-        command: String,
-        error: WireIoError,
-    },
-    OutputFile {
-        path: PathBuf,
-        error: WireIoError,
-    },
-    /// Anything else, by its message.
-    Other {
-        message: String,
-    },
-}
-
-/// An operating-system error by its number, so it comes back with the same kind and text;
-/// other I/O errors by their text.
-#[derive(Debug, Serialize, Deserialize)]
-struct WireIoError {
-    os_code: Option<i32>,
-    message: String,
-}
-
-impl From<&io::Error> for WireIoError {
-    fn from(error: &io::Error) -> WireIoError {
-        WireIoError {
-            os_code: error.raw_os_error(),
-            message: error.to_string(),
-        }
-    }
-}
-
-impl From<WireIoError> for io::Error {
-    fn from(error: WireIoError) -> io::Error {
-        match error.os_code {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::other(error.message),
-        }
-    }
-}
-
-impl From<&ExecError> for WireError {
-    fn from(error: &ExecError) -> WireError {
-        match error {
-            ExecError::Spawn {
-                command,
-                source,
-                hint,
-            } => WireError::Spawn {
-                command: command.clone(),
-                error: source.into(),
-                hint: hint.clone(),
-            },
-            ExecError::Wait { command, source } => WireError::Wait {
-                command: command.clone(),
-                error: source.into(),
-            },
-            ExecError::OutputFile { path, source } => WireError::OutputFile {
-                path: path.clone(),
-                error: source.into(),
-            },
-            other => WireError::Other {
-                message: other.to_string(),
-            },
-        }
-    }
-}
-
-impl WireError {
-    fn into_exec_error(self, line: &str) -> ExecError {
-        match self {
-            WireError::Spawn {
-                command,
-                error,
-                hint,
-            } => ExecError::Spawn {
-                command,
-                source: error.into(),
-                hint,
-            },
-            WireError::Wait { command, error } => ExecError::Wait {
-                command,
-                source: error.into(),
-            },
-            WireError::OutputFile { path, error } => ExecError::OutputFile {
-                path,
-                source: error.into(),
-            },
-            WireError::Other { message } => ExecError::SpawnServer {
-                command: line.to_string(),
-                problem: format!("failed: {message}"),
-            },
-        }
-    }
-}
 
 /// Answers spawn requests from `input` on `output` until `input` ends: the helper's side of
 /// [`SpawnServerExecutor`]. Every command runs through one [`ProcessExecutor`], so output
