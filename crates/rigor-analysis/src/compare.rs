@@ -192,7 +192,7 @@ pub fn compare(
 fn run_ref(r: &RunData) -> RunRef {
     RunRef {
         run_id: r.id(),
-        kind: r.record.kind.clone(),
+        kind: r.record.kind.as_str().to_string(),
         scenario: r.record.scenario.clone(),
         started_at_ns: r.record.started_at_ns,
         git_commit: r.record.git_commit.clone(),

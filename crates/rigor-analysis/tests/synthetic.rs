@@ -26,7 +26,7 @@ fn environment() -> Environment {
 fn record(id: i64, kind: &str, summary: String) -> RunRecord {
     RunRecord {
         id,
-        kind: kind.into(),
+        kind: rigor_model::RunKind::parse(kind).expect("a run kind"),
         scenario: "svc".into(),
         status: RunStatus::Passed,
         status_reason: None,
@@ -36,6 +36,7 @@ fn record(id: i64, kind: &str, summary: String) -> RunRecord {
         environment: serde_json::to_string(&environment()).unwrap(),
         summary: Some(summary),
         git_commit: None,
+        owner: None,
     }
 }
 
@@ -92,7 +93,7 @@ fn load_run(
     let summary = RunSummary {
         schema_version: SCHEMA_VERSION,
         run_id: id,
-        kind: "load".into(),
+        kind: rigor_model::RunKind::Load,
         scenario: "svc".into(),
         model: "open".into(),
         status: RunStatus::Passed,

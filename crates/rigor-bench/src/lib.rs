@@ -26,6 +26,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod clock;
+mod entry;
 pub mod executor;
 pub mod export;
 mod fake;

@@ -18,9 +18,8 @@ mod calibration;
 mod error;
 mod stop_rule;
 
+use rigor_model::stop::StopHandle;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::analysis::analyze;
@@ -77,6 +76,7 @@ pub struct Progress {
 }
 
 type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
+type RunFn<'a> = Box<dyn FnMut(usize, &RunRecord) + 'a>;
 
 /// Runs a [`BenchPlan`] on an [`Executor`].
 pub struct Runner<'a> {
@@ -86,7 +86,8 @@ pub struct Runner<'a> {
     executor: &'a mut dyn Executor,
     clock: Box<dyn Clock + 'a>,
     progress: Option<ProgressFn<'a>>,
-    stop: Option<Arc<AtomicBool>>,
+    on_run: Option<RunFn<'a>>,
+    stop: Option<StopHandle>,
     start: Duration,
     rng: fastrand::Rng,
     /// Runs measured so far (warm-up and timed) and their total wall time, for batch sizes.
@@ -128,6 +129,7 @@ impl<'a> Runner<'a> {
             executor,
             clock: Box::new(MonotonicClock::new()),
             progress: None,
+            on_run: None,
             stop: None,
             start: Duration::ZERO,
             rng: fastrand::Rng::with_seed(seed),
@@ -147,11 +149,18 @@ impl<'a> Runner<'a> {
         self
     }
 
-    /// Checked between runs: once set, the benchmark stops and returns the finished runs,
-    /// marked interrupted. A failed run that ends while the flag is set (the command got the
-    /// same Ctrl-C) is discarded rather than reported as a failure.
-    pub fn stop_flag(mut self, flag: Arc<AtomicBool>) -> Runner<'a> {
-        self.stop = Some(flag);
+    /// Called for every timed run as it is accepted (after the batch it was part of), with
+    /// its command's index: what a recorder stores as the benchmark goes.
+    pub fn on_run(mut self, record: impl FnMut(usize, &RunRecord) + 'a) -> Runner<'a> {
+        self.on_run = Some(Box::new(record));
+        self
+    }
+
+    /// Checked between runs: once a stop is asked for, the benchmark stops and returns the
+    /// finished runs, marked interrupted. A failed run that ends while stopping (the command
+    /// got the same Ctrl-C) is discarded rather than reported as a failure.
+    pub fn stop(mut self, stop: StopHandle) -> Runner<'a> {
+        self.stop = Some(stop);
         self
     }
 
@@ -318,7 +327,7 @@ impl<'a> Runner<'a> {
                 budget: BATCH_BUDGET,
             };
             let stop = self.stop.clone();
-            let stopped = move || stop.as_ref().is_some_and(|f| f.load(Ordering::SeqCst));
+            let stopped = move || stop.as_ref().is_some_and(StopHandle::is_stopping);
             let outcome = self.executor.run_batch(&self.commands, &batch, &stopped)?;
             let Some(last) = outcome.runs.last() else {
                 if outcome.interrupted {
@@ -365,10 +374,14 @@ impl<'a> Runner<'a> {
                         let measurement = self.correct(raw, result.shell.as_mut());
                         let tally = &mut tallies[index];
                         tally.raw_wall += raw.wall;
-                        tally.runs.push(RunRecord {
+                        let record = RunRecord {
                             round: run.round,
                             measurement,
-                        });
+                        };
+                        tally.runs.push(record);
+                        if let Some(on_run) = self.on_run.as_mut() {
+                            on_run(index, &record);
+                        }
                         result.order.push(index);
                         let (of, estimated) = plan.runs.target(tallies[index].done());
                         let total = tallies.iter().map(|t| plan.runs.target(t.done()).0).sum();
@@ -537,9 +550,7 @@ impl<'a> Runner<'a> {
     }
 
     fn stopped(&self) -> bool {
-        self.stop
-            .as_ref()
-            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+        self.stop.as_ref().is_some_and(StopHandle::is_stopping)
     }
 }
 

@@ -227,6 +227,10 @@ pub enum SpecError {
     EmptyShell,
     #[error("the shell calibration needs at least one run")]
     ZeroCalibrationRuns,
+    #[error("give `runs` or `min_runs`/`min_time`, not both")]
+    FixedAndAutoRuns,
+    #[error("order `{order}`: expected interleaved or random")]
+    UnknownOrder { order: String },
 }
 
 impl BenchSpec {

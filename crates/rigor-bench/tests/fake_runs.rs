@@ -1,8 +1,6 @@
 //! Whole benchmarks replayed on the deterministic fake executor: every number, warning and
 //! ordering below is exact. Expected statistics come from Python 3.11's `statistics` module.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rigor_bench::{
@@ -419,13 +417,13 @@ fn a_failing_command_fails_the_benchmark_unless_ignored() {
 
 #[test]
 fn an_interrupted_benchmark_keeps_the_finished_runs() {
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = rigor_model::StopHandle::new();
     // Ctrl-C arrives during the fifth timed run (a's third): the runs of a batch are
     // reported after it, so the stop has to come from inside a run.
     let flag = stop.clone();
     let mut fake = FakeExecutor::new(move |command, before| {
         if command.name == "a" && before == 2 {
-            flag.store(true, Ordering::SeqCst);
+            flag.escalate();
         }
         Ok(Measurement::from_wall(ms(10.0)))
     });
@@ -438,7 +436,14 @@ fn an_interrupted_benchmark_keeps_the_finished_runs() {
         ..BenchSpec::new(["a", "b"])
     };
     let plan = spec.resolve().unwrap();
-    let result = Runner::new(&plan, &mut fake).stop_flag(stop).run().unwrap();
+    let mut seen = Vec::new();
+    let result = Runner::new(&plan, &mut fake)
+        .stop(stop)
+        .on_run(|command, run| seen.push((command, run.round)))
+        .run()
+        .unwrap();
+    // Every kept run was handed to the recorder as it was accepted, in order.
+    assert_eq!(seen, [(0, 0), (1, 0), (0, 1), (1, 1), (0, 2)]);
     assert!(result.interrupted);
     assert_eq!(result.order, [0, 1, 0, 1, 0]);
     assert_eq!(result.commands[0].runs.len(), 3);

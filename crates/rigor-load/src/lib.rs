@@ -21,7 +21,6 @@ mod worker;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -71,48 +70,7 @@ pub enum LoadError {
     Engine(String),
 }
 
-/// Whether and how the run should stop early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopState {
-    Running,
-    /// Stop sending; let in-flight requests finish within the grace period.
-    Graceful,
-    /// Stop now.
-    Immediate,
-}
-
-/// Shared stop switch: the first request is graceful, the second immediate.
-#[derive(Debug, Clone, Default)]
-pub struct StopHandle(Arc<AtomicU8>);
-
-impl StopHandle {
-    pub fn new() -> StopHandle {
-        StopHandle::default()
-    }
-
-    /// Escalates: running → graceful → immediate. Returns the new state.
-    pub fn escalate(&self) -> StopState {
-        let previous = self
-            .0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                Some((s + 1).min(2))
-            })
-            .unwrap_or(2);
-        decode_state((previous + 1).min(2))
-    }
-
-    pub fn state(&self) -> StopState {
-        decode_state(self.0.load(Ordering::Acquire))
-    }
-}
-
-fn decode_state(v: u8) -> StopState {
-    match v {
-        0 => StopState::Running,
-        1 => StopState::Graceful,
-        _ => StopState::Immediate,
-    }
-}
+pub use rigor_model::stop::{StopHandle, StopState};
 
 /// A finished one-second window, merged across workers.
 #[derive(Debug, Clone)]

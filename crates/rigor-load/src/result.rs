@@ -281,16 +281,54 @@ impl LoadResult {
             .collect()
     }
 
-    /// The run's status given its threshold verdicts.
-    pub fn status(&self, thresholds: &[ThresholdOutcome]) -> RunStatus {
+    /// The run's status given its threshold verdicts, with the reason for any status but
+    /// completed and passed. Untrustworthy endings come first: an interrupted run, a run whose
+    /// generator fell behind, and a run in which no request got an HTTP response (it measured
+    /// the failure, not the target) are never called passed, whatever their thresholds say. A run
+    /// that nothing judged is completed, not passed. Error statuses are answers: a target that
+    /// answers 503 was measured (and its thresholds judge it); one that never answered was not.
+    pub fn status(&self, thresholds: &[ThresholdOutcome]) -> (RunStatus, Option<String>) {
+        let total = self.group(&Scope::Run).map(|(g, _)| g);
+        let (requests, responses) = total
+            .as_ref()
+            .map_or((0, 0), |g| (g.requests, g.statuses.values().sum::<u64>()));
         if self.outcome == Outcome::Interrupted {
-            RunStatus::Interrupted
-        } else if self.invalid.is_some() {
-            RunStatus::Invalid
+            let reason = "interrupted: what was measured before the stop is kept";
+            (RunStatus::Interrupted, Some(reason.to_string()))
+        } else if let Some(reason) = &self.invalid {
+            (RunStatus::Invalid, Some(reason.clone()))
+        } else if requests == 0 {
+            let reason = "no request completed: the run measured nothing of the target";
+            (RunStatus::TargetFailed, Some(reason.to_string()))
+        } else if responses == 0 {
+            let kinds = total
+                .map(|g| {
+                    let mut kinds: Vec<(String, u64)> =
+                        g.by_kind.iter().map(|(k, n)| (k.name(), *n)).collect();
+                    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                    kinds
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let reason = format!(
+                "the target never answered: all {requests} requests failed without an HTTP response ({kinds}); the run measured the failure, not the target"
+            );
+            (RunStatus::TargetFailed, Some(reason))
         } else if thresholds.iter().any(|t| !t.passed) {
-            RunStatus::Failed
+            let failed: Vec<&str> = thresholds
+                .iter()
+                .filter(|t| !t.passed)
+                .map(|t| t.threshold.as_str())
+                .collect();
+            let reason = format!("threshold failed: {}", failed.join("; "));
+            (RunStatus::Failed, Some(reason))
+        } else if thresholds.is_empty() {
+            (RunStatus::Completed, None)
         } else {
-            RunStatus::Passed
+            (RunStatus::Passed, None)
         }
     }
 
@@ -336,19 +374,19 @@ impl LoadResult {
         status_reason: Option<String>,
         target: Option<TargetSummary>,
     ) -> RunSummary {
-        let status = self.status(&thresholds);
+        let (status, reason) = self.status(&thresholds);
         let ended_at = self.started_at + self.duration;
         RunSummary {
             schema_version: SCHEMA_VERSION,
             run_id,
-            kind: "load".into(),
+            kind: rigor_model::RunKind::Load,
             scenario: self.scenario.name.clone(),
             model: match self.scenario.model {
                 Model::Open => "open".into(),
                 Model::Closed => "closed".into(),
             },
             status,
-            status_reason: status_reason.or_else(|| self.invalid.clone()),
+            status_reason: status_reason.or(reason),
             started_at: rfc3339(self.started_at),
             ended_at: rfc3339(ended_at),
             duration_ns: self.duration.as_nanos() as u64,

@@ -6,8 +6,12 @@
 
 pub mod output;
 pub mod plan;
+pub mod status;
+pub mod stop;
 pub mod threshold;
 pub mod units;
 
 pub use plan::{Plan, PlanError};
+pub use status::{exit_code, RunKind, RunStatus};
+pub use stop::{StopHandle, StopState};
 pub use units::{Bytes, Rate, Ratio};

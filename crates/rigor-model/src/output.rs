@@ -9,52 +9,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::status::{RunKind, RunStatus};
+
 /// Version of the JSON output and stored summaries.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    /// Still going, or the process died before it could record an end.
-    Running,
-    /// Completed and every threshold held.
-    Passed,
-    /// Completed, and at least one threshold failed.
-    Failed,
-    /// Completed, but the measurement cannot be trusted (e.g. the generator could not keep up).
-    Invalid,
-    /// Stopped by Ctrl-C or SIGTERM; what was measured is kept.
-    Interrupted,
-    /// Could not be completed (target down, for instance).
-    Aborted,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Running => "running",
-            RunStatus::Passed => "passed",
-            RunStatus::Failed => "failed",
-            RunStatus::Invalid => "invalid",
-            RunStatus::Interrupted => "interrupted",
-            RunStatus::Aborted => "aborted",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RunStatus> {
-        [
-            RunStatus::Running,
-            RunStatus::Passed,
-            RunStatus::Failed,
-            RunStatus::Invalid,
-            RunStatus::Interrupted,
-            RunStatus::Aborted,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Summary statistics of one latency distribution, in nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -166,7 +124,7 @@ pub struct Environment {
 pub struct RunSummary {
     pub schema_version: u32,
     pub run_id: i64,
-    pub kind: String,
+    pub kind: RunKind,
     pub scenario: String,
     /// `open` (arrival rate) or `closed` (fixed concurrency).
     pub model: String,

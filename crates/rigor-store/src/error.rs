@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use crate::{RunId, RunStatus};
 
+/// The backend's own error, kept as the cause without exposing the backend's types.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the directory {path} for the run store: {source}: check the path and its permissions, or use another --store")]
@@ -13,10 +16,7 @@ pub enum StoreError {
     },
 
     #[error("cannot open the run store {path}: {source}: check that it is a file you can read and write, or use another --store")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: Cause },
 
     #[error("{path} is not a rigor run store (not a SQLite database, or damaged): move it aside to start a new store, or use another --store")]
     NotADatabase { path: PathBuf },
@@ -35,7 +35,7 @@ pub enum StoreError {
     Migrate {
         path: PathBuf,
         version: i64,
-        source: rusqlite::Error,
+        source: Cause,
     },
 
     #[error("run {id} is not in the run store {path}: `rigor runs` lists the stored runs")]
@@ -48,12 +48,19 @@ pub enum StoreError {
         status: RunStatus,
     },
 
-    #[error("run {id} in {path} has the status `{status}`, which this build does not know: upgrade rigor")]
-    UnknownStatus {
+    #[error(
+        "run {id} in {path} has the {what} `{text}`, which this build does not know: upgrade rigor"
+    )]
+    Unknown {
         path: PathBuf,
         id: RunId,
-        status: String,
+        /// `status` or `kind`.
+        what: &'static str,
+        text: String,
     },
+
+    #[error("--store {location}: {why}")]
+    Unsupported { location: String, why: &'static str },
 
     #[error("the run store {path} stayed locked by another process for {timeout_s} s: retry when it has finished, or use another --store")]
     Busy { path: PathBuf, timeout_s: u64 },
@@ -62,7 +69,7 @@ pub enum StoreError {
     Sqlite {
         path: PathBuf,
         action: &'static str,
-        source: rusqlite::Error,
+        source: Cause,
     },
 }
 
@@ -84,7 +91,7 @@ impl StoreError {
             _ => StoreError::Sqlite {
                 path: path.to_path_buf(),
                 action,
-                source,
+                source: Box::new(source),
             },
         }
     }

@@ -20,8 +20,8 @@ mod error;
 mod schema;
 mod sqlite;
 
-pub use error::StoreError;
-pub use rigor_model::output::RunStatus;
+pub use error::{Cause, StoreError};
+pub use rigor_model::{RunKind, RunStatus};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
 
@@ -29,10 +29,9 @@ pub use sqlite::SqliteStore;
 pub type RunId = i64;
 
 /// What is known about a run when it starts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRun {
-    /// `"load"` or `"bench"` (more kinds, such as imported runs, may follow).
-    pub kind: String,
+    pub kind: RunKind,
     /// The scenario or bench name the run measured.
     pub scenario: String,
     /// A snapshot of the plan the run executed (TOML or JSON text), so the run can be
@@ -44,6 +43,9 @@ pub struct NewRun {
     pub environment: String,
     /// The commit of the project under test, if it is a git checkout.
     pub git_commit: Option<String>,
+    /// The process recording the run (`boot-id:pid:start-time`), so that a run whose process
+    /// died can be told from one still going; `None` for imported runs.
+    pub owner: Option<String>,
 }
 
 /// One second of a run in one phase, written while the run is going.
@@ -81,7 +83,7 @@ pub struct HistogramRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
     pub id: RunId,
-    pub kind: String,
+    pub kind: RunKind,
     pub scenario: String,
     pub status: RunStatus,
     /// Why the run is invalid, interrupted or aborted.
@@ -96,6 +98,8 @@ pub struct RunRecord {
     /// The run summary as JSON text, once the run has finished.
     pub summary: Option<String>,
     pub git_commit: Option<String>,
+    /// The process that recorded it, as [`NewRun::owner`].
+    pub owner: Option<String>,
 }
 
 /// Which runs to list. The default lists every run.
@@ -103,13 +107,13 @@ pub struct RunRecord {
 pub struct RunFilter {
     /// Only runs of this scenario (or bench) name.
     pub scenario: Option<String>,
-    /// Only runs of this kind (`"load"`, `"bench"`).
-    pub kind: Option<String>,
+    /// Only runs of this kind.
+    pub kind: Option<RunKind>,
     /// At most this many runs (the newest ones).
     pub limit: Option<usize>,
 }
 
-/// A run named as the reference for its kind (`"load"`, `"bench"`), scenario (or bench name)
+/// A run named as the reference for its kind, scenario (or bench name)
 /// and environment. A store holds at most one baseline per (name, kind, scenario,
 /// environment key); baselines stay put when new runs are recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +121,7 @@ pub struct Baseline {
     /// The name the user gave, e.g. `"main"`.
     pub name: String,
     /// The run's kind.
-    pub kind: String,
+    pub kind: RunKind,
     /// The run's scenario (or bench name).
     pub scenario: String,
     /// The caller's key for the environment the run was measured in (e.g. a fingerprint hash).
@@ -143,8 +147,6 @@ pub struct GateRecord {
     pub at_ns: i64,
 }
 
-/// Where runs are kept. Writes are made as the run goes, so a crash loses at most the window
-/// being written; each write method is atomic.
 /// One named figure of the system under test over one second of a run: `target.cpu`
 /// (share of the machine's cores), `target.rss` (bytes), `target.threads`, `target.fds`.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +156,32 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// One timed run of a benchmarked command, written while the benchmark goes, so that a
+/// benchmark whose process dies keeps every run it finished.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BenchRun {
+    /// Its place in the order runs finished, counting from 0 across all commands.
+    pub seq: u64,
+    /// Index of the command in the benchmark's plan.
+    pub command: u32,
+    /// The round it ran in.
+    pub round: u64,
+    pub wall_ns: u64,
+    pub user_ns: u64,
+    pub system_ns: u64,
+    pub peak_rss_bytes: u64,
+    /// `None` when a signal ended the process.
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+}
+
+/// Where runs are kept. Writes are made as the run goes, so a crash loses at most the window
+/// being written; each write method is atomic.
 pub trait Store {
+    /// Where the store is, for messages: a file path or a server's address (without any
+    /// password).
+    fn location(&self) -> String;
+
     /// Records a run that is starting, with status [`RunStatus::Running`], and returns its id.
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError>;
 
@@ -213,7 +240,7 @@ pub trait Store {
     fn baseline(
         &self,
         name: &str,
-        kind: &str,
+        kind: RunKind,
         scenario: &str,
         environment_key: Option<&str>,
     ) -> Result<Option<Baseline>, StoreError>;
@@ -222,7 +249,7 @@ pub trait Store {
     /// then newest first.
     fn baselines(
         &self,
-        kind: Option<&str>,
+        kind: Option<RunKind>,
         scenario: Option<&str>,
     ) -> Result<Vec<Baseline>, StoreError>;
 
@@ -241,6 +268,13 @@ pub trait Store {
     /// A run's samples, by name then second.
     fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError>;
 
+    /// Appends finished runs of a benchmark, all or none; a run already stored under the same
+    /// `seq` is replaced.
+    fn append_bench_runs(&mut self, run: RunId, runs: &[BenchRun]) -> Result<(), StoreError>;
+
+    /// A benchmark's stored runs, by `seq`.
+    fn bench_runs(&self, run: RunId) -> Result<Vec<BenchRun>, StoreError>;
+
     /// The last `limit` evaluations of `check` for `scenario`, newest run first (by the run's
     /// start time, then by run id).
     fn gate_history(
@@ -249,4 +283,28 @@ pub trait Store {
         scenario: &str,
         limit: usize,
     ) -> Result<Vec<GateRecord>, StoreError>;
+}
+
+/// Opens the store named by `location` for a command that records runs, creating it if
+/// missing: a SQLite file path (the embedded default). A PostgreSQL URL is refused with a
+/// message until that backend lands.
+pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+    refuse_unsupported(location)?;
+    Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// Whether `location` names a server rather than a file.
+pub fn is_server_url(location: &std::path::Path) -> bool {
+    let text = location.to_string_lossy();
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+fn refuse_unsupported(location: &std::path::Path) -> Result<(), StoreError> {
+    if is_server_url(location) {
+        return Err(StoreError::Unsupported {
+            location: location.display().to_string(),
+            why: "PostgreSQL stores are not supported by this build yet; use a SQLite file path",
+        });
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_runs.sql"),
     include_str!("migrations/002_baselines_gates.sql"),
     include_str!("migrations/003_samples.sql"),
+    include_str!("migrations/004_bench_runs_owner.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.
@@ -173,7 +174,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             .map_err(|source| StoreError::Migrate {
                 path: path.to_path_buf(),
                 version,
-                source,
+                source: Box::new(source),
             })?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)

@@ -5,6 +5,7 @@
 //! snapshot, as a deferred transaction can in WAL mode.
 
 mod baselines;
+mod bench_runs;
 mod gates;
 mod samples;
 
@@ -14,8 +15,8 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use crate::{
-    schema, Baseline, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunRecord, RunStatus,
-    Sample, Store, StoreError, Window,
+    schema, Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunKind,
+    RunRecord, RunStatus, Sample, Store, StoreError, Window,
 };
 
 /// A run store in a SQLite file.
@@ -38,7 +39,7 @@ impl SqliteStore {
         }
         let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            source: Box::new(source),
         })?;
         schema::prepare(&mut conn, path)?;
         Ok(SqliteStore {
@@ -53,7 +54,7 @@ impl SqliteStore {
         let path = PathBuf::from(":memory:");
         let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
         schema::prepare(&mut conn, &path)?;
         Ok(SqliteStore { conn, path })
@@ -87,20 +88,25 @@ impl SqliteStore {
 
 /// The run columns, in the order [`read_run`] expects them.
 const RUN_COLUMNS: &str = "id, kind, scenario, status, status_reason, started_at_ns, \
-                           ended_at_ns, plan, environment, summary, git_commit";
+                           ended_at_ns, plan, environment, summary, git_commit, owner";
 
-/// A run whose status text this build does not know: its id and that text.
-type UnknownStatus = (RunId, String);
+/// A run whose status or kind text this build does not know: its id, which of the two, and
+/// that text.
+type UnknownStatus = (RunId, &'static str, String);
 
 fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>> {
     let id: RunId = row.get(0)?;
     let status_text: String = row.get(3)?;
     let Some(status) = RunStatus::parse(&status_text) else {
-        return Ok(Err((id, status_text)));
+        return Ok(Err((id, "status", status_text)));
+    };
+    let kind_text: String = row.get(1)?;
+    let Some(kind) = RunKind::parse(&kind_text) else {
+        return Ok(Err((id, "kind", kind_text)));
     };
     Ok(Ok(RunRecord {
         id,
-        kind: row.get(1)?,
+        kind,
         scenario: row.get(2)?,
         status,
         status_reason: row.get(4)?,
@@ -110,6 +116,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>>
         environment: row.get(8)?,
         summary: row.get(9)?,
         git_commit: row.get(10)?,
+        owner: row.get(11)?,
     }))
 }
 
@@ -117,10 +124,24 @@ fn known_status(
     path: &Path,
     read: Result<RunRecord, UnknownStatus>,
 ) -> Result<RunRecord, StoreError> {
-    read.map_err(|(id, status)| StoreError::UnknownStatus {
+    read.map_err(|(id, what, text)| StoreError::Unknown {
         path: path.to_path_buf(),
         id,
-        status,
+        what,
+        text,
+    })
+}
+
+/// A run kind read from column `index`; a word this build does not know is a conversion
+/// error that names it.
+pub(crate) fn kind_column(row: &Row<'_>, index: usize) -> rusqlite::Result<RunKind> {
+    let text: String = row.get(index)?;
+    RunKind::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown run kind `{text}`: upgrade rigor").into(),
+        )
     })
 }
 
@@ -158,20 +179,25 @@ fn ensure_run(conn: &Connection, path: &Path, id: RunId) -> Result<(), StoreErro
 }
 
 impl Store for SqliteStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError> {
         let action = "record the start of a run";
         self.write(action, |tx, path| {
             tx.execute(
                 "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, \
-                 git_commit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 git_commit, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
-                    run.kind,
+                    run.kind.as_str(),
                     run.scenario,
                     RunStatus::Running.as_str(),
                     run.started_at_ns,
                     run.plan,
                     run.environment,
                     run.git_commit,
+                    run.owner,
                 ],
             )
             .map_err(|e| StoreError::sqlite(path, action, e))?;
@@ -272,7 +298,8 @@ impl Store for SqliteStore {
             conditions.push("scenario = ?");
             values.push(scenario);
         }
-        if let Some(kind) = &filter.kind {
+        let kind = filter.kind.map(RunKind::as_str);
+        if let Some(kind) = &kind {
             conditions.push("kind = ?");
             values.push(kind);
         }
@@ -372,7 +399,7 @@ impl Store for SqliteStore {
     fn baseline(
         &self,
         name: &str,
-        kind: &str,
+        kind: RunKind,
         scenario: &str,
         environment_key: Option<&str>,
     ) -> Result<Option<Baseline>, StoreError> {
@@ -381,7 +408,7 @@ impl Store for SqliteStore {
 
     fn baselines(
         &self,
-        kind: Option<&str>,
+        kind: Option<RunKind>,
         scenario: Option<&str>,
     ) -> Result<Vec<Baseline>, StoreError> {
         baselines::list(self, kind, scenario)
@@ -401,6 +428,14 @@ impl Store for SqliteStore {
 
     fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError> {
         samples::read(self, run)
+    }
+
+    fn append_bench_runs(&mut self, run: RunId, runs: &[BenchRun]) -> Result<(), StoreError> {
+        bench_runs::append(self, run, runs)
+    }
+
+    fn bench_runs(&self, run: RunId) -> Result<Vec<BenchRun>, StoreError> {
+        bench_runs::read(self, run)
     }
 
     fn gate_history(

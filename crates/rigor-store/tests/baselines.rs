@@ -3,6 +3,7 @@
 mod common;
 
 use common::{finished_run, new_run};
+use rigor_store::RunKind;
 use rigor_store::{Baseline, RunStatus, SqliteStore, Store, StoreError};
 
 fn temp_store() -> (tempfile::TempDir, SqliteStore) {
@@ -11,10 +12,10 @@ fn temp_store() -> (tempfile::TempDir, SqliteStore) {
     (dir, store)
 }
 
-fn baseline(name: &str, kind: &str, scenario: &str, env: &str, run: i64, at: i64) -> Baseline {
+fn baseline(name: &str, kind: RunKind, scenario: &str, env: &str, run: i64, at: i64) -> Baseline {
     Baseline {
         name: name.to_string(),
-        kind: kind.to_string(),
+        kind,
         scenario: scenario.to_string(),
         environment_key: env.to_string(),
         run_id: run,
@@ -25,21 +26,21 @@ fn baseline(name: &str, kind: &str, scenario: &str, env: &str, run: i64, at: i64
 #[test]
 fn a_baseline_takes_its_kind_and_scenario_from_the_run() {
     let (_dir, mut store) = temp_store();
-    let run = finished_run(&mut store, "product-get", "load", 10);
+    let run = finished_run(&mut store, "product-get", RunKind::Load, 10);
     let set = store
         .set_baseline("main", run, "env-a", 100)
         .expect("set baseline");
-    let expected = baseline("main", "load", "product-get", "env-a", run, 100);
+    let expected = baseline("main", RunKind::Load, "product-get", "env-a", run, 100);
     assert_eq!(set, expected);
     assert_eq!(
         store
-            .baseline("main", "load", "product-get", Some("env-a"))
+            .baseline("main", RunKind::Load, "product-get", Some("env-a"))
             .expect("lookup"),
         Some(expected.clone())
     );
     assert_eq!(
         store
-            .baseline("main", "load", "product-get", None)
+            .baseline("main", RunKind::Load, "product-get", None)
             .expect("lookup any env"),
         Some(expected)
     );
@@ -48,9 +49,9 @@ fn a_baseline_takes_its_kind_and_scenario_from_the_run() {
 #[test]
 fn setting_a_baseline_again_replaces_only_the_same_name_kind_scenario_and_environment() {
     let (_dir, mut store) = temp_store();
-    let first = finished_run(&mut store, "s", "load", 10);
-    let second = finished_run(&mut store, "s", "load", 20);
-    let other = finished_run(&mut store, "t", "load", 30);
+    let first = finished_run(&mut store, "s", RunKind::Load, 10);
+    let second = finished_run(&mut store, "s", RunKind::Load, 20);
+    let other = finished_run(&mut store, "t", RunKind::Load, 30);
     store
         .set_baseline("main", first, "env-a", 100)
         .expect("set");
@@ -71,10 +72,10 @@ fn setting_a_baseline_again_replaces_only_the_same_name_kind_scenario_and_enviro
     assert_eq!(
         store.baselines(None, None).expect("list"),
         vec![
-            baseline("main", "load", "s", "env-a", second, 200),
-            baseline("main", "load", "s", "env-b", first, 101),
-            baseline("release", "load", "s", "env-a", first, 102),
-            baseline("main", "load", "t", "env-a", other, 103),
+            baseline("main", RunKind::Load, "s", "env-a", second, 200),
+            baseline("main", RunKind::Load, "s", "env-b", first, 101),
+            baseline("release", RunKind::Load, "s", "env-a", first, 102),
+            baseline("main", RunKind::Load, "t", "env-a", other, 103),
         ]
     );
 }
@@ -82,15 +83,15 @@ fn setting_a_baseline_again_replaces_only_the_same_name_kind_scenario_and_enviro
 #[test]
 fn lookup_is_per_environment_or_the_most_recently_set_in_any() {
     let (_dir, mut store) = temp_store();
-    let a = finished_run(&mut store, "s", "load", 10);
-    let b = finished_run(&mut store, "s", "load", 20);
-    let c = finished_run(&mut store, "s", "load", 30);
+    let a = finished_run(&mut store, "s", RunKind::Load, 10);
+    let b = finished_run(&mut store, "s", RunKind::Load, 20);
+    let c = finished_run(&mut store, "s", RunKind::Load, 30);
     store.set_baseline("main", a, "env-a", 300).expect("set a");
     store.set_baseline("main", b, "env-b", 100).expect("set b");
 
     let lookup = |store: &SqliteStore, env| {
         store
-            .baseline("main", "load", "s", env)
+            .baseline("main", RunKind::Load, "s", env)
             .expect("lookup")
             .map(|b| (b.run_id, b.environment_key))
     };
@@ -112,8 +113,8 @@ fn lookup_is_per_environment_or_the_most_recently_set_in_any() {
 #[test]
 fn lookup_needs_the_name_kind_and_scenario_to_match() {
     let (_dir, mut store) = temp_store();
-    let load = finished_run(&mut store, "parse", "load", 10);
-    let bench = finished_run(&mut store, "parse", "bench", 20);
+    let load = finished_run(&mut store, "parse", RunKind::Load, 10);
+    let bench = finished_run(&mut store, "parse", RunKind::Bench, 20);
     store
         .set_baseline("main", load, "env", 100)
         .expect("set load");
@@ -127,22 +128,25 @@ fn lookup_needs_the_name_kind_and_scenario_to_match() {
             .expect("lookup")
             .map(|b| b.run_id)
     };
-    assert_eq!(run_of("main", "load", "parse"), Some(load));
-    assert_eq!(run_of("main", "bench", "parse"), Some(bench));
-    assert_eq!(run_of("main", "import", "parse"), None);
-    assert_eq!(run_of("main", "load", "other"), None);
-    assert_eq!(run_of("mian", "load", "parse"), None);
+    assert_eq!(run_of("main", RunKind::Load, "parse"), Some(load));
+    assert_eq!(run_of("main", RunKind::Bench, "parse"), Some(bench));
+    assert_eq!(run_of("main", RunKind::Load, "other"), None);
+    assert_eq!(run_of("mian", RunKind::Load, "parse"), None);
 }
 
 #[test]
 fn a_running_or_aborted_run_cannot_be_a_baseline() {
     let (dir, mut store) = temp_store();
     let path = dir.path().join("rigor.db");
-    let good = finished_run(&mut store, "s", "load", 1);
+    let good = finished_run(&mut store, "s", RunKind::Load, 1);
     store.set_baseline("main", good, "env", 10).expect("set");
 
-    let running = store.begin_run(&new_run("s", "load", 2)).expect("begin");
-    let aborted = store.begin_run(&new_run("s", "load", 3)).expect("begin");
+    let running = store
+        .begin_run(&new_run("s", RunKind::Load, 2))
+        .expect("begin");
+    let aborted = store
+        .begin_run(&new_run("s", RunKind::Load, 3))
+        .expect("begin");
     store
         .finish_run(aborted, RunStatus::Aborted, Some("target down"), 4, "{}")
         .expect("abort");
@@ -168,7 +172,7 @@ fn a_running_or_aborted_run_cannot_be_a_baseline() {
     // The refusals changed nothing.
     assert_eq!(
         store.baselines(None, None).expect("list"),
-        vec![baseline("main", "load", "s", "env", good, 10)]
+        vec![baseline("main", RunKind::Load, "s", "env", good, 10)]
     );
 }
 
@@ -184,7 +188,9 @@ fn every_other_ending_can_be_a_baseline() {
     .into_iter()
     .enumerate()
     {
-        let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+        let id = store
+            .begin_run(&new_run("s", RunKind::Load, 1))
+            .expect("begin");
         store.finish_run(id, status, None, 2, "{}").expect("finish");
         let name = format!("b{i}");
         let set = store.set_baseline(&name, id, "env", 3);
@@ -218,21 +224,23 @@ fn baselines_survive_new_runs_and_reopening() {
     let path = dir.path().join("rigor.db");
     let (base, expected) = {
         let mut store = SqliteStore::open(&path).expect("open");
-        let base = finished_run(&mut store, "s", "load", 10);
+        let base = finished_run(&mut store, "s", RunKind::Load, 10);
         let expected = store.set_baseline("main", base, "env", 11).expect("set");
         (base, expected)
     };
     let mut store = SqliteStore::open(&path).expect("reopen");
-    let newer = finished_run(&mut store, "s", "load", 20);
+    let newer = finished_run(&mut store, "s", RunKind::Load, 20);
     assert!(newer > base);
     assert_eq!(
         store
-            .baseline("main", "load", "s", Some("env"))
+            .baseline("main", RunKind::Load, "s", Some("env"))
             .expect("lookup"),
         Some(expected.clone())
     );
     assert_eq!(
-        store.baseline("main", "load", "s", None).expect("lookup"),
+        store
+            .baseline("main", RunKind::Load, "s", None)
+            .expect("lookup"),
         Some(expected)
     );
 }
@@ -240,9 +248,9 @@ fn baselines_survive_new_runs_and_reopening() {
 #[test]
 fn baselines_list_by_scenario_then_name_then_newest_and_filter() {
     let (_dir, mut store) = temp_store();
-    let b1 = finished_run(&mut store, "beta", "load", 1);
-    let a1 = finished_run(&mut store, "alpha", "load", 2);
-    let a2 = finished_run(&mut store, "alpha", "bench", 3);
+    let b1 = finished_run(&mut store, "beta", RunKind::Load, 1);
+    let a1 = finished_run(&mut store, "alpha", RunKind::Load, 2);
+    let a2 = finished_run(&mut store, "alpha", RunKind::Bench, 3);
     store.set_baseline("zeta", b1, "e1", 10).expect("set");
     store.set_baseline("main", a1, "e1", 10).expect("set");
     store.set_baseline("main", a1, "e2", 30).expect("set");
@@ -250,13 +258,13 @@ fn baselines_list_by_scenario_then_name_then_newest_and_filter() {
     store.set_baseline("alpha", b1, "e1", 5).expect("set");
 
     let all = store.baselines(None, None).expect("all");
-    let keys: Vec<(&str, &str, &str, &str)> = all
+    let keys: Vec<(&str, &str, RunKind, &str)> = all
         .iter()
         .map(|b| {
             (
                 b.scenario.as_str(),
                 b.name.as_str(),
-                b.kind.as_str(),
+                b.kind,
                 b.environment_key.as_str(),
             )
         })
@@ -264,11 +272,11 @@ fn baselines_list_by_scenario_then_name_then_newest_and_filter() {
     assert_eq!(
         keys,
         vec![
-            ("alpha", "main", "load", "e2"),
-            ("alpha", "main", "bench", "e1"),
-            ("alpha", "main", "load", "e1"),
-            ("beta", "alpha", "load", "e1"),
-            ("beta", "zeta", "load", "e1"),
+            ("alpha", "main", RunKind::Load, "e2"),
+            ("alpha", "main", RunKind::Bench, "e1"),
+            ("alpha", "main", RunKind::Load, "e1"),
+            ("beta", "alpha", RunKind::Load, "e1"),
+            ("beta", "zeta", RunKind::Load, "e1"),
         ]
     );
 
@@ -280,18 +288,18 @@ fn baselines_list_by_scenario_then_name_then_newest_and_filter() {
             .map(|b| b.run_id)
             .collect()
     };
-    assert_eq!(runs(Some("bench"), None), vec![a2]);
+    assert_eq!(runs(Some(RunKind::Bench), None), vec![a2]);
     assert_eq!(runs(None, Some("beta")), vec![b1, b1]);
-    assert_eq!(runs(Some("load"), Some("alpha")), vec![a1, a1]);
-    assert_eq!(runs(Some("bench"), Some("beta")), Vec::<i64>::new());
+    assert_eq!(runs(Some(RunKind::Load), Some("alpha")), vec![a1, a1]);
+    assert_eq!(runs(Some(RunKind::Bench), Some("beta")), Vec::<i64>::new());
 }
 
 #[test]
 fn baseline_names_are_distinct_and_sorted() {
     let (_dir, mut store) = temp_store();
     assert!(store.baseline_names().expect("names").is_empty());
-    let load = finished_run(&mut store, "s", "load", 1);
-    let bench = finished_run(&mut store, "t", "bench", 2);
+    let load = finished_run(&mut store, "s", RunKind::Load, 1);
+    let bench = finished_run(&mut store, "t", RunKind::Bench, 2);
     store
         .set_baseline("release-1.2", load, "e1", 1)
         .expect("set");

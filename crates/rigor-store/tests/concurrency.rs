@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
 
 use common::{histogram, new_run, window};
+use rigor_store::RunKind;
 use rigor_store::{RunFilter, RunStatus, SqliteStore, Store};
 
 /// Writes `count` complete runs of scenario `writer` the way a load run does: begin, windows
@@ -14,7 +15,7 @@ use rigor_store::{RunFilter, RunStatus, SqliteStore, Store};
 fn write_runs(store: &mut SqliteStore, writer: &str, count: i64) {
     for i in 0..count {
         let id = store
-            .begin_run(&new_run(writer, "load", i))
+            .begin_run(&new_run(writer, RunKind::Load, i))
             .expect("begin run");
         store
             .append_windows(id, &[window(0, "ramp"), window(1, "ramp")])

@@ -3,6 +3,7 @@
 mod common;
 
 use common::finished_run;
+use rigor_store::RunKind;
 use rigor_store::{GateRecord, RunId, SqliteStore, Store, StoreError};
 
 fn temp_store() -> (tempfile::TempDir, SqliteStore) {
@@ -34,7 +35,7 @@ const ERRORS: &str = "budget:error_rate<1%";
 #[test]
 fn gate_records_round_trip_with_and_without_a_value() {
     let (_dir, mut store) = temp_store();
-    let run = finished_run(&mut store, "s", "load", 10);
+    let run = finished_run(&mut store, "s", RunKind::Load, 10);
     let with = record(run, P95, "s", "fail", Some(0.3125));
     let without = record(run, ERRORS, "s", "pass", None);
     store
@@ -53,7 +54,7 @@ fn gate_records_round_trip_with_and_without_a_value() {
 #[test]
 fn recording_the_same_run_and_check_again_replaces_it() {
     let (_dir, mut store) = temp_store();
-    let run = finished_run(&mut store, "s", "load", 10);
+    let run = finished_run(&mut store, "s", RunKind::Load, 10);
     store
         .record_gate(&[record(run, P95, "s", "fail", Some(0.5))])
         .expect("first");
@@ -82,10 +83,10 @@ fn recording_the_same_run_and_check_again_replaces_it() {
 fn history_is_newest_run_first_by_start_time_then_id() {
     let (_dir, mut store) = temp_store();
     // Run ids grow, start times do not (an imported run may be older than the runs before it).
-    let late = finished_run(&mut store, "s", "load", 300);
-    let early = finished_run(&mut store, "s", "load", 100);
-    let tie_first = finished_run(&mut store, "s", "load", 200);
-    let tie_second = finished_run(&mut store, "s", "load", 200);
+    let late = finished_run(&mut store, "s", RunKind::Load, 300);
+    let early = finished_run(&mut store, "s", RunKind::Load, 100);
+    let tie_first = finished_run(&mut store, "s", RunKind::Load, 200);
+    let tie_second = finished_run(&mut store, "s", RunKind::Load, 200);
     // Recorded in an order that matches neither.
     for run in [tie_first, late, tie_second, early] {
         store
@@ -120,9 +121,9 @@ fn history_is_newest_run_first_by_start_time_then_id() {
 #[test]
 fn history_filters_by_check_and_scenario() {
     let (_dir, mut store) = temp_store();
-    let s1 = finished_run(&mut store, "s", "load", 10);
-    let s2 = finished_run(&mut store, "s", "load", 20);
-    let t1 = finished_run(&mut store, "t", "load", 30);
+    let s1 = finished_run(&mut store, "s", RunKind::Load, 10);
+    let s2 = finished_run(&mut store, "s", RunKind::Load, 20);
+    let t1 = finished_run(&mut store, "t", RunKind::Load, 30);
     store
         .record_gate(&[
             record(s1, P95, "s", "pass", Some(1.0)),
@@ -154,7 +155,7 @@ fn history_filters_by_check_and_scenario() {
 #[test]
 fn a_batch_naming_a_missing_run_stores_nothing() {
     let (dir, mut store) = temp_store();
-    let run = finished_run(&mut store, "s", "load", 10);
+    let run = finished_run(&mut store, "s", RunKind::Load, 10);
     let err = store
         .record_gate(&[
             record(run, P95, "s", "pass", Some(1.0)),
@@ -185,7 +186,7 @@ fn an_empty_batch_is_fine_and_the_history_survives_reopening() {
     let kept = {
         let mut store = SqliteStore::open(&path).expect("open");
         store.record_gate(&[]).expect("empty batch");
-        let run = finished_run(&mut store, "s", "load", 10);
+        let run = finished_run(&mut store, "s", RunKind::Load, 10);
         let kept = record(run, P95, "s", "pass", Some(f64::INFINITY));
         store
             .record_gate(std::slice::from_ref(&kept))
@@ -193,7 +194,7 @@ fn an_empty_batch_is_fine_and_the_history_survives_reopening() {
         kept
     };
     let mut store = SqliteStore::open(&path).expect("reopen");
-    finished_run(&mut store, "s", "load", 20);
+    finished_run(&mut store, "s", RunKind::Load, 20);
     assert_eq!(
         store.gate_history(P95, "s", 10).expect("history"),
         vec![kept]

@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{finished_run, histogram, window};
+use rigor_store::RunKind;
 use rigor_store::{GateRecord, RunFilter, RunStatus, SqliteStore, Store, SCHEMA_VERSION};
 
 /// The first migration exactly as released.
@@ -71,8 +72,8 @@ fn write_schema_1_store(path: &Path) -> (i64, i64) {
 }
 
 #[test]
-fn this_build_writes_schema_3() {
-    assert_eq!(SCHEMA_VERSION, 3);
+fn this_build_writes_schema_4() {
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 #[test]
@@ -114,8 +115,8 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
         .set_baseline("main", finished, "env", 1_000)
         .expect("baseline on an old run");
     assert_eq!(
-        (set.kind.as_str(), set.scenario.as_str()),
-        ("load", "product-get")
+        (set.kind, set.scenario.as_str()),
+        (RunKind::Load, "product-get")
     );
     let gate = GateRecord {
         run_id: finished,
@@ -128,7 +129,7 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
     store
         .record_gate(std::slice::from_ref(&gate))
         .expect("gate on an old run");
-    let new = finished_run(&mut store, "product-get", "load", 400);
+    let new = finished_run(&mut store, "product-get", RunKind::Load, 400);
     assert!(new > running);
     drop(store);
 
@@ -138,7 +139,7 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
     assert_eq!(store.runs(&RunFilter::default()).expect("runs").len(), 3);
     assert_eq!(
         store
-            .baseline("main", "load", "product-get", None)
+            .baseline("main", RunKind::Load, "product-get", None)
             .expect("lookup"),
         Some(set)
     );
@@ -155,8 +156,8 @@ fn deleting_a_run_deletes_its_baselines_and_gate_records() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("rigor.db");
     let mut store = SqliteStore::open(&path).expect("open");
-    let doomed = finished_run(&mut store, "s", "load", 1);
-    let kept = finished_run(&mut store, "s", "load", 2);
+    let doomed = finished_run(&mut store, "s", RunKind::Load, 1);
+    let kept = finished_run(&mut store, "s", RunKind::Load, 2);
     store.set_baseline("main", doomed, "e1", 10).expect("set");
     store.set_baseline("old", doomed, "e1", 11).expect("set");
     store.set_baseline("main", kept, "e2", 12).expect("set");
@@ -206,12 +207,13 @@ fn samples_round_trip_and_replace() {
     let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("open");
     let run = store
         .begin_run(&rigor_store::NewRun {
-            kind: "load".into(),
+            kind: RunKind::Load,
             scenario: "s".into(),
             plan: "{}".into(),
             started_at_ns: 1,
             environment: "{}".into(),
             git_commit: None,
+            owner: None,
         })
         .expect("begin");
     let sample = |second, name: &str, value| Sample {
@@ -247,4 +249,65 @@ fn samples_round_trip_and_replace() {
             .is_err(),
         "a missing run is refused"
     );
+}
+
+#[test]
+fn bench_runs_round_trip_replace_and_keep_their_order() {
+    use rigor_store::BenchRun;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = SqliteStore::open(&dir.path().join("s.db")).expect("open");
+    let run = store
+        .begin_run(&rigor_store::NewRun {
+            kind: RunKind::Bench,
+            scenario: "parse".into(),
+            plan: "{}".into(),
+            started_at_ns: 1,
+            environment: "{}".into(),
+            git_commit: None,
+            owner: Some("boot:42:7".into()),
+        })
+        .expect("begin");
+    let bench_run = |seq, command, wall_ns| BenchRun {
+        seq,
+        command,
+        round: seq / 2,
+        wall_ns,
+        user_ns: wall_ns / 2,
+        system_ns: wall_ns / 4,
+        peak_rss_bytes: 1 << 20,
+        exit_code: Some(0),
+        signal: None,
+    };
+    store
+        .append_bench_runs(run, &[bench_run(1, 1, 20), bench_run(0, 0, 10)])
+        .expect("append");
+    let killed = BenchRun {
+        exit_code: None,
+        signal: Some(9),
+        ..bench_run(1, 1, 25)
+    };
+    store
+        .append_bench_runs(run, &[killed, bench_run(2, 0, u64::MAX)])
+        .expect("append again");
+    let stored = store.bench_runs(run).expect("read");
+    assert_eq!(
+        stored,
+        vec![
+            bench_run(0, 0, 10),
+            killed,
+            BenchRun {
+                // Past i64::MAX the figure is clamped, never wrapped to a negative number.
+                wall_ns: i64::MAX as u64,
+                ..bench_run(2, 0, u64::MAX)
+            }
+        ]
+    );
+    assert_eq!(
+        store.run(run).expect("run").owner.as_deref(),
+        Some("boot:42:7")
+    );
+    assert!(matches!(
+        store.append_bench_runs(run + 1, &[bench_run(0, 0, 1)]),
+        Err(rigor_store::StoreError::NotFound { .. })
+    ));
 }

@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 
 use common::new_run;
+use rigor_store::RunKind;
 use rigor_store::{RunFilter, SqliteStore, Store, StoreError, SCHEMA_VERSION};
 
 fn read(path: &Path) -> Vec<u8> {
@@ -27,7 +28,7 @@ fn runs_survive_closing_and_reopening() {
     let path = dir.path().join("rigor.db");
     let id = SqliteStore::open(&path)
         .expect("open")
-        .begin_run(&new_run("s", "load", 1))
+        .begin_run(&new_run("s", RunKind::Load, 1))
         .expect("begin");
     let store = SqliteStore::open(&path).expect("reopen");
     assert_eq!(store.run(id).expect("run").scenario, "s");
@@ -54,7 +55,7 @@ fn a_store_from_a_newer_rigor_is_refused_and_left_unchanged() {
     let path = dir.path().join("rigor.db");
     SqliteStore::open(&path)
         .expect("open")
-        .begin_run(&new_run("s", "load", 1))
+        .begin_run(&new_run("s", RunKind::Load, 1))
         .expect("begin");
     {
         let conn = rusqlite::Connection::open(&path).expect("raw connection");
@@ -103,7 +104,7 @@ fn a_damaged_database_is_refused() {
     let path = dir.path().join("rigor.db");
     SqliteStore::open(&path)
         .expect("open")
-        .begin_run(&new_run("s", "load", 1))
+        .begin_run(&new_run("s", RunKind::Load, 1))
         .expect("begin");
     // Keep the SQLite header but wreck every page after the first one.
     let mut bytes = read(&path);
@@ -153,7 +154,9 @@ fn an_empty_file_becomes_a_new_store() {
     let path = dir.path().join("rigor.db");
     std::fs::write(&path, b"").expect("touch");
     let mut store = SqliteStore::open(&path).expect("open an empty file");
-    store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::{histogram, new_run, window};
+use rigor_store::RunKind;
 use rigor_store::{RunFilter, RunStatus, SqliteStore, Store, StoreError, Window};
 
 fn temp_store() -> (tempfile::TempDir, SqliteStore) {
@@ -16,12 +17,12 @@ fn temp_store() -> (tempfile::TempDir, SqliteStore) {
 #[test]
 fn a_begun_run_is_running_with_everything_it_was_given() {
     let (_dir, mut store) = temp_store();
-    let new = new_run("product-get", "load", 1_700_000_000_123_456_789);
+    let new = new_run("product-get", RunKind::Load, 1_700_000_000_123_456_789);
     let id = store.begin_run(&new).expect("begin");
 
     let run = store.run(id).expect("read back");
     assert_eq!(run.id, id);
-    assert_eq!(run.kind, "load");
+    assert_eq!(run.kind, RunKind::Load);
     assert_eq!(run.scenario, "product-get");
     assert_eq!(run.status, RunStatus::Running);
     assert_eq!(run.status_reason, None);
@@ -36,7 +37,7 @@ fn a_begun_run_is_running_with_everything_it_was_given() {
 #[test]
 fn a_run_without_a_git_commit_reads_back_without_one() {
     let (_dir, mut store) = temp_store();
-    let mut new = new_run("parse-large", "bench", 1);
+    let mut new = new_run("parse-large", RunKind::Bench, 1);
     new.git_commit = None;
     let id = store.begin_run(&new).expect("begin");
     assert_eq!(store.run(id).expect("read").git_commit, None);
@@ -45,7 +46,9 @@ fn a_run_without_a_git_commit_reads_back_without_one() {
 #[test]
 fn finishing_records_status_reason_end_and_summary() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 10)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 10))
+        .expect("begin");
     let summary = r#"{"schema_version":1,"status":"invalid"}"#;
     store
         .finish_run(
@@ -75,7 +78,9 @@ fn every_status_round_trips() {
         RunStatus::Interrupted,
         RunStatus::Aborted,
     ] {
-        let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+        let id = store
+            .begin_run(&new_run("s", RunKind::Load, 1))
+            .expect("begin");
         store.finish_run(id, status, None, 2, "{}").expect("finish");
         assert_eq!(store.run(id).expect("read").status, status);
     }
@@ -84,7 +89,9 @@ fn every_status_round_trips() {
 #[test]
 fn windows_read_back_by_second_then_phase_whatever_the_write_order() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     store
         .append_windows(id, &[window(2, "steady"), window(1, "ramp")])
         .expect("first batch");
@@ -105,7 +112,9 @@ fn windows_read_back_by_second_then_phase_whatever_the_write_order() {
 #[test]
 fn counts_up_to_the_largest_sqlite_integer_round_trip() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     let big = Window {
         second: u32::MAX,
         requests: i64::MAX as u64,
@@ -120,7 +129,9 @@ fn counts_up_to_the_largest_sqlite_integer_round_trip() {
 #[test]
 fn a_window_written_again_replaces_the_first() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     store
         .append_windows(id, &[window(0, "steady")])
         .expect("first");
@@ -138,7 +149,9 @@ fn a_window_written_again_replaces_the_first() {
 #[test]
 fn a_batch_of_windows_is_stored_all_or_none() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     // SQLite integers are signed 64-bit: this count cannot be stored, so the batch must fail
     // and take the valid window before it down with it.
     let too_big = Window {
@@ -155,7 +168,9 @@ fn a_batch_of_windows_is_stored_all_or_none() {
 #[test]
 fn histograms_round_trip_and_replace_the_same_scope_name_and_kind() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     store
         .save_histograms(
             id,
@@ -190,7 +205,9 @@ fn histograms_round_trip_and_replace_the_same_scope_name_and_kind() {
 #[test]
 fn a_run_with_nothing_recorded_yet_has_no_windows_or_histograms() {
     let (_dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     assert!(store.windows(id).expect("windows").is_empty());
     assert!(store.histograms(id).expect("histograms").is_empty());
 }
@@ -198,8 +215,12 @@ fn a_run_with_nothing_recorded_yet_has_no_windows_or_histograms() {
 #[test]
 fn windows_and_histograms_stay_with_their_own_run() {
     let (_dir, mut store) = temp_store();
-    let a = store.begin_run(&new_run("a", "load", 1)).expect("begin a");
-    let b = store.begin_run(&new_run("b", "load", 2)).expect("begin b");
+    let a = store
+        .begin_run(&new_run("a", RunKind::Load, 1))
+        .expect("begin a");
+    let b = store
+        .begin_run(&new_run("b", RunKind::Load, 2))
+        .expect("begin b");
     store.append_windows(a, &[window(0, "steady")]).expect("a");
     store.append_windows(b, &[window(5, "spike")]).expect("b");
     store
@@ -211,7 +232,7 @@ fn windows_and_histograms_stay_with_their_own_run() {
 }
 
 /// Stores runs started at these times, in this order, and returns their ids.
-fn store_runs(store: &mut SqliteStore, runs: &[(&str, &str, i64)]) -> Vec<i64> {
+fn store_runs(store: &mut SqliteStore, runs: &[(&str, RunKind, i64)]) -> Vec<i64> {
     runs.iter()
         .map(|&(scenario, kind, at)| {
             store
@@ -227,10 +248,10 @@ fn runs_are_listed_newest_first_with_later_ids_first_on_a_tie() {
     let ids = store_runs(
         &mut store,
         &[
-            ("a", "load", 300),
-            ("b", "load", 100),
-            ("c", "bench", 300),
-            ("d", "load", 200),
+            ("a", RunKind::Load, 300),
+            ("b", RunKind::Load, 100),
+            ("c", RunKind::Bench, 300),
+            ("d", RunKind::Load, 200),
         ],
     );
     let listed: Vec<i64> = store
@@ -248,16 +269,16 @@ fn runs_filter_by_scenario_and_kind_and_limit() {
     let ids = store_runs(
         &mut store,
         &[
-            ("product-get", "load", 1),
-            ("product-get", "load", 2),
-            ("product-get", "bench", 3),
-            ("checkout", "load", 4),
-            ("product-get", "load", 5),
+            ("product-get", RunKind::Load, 1),
+            ("product-get", RunKind::Load, 2),
+            ("product-get", RunKind::Bench, 3),
+            ("checkout", RunKind::Load, 4),
+            ("product-get", RunKind::Load, 5),
         ],
     );
-    let filter = |scenario: Option<&str>, kind: Option<&str>, limit: Option<usize>| RunFilter {
+    let filter = |scenario: Option<&str>, kind: Option<RunKind>, limit: Option<usize>| RunFilter {
         scenario: scenario.map(str::to_string),
-        kind: kind.map(str::to_string),
+        kind,
         limit,
     };
     let cases = [
@@ -276,14 +297,14 @@ fn runs_filter_by_scenario_and_kind_and_limit() {
             vec![ids[4], ids[2], ids[1], ids[0]],
         ),
         (
-            filter(None, Some("load"), None),
+            filter(None, Some(RunKind::Load), None),
             vec![ids[4], ids[3], ids[1], ids[0]],
         ),
         (
-            filter(Some("product-get"), Some("load"), Some(2)),
+            filter(Some("product-get"), Some(RunKind::Load), Some(2)),
             vec![ids[4], ids[1]],
         ),
-        (filter(Some("checkout"), Some("bench"), None), vec![]),
+        (filter(Some("checkout"), Some(RunKind::Bench), None), vec![]),
         (filter(Some("no-such-scenario"), None, None), vec![]),
     ];
     for (filter, expected) in cases {
@@ -307,7 +328,11 @@ fn latest_run_is_the_newest_match_and_ignores_the_limit() {
 
     let ids = store_runs(
         &mut store,
-        &[("a", "load", 1), ("b", "bench", 3), ("a", "load", 2)],
+        &[
+            ("a", RunKind::Load, 1),
+            ("b", RunKind::Bench, 3),
+            ("a", RunKind::Load, 2),
+        ],
     );
     let latest = |filter: RunFilter| store.latest_run(&filter).expect("latest").map(|r| r.id);
     assert_eq!(latest(RunFilter::default()), Some(ids[1]));
@@ -317,8 +342,10 @@ fn latest_run_is_the_newest_match_and_ignores_the_limit() {
         ..RunFilter::default()
     };
     assert_eq!(latest(only_a), Some(ids[2]));
+    // Bench runs of a scenario that only has load runs.
     let no_match = RunFilter {
-        kind: Some("import".into()),
+        scenario: Some("a".into()),
+        kind: Some(RunKind::Bench),
         ..RunFilter::default()
     };
     assert_eq!(latest(no_match), None);
@@ -378,7 +405,9 @@ fn a_run_that_never_finished_is_listed_as_running_with_its_windows() {
     let path = dir.path().join("rigor.db");
     let id = {
         let mut store = SqliteStore::open(&path).expect("open");
-        let id = store.begin_run(&new_run("soak", "load", 1)).expect("begin");
+        let id = store
+            .begin_run(&new_run("soak", RunKind::Load, 1))
+            .expect("begin");
         store
             .append_windows(id, &[window(0, "soak"), window(1, "soak")])
             .expect("windows");
@@ -402,7 +431,9 @@ fn a_run_that_never_finished_is_listed_as_running_with_its_windows() {
 #[test]
 fn an_unknown_status_in_the_store_is_an_error_not_a_panic() {
     let (dir, mut store) = temp_store();
-    let id = store.begin_run(&new_run("s", "load", 1)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Load, 1))
+        .expect("begin");
     let path: PathBuf = dir.path().join("rigor.db");
     {
         let conn = rusqlite::Connection::open(&path).expect("raw connection");
@@ -414,7 +445,10 @@ fn an_unknown_status_in_the_store_is_an_error_not_a_panic() {
         path.display()
     );
     let err = store.run(id).expect_err("run");
-    assert!(matches!(err, StoreError::UnknownStatus { .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Unknown { what: "status", .. }),
+        "{err:?}"
+    );
     assert_eq!(err.to_string(), expected);
     let err = store.runs(&RunFilter::default()).expect_err("runs");
     assert_eq!(err.to_string(), expected);
@@ -424,7 +458,9 @@ fn an_unknown_status_in_the_store_is_an_error_not_a_panic() {
 fn an_in_memory_store_behaves_like_a_file() {
     let mut store = SqliteStore::in_memory().expect("in memory");
     assert_eq!(store.path(), std::path::Path::new(":memory:"));
-    let id = store.begin_run(&new_run("s", "bench", 5)).expect("begin");
+    let id = store
+        .begin_run(&new_run("s", RunKind::Bench, 5))
+        .expect("begin");
     store
         .append_windows(id, &[window(0, "steady")])
         .expect("windows");

@@ -4,11 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-pub const PASSED: u8 = 0;
-pub const FAILED: u8 = 1;
-pub const BAD_INPUT: u8 = 2;
-pub const NOT_COMPLETED: u8 = 3;
-pub const INTERRUPTED: u8 = 130;
+pub use rigor_model::exit_code::{BAD_INPUT, FAILED, INTERRUPTED, NOT_COMPLETED, PASSED};
 
 /// An error that carries its exit code.
 #[derive(Debug)]

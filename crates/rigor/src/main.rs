@@ -4,10 +4,12 @@
 //! 3 the run could not be completed or is invalid; 130 interrupted (partial results saved).
 
 mod commands;
-mod environment;
 mod exit;
 mod printer;
-mod session;
+mod progress;
+mod record;
+mod signals;
+mod store;
 
 use std::process::ExitCode;
 
@@ -53,7 +55,7 @@ enum Command {
     /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
     Target(commands::target::TargetArgs),
     /// Internal: the helper that starts `rigor bench`'s commands (see rigor_bench::spawn_server).
-    #[command(name = commands::bench::SPAWN_SERVER, hide = true)]
+    #[command(name = record::SPAWN_SERVER, hide = true)]
     SpawnServer,
 }
 

@@ -329,7 +329,7 @@ pub fn record(out: &mut dyn Write, record: &rigor_store::RunRecord) -> io::Resul
             record.id
         ))
     };
-    if record.kind == "bench" {
+    if record.kind == rigor_store::RunKind::Bench {
         let result: rigor_bench::BenchResult = serde_json::from_str(text).map_err(unreadable)?;
         bench(out, record.id, &record.scenario, &result)
     } else {

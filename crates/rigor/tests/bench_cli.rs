@@ -301,3 +301,56 @@ fn peak_memory_is_the_commands_own_not_rigors() {
         "100 MiB touched, {extra:.1} MiB above `true`"
     );
 }
+
+#[test]
+fn a_benchmark_killed_mid_run_keeps_its_finished_runs_in_the_store() {
+    use rigor_store::{RunFilter, SqliteStore, Store};
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(".rigor").join("rigor.db");
+    // Far more runs than it will get to: it is killed once some are stored.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rigor"))
+        .current_dir(dir.path())
+        .env_remove("RIGOR_STORE")
+        .args(["bench", "--quiet", "-r", "5000", "--", "sleep", "0.005"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = 0;
+    let mut run_id = None;
+    // Bounded: at most ~30 s of polling, then the test fails rather than hangs.
+    for _ in 0..600 {
+        std::thread::sleep(Duration::from_millis(50));
+        let Ok(store) = SqliteStore::open(&db) else {
+            continue;
+        };
+        let Ok(Some(run)) = store.latest_run(&RunFilter::default()) else {
+            continue;
+        };
+        seen = store.bench_runs(run.id).map_or(0, |r| r.len());
+        run_id = Some(run.id);
+        if seen >= 20 {
+            break;
+        }
+    }
+    // SIGKILL: no handler runs, nothing is flushed on the way out.
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(seen >= 20, "only {seen} runs were stored while it ran");
+    let store = SqliteStore::open(&db).unwrap();
+    let run = store.run(run_id.unwrap()).unwrap();
+    assert_eq!(run.kind, rigor_store::RunKind::Bench);
+    let runs = store.bench_runs(run.id).unwrap();
+    assert!(
+        runs.len() >= seen,
+        "{} stored, {seen} seen before the kill",
+        runs.len()
+    );
+    assert!(runs.len() < 5000, "it was killed before the end");
+    for (i, r) in runs.iter().enumerate() {
+        assert_eq!(r.seq, i as u64, "runs are stored in order, none missing");
+        assert_eq!(r.exit_code, Some(0));
+        assert!(r.wall_ns >= 5_000_000, "sleep 0.005 took {} ns", r.wall_ns);
+    }
+}

@@ -7,7 +7,7 @@ use common::{ran, rigor, serial, target};
 
 fn run_plan(dir: &std::path::Path, plan: &str) -> common::Ran {
     std::fs::write(dir.join("rigor.toml"), plan).unwrap();
-    ran(rigor(dir)
+    common::only_scenario(ran(rigor(dir)
         .args([
             "run",
             "--json",
@@ -16,7 +16,7 @@ fn run_plan(dir: &std::path::Path, plan: &str) -> common::Ran {
             common::LOOSE_MAX_LAG,
         ])
         .output()
-        .unwrap())
+        .unwrap()))
 }
 
 #[test]

@@ -35,10 +35,10 @@ action = "warn"
 "#
     );
     std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
-    let r = ran(rigor(dir.path())
+    let r = common::only_scenario(ran(rigor(dir.path())
         .args(["run", "--json", "--quiet", "--max-lag", LOOSE_MAX_LAG])
         .output()
-        .unwrap());
+        .unwrap()));
     assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
     let target = &r.json["target"];
     assert!(target["samples"].as_u64().unwrap() >= 3, "{target}");

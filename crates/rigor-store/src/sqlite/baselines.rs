@@ -5,8 +5,9 @@ use std::path::Path;
 use rusqlite::types::ToSql;
 use rusqlite::{params, OptionalExtension, Row};
 
+use super::kind_column;
 use super::SqliteStore;
-use crate::{Baseline, RunId, RunStatus, StoreError};
+use crate::{Baseline, RunId, RunKind, RunStatus, StoreError};
 
 /// The baseline columns, in the order [`read_baseline`] expects them.
 const BASELINE_COLUMNS: &str = "name, kind, scenario, environment_key, run_id, set_at_ns";
@@ -21,7 +22,7 @@ const LOOKUP: &str = "SELECT name, kind, scenario, environment_key, run_id, set_
 fn read_baseline(row: &Row<'_>) -> rusqlite::Result<Baseline> {
     Ok(Baseline {
         name: row.get(0)?,
-        kind: row.get(1)?,
+        kind: kind_column(row, 1)?,
         scenario: row.get(2)?,
         environment_key: row.get(3)?,
         run_id: row.get(4)?,
@@ -39,11 +40,11 @@ pub(super) fn set(
     let action = "set the baseline";
     store.write(action, |tx, path| {
         let fail = |e| StoreError::sqlite(path, action, e);
-        let (kind, scenario, status_text): (String, String, String) = tx
+        let (kind, scenario, status_text): (RunKind, String, String) = tx
             .query_row(
                 "SELECT kind, scenario, status FROM runs WHERE id = ?1",
                 [run],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                |row| Ok((kind_column(row, 0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
             .map_err(fail)?
@@ -52,7 +53,10 @@ pub(super) fn set(
                 id: run,
             })?;
         let status = usable_status(path, run, status_text)?;
-        if matches!(status, RunStatus::Running | RunStatus::Aborted) {
+        if matches!(
+            status,
+            RunStatus::Running | RunStatus::Aborted | RunStatus::Crashed
+        ) {
             return Err(StoreError::NotABaseline {
                 path: path.to_path_buf(),
                 id: run,
@@ -64,13 +68,20 @@ pub(super) fn set(
         tx.execute(
             "DELETE FROM baselines WHERE name = ?1 AND kind = ?2 AND scenario = ?3 \
              AND environment_key = ?4",
-            params![name, kind, scenario, environment_key],
+            params![name, kind.as_str(), scenario, environment_key],
         )
         .map_err(fail)?;
         tx.execute(
             "INSERT INTO baselines (name, kind, scenario, environment_key, run_id, set_at_ns) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![name, kind, scenario, environment_key, run, set_at_ns],
+            params![
+                name,
+                kind.as_str(),
+                scenario,
+                environment_key,
+                run,
+                set_at_ns
+            ],
         )
         .map_err(fail)?;
         Ok(Baseline {
@@ -85,17 +96,18 @@ pub(super) fn set(
 }
 
 fn usable_status(path: &Path, id: RunId, text: String) -> Result<RunStatus, StoreError> {
-    RunStatus::parse(&text).ok_or_else(|| StoreError::UnknownStatus {
+    RunStatus::parse(&text).ok_or_else(|| StoreError::Unknown {
         path: path.to_path_buf(),
         id,
-        status: text,
+        what: "status",
+        text,
     })
 }
 
 pub(super) fn get(
     store: &SqliteStore,
     name: &str,
-    kind: &str,
+    kind: RunKind,
     scenario: &str,
     environment_key: Option<&str>,
 ) -> Result<Option<Baseline>, StoreError> {
@@ -103,7 +115,7 @@ pub(super) fn get(
     let mut select = store.conn.prepare_cached(LOOKUP).map_err(&fail)?;
     select
         .query_row(
-            params![name, kind, scenario, environment_key],
+            params![name, kind.as_str(), scenario, environment_key],
             read_baseline,
         )
         .optional()
@@ -112,9 +124,10 @@ pub(super) fn get(
 
 pub(super) fn list(
     store: &SqliteStore,
-    kind: Option<&str>,
+    kind: Option<RunKind>,
     scenario: Option<&str>,
 ) -> Result<Vec<Baseline>, StoreError> {
+    let kind = kind.map(RunKind::as_str);
     let fail = store.fail("list the baselines");
     let mut sql = format!("SELECT {BASELINE_COLUMNS} FROM baselines");
     let mut conditions = Vec::new();

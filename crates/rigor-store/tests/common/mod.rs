@@ -1,16 +1,17 @@
 //! Builders shared by the store's integration tests.
 #![allow(dead_code)]
 
-use rigor_store::{HistogramRecord, NewRun, RunId, RunStatus, Store, Window};
+use rigor_store::{HistogramRecord, NewRun, RunId, RunKind, RunStatus, Store, Window};
 
-pub fn new_run(scenario: &str, kind: &str, started_at_ns: i64) -> NewRun {
+pub fn new_run(scenario: &str, kind: RunKind, started_at_ns: i64) -> NewRun {
     NewRun {
-        kind: kind.to_string(),
+        kind,
         scenario: scenario.to_string(),
         plan: format!("[[scenario]]\nname = \"{scenario}\"\n"),
         started_at_ns,
         environment: r#"{"cores":2,"kernel":"6.1"}"#.to_string(),
         git_commit: Some("1232b26".to_string()),
+        owner: None,
     }
 }
 
@@ -40,7 +41,7 @@ pub fn histogram(scope: &str, name: &str, kind: &str, data: &[u8]) -> HistogramR
 pub fn finished_run(
     store: &mut impl Store,
     scenario: &str,
-    kind: &str,
+    kind: RunKind,
     started_at_ns: i64,
 ) -> RunId {
     let id = store

@@ -4,13 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use rigor_analysis::data::environment_key;
 use rigor_model::output::{Environment, RunStatus};
-use rigor_store::{RunFilter, SqliteStore, Store};
+use rigor_store::{RunFilter, RunKind, Store};
 
-use crate::{exit, printer, session};
+use crate::{exit, printer, store};
 
 #[derive(clap::Args, Debug)]
 pub struct BaselineArgs {
@@ -49,10 +48,10 @@ pub enum BaselineAction {
 
 pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let mut store = session::open_store(args.store.as_deref(), None, &cwd)?;
+    let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
     match &args.action {
         BaselineAction::Set { run, name, force } => {
-            let record = resolve_run(&store, run)?;
+            let record = resolve_run(&*store, run)?;
             if !force && matches!(record.status, RunStatus::Invalid | RunStatus::Interrupted) {
                 return Err(exit::bad_input(anyhow::anyhow!(
                     "run {} is {}{}: a baseline should be a trustworthy run; pass --force to use it anyway",
@@ -63,7 +62,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             }
             let environment: Option<Environment> = serde_json::from_str(&record.environment).ok();
             let key = environment_key(environment.as_ref());
-            let now = crate::session::unix_ns(SystemTime::now());
+            let now = rigor_recorder::unix_ns_now();
             let baseline = store
                 .set_baseline(name, record.id, &key, now)
                 .map_err(exit::bad_input)?;
@@ -85,19 +84,16 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
                         kind: None,
                         limit: None,
                     })?;
-                    (latest.map_or("load".to_string(), |r| r.kind), s.clone())
+                    (latest.map_or(RunKind::Load, |r| r.kind), s.clone())
                 }
                 None => {
                     let latest = store.latest_run(&RunFilter::default())?.ok_or_else(|| {
-                        exit::not_completed(anyhow::anyhow!(
-                            "no runs yet in {}",
-                            store.path().display()
-                        ))
+                        exit::not_completed(anyhow::anyhow!("no runs yet in {}", store.location()))
                     })?;
                     (latest.kind, latest.scenario)
                 }
             };
-            let baseline = find(&store, name, &kind, &scenario)?;
+            let baseline = find(&*store, name, kind, &scenario)?;
             writeln!(
                 out,
                 "baseline `{}` of {kind} `{scenario}`: run {} ({})\n",
@@ -127,7 +123,7 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
 }
 
 /// `latest` or a run id, as a stored record.
-pub fn resolve_run(store: &SqliteStore, run: &str) -> anyhow::Result<rigor_store::RunRecord> {
+pub fn resolve_run(store: &dyn Store, run: &str) -> anyhow::Result<rigor_store::RunRecord> {
     if run == "latest" {
         return store
             .runs(&RunFilter {
@@ -140,7 +136,7 @@ pub fn resolve_run(store: &SqliteStore, run: &str) -> anyhow::Result<rigor_store
             .ok_or_else(|| {
                 exit::not_completed(anyhow::anyhow!(
                     "no finished runs in {} yet",
-                    store.path().display()
+                    store.location()
                 ))
             });
     }
@@ -154,14 +150,12 @@ pub fn resolve_run(store: &SqliteStore, run: &str) -> anyhow::Result<rigor_store
 
 /// The baseline `name` of a scenario on this machine's environment class, else on any.
 pub fn find(
-    store: &SqliteStore,
+    store: &dyn Store,
     name: &str,
-    kind: &str,
+    kind: RunKind,
     scenario: &str,
 ) -> anyhow::Result<rigor_store::Baseline> {
-    let here = environment_key(Some(&crate::environment::fingerprint(
-        std::path::Path::new("."),
-    )));
+    let here = environment_key(Some(&rigor_probe::fingerprint(std::path::Path::new("."))));
     if let Some(b) = store.baseline(name, kind, scenario, Some(&here))? {
         return Ok(b);
     }

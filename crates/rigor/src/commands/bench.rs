@@ -2,24 +2,16 @@
 //! become the same `[[bench]]` entry a plan holds, so both paths validate and run alike; the
 //! result is stored as a run of kind `bench`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use rigor_bench::{
-    BenchError, BenchResult, Executor, ExportFormat, Order, OutputMode, Parameter, ProcessExecutor,
-    RunCount, Runner, Shell, SpawnServerExecutor,
-};
-use rigor_model::output::RunStatus;
+use rigor_bench::ExportFormat;
 use rigor_model::plan::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
-use rigor_model::units::{format_duration, HumanDuration};
-use rigor_store::{NewRun, SqliteStore, Store};
+use rigor_model::units::HumanDuration;
 
-use crate::{exit, printer, session};
+use crate::{exit, printer, record, store};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -136,25 +128,27 @@ pub struct BenchArgs {
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let entry = entry_from(args)?;
     let cwd = std::env::current_dir()?;
-    let mut store = session::open_store(args.store.as_deref(), None, &cwd)?;
-    let (result, run_id) = execute(&mut store, &entry, args.quiet, &cwd)?;
+    let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
+    let recorded = record::bench(store.as_mut(), &entry, &cwd, args.quiet)?;
+    let (result, run_id) = &recorded.value;
     for (path, format) in [
         (&args.export_json, ExportFormat::Json),
         (&args.export_csv, ExportFormat::Csv),
         (&args.export_markdown, ExportFormat::Markdown),
     ] {
         if let Some(path) = path {
-            let text = rigor_bench::export(&result, format)?;
+            let text = rigor_bench::export(result, format)?;
             std::fs::write(path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     let written = if args.json {
-        printer::json(out, &result)
+        printer::json(out, result)
     } else {
-        printer::bench(out, run_id, &entry.name, &result)
+        printer::bench(out, *run_id, &entry.name, result)
     };
     printer::ignore_broken_pipe(written)?;
+    record::check_saved(recorded.lost)?;
     Ok(ExitCode::from(if result.interrupted {
         exit::INTERRUPTED
     } else {
@@ -242,208 +236,8 @@ fn join_words(words: &[String]) -> String {
         .join(" ")
 }
 
-/// Builds the library's spec from a `[[bench]]` entry.
-pub fn spec_from(entry: &BenchEntry) -> anyhow::Result<rigor_bench::BenchSpec> {
-    let bad = |m: String| exit::bad_input(anyhow::anyhow!("bench `{}`: {m}", entry.name));
-    let mut lines: Vec<String> = entry.command.iter().cloned().collect();
-    lines.extend(entry.commands.iter().cloned());
-    if lines.is_empty() {
-        return Err(bad("no `command` (or `commands`) to benchmark".into()));
-    }
-    let mut spec = rigor_bench::BenchSpec::new(lines);
-    spec.warmup = entry.warmup.unwrap_or(0);
-    spec.runs = match (entry.runs, entry.min_runs, entry.min_time, entry.max_runs) {
-        (Some(runs), None, None, _) => RunCount::Fixed { runs },
-        (Some(_), _, _, _) => {
-            return Err(bad("give `runs` or `min_runs`/`min_time`, not both".into()))
-        }
-        (None, min_runs, min_time, max_runs) => RunCount::Auto {
-            min_runs: min_runs.unwrap_or(10),
-            min_time: min_time.map_or(Duration::from_secs(3), |d| d.0),
-            max_runs,
-        },
-    };
-    spec.hooks = rigor_bench::Hooks {
-        setup: entry.setup.clone(),
-        prepare: entry.prepare.clone(),
-        conclude: entry.conclude.clone(),
-        cleanup: entry.cleanup.clone(),
-    };
-    spec.shell = match &entry.shell {
-        None | Some(ShellChoice::Enabled(false)) => None,
-        Some(ShellChoice::Enabled(true)) => Some(Shell::default()),
-        Some(ShellChoice::Program(program)) => Some(Shell {
-            program: program.clone(),
-            ..Shell::default()
-        }),
-    };
-    spec.output = match entry.output.as_deref() {
-        None | Some("discard") => OutputMode::Discard,
-        Some("pipe") => OutputMode::Pipe,
-        Some("inherit") => OutputMode::Inherit,
-        Some(path) => OutputMode::File(PathBuf::from(path)),
-    };
-    spec.ignore_failure = entry.ignore_failure;
-    spec.order = match entry.order.as_deref() {
-        None | Some("interleaved") => Order::Interleaved,
-        Some("random") => Order::Random {
-            seed: entry.seed.unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos() as u64)
-            }),
-        },
-        Some(other) => {
-            return Err(bad(format!(
-                "order `{other}`: expected interleaved or random"
-            )))
-        }
-    };
-    if let Some(scan) = &entry.scan {
-        let step = scan.step.as_deref();
-        spec.parameters.push(
-            Parameter::scan(&scan.name, &scan.from, &scan.to, step)
-                .map_err(|e| bad(e.to_string()))?,
-        );
-    }
-    if let Some(list) = &entry.list {
-        spec.parameters.push(
-            Parameter::list(&list.name, list.values.clone()).map_err(|e| bad(e.to_string()))?,
-        );
-    }
-    Ok(spec)
-}
-
-/// Runs a benchmark and stores it; returns the result and its run id.
-pub fn execute(
-    store: &mut SqliteStore,
-    entry: &BenchEntry,
-    quiet: bool,
-    project_dir: &std::path::Path,
-) -> anyhow::Result<(BenchResult, i64)> {
-    let spec = spec_from(entry)?;
-    let plan = spec
-        .resolve()
-        .map_err(|e| exit::bad_input(anyhow::anyhow!("bench `{}`: {e}", entry.name)))?;
-    // The helper starts while the environment is read and the run is opened, not after.
-    let starting = std::thread::spawn(executor);
-    let environment = crate::environment::fingerprint(project_dir);
-    let started = SystemTime::now();
-    let run_id = store
-        .begin_run(&NewRun {
-            kind: "bench".into(),
-            scenario: entry.name.clone(),
-            plan: serde_json::to_string(entry)?,
-            started_at_ns: session::unix_ns(started),
-            environment: serde_json::to_string(&environment)?,
-            git_commit: environment.git_commit.clone(),
-        })
-        .map_err(exit::not_completed)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let bridge = bridge_stop(stop.clone());
-    let mut executor = starting
-        .join()
-        .unwrap_or_else(|_| Box::new(ProcessExecutor::new()));
-    let show_progress = !quiet && std::io::stderr().is_terminal();
-    let outcome = Runner::new(&plan, executor.as_mut())
-        .stop_flag(stop.clone())
-        .on_progress(move |p| {
-            if show_progress && p.elapsed > Duration::from_secs(1) {
-                let left = p
-                    .remaining
-                    .map(|r| format!(", ~{} left", format_duration(round_secs(r))))
-                    .unwrap_or_default();
-                let mut stderr = std::io::stderr().lock();
-                let _ = write!(
-                    stderr,
-                    "\r\x1b[2K  {:?} command {} run {}/{}{}",
-                    p.phase,
-                    p.command + 1,
-                    p.run,
-                    p.of,
-                    left
-                );
-                let _ = stderr.flush();
-            }
-        })
-        .run();
-    bridge.store(true, Ordering::Release);
-    if show_progress {
-        let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
-    }
-    let ended = session::unix_ns(SystemTime::now());
-    let result = match outcome {
-        Ok(result) => result,
-        Err(e) => {
-            let reason = e.to_string();
-            let _ = store.finish_run(run_id, RunStatus::Aborted, Some(&reason), ended, "null");
-            let code = match e {
-                BenchError::Exec(_) => exit::BAD_INPUT,
-                _ => exit::NOT_COMPLETED,
-            };
-            return Err(exit::Failure {
-                code,
-                error: anyhow::Error::new(e),
-            }
-            .into());
-        }
-    };
-    let status = if result.interrupted {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Passed
-    };
-    let reason = result
-        .interrupted
-        .then_some("interrupted: the finished runs are kept");
-    store
-        .finish_run(
-            run_id,
-            status,
-            reason,
-            ended,
-            &serde_json::to_string(&result)?,
-        )
-        .map_err(exit::not_completed)?;
-    Ok((result, run_id))
-}
-
-fn round_secs(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs_f64().round() as u64)
-}
-
-/// The hidden subcommand that starts the benchmarked commands.
-pub const SPAWN_SERVER: &str = "__spawn-server";
-
-/// Commands are started by a small helper process, a second rigor running [`spawn_server`]:
-/// Linux counts the spawner's resident size into a child's peak memory, and the helper's is a
-/// fraction of this process's. Without the helper they are started directly, with that floor.
-fn executor() -> Box<dyn Executor + Send> {
-    match std::env::current_exe().and_then(|exe| SpawnServerExecutor::start(exe, [SPAWN_SERVER])) {
-        Ok(server) => Box::new(server),
-        Err(_) => Box::new(ProcessExecutor::new()),
-    }
-}
-
 /// `rigor __spawn-server`: serves [`executor`]'s requests on standard input until it closes.
 pub fn spawn_server() -> anyhow::Result<ExitCode> {
     rigor_bench::run_spawn_server().context("the spawn server failed")?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Forwards Ctrl-C (the shared signal handler) to the runner's stop flag until `done` is set.
-fn bridge_stop(stop: Arc<AtomicBool>) -> Arc<AtomicBool> {
-    let done = Arc::new(AtomicBool::new(false));
-    let handle = session::stop_handle();
-    let finished = done.clone();
-    std::thread::spawn(move || {
-        while !finished.load(Ordering::Acquire) {
-            if handle.state() != rigor_load::StopState::Running {
-                stop.store(true, Ordering::Release);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
-    done
 }

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use rigor_analysis::{CompareSettings, RunData};
 use rigor_model::Ratio;
-use rigor_store::{SqliteStore, Store};
+use rigor_store::Store;
 
 use super::baseline::{find, resolve_run};
-use crate::{exit, printer, session};
+use crate::{exit, printer, store};
 
 /// Statistical settings shared by `compare` and `gate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -110,13 +110,13 @@ pub struct CompareArgs {
 pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let settings = args.stats.settings()?;
     let cwd = std::env::current_dir()?;
-    let store = session::open_existing_store(args.store.as_deref(), &cwd)?
-        .map_err(|path| session::no_runs_yet(&path))?;
+    let store = store::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
     let (baseline, candidate, name) = match (&args.a, &args.b) {
-        (Some(a), Some(b)) => (resolve_run(&store, a)?, resolve_run(&store, b)?, None),
+        (Some(a), Some(b)) => (resolve_run(&*store, a)?, resolve_run(&*store, b)?, None),
         (candidate, None) => {
-            let candidate = resolve_run(&store, candidate.as_deref().unwrap_or("latest"))?;
-            let baseline = find(&store, &args.baseline, &candidate.kind, &candidate.scenario)?;
+            let candidate = resolve_run(&*store, candidate.as_deref().unwrap_or("latest"))?;
+            let baseline = find(&*store, &args.baseline, candidate.kind, &candidate.scenario)?;
             (
                 store.run(baseline.run_id)?,
                 candidate,
@@ -125,8 +125,8 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         }
         (None, Some(_)) => unreachable!("clap fills A before B"),
     };
-    let a = load(&store, baseline)?;
-    let b = load(&store, candidate)?;
+    let a = load(&*store, baseline)?;
+    let b = load(&*store, candidate)?;
     let comparison = rigor_analysis::compare(&a, &b, &settings).map_err(|e| match e {
         rigor_analysis::CompareError::KindMismatch { .. }
         | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
@@ -142,8 +142,8 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
 }
 
 /// Reads a run and its windows for analysis.
-pub fn load(store: &SqliteStore, record: rigor_store::RunRecord) -> anyhow::Result<RunData> {
-    let (windows, samples) = if record.kind == "load" {
+pub fn load(store: &dyn Store, record: rigor_store::RunRecord) -> anyhow::Result<RunData> {
+    let (windows, samples) = if record.kind == rigor_store::RunKind::Load {
         (store.windows(record.id)?, store.samples(record.id)?)
     } else {
         (Vec::new(), Vec::new())

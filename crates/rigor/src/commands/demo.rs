@@ -9,9 +9,10 @@ use anyhow::Context;
 use rigor_model::plan::{LoadLevel, PhaseKind, PhaseSpec, RequestSpec, ScenarioSpec};
 use rigor_model::units::HumanDuration;
 use rigor_model::Rate;
+use rigor_recorder::LoadOptions;
 
 use super::RecordArgs;
-use crate::{printer, session};
+use crate::{printer, record, store};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -71,7 +72,7 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let scenario = spec.resolve(&cwd).map_err(|m| anyhow::anyhow!("{m}"))?;
-    let mut store = session::open_store(args.record.store.as_deref(), None, &cwd)?;
+    let mut store = store::open_store(args.record.store.as_deref(), None, &cwd)?;
     let mut stderr = std::io::stderr().lock();
     if !args.record.quiet {
         writeln!(
@@ -83,31 +84,32 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             args.duration
         )?;
     }
-    let options = session::RunOptions {
+    let options = LoadOptions {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
-        quiet: args.record.quiet,
         project_dir: cwd,
         plan_text: None,
         // The demo target runs inside this process: sampling it would count the generator too.
         target_pid: None,
     };
-    let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
+    let recorded = record::load(store.as_mut(), &scenario, &options, args.record.quiet)?;
     drop(target);
+    let summary = &recorded.value;
     let written = if args.record.json {
-        printer::json(out, &summary)
+        printer::json(out, summary)
     } else {
-        printer::summary(out, &summary)
+        printer::summary(out, summary)
     };
     printer::ignore_broken_pipe(written)?;
+    record::check_saved(recorded.lost)?;
     if !args.record.quiet {
         writeln!(
             stderr,
             "\nstored as run {} in {}: `rigor show {}` prints it again, `rigor runs` lists runs",
             summary.run_id,
-            store.path().display(),
+            store.location(),
             summary.run_id
         )?;
     }
-    Ok(ExitCode::from(session::exit_code(summary.status)))
+    Ok(ExitCode::from(summary.status.exit_code()))
 }

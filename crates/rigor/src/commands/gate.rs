@@ -5,17 +5,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_analysis::data::environment_key;
 use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, GateReport, RunData};
 use rigor_model::output::RunStatus;
 use rigor_model::plan::Plan;
-use rigor_store::{GateRecord, RunFilter, SqliteStore, Store};
+use rigor_store::{GateRecord, RunFilter, Store};
 
 use super::compare::{load, StatsArgs};
-use crate::{exit, printer, session};
+use crate::{exit, printer, store};
 
 #[derive(clap::Args, Debug)]
 pub struct GateArgs {
@@ -64,21 +63,20 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    let mut store =
-        session::open_store(args.store.as_deref(), plan.store.as_deref(), &project_dir)?;
-    let runs = runs_to_judge(&store, &plan, &args.runs)?;
+    let mut store = store::open_store(args.store.as_deref(), plan.store.as_deref(), &project_dir)?;
+    let runs = runs_to_judge(&*store, &plan, &args.runs)?;
     let input = GateInput {
         budgets: &plan.budget,
         rules: &plan.rule,
         runs: &runs,
         settings,
     };
-    let mut context = StoreContext { store: &store };
+    let mut context = StoreContext { store: &*store };
     let report = rigor_analysis::evaluate(&input, &mut context).map_err(|e| match e {
         GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
         GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
     })?;
-    let now = crate::session::unix_ns(SystemTime::now());
+    let now = rigor_recorder::unix_ns_now();
     let records: Vec<GateRecord> = report
         .checks
         .iter()
@@ -119,7 +117,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 }
 
 /// The latest finished run of each scenario and bench in the plan, or the runs asked for.
-fn runs_to_judge(store: &SqliteStore, plan: &Plan, ids: &[i64]) -> anyhow::Result<Vec<RunData>> {
+fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<Vec<RunData>> {
     if !ids.is_empty() {
         return ids
             .iter()
@@ -155,7 +153,7 @@ fn runs_to_judge(store: &SqliteStore, plan: &Plan, ids: &[i64]) -> anyhow::Resul
 }
 
 struct StoreContext<'a> {
-    store: &'a SqliteStore,
+    store: &'a dyn Store,
 }
 
 impl GateContext for StoreContext<'_> {
@@ -163,12 +161,12 @@ impl GateContext for StoreContext<'_> {
         let key = environment_key(run.environment.as_ref());
         let found = self
             .store
-            .baseline(name, &run.record.kind, &run.record.scenario, Some(&key))
+            .baseline(name, run.record.kind, &run.record.scenario, Some(&key))
             .and_then(|b| match b {
                 Some(b) => Ok(Some(b)),
                 None => self
                     .store
-                    .baseline(name, &run.record.kind, &run.record.scenario, None),
+                    .baseline(name, run.record.kind, &run.record.scenario, None),
             })
             .map_err(|e| e.to_string())?;
         let Some(baseline) = found else {

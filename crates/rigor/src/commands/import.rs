@@ -8,9 +8,9 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_model::output::RunStatus;
-use rigor_store::{NewRun, Store};
+use rigor_store::{NewRun, RunKind};
 
-use crate::{exit, printer, session};
+use crate::{exit, printer, store};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
@@ -47,27 +47,30 @@ pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .or_else(|| result.commands.first().map(|c| c.command.clone()))
         .unwrap_or_else(|| "imported".into());
     let cwd = std::env::current_dir()?;
-    let mut store = session::open_store(args.store.as_deref(), None, &cwd)?;
+    let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
     // The file does not say when it was taken; its modification time is the best guess.
     let taken = std::fs::metadata(&args.file)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| SystemTime::now());
-    let at = crate::session::unix_ns(taken);
+    let at = taken
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64);
     let plan = serde_json::json!({ "imported_from": "hyperfine", "file": args.file });
     let run_id = store
         .begin_run(&NewRun {
-            kind: "bench".into(),
+            kind: RunKind::Bench,
             scenario: name.clone(),
             plan: plan.to_string(),
             started_at_ns: at,
             environment: "{}".into(),
             git_commit: None,
+            owner: None,
         })
         .map_err(exit::not_completed)?;
     store
         .finish_run(
             run_id,
-            RunStatus::Passed,
+            RunStatus::Completed,
             Some("imported from hyperfine"),
             at,
             &serde_json::to_string(&result)?,

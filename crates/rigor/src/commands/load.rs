@@ -9,9 +9,10 @@ use rigor_model::plan::{
 };
 use rigor_model::units::HumanDuration;
 use rigor_model::Rate;
+use rigor_recorder::LoadOptions;
 
 use super::RecordArgs;
-use crate::{exit, printer, session};
+use crate::{exit, printer, record, store};
 
 /// Flags of `rigor load`. Open model with --rate, closed model with --concurrency.
 #[derive(clap::Args, Debug)]
@@ -111,23 +112,24 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let scenario = spec
         .resolve(&cwd)
         .map_err(|m| exit::bad_input(anyhow::anyhow!("{m}")))?;
-    let mut store = session::open_store(args.record.store.as_deref(), None, &cwd)?;
-    let options = session::RunOptions {
+    let mut store = store::open_store(args.record.store.as_deref(), None, &cwd)?;
+    let options = LoadOptions {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
-        quiet: args.record.quiet,
         project_dir: cwd,
         plan_text: None,
         target_pid: args.target_pid,
     };
-    let summary = session::execute(&mut store, &scenario, &options, &session::stop_handle())?;
+    let recorded = record::load(store.as_mut(), &scenario, &options, args.record.quiet)?;
+    let summary = &recorded.value;
     let written = if args.record.json {
-        printer::json(out, &summary)
+        printer::json(out, summary)
     } else {
-        printer::summary(out, &summary)
+        printer::summary(out, summary)
     };
     printer::ignore_broken_pipe(written)?;
-    Ok(ExitCode::from(session::exit_code(summary.status)))
+    record::check_saved(recorded.lost)?;
+    Ok(ExitCode::from(summary.status.exit_code()))
 }
 
 /// Turns the flags into a scenario spec; errors name the flag at fault.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use rigor_model::output::RunSummary;
 use rigor_model::units::{format_nanos, three_figures};
-use rigor_store::{RunFilter, Store};
+use rigor_store::RunFilter;
 
 use crate::printer;
 
@@ -30,16 +30,16 @@ pub struct RunsArgs {
 
 pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let (runs, path) = match crate::session::open_existing_store(args.store.as_deref(), &cwd)? {
+    let (runs, path) = match crate::store::open_existing_store(args.store.as_deref(), &cwd)? {
         Ok(store) => {
             let runs = store.runs(&RunFilter {
                 scenario: args.scenario.clone(),
                 kind: None,
                 limit: Some(args.limit),
             })?;
-            (runs, store.path().to_path_buf())
+            (runs, store.location())
         }
-        Err(path) => (Vec::new(), path),
+        Err(path) => (Vec::new(), path.display().to_string()),
     };
     let summaries: Vec<(rigor_store::RunRecord, Option<RunSummary>)> = runs
         .into_iter()
@@ -68,7 +68,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if summaries.is_empty() {
-        writeln!(out, "{}", crate::session::no_runs_text(&path))?;
+        writeln!(out, "{}", crate::store::no_runs_text(&path))?;
         return Ok(ExitCode::SUCCESS);
     }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
@@ -83,7 +83,7 @@ pub fn run(args: &RunsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                     + std::time::Duration::from_nanos(r.started_at_ns.max(0) as u64),
             )[..19]
                 .replace('T', " ");
-            let bench = (r.kind == "bench")
+            let bench = (r.kind == rigor_store::RunKind::Bench)
                 .then(|| {
                     r.summary
                         .as_deref()

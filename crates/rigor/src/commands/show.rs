@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rigor_store::{RunFilter, Store};
+use rigor_store::RunFilter;
 
 use crate::{exit, printer};
 
@@ -25,12 +25,12 @@ pub struct ShowArgs {
 
 pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let store = crate::session::open_existing_store(args.store.as_deref(), &cwd)?
-        .map_err(|path| crate::session::no_runs_yet(&path))?;
+    let store = crate::store::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| crate::store::no_runs_yet(&path.display().to_string()))?;
     let record = if args.run == "latest" {
         store
             .latest_run(&RunFilter::default())?
-            .ok_or_else(|| crate::session::no_runs_yet(store.path()))?
+            .ok_or_else(|| crate::store::no_runs_yet(&store.location()))?
     } else {
         let id: i64 = args.run.parse().map_err(|_| {
             exit::bad_input(anyhow::anyhow!(

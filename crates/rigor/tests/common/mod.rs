@@ -59,6 +59,20 @@ pub fn ran(output: Output) -> Ran {
     }
 }
 
+/// The one scenario of a `rigor run --json` whose plan has a single scenario: the output
+/// lists `scenarios` and `benches` whatever ran, so tests of one scenario look at its summary.
+pub fn only_scenario(mut r: Ran) -> Ran {
+    if let Some(scenarios) = r.json["scenarios"].as_array() {
+        assert_eq!(scenarios.len(), 1, "one scenario ran: {}", r.stdout);
+        assert_eq!(
+            r.json["schema_version"], r.json["scenarios"][0]["schema_version"],
+            "the list and its summaries share the schema version"
+        );
+        r.json = scenarios[0].clone();
+    }
+    r
+}
+
 /// `rigor load ARGS --json --quiet` in `dir`.
 ///
 /// Unless a test sets `--max-lag` itself, the generator may lag up to 250 ms before the run is

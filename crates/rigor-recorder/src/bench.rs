@@ -1,0 +1,142 @@
+//! Recording a command benchmark: drive the bench runner, write every timed run as it is
+//! accepted (a benchmark whose process is killed keeps the runs it finished), close the run
+//! with the result.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rigor_bench::{BenchResult, BenchSpec, Executor, Progress, RunRecord, Runner};
+use rigor_model::plan::BenchEntry;
+use rigor_model::{RunKind, RunStatus, StopHandle};
+use rigor_store::{BenchRun, NewRun, RunId, Store};
+
+use crate::{unix_ns_now, RecordError, Recorded, Recording};
+
+/// How long finished runs may wait in memory before they are written: a killed benchmark
+/// loses at most this much of its runs.
+const FLUSH_EVERY: Duration = Duration::from_millis(200);
+
+/// Checks a `[[bench]]` entry completely, without running anything: what `rigor run` does
+/// for every entry before the first one starts.
+pub fn check_bench(entry: &BenchEntry) -> Result<(), RecordError> {
+    resolve(entry).map(|_| ())
+}
+
+fn resolve(entry: &BenchEntry) -> Result<rigor_bench::BenchPlan, RecordError> {
+    let spec_error = |source| RecordError::Spec {
+        bench: entry.name.clone(),
+        source,
+    };
+    BenchSpec::from_entry(entry)
+        .map_err(spec_error)?
+        .resolve()
+        .map_err(spec_error)
+}
+
+/// Runs the benchmark `entry`, storing each timed run as it is accepted. `start_executor`
+/// makes the executor (it is started on a thread of its own while the run is opened);
+/// `observe` sees every finished run's progress.
+pub fn record_bench(
+    store: &mut dyn Store,
+    entry: &BenchEntry,
+    project_dir: &Path,
+    start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
+    stop: &StopHandle,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
+    let plan = resolve(entry)?;
+    // The executor (a helper process) starts while the environment is read and the run
+    // opened, not after.
+    let starting = std::thread::spawn(start_executor);
+    let environment = rigor_probe::fingerprint(project_dir);
+    let mut recording = Recording::begin(
+        store,
+        &NewRun {
+            kind: RunKind::Bench,
+            scenario: entry.name.clone(),
+            plan: serde_json::to_string(entry).unwrap_or_default(),
+            started_at_ns: unix_ns_now(),
+            environment: serde_json::to_string(&environment).unwrap_or_default(),
+            git_commit: environment.git_commit.clone(),
+            owner: rigor_probe::owner::this_process(),
+        },
+    )
+    .map_err(RecordError::Begin)?;
+    let mut executor = match starting.join() {
+        Ok(executor) => executor,
+        Err(_) => Box::new(rigor_bench::ProcessExecutor::new()),
+    };
+    let mut pending = Pending::default();
+    let outcome = Runner::new(&plan, executor.as_mut())
+        .stop(stop.clone())
+        .on_progress(|p| observe(p))
+        .on_run(|command, run| pending.push(&mut recording, command, run))
+        .run();
+    pending.flush(&mut recording);
+    let ended = unix_ns_now();
+    let result = match outcome {
+        Ok(result) => result,
+        Err(source) => {
+            let run = recording.id();
+            recording.abort(&source.to_string(), ended);
+            return Err(RecordError::Bench { run, source });
+        }
+    };
+    let (status, reason) = if result.interrupted {
+        (
+            RunStatus::Interrupted,
+            Some("interrupted: the finished runs are kept"),
+        )
+    } else {
+        (RunStatus::Completed, None)
+    };
+    let run_id = recording.id();
+    let lost = recording
+        .finish(
+            status,
+            reason,
+            ended,
+            &serde_json::to_string(&result).unwrap_or_default(),
+        )
+        .err();
+    Ok(Recorded {
+        value: (result, run_id),
+        lost,
+    })
+}
+
+/// Timed runs accepted but not yet written.
+#[derive(Default)]
+struct Pending {
+    runs: Vec<BenchRun>,
+    seq: u64,
+    flushed_at: Option<Instant>,
+}
+
+impl Pending {
+    fn push(&mut self, recording: &mut Recording<'_>, command: usize, run: &RunRecord) {
+        let m = &run.measurement;
+        self.runs.push(BenchRun {
+            seq: self.seq,
+            command: command as u32,
+            round: run.round,
+            wall_ns: m.wall.as_nanos() as u64,
+            user_ns: m.user.as_nanos() as u64,
+            system_ns: m.system.as_nanos() as u64,
+            peak_rss_bytes: m.peak_rss,
+            exit_code: m.exit_code,
+            signal: m.signal,
+        });
+        self.seq += 1;
+        let due = self.flushed_at.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
+        if due {
+            self.flush(recording);
+        }
+    }
+
+    fn flush(&mut self, recording: &mut Recording<'_>) {
+        recording.bench_runs(&self.runs);
+        self.runs.clear();
+        self.flushed_at = Some(Instant::now());
+    }
+}

@@ -1,0 +1,203 @@
+//! Recording a load scenario: drive the HTTP engine, write each one-second window and the
+//! target's samples as they come, judge the thresholds, close the run with its summary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rigor_load::{LoadConfig, LoadError, Window};
+use rigor_model::output::{RunSummary, TargetSummary};
+use rigor_model::plan::Scenario;
+use rigor_model::{RunKind, StopHandle};
+use rigor_probe::{Sampler, SecondSample};
+use rigor_store::{HistogramRecord, NewRun, Store};
+
+use crate::{unix_ns_now, RecordError, Recorded, Recording};
+
+/// How to run a scenario, beyond the scenario itself.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// The generator's own scheduling lag past which a run is invalid.
+    pub max_lag: Duration,
+    /// The project the run measures: its git state goes into the environment fingerprint.
+    pub project_dir: PathBuf,
+    /// The plan text as written, kept with the run.
+    pub plan_text: Option<String>,
+    /// The target's process, sampled once a second for its CPU, memory, threads and files.
+    pub target_pid: Option<u32>,
+}
+
+/// Runs `scenario`, storing it as it goes; `observe` sees every window (for a progress line).
+/// The summary comes back even when part of the record could not be stored.
+pub fn record_load(
+    store: &mut dyn Store,
+    scenario: &Scenario,
+    options: &LoadOptions,
+    stop: &StopHandle,
+    observe: &mut dyn FnMut(&Window),
+) -> Result<Recorded<RunSummary>, RecordError> {
+    // Checked before the run exists, so a wrong --target-pid leaves nothing behind.
+    let sampler = match options.target_pid {
+        Some(pid) => {
+            Some(Sampler::start(pid).map_err(|source| RecordError::Sampler { pid, source })?)
+        }
+        None => None,
+    };
+    let environment = rigor_probe::fingerprint(&options.project_dir);
+    let plan = serde_json::json!({ "plan_text": options.plan_text, "scenario": scenario });
+    let started_at_ns = unix_ns_now();
+    let mut recording = Recording::begin(
+        store,
+        &NewRun {
+            kind: RunKind::Load,
+            scenario: scenario.name.clone(),
+            plan: plan.to_string(),
+            started_at_ns,
+            environment: serde_json::to_string(&environment).unwrap_or_default(),
+            git_commit: environment.git_commit.clone(),
+            owner: rigor_probe::owner::this_process(),
+        },
+    )
+    .map_err(RecordError::Begin)?;
+    let mut config = LoadConfig::new(scenario.clone());
+    config.threads = options.threads;
+    config.max_lag = options.max_lag;
+    let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
+    let mut samples_written = 0;
+    let outcome = {
+        let mut on_window = |window: &Window| {
+            recording.windows(&window_rows(window, &phase_names));
+            if let Some(sampler) = &sampler {
+                let new = sampler.samples_since(samples_written);
+                samples_written += new.len();
+                recording.samples(&sample_rows(&new));
+            }
+            observe(window);
+        };
+        rigor_load::run(&config, stop, &mut on_window)
+    };
+    let result = match outcome {
+        Ok(result) => result,
+        Err(source) => {
+            let run = recording.id();
+            recording.abort(&source.to_string(), unix_ns_now());
+            return Err(RecordError::Load { run, source });
+        }
+    };
+    let target = sampler.map(|sampler| {
+        let pid = sampler.pid;
+        (pid, sampler.finish())
+    });
+    if let Some((_, samples)) = &target {
+        recording.samples(&sample_rows(
+            samples.get(samples_written..).unwrap_or_default(),
+        ));
+    }
+    let target_summary = target
+        .as_ref()
+        .and_then(|(pid, samples)| summarize_target(*pid, samples));
+    let thresholds = result.evaluate(&scenario.thresholds, target_summary.as_ref());
+    let summary = result.summary(
+        recording.id(),
+        environment,
+        thresholds,
+        None,
+        target_summary,
+    );
+    let histograms: Vec<HistogramRecord> = result
+        .histograms()
+        .into_iter()
+        .map(|(scope, name, kind, hist)| HistogramRecord {
+            scope: scope.into(),
+            name,
+            kind: kind.into(),
+            data: rigor_load::recorder::encode(&hist),
+        })
+        .collect();
+    recording.histograms(&histograms);
+    let ended_at_ns = started_at_ns + summary.duration_ns as i64;
+    let lost = recording
+        .finish(
+            summary.status,
+            summary.status_reason.as_deref(),
+            ended_at_ns,
+            &serde_json::to_string(&summary).unwrap_or_default(),
+        )
+        .err();
+    Ok(Recorded {
+        value: summary,
+        lost,
+    })
+}
+
+/// The store's rows for one window of the engine.
+fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::Window> {
+    window
+        .parts
+        .iter()
+        .map(|(phase, part)| rigor_store::Window {
+            second: window.second,
+            phase: phase_names.get(*phase).cloned().unwrap_or_default(),
+            requests: part.group.requests,
+            errors: part.group.errors,
+            sent: part.sent,
+            corrected: part
+                .group
+                .corrected
+                .as_deref()
+                .map(rigor_load::recorder::encode)
+                .unwrap_or_default(),
+            raw: part
+                .group
+                .raw
+                .as_deref()
+                .map(rigor_load::recorder::encode)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The store's rows for the target's samples: one per second and figure.
+fn sample_rows(samples: &[SecondSample]) -> Vec<rigor_store::Sample> {
+    samples
+        .iter()
+        .flat_map(|s| {
+            [
+                ("target.cpu", s.cpu_share),
+                ("target.cpu_cores", s.cpu_cores),
+                ("target.rss", s.rss_bytes as f64),
+                ("target.threads", f64::from(s.threads)),
+                ("target.fds", f64::from(s.fds)),
+            ]
+            .map(|(name, value)| rigor_store::Sample {
+                second: s.second,
+                name: name.into(),
+                value,
+            })
+        })
+        .collect()
+}
+
+/// The target's figures over the run, from its per-second samples.
+fn summarize_target(pid: u32, samples: &[SecondSample]) -> Option<TargetSummary> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let n = samples.len() as f64;
+    Some(TargetSummary {
+        pid,
+        samples: samples.len() as u32,
+        cpu_mean: samples.iter().map(|s| s.cpu_share).sum::<f64>() / n,
+        cpu_max: samples.iter().map(|s| s.cpu_share).fold(0.0, f64::max),
+        cpu_cores_mean: samples.iter().map(|s| s.cpu_cores).sum::<f64>() / n,
+        rss_start_bytes: first.rss_bytes,
+        rss_end_bytes: last.rss_bytes,
+        rss_max_bytes: samples.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
+        threads_max: samples.iter().map(|s| s.threads).max().unwrap_or(0),
+        fds_max: samples.iter().map(|s| s.fds).max().unwrap_or(0),
+    })
+}
+
+/// Whether a load error is in the plan (a bad request or data file) rather than the world.
+pub fn is_bad_input(error: &LoadError) -> bool {
+    matches!(error, LoadError::Request { .. } | LoadError::Data { .. })
+}

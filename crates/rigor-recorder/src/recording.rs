@@ -1,0 +1,180 @@
+//! [`Recording`]: one run being written to a store, from its start to its end.
+//!
+//! Every executor records through it: the run is begun with its environment and owner, its
+//! windows, samples and bench runs are appended as they happen, and it is finished with its
+//! status and summary. A recording that is dropped without being finished (an early return,
+//! a panic) closes its run as aborted with what it has, so no run is left `running` by a
+//! process that is still alive.
+//!
+//! A write that fails while the run goes does not stop the measurement: the first failure is
+//! kept, later writes are still tried (a full disk may free up), and [`Recording::finish`]
+//! reports it, so the caller can still show what was measured and say what was not saved.
+
+use std::path::PathBuf;
+
+use rigor_store::{
+    BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, Window,
+};
+
+/// A run being recorded. See the module documentation.
+pub struct Recording<'s> {
+    store: &'s mut dyn Store,
+    id: RunId,
+    closed: bool,
+    /// The first write that failed while the run went, and how many failed.
+    lost: Option<(StoreError, u64)>,
+}
+
+/// What could not be stored of a run that was measured.
+#[derive(Debug, thiserror::Error)]
+#[error("run {run} was measured but not all of it was stored in {location} ({failed} write{} failed; the first: {first}){}", if *.failed == 1 { "" } else { "s" }, fallback_note(.fallback))]
+pub struct Lost {
+    pub run: RunId,
+    pub location: String,
+    pub failed: u64,
+    pub first: StoreError,
+    /// Where the run's summary was written instead, if that could be done.
+    pub fallback: Option<PathBuf>,
+}
+
+fn fallback_note(fallback: &Option<PathBuf>) -> String {
+    match fallback {
+        Some(path) => format!("; its summary was saved to {}", path.display()),
+        None => "; its summary could not be saved anywhere else either".to_string(),
+    }
+}
+
+/// Writes a summary the store would not take to a file of its own, in the temporary
+/// directory (often another filesystem than a full project disk).
+fn save_fallback(run: RunId, summary_json: &str) -> Option<PathBuf> {
+    let path = std::env::temp_dir().join(format!(
+        "rigor-run-{run}-{}-{}.json",
+        std::process::id(),
+        crate::unix_ns_now()
+    ));
+    std::fs::write(&path, summary_json).ok().map(|()| path)
+}
+
+impl<'s> Recording<'s> {
+    /// Begins a run in `store` with status `running`.
+    pub fn begin(store: &'s mut dyn Store, run: &NewRun) -> Result<Recording<'s>, StoreError> {
+        let id = store.begin_run(run)?;
+        Ok(Recording {
+            store,
+            id,
+            closed: false,
+            lost: None,
+        })
+    }
+
+    /// The run's id in the store.
+    pub fn id(&self) -> RunId {
+        self.id
+    }
+
+    /// Where the run is being written, for messages.
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+
+    /// Whether a write has failed so far: a caller may say so while the run goes.
+    pub fn has_lost_writes(&self) -> bool {
+        self.lost.is_some()
+    }
+
+    /// Appends one-second windows (all or none of them).
+    pub fn windows(&mut self, windows: &[Window]) {
+        if !windows.is_empty() {
+            let outcome = self.store.append_windows(self.id, windows);
+            self.keep(outcome);
+        }
+    }
+
+    /// Appends per-second samples of the target.
+    pub fn samples(&mut self, samples: &[Sample]) {
+        if !samples.is_empty() {
+            let outcome = self.store.append_samples(self.id, samples);
+            self.keep(outcome);
+        }
+    }
+
+    /// Appends finished benchmark runs.
+    pub fn bench_runs(&mut self, runs: &[BenchRun]) {
+        if !runs.is_empty() {
+            let outcome = self.store.append_bench_runs(self.id, runs);
+            self.keep(outcome);
+        }
+    }
+
+    /// Saves the run's whole-run histograms.
+    pub fn histograms(&mut self, histograms: &[HistogramRecord]) {
+        if !histograms.is_empty() {
+            let outcome = self.store.save_histograms(self.id, histograms);
+            self.keep(outcome);
+        }
+    }
+
+    /// Closes the run with its status and summary. `Err` when the run's end could not be
+    /// written or when an earlier write failed: the measurement is whole, its record is not.
+    pub fn finish(
+        mut self,
+        status: RunStatus,
+        reason: Option<&str>,
+        ended_at_ns: i64,
+        summary_json: &str,
+    ) -> Result<RunId, Box<Lost>> {
+        let outcome = self
+            .store
+            .finish_run(self.id, status, reason, ended_at_ns, summary_json);
+        self.closed = outcome.is_ok();
+        self.keep(outcome);
+        match self.lost.take() {
+            None => Ok(self.id),
+            Some((first, failed)) => Err(Box::new(Lost {
+                run: self.id,
+                location: self.store.location(),
+                failed,
+                first,
+                fallback: save_fallback(self.id, summary_json),
+            })),
+        }
+    }
+
+    /// Closes the run as aborted: it could not run. What was stored stays.
+    pub fn abort(mut self, reason: &str, ended_at_ns: i64) {
+        self.close_aborted(reason, ended_at_ns);
+    }
+
+    fn close_aborted(&mut self, reason: &str, ended_at_ns: i64) {
+        if !self.closed {
+            let outcome = self.store.finish_run(
+                self.id,
+                RunStatus::Aborted,
+                Some(reason),
+                ended_at_ns,
+                "null",
+            );
+            self.closed = outcome.is_ok();
+        }
+    }
+
+    fn keep(&mut self, outcome: Result<(), StoreError>) {
+        if let Err(error) = outcome {
+            match &mut self.lost {
+                Some((_, failed)) => *failed += 1,
+                None => self.lost = Some((error, 1)),
+            }
+        }
+    }
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        let reason = if std::thread::panicking() {
+            "rigor failed while recording the run (a panic); what was stored is kept"
+        } else {
+            "the run ended without being finished (an error stopped it); what was stored is kept"
+        };
+        self.close_aborted(reason, crate::unix_ns_now());
+    }
+}

@@ -1,0 +1,58 @@
+//! Which run store a command uses, and how it is opened: `--store`, else `RIGOR_STORE` (clap
+//! reads it), else the plan's `store`, else `.rigor/rigor.db` in the project directory.
+//! Commands get the `Store` trait, never a concrete backend.
+
+use std::path::{Path, PathBuf};
+
+use rigor_store::{Store, StoreError};
+
+use crate::exit;
+
+fn store_path(flag: Option<&Path>, plan_store: Option<&str>, project_dir: &Path) -> PathBuf {
+    match (flag, plan_store) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) => project_dir.join(p),
+        (None, None) => project_dir.join(".rigor").join("rigor.db"),
+    }
+}
+
+/// Opens the store for a command that records runs, creating it if missing.
+pub fn open_store(
+    flag: Option<&Path>,
+    plan_store: Option<&str>,
+    project_dir: &Path,
+) -> anyhow::Result<Box<dyn Store>> {
+    open_at(&store_path(flag, plan_store, project_dir))
+}
+
+/// Opens the store for a command that only reads it. A store that does not exist yet is
+/// `Err(path)` rather than a new empty file: looking must not leave a `.rigor/` behind.
+pub fn open_existing_store(
+    flag: Option<&Path>,
+    project_dir: &Path,
+) -> anyhow::Result<Result<Box<dyn Store>, PathBuf>> {
+    let path = store_path(flag, None, project_dir);
+    if !path.exists() && !rigor_store::is_server_url(&path) {
+        return Ok(Err(path));
+    }
+    open_at(&path).map(Ok)
+}
+
+fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
+    rigor_store::open(path).map_err(|e| match e {
+        StoreError::Unsupported { .. } => exit::bad_input(e),
+        e => exit::not_completed(e),
+    })
+}
+
+/// What a reading command says when a store holds no runs (or does not exist yet).
+pub fn no_runs_text(location: &str) -> String {
+    format!(
+        "no runs in {location} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one"
+    )
+}
+
+/// The error of a reading command that needs a run and found none.
+pub fn no_runs_yet(location: &str) -> anyhow::Error {
+    exit::bad_input(anyhow::anyhow!(no_runs_text(location)))
+}
