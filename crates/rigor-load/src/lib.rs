@@ -95,15 +95,22 @@ pub struct Progress {
     pub p99_ns: u64,
 }
 
-/// Runs the scenario to completion (or until stopped), calling `on_window` as each second
-/// finishes. Blocks the calling thread; the load runs on worker threads.
-pub fn run(
-    config: &LoadConfig,
-    stop: &StopHandle,
-    on_window: &mut dyn FnMut(&Window),
-) -> Result<LoadResult, LoadError> {
-    let scenario = config.scenario.clone();
-    let compiled = Compiled::new(&scenario)?;
+/// A scenario checked and ready to run: its requests compiled, its data read and checked, and
+/// every origin resolved and answering. Everything that can fail before the load starts fails
+/// here, so a caller can check before it records anything.
+pub struct Prepared {
+    config: LoadConfig,
+    compiled: Compiled,
+    endpoints: Vec<Endpoint>,
+    h2: Vec<bool>,
+    threads: usize,
+}
+
+/// Checks `config` completely and connects to each origin once (about a second at most for a
+/// dead target, with one clear message).
+pub fn prepare(config: &LoadConfig) -> Result<Prepared, LoadError> {
+    let scenario = &config.scenario;
+    let compiled = Compiled::new(scenario)?;
     let threads = match config.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -114,7 +121,54 @@ pub fn run(
         Model::Closed => schedule::peak_concurrency(&scenario.phases),
     };
     let threads = threads.min(ceiling.max(1) as usize);
-    let (endpoints, h2) = prepare_endpoints(&compiled, &scenario, config.connect_timeout)?;
+    let (endpoints, h2) = prepare_endpoints(&compiled, scenario, config.connect_timeout)?;
+    Ok(Prepared {
+        config: config.clone(),
+        compiled,
+        endpoints,
+        h2,
+        threads,
+    })
+}
+
+/// Runs the scenario to completion (or until stopped), calling `on_window` as each second
+/// finishes. Blocks the calling thread; the load runs on worker threads.
+pub fn run(
+    config: &LoadConfig,
+    stop: &StopHandle,
+    on_window: &mut dyn FnMut(&Window),
+) -> Result<LoadResult, LoadError> {
+    prepare(config)?.run(stop, on_window)
+}
+
+impl Prepared {
+    /// Runs the prepared scenario; see [`run`].
+    pub fn run(
+        self,
+        stop: &StopHandle,
+        on_window: &mut dyn FnMut(&Window),
+    ) -> Result<LoadResult, LoadError> {
+        let Prepared {
+            config,
+            compiled,
+            endpoints,
+            h2,
+            threads,
+        } = self;
+        run_prepared(&config, compiled, endpoints, h2, threads, stop, on_window)
+    }
+}
+
+fn run_prepared(
+    config: &LoadConfig,
+    compiled: Compiled,
+    endpoints: Vec<Endpoint>,
+    h2: Vec<bool>,
+    threads: usize,
+    stop: &StopHandle,
+    on_window: &mut dyn FnMut(&Window),
+) -> Result<LoadResult, LoadError> {
+    let scenario = config.scenario.clone();
     let schedule = OpenSchedule::new(&scenario.phases, scenario.request_limit);
     // After the schedule, in-flight requests get their timeout (plus a margin for the
     // connect that may precede the send) to finish on their own.

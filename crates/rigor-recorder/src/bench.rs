@@ -16,26 +16,30 @@ use crate::{unix_ns_now, RecordError, Recorded, Recording};
 /// loses at most this much of its runs.
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
-/// Checks a `[[bench]]` entry completely, without running anything: what `rigor run` does
-/// for every entry before the first one starts.
-pub fn check_bench(entry: &BenchEntry) -> Result<(), RecordError> {
-    resolve(entry).map(|_| ())
+/// A benchmark checked and ready to record.
+pub struct PreparedBench {
+    entry: BenchEntry,
+    plan: rigor_bench::BenchPlan,
 }
 
-fn resolve(entry: &BenchEntry) -> Result<rigor_bench::BenchPlan, RecordError> {
+/// Checks a `[[bench]]` entry completely, without running anything or storing anything: what
+/// `rigor run` does for every entry before the first one starts.
+pub fn prepare_bench(entry: &BenchEntry) -> Result<PreparedBench, RecordError> {
     let spec_error = |source| RecordError::Spec {
         bench: entry.name.clone(),
         source,
     };
-    BenchSpec::from_entry(entry)
+    let plan = BenchSpec::from_entry(entry)
         .map_err(spec_error)?
         .resolve()
-        .map_err(spec_error)
+        .map_err(spec_error)?;
+    Ok(PreparedBench {
+        entry: entry.clone(),
+        plan,
+    })
 }
 
-/// Runs the benchmark `entry`, storing each timed run as it is accepted. `start_executor`
-/// makes the executor (it is started on a thread of its own while the run is opened);
-/// `observe` sees every finished run's progress.
+/// Checks, then runs and records a benchmark: [`prepare_bench`], then [`PreparedBench::record`].
 pub fn record_bench(
     store: &mut dyn Store,
     entry: &BenchEntry,
@@ -44,7 +48,43 @@ pub fn record_bench(
     stop: &StopHandle,
     observe: &mut dyn FnMut(&Progress),
 ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
-    let plan = resolve(entry)?;
+    prepare_bench(entry)?.record(store, project_dir, start_executor, stop, observe)
+}
+
+impl PreparedBench {
+    /// Runs the benchmark, storing each timed run as it is accepted. `start_executor` makes
+    /// the executor (started on a thread of its own while the run is opened); `observe` sees
+    /// every finished run's progress.
+    pub fn record(
+        self,
+        store: &mut dyn Store,
+        project_dir: &Path,
+        start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
+        stop: &StopHandle,
+        observe: &mut dyn FnMut(&Progress),
+    ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
+        let PreparedBench { entry, plan } = self;
+        record_prepared(
+            store,
+            &entry,
+            &plan,
+            project_dir,
+            start_executor,
+            stop,
+            observe,
+        )
+    }
+}
+
+fn record_prepared(
+    store: &mut dyn Store,
+    entry: &BenchEntry,
+    plan: &rigor_bench::BenchPlan,
+    project_dir: &Path,
+    start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
+    stop: &StopHandle,
+    observe: &mut dyn FnMut(&Progress),
+) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
     // The executor (a helper process) starts while the environment is read and the run
     // opened, not after.
     let starting = std::thread::spawn(start_executor);
@@ -67,7 +107,7 @@ pub fn record_bench(
         Err(_) => Box::new(rigor_bench::ProcessExecutor::new()),
     };
     let mut pending = Pending::default();
-    let outcome = Runner::new(&plan, executor.as_mut())
+    let outcome = Runner::new(plan, executor.as_mut())
         .stop(stop.clone())
         .on_progress(|p| observe(p))
         .on_run(|command, run| pending.push(&mut recording, command, run))

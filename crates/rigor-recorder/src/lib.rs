@@ -19,8 +19,8 @@ mod recording;
 
 use rigor_store::{RunId, StoreError};
 
-pub use bench::{check_bench, record_bench};
-pub use load::{is_bad_input, record_load, LoadOptions};
+pub use bench::{prepare_bench, record_bench, PreparedBench};
+pub use load::{is_bad_input, prepare_load, record_load, LoadOptions, PreparedLoad};
 pub use recording::{Lost, Recording};
 
 /// A measurement, and what of it could not be stored (the measurement is whole either way,
@@ -49,6 +49,10 @@ pub enum RecordError {
         bench: String,
         source: rigor_bench::SpecError,
     },
+    /// The scenario cannot run (a bad request or data file, an unreachable target): checked
+    /// before the run exists, so nothing was stored.
+    #[error(transparent)]
+    Prepare(rigor_load::LoadError),
     /// The load engine could not run; the run is stored as aborted.
     #[error("run {run} aborted")]
     Load {
@@ -69,7 +73,7 @@ impl RecordError {
         match self {
             RecordError::Begin(_) => false,
             RecordError::Sampler { .. } | RecordError::Spec { .. } => true,
-            RecordError::Load { source, .. } => is_bad_input(source),
+            RecordError::Load { source, .. } | RecordError::Prepare(source) => is_bad_input(source),
             RecordError::Bench { source, .. } => {
                 matches!(source, rigor_bench::BenchError::Exec(_))
             }

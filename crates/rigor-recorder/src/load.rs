@@ -28,8 +28,41 @@ pub struct LoadOptions {
     pub target_pid: Option<u32>,
 }
 
-/// Runs `scenario`, storing it as it goes; `observe` sees every window (for a progress line).
-/// The summary comes back even when part of the record could not be stored.
+/// A scenario checked and ready to record: requests compiled, data checked, every origin
+/// answering, the target's process readable. Nothing is stored until [`PreparedLoad::record`].
+pub struct PreparedLoad {
+    scenario: Scenario,
+    options: LoadOptions,
+    prepared: rigor_load::Prepared,
+    sampler: Option<Sampler>,
+}
+
+/// Checks everything about a scenario that can be checked before a run exists (requests,
+/// data, reachability, `--target-pid`), so a mistake leaves nothing behind in the store — the
+/// caller opens the store only after this succeeds.
+pub fn prepare_load(
+    scenario: &Scenario,
+    options: &LoadOptions,
+) -> Result<PreparedLoad, RecordError> {
+    let mut config = LoadConfig::new(scenario.clone());
+    config.threads = options.threads;
+    config.max_lag = options.max_lag;
+    let prepared = rigor_load::prepare(&config).map_err(RecordError::Prepare)?;
+    let sampler = match options.target_pid {
+        Some(pid) => {
+            Some(Sampler::start(pid).map_err(|source| RecordError::Sampler { pid, source })?)
+        }
+        None => None,
+    };
+    Ok(PreparedLoad {
+        scenario: scenario.clone(),
+        options: options.clone(),
+        prepared,
+        sampler,
+    })
+}
+
+/// Checks, then runs and records `scenario`: [`prepare_load`], then [`PreparedLoad::record`].
 pub fn record_load(
     store: &mut dyn Store,
     scenario: &Scenario,
@@ -37,13 +70,37 @@ pub fn record_load(
     stop: &StopHandle,
     observe: &mut dyn FnMut(&Window),
 ) -> Result<Recorded<RunSummary>, RecordError> {
-    // Checked before the run exists, so a wrong --target-pid leaves nothing behind.
-    let sampler = match options.target_pid {
-        Some(pid) => {
-            Some(Sampler::start(pid).map_err(|source| RecordError::Sampler { pid, source })?)
-        }
-        None => None,
-    };
+    prepare_load(scenario, options)?.record(store, stop, observe)
+}
+
+impl PreparedLoad {
+    /// Runs the scenario, storing it as it goes; `observe` sees every window (for a progress
+    /// line). The summary comes back even when part of the record could not be stored.
+    pub fn record(
+        self,
+        store: &mut dyn Store,
+        stop: &StopHandle,
+        observe: &mut dyn FnMut(&Window),
+    ) -> Result<Recorded<RunSummary>, RecordError> {
+        let PreparedLoad {
+            scenario,
+            options,
+            prepared,
+            sampler,
+        } = self;
+        record_prepared(store, &scenario, &options, prepared, sampler, stop, observe)
+    }
+}
+
+fn record_prepared(
+    store: &mut dyn Store,
+    scenario: &Scenario,
+    options: &LoadOptions,
+    prepared: rigor_load::Prepared,
+    sampler: Option<Sampler>,
+    stop: &StopHandle,
+    observe: &mut dyn FnMut(&Window),
+) -> Result<Recorded<RunSummary>, RecordError> {
     let environment = rigor_probe::fingerprint(&options.project_dir);
     let plan = serde_json::json!({ "plan_text": options.plan_text, "scenario": scenario });
     let started_at_ns = unix_ns_now();
@@ -60,9 +117,6 @@ pub fn record_load(
         },
     )
     .map_err(RecordError::Begin)?;
-    let mut config = LoadConfig::new(scenario.clone());
-    config.threads = options.threads;
-    config.max_lag = options.max_lag;
     let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
     let mut samples_written = 0;
     let outcome = {
@@ -75,7 +129,7 @@ pub fn record_load(
             }
             observe(window);
         };
-        rigor_load::run(&config, stop, &mut on_window)
+        prepared.run(stop, &mut on_window)
     };
     let result = match outcome {
         Ok(result) => result,

@@ -6,47 +6,51 @@ use std::path::Path;
 use rigor_bench::{BenchResult, Executor, ProcessExecutor, SpawnServerExecutor};
 use rigor_model::output::RunSummary;
 use rigor_model::plan::{BenchEntry, Scenario};
-use rigor_recorder::{LoadOptions, Lost, RecordError, Recorded};
+use rigor_recorder::{LoadOptions, Lost, PreparedBench, PreparedLoad, RecordError, Recorded};
 use rigor_store::{RunId, Store};
 
 use crate::progress::ProgressLine;
 use crate::{exit, signals};
 
-/// Runs and records a load scenario.
+/// Checks a load scenario before anything is stored (see [`rigor_recorder::prepare_load`]).
+pub fn prepare_load(scenario: &Scenario, options: &LoadOptions) -> anyhow::Result<PreparedLoad> {
+    rigor_recorder::prepare_load(scenario, options).map_err(failure)
+}
+
+/// Runs and records a prepared load scenario, with a progress line.
 pub fn load(
     store: &mut dyn Store,
-    scenario: &Scenario,
-    options: &LoadOptions,
+    prepared: PreparedLoad,
     quiet: bool,
 ) -> anyhow::Result<Recorded<RunSummary>> {
     let mut progress = ProgressLine::new(quiet);
-    rigor_recorder::record_load(
-        store,
-        scenario,
-        options,
-        &signals::stop_handle(),
-        &mut |w| progress.load(w),
-    )
-    .map_err(failure)
+    prepared
+        .record(store, &signals::stop_handle(), &mut |w| progress.load(w))
+        .map_err(failure)
 }
 
-/// Runs and records a benchmark.
+/// Checks a benchmark before anything is stored.
+pub fn prepare_bench(entry: &BenchEntry) -> anyhow::Result<PreparedBench> {
+    rigor_recorder::prepare_bench(entry).map_err(failure)
+}
+
+/// Runs and records a prepared benchmark, with a progress line.
 pub fn bench(
     store: &mut dyn Store,
-    entry: &BenchEntry,
+    prepared: PreparedBench,
     project_dir: &Path,
     quiet: bool,
 ) -> anyhow::Result<Recorded<(BenchResult, RunId)>> {
     let mut progress = ProgressLine::new(quiet);
-    rigor_recorder::record_bench(
-        store,
-        entry,
-        project_dir,
-        executor,
-        &signals::stop_handle(),
-        &mut |p| progress.bench(p),
-    )
-    .map_err(failure)
+    prepared
+        .record(
+            store,
+            project_dir,
+            executor,
+            &signals::stop_handle(),
+            &mut |p| progress.bench(p),
+        )
+        .map_err(failure)
 }
 
 /// A recorder error with its exit code: bad input 2, could not run 3.

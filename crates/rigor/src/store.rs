@@ -56,3 +56,27 @@ pub fn no_runs_text(location: &str) -> String {
 pub fn no_runs_yet(location: &str) -> anyhow::Error {
     exit::bad_input(anyhow::anyhow!(no_runs_text(location)))
 }
+
+/// A store opened on first use, for commands that check everything before the first run.
+pub struct LazyStore {
+    path: PathBuf,
+    opened: Option<Box<dyn Store>>,
+}
+
+impl LazyStore {
+    pub fn new(flag: Option<&Path>, plan_store: Option<&str>, project_dir: &Path) -> LazyStore {
+        LazyStore {
+            path: store_path(flag, plan_store, project_dir),
+            opened: None,
+        }
+    }
+
+    /// The store, opened (and created if missing) the first time.
+    pub fn get(&mut self) -> anyhow::Result<&mut dyn Store> {
+        let store = match self.opened.take() {
+            Some(store) => store,
+            None => open_at(&self.path)?,
+        };
+        Ok(self.opened.insert(store).as_mut())
+    }
+}

@@ -128,8 +128,9 @@ pub struct BenchArgs {
 pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let entry = entry_from(args)?;
     let cwd = std::env::current_dir()?;
+    let prepared = record::prepare_bench(&entry)?;
     let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
-    let recorded = record::bench(store.as_mut(), &entry, &cwd, args.quiet)?;
+    let recorded = record::bench(store.as_mut(), prepared, &cwd, args.quiet)?;
     let (result, run_id) = &recorded.value;
     for (path, format) in [
         (&args.export_json, ExportFormat::Json),

@@ -72,7 +72,6 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let scenario = spec.resolve(&cwd).map_err(|m| anyhow::anyhow!("{m}"))?;
-    let mut store = store::open_store(args.record.store.as_deref(), None, &cwd)?;
     let mut stderr = std::io::stderr().lock();
     if !args.record.quiet {
         writeln!(
@@ -92,7 +91,9 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         // The demo target runs inside this process: sampling it would count the generator too.
         target_pid: None,
     };
-    let recorded = record::load(store.as_mut(), &scenario, &options, args.record.quiet)?;
+    let prepared = record::prepare_load(&scenario, &options)?;
+    let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
+    let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
     drop(target);
     let summary = &recorded.value;
     let written = if args.record.json {

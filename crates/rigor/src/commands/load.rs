@@ -112,7 +112,6 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let scenario = spec
         .resolve(&cwd)
         .map_err(|m| exit::bad_input(anyhow::anyhow!("{m}")))?;
-    let mut store = store::open_store(args.record.store.as_deref(), None, &cwd)?;
     let options = LoadOptions {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
@@ -120,7 +119,9 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         plan_text: None,
         target_pid: args.target_pid,
     };
-    let recorded = record::load(store.as_mut(), &scenario, &options, args.record.quiet)?;
+    let prepared = record::prepare_load(&scenario, &options)?;
+    let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
+    let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
     let summary = &recorded.value;
     let written = if args.record.json {
         printer::json(out, summary)

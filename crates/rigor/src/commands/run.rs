@@ -51,22 +51,24 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             args.plan.display()
         )));
     }
-    for bench in &benches {
-        // Checked before anything runs, so a typo in the last entry does not waste the first.
-        rigor_recorder::check_bench(bench).map_err(record::failure)?;
-    }
+    // Checked before anything runs, so a typo in the last entry does not waste the first.
+    let mut prepared_benches = benches
+        .iter()
+        .map(|bench| record::prepare_bench(bench))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let project_dir = args
         .plan
         .canonicalize()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
-    let mut store = store::open_store(
+    let target = start_target(plan.target.as_ref(), &project_dir)?;
+    // Opened once the first run is ready to start: a plan that cannot run creates no store.
+    let mut store = store::LazyStore::new(
         args.record.store.as_deref(),
         plan.store.as_deref(),
         &project_dir,
-    )?;
-    let target = start_target(plan.target.as_ref(), &project_dir)?;
+    );
     let plan_text = std::fs::read_to_string(&args.plan).ok();
     let mut outcome = Outcome::default();
     for scenario in &scenarios {
@@ -77,8 +79,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             plan_text: plan_text.clone(),
             target_pid: target.as_ref().map(Target::pid),
         };
-        let recorded = record::load(store.as_mut(), scenario, &options, args.record.quiet)
-            .with_context(|| format!("scenario `{}`", scenario.name))?;
+        let context = || format!("scenario `{}`", scenario.name);
+        let prepared = record::prepare_load(scenario, &options).with_context(context)?;
+        let recorded =
+            record::load(store.get()?, prepared, args.record.quiet).with_context(context)?;
         let summary = recorded.value;
         if !args.record.json {
             printer::ignore_broken_pipe(
@@ -94,8 +98,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
     }
     if outcome.worst != exit::INTERRUPTED {
-        for bench in &benches {
-            let recorded = record::bench(store.as_mut(), bench, &project_dir, args.record.quiet)
+        for (bench, prepared) in benches.iter().zip(prepared_benches.drain(..)) {
+            let recorded = record::bench(store.get()?, prepared, &project_dir, args.record.quiet)
                 .with_context(|| format!("bench `{}`", bench.name))?;
             let (result, run_id) = recorded.value;
             if !args.record.json {
