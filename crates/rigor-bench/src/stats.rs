@@ -1,5 +1,7 @@
 //! Statistics of one command's runs and of several commands against each other. Pure
-//! functions, no I/O.
+//! functions, no I/O. The generic pieces (mean, standard deviation, median, MAD, the median
+//! interval's ranks, the ratio's uncertainty) are `rigor-stats`'; this module applies them to
+//! runs and fills in the result types of [`rigor_model::output::bench`].
 //!
 //! The median's confidence interval is distribution-free (no normality assumed, which
 //! timings rarely satisfy): for a sorted sample `x(1) ≤ … ≤ x(n)`, the interval
@@ -18,34 +20,15 @@ use crate::executor::Measurement;
 /// The confidence level of [`MedianCi`].
 pub const MEDIAN_CI_LEVEL: f64 = 0.95;
 
-/// The arithmetic mean; `None` when empty.
-pub fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// The sample standard deviation (divisor n − 1); `None` below two values.
-pub fn sample_stddev(values: &[f64]) -> Option<f64> {
-    if values.len() < 2 {
-        return None;
-    }
-    let m = mean(values)?;
-    let squares: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
-    Some((squares / (values.len() - 1) as f64).sqrt())
-}
+// The generic statistics are rigor-stats'; kept under the names this crate has always used.
+// `median_abs_deviation` is unscaled (the median of |x − median|); `std_dev` divides by n − 1.
+pub use rigor_stats::median_abs_deviation as mad;
+pub use rigor_stats::std_dev as sample_stddev;
+pub use rigor_stats::{mean, median, median_ci_ranks, ratio_with_uncertainty};
 
 /// The median of an already sorted slice (mean of the two middle values for an even count).
 pub fn median_sorted(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
-/// The median of any slice.
-pub fn median(values: &[f64]) -> Option<f64> {
-    median_sorted(&sorted(values))
+    rigor_stats::quantile_sorted(sorted, 0.5)
 }
 
 /// A sorted copy (NaN-free input assumed; NaNs sort last).
@@ -53,53 +36,6 @@ pub fn sorted(values: &[f64]) -> Vec<f64> {
     let mut copy = values.to_vec();
     copy.sort_by(f64::total_cmp);
     copy
-}
-
-/// The median absolute deviation (unscaled): the median of `|x − median|`.
-pub fn mad(values: &[f64]) -> Option<f64> {
-    let m = median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
-    median(&deviations)
-}
-
-/// The ranks `(j, k)` (from 1) of the order statistics bounding a distribution-free
-/// confidence interval for the median of `n` values at `level`, with the coverage achieved.
-/// See the module documentation for the method.
-pub fn median_ci_ranks(n: usize, level: f64) -> Option<(usize, usize, f64)> {
-    let mut log_pmf = -(n as f64) * std::f64::consts::LN_2; // P(B = 0)
-    let mut cdf = 0.0;
-    let mut best = None;
-    for i in 0..n / 2 {
-        cdf += log_pmf.exp(); // P(B ≤ i)
-        let coverage = 1.0 - 2.0 * cdf;
-        if coverage < level {
-            break;
-        }
-        best = Some((i + 1, n - i, coverage));
-        log_pmf += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
-    }
-    best
-}
-
-/// The ratio `a / b` of two means and its standard deviation by first-order error
-/// propagation: `σ = ratio · sqrt((σa/μa)² + (σb/μb)²)`, as hyperfine reports it.
-pub fn ratio_with_uncertainty(
-    mean_a: f64,
-    stddev_a: Option<f64>,
-    mean_b: f64,
-    stddev_b: Option<f64>,
-) -> Option<(f64, Option<f64>)> {
-    if mean_b <= 0.0 {
-        return None;
-    }
-    let ratio = mean_a / mean_b;
-    let stddev = match (stddev_a, stddev_b) {
-        (Some(sa), Some(sb)) if mean_a > 0.0 => {
-            Some(ratio * ((sa / mean_a).powi(2) + (sb / mean_b).powi(2)).sqrt())
-        }
-        _ => None,
-    };
-    Some((ratio, stddev))
 }
 
 fn duration(nanos: f64) -> Duration {
