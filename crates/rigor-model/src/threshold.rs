@@ -1,8 +1,9 @@
 //! Threshold expressions: `latency.p95 < 120ms`, `error_rate < 1%`, `throughput > 900/s`,
 //! optionally scoped: `latency.p99{request="GET /x"} < 200ms`, `error_rate{phase=steady} < 1%`.
 //!
-//! A threshold names a [`MetricRef`]; the metric's kind fixes the unit its value is written
-//! in, so `latency.p95 < 1%` is refused at parse time, not silently compared.
+//! A threshold names a [`Metric`] within a [`Scope`]; the metric's kind fixes the unit its
+//! value is written in, so `latency.p95 < 1%` is refused at parse time, not silently compared.
+//! [`target_metric`] reads the `target.*` metrics off a run's target summary.
 
 use std::fmt;
 use std::str::FromStr;

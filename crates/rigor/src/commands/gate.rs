@@ -20,7 +20,7 @@ use crate::{exit, printer, session};
 
 #[derive(clap::Args, Debug)]
 pub struct GateArgs {
-    /// The plan with the [[budget]] and [[rule]] tables.
+    /// The plan with the `[[budget]]` and `[[rule]]` tables.
     #[arg(long, short = 'p', default_value = "rigor.toml", value_name = "FILE")]
     pub plan: PathBuf,
 
