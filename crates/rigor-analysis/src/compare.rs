@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use rigor_load::Hist;
+use rigor_model::hist::Hist;
 use rigor_stats::{
     benjamini_hochberg, compare as bootstrap, mann_whitney_u, two_proportions, Alternative,
     BootstrapConfig, Direction, Interval, MannWhitneyMethod, NoiseBand, Sample, Statistic,
@@ -454,7 +454,7 @@ fn compare_bench(
             let Some(info) = info(RunKind::Bench, metric) else {
                 continue;
             };
-            let pick = |c: &rigor_bench::CommandResult| -> Vec<f64> {
+            let pick = |c: &rigor_model::output::bench::CommandResult| -> Vec<f64> {
                 c.runs
                     .iter()
                     .map(|r| match *metric {

@@ -1,8 +1,8 @@
 //! Runs as the analysis needs them: the stored record with its summary parsed and its
 //! one-second windows decoded into histograms.
 
-use rigor_bench::BenchResult;
-use rigor_load::Hist;
+use rigor_model::hist::Hist;
+use rigor_model::output::bench::BenchResult;
 use rigor_model::output::{Environment, RunStatus, RunSummary};
 use rigor_store::{RunRecord, Window};
 
@@ -87,7 +87,7 @@ impl RunData {
                         if bytes.is_empty() {
                             return Ok(None);
                         }
-                        rigor_load::recorder::decode(bytes).map(Some).map_err(|e| {
+                        rigor_model::hist::decode(bytes).map(Some).map_err(|e| {
                             DataError::Histogram {
                                 id,
                                 second: w.second,

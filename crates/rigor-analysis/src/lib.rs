@@ -5,6 +5,10 @@
 //!
 //! It takes runs already read from the store ([`RunData`]) and returns values; it neither
 //! reads the store nor prints. The statistics themselves live in `rigor-stats`.
+//!
+//! It depends on `rigor-model` (the stored summaries, bench results and histograms),
+//! `rigor-stats` and `rigor-store` only: comparing two stored runs must not link the load
+//! engine (an HTTP client, tokio, TLS) or the bench engine. `.ci/run` holds that line.
 
 pub mod compare;
 pub mod data;

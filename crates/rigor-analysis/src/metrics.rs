@@ -201,7 +201,7 @@ pub fn value(
                 | Metric::TargetFds => summary
                     .target
                     .as_ref()
-                    .and_then(|t| rigor_load::target_metric(t, parsed)),
+                    .and_then(|t| rigor_model::threshold::target_metric(t, parsed)),
             })
         }
         RunKind::Bench => {

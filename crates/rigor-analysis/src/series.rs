@@ -34,7 +34,7 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
         return Ok(series);
     }
     let windows = run.windows(None);
-    let mut by_second: BTreeMap<u32, (u64, u64, Option<rigor_load::Hist>)> = BTreeMap::new();
+    let mut by_second: BTreeMap<u32, (u64, u64, Option<rigor_model::hist::Hist>)> = BTreeMap::new();
     for w in windows {
         let slot = by_second.entry(w.second).or_insert((0, 0, None));
         slot.0 += w.requests;
@@ -52,7 +52,7 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
             }
         }
     }
-    let stat = |h: &Option<rigor_load::Hist>, s: Stat| -> f64 {
+    let stat = |h: &Option<rigor_model::hist::Hist>, s: Stat| -> f64 {
         let Some(h) = h.as_ref().filter(|h| !h.is_empty()) else {
             return f64::NAN;
         };

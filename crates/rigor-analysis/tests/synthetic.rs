@@ -8,7 +8,8 @@ use rigor_analysis::gate::GateContext;
 use rigor_analysis::{
     compare, evaluate, CheckOutcome, CompareSettings, GateInput, RunData, VerdictName,
 };
-use rigor_bench::{BenchResult, CommandResult, Measurement, RunRecord as BenchRun};
+use rigor_model::hist;
+use rigor_model::output::bench::{BenchResult, CommandResult, Measurement, RunRecord as BenchRun};
 use rigor_model::output::{Environment, GroupSummary, RunStatus, RunSummary, SCHEMA_VERSION};
 use rigor_model::plan::{Action, BudgetSpec, RuleSpec};
 use rigor_store::{RunRecord, Window};
@@ -58,15 +59,15 @@ fn load_run(
 ) -> RunData {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut windows = Vec::new();
-    let mut all = rigor_load::recorder::new_hist();
+    let mut all = hist::new_hist();
     for second in 0..seconds {
-        let mut h = rigor_load::recorder::new_hist();
+        let mut h = hist::new_hist();
         for _ in 0..per_second {
             let v = lognormal(&mut rng, median_ms) as u64;
-            rigor_load::recorder::record(&mut h, v);
+            hist::record(&mut h, v);
         }
         all.add(&h).unwrap();
-        let encoded = rigor_load::recorder::encode(&h);
+        let encoded = hist::encode(&h);
         windows.push(Window {
             second,
             phase: "steady".into(),
@@ -86,8 +87,8 @@ fn load_run(
         error_rate: errors as f64 / requests as f64,
         throughput_per_s: f64::from(per_second),
         duration_ns: u64::from(seconds) * 1_000_000_000,
-        latency: rigor_load::recorder::summarize(&all),
-        raw_latency: rigor_load::recorder::summarize(&all),
+        latency: hist::summarize(&all),
+        raw_latency: hist::summarize(&all),
         ..Default::default()
     };
     let summary = RunSummary {

@@ -3,7 +3,7 @@
 
 use crate::outliers::{outlier_indices, outlier_warning, slow_first_run};
 use crate::result::{BenchResult, Warning, WarningKind};
-use crate::stats::{relative_speeds, Summary};
+use crate::stats::{relative_speeds, summarize, Summary};
 
 /// The warning kinds [`analyze`] derives from the runs (and replaces when run again).
 const DERIVED: [WarningKind; 4] = [
@@ -19,7 +19,7 @@ pub fn analyze(result: &mut BenchResult) {
     result.warnings.retain(|w| !DERIVED.contains(&w.kind));
     for (index, command) in result.commands.iter_mut().enumerate() {
         let measurements: Vec<_> = command.runs.iter().map(|r| r.measurement).collect();
-        command.stats = Summary::from_runs(&measurements);
+        command.stats = summarize(&measurements);
         let walls = command.wall_nanos();
         command.outliers = outlier_indices(&walls);
         let name = &command.name;

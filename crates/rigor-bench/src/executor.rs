@@ -16,58 +16,15 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use rigor_model::output::bench::describe_exit;
+pub use rigor_model::output::bench::Measurement;
+
 use crate::batch::{run_batch, Batch, BatchOutcome};
-use crate::result::nanos;
 use crate::spec::{CommandSpec, Invocation, OutputMode};
 use crate::words::{looks_like_shell_syntax, split};
 
 /// How much of a hook's standard output and error is kept for an error message.
 pub const HOOK_OUTPUT_TAIL: usize = 4096;
-
-/// What one run of a command cost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Measurement {
-    /// From just before the spawn to the reap.
-    #[serde(with = "nanos", rename = "wall_ns")]
-    pub wall: Duration,
-    /// CPU time in user mode of the process and the descendants it waited for.
-    #[serde(with = "nanos", rename = "user_ns")]
-    pub user: Duration,
-    /// CPU time in the kernel on its behalf.
-    #[serde(with = "nanos", rename = "system_ns")]
-    pub system: Duration,
-    /// Peak resident set size in bytes (`ru_maxrss`). Linux counts the memory image the child
-    /// had before `exec` too, so this is never below the resident size of the process that
-    /// spawned it: rigor's own for [`ProcessExecutor`], the small helper's for
-    /// [`SpawnServerExecutor`](crate::SpawnServerExecutor). GNU time and hyperfine share
-    /// such a floor.
-    #[serde(rename = "peak_rss_bytes")]
-    pub peak_rss: u64,
-    /// The exit code; `None` when a signal ended the process.
-    pub exit_code: Option<i32>,
-    /// The signal that ended the process, if one did.
-    pub signal: Option<i32>,
-}
-
-impl Measurement {
-    /// A successful run (exit code 0) that took `wall`, with no CPU time or memory recorded.
-    pub fn from_wall(wall: Duration) -> Measurement {
-        Measurement {
-            wall,
-            exit_code: Some(0),
-            ..Measurement::default()
-        }
-    }
-
-    pub fn succeeded(&self) -> bool {
-        self.exit_code == Some(0)
-    }
-
-    /// "exit code 2" or "signal 9", for messages.
-    pub fn describe_exit(&self) -> String {
-        describe_exit(self.exit_code, self.signal)
-    }
-}
 
 /// How a hook (setup, prepare, conclude, cleanup) ended, with the end of its output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,14 +48,6 @@ impl HookOutput {
 
     pub fn succeeded(&self) -> bool {
         self.exit_code == Some(0)
-    }
-}
-
-pub(crate) fn describe_exit(exit_code: Option<i32>, signal: Option<i32>) -> String {
-    match (exit_code, signal) {
-        (Some(code), _) => format!("exit code {code}"),
-        (None, Some(signal)) => format!("signal {signal}"),
-        (None, None) => "an unknown status".to_string(),
     }
 }
 

@@ -32,7 +32,7 @@ use crate::result::{
 };
 use crate::spec::{BenchPlan, CommandSpec, Order, OutputMode, PlannedCommand};
 use error::format_hook_output;
-use stop_rule::Done;
+use stop_rule::{Done, StopRule};
 
 pub use calibration::CALIBRATION_WARMUP;
 pub use error::{BenchError, HookKind};

@@ -6,9 +6,10 @@
 //! [`Executor`](crate::Executor). All bad input is refused here, before any work starts.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use rigor_model::output::bench::{Order, RunCount};
 
 use crate::params::{combinations, expand, ParamError, Parameter};
 use crate::result::{Warning, WarningKind};
@@ -34,33 +35,6 @@ impl CommandTemplate {
         CommandTemplate {
             name: Some(name.into()),
             line: line.into(),
-        }
-    }
-}
-
-/// How many timed runs each command gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum RunCount {
-    /// Exactly this many.
-    Fixed { runs: u64 },
-    /// Until the command has at least `min_runs` runs *and* its runs add up to at least
-    /// `min_time` of wall time (before any shell correction), or it reaches `max_runs`.
-    Auto {
-        min_runs: u64,
-        #[serde(with = "crate::result::nanos", rename = "min_time_ns")]
-        min_time: Duration,
-        max_runs: Option<u64>,
-    },
-}
-
-impl Default for RunCount {
-    /// hyperfine's rule: at least 10 runs and at least 3 seconds.
-    fn default() -> RunCount {
-        RunCount::Auto {
-            min_runs: 10,
-            min_time: Duration::from_secs(3),
-            max_runs: None,
         }
     }
 }
@@ -119,18 +93,6 @@ pub enum OutputMode {
     /// Standard output and error to this file: truncated before the first run that writes
     /// to it, then appended to, so it holds the output of every run.
     File(PathBuf),
-}
-
-/// The order of runs within each round.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Order {
-    /// A B C, A B C, …: drift over time hits every command alike.
-    #[default]
-    Interleaved,
-    /// Each round in a fresh random order drawn from this seed; the same seed gives the
-    /// same order.
-    Random { seed: u64 },
 }
 
 /// Everything a benchmark needs, as the user gave it.
@@ -403,6 +365,8 @@ fn hook_spec(shell: &str, line: String, combo: &[(String, String)]) -> CommandSp
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

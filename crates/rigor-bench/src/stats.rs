@@ -1,5 +1,7 @@
 //! Statistics of one command's runs and of several commands against each other. Pure
-//! functions, no I/O.
+//! functions, no I/O. The generic pieces (mean, standard deviation, median, MAD, the median
+//! interval's ranks, the ratio's uncertainty) are `rigor-stats`'; this module applies them to
+//! runs and fills in the result types of [`rigor_model::output::bench`].
 //!
 //! The median's confidence interval is distribution-free (no normality assumed, which
 //! timings rarely satisfy): for a sorted sample `x(1) ≤ … ≤ x(n)`, the interval
@@ -11,92 +13,22 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+pub use rigor_model::output::bench::{MedianCi, Relative, Summary};
 
 use crate::executor::Measurement;
-use crate::result::nanos;
 
 /// The confidence level of [`MedianCi`].
 pub const MEDIAN_CI_LEVEL: f64 = 0.95;
 
-/// Summary statistics of one command's timed runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub count: u64,
-    #[serde(with = "nanos", rename = "mean_ns")]
-    pub mean: Duration,
-    /// Sample standard deviation (n − 1); `None` for a single run.
-    #[serde(with = "nanos::option", rename = "stddev_ns")]
-    pub stddev: Option<Duration>,
-    #[serde(with = "nanos", rename = "median_ns")]
-    pub median: Duration,
-    pub median_ci: Option<MedianCi>,
-    #[serde(with = "nanos", rename = "min_ns")]
-    pub min: Duration,
-    #[serde(with = "nanos", rename = "max_ns")]
-    pub max: Duration,
-    #[serde(with = "nanos", rename = "user_mean_ns")]
-    pub user_mean: Duration,
-    #[serde(with = "nanos", rename = "system_mean_ns")]
-    pub system_mean: Duration,
-    pub peak_rss_max_bytes: u64,
-    pub peak_rss_median_bytes: u64,
-}
-
-/// A distribution-free confidence interval for the median: `[x(lower_rank), x(upper_rank)]`
-/// of the sorted runs (ranks count from 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MedianCi {
-    #[serde(with = "nanos", rename = "lower_ns")]
-    pub lower: Duration,
-    #[serde(with = "nanos", rename = "upper_ns")]
-    pub upper: Duration,
-    pub lower_rank: usize,
-    pub upper_rank: usize,
-    /// The coverage these ranks achieve (at least 0.95).
-    pub confidence: f64,
-}
-
-/// A command's mean relative to the fastest command's mean.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Relative {
-    /// `mean / fastest mean`: 1 for the fastest, 2.5 for a command taking 2.5 times as long.
-    pub ratio: f64,
-    /// Its standard deviation by error propagation; `None` for the fastest command itself
-    /// and when either command has a single run.
-    pub stddev: Option<f64>,
-    /// Whether this is the fastest command, the reference of the others.
-    pub fastest: bool,
-}
-
-/// The arithmetic mean; `None` when empty.
-pub fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
-}
-
-/// The sample standard deviation (divisor n − 1); `None` below two values.
-pub fn sample_stddev(values: &[f64]) -> Option<f64> {
-    if values.len() < 2 {
-        return None;
-    }
-    let m = mean(values)?;
-    let squares: f64 = values.iter().map(|v| (v - m) * (v - m)).sum();
-    Some((squares / (values.len() - 1) as f64).sqrt())
-}
+// The generic statistics are rigor-stats'; kept under the names this crate has always used.
+// `median_abs_deviation` is unscaled (the median of |x − median|); `std_dev` divides by n − 1.
+pub use rigor_stats::median_abs_deviation as mad;
+pub use rigor_stats::std_dev as sample_stddev;
+pub use rigor_stats::{mean, median, median_ci_ranks, ratio_with_uncertainty};
 
 /// The median of an already sorted slice (mean of the two middle values for an even count).
 pub fn median_sorted(sorted: &[f64]) -> Option<f64> {
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2]),
-        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
-    }
-}
-
-/// The median of any slice.
-pub fn median(values: &[f64]) -> Option<f64> {
-    median_sorted(&sorted(values))
+    rigor_stats::quantile_sorted(sorted, 0.5)
 }
 
 /// A sorted copy (NaN-free input assumed; NaNs sort last).
@@ -106,95 +38,46 @@ pub fn sorted(values: &[f64]) -> Vec<f64> {
     copy
 }
 
-/// The median absolute deviation (unscaled): the median of `|x − median|`.
-pub fn mad(values: &[f64]) -> Option<f64> {
-    let m = median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
-    median(&deviations)
-}
-
-/// The ranks `(j, k)` (from 1) of the order statistics bounding a distribution-free
-/// confidence interval for the median of `n` values at `level`, with the coverage achieved.
-/// See the module documentation for the method.
-pub fn median_ci_ranks(n: usize, level: f64) -> Option<(usize, usize, f64)> {
-    let mut log_pmf = -(n as f64) * std::f64::consts::LN_2; // P(B = 0)
-    let mut cdf = 0.0;
-    let mut best = None;
-    for i in 0..n / 2 {
-        cdf += log_pmf.exp(); // P(B ≤ i)
-        let coverage = 1.0 - 2.0 * cdf;
-        if coverage < level {
-            break;
-        }
-        best = Some((i + 1, n - i, coverage));
-        log_pmf += ((n - i) as f64).ln() - ((i + 1) as f64).ln();
-    }
-    best
-}
-
-/// The ratio `a / b` of two means and its standard deviation by first-order error
-/// propagation: `σ = ratio · sqrt((σa/μa)² + (σb/μb)²)`, as hyperfine reports it.
-pub fn ratio_with_uncertainty(
-    mean_a: f64,
-    stddev_a: Option<f64>,
-    mean_b: f64,
-    stddev_b: Option<f64>,
-) -> Option<(f64, Option<f64>)> {
-    if mean_b <= 0.0 {
-        return None;
-    }
-    let ratio = mean_a / mean_b;
-    let stddev = match (stddev_a, stddev_b) {
-        (Some(sa), Some(sb)) if mean_a > 0.0 => {
-            Some(ratio * ((sa / mean_a).powi(2) + (sb / mean_b).powi(2)).sqrt())
-        }
-        _ => None,
-    };
-    Some((ratio, stddev))
-}
-
 fn duration(nanos: f64) -> Duration {
     Duration::from_nanos(nanos.max(0.0).round() as u64)
 }
 
-impl Summary {
-    /// Statistics of these runs; `None` when there are none.
-    pub fn from_runs(runs: &[Measurement]) -> Option<Summary> {
-        let nanos = |f: fn(&Measurement) -> Duration| -> Vec<f64> {
-            runs.iter().map(|m| f(m).as_nanos() as f64).collect()
-        };
-        let wall = sorted(&nanos(|m| m.wall));
-        let n = wall.len();
-        let median_ci = median_ci_ranks(n, MEDIAN_CI_LEVEL).map(|(j, k, confidence)| MedianCi {
-            lower: duration(wall[j - 1]),
-            upper: duration(wall[k - 1]),
-            lower_rank: j,
-            upper_rank: k,
-            confidence,
-        });
-        let rss: Vec<f64> = runs.iter().map(|m| m.peak_rss as f64).collect();
-        Some(Summary {
-            count: n as u64,
-            mean: duration(mean(&wall)?),
-            stddev: sample_stddev(&wall).map(duration),
-            median: duration(median_sorted(&wall)?),
-            median_ci,
-            min: duration(wall[0]),
-            max: duration(wall[n - 1]),
-            user_mean: duration(mean(&nanos(|m| m.user))?),
-            system_mean: duration(mean(&nanos(|m| m.system))?),
-            peak_rss_max_bytes: runs.iter().map(|m| m.peak_rss).max().unwrap_or(0),
-            peak_rss_median_bytes: median(&rss)?.round() as u64,
-        })
-    }
+/// Statistics of these runs; `None` when there are none.
+pub fn summarize(runs: &[Measurement]) -> Option<Summary> {
+    let nanos = |f: fn(&Measurement) -> Duration| -> Vec<f64> {
+        runs.iter().map(|m| f(m).as_nanos() as f64).collect()
+    };
+    let wall = sorted(&nanos(|m| m.wall));
+    let n = wall.len();
+    let median_ci = median_ci_ranks(n, MEDIAN_CI_LEVEL).map(|(j, k, confidence)| MedianCi {
+        lower: duration(wall[j - 1]),
+        upper: duration(wall[k - 1]),
+        lower_rank: j,
+        upper_rank: k,
+        confidence,
+    });
+    let rss: Vec<f64> = runs.iter().map(|m| m.peak_rss as f64).collect();
+    Some(Summary {
+        count: n as u64,
+        mean: duration(mean(&wall)?),
+        stddev: sample_stddev(&wall).map(duration),
+        median: duration(median_sorted(&wall)?),
+        median_ci,
+        min: duration(wall[0]),
+        max: duration(wall[n - 1]),
+        user_mean: duration(mean(&nanos(|m| m.user))?),
+        system_mean: duration(mean(&nanos(|m| m.system))?),
+        peak_rss_max_bytes: runs.iter().map(|m| m.peak_rss).max().unwrap_or(0),
+        peak_rss_median_bytes: median(&rss)?.round() as u64,
+    })
+}
 
-    /// The mean and standard deviation in nanoseconds, for ratios.
-    fn mean_and_stddev(&self) -> (f64, Option<f64>) {
-        (
-            self.mean.as_nanos() as f64,
-            self.stddev.map(|s| s.as_nanos() as f64),
-        )
-    }
+/// The mean and standard deviation in nanoseconds, for ratios.
+fn mean_and_stddev(summary: &Summary) -> (f64, Option<f64>) {
+    (
+        summary.mean.as_nanos() as f64,
+        summary.stddev.map(|s| s.as_nanos() as f64),
+    )
 }
 
 /// Each command's speed relative to the fastest (smallest mean); `None` entries for commands
@@ -210,9 +93,7 @@ pub fn relative_speeds(summaries: &[Option<&Summary>]) -> Vec<Option<Relative>> 
     let (Some(fastest), true) = (fastest, with_stats >= 2) else {
         return vec![None; summaries.len()];
     };
-    let (ref_mean, ref_sd) = summaries[fastest]
-        .map(Summary::mean_and_stddev)
-        .unwrap_or_default();
+    let (ref_mean, ref_sd) = summaries[fastest].map(mean_and_stddev).unwrap_or_default();
     summaries
         .iter()
         .enumerate()
@@ -225,7 +106,7 @@ pub fn relative_speeds(summaries: &[Option<&Summary>]) -> Vec<Option<Relative>> 
                     fastest: true,
                 });
             }
-            let (m, sd) = summary.mean_and_stddev();
+            let (m, sd) = mean_and_stddev(summary);
             let (ratio, stddev) = ratio_with_uncertainty(m, sd, ref_mean, ref_sd)?;
             Some(Relative {
                 ratio,
@@ -320,7 +201,7 @@ mod tests {
             .zip([10, 30, 20, 40, 50, 60, 70, 80])
             .map(|(&ms, rss)| run(ms, rss))
             .collect();
-        let s = Summary::from_runs(&runs).unwrap();
+        let s = summarize(&runs).unwrap();
         assert_eq!(s.count, 8);
         assert_eq!(s.mean, Duration::from_nanos(14_362_500));
         assert_eq!(s.stddev, Some(Duration::from_nanos(6_402_441)));
@@ -334,13 +215,13 @@ mod tests {
         let ci = s.median_ci.unwrap();
         assert_eq!((ci.lower_rank, ci.upper_rank), (1, 8));
         assert_eq!(ci.lower, Duration::from_micros(11_800));
-        assert_eq!(Summary::from_runs(&[]), None);
+        assert_eq!(summarize(&[]), None);
     }
 
     #[test]
     fn relative_speeds_against_the_fastest() {
-        let a = Summary::from_runs(&[run(20.0, 0), run(22.0, 0), run(24.0, 0)]).unwrap();
-        let b = Summary::from_runs(&[run(10.0, 0), run(11.0, 0), run(12.0, 0)]).unwrap();
+        let a = summarize(&[run(20.0, 0), run(22.0, 0), run(24.0, 0)]).unwrap();
+        let b = summarize(&[run(10.0, 0), run(11.0, 0), run(12.0, 0)]).unwrap();
         let rel = relative_speeds(&[Some(&a), Some(&b), None]);
         let ra = rel[0].as_ref().unwrap();
         // Python: r = 22/11; r * math.sqrt((2/22)**2 + (1/11)**2)

@@ -54,19 +54,98 @@ fn sleep_takes_wall_time_but_little_cpu() {
     }
 }
 
+/// A shell busy loop (builtins only, so the work is the shell's own) that then prints the
+/// shell's own CPU time as the kernel accounts it, `/proc/$$/stat`, and the clock tick.
+const BUSY_LOOP: &str = "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; \
+                         cat /proc/$$/stat; getconf CLK_TCK";
+
+/// User + system CPU time from a `/proc/<pid>/stat` line (fields 14 and 15, in clock ticks,
+/// counted after the parenthesised command name, which may hold spaces).
+fn stat_cpu(stat: &str, ticks_per_second: u64) -> Duration {
+    let after_name = &stat[stat.rfind(')').expect("a stat line") + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_micros(ticks * 1_000_000 / ticks_per_second)
+}
+
+/// Each busy loop's self-reported CPU time and the clock tick, from `BUSY_LOOP`'s output.
+fn self_reports(output: &str) -> Vec<(Duration, u64)> {
+    let lines: Vec<&str> = output.lines().collect();
+    lines
+        .chunks(2)
+        .map(|pair| {
+            let ticks_per_second: u64 = pair[1].trim().parse().expect("CLK_TCK");
+            (stat_cpu(pair[0], ticks_per_second), ticks_per_second)
+        })
+        .collect()
+}
+
+/// This test process's own CPU time so far (every thread), from `/proc/self/stat`.
+fn own_cpu(ticks_per_second: u64) -> Duration {
+    stat_cpu(
+        &std::fs::read_to_string("/proc/self/stat").unwrap(),
+        ticks_per_second,
+    )
+}
+
 #[test]
 fn cpu_time_is_the_childs_own() {
-    // A busy loop in the shell: user time close to wall time.
+    // rigor's user + system figure for each run is checked against the CPU time the same
+    // process reports for itself, never against wall time: on a busy machine the wall time of
+    // a busy loop stretches while its CPU time does not.
+    let dir = tempfile::tempdir().unwrap();
+    // Once outside rigor, to know how much CPU one loop costs on this machine.
+    let calibration = std::process::Command::new("sh")
+        .args(["-c", BUSY_LOOP])
+        .output()
+        .unwrap();
+    let (one_loop, ticks_per_second) =
+        self_reports(&String::from_utf8_lossy(&calibration.stdout))[0];
+    // Make this process (the parent of every run) cost far more CPU than a run may be
+    // reported at, so that a figure taken from the parent cannot pass for the child's.
+    let parent_floor = one_loop * 4 + Duration::from_millis(100);
+    let mut spin = 0u64;
+    while own_cpu(ticks_per_second) < parent_floor {
+        for _ in 0..1_000_000 {
+            spin = std::hint::black_box(spin.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+    let parent_before = own_cpu(ticks_per_second);
+    let path = dir.path().join("cpu.txt");
     let spec = BenchSpec {
         shell: Some(Shell {
             subtract_overhead: false,
             ..Shell::default()
         }),
-        ..fixed(1, &["i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"])
+        output: OutputMode::File(path.clone()),
+        ..fixed(3, &[BUSY_LOOP])
     };
     let result = run(spec).unwrap();
-    let m = result.commands[0].runs[0].measurement;
-    assert!(m.user + m.system >= m.wall / 2, "{m:?}");
+    let reports = self_reports(&std::fs::read_to_string(&path).unwrap());
+    let runs = &result.commands[0].runs;
+    assert_eq!(reports.len(), runs.len());
+    for (record, &(own, _)) in runs.iter().zip(&reports) {
+        let m = record.measurement;
+        let cpu = m.user + m.system;
+        // The loop did measurable work (at least two clock ticks at the usual 100 Hz)...
+        assert!(own >= Duration::from_millis(20), "self-reported {own:?}");
+        // ...and rigor reports that work: generous bounds for the tick rounding of /proc and
+        // the `cat` and `getconf` at the end, but not the twice or thrice it would be if
+        // earlier children's time were added in.
+        assert!(
+            cpu >= own / 2,
+            "rigor {cpu:?} vs self-reported {own:?} ({m:?})"
+        );
+        assert!(
+            cpu <= own * 3 / 2 + Duration::from_millis(50),
+            "rigor {cpu:?} vs self-reported {own:?} ({m:?})"
+        );
+        // Not the parent's: it had used more than any bound above before the run started.
+        assert!(
+            cpu < parent_before,
+            "rigor {cpu:?} vs the parent's {parent_before:?}"
+        );
+    }
 }
 
 #[test]

@@ -27,7 +27,9 @@ use std::time::{Duration, Instant, SystemTime};
 use rigor_model::plan::{HttpVersion, Model, Scenario};
 
 pub use recorder::{ErrorKind, Group, Hist, WindowPart};
-pub use result::{target_metric, LoadResult, Outcome, PhaseResult};
+pub use result::{LoadResult, Outcome, PhaseResult};
+/// Moved to the model beside the metric types; kept here for existing callers.
+pub use rigor_model::threshold::target_metric;
 
 use crate::conn::Endpoint;
 use crate::recorder::new_hist;

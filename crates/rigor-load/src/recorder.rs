@@ -1,71 +1,19 @@
-//! Recording: HDR histograms (1 µs to 1 h at three significant digits, so memory is bounded
-//! however long the run) and counts by error kind, per phase × request and per one-second
-//! window. Each worker thread records into its own [`Recorder`]; the parts merge exactly.
+//! Recording: HDR histograms ([`Hist`]: 1 µs to 1 h at three significant digits, so memory is
+//! bounded however long the run) and counts by error kind, per phase × request and per
+//! one-second window. Each worker thread records into its own [`Recorder`]; the parts merge
+//! exactly.
 
 use std::collections::BTreeMap;
 use std::io;
 
-use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
-use hdrhistogram::Histogram;
-
 use rigor_model::output::LatencySummary;
 
-/// A latency histogram in nanoseconds.
-pub type Hist = Histogram<u64>;
-
-/// Lowest discernible latency: 1 µs.
-pub const LOWEST_NS: u64 = 1_000;
-/// Highest trackable latency: one hour; longer values are clamped to it.
-pub const HIGHEST_NS: u64 = 3_600_000_000_000;
-
-pub fn new_hist() -> Hist {
-    // The bounds are constants that hdrhistogram accepts, so this cannot fail.
-    Histogram::new_with_bounds(LOWEST_NS, HIGHEST_NS, 3).unwrap_or_else(|_| unreachable!())
-}
-
-pub fn record(hist: &mut Hist, nanos: u64) {
-    hist.saturating_record(nanos.min(HIGHEST_NS));
-}
-
-/// Serialises a histogram losslessly (HdrHistogram V2 + deflate, the format other HDR
-/// implementations read).
-pub fn encode(hist: &Hist) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing to a Vec only fails on an internal encoding error, which would be a bug.
-    if V2DeflateSerializer::new()
-        .serialize(hist, &mut out)
-        .is_err()
-    {
-        out.clear();
-    }
-    out
-}
-
-pub fn decode(bytes: &[u8]) -> io::Result<Hist> {
-    Deserializer::new()
-        .deserialize(&mut io::Cursor::new(bytes))
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{e:?}")))
-}
-
-/// Summary statistics of a histogram.
-pub fn summarize(hist: &Hist) -> LatencySummary {
-    if hist.is_empty() {
-        return LatencySummary::default();
-    }
-    let q = |p: f64| hist.value_at_quantile(p / 100.0);
-    LatencySummary {
-        count: hist.len(),
-        min_ns: hist.min(),
-        mean_ns: hist.mean().round() as u64,
-        stdev_ns: hist.stdev().round() as u64,
-        p50_ns: q(50.0),
-        p90_ns: q(90.0),
-        p95_ns: q(95.0),
-        p99_ns: q(99.0),
-        p999_ns: q(99.9),
-        max_ns: hist.max(),
-    }
-}
+/// The histogram type, its bounds and its stored byte format live in the model
+/// ([`rigor_model::hist`]), so the analysis of stored runs can read them without this engine;
+/// they are re-exported here for the engine's callers.
+pub use rigor_model::hist::{
+    decode, encode, new_hist, record, summarize, Hist, HIGHEST_NS, LOWEST_NS,
+};
 
 /// Why a request failed. Every failure is counted under its kind; none is dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

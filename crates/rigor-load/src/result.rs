@@ -7,7 +7,7 @@ use rigor_model::output::{
     ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
-use rigor_model::threshold::{Metric, Scope, Stat, Threshold};
+use rigor_model::threshold::{target_metric, Metric, Scope, Stat, Threshold};
 use rigor_model::units::{format_duration, rfc3339};
 
 use crate::recorder::{summarize, Group, Hist};
@@ -444,18 +444,5 @@ impl LoadResult {
         }
         out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
         out
-    }
-}
-
-/// A `target.*` metric read off the target's summary.
-pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
-    match metric {
-        Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
-        Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
-        Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
-        Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
-        Metric::TargetThreads => Some(f64::from(s.threads_max)),
-        Metric::TargetFds => Some(f64::from(s.fds_max)),
-        _ => None,
     }
 }

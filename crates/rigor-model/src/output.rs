@@ -4,6 +4,8 @@
 //! committed JSON Schema (`schema/run-summary.schema.json`) is checked against these types by
 //! a test.
 
+pub mod bench;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;

@@ -1,14 +1,16 @@
 //! Threshold expressions: `latency.p95 < 120ms`, `error_rate < 1%`, `throughput > 900/s`,
 //! optionally scoped: `latency.p99{request="GET /x"} < 200ms`, `error_rate{phase=steady} < 1%`.
 //!
-//! A threshold names a [`MetricRef`]; the metric's kind fixes the unit its value is written
-//! in, so `latency.p95 < 1%` is refused at parse time, not silently compared.
+//! A threshold names a [`Metric`] within a [`Scope`]; the metric's kind fixes the unit its
+//! value is written in, so `latency.p95 < 1%` is refused at parse time, not silently compared.
+//! [`target_metric`] reads the `target.*` metrics off a run's target summary.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::output::TargetSummary;
 use crate::units::{format_nanos, parse_duration, three_figures, Rate, Ratio};
 
 /// A metric, as named in thresholds, rules and comparisons.
@@ -81,6 +83,20 @@ impl Metric {
             MetricKind::Count => format!("{value:.0}"),
             MetricKind::Bytes => crate::units::Bytes(value.max(0.0) as u64).to_string(),
         }
+    }
+}
+
+/// A `target.*` metric read off the target's summary; `None` for any other metric (and for
+/// statistics the summary does not keep).
+pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
+    match metric {
+        Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
+        Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
+        Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
+        Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
+        Metric::TargetThreads => Some(f64::from(s.threads_max)),
+        Metric::TargetFds => Some(f64::from(s.fds_max)),
+        _ => None,
     }
 }
 

@@ -10,7 +10,10 @@
 //! - [`fdr`]: Benjamini–Hochberg control of the false-discovery rate across metrics.
 //! - [`verdict`]: the noise-band rule that turns a p-value and an interval into improved,
 //!   regressed, unchanged or inconclusive.
-//! - [`quantile`](mod@quantile) and [`distribution`]: the descriptive helpers and the normal distribution.
+//! - [`quantile`](mod@quantile) and [`distribution`]: the descriptive helpers (incl. the
+//!   median absolute deviation and the distribution-free median interval) and the normal
+//!   distribution.
+//! - [`ratio`]: the ratio of two means with its propagated uncertainty.
 //!
 //! ```
 //! use rigor_stats::{compare, BootstrapConfig, Direction, NoiseBand, Sample, Statistic, Verdict};
@@ -40,6 +43,7 @@ pub mod fdr;
 pub mod proportion;
 pub mod quantile;
 pub mod rank;
+pub mod ratio;
 mod resample;
 pub mod verdict;
 
@@ -51,11 +55,13 @@ pub use distribution::{normal_cdf, normal_quantile, normal_sf};
 pub use fdr::{benjamini_hochberg, FdrResult};
 pub use proportion::{two_proportions, wilson_interval, Proportion, ProportionComparison};
 pub use quantile::{
-    mean, median, quantile, quantile_sorted, std_dev, variance, EmpiricalDistribution,
+    mean, median, median_abs_deviation, median_ci_ranks, quantile, quantile_sorted, std_dev,
+    variance, EmpiricalDistribution,
 };
 pub use rank::{
     hodges_lehmann, mann_whitney_u, Alternative, MannWhitney, MannWhitneyMethod, ShiftEstimate,
 };
+pub use ratio::ratio_with_uncertainty;
 pub use verdict::{Direction, NoiseBand, Verdict};
 
 /// Why a statistic could not be computed: always a problem with the input, named.

@@ -228,7 +228,8 @@ fn gate_escalates_over_consecutive_runs_with_ci_outputs() {
         .unwrap();
     let r = ran(out);
     assert_eq!(r.code, 1, "{}\n{}", r.stderr, r.stdout);
-    assert!(r.stdout.contains("::error file=rigor.toml"), "{}", r.stdout);
+    assert!(r.stderr.contains("::error file=rigor.toml"), "{}", r.stderr);
+    assert!(!r.stdout.contains("::error"), "{}", r.stdout);
     assert!(r.stdout.contains("gate: FAIL"), "{}", r.stdout);
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
     assert!(
@@ -239,6 +240,57 @@ fn gate_escalates_over_consecutive_runs_with_ci_outputs() {
     assert!(
         md.contains("## rigor gate: fail") && md.contains("❌"),
         "{md}"
+    );
+}
+
+/// `GITHUB_ACTIONS=true rigor gate --json`: stdout is the JSON and nothing else (it must
+/// parse), the workflow commands are on stderr, where GitHub Actions reads them too.
+#[test]
+fn gate_json_in_github_actions_keeps_annotations_off_stdout() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"
+[[scenario]]
+name = "svc"
+phases = [{ kind = "steady", rate = "200/s", for = "3s" }]
+[[scenario.request]]
+url = "http://127.0.0.1:1/unused"
+
+[[budget]]
+scenario = "svc"
+metric = "latency.p50"
+max = "1ms"
+
+[[budget]]
+scenario = "svc"
+metric = "latency.p95"
+max = "10s"
+"#;
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let t = target(&["/: latency=10ms"], None);
+    run(dir.path(), &t.url("/"));
+    let out = rigor(dir.path())
+        .args(["gate", "--json"])
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}\n{stdout}");
+    let json: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{stdout}"));
+    assert_eq!(json["outcome"], "fail", "{json}");
+    common::assert_schema("gate.schema.json", &json);
+    let annotations: Vec<&str> = stderr.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(
+        annotations.len(),
+        1,
+        "one breached budget, one annotation:\n{stderr}"
+    );
+    assert!(
+        annotations[0].starts_with("::error file=rigor.toml,title=rigor gate%3A svc "),
+        "{stderr}"
     );
 }
 

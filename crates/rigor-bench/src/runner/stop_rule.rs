@@ -14,9 +14,18 @@ pub(super) struct Done {
     pub wall: Duration,
 }
 
-impl RunCount {
+/// The stop rule, as a reading of the plan's [`RunCount`] (a model type, so the rule is a
+/// trait here rather than methods on it).
+pub(super) trait StopRule: Copy {
+    fn enough(self, done: Done) -> Enough;
+    fn most_runs_left(self, done: Done) -> u64;
+    fn finished(self, done: Done) -> bool;
+    fn target(self, done: Done) -> (u64, bool);
+}
+
+impl StopRule for RunCount {
     /// The rule for the next batch, counted from where the command stands.
-    pub(super) fn enough(self, done: Done) -> Enough {
+    fn enough(self, done: Done) -> Enough {
         match self {
             RunCount::Fixed { runs } => {
                 let left = runs.saturating_sub(done.runs);
@@ -39,7 +48,7 @@ impl RunCount {
     }
 
     /// The most timed runs a command can still get (`u64::MAX` when only time limits it).
-    pub(super) fn most_runs_left(self, done: Done) -> u64 {
+    fn most_runs_left(self, done: Done) -> u64 {
         match self {
             RunCount::Fixed { runs } => runs.saturating_sub(done.runs),
             RunCount::Auto {
@@ -50,7 +59,7 @@ impl RunCount {
         }
     }
 
-    pub(super) fn finished(self, done: Done) -> bool {
+    fn finished(self, done: Done) -> bool {
         match self {
             RunCount::Fixed { runs } => done.runs >= runs,
             RunCount::Auto {
@@ -67,7 +76,7 @@ impl RunCount {
     /// The runs a command will get, and whether that is an estimate: exact for a fixed count;
     /// for minimum runs plus minimum time, the runs its mean pace needs to fill the time,
     /// within the bounds.
-    pub(super) fn target(self, done: Done) -> (u64, bool) {
+    fn target(self, done: Done) -> (u64, bool) {
         match self {
             RunCount::Fixed { runs } => (runs, false),
             RunCount::Auto {

@@ -1,6 +1,7 @@
 //! `rigor gate`: the plan's budgets and regression rules judged on the latest runs; the exit
 //! code CI acts on (0 pass, 1 fail, 2 bad plan, 3 no baseline or no run). One evaluation feeds
-//! every output: the terminal table, `--junit`, GitHub annotations and step summary, `--json`.
+//! every output: the terminal table or `--json` on stdout, `--junit`, GitHub annotations (on
+//! stderr, so `--json` output parses in CI too) and the step summary.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use crate::{exit, printer, store};
 
 #[derive(clap::Args, Debug)]
 pub struct GateArgs {
-    /// The plan with the [[budget]] and [[rule]] tables.
+    /// The plan with the `[[budget]]` and `[[rule]]` tables.
     #[arg(long, short = 'p', default_value = "rigor.toml", value_name = "FILE")]
     pub plan: PathBuf,
 
@@ -98,7 +99,10 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--junit: cannot write {}", path.display()))?;
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        github_annotations(out, &report, &args.plan)?;
+        // Annotations go to stderr whatever the mode: GitHub Actions reads workflow commands
+        // from both streams, and stdout carries only the table or the JSON asked for.
+        let annotated = github_annotations(&mut std::io::stderr().lock(), &report, &args.plan);
+        printer::ignore_broken_pipe(annotated)?;
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             append(Path::new(&path), &markdown(&report)).context("GITHUB_STEP_SUMMARY")?;
         }
@@ -256,7 +260,8 @@ fn junit(report: &GateReport) -> String {
     s
 }
 
-/// GitHub workflow commands: an error or warning annotation per breached check.
+/// GitHub workflow commands: an error or warning annotation per breached check, written to
+/// `out` (the caller passes stderr, so they never mix with the data on stdout).
 fn github_annotations(
     out: &mut dyn Write,
     report: &GateReport,
