@@ -237,7 +237,7 @@ fn join_words(words: &[String]) -> String {
         .join(" ")
 }
 
-/// `rigor __spawn-server`: serves [`executor`]'s requests on standard input until it closes.
+/// `rigor __spawn-server`: serves the bench executor's requests (see `record::SPAWN_SERVER`) on standard input until it closes.
 pub fn spawn_server() -> anyhow::Result<ExitCode> {
     rigor_bench::run_spawn_server().context("the spawn server failed")?;
     Ok(ExitCode::SUCCESS)
