@@ -18,7 +18,9 @@ use rigor_stats::{
 
 use crate::data::{environment_differences, RunData, RunKind};
 use crate::metrics::{info, Unit, BENCH_METRICS, LOAD_METRICS};
-use crate::output::{Comparison, MetricComparison, RunRef, VerdictName, ANALYSIS_SCHEMA_VERSION};
+use crate::output::{
+    ChangeKind, Comparison, MetricComparison, RunRef, VerdictName, ANALYSIS_SCHEMA_VERSION,
+};
 
 /// Observations beyond a percentile that each run needs before the percentile is judged.
 pub const MIN_TAIL: u64 = 50;
@@ -70,10 +72,7 @@ pub enum CompareError {
 }
 
 fn kind_name(kind: RunKind) -> &'static str {
-    match kind {
-        RunKind::Load => "load",
-        RunKind::Bench => "bench",
-    }
+    kind.as_str()
 }
 
 /// One metric's raw result before the FDR adjustment.
@@ -83,7 +82,7 @@ struct Pending {
     direction: Direction,
     baseline: f64,
     candidate: f64,
-    change_kind: &'static str,
+    change_kind: ChangeKind,
     change: Interval,
     p_value: f64,
     noise: f64,
@@ -155,14 +154,14 @@ pub fn compare(
             let verdict = band.judge(&p.change, q, p.direction);
             MetricComparison {
                 metric: p.metric,
-                unit: p.unit.as_str().into(),
+                unit: p.unit,
                 better: match p.direction {
-                    Direction::LowerIsBetter => "lower_is_better".into(),
-                    Direction::HigherIsBetter => "higher_is_better".into(),
+                    Direction::LowerIsBetter => rigor_model::metric::Direction::LowerIsBetter,
+                    Direction::HigherIsBetter => rigor_model::metric::Direction::HigherIsBetter,
                 },
                 baseline: p.baseline,
                 candidate: p.candidate,
-                change_kind: p.change_kind.into(),
+                change_kind: p.change_kind,
                 change: p.change.estimate,
                 change_lower: p.change.lower,
                 change_upper: p.change.upper,
@@ -192,7 +191,7 @@ pub fn compare(
 fn run_ref(r: &RunData) -> RunRef {
     RunRef {
         run_id: r.id(),
-        kind: r.record.kind.as_str().to_string(),
+        kind: r.record.kind,
         scenario: r.record.scenario.clone(),
         started_at_ns: r.record.started_at_ns,
         git_commit: r.record.git_commit.clone(),
@@ -209,14 +208,14 @@ fn noise_for(settings: &CompareSettings, metric: &str) -> f64 {
 
 /// "latency.p95 improved 12% while peak_rss regressed 30%": the one line a reader must see.
 fn tradeoff(metrics: &[MetricComparison]) -> Option<String> {
-    let describe = |m: &MetricComparison| match m.change_kind.as_str() {
-        "absolute" => format!(
+    let describe = |m: &MetricComparison| match m.change_kind {
+        ChangeKind::Absolute => format!(
             "{} {} by {} points",
             m.metric,
             m.verdict.as_str(),
             three(m.change.abs() * 100.0)
         ),
-        _ => format!(
+        ChangeKind::Relative => format!(
             "{} {} {}%",
             m.metric,
             m.verdict.as_str(),
@@ -319,7 +318,7 @@ fn compare_load(
                                 direction: info.direction,
                                 baseline: c.baseline.estimate,
                                 candidate: c.candidate.estimate,
-                                change_kind: "relative",
+                                change_kind: ChangeKind::Relative,
                                 change,
                                 p_value: c.p_value,
                                 noise,
@@ -348,7 +347,7 @@ fn compare_load(
                             direction: info.direction,
                             baseline: c.baseline.estimate,
                             candidate: c.candidate.estimate,
-                            change_kind: "absolute",
+                            change_kind: ChangeKind::Absolute,
                             change: c.difference,
                             p_value: c.p_value,
                             noise: s
@@ -399,7 +398,7 @@ fn compare_load(
             direction: info.direction,
             baseline: c.baseline.estimate,
             candidate: c.candidate.estimate,
-            change_kind: "relative",
+            change_kind: ChangeKind::Relative,
             change,
             p_value: c.p_value,
             noise,
@@ -495,7 +494,7 @@ fn compare_bench(
                 direction: info.direction,
                 baseline: c.baseline.estimate,
                 candidate: c.candidate.estimate,
-                change_kind: "relative",
+                change_kind: ChangeKind::Relative,
                 change,
                 p_value,
                 method: format!(

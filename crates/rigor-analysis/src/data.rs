@@ -6,11 +6,7 @@ use rigor_model::output::bench::BenchResult;
 use rigor_model::output::{Environment, RunStatus, RunSummary};
 use rigor_store::{RunRecord, Window};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunKind {
-    Load,
-    Bench,
-}
+pub use rigor_model::RunKind;
 
 /// One decoded one-second window of a load run.
 #[derive(Debug, Clone)]
@@ -51,8 +47,6 @@ pub enum DataError {
         second: u32,
         message: String,
     },
-    #[error("run {id} is of kind `{kind}`, which rigor cannot analyse")]
-    Kind { id: i64, kind: String },
 }
 
 impl RunData {
@@ -78,8 +72,8 @@ impl RunData {
             id,
             message: e.to_string(),
         };
-        match record.kind.as_str() {
-            "load" => {
+        match record.kind {
+            RunKind::Load => {
                 let summary: RunSummary = serde_json::from_str(summary).map_err(bad)?;
                 let mut decoded = Vec::with_capacity(windows.len());
                 for w in windows {
@@ -113,7 +107,7 @@ impl RunData {
                     samples: Vec::new(),
                 })
             }
-            "bench" => {
+            RunKind::Bench => {
                 let result: BenchResult = serde_json::from_str(summary).map_err(bad)?;
                 Ok(RunData {
                     record,
@@ -124,10 +118,6 @@ impl RunData {
                     samples: Vec::new(),
                 })
             }
-            other => Err(DataError::Kind {
-                id,
-                kind: other.to_string(),
-            }),
         }
     }
 

@@ -1,21 +1,21 @@
-//! `rigor gate`: the plan's budgets (absolute goals) and rules (the escalation table) judged
-//! on the latest runs, with "N runs in a row" read from the gate history.
+//! `rigor gate`: the plan's budgets (absolute goals) and rules (the escalation table), read
+//! into the one metric grammar ([`rigor_model::plan::Check`]) and judged on the latest runs,
+//! with "N runs in a row" read from the gate history.
 //!
 //! The store is reached only through [`GateContext`], so the evaluation is a pure function of
 //! the runs, the baselines and the history it is given.
 
+mod judge;
+
 use std::collections::BTreeMap;
 
-use rigor_model::plan::{Action, BudgetSpec, RuleSpec};
-use rigor_stats::Direction;
+use rigor_model::plan::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 
-use crate::compare::{compare, CompareSettings};
+use crate::compare::CompareSettings;
 use crate::data::RunData;
-use crate::metrics::{info, names, value, Unit};
-use crate::output::{
-    CheckOutcome, CheckResult, Comparison, GateReport, VerdictName, ANALYSIS_SCHEMA_VERSION,
-};
-use crate::series::{longest_streak, window_series};
+use crate::metrics::{info, names};
+use crate::output::{CheckOutcome, CheckResult, Comparison, GateReport, ANALYSIS_SCHEMA_VERSION};
+use judge::Judgement;
 
 /// What the gate needs from the outside world.
 pub trait GateContext {
@@ -29,6 +29,9 @@ pub trait GateContext {
         before_run: i64,
         limit: usize,
     ) -> Vec<CheckOutcome>;
+    /// Moves the history stored under an earlier rigor's key of a check to its key now, so a
+    /// new formatting of values never resets what `consecutive` counts. Nothing by default.
+    fn adopt_history(&mut self, _legacy: &str, _key: &str, _scenario: &str) {}
 }
 
 /// The plan's checks and the runs to judge.
@@ -54,64 +57,29 @@ pub fn evaluate(
     input: &GateInput<'_>,
     context: &mut dyn GateContext,
 ) -> Result<GateReport, GateError> {
-    let mut checks = Vec::new();
-    let mut warnings = Vec::new();
-    let mut comparisons: BTreeMap<(i64, String), Comparison> = BTreeMap::new();
     // The plan is checked whole before anything is judged: a typo in the last rule is a bad
     // plan (exit 2), not hidden behind a missing baseline for the first.
-    for budget in input.budgets {
-        for run in applicable(
-            input.runs,
-            budget.scenario.as_deref(),
-            &budget.metric,
-            "budget",
-        )? {
-            limit(
-                budget.max.as_deref(),
-                budget.min.as_deref(),
-                unit_of(run, &budget.metric),
-                &budget.metric,
-                "budget",
-            )?;
+    let checks = checks(input)?;
+    let mut applied = Vec::new();
+    for check in &checks {
+        applied.push(applicable(input.runs, check)?);
+    }
+    let mut results = Vec::new();
+    let mut warnings = Vec::new();
+    let mut comparisons: BTreeMap<(i64, String), Comparison> = BTreeMap::new();
+    for (check, runs) in checks.iter().zip(applied) {
+        for run in runs {
+            let mut judging = judge::Judging {
+                settings: &input.settings,
+                context: &mut *context,
+                comparisons: &mut comparisons,
+                warnings: &mut warnings,
+            };
+            let judgement = judging.judge(check, run)?;
+            results.push(result(check, run, judgement, context));
         }
     }
-    for rule in input.rules {
-        for run in applicable(input.runs, rule.scenario.as_deref(), &rule.metric, "rule")? {
-            if rule.max_increase.is_none() {
-                limit(
-                    rule.max.as_deref(),
-                    rule.min.as_deref(),
-                    unit_of(run, &rule.metric),
-                    &rule.metric,
-                    "rule",
-                )?;
-            } else if rule.max.is_some() || rule.min.is_some() || rule.sustained.is_some() {
-                return Err(GateError::Plan(format!(
-                    "rule on `{}`: `max_increase` compares with the baseline; `max`, `min` and `sustained` are absolute: give one kind per rule",
-                    rule.metric
-                )));
-            }
-        }
-    }
-    for budget in input.budgets {
-        let applied = applicable(
-            input.runs,
-            budget.scenario.as_deref(),
-            &budget.metric,
-            "budget",
-        )?;
-        for run in applied {
-            checks.push(judge_budget(budget, run)?);
-        }
-    }
-    for rule in input.rules {
-        let applied = applicable(input.runs, rule.scenario.as_deref(), &rule.metric, "rule")?;
-        for run in applied {
-            let result = judge_rule(rule, run, input, context, &mut comparisons, &mut warnings)?;
-            checks.push(result);
-        }
-    }
-    let outcome = if checks.iter().any(|c| c.outcome == CheckOutcome::Fail) {
+    let outcome = if results.iter().any(|c| c.outcome == CheckOutcome::Fail) {
         "fail"
     } else {
         "pass"
@@ -119,18 +87,71 @@ pub fn evaluate(
     Ok(GateReport {
         schema_version: ANALYSIS_SCHEMA_VERSION,
         outcome: outcome.into(),
-        checks,
+        checks: results,
         warnings,
     })
 }
 
-/// The runs a check applies to; an error when it applies to none (never a silent pass).
-fn applicable<'r>(
-    runs: &'r [RunData],
-    scenario: Option<&str>,
+/// The budgets, then the rules, as checks of the one grammar; a metric no run has is named
+/// with the metrics that exist.
+fn checks(input: &GateInput<'_>) -> Result<Vec<Check>, GateError> {
+    let mut checks = Vec::new();
+    let budgets = input.budgets.iter().enumerate().map(|(i, b)| {
+        (
+            CheckKind::Budget,
+            b.metric.as_str(),
+            b.scenario.as_deref(),
+            b.to_check(i + 1),
+        )
+    });
+    let rules = input.rules.iter().enumerate().map(|(i, r)| {
+        (
+            CheckKind::Rule,
+            r.metric.as_str(),
+            r.scenario.as_deref(),
+            r.to_check(i + 1),
+        )
+    });
+    for (kind, metric, scenario, built) in budgets.chain(rules) {
+        if !metric.is_empty() && metric.parse::<rigor_model::metric::Metric>().is_err() {
+            return Err(unknown_metric(input.runs, kind, metric, scenario));
+        }
+        checks.push(built.map_err(|e| GateError::Plan(format!("{} {e}", kind.as_str())))?);
+    }
+    Ok(checks)
+}
+
+fn unknown_metric(
+    runs: &[RunData],
+    kind: CheckKind,
     metric: &str,
-    what: &str,
-) -> Result<Vec<&'r RunData>, GateError> {
+    scenario: Option<&str>,
+) -> GateError {
+    let in_scope: Vec<&RunData> = runs
+        .iter()
+        .filter(|r| scenario.is_none_or(|s| r.record.scenario == s))
+        .collect();
+    let mut kinds: Vec<rigor_model::RunKind> = in_scope.iter().map(|r| r.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let offered: Vec<&str> = kinds.iter().flat_map(|k| names(*k)).collect();
+    let hint = rigor_model::plan::did_you_mean(metric, &offered)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    let listed: Vec<String> = kinds.iter().map(|k| names(*k).join(", ")).collect();
+    GateError::Plan(format!(
+        "{} on `{metric}`{hint}: no run{} has this metric; the metrics that exist are {}",
+        kind.as_str(),
+        scenario.map(|s| format!(" of `{s}`")).unwrap_or_default(),
+        listed.join("; ")
+    ))
+}
+
+/// The runs a check applies to; an error when it applies to none (never a silent pass).
+fn applicable<'r>(runs: &'r [RunData], check: &Check) -> Result<Vec<&'r RunData>, GateError> {
+    let metric = check.expr.metric.to_string();
+    let what = check.kind.as_str();
+    let scenario = check.scenario.as_deref();
     let in_scope: Vec<&RunData> = runs
         .iter()
         .filter(|r| scenario.is_none_or(|s| r.record.scenario == s))
@@ -138,7 +159,8 @@ fn applicable<'r>(
     if in_scope.is_empty() {
         let known: Vec<&str> = runs.iter().map(|r| r.record.scenario.as_str()).collect();
         return Err(GateError::Missing(format!(
-            "{what} on `{metric}`{}: no run to judge{}",
+            "{what} `{}`{}: no run to judge{}",
+            check.expr.text,
             scenario.map(|s| format!(" for `{s}`")).unwrap_or_default(),
             if known.is_empty() {
                 "; run the plan first (`rigor run`)".to_string()
@@ -150,367 +172,56 @@ fn applicable<'r>(
     let with_metric: Vec<&RunData> = in_scope
         .iter()
         .copied()
-        .filter(|r| info(r.kind, metric).is_some())
+        .filter(|r| info(r.kind, &metric).is_some())
         .collect();
     if with_metric.is_empty() {
-        let kinds: Vec<String> = in_scope
-            .iter()
-            .map(|r| r.kind)
-            .fold(Vec::new(), |mut v, k| {
-                if !v.contains(&k) {
-                    v.push(k)
-                }
-                v
-            })
-            .into_iter()
-            .map(|k| names(k).join(", "))
-            .collect();
-        let hint = rigor_model::plan::did_you_mean(
-            metric,
-            &in_scope
-                .iter()
-                .flat_map(|r| names(r.kind))
-                .collect::<Vec<_>>(),
-        )
-        .map(|s| format!(" (did you mean `{s}`?)"))
-        .unwrap_or_default();
-        return Err(GateError::Plan(format!(
-            "{what} on `{metric}`{hint}: no run{} has this metric; the metrics that exist are {}",
-            scenario.map(|s| format!(" of `{s}`")).unwrap_or_default(),
-            kinds.join("; ")
-        )));
+        return Err(unknown_metric(runs, check.kind, &metric, scenario));
     }
     Ok(with_metric)
 }
 
-fn unit_of(run: &RunData, metric: &str) -> Unit {
-    info(run.kind, metric).map_or(Unit::Count, |i| i.unit)
-}
-
-fn judge_budget(budget: &BudgetSpec, run: &RunData) -> Result<CheckResult, GateError> {
-    let unit = unit_of(run, &budget.metric);
-    let (limit, is_max) = limit(
-        budget.max.as_deref(),
-        budget.min.as_deref(),
-        unit,
-        &budget.metric,
-        "budget",
-    )?;
-    let scope = scope_text(budget.request.as_deref(), budget.phase.as_deref());
-    let description = format!(
-        "{}{scope} {} {}",
-        budget.metric,
-        if is_max { "<=" } else { ">=" },
-        unit.format(limit)
-    );
-    let id = format!(
-        "budget:{}{scope}:{}{}",
-        budget.metric,
-        if is_max { "max" } else { "min" },
-        unit.format(limit)
-    );
-    let measured = value(
-        run,
-        &budget.metric,
-        budget.request.as_deref(),
-        budget.phase.as_deref(),
-    )
-    .map_err(GateError::Plan)?;
-    let (outcome, message) = match measured {
-        None => (
-            CheckOutcome::Fail,
-            format!("run {} has no data for {}", run.id(), budget.metric),
-        ),
-        Some(v) if holds(v, limit, is_max) => (
-            CheckOutcome::Pass,
-            format!("{} is within {}", unit.format(v), unit.format(limit)),
-        ),
-        Some(v) => (
-            CheckOutcome::Fail,
-            format!("{} is over budget ({})", unit.format(v), description),
-        ),
-    };
-    Ok(CheckResult {
-        id,
-        kind: "budget".into(),
-        scenario: run.record.scenario.clone(),
-        run_id: run.id(),
-        metric: budget.metric.clone(),
-        description,
-        outcome,
-        value: measured,
-        value_text: measured.map_or_else(|| "no data".into(), |v| unit.format(v)),
-        message,
-    })
-}
-
-fn holds(value: f64, limit: f64, is_max: bool) -> bool {
-    if is_max {
-        value <= limit
-    } else {
-        value >= limit
-    }
-}
-
-fn limit(
-    max: Option<&str>,
-    min: Option<&str>,
-    unit: Unit,
-    metric: &str,
-    what: &str,
-) -> Result<(f64, bool), GateError> {
-    let parse = |text: &str| {
-        unit.parse(text)
-            .map_err(|e| GateError::Plan(format!("{what} on `{metric}`: {e}")))
-    };
-    match (max, min) {
-        (Some(m), None) => Ok((parse(m)?, true)),
-        (None, Some(m)) => Ok((parse(m)?, false)),
-        (Some(_), Some(_)) => Err(GateError::Plan(format!(
-            "{what} on `{metric}`: give `max` or `min`, not both"
-        ))),
-        (None, None) => Err(GateError::Plan(format!(
-            "{what} on `{metric}`: needs `max` or `min` (e.g. max = \"120ms\")"
-        ))),
-    }
-}
-
-fn scope_text(request: Option<&str>, phase: Option<&str>) -> String {
-    match (request, phase) {
-        (Some(r), _) => format!("{{request=\"{r}\"}}"),
-        (None, Some(p)) => format!("{{phase=\"{p}\"}}"),
-        _ => String::new(),
-    }
-}
-
-fn judge_rule(
-    rule: &RuleSpec,
+/// The check's result on one run: its judgement, escalated through the history.
+fn result(
+    check: &Check,
     run: &RunData,
-    input: &GateInput<'_>,
+    judgement: Judgement,
     context: &mut dyn GateContext,
-    comparisons: &mut BTreeMap<(i64, String), Comparison>,
-    warnings: &mut Vec<String>,
-) -> Result<CheckResult, GateError> {
-    let unit = unit_of(run, &rule.metric);
-    let direction = info(run.kind, &rule.metric).map_or(Direction::LowerIsBetter, |i| i.direction);
-    let consecutive = rule.consecutive.unwrap_or(1).max(1);
-    let baseline_name = rule.baseline.clone().unwrap_or_else(|| "main".into());
-    let (id, description, breach, measured, value_text, message) = if let Some(increase) =
-        rule.max_increase
-    {
-        let threshold = increase.fraction();
-        let key = (run.id(), baseline_name.clone());
-        if !comparisons.contains_key(&key) {
-            let baseline = context
-                .baseline(&baseline_name, run)
-                .map_err(GateError::Missing)?
-                .ok_or_else(|| {
-                    GateError::Missing(format!(
-                        "rule on `{}` compares with baseline `{baseline_name}`, but `{}` has none for this environment: run it on the reference code and `rigor baseline set RUN --name {baseline_name}`",
-                        rule.metric, run.record.scenario
-                    ))
-                })?;
-            if baseline.id() == run.id() {
-                warnings.push(format!("run {} is its own baseline `{baseline_name}`: the rule compares it with itself", run.id()));
-            }
-            let comparison = compare(&baseline, run, &input.settings)
-                .map_err(|e| GateError::Missing(e.to_string()))?;
-            for w in &comparison.environment_warnings {
-                warnings.push(format!(
-                    "run {} vs baseline run {}: {w}",
-                    run.id(),
-                    baseline.id()
-                ));
-            }
-            comparisons.insert(key.clone(), comparison);
-        }
-        let comparison = &comparisons[&key];
-        let judged = comparison.metrics.iter().any(|m| m.metric == rule.metric);
-        let not_judged = comparison
-            .warnings
-            .iter()
-            .find(|w| w.starts_with(&format!("{} is not judged", rule.metric)));
-        if let (false, Some(why)) = (judged, not_judged) {
-            // Too little data to judge is a breach, never a silent pass.
-            let id = format!(
-                "rule:{}:worse>{:+.1}%:vs:{baseline_name}",
-                rule.metric,
-                threshold * 100.0
-            );
-            let outcome = escalate(rule, &id, run, context, true);
-            let description = format!(
-                "{} worse by ≤ {:+.1}% vs {baseline_name}",
-                rule.metric,
-                threshold * 100.0
-            );
-            return Ok(CheckResult {
-                id,
-                kind: "rule".into(),
-                scenario: run.record.scenario.clone(),
-                run_id: run.id(),
-                metric: rule.metric.clone(),
-                description,
-                outcome,
-                value: None,
-                value_text: "not judged".into(),
-                message: format!("{why}: run longer, or gate a percentile the runs can support"),
-            });
-        }
-        let Some(m) = comparison.metrics.iter().find(|m| m.metric == rule.metric) else {
-            return Err(GateError::Plan(format!(
-                "rule on `{}`: the comparison with baseline `{baseline_name}` has no such metric; it compares {}",
-                rule.metric,
-                comparison.metrics.iter().map(|m| m.metric.as_str()).collect::<Vec<_>>().join(", ")
-            )));
-        };
-        // "Worse by more than X": up for lower-is-better metrics, down for throughput.
-        let worse = match direction {
-            Direction::LowerIsBetter => m.change,
-            Direction::HigherIsBetter => -m.change,
-        };
-        let breach = worse > threshold && m.verdict == VerdictName::Regressed;
-        let pct = |v: f64| format!("{:+.1}%", v * 100.0);
-        let text = format!(
-            "{} ({}…{}) vs baseline run {} ({baseline_name}), {}",
-            pct(m.change),
-            pct(m.change_lower),
-            pct(m.change_upper),
-            comparison.baseline.run_id,
-            m.verdict.as_str()
-        );
-        let message = if breach {
-            format!(
-                "{} got worse by {}: more than {}",
-                rule.metric,
-                pct(worse),
-                pct(threshold)
-            )
-        } else if worse > threshold {
-            format!(
-                "{} moved {} but the change is not significant beyond noise ({})",
-                rule.metric,
-                pct(m.change),
-                m.verdict.as_str()
-            )
-        } else {
-            format!(
-                "{} changed {} against baseline `{baseline_name}`",
-                rule.metric,
-                pct(m.change)
-            )
-        };
-        (
-            format!(
-                "rule:{}:worse>{}:vs:{baseline_name}",
-                rule.metric,
-                pct(threshold)
-            ),
-            format!(
-                "{} worse by ≤ {} vs {baseline_name}",
-                rule.metric,
-                pct(threshold)
-            ),
-            breach,
-            Some(m.change),
-            text,
-            message,
+) -> CheckResult {
+    if let Some(legacy) = &check.legacy_key {
+        context.adopt_history(legacy, &check.key, &run.record.scenario);
+    }
+    // Too little data to judge is a breach of this run, never a silent pass; but it is not
+    // counted as a breach by later runs' `consecutive` (see the gate command's history).
+    let breach = judgement.breach.unwrap_or(true);
+    let outcome = escalate(check, run, context, breach);
+    let consecutive = check.consecutive();
+    let message = if outcome == CheckOutcome::Pending {
+        format!(
+            "{}; breached, but not yet {consecutive} runs in a row",
+            judgement.message
         )
     } else {
-        let (lim, is_max) = limit(
-            rule.max.as_deref(),
-            rule.min.as_deref(),
-            unit,
-            &rule.metric,
-            "rule",
-        )?;
-        let op = if is_max { "<=" } else { ">=" };
-        if let Some(sustained) = rule.sustained {
-            let series = window_series(run, &rule.metric).map_err(GateError::Plan)?;
-            let seconds = sustained.0.as_secs().max(1) as usize;
-            let streak = longest_streak(&series, |v| !holds(v, lim, is_max));
-            let breach = streak >= seconds;
-            (
-                format!(
-                    "rule:{}{op}{}:sustained:{}s",
-                    rule.metric,
-                    unit.format(lim),
-                    seconds
-                ),
-                format!(
-                    "{} {op} {} unless beyond it for {}",
-                    rule.metric,
-                    unit.format(lim),
-                    sustained
-                ),
-                breach,
-                Some(streak as f64),
-                format!("{streak}s beyond the limit at most"),
-                if breach {
-                    format!(
-                        "{} stayed beyond {} for {streak} s (limit {})",
-                        rule.metric,
-                        unit.format(lim),
-                        sustained
-                    )
-                } else {
-                    format!(
-                        "{} was beyond {} for at most {streak} s in a row",
-                        rule.metric,
-                        unit.format(lim)
-                    )
-                },
-            )
-        } else {
-            let measured = value(run, &rule.metric, None, None).map_err(GateError::Plan)?;
-            let breach = measured.is_none_or(|v| !holds(v, lim, is_max));
-            (
-                format!("rule:{}{op}{}", rule.metric, unit.format(lim)),
-                format!("{} {op} {}", rule.metric, unit.format(lim)),
-                breach,
-                measured,
-                measured.map_or_else(|| "no data".into(), |v| unit.format(v)),
-                match measured {
-                    None => format!("run {} has no data for {}", run.id(), rule.metric),
-                    Some(v) if breach => format!(
-                        "{} is {}, beyond {}",
-                        rule.metric,
-                        unit.format(v),
-                        unit.format(lim)
-                    ),
-                    Some(v) => format!("{} is {}", rule.metric, unit.format(v)),
-                },
-            )
-        }
+        judgement.message
     };
-    let outcome = escalate(rule, &id, run, context, breach);
-    let description = if consecutive > 1 {
-        format!("{description} ({consecutive} runs in a row)")
-    } else {
-        description
-    };
-    let message = if outcome == CheckOutcome::Pending {
-        format!("{message}; breached, but not yet {consecutive} runs in a row")
-    } else {
-        message
-    };
-    Ok(CheckResult {
-        id,
-        kind: "rule".into(),
+    CheckResult {
+        id: check.key.clone(),
+        kind: check.kind,
         scenario: run.record.scenario.clone(),
         run_id: run.id(),
-        metric: rule.metric.clone(),
-        description,
+        metric: check.expr.metric.to_string(),
+        description: check.expr.text.clone(),
         outcome,
-        value: measured,
-        value_text,
+        judged: judgement.breach.is_some(),
+        value: judgement.value,
+        value_text: judgement.value_text,
         message,
-    })
+    }
 }
 
-/// A breach acts only after `consecutive` breaches in a row (this run and the history).
+/// A breach acts only after `consecutive` breaches in a row (this run and the history); a run
+/// the check could not judge ends the streak rather than counting as a breach.
 fn escalate(
-    rule: &RuleSpec,
-    id: &str,
+    check: &Check,
     run: &RunData,
     context: &mut dyn GateContext,
     breach: bool,
@@ -518,14 +229,19 @@ fn escalate(
     if !breach {
         return CheckOutcome::Pass;
     }
-    let consecutive = rule.consecutive.unwrap_or(1).max(1);
-    let earlier = context.history(id, &run.record.scenario, run.id(), consecutive as usize - 1);
+    let consecutive = check.consecutive();
+    let earlier = context.history(
+        &check.key,
+        &run.record.scenario,
+        run.id(),
+        consecutive as usize - 1,
+    );
     let in_a_row = 1 + earlier
         .iter()
-        .take_while(|o| **o != CheckOutcome::Pass)
+        .take_while(|o| !matches!(o, CheckOutcome::Pass | CheckOutcome::NotJudged))
         .count() as u32;
     if in_a_row >= consecutive {
-        match rule.action {
+        match check.action {
             Action::Fail => CheckOutcome::Fail,
             Action::Warn => CheckOutcome::Warn,
         }

@@ -5,13 +5,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the comparison and gate JSON.
-pub const ANALYSIS_SCHEMA_VERSION: u32 = 1;
+pub const ANALYSIS_SCHEMA_VERSION: u32 = 2;
 
 /// One run as a comparison names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunRef {
     pub run_id: i64,
-    pub kind: String,
+    pub kind: rigor_model::RunKind,
     pub scenario: String,
     pub started_at_ns: i64,
     pub git_commit: Option<String>,
@@ -49,19 +49,26 @@ impl From<rigor_stats::Verdict> for VerdictName {
     }
 }
 
+/// How a change is expressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// (B − A) / A.
+    Relative,
+    /// B − A, for shares such as the error rate (percentage points).
+    Absolute,
+}
+
 /// One metric compared between the baseline (A) and the candidate (B).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MetricComparison {
     /// `latency.p95`, `throughput`, `error_rate`, `wall.median` …
     pub metric: String,
-    /// `ns`, `per_s`, `fraction`, `bytes`.
-    pub unit: String,
-    /// `lower_is_better` or `higher_is_better`.
-    pub better: String,
+    pub unit: rigor_model::metric::Unit,
+    pub better: rigor_model::metric::Direction,
     pub baseline: f64,
     pub candidate: f64,
-    /// How the change is expressed: `relative` ((B − A)/A) or `absolute` (B − A, for rates).
-    pub change_kind: String,
+    pub change_kind: ChangeKind,
     pub change: f64,
     pub change_lower: f64,
     pub change_upper: f64,
@@ -111,6 +118,9 @@ pub enum CheckOutcome {
     Fail,
     /// Breached, but fewer consecutive runs than the rule needs.
     Pending,
+    /// Only in the gate history: an earlier run the check could not judge (too little data).
+    /// It failed that run's gate, but does not count as a breach for `consecutive`.
+    NotJudged,
 }
 
 impl CheckOutcome {
@@ -120,23 +130,39 @@ impl CheckOutcome {
             CheckOutcome::Warn => "warn",
             CheckOutcome::Fail => "fail",
             CheckOutcome::Pending => "pending",
+            CheckOutcome::NotJudged => "not_judged",
         }
+    }
+
+    pub fn parse(text: &str) -> Option<CheckOutcome> {
+        [
+            CheckOutcome::Pass,
+            CheckOutcome::Warn,
+            CheckOutcome::Fail,
+            CheckOutcome::Pending,
+            CheckOutcome::NotJudged,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == text)
     }
 }
 
 /// One budget or rule judged on one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CheckResult {
-    /// Stable id, also the key of the gate history: `budget:latency.p95<120ms`.
+    /// Stable id, also the key of the gate history: the kind and the plan's own text of the
+    /// check, `budget:latency.p95 <= 120ms`.
     pub id: String,
-    /// `budget` or `rule`.
-    pub kind: String,
+    pub kind: rigor_model::plan::CheckKind,
     pub scenario: String,
     pub run_id: i64,
     pub metric: String,
-    /// What the check asks, in words: `latency.p95 < 120ms`, `latency.p95 up ≤ 30% vs main (2 runs in a row)`.
+    /// What the check asks, as the metric grammar writes it: `latency.p95 <= 120ms`,
+    /// `latency.p95 <= +30% 2 consecutive`.
     pub description: String,
     pub outcome: CheckOutcome,
+    /// False when there was too little data to judge (the outcome is then a breach).
+    pub judged: bool,
     /// The measured value (the relative change for a rule against the baseline).
     pub value: Option<f64>,
     pub value_text: String,

@@ -76,11 +76,7 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
             }
             Metric::Throughput | Metric::Requests => *requests as f64,
             Metric::Errors => *errors as f64,
-            Metric::ScheduleLag(_)
-            | Metric::TargetCpu(_)
-            | Metric::TargetRss(_)
-            | Metric::TargetThreads
-            | Metric::TargetFds => f64::NAN,
+            _ => f64::NAN,
         })
         .collect())
 }

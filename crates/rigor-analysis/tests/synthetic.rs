@@ -177,7 +177,7 @@ fn error_rates_use_the_two_proportion_test() {
     let b = load_run(2, 2, 20.0, 20, 200, 10); // 5% errors
     let c = compare(&a, &b, &CompareSettings::default()).unwrap();
     let m = c.metrics.iter().find(|m| m.metric == "error_rate").unwrap();
-    assert_eq!(m.change_kind, "absolute");
+    assert_eq!(m.change_kind, rigor_analysis::output::ChangeKind::Absolute);
     assert!((m.change - 0.05).abs() < 1e-9);
     assert_eq!(m.verdict, VerdictName::Regressed);
 }
@@ -417,4 +417,95 @@ fn a_percentile_too_thin_to_judge_breaches_instead_of_passing() {
         "{}",
         check.message
     );
+}
+
+/// A history kept by check key, as the store keeps it.
+struct Keyed {
+    baseline: Option<RunData>,
+    history: std::collections::BTreeMap<String, Vec<CheckOutcome>>,
+}
+
+impl GateContext for Keyed {
+    fn baseline(&mut self, _name: &str, _run: &RunData) -> Result<Option<RunData>, String> {
+        Ok(self.baseline.clone())
+    }
+    fn history(&mut self, check: &str, _s: &str, _before: i64, limit: usize) -> Vec<CheckOutcome> {
+        self.history
+            .get(check)
+            .map(|h| h.iter().copied().take(limit).collect())
+            .unwrap_or_default()
+    }
+    fn adopt_history(&mut self, legacy: &str, key: &str, _scenario: &str) {
+        if let Some(old) = self.history.remove(legacy) {
+            self.history.entry(key.to_string()).or_default().extend(old);
+        }
+    }
+}
+
+#[test]
+fn history_under_an_earlier_key_still_counts_and_the_key_is_the_plans_text() {
+    let baseline = load_run(1, 11, 20.0, 30, 200, 0);
+    let slower = [load_run(2, 12, 26.0, 30, 200, 0)];
+    let rules = [RuleSpec {
+        metric: "latency.p95".into(),
+        max_increase: Some("20%".into()),
+        consecutive: Some(2),
+        ..Default::default()
+    }];
+    let input = GateInput {
+        budgets: &[],
+        rules: &rules,
+        runs: &slower,
+        settings: CompareSettings::default(),
+    };
+    // rigor 0.1 stored this rule's history under a key built from a formatted value.
+    let mut context = Keyed {
+        baseline: Some(baseline),
+        history: [(
+            "rule:latency.p95:worse>+20.0%:vs:main".to_string(),
+            vec![CheckOutcome::Pending],
+        )]
+        .into(),
+    };
+    let report = evaluate(&input, &mut context).unwrap();
+    let check = &report.checks[0];
+    assert_eq!(check.id, "rule:latency.p95 <= +20% 2 consecutive");
+    assert_eq!(
+        check.outcome,
+        CheckOutcome::Fail,
+        "the earlier breach was found: {check:?}"
+    );
+    assert!(context.history.contains_key(&check.id) && context.history.len() == 1);
+}
+
+#[test]
+fn a_run_that_could_not_be_judged_does_not_count_toward_consecutive() {
+    let baseline = load_run(1, 11, 20.0, 30, 200, 0);
+    let slower = [load_run(2, 12, 26.0, 30, 200, 0)];
+    let rules = [RuleSpec {
+        check: Some("latency.p95 < +20% 2 consecutive".into()),
+        ..Default::default()
+    }];
+    let input = GateInput {
+        budgets: &[],
+        rules: &rules,
+        runs: &slower,
+        settings: CompareSettings::default(),
+    };
+    let mut context = Keyed {
+        baseline: Some(baseline),
+        history: [(
+            "rule:latency.p95 < +20% 2 consecutive".to_string(),
+            vec![CheckOutcome::NotJudged],
+        )]
+        .into(),
+    };
+    let report = evaluate(&input, &mut context).unwrap();
+    assert_eq!(
+        report.checks[0].outcome,
+        CheckOutcome::Pending,
+        "{:?}",
+        report.checks[0]
+    );
+    assert!(report.checks[0].judged);
 }

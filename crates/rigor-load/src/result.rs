@@ -7,7 +7,7 @@ use rigor_model::output::{
     ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
-use rigor_model::threshold::{target_metric, Metric, Scope, Stat, Threshold};
+use rigor_model::threshold::{Metric, Scope, Stat};
 use rigor_model::units::{format_duration, rfc3339};
 
 use crate::recorder::{summarize, Group, Hist};
@@ -245,40 +245,26 @@ impl LoadResult {
             }
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
-            // The target's resources come from the probe, not the engine: see `evaluate`.
+            // The target's resources come from the probe, not the engine: see `measured`.
+            // Bench metrics are not a load run's.
             Metric::TargetCpu(_)
             | Metric::TargetRss(_)
             | Metric::TargetThreads
-            | Metric::TargetFds => None,
+            | Metric::TargetFds
+            | Metric::Wall(_)
+            | Metric::User
+            | Metric::System
+            | Metric::PeakRss => None,
         }
     }
 
-    /// Judges thresholds; one with no data to judge fails (never a silent pass). The target's
-    /// resources, when sampled, answer the `target.*` metrics.
-    pub fn evaluate(
-        &self,
-        thresholds: &[Threshold],
-        target: Option<&TargetSummary>,
-    ) -> Vec<ThresholdOutcome> {
-        thresholds
-            .iter()
-            .map(|t| {
-                let value = match t.metric {
-                    Metric::TargetCpu(_)
-                    | Metric::TargetRss(_)
-                    | Metric::TargetThreads
-                    | Metric::TargetFds => target.and_then(|s| target_metric(s, t.metric)),
-                    _ => self.metric(t.metric, &t.scope),
-                };
-                ThresholdOutcome {
-                    threshold: t.text.clone(),
-                    value,
-                    value_text: value
-                        .map_or_else(|| "no data".to_string(), |v| t.metric.format_value(v)),
-                    passed: value.is_some_and(|v| t.comparator.holds(v, t.limit)),
-                }
-            })
-            .collect()
+    /// The run's figures with the target's beside them, for the one judge
+    /// ([`rigor_model::judge`]): exact percentiles from the histograms, any of them.
+    pub fn measured<'r>(&'r self, target: Option<&'r TargetSummary>) -> EngineMeasured<'r> {
+        EngineMeasured {
+            result: self,
+            target,
+        }
     }
 
     /// The run's status given its threshold verdicts, with the reason for any status but
@@ -444,5 +430,55 @@ impl LoadResult {
         }
         out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
         out
+    }
+}
+
+/// A finished load run's figures as the judge reads them.
+pub struct EngineMeasured<'r> {
+    result: &'r LoadResult,
+    target: Option<&'r TargetSummary>,
+}
+
+impl rigor_model::judge::Measured for EngineMeasured<'_> {
+    fn value(&self, metric: Metric, scope: &Scope) -> Result<Option<f64>, String> {
+        if metric.run_kind() != rigor_model::RunKind::Load {
+            return Err(format!("`{metric}` is a bench metric; this is a load run"));
+        }
+        let names = |what: &str, names: Vec<&str>| {
+            format!(
+                "the run has no {what} `{}`; it has {}",
+                match scope {
+                    Scope::Request(n) | Scope::Phase(n) => n.as_str(),
+                    Scope::Run => "",
+                },
+                names.join(", ")
+            )
+        };
+        match scope {
+            Scope::Request(n) if !self.result.request_names.contains(n) => {
+                return Err(names(
+                    "request",
+                    self.result
+                        .request_names
+                        .iter()
+                        .map(String::as_str)
+                        .collect(),
+                ))
+            }
+            Scope::Phase(n) if !self.result.phases.iter().any(|p| &p.name == n) => {
+                return Err(names(
+                    "phase",
+                    self.result.phases.iter().map(|p| p.name.as_str()).collect(),
+                ))
+            }
+            _ => {}
+        }
+        Ok(match metric {
+            Metric::TargetCpu(_)
+            | Metric::TargetRss(_)
+            | Metric::TargetThreads
+            | Metric::TargetFds => self.target.and_then(|t| metric.value_in_target(t)),
+            _ => self.result.metric(metric, scope),
+        })
     }
 }

@@ -9,7 +9,10 @@
 //!
 //! This crate does no I/O beyond reading the plan text it is handed, and never prints.
 
+pub mod expr;
 pub mod hist;
+pub mod judge;
+pub mod metric;
 pub mod output;
 pub mod plan;
 pub mod status;

@@ -1,365 +1,76 @@
-//! Threshold expressions: `latency.p95 < 120ms`, `error_rate < 1%`, `throughput > 900/s`,
-//! optionally scoped: `latency.p99{request="GET /x"} < 200ms`, `error_rate{phase=steady} < 1%`.
+//! A scenario's thresholds: expressions of the one grammar ([`crate::expr`]) judged on the run
+//! itself against a fixed limit — `latency.p95 < 120ms`, `error_rate < 1%`,
+//! `latency.p99{request="GET /x"} < 200ms`, `error_rate{phase=steady} < 1%`.
 //!
-//! A threshold names a [`Metric`] within a [`Scope`]; the metric's kind fixes the unit its
-//! value is written in, so `latency.p95 < 1%` is refused at parse time, not silently compared.
-//! [`target_metric`] reads the `target.*` metrics off a run's target summary.
+//! The metric fixes the unit its limit is written in, so `latency.p95 < 1%` is refused when
+//! the plan is read, not silently compared. What needs more than the run (a change against a
+//! baseline, N runs in a row) belongs to `[[rule]]`s, which the gate judges.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use crate::expr::Comparator;
+use crate::expr::{Expr, ExprError, Target};
+pub use crate::metric::{Metric, Scope, Stat};
 use crate::output::TargetSummary;
-use crate::units::{format_nanos, parse_duration, three_figures, Rate, Ratio};
 
-/// A metric, as named in thresholds, rules and comparisons.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Metric {
-    /// Latency from the intended start (coordinated-omission corrected), in nanoseconds.
-    Latency(Stat),
-    /// Latency from the actual send, in nanoseconds.
-    RawLatency(Stat),
-    /// How late requests were sent relative to the schedule, in nanoseconds.
-    ScheduleLag(Stat),
-    /// Failed requests over all requests, as a fraction.
-    ErrorRate,
-    /// Completed requests per second.
-    Throughput,
-    /// Count of requests.
-    Requests,
-    /// Count of failed requests.
-    Errors,
-    /// The target process's CPU over the run (share of the machine's cores, 0 to 1; `max` for
-    /// the busiest second).
-    TargetCpu(Stat),
-    /// The target's resident memory (bytes; `max` by default).
-    TargetRss(Stat),
-    TargetThreads,
-    TargetFds,
-}
-
-/// A statistic of a latency distribution.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Stat {
-    Min,
-    Mean,
-    Max,
-    /// A percentile in (0, 100].
-    Percentile(f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MetricKind {
-    Duration,
-    Ratio,
-    Rate,
-    Count,
-    Bytes,
-}
-
-impl Metric {
-    pub fn kind(self) -> MetricKind {
-        match self {
-            Metric::Latency(_) | Metric::RawLatency(_) | Metric::ScheduleLag(_) => {
-                MetricKind::Duration
-            }
-            Metric::ErrorRate => MetricKind::Ratio,
-            Metric::Throughput => MetricKind::Rate,
-            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
-                MetricKind::Count
-            }
-            Metric::TargetCpu(_) => MetricKind::Ratio,
-            Metric::TargetRss(_) => MetricKind::Bytes,
-        }
-    }
-
-    /// Formats a value of this metric in its unit.
-    pub fn format_value(self, value: f64) -> String {
-        match self.kind() {
-            MetricKind::Duration => format_nanos(value),
-            MetricKind::Ratio => format!("{}%", three_figures(value * 100.0)),
-            MetricKind::Rate => format!("{}/s", three_figures(value)),
-            MetricKind::Count => format!("{value:.0}"),
-            MetricKind::Bytes => crate::units::Bytes(value.max(0.0) as u64).to_string(),
-        }
-    }
-}
-
-/// A `target.*` metric read off the target's summary; `None` for any other metric (and for
-/// statistics the summary does not keep).
-pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
-    match metric {
-        Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
-        Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
-        Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
-        Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
-        Metric::TargetThreads => Some(f64::from(s.threads_max)),
-        Metric::TargetFds => Some(f64::from(s.fds_max)),
-        _ => None,
-    }
-}
-
-pub const METRIC_NAMES: &[&str] = &[
-    "latency.p50",
-    "latency.p90",
-    "latency.p95",
-    "latency.p99",
-    "latency.p99.9",
-    "latency.min",
-    "latency.mean",
-    "latency.max",
-    "latency.raw.p95",
-    "schedule_lag.p99",
-    "error_rate",
-    "throughput",
-    "requests",
-    "errors",
-    "target.cpu",
-    "target.cpu.max",
-    "target.rss",
-    "target.threads",
-    "target.fds",
-];
-
-impl FromStr for Stat {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Stat, String> {
-        match text {
-            "min" => Ok(Stat::Min),
-            "mean" | "avg" => Ok(Stat::Mean),
-            "max" => Ok(Stat::Max),
-            "median" => Ok(Stat::Percentile(50.0)),
-            _ => {
-                let digits = text.strip_prefix('p').ok_or_else(|| text.to_string())?;
-                // p999 is p99.9 by convention; p9999 is p99.99.
-                let value: f64 =
-                    if !digits.contains('.') && digits.len() > 2 && digits.starts_with("99") {
-                        format!("99.{}", &digits[2..]).parse()
-                    } else {
-                        digits.parse()
-                    }
-                    .map_err(|_| text.to_string())?;
-                if value > 0.0 && value <= 100.0 {
-                    Ok(Stat::Percentile(value))
-                } else {
-                    Err(text.to_string())
-                }
-            }
-        }
-    }
-}
-
-impl fmt::Display for Stat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Stat::Min => f.write_str("min"),
-            Stat::Mean => f.write_str("mean"),
-            Stat::Max => f.write_str("max"),
-            Stat::Percentile(p) => write!(f, "p{p}"),
-        }
-    }
-}
-
-impl FromStr for Metric {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Metric, String> {
-        let unknown = || {
-            let hint = crate::plan::did_you_mean(text, METRIC_NAMES)
-                .map(|s| format!(" (did you mean `{s}`?)"))
-                .unwrap_or_default();
-            format!(
-                "unknown metric `{text}`{hint}; metrics are latency.STAT, latency.raw.STAT, schedule_lag.STAT (STAT: p50, p95, p99, p99.9, min, mean, max), error_rate, throughput, requests, errors, target.cpu, target.cpu.max, target.rss, target.threads, target.fds"
-            )
-        };
-        let stat = |s: &str| s.parse::<Stat>().map_err(|_| unknown());
-        if let Some(s) = text.strip_prefix("latency.raw.") {
-            return Ok(Metric::RawLatency(stat(s)?));
-        }
-        if let Some(s) = text.strip_prefix("latency.") {
-            return Ok(Metric::Latency(stat(s)?));
-        }
-        if let Some(s) = text.strip_prefix("schedule_lag.") {
-            return Ok(Metric::ScheduleLag(stat(s)?));
-        }
-        if text == "target.cpu" {
-            return Ok(Metric::TargetCpu(Stat::Mean));
-        }
-        if let Some(s) = text.strip_prefix("target.cpu.") {
-            return Ok(Metric::TargetCpu(stat(s)?));
-        }
-        if text == "target.rss" {
-            return Ok(Metric::TargetRss(Stat::Max));
-        }
-        if let Some(s) = text.strip_prefix("target.rss.") {
-            return Ok(Metric::TargetRss(stat(s)?));
-        }
-        match text {
-            "target.threads" => Ok(Metric::TargetThreads),
-            "target.fds" => Ok(Metric::TargetFds),
-            "error_rate" => Ok(Metric::ErrorRate),
-            "throughput" => Ok(Metric::Throughput),
-            "requests" => Ok(Metric::Requests),
-            "errors" => Ok(Metric::Errors),
-            _ => Err(unknown()),
-        }
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Metric::Latency(s) => write!(f, "latency.{s}"),
-            Metric::RawLatency(s) => write!(f, "latency.raw.{s}"),
-            Metric::ScheduleLag(s) => write!(f, "schedule_lag.{s}"),
-            Metric::ErrorRate => f.write_str("error_rate"),
-            Metric::Throughput => f.write_str("throughput"),
-            Metric::Requests => f.write_str("requests"),
-            Metric::Errors => f.write_str("errors"),
-            Metric::TargetCpu(Stat::Mean) => f.write_str("target.cpu"),
-            Metric::TargetCpu(s) => write!(f, "target.cpu.{s}"),
-            Metric::TargetRss(Stat::Max) => f.write_str("target.rss"),
-            Metric::TargetRss(s) => write!(f, "target.rss.{s}"),
-            Metric::TargetThreads => f.write_str("target.threads"),
-            Metric::TargetFds => f.write_str("target.fds"),
-        }
-    }
-}
-
-/// Which slice of a run a metric is read from.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Scope {
-    #[default]
-    Run,
-    Request(String),
-    Phase(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Comparator {
-    Less,
-    LessEqual,
-    Greater,
-    GreaterEqual,
-}
-
-impl Comparator {
-    pub fn holds(self, value: f64, limit: f64) -> bool {
-        match self {
-            Comparator::Less => value < limit,
-            Comparator::LessEqual => value <= limit,
-            Comparator::Greater => value > limit,
-            Comparator::GreaterEqual => value >= limit,
-        }
-    }
-    fn as_str(self) -> &'static str {
-        match self {
-            Comparator::Less => "<",
-            Comparator::LessEqual => "<=",
-            Comparator::Greater => ">",
-            Comparator::GreaterEqual => ">=",
-        }
-    }
-}
-
-/// A parsed threshold; `limit` is in the metric's canonical unit (ns, fraction, per second).
+/// A parsed threshold; `limit` is in the metric's unit (ns, fraction, per second, bytes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Threshold {
+    /// As written in the plan or on the command line.
     pub text: String,
     pub metric: Metric,
     pub scope: Scope,
+    /// The scenario the threshold names, if it names one (it must be its own).
+    pub scenario: Option<String>,
     pub comparator: Comparator,
     pub limit: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}`: {message}")]
-pub struct ThresholdError {
-    pub text: String,
-    pub message: String,
-}
+/// A threshold that cannot be judged, with the column of the part at fault.
+pub type ThresholdError = ExprError;
 
 impl FromStr for Threshold {
     type Err = ThresholdError;
     fn from_str(text: &str) -> Result<Threshold, ThresholdError> {
-        let err = |message: String| ThresholdError {
-            text: text.to_string(),
-            message,
+        let expr: Expr = text.parse()?;
+        let refuse = |message: &str| ExprError {
+            text: expr.text.clone(),
+            column: 1,
+            message: message.to_string(),
         };
-        let (at, op_len, comparator) = ["<=", ">=", "<", ">"]
-            .iter()
-            .filter_map(|op| text.find(op).map(|i| (i, *op)))
-            .min_by_key(|(i, op)| (*i, std::cmp::Reverse(op.len())))
-            .map(|(i, op)| {
-                let c = match op {
-                    "<=" => Comparator::LessEqual,
-                    ">=" => Comparator::GreaterEqual,
-                    "<" => Comparator::Less,
-                    _ => Comparator::Greater,
-                };
-                (i, op.len(), c)
-            })
-            .ok_or_else(|| {
-                err(
-                    "expected METRIC < VALUE, e.g. `latency.p95 < 120ms` or `error_rate < 1%`"
-                        .into(),
-                )
-            })?;
-        let left = text[..at].trim();
-        let right = text[at + op_len..].trim();
-        let (metric_text, scope) = parse_scope(left).map_err(err)?;
-        let metric: Metric = metric_text.parse().map_err(err)?;
-        let limit = match metric.kind() {
-            MetricKind::Duration => parse_duration(right)
-                .map(|d| d.as_nanos() as f64)
-                .map_err(|e| e.to_string()),
-            MetricKind::Ratio => right
-                .parse::<Ratio>()
-                .map(|r| r.fraction())
-                .map_err(|e| e.to_string()),
-            MetricKind::Rate => right
-                .parse::<Rate>()
-                .map(|r| r.as_per_second())
-                .map_err(|e| e.to_string()),
-            MetricKind::Count => right
-                .parse::<u64>()
-                .map(|n| n as f64)
-                .map_err(|_| format!("`{right}` is not a whole number")),
-            MetricKind::Bytes => right
-                .parse::<crate::units::Bytes>()
-                .map(|b| b.0 as f64)
-                .map_err(|e| e.to_string()),
+        let Target::Absolute(limit) = expr.target else {
+            return Err(refuse("a threshold judges one run against a fixed limit; a change against a baseline (`+30%`) is a [[rule]] that `rigor gate` judges"));
+        };
+        if expr.consecutive.is_some() || expr.baseline.is_some() {
+            return Err(refuse("a threshold judges one run; `consecutive` and `vs` belong to [[rule]]s, which `rigor gate` judges"));
         }
-        .map_err(err)?;
+        if expr.sustained.is_some() || expr.occurrences.is_some() {
+            return Err(refuse("`sustained` and `occurrences` are judged over a run's seconds by [[rule]]s (`rigor gate`); a threshold judges the whole run"));
+        }
+        if expr.at.is_some() {
+            return Err(refuse("`at RATE` names the load a goal must hold at (`rigor tune`, `rigor capacity`); a threshold is judged at the scenario's own load"));
+        }
         Ok(Threshold {
-            text: text.trim().to_string(),
-            metric,
-            scope,
-            comparator,
+            text: expr.text.clone(),
+            metric: expr.metric,
+            scope: expr.labels.scope(),
+            scenario: expr.labels.scenario.clone(),
+            comparator: expr.comparator,
             limit,
         })
     }
 }
 
-/// Splits `latency.p95{request="GET /x"}` into the metric and its scope.
-fn parse_scope(left: &str) -> Result<(&str, Scope), String> {
-    let Some(open) = left.find('{') else {
-        return Ok((left, Scope::Run));
-    };
-    let inner = left[open + 1..]
-        .strip_suffix('}')
-        .ok_or_else(|| "a scope is written {request=\"NAME\"} or {phase=NAME}".to_string())?;
-    let (key, value) = inner
-        .split_once(['=', ':'])
-        .ok_or_else(|| "a scope is written {request=\"NAME\"} or {phase=NAME}".to_string())?;
-    let value = value.trim().trim_matches('"').to_string();
-    let scope = match key.trim() {
-        "request" | "name" => Scope::Request(value),
-        "phase" => Scope::Phase(value),
-        other => return Err(format!("unknown scope `{other}`: use request or phase")),
-    };
-    Ok((left[..open].trim(), scope))
+/// The `target.*` metrics read off a run's target summary.
+pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
+    metric.value_in_target(s)
 }
+
+/// Metric names for messages and suggestions.
+pub const METRIC_NAMES: &[&str] = crate::metric::SUGGESTIONS;
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -434,7 +145,12 @@ mod tests {
             .parse::<Threshold>()
             .unwrap_err()
             .to_string();
-        assert!(e.contains("expected METRIC < VALUE"), "{e}");
+        assert!(e.contains("is not a comparison"), "{e}");
+        let e = "latency.p95 < +30%"
+            .parse::<Threshold>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("[[rule]]"), "{e}");
         assert!(!Comparator::Less.holds(2.0, 1.0));
         assert!(Comparator::GreaterEqual.holds(1.0, 1.0));
     }

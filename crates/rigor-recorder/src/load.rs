@@ -151,7 +151,10 @@ fn record_prepared(
     let target_summary = target
         .as_ref()
         .and_then(|(pid, samples)| summarize_target(*pid, samples));
-    let thresholds = result.evaluate(&scenario.thresholds, target_summary.as_ref());
+    let thresholds = rigor_model::judge::thresholds(
+        &scenario.thresholds,
+        &result.measured(target_summary.as_ref()),
+    );
     let summary = result.summary(
         recording.id(),
         environment,

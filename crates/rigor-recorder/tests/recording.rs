@@ -158,6 +158,9 @@ impl Store for FullDisk {
     fn bench_runs(&self, run: i64) -> Result<Vec<BenchRun>, StoreError> {
         self.0.bench_runs(run)
     }
+    fn rename_gate_check(&mut self, s: &str, f: &str, t: &str) -> Result<u64, StoreError> {
+        self.0.rename_gate_check(s, f, t)
+    }
     fn gate_history(
         &self,
         c: &str,

@@ -275,6 +275,15 @@ pub trait Store {
     /// A benchmark's stored runs, by `seq`.
     fn bench_runs(&self, run: RunId) -> Result<Vec<BenchRun>, StoreError>;
 
+    /// Moves the evaluations of check `from` for `scenario` to the key `to` (a check whose
+    /// key changed keeps its history); returns how many moved.
+    fn rename_gate_check(
+        &mut self,
+        scenario: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<u64, StoreError>;
+
     /// The last `limit` evaluations of `check` for `scenario`, newest run first (by the run's
     /// start time, then by run id).
     fn gate_history(

@@ -422,6 +422,15 @@ impl Store for SqliteStore {
         gates::record(self, records)
     }
 
+    fn rename_gate_check(
+        &mut self,
+        scenario: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<u64, StoreError> {
+        gates::rename(self, scenario, from, to)
+    }
+
     fn append_samples(&mut self, run: RunId, samples: &[Sample]) -> Result<(), StoreError> {
         samples::append(self, run, samples)
     }

@@ -200,3 +200,39 @@ fn an_empty_batch_is_fine_and_the_history_survives_reopening() {
         vec![kept]
     );
 }
+
+#[test]
+fn a_checks_history_moves_to_its_new_key_and_the_newer_record_wins() {
+    let (_dir, mut store) = temp_store();
+    let a = finished_run(&mut store, "s", RunKind::Load, 10);
+    let b = finished_run(&mut store, "s", RunKind::Load, 20);
+    let other = finished_run(&mut store, "t", RunKind::Load, 30);
+    let new = "rule:latency.p95 <= +30%";
+    store
+        .record_gate(&[
+            record(a, P95, "s", "fail", None),
+            record(b, P95, "s", "pending", None),
+            // Run b was already judged under the new key: that record is kept.
+            record(b, new, "s", "pass", None),
+            record(other, P95, "t", "fail", None),
+        ])
+        .expect("record");
+    let moved = store.rename_gate_check("s", P95, new).expect("rename");
+    assert_eq!(moved, 1);
+    let history = store.gate_history(new, "s", 10).expect("history");
+    let outcomes: Vec<(RunId, &str)> = history
+        .iter()
+        .map(|r| (r.run_id, r.outcome.as_str()))
+        .collect();
+    assert_eq!(outcomes, [(b, "pass"), (a, "fail")]);
+    assert!(store.gate_history(P95, "s", 10).expect("old").is_empty());
+    assert_eq!(
+        store
+            .gate_history(P95, "t", 10)
+            .expect("other scenario")
+            .len(),
+        1,
+        "only scenario s moved"
+    );
+    assert_eq!(store.rename_gate_check("s", P95, new).expect("again"), 0);
+}

@@ -381,15 +381,9 @@ pub fn comparison(
         "q"
     )?;
     for m in &c.metrics {
-        let unit = match m.unit.as_str() {
-            "ns" => rigor_analysis::metrics::Unit::Nanos,
-            "per_s" => rigor_analysis::metrics::Unit::PerSecond,
-            "fraction" => rigor_analysis::metrics::Unit::Fraction,
-            "bytes" => rigor_analysis::metrics::Unit::Bytes,
-            _ => rigor_analysis::metrics::Unit::Count,
-        };
+        let unit = m.unit;
         let pct = |v: f64| {
-            if m.change_kind == "absolute" {
+            if m.change_kind == rigor_analysis::output::ChangeKind::Absolute {
                 format!("{:+.2}pt", v * 100.0)
             } else {
                 format!("{:+.1}%", v * 100.0)
@@ -419,7 +413,7 @@ pub fn comparison(
         c.count(VerdictName::Regressed),
         c.count(VerdictName::Unchanged),
         c.count(VerdictName::Inconclusive),
-        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == "relative" { m.noise } else { 0.02 }) * 100.0),
+        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_analysis::output::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
         c.alpha
     )
 }
@@ -444,6 +438,7 @@ pub fn gate(out: &mut dyn Write, report: &rigor_analysis::GateReport) -> io::Res
             CheckOutcome::Warn => "WARN",
             CheckOutcome::Fail => "FAIL",
             CheckOutcome::Pending => "pend",
+            CheckOutcome::NotJudged => "not judged",
         };
         writeln!(
             out,

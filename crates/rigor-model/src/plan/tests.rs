@@ -114,3 +114,95 @@ fn ramp_without_to_says_so() {
     .unwrap_err();
     assert!(err.contains("phase 1 (ramp): needs `to`"), "{err}");
 }
+
+const SCENARIO: &str = r#"
+[[scenario]]
+name = "product-get"
+phases = [{ kind = "steady", rate = "10/s", for = "1s" }]
+[[scenario.request]]
+url = "http://127.0.0.1:1/"
+"#;
+
+#[test]
+fn budgets_and_rules_become_checks_of_the_one_grammar() {
+    let text = format!(
+        "{SCENARIO}
+[[budget]]
+scenario = \"product-get\"
+metric = \"latency.p95\"
+max = \"120ms\"
+
+[[budget]]
+check = \"error_rate{{scenario=product-get}} < 1%\"
+
+[[rule]]
+metric = \"throughput\"
+max_increase = \"10%\"
+consecutive = 2
+
+[[rule]]
+check = \"target.cpu.max < 85% sustained 10m\"
+action = \"warn\"
+"
+    );
+    let plan = parse(&text).unwrap();
+    let checks = plan.checks(Path::new("rigor.toml")).unwrap();
+    let keys: Vec<&str> = checks.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "budget:latency.p95 <= 120ms",
+            "budget:error_rate{scenario=product-get} < 1%",
+            "rule:throughput >= -10% 2 consecutive",
+            "rule:target.cpu.max < 85% sustained 10m",
+        ]
+    );
+    assert_eq!(
+        checks[0].legacy_key.as_deref(),
+        Some("budget:latency.p95:max120ms")
+    );
+    assert_eq!(checks[1].scenario.as_deref(), Some("product-get"));
+    assert_eq!(
+        checks[1].legacy_key, None,
+        "a check expression never had another key"
+    );
+    assert_eq!(
+        checks[2].legacy_key.as_deref(),
+        Some("rule:throughput:worse>+10.0%:vs:main")
+    );
+    assert_eq!(checks[3].action, Action::Warn);
+}
+
+#[test]
+fn bad_budgets_and_rules_are_refused_when_the_plan_is_read() {
+    let err = |tail: &str| parse(&format!("{SCENARIO}{tail}")).unwrap_err().to_string();
+    let e = err("[[budget]]\nscenario = \"product-gte\"\nmetric = \"latency.p95\"\nmax = \"1s\"\n");
+    assert!(e.starts_with("rigor.toml:7: [[budget]] 1:"), "{e}");
+    assert!(e.contains("did you mean `product-get`"), "{e}");
+    let e = err("[[rule]]\nmetric = \"latency.p95\"\nmax_increase = \"30\"\n");
+    assert!(e.contains("bare number") && e.contains("\"30%\""), "{e}");
+    let e = err("[[rule]]\nmetric = \"error_rate\"\nmax = \"1\"\n");
+    assert!(e.contains("`1%`"), "{e}");
+    let e = err("[[rule]]\ncheck = \"latency.p95 << 10ms\"\n");
+    assert!(e.contains("`<<` is not a comparison"), "{e}");
+    let e = err("[[rule]]\ncheck = \"latency.p95 < +10%\"\nmetric = \"latency.p95\"\n");
+    assert!(e.contains("remove `metric`"), "{e}");
+    let e = err("[[budget]]\ncheck = \"latency.p95 < +10%\"\n");
+    assert!(e.contains("belong to a [[rule]]"), "{e}");
+    let e = err("[[rule]]\ncheck = \"latency.p95 < +10% sustained 1m\"\n");
+    assert!(e.contains("give one kind per rule"), "{e}");
+    let e = err("[[rule]]\nmetric = \"latency.p95\"\nmax_increase = 30\n");
+    assert!(e.contains("as a string"), "{e}");
+}
+
+#[test]
+fn two_scenarios_with_one_name_are_refused() {
+    let e = parse(&format!("{SCENARIO}{SCENARIO}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("two scenarios or benches are named `product-get`"),
+        "{e}"
+    );
+    assert!(e.starts_with("rigor.toml:9:"), "{e}");
+}

@@ -69,6 +69,32 @@ pub(super) fn history(
     Ok(records)
 }
 
+/// Moves one check's history from an old key to a new one, for one scenario. A run already
+/// recorded under the new key keeps that record (it is the newer evaluation).
+pub(super) fn rename(
+    store: &mut SqliteStore,
+    scenario: &str,
+    from: &str,
+    to: &str,
+) -> Result<u64, StoreError> {
+    let action = "move the gate history to the check's new key";
+    store.write(action, |tx, path| {
+        let fail = |e| StoreError::sqlite(path, action, e);
+        let moved = tx
+            .execute(
+                "UPDATE OR IGNORE gate_records SET check_id = ?3                  WHERE check_id = ?2 AND scenario = ?1",
+                params![scenario, from, to],
+            )
+            .map_err(fail)?;
+        tx.execute(
+            "DELETE FROM gate_records WHERE check_id = ?2 AND scenario = ?1",
+            params![scenario, from],
+        )
+        .map_err(fail)?;
+        Ok(moved as u64)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

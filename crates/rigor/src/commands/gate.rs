@@ -72,7 +72,7 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         runs: &runs,
         settings,
     };
-    let mut context = StoreContext { store: &*store };
+    let mut context = StoreContext { store: &mut *store };
     let report = rigor_analysis::evaluate(&input, &mut context).map_err(|e| match e {
         GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
         GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
@@ -85,7 +85,13 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             run_id: c.run_id,
             check: c.id.clone(),
             scenario: c.scenario.clone(),
-            outcome: c.outcome.as_str().into(),
+            // A run the check could not judge is kept as such, so that `consecutive` does not
+            // count it as a breach later.
+            outcome: if c.judged {
+                c.outcome.as_str().into()
+            } else {
+                CheckOutcome::NotJudged.as_str().into()
+            },
             value: c.value,
             at_ns: now,
         })
@@ -157,7 +163,7 @@ fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<
 }
 
 struct StoreContext<'a> {
-    store: &'a dyn Store,
+    store: &'a mut dyn Store,
 }
 
 impl GateContext for StoreContext<'_> {
@@ -184,7 +190,7 @@ impl GateContext for StoreContext<'_> {
             return Ok(None);
         };
         let record = self.store.run(baseline.run_id).map_err(|e| e.to_string())?;
-        let run = super::compare::load(self.store, record).map_err(|e| e.to_string())?;
+        let run = super::compare::load(&*self.store, record).map_err(|e| e.to_string())?;
         Ok(Some(run))
     }
 
@@ -204,13 +210,14 @@ impl GateContext for StoreContext<'_> {
             .into_iter()
             .filter(|r| r.run_id != before_run)
             .take(limit)
-            .map(|r| match r.outcome.as_str() {
-                "pass" => CheckOutcome::Pass,
-                "warn" => CheckOutcome::Warn,
-                "fail" => CheckOutcome::Fail,
-                _ => CheckOutcome::Pending,
-            })
+            .map(|r| CheckOutcome::parse(&r.outcome).unwrap_or(CheckOutcome::Pending))
             .collect()
+    }
+
+    fn adopt_history(&mut self, legacy: &str, key: &str, scenario: &str) {
+        // Best effort: a store that cannot move the history still judges this run, and the
+        // next gate tries again.
+        let _ = self.store.rename_gate_check(scenario, legacy, key);
     }
 }
 
@@ -237,7 +244,7 @@ fn junit(report: &GateReport) -> String {
         s.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{} {}\">\n",
             xml(&c.scenario),
-            xml(&c.kind),
+            xml(c.kind.as_str()),
             xml(&c.description)
         ));
         match c.outcome {
@@ -247,11 +254,13 @@ fn junit(report: &GateReport) -> String {
                 c.run_id,
                 xml(&c.value_text)
             )),
-            CheckOutcome::Warn | CheckOutcome::Pending => s.push_str(&format!(
-                "      <system-out>{}: {}</system-out>\n",
-                c.outcome.as_str(),
-                xml(&c.message)
-            )),
+            CheckOutcome::Warn | CheckOutcome::Pending | CheckOutcome::NotJudged => {
+                s.push_str(&format!(
+                    "      <system-out>{}: {}</system-out>\n",
+                    c.outcome.as_str(),
+                    xml(&c.message)
+                ))
+            }
             CheckOutcome::Pass => {}
         }
         s.push_str("    </testcase>\n");
@@ -302,6 +311,7 @@ fn markdown(report: &GateReport) -> String {
             CheckOutcome::Warn => "⚠️",
             CheckOutcome::Fail => "❌",
             CheckOutcome::Pending => "⏳",
+            CheckOutcome::NotJudged => "❔",
         };
         s.push_str(&format!(
             "| {mark} | {} | {} | {} | {} |\n",

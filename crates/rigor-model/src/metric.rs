@@ -1,0 +1,656 @@
+//! The metric catalogue: every metric rigor measures, with its unit, which way is better, the
+//! kind of run that has it and how a comparison judges it. Thresholds, budgets, rules,
+//! `rigor compare`, tuning goals and history all name metrics in this one vocabulary, and read
+//! their values through [`crate::judge::Measured`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::output::bench::BenchResult;
+use crate::output::{GroupSummary, LatencySummary, RunSummary, TargetSummary};
+use crate::units::{format_nanos, parse_duration, three_figures, Bytes, Rate, Ratio};
+use crate::RunKind;
+
+/// The unit a metric's values are kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Unit {
+    /// Nanoseconds.
+    #[serde(rename = "ns")]
+    Nanos,
+    /// Events per second.
+    #[serde(rename = "per_s")]
+    PerSecond,
+    /// A share between 0 and 1, written as a percentage.
+    #[serde(rename = "fraction")]
+    Fraction,
+    #[serde(rename = "bytes")]
+    Bytes,
+    #[serde(rename = "count")]
+    Count,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Nanos => "ns",
+            Unit::PerSecond => "per_s",
+            Unit::Fraction => "fraction",
+            Unit::Bytes => "bytes",
+            Unit::Count => "count",
+        }
+    }
+
+    /// A value in this unit as a person reads it: `1.23ms`, `900/s`, `1.5%`, `64MiB`, `12`.
+    pub fn format(self, value: f64) -> String {
+        match self {
+            Unit::Nanos => format_nanos(value),
+            Unit::PerSecond => format!("{}/s", three_figures(value)),
+            Unit::Fraction => format!("{}%", three_figures(value * 100.0)),
+            Unit::Bytes => Bytes(value.max(0.0) as u64).to_string(),
+            Unit::Count => format!("{value:.0}"),
+        }
+    }
+
+    /// Parses a value written in this unit (`120ms`, `900/s`, `1%`, `64MiB`, `10`). A bare
+    /// number is refused where a unit is needed, with the form to write instead: `30` could
+    /// mean 30 % or 3000 %, `100` could be ms or seconds.
+    pub fn parse(self, text: &str) -> Result<f64, String> {
+        let text = text.trim();
+        let bare = !text.is_empty() && text.parse::<f64>().is_ok();
+        match self {
+            Unit::Nanos if bare => Err(format!(
+                "`{text}` has no unit: write a duration such as `{text}ms` or `{text}s`"
+            )),
+            Unit::Nanos => parse_duration(text)
+                .map(|d| d.as_nanos() as f64)
+                .map_err(|e| e.to_string()),
+            Unit::PerSecond if bare => Err(format!(
+                "`{text}` has no unit: write a rate such as `{text}/s`"
+            )),
+            Unit::PerSecond => text
+                .parse::<Rate>()
+                .map(|r| r.as_per_second())
+                .map_err(|e| e.to_string()),
+            Unit::Fraction if bare => Err(format!(
+                "`{text}` is a bare number: write a percentage such as `{text}%`"
+            )),
+            Unit::Fraction => text
+                .parse::<Ratio>()
+                .map(|r| r.fraction())
+                .map_err(|e| e.to_string()),
+            Unit::Bytes => text
+                .parse::<Bytes>()
+                .map(|b| b.0 as f64)
+                .map_err(|e| e.to_string()),
+            Unit::Count => text
+                .parse::<u64>()
+                .map(|n| n as f64)
+                .map_err(|_| format!("`{text}` is not a whole number")),
+        }
+    }
+}
+
+/// Which way is better.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::LowerIsBetter => "lower_is_better",
+            Direction::HigherIsBetter => "higher_is_better",
+        }
+    }
+}
+
+/// How a comparison of two runs judges a metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Judged {
+    /// A statistic of the latency distribution, resampled by one-second windows (block
+    /// bootstrap), so that load that drifts within a run widens the interval.
+    Windows,
+    /// A share of requests: a two-proportion test.
+    Proportion,
+    /// A per-second rate, resampled by one-second windows.
+    Rate,
+    /// A statistic over a benchmark's runs: a rank test and a bootstrap over runs.
+    Runs,
+    /// A figure of the target sampled each second, resampled by seconds.
+    Samples,
+    /// A single figure with no sampling distribution: judged against limits only.
+    Point,
+}
+
+/// A statistic of a distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stat {
+    Min,
+    Mean,
+    Max,
+    /// A percentile in (0, 100].
+    Percentile(f64),
+}
+
+impl FromStr for Stat {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Stat, String> {
+        match text {
+            "min" => Ok(Stat::Min),
+            "mean" | "avg" => Ok(Stat::Mean),
+            "max" => Ok(Stat::Max),
+            "median" => Ok(Stat::Percentile(50.0)),
+            _ => {
+                let digits = text.strip_prefix('p').ok_or_else(|| text.to_string())?;
+                // p999 is p99.9 by convention; p9999 is p99.99.
+                let value: f64 =
+                    if !digits.contains('.') && digits.len() > 2 && digits.starts_with("99") {
+                        format!("99.{}", &digits[2..]).parse()
+                    } else {
+                        digits.parse()
+                    }
+                    .map_err(|_| text.to_string())?;
+                if value > 0.0 && value <= 100.0 {
+                    Ok(Stat::Percentile(value))
+                } else {
+                    Err(text.to_string())
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Stat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stat::Min => f.write_str("min"),
+            Stat::Mean => f.write_str("mean"),
+            Stat::Max => f.write_str("max"),
+            Stat::Percentile(p) => write!(f, "p{p}"),
+        }
+    }
+}
+
+/// A metric, as named in thresholds, budgets, rules, comparisons, goals and history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Metric {
+    /// Latency from the intended start (coordinated-omission corrected).
+    Latency(Stat),
+    /// Latency from the actual send.
+    RawLatency(Stat),
+    /// How late requests were sent relative to the schedule.
+    ScheduleLag(Stat),
+    /// Failed requests over all requests.
+    ErrorRate,
+    /// Completed requests per second.
+    Throughput,
+    /// Requests completed.
+    Requests,
+    /// Requests failed.
+    Errors,
+    /// The target's CPU as a share of the machine's cores (`mean` by default, `max` for the
+    /// busiest second).
+    TargetCpu(Stat),
+    /// The target's resident memory (`max` by default).
+    TargetRss(Stat),
+    TargetThreads,
+    TargetFds,
+    /// A benchmarked command's wall time over its runs.
+    Wall(Stat),
+    /// Its user CPU time (mean over runs).
+    User,
+    /// Its system CPU time (mean over runs).
+    System,
+    /// Its peak resident memory (the largest run's).
+    PeakRss,
+}
+
+/// One entry of the catalogue, for help, docs and did-you-mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// The name as written (`latency.p95`; `STAT` where any statistic goes).
+    pub name: &'static str,
+    pub kind: RunKind,
+    pub about: &'static str,
+}
+
+/// Every metric family, in the order help lists them.
+pub const CATALOGUE: &[Entry] = &[
+    Entry {
+        name: "latency.STAT",
+        kind: RunKind::Load,
+        about:
+            "latency from each request's intended start (p50, p90, p95, p99, p99.9, min, mean, max)",
+    },
+    Entry {
+        name: "latency.raw.STAT",
+        kind: RunKind::Load,
+        about: "latency from the actual send",
+    },
+    Entry {
+        name: "schedule_lag.STAT",
+        kind: RunKind::Load,
+        about: "how late requests were sent against the schedule",
+    },
+    Entry {
+        name: "error_rate",
+        kind: RunKind::Load,
+        about: "failed requests over all requests",
+    },
+    Entry {
+        name: "throughput",
+        kind: RunKind::Load,
+        about: "completed requests per second",
+    },
+    Entry {
+        name: "requests",
+        kind: RunKind::Load,
+        about: "requests completed",
+    },
+    Entry {
+        name: "errors",
+        kind: RunKind::Load,
+        about: "requests failed",
+    },
+    Entry {
+        name: "target.cpu",
+        kind: RunKind::Load,
+        about: "the target's CPU, share of the machine (target.cpu.max: busiest second)",
+    },
+    Entry {
+        name: "target.rss",
+        kind: RunKind::Load,
+        about: "the target's peak resident memory (target.rss.min)",
+    },
+    Entry {
+        name: "target.threads",
+        kind: RunKind::Load,
+        about: "the target's most threads",
+    },
+    Entry {
+        name: "target.fds",
+        kind: RunKind::Load,
+        about: "the target's most open files",
+    },
+    Entry {
+        name: "wall.STAT",
+        kind: RunKind::Bench,
+        about: "a command's wall time over its runs (median, mean, min, max)",
+    },
+    Entry {
+        name: "user.mean",
+        kind: RunKind::Bench,
+        about: "a command's user CPU time",
+    },
+    Entry {
+        name: "system.mean",
+        kind: RunKind::Bench,
+        about: "a command's system CPU time",
+    },
+    Entry {
+        name: "peak_rss",
+        kind: RunKind::Bench,
+        about: "a command's peak resident memory",
+    },
+];
+
+/// Concrete names for did-you-mean suggestions.
+pub const SUGGESTIONS: &[&str] = &[
+    "latency.p50",
+    "latency.p90",
+    "latency.p95",
+    "latency.p99",
+    "latency.p99.9",
+    "latency.min",
+    "latency.mean",
+    "latency.max",
+    "latency.raw.p95",
+    "latency.raw.p99",
+    "schedule_lag.p99",
+    "error_rate",
+    "throughput",
+    "requests",
+    "errors",
+    "target.cpu",
+    "target.cpu.max",
+    "target.rss",
+    "target.threads",
+    "target.fds",
+    "wall.median",
+    "wall.mean",
+    "wall.min",
+    "wall.max",
+    "user.mean",
+    "system.mean",
+    "peak_rss",
+];
+
+impl Metric {
+    /// The kind of run that has this metric.
+    pub fn run_kind(self) -> RunKind {
+        match self {
+            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => RunKind::Bench,
+            _ => RunKind::Load,
+        }
+    }
+
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::Latency(_)
+            | Metric::RawLatency(_)
+            | Metric::ScheduleLag(_)
+            | Metric::Wall(_)
+            | Metric::User
+            | Metric::System => Unit::Nanos,
+            Metric::ErrorRate | Metric::TargetCpu(_) => Unit::Fraction,
+            Metric::Throughput => Unit::PerSecond,
+            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
+                Unit::Count
+            }
+            Metric::TargetRss(_) | Metric::PeakRss => Unit::Bytes,
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Metric::Throughput | Metric::Requests => Direction::HigherIsBetter,
+            _ => Direction::LowerIsBetter,
+        }
+    }
+
+    pub fn judged(self) -> Judged {
+        match self {
+            Metric::Latency(_) | Metric::RawLatency(_) | Metric::ScheduleLag(_) => Judged::Windows,
+            Metric::ErrorRate => Judged::Proportion,
+            Metric::Throughput => Judged::Rate,
+            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
+            Metric::TargetCpu(_) | Metric::TargetRss(_) => Judged::Samples,
+            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
+                Judged::Point
+            }
+        }
+    }
+
+    /// Formats a value of this metric in its unit.
+    pub fn format_value(self, value: f64) -> String {
+        self.unit().format(value)
+    }
+
+    /// The metric's value in a load run's summary, for the whole run or one request or
+    /// phase; `Ok(None)` when the run has no data for it (no responses, no target samples).
+    pub fn value_in_load(self, summary: &RunSummary, scope: &Scope) -> Result<Option<f64>, String> {
+        let group = match scope {
+            Scope::Run => &summary.total,
+            Scope::Request(name) => find_group(&summary.requests, name, "request", summary.run_id)?,
+            Scope::Phase(name) => find_group(&summary.phases, name, "phase", summary.run_id)?,
+        };
+        Ok(match self {
+            Metric::Latency(s) => latency_stat(&group.latency, s),
+            Metric::RawLatency(s) => latency_stat(&group.raw_latency, s),
+            Metric::ScheduleLag(s) => latency_stat(&summary.generator.schedule_lag, s),
+            Metric::ErrorRate => (group.requests > 0).then_some(group.error_rate),
+            Metric::Throughput => Some(group.throughput_per_s),
+            Metric::Requests => Some(group.requests as f64),
+            Metric::Errors => Some(group.errors as f64),
+            Metric::TargetCpu(_)
+            | Metric::TargetRss(_)
+            | Metric::TargetThreads
+            | Metric::TargetFds => summary
+                .target
+                .as_ref()
+                .and_then(|t| self.value_in_target(t)),
+            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => {
+                return Err(format!(
+                    "`{self}` is a bench metric; run {} is a load run",
+                    summary.run_id
+                ))
+            }
+        })
+    }
+
+    /// The metric's value for one command of a benchmark (the first when `command` is
+    /// `None`); `Ok(None)` when the command has no finished runs.
+    pub fn value_in_bench(
+        self,
+        result: &BenchResult,
+        command: Option<&str>,
+        run_id: i64,
+    ) -> Result<Option<f64>, String> {
+        let chosen = match command {
+            Some(name) => result
+                .commands
+                .iter()
+                .find(|c| c.command == name || c.name == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> =
+                        result.commands.iter().map(|c| c.command.as_str()).collect();
+                    format!(
+                        "run {run_id} has no command `{name}`; it has {}",
+                        names.join(", ")
+                    )
+                })?,
+            None => match result.commands.first() {
+                Some(c) => c,
+                None => return Ok(None),
+            },
+        };
+        let Some(s) = &chosen.stats else {
+            return Ok(None);
+        };
+        let ns = |d: std::time::Duration| d.as_nanos() as f64;
+        Ok(match self {
+            Metric::Wall(Stat::Mean) => Some(ns(s.mean)),
+            Metric::Wall(Stat::Min) => Some(ns(s.min)),
+            Metric::Wall(Stat::Max) => Some(ns(s.max)),
+            Metric::Wall(Stat::Percentile(50.0)) => Some(ns(s.median)),
+            Metric::Wall(Stat::Percentile(_)) => None,
+            Metric::User => Some(ns(s.user_mean)),
+            Metric::System => Some(ns(s.system_mean)),
+            Metric::PeakRss => Some(s.peak_rss_max_bytes as f64),
+            load => {
+                return Err(format!(
+                    "`{load}` is a load metric; run {run_id} is a bench run"
+                ))
+            }
+        })
+    }
+
+    /// The metric's value in the target's summary, for the `target.*` metrics.
+    pub fn value_in_target(self, s: &TargetSummary) -> Option<f64> {
+        match self {
+            Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
+            Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
+            Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
+            Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
+            Metric::TargetThreads => Some(f64::from(s.threads_max)),
+            Metric::TargetFds => Some(f64::from(s.fds_max)),
+            _ => None,
+        }
+    }
+}
+
+fn find_group<'s>(
+    groups: &'s [GroupSummary],
+    name: &str,
+    what: &str,
+    run_id: i64,
+) -> Result<&'s GroupSummary, String> {
+    groups.iter().find(|g| g.name == name).ok_or_else(|| {
+        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+        format!(
+            "run {run_id} has no {what} `{name}`; it has {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn latency_stat(l: &LatencySummary, stat: Stat) -> Option<f64> {
+    if l.count == 0 {
+        return None;
+    }
+    let v = match stat {
+        Stat::Min => l.min_ns,
+        Stat::Mean => l.mean_ns,
+        Stat::Max => l.max_ns,
+        Stat::Percentile(50.0) => l.p50_ns,
+        Stat::Percentile(90.0) => l.p90_ns,
+        Stat::Percentile(95.0) => l.p95_ns,
+        Stat::Percentile(99.0) => l.p99_ns,
+        Stat::Percentile(99.9) => l.p999_ns,
+        Stat::Percentile(_) => return None,
+    };
+    Some(v as f64)
+}
+
+/// Which slice of a run a metric is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    #[default]
+    Run,
+    /// One request of a load run, or one command of a benchmark.
+    Request(String),
+    Phase(String),
+}
+
+impl FromStr for Metric {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Metric, String> {
+        let unknown = || {
+            let hint = crate::plan::did_you_mean(text, SUGGESTIONS)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            let families: Vec<String> = CATALOGUE
+                .iter()
+                .map(|e| match e.name {
+                    "latency.STAT" => "latency.p95".to_string(),
+                    "latency.raw.STAT" => "latency.raw.p95".to_string(),
+                    "schedule_lag.STAT" => "schedule_lag.p99".to_string(),
+                    "wall.STAT" => "wall.median".to_string(),
+                    name => name.to_string(),
+                })
+                .collect();
+            format!(
+                "unknown metric `{text}`{hint}; metrics are {} (latency, latency.raw and schedule_lag take p50, p90, p95, p99, p99.9, min, mean or max; wall takes median, mean, min or max)",
+                families.join(", ")
+            )
+        };
+        let stat = |s: &str| s.parse::<Stat>().map_err(|_| unknown());
+        if let Some(s) = text.strip_prefix("latency.raw.") {
+            return Ok(Metric::RawLatency(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("latency.") {
+            return Ok(Metric::Latency(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("schedule_lag.") {
+            return Ok(Metric::ScheduleLag(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("target.cpu.") {
+            return Ok(Metric::TargetCpu(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("target.rss.") {
+            return Ok(Metric::TargetRss(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("wall.") {
+            return match stat(s)? {
+                Stat::Percentile(p) if p != 50.0 => Err(format!(
+                    "`{text}`: a benchmark's wall time has median, mean, min and max (a few runs cannot support p{p})"
+                )),
+                s => Ok(Metric::Wall(s)),
+            };
+        }
+        match text {
+            "target.cpu" => Ok(Metric::TargetCpu(Stat::Mean)),
+            "target.rss" => Ok(Metric::TargetRss(Stat::Max)),
+            "target.threads" => Ok(Metric::TargetThreads),
+            "target.fds" => Ok(Metric::TargetFds),
+            "error_rate" => Ok(Metric::ErrorRate),
+            "throughput" => Ok(Metric::Throughput),
+            "requests" => Ok(Metric::Requests),
+            "errors" => Ok(Metric::Errors),
+            "user.mean" => Ok(Metric::User),
+            "system.mean" => Ok(Metric::System),
+            "peak_rss" | "peak_rss.max" => Ok(Metric::PeakRss),
+            _ => Err(unknown()),
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Metric::Latency(s) => write!(f, "latency.{s}"),
+            Metric::RawLatency(s) => write!(f, "latency.raw.{s}"),
+            Metric::ScheduleLag(s) => write!(f, "schedule_lag.{s}"),
+            Metric::ErrorRate => f.write_str("error_rate"),
+            Metric::Throughput => f.write_str("throughput"),
+            Metric::Requests => f.write_str("requests"),
+            Metric::Errors => f.write_str("errors"),
+            Metric::TargetCpu(Stat::Mean) => f.write_str("target.cpu"),
+            Metric::TargetCpu(s) => write!(f, "target.cpu.{s}"),
+            Metric::TargetRss(Stat::Max) => f.write_str("target.rss"),
+            Metric::TargetRss(s) => write!(f, "target.rss.{s}"),
+            Metric::TargetThreads => f.write_str("target.threads"),
+            Metric::TargetFds => f.write_str("target.fds"),
+            Metric::Wall(Stat::Percentile(_)) => f.write_str("wall.median"),
+            Metric::Wall(s) => write!(f, "wall.{s}"),
+            Metric::User => f.write_str("user.mean"),
+            Metric::System => f.write_str("system.mean"),
+            Metric::PeakRss => f.write_str("peak_rss"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_suggested_name_parses_and_prints_back() {
+        for name in SUGGESTIONS {
+            let metric: Metric = name.parse().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&metric.to_string(), name, "canonical name of {name}");
+        }
+    }
+
+    #[test]
+    fn units_directions_and_judging_follow_the_metric() {
+        let m = |t: &str| t.parse::<Metric>().expect(t);
+        assert_eq!(m("latency.p999"), Metric::Latency(Stat::Percentile(99.9)));
+        assert_eq!(m("latency.median"), Metric::Latency(Stat::Percentile(50.0)));
+        assert_eq!(m("throughput").direction(), Direction::HigherIsBetter);
+        assert_eq!(m("wall.median").run_kind(), RunKind::Bench);
+        assert_eq!(m("peak_rss").unit(), Unit::Bytes);
+        assert_eq!(m("error_rate").judged(), Judged::Proportion);
+        assert_eq!(m("target.cpu").unit(), Unit::Fraction);
+        assert!("wall.p99"
+            .parse::<Metric>()
+            .unwrap_err()
+            .contains("median, mean"));
+        let e = "latncy.p95".parse::<Metric>().unwrap_err();
+        assert!(e.contains("did you mean `latency.p95`"), "{e}");
+    }
+
+    #[test]
+    fn bare_numbers_are_refused_where_a_unit_is_meant() {
+        assert_eq!(Unit::Fraction.parse("1%"), Ok(0.01));
+        assert!(Unit::Fraction.parse("30").unwrap_err().contains("`30%`"));
+        assert!(Unit::Fraction
+            .parse("0.3")
+            .unwrap_err()
+            .contains("percentage"));
+        assert!(Unit::Nanos.parse("100").unwrap_err().contains("`100ms`"));
+        assert!(Unit::PerSecond
+            .parse("100")
+            .unwrap_err()
+            .contains("`100/s`"));
+        assert_eq!(Unit::Count.parse("12"), Ok(12.0));
+        assert_eq!(Unit::Bytes.parse("64MiB"), Ok(64.0 * 1024.0 * 1024.0));
+    }
+}
