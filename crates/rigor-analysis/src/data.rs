@@ -3,7 +3,7 @@
 
 use rigor_model::hist::Hist;
 use rigor_model::output::bench::BenchResult;
-use rigor_model::output::{Environment, RunStatus, RunSummary};
+use rigor_model::output::{Environment, RunStatus, RunSummary, StoredSummary};
 use rigor_store::{RunRecord, Window};
 
 pub use rigor_model::RunKind;
@@ -72,9 +72,14 @@ impl RunData {
             id,
             message: e.to_string(),
         };
-        match record.kind {
-            RunKind::Load => {
-                let summary: RunSummary = serde_json::from_str(summary).map_err(bad)?;
+        let parsed = StoredSummary::parse(record.kind, Some(summary)).map_err(bad)?;
+        match parsed {
+            None => Err(DataError::Unfinished {
+                id,
+                scenario: record.scenario.clone(),
+                status: record.status.as_str(),
+            }),
+            Some(StoredSummary::Load(summary)) => {
                 let mut decoded = Vec::with_capacity(windows.len());
                 for w in windows {
                     let decode = |bytes: &[u8]| -> Result<Option<Hist>, DataError> {
@@ -102,13 +107,13 @@ impl RunData {
                     record,
                     kind: RunKind::Load,
                     environment,
-                    load: Some((summary, decoded)),
+                    load: Some((*summary, decoded)),
                     bench: None,
                     samples: Vec::new(),
                 })
             }
-            RunKind::Bench => {
-                let result: BenchResult = serde_json::from_str(summary).map_err(bad)?;
+            Some(StoredSummary::Bench(result)) => {
+                let result = *result;
                 Ok(RunData {
                     record,
                     kind: RunKind::Bench,

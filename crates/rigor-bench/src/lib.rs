@@ -8,10 +8,10 @@
 //! [`FakeExecutor`]),
 //! interleaved or seeded-random run order, hooks, shell start-up correction, stop rules,
 //! interruption, statistics (mean ± σ, median with a distribution-free confidence interval,
-//! robust outliers, relative speed with its uncertainty), exports and the hyperfine importer.
+//! robust outliers, relative speed with its uncertainty) and the hyperfine importer.
 //!
 //! It must not print, parse command-line flags or touch the store: progress goes to the
-//! caller's callback, results are returned as data, and exporters return strings.
+//! caller's callback and results are returned as data (rigor-report shows them).
 //!
 //! ```no_run
 //! use rigor_bench::{BenchSpec, ProcessExecutor, Runner};
@@ -19,7 +19,6 @@
 //! let plan = BenchSpec::new(["sleep 0.01", "sleep 0.02"]).resolve()?;
 //! let mut executor = ProcessExecutor::new();
 //! let result = Runner::new(&plan, &mut executor).run()?;
-//! let table = rigor_bench::export::to_markdown(&result);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -28,7 +27,6 @@ pub mod batch;
 pub mod clock;
 mod entry;
 pub mod executor;
-pub mod export;
 mod fake;
 pub mod import;
 pub mod outliers;
@@ -43,7 +41,6 @@ pub mod words;
 pub use batch::{Batch, BatchOutcome, BatchRun, Enough, PlannedRun};
 pub use clock::{Clock, MonotonicClock};
 pub use executor::{ExecError, Executor, HookOutput, Measurement, ProcessExecutor};
-pub use export::{export, ExportError, ExportFormat};
 pub use fake::{FakeClock, FakeExecutor};
 pub use import::{import_hyperfine, ImportError};
 pub use params::{ParamError, Parameter};

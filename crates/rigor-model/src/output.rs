@@ -148,7 +148,84 @@ pub struct RunSummary {
     pub environment: Environment,
 }
 
-/// The JSON Schema of [`RunSummary`], as committed under `schema/`.
-pub fn run_summary_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(RunSummary)).unwrap_or_default()
+/// What the store keeps as a finished run's summary, by the run's kind. The one place that
+/// reads a stored summary back: nothing else switches on the kind's word.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StoredSummary {
+    Load(Box<RunSummary>),
+    Bench(Box<bench::BenchResult>),
+}
+
+impl StoredSummary {
+    /// Reads the summary text stored for a run of `kind`; `Ok(None)` for a run that has none
+    /// (still running, aborted, crashed before its end).
+    pub fn parse(
+        kind: RunKind,
+        text: Option<&str>,
+    ) -> Result<Option<StoredSummary>, serde_json::Error> {
+        let Some(text) = text.filter(|t| !t.trim().is_empty() && t.trim() != "null") else {
+            return Ok(None);
+        };
+        Ok(Some(match kind {
+            RunKind::Load => StoredSummary::Load(Box::new(serde_json::from_str(text)?)),
+            RunKind::Bench => StoredSummary::Bench(Box::new(serde_json::from_str(text)?)),
+        }))
+    }
+}
+
+/// One stored run as `rigor runs --json` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunListEntry {
+    pub run_id: i64,
+    pub kind: RunKind,
+    pub scenario: String,
+    pub status: RunStatus,
+    pub status_reason: Option<String>,
+    pub started_at_ns: i64,
+    pub ended_at_ns: Option<i64>,
+    pub git_commit: Option<String>,
+    /// The run's summary: a load run's [`RunSummary`] or a benchmark's result; `null` for a
+    /// run that did not finish.
+    pub summary: Option<StoredSummary>,
+}
+
+/// A benchmark as `rigor run --json` lists it: the result with its run id and name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BenchRunOutput {
+    pub run_id: i64,
+    pub name: String,
+    #[serde(flatten)]
+    pub result: bench::BenchResult,
+}
+
+/// `rigor run --json`: one shape whatever the plan holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRunOutput {
+    pub schema_version: u32,
+    pub scenarios: Vec<RunSummary>,
+    pub benches: Vec<BenchRunOutput>,
+}
+
+/// Every committed JSON Schema of this crate's outputs: (file name under `schema/`, schema).
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    let value = |s: schemars::schema::RootSchema| serde_json::to_value(s).unwrap_or_default();
+    vec![
+        (
+            "run-summary.schema.json",
+            value(schemars::schema_for!(RunSummary)),
+        ),
+        (
+            "bench-result.schema.json",
+            value(schemars::schema_for!(bench::BenchResult)),
+        ),
+        (
+            "run-list.schema.json",
+            value(schemars::schema_for!(Vec<RunListEntry>)),
+        ),
+        (
+            "plan-run.schema.json",
+            value(schemars::schema_for!(PlanRunOutput)),
+        ),
+    ]
 }

@@ -5,7 +5,6 @@
 
 mod commands;
 mod exit;
-mod printer;
 mod progress;
 mod record;
 mod signals;
@@ -59,9 +58,18 @@ enum Command {
     SpawnServer,
 }
 
+/// The format of a command's data on stdout: `--json` or the terminal table.
+pub fn data_format(json: bool) -> rigor_report::Format {
+    if json {
+        rigor_report::Format::Json
+    } else {
+        rigor_report::Format::Terminal
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::try_parse().unwrap_or_else(|error| with_bench_tip(error).exit());
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = rigor_report::Writer::stdio(false);
     let result = match &cli.command {
         Command::Baseline(args) => commands::baseline::run(args, &mut stdout),
         Command::Compare(args) => commands::compare::run(args, &mut stdout),

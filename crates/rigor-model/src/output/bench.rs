@@ -10,13 +10,14 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Version of the serialized [`BenchResult`].
 pub const BENCH_SCHEMA_VERSION: u32 = 1;
 
 /// A whole benchmark.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BenchResult {
     pub schema_version: u32,
     /// `"rigor"`, or the tool the result was imported from (`"hyperfine"`).
@@ -46,7 +47,7 @@ pub struct BenchResult {
 }
 
 /// One benchmarked command: its runs and what they show.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CommandResult {
     pub name: String,
     /// The command line, parameters filled in.
@@ -63,14 +64,14 @@ pub struct CommandResult {
 }
 
 /// A parameter and the value this command was run with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ParameterValue {
     pub name: String,
     pub value: String,
 }
 
 /// One timed run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RunRecord {
     /// The round it ran in, counting from 0; with interleaving, runs of different commands
     /// in the same round ran next to each other.
@@ -80,16 +81,20 @@ pub struct RunRecord {
 }
 
 /// The shell's own start-up cost and what was done with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ShellOverhead {
     pub shell: String,
     pub runs: u64,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "wall_mean_ns")]
     pub wall_mean: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "wall_stddev_ns")]
     pub wall_stddev: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "user_mean_ns")]
     pub user_mean: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "system_mean_ns")]
     pub system_mean: Duration,
     /// Whether the means were subtracted from every run's wall, user and system time.
@@ -100,7 +105,7 @@ pub struct ShellOverhead {
 
 /// Something the user should know about the numbers. Warnings explain; they never change
 /// or drop data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Warning {
     pub kind: WarningKind,
     /// The command it is about, as an index into [`BenchResult::commands`].
@@ -108,7 +113,7 @@ pub struct Warning {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     /// Runs far from the median (modified z-score above 3.5).
@@ -128,15 +133,18 @@ pub enum WarningKind {
 }
 
 /// What one run of a command cost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Measurement {
     /// From just before the spawn to the reap.
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "wall_ns")]
     pub wall: Duration,
     /// CPU time in user mode of the process and the descendants it waited for.
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "user_ns")]
     pub user: Duration,
     /// CPU time in the kernel on its behalf.
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "system_ns")]
     pub system: Duration,
     /// Peak resident set size in bytes (`ru_maxrss`). Linux counts the memory image the child
@@ -181,23 +189,30 @@ pub fn describe_exit(exit_code: Option<i32>, signal: Option<i32>) -> String {
 }
 
 /// Summary statistics of one command's timed runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub count: u64,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "mean_ns")]
     pub mean: Duration,
     /// Sample standard deviation (n − 1); `None` for a single run.
+    #[schemars(with = "Option<u64>")]
     #[serde(with = "nanos::option", rename = "stddev_ns")]
     pub stddev: Option<Duration>,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "median_ns")]
     pub median: Duration,
     pub median_ci: Option<MedianCi>,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "min_ns")]
     pub min: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "max_ns")]
     pub max: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "user_mean_ns")]
     pub user_mean: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "system_mean_ns")]
     pub system_mean: Duration,
     pub peak_rss_max_bytes: u64,
@@ -206,10 +221,12 @@ pub struct Summary {
 
 /// A distribution-free confidence interval for the median: `[x(lower_rank), x(upper_rank)]`
 /// of the sorted runs (ranks count from 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MedianCi {
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "lower_ns")]
     pub lower: Duration,
+    #[schemars(with = "u64")]
     #[serde(with = "nanos", rename = "upper_ns")]
     pub upper: Duration,
     pub lower_rank: usize,
@@ -219,7 +236,7 @@ pub struct MedianCi {
 }
 
 /// A command's mean relative to the fastest command's mean.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Relative {
     /// `mean / fastest mean`: 1 for the fastest, 2.5 for a command taking 2.5 times as long.
     pub ratio: f64,
@@ -231,7 +248,7 @@ pub struct Relative {
 }
 
 /// How many timed runs each command gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum RunCount {
     /// Exactly this many.
@@ -240,6 +257,7 @@ pub enum RunCount {
     /// `min_time` of wall time (before any shell correction), or it reaches `max_runs`.
     Auto {
         min_runs: u64,
+        #[schemars(with = "u64")]
         #[serde(with = "nanos", rename = "min_time_ns")]
         min_time: Duration,
         max_runs: Option<u64>,
@@ -258,7 +276,7 @@ impl Default for RunCount {
 }
 
 /// The order of runs within each round.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Order {
     /// A B C, A B C, …: drift over time hits every command alike.

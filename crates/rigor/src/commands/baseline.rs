@@ -1,7 +1,6 @@
 //! `rigor baseline set/show/list`: name a run as the reference for its scenario (or bench)
 //! and environment; comparisons and gate rules read it.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +8,8 @@ use rigor_analysis::data::environment_key;
 use rigor_model::output::{Environment, RunStatus};
 use rigor_store::{RunFilter, RunKind, Store};
 
-use crate::{exit, printer, store};
+use crate::{exit, store};
+use rigor_report::{Format, Writer};
 
 #[derive(clap::Args, Debug)]
 pub struct BaselineArgs {
@@ -46,7 +46,7 @@ pub enum BaselineAction {
     List,
 }
 
-pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
     match &args.action {
@@ -66,15 +66,14 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             let baseline = store
                 .set_baseline(name, record.id, &key, now)
                 .map_err(exit::bad_input)?;
-            writeln!(
-                out,
+            w.line(format_args!(
                 "baseline `{}` for {} `{}` on {} is now run {}",
                 baseline.name,
                 baseline.kind,
                 baseline.scenario,
                 baseline.environment_key,
                 baseline.run_id
-            )?;
+            ))?;
         }
         BaselineAction::Show { scenario, name } => {
             let (kind, scenario) = match scenario {
@@ -94,28 +93,25 @@ pub fn run(args: &BaselineArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode>
                 }
             };
             let baseline = find(&*store, name, kind, &scenario)?;
-            writeln!(
-                out,
+            w.line(format_args!(
                 "baseline `{}` of {kind} `{scenario}`: run {} ({})\n",
                 baseline.name, baseline.run_id, baseline.environment_key
-            )?;
+            ))?;
             let record = store.run(baseline.run_id)?;
-            printer::ignore_broken_pipe(printer::record(out, &record))?;
+            super::show::show_record(w, &record, Format::Terminal)?;
         }
         BaselineAction::List => {
             let all = store.baselines(None, None)?;
             if all.is_empty() {
-                writeln!(
-                    out,
+                w.line(format_args!(
                     "no baselines yet: `rigor baseline set RUN --name main` names one"
-                )?;
+                ))?;
             }
             for b in all {
-                writeln!(
-                    out,
+                w.line(format_args!(
                     "{:<12} {:<6} {:<28} run {:<6} {}",
                     b.name, b.kind, b.scenario, b.run_id, b.environment_key
-                )?;
+                ))?;
             }
         }
     }

@@ -2,16 +2,15 @@
 //! become the same `[[bench]]` entry a plan holds, so both paths validate and run alike; the
 //! result is stored as a run of kind `bench`.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rigor_bench::ExportFormat;
 use rigor_model::plan::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 use rigor_model::units::HumanDuration;
+use rigor_report::{Format, Report, Writer};
 
-use crate::{exit, printer, record, store};
+use crate::{data_format, exit, record, store};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -125,30 +124,31 @@ pub struct BenchArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    w.set_quiet(args.quiet);
     let entry = entry_from(args)?;
     let cwd = std::env::current_dir()?;
     let prepared = record::prepare_bench(&entry)?;
     let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
     let recorded = record::bench(store.as_mut(), prepared, &cwd, args.quiet)?;
     let (result, run_id) = &recorded.value;
+    let report = Report::Bench {
+        run_id: *run_id,
+        name: &entry.name,
+        result,
+    };
     for (path, format) in [
-        (&args.export_json, ExportFormat::Json),
-        (&args.export_csv, ExportFormat::Csv),
-        (&args.export_markdown, ExportFormat::Markdown),
+        (&args.export_json, Format::Json),
+        (&args.export_csv, Format::Csv),
+        (&args.export_markdown, Format::Markdown),
     ] {
         if let Some(path) = path {
-            let text = rigor_bench::export(result, format)?;
+            let text = rigor_report::to_string(&report, format)?;
             std::fs::write(path, text)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    let written = if args.json {
-        printer::json(out, result)
-    } else {
-        printer::bench(out, *run_id, &entry.name, result)
-    };
-    printer::ignore_broken_pipe(written)?;
+    w.report(&report, data_format(args.json))?;
     record::check_saved(recorded.lost)?;
     Ok(ExitCode::from(if result.interrupted {
         exit::INTERRUPTED

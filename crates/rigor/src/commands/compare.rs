@@ -2,7 +2,7 @@
 //! verdict, interval and p-value. Without arguments: the latest run against its baseline.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,7 +11,8 @@ use rigor_model::Ratio;
 use rigor_store::Store;
 
 use super::baseline::{find, resolve_run};
-use crate::{exit, printer, store};
+use crate::{data_format, exit, store};
+use rigor_report::{Report, Writer};
 
 /// Statistical settings shared by `compare` and `gate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -107,7 +108,7 @@ pub struct CompareArgs {
     pub store: Option<PathBuf>,
 }
 
-pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let settings = args.stats.settings()?;
     let cwd = std::env::current_dir()?;
     let store = store::open_existing_store(args.store.as_deref(), &cwd)?
@@ -132,12 +133,11 @@ pub fn run(args: &CompareArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> 
         | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
         other => exit::not_completed(other),
     })?;
-    let written = if args.json {
-        printer::json(out, &comparison)
-    } else {
-        printer::comparison(out, &comparison, name)
+    let report = Report::Comparison {
+        comparison: &comparison,
+        baseline_name: name,
     };
-    printer::ignore_broken_pipe(written)?;
+    w.report(&report, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,7 +2,6 @@
 //! process, loads it through a ramp and a steady phase (open model), stores the run in the
 //! default SQLite store and prints the summary.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,9 +9,10 @@ use rigor_model::plan::{LoadLevel, PhaseKind, PhaseSpec, RequestSpec, ScenarioSp
 use rigor_model::units::HumanDuration;
 use rigor_model::Rate;
 use rigor_recorder::LoadOptions;
+use rigor_report::{Report, Writer};
 
 use super::RecordArgs;
-use crate::{printer, record, store};
+use crate::{data_format, record, store};
 
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
@@ -35,7 +35,8 @@ pub struct DemoArgs {
 /// The demo target's behaviour: log-normal latency and a trickle of errors.
 const DEMO_ROUTE: &str = "/products/*: latency=lognormal(5ms,25ms), errors=0.5%@503";
 
-pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    w.set_quiet(args.record.quiet);
     let cwd = std::env::current_dir()?;
     let route: rigor_target::Route = DEMO_ROUTE.parse().context("the demo route")?;
     let target = rigor_target::spawn(
@@ -72,17 +73,13 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let scenario = spec.resolve(&cwd).map_err(|m| anyhow::anyhow!("{m}"))?;
-    let mut stderr = std::io::stderr().lock();
-    if !args.record.quiet {
-        writeln!(
-            stderr,
-            "demo: built-in target on {} ({DEMO_ROUTE}); ramp to {} over {}, then {} steady",
-            target.addr(),
-            args.rate,
-            args.ramp,
-            args.duration
-        )?;
-    }
+    w.note(format_args!(
+        "demo: built-in target on {} ({DEMO_ROUTE}); ramp to {} over {}, then {} steady",
+        target.addr(),
+        args.rate,
+        args.ramp,
+        args.duration
+    ));
     let options = LoadOptions {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
@@ -96,21 +93,13 @@ pub fn run(args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
     drop(target);
     let summary = &recorded.value;
-    let written = if args.record.json {
-        printer::json(out, summary)
-    } else {
-        printer::summary(out, summary)
-    };
-    printer::ignore_broken_pipe(written)?;
+    w.report(&Report::Run(summary), data_format(args.record.json))?;
     record::check_saved(recorded.lost)?;
-    if !args.record.quiet {
-        writeln!(
-            stderr,
-            "\nstored as run {} in {}: `rigor show {}` prints it again, `rigor runs` lists runs",
-            summary.run_id,
-            store.location(),
-            summary.run_id
-        )?;
-    }
+    w.note(format_args!(
+        "\nstored as run {} in {}: `rigor show {}` prints it again, `rigor runs` lists runs",
+        summary.run_id,
+        store.location(),
+        summary.run_id
+    ));
     Ok(ExitCode::from(summary.status.exit_code()))
 }

@@ -9,13 +9,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rigor_analysis::data::environment_key;
-use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, GateReport, RunData};
+use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, RunData};
 use rigor_model::output::RunStatus;
 use rigor_model::plan::Plan;
 use rigor_store::{GateRecord, RunFilter, Store};
 
 use super::compare::{load, StatsArgs};
-use crate::{exit, printer, store};
+use crate::{data_format, exit, store};
+use rigor_report::{Format, Report, Writer};
 
 #[derive(clap::Args, Debug)]
 pub struct GateArgs {
@@ -43,7 +44,7 @@ pub struct GateArgs {
     pub store: Option<PathBuf>,
 }
 
-pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     if !args.plan.exists() {
         return Err(exit::bad_input(anyhow::anyhow!(
             "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
@@ -100,25 +101,24 @@ pub fn run(args: &GateArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         .record_gate(&records)
         .map_err(exit::not_completed)
         .context("saving the gate history")?;
+    let shown = Report::Gate {
+        report: &report,
+        plan: &args.plan,
+    };
     if let Some(path) = &args.junit {
-        std::fs::write(path, junit(&report))
+        std::fs::write(path, rigor_report::to_string(&shown, Format::Junit)?)
             .with_context(|| format!("--junit: cannot write {}", path.display()))?;
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
         // Annotations go to stderr whatever the mode: GitHub Actions reads workflow commands
         // from both streams, and stdout carries only the table or the JSON asked for.
-        let annotated = github_annotations(&mut std::io::stderr().lock(), &report, &args.plan);
-        printer::ignore_broken_pipe(annotated)?;
+        w.report_to_stderr(&shown, Format::GithubAnnotations)?;
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            append(Path::new(&path), &markdown(&report)).context("GITHUB_STEP_SUMMARY")?;
+            let summary = rigor_report::to_string(&shown, Format::Markdown)?;
+            append(Path::new(&path), &summary).context("GITHUB_STEP_SUMMARY")?;
         }
     }
-    let written = if args.json {
-        printer::json(out, &report)
-    } else {
-        printer::gate(out, &report)
-    };
-    printer::ignore_broken_pipe(written)?;
+    w.report(&shown, data_format(args.json))?;
     Ok(ExitCode::from(if report.outcome == "fail" {
         exit::FAILED
     } else {
@@ -219,109 +219,6 @@ impl GateContext for StoreContext<'_> {
         // next gate tries again.
         let _ = self.store.rename_gate_check(scenario, legacy, key);
     }
-}
-
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// One test case per check; failures (and warnings, as skipped-with-message) carry the why.
-fn junit(report: &GateReport) -> String {
-    let failures = report
-        .checks
-        .iter()
-        .filter(|c| c.outcome == CheckOutcome::Fail)
-        .count();
-    let mut s = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rigor gate\" tests=\"{}\" failures=\"{failures}\">\n  <testsuite name=\"rigor gate\" tests=\"{}\" failures=\"{failures}\">\n",
-        report.checks.len(),
-        report.checks.len()
-    );
-    for c in &report.checks {
-        s.push_str(&format!(
-            "    <testcase classname=\"{}\" name=\"{} {}\">\n",
-            xml(&c.scenario),
-            xml(c.kind.as_str()),
-            xml(&c.description)
-        ));
-        match c.outcome {
-            CheckOutcome::Fail => s.push_str(&format!(
-                "      <failure message=\"{}\">run {}: {}</failure>\n",
-                xml(&c.message),
-                c.run_id,
-                xml(&c.value_text)
-            )),
-            CheckOutcome::Warn | CheckOutcome::Pending | CheckOutcome::NotJudged => {
-                s.push_str(&format!(
-                    "      <system-out>{}: {}</system-out>\n",
-                    c.outcome.as_str(),
-                    xml(&c.message)
-                ))
-            }
-            CheckOutcome::Pass => {}
-        }
-        s.push_str("    </testcase>\n");
-    }
-    s.push_str("  </testsuite>\n</testsuites>\n");
-    s
-}
-
-/// GitHub workflow commands: an error or warning annotation per breached check, written to
-/// `out` (the caller passes stderr, so they never mix with the data on stdout).
-fn github_annotations(
-    out: &mut dyn Write,
-    report: &GateReport,
-    plan: &Path,
-) -> std::io::Result<()> {
-    let escape = |t: &str| {
-        t.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    for c in &report.checks {
-        let level = match c.outcome {
-            CheckOutcome::Fail => "error",
-            CheckOutcome::Warn => "warning",
-            _ => continue,
-        };
-        writeln!(
-            out,
-            "::{level} file={},title={}::{}",
-            plan.display(),
-            escape(&format!("rigor gate: {} {}", c.scenario, c.description))
-                .replace(',', "%2C")
-                .replace(':', "%3A"),
-            escape(&c.message)
-        )?;
-    }
-    Ok(())
-}
-
-fn markdown(report: &GateReport) -> String {
-    let mut s = format!(
-        "## rigor gate: {}\n\n| | scenario | check | measured | detail |\n|---|---|---|---|---|\n",
-        report.outcome
-    );
-    for c in &report.checks {
-        let mark = match c.outcome {
-            CheckOutcome::Pass => "✅",
-            CheckOutcome::Warn => "⚠️",
-            CheckOutcome::Fail => "❌",
-            CheckOutcome::Pending => "⏳",
-            CheckOutcome::NotJudged => "❔",
-        };
-        s.push_str(&format!(
-            "| {mark} | {} | {} | {} | {} |\n",
-            c.scenario,
-            c.description.replace('|', "\\|"),
-            c.value_text.replace('|', "\\|"),
-            c.message.replace('|', "\\|")
-        ));
-    }
-    s
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

@@ -1,7 +1,6 @@
 //! `rigor import hyperfine FILE.json`: brings another tool's results into the store as runs,
 //! so a team's history can start before rigor did.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -10,7 +9,8 @@ use anyhow::Context;
 use rigor_model::output::RunStatus;
 use rigor_store::{NewRun, RunKind};
 
-use crate::{exit, printer, store};
+use crate::{exit, store};
+use rigor_report::{Format, Report, Writer};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
@@ -35,7 +35,7 @@ pub enum ImportFormat {
     Hyperfine,
 }
 
-pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file).map_err(|e| {
         exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", args.file.display()))
     })?;
@@ -77,11 +77,15 @@ pub fn run(args: &ImportArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         )
         .map_err(exit::not_completed)
         .context("storing the imported run")?;
-    writeln!(
-        out,
+    w.line(format_args!(
         "imported {} as run {run_id} (`{name}`)",
         args.file.display()
-    )?;
-    printer::ignore_broken_pipe(printer::bench(out, run_id, &name, &result))?;
+    ))?;
+    let report = Report::Bench {
+        run_id,
+        name: &name,
+        result: &result,
+    };
+    w.report(&report, Format::Terminal)?;
     Ok(ExitCode::SUCCESS)
 }

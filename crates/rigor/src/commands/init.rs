@@ -1,6 +1,5 @@
 //! `rigor init`: writes the commented starter plan.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,7 +18,7 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-pub fn run(args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &InitArgs, w: &mut rigor_report::Writer) -> anyhow::Result<ExitCode> {
     if args.path.exists() && !args.force {
         return Err(exit::bad_input(anyhow::anyhow!(
             "{} already exists; pass --force to overwrite it",
@@ -28,6 +27,9 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     std::fs::write(&args.path, rigor_model::plan::STARTER_PLAN)
         .with_context(|| format!("cannot write {}", args.path.display()))?;
-    writeln!(out, "wrote {}; `rigor run` runs it", args.path.display())?;
+    w.line(format_args!(
+        "wrote {}; `rigor run` runs it",
+        args.path.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,6 @@
 //! `rigor load URL`: an ad-hoc load test, built from flags into the same scenario a plan
 //! would give (so the same validation applies), then run, stored and judged.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use rigor_model::plan::{
@@ -10,9 +9,10 @@ use rigor_model::plan::{
 use rigor_model::units::HumanDuration;
 use rigor_model::Rate;
 use rigor_recorder::LoadOptions;
+use rigor_report::{Report, Writer};
 
 use super::RecordArgs;
-use crate::{exit, printer, record, store};
+use crate::{data_format, exit, record, store};
 
 /// Flags of `rigor load`. Open model with --rate, closed model with --concurrency.
 #[derive(clap::Args, Debug)]
@@ -106,7 +106,8 @@ pub struct LoadArgs {
     pub record: RecordArgs,
 }
 
-pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    w.set_quiet(args.record.quiet);
     let cwd = std::env::current_dir()?;
     let spec = scenario_spec(args)?;
     let scenario = spec
@@ -123,12 +124,7 @@ pub fn run(args: &LoadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
     let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
     let summary = &recorded.value;
-    let written = if args.record.json {
-        printer::json(out, summary)
-    } else {
-        printer::summary(out, summary)
-    };
-    printer::ignore_broken_pipe(written)?;
+    w.report(&Report::Run(summary), data_format(args.record.json))?;
     record::check_saved(recorded.lost)?;
     Ok(ExitCode::from(summary.status.exit_code()))
 }

@@ -2,7 +2,6 @@
 //! `[target] command`, starts the system under test first, waits until it is ready, and stops
 //! it afterwards.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,7 +13,9 @@ use rigor_probe::{Target, TargetCommand, TargetError};
 use rigor_recorder::LoadOptions;
 
 use super::RecordArgs;
-use crate::{exit, printer, record, store};
+use crate::{exit, record, store};
+use rigor_model::output::{BenchRunOutput, PlanRunOutput};
+use rigor_report::{Format, Report, Writer};
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -29,7 +30,8 @@ pub struct RunArgs {
     pub record: RecordArgs,
 }
 
-pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    w.set_quiet(args.record.quiet);
     if !args.plan.exists() {
         return Err(exit::bad_input(anyhow::anyhow!(
             "no plan at {}: `rigor init` writes a starter plan, or pass --plan FILE",
@@ -85,9 +87,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             record::load(store.get()?, prepared, args.record.quiet).with_context(context)?;
         let summary = recorded.value;
         if !args.record.json {
-            printer::ignore_broken_pipe(
-                printer::summary(out, &summary).and_then(|()| writeln!(out)),
-            )?;
+            w.report(&Report::Run(&summary), Format::Terminal)?;
+            w.line(format_args!(""))?;
         }
         record::check_saved(recorded.lost)?;
         outcome.worst = worse(outcome.worst, summary.status.exit_code());
@@ -103,19 +104,21 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("bench `{}`", bench.name))?;
             let (result, run_id) = recorded.value;
             if !args.record.json {
-                printer::ignore_broken_pipe(
-                    printer::bench(out, run_id, &bench.name, &result).and_then(|()| writeln!(out)),
-                )?;
+                let report = Report::Bench {
+                    run_id,
+                    name: &bench.name,
+                    result: &result,
+                };
+                w.report(&report, Format::Terminal)?;
+                w.line(format_args!(""))?;
             }
             record::check_saved(recorded.lost)?;
             let interrupted = result.interrupted;
-            // The result as `rigor bench --json` prints it, with the run id and the bench's name.
-            let mut entry = serde_json::to_value(&result)?;
-            if let Some(fields) = entry.as_object_mut() {
-                fields.insert("run_id".into(), run_id.into());
-                fields.insert("name".into(), bench.name.clone().into());
-            }
-            outcome.benches.push(entry);
+            outcome.benches.push(BenchRunOutput {
+                run_id,
+                name: bench.name.clone(),
+                result,
+            });
             if interrupted {
                 outcome.worst = worse(outcome.worst, exit::INTERRUPTED);
                 break;
@@ -124,12 +127,12 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     }
     if args.record.json {
         // One shape whatever ran: the plan's scenarios and benches, each a list.
-        let value = serde_json::json!({
-            "schema_version": rigor_model::output::SCHEMA_VERSION,
-            "scenarios": outcome.scenarios,
-            "benches": outcome.benches,
-        });
-        printer::ignore_broken_pipe(printer::json(out, &value))?;
+        let output = PlanRunOutput {
+            schema_version: rigor_model::output::SCHEMA_VERSION,
+            scenarios: outcome.scenarios,
+            benches: outcome.benches,
+        };
+        w.report(&Report::PlanRun(&output), Format::Json)?;
     }
     Ok(ExitCode::from(outcome.worst))
 }
@@ -139,7 +142,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 struct Outcome {
     worst: u8,
     scenarios: Vec<rigor_model::output::RunSummary>,
-    benches: Vec<serde_json::Value>,
+    benches: Vec<BenchRunOutput>,
 }
 
 /// The more serious of two exit codes: interrupted > could not complete > failed > passed.

@@ -1,12 +1,12 @@
 //! `rigor show`: prints a stored run again.
 
-use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use rigor_store::RunFilter;
+use rigor_model::output::StoredSummary;
+use rigor_report::{Format, Report, Writer};
+use rigor_store::{RunFilter, RunRecord};
 
-use crate::{exit, printer};
+use crate::{data_format, exit};
 
 #[derive(clap::Args, Debug)]
 pub struct ShowArgs {
@@ -23,7 +23,7 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
-pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let store = crate::store::open_existing_store(args.store.as_deref(), &cwd)?
         .map_err(|path| crate::store::no_runs_yet(&path.display().to_string()))?;
@@ -40,13 +40,39 @@ pub fn run(args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         })?;
         store.run(id).map_err(exit::bad_input)?
     };
-    if args.json {
-        let text = record.summary.as_deref().unwrap_or("null");
-        let value: serde_json::Value =
-            serde_json::from_str(text).context("the stored summary is not valid JSON")?;
-        printer::ignore_broken_pipe(printer::json(out, &value))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    printer::ignore_broken_pipe(printer::record(out, &record))?;
+    show_record(w, &record, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Shows a stored run in `format`. A run with nothing to show (still running, aborted,
+/// crashed before its end) is an error that says why, not an empty success.
+pub fn show_record(w: &mut Writer, record: &RunRecord, format: Format) -> anyhow::Result<()> {
+    let summary = StoredSummary::parse(record.kind, record.summary.as_deref()).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "run {} was stored in a format this rigor cannot read: {e}",
+            record.id
+        ))
+    })?;
+    let Some(summary) = summary else {
+        return Err(exit::not_completed(anyhow::anyhow!(
+            "run {} ({}, {}) has no results to show: {}",
+            record.id,
+            record.scenario,
+            record.status.as_str(),
+            record
+                .status_reason
+                .as_deref()
+                .unwrap_or("it did not finish (still running, or the process died)")
+        )));
+    };
+    let report = match &summary {
+        StoredSummary::Load(s) => Report::Run(s),
+        StoredSummary::Bench(result) => Report::Bench {
+            run_id: record.id,
+            name: &record.scenario,
+            result,
+        },
+    };
+    w.report(&report, format)?;
+    Ok(())
 }

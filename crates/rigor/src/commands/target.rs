@@ -3,7 +3,7 @@
 //! its config, binds, announces the address and serves until Ctrl-C or SIGTERM.
 
 use std::future::Future;
-use std::io::{self, Write};
+
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
@@ -44,7 +44,7 @@ pub struct TargetArgs {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then returns success.
-pub fn run(args: &TargetArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(args: &TargetArgs, w: &mut rigor_report::Writer) -> anyhow::Result<ExitCode> {
     let config = config_from(args)?;
     let addr = listen_addr(args)?;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -65,7 +65,7 @@ pub fn run(args: &TargetArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         let bound = listener
             .local_addr()
             .context("cannot read the bound address")?;
-        announce(out, bound)?;
+        announce(w, bound)?;
         rigor_target::serve(listener, config, shutdown)
             .await
             .with_context(|| format!("the demo server on {bound} failed"))?;
@@ -104,14 +104,10 @@ fn listen_addr(args: &TargetArgs) -> anyhow::Result<SocketAddr> {
 }
 
 /// One line, flushed at once: callers that passed `--port 0` read it to learn the port.
-fn announce(out: &mut dyn Write, bound: SocketAddr) -> anyhow::Result<()> {
-    let written =
-        writeln!(out, "rigor target listening on http://{bound}").and_then(|()| out.flush());
-    match written {
-        // Nobody is reading; keep serving.
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write to stdout"),
-    }
+fn announce(w: &mut rigor_report::Writer, bound: SocketAddr) -> anyhow::Result<()> {
+    // A closed pipe means nobody is reading: keep serving (the writer's rule).
+    w.line(format_args!("rigor target listening on http://{bound}"))
+        .context("cannot write to stdout")
 }
 
 #[cfg(unix)]

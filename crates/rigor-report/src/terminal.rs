@@ -1,9 +1,48 @@
-//! Terminal output of runs. Writes to whatever it is handed; a broken pipe is not an error.
+//! The terminal tables: a run (throughput, both latency rows, errors by kind, phases and
+//! requests, the generator's health, the target's saturation, thresholds), a benchmark
+//! (hyperfine's layout and more), a comparison, the gate, the run list.
 
 use std::io::{self, Write};
 
-use rigor_model::output::{GroupSummary, LatencySummary, RunSummary};
+use rigor_model::output::bench::{BenchResult, Order};
+use rigor_model::output::{GroupSummary, LatencySummary, RunListEntry, RunSummary, StoredSummary};
+
 use rigor_model::units::{format_nanos, three_figures, Bytes};
+
+use crate::{Exporter, Report, ReportError};
+
+/// The terminal exporter.
+pub struct Terminal;
+
+impl Exporter for Terminal {
+    fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
+        match report {
+            Report::Run(s) => summary(out, s)?,
+            Report::Bench {
+                run_id,
+                name,
+                result,
+            } => bench(out, *run_id, name, result)?,
+            Report::Comparison {
+                comparison: c,
+                baseline_name,
+            } => comparison(out, c, *baseline_name)?,
+            Report::Gate { report, .. } => gate(out, report)?,
+            Report::RunList { runs, location } => run_list(out, runs, location)?,
+            Report::PlanRun(output) => {
+                for s in &output.scenarios {
+                    summary(out, s)?;
+                    writeln!(out)?;
+                }
+                for b in &output.benches {
+                    bench(out, b.run_id, &b.name, &b.result)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Writes the end-of-run summary: throughput, latency (corrected and raw), errors by kind,
 /// per phase and per request, the generator's health and the thresholds.
@@ -165,32 +204,13 @@ fn groups(out: &mut dyn Write, what: &str, groups: &[GroupSummary]) -> io::Resul
     Ok(())
 }
 
-/// Writes JSON followed by a newline.
-pub fn json(out: &mut dyn Write, value: &impl serde::Serialize) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
-    writeln!(out)
-}
-
-/// Treats a closed pipe (`rigor runs | head`) as success.
-pub fn ignore_broken_pipe(result: io::Result<()>) -> io::Result<()> {
-    match result {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
-}
-
 /// Writes a benchmark's summary, hyperfine-style: mean ± σ, median with its confidence
 /// interval, range, CPU and memory per command, then the relative speeds and the warnings.
-pub fn bench(
-    out: &mut dyn Write,
-    run_id: i64,
-    name: &str,
-    r: &rigor_bench::BenchResult,
-) -> io::Result<()> {
+pub fn bench(out: &mut dyn Write, run_id: i64, name: &str, r: &BenchResult) -> io::Result<()> {
     let ns = |d: std::time::Duration| format_nanos(d.as_nanos() as f64);
     let order = match r.ordering {
-        Some(rigor_bench::Order::Random { seed }) => format!("random order, seed {seed}"),
-        Some(rigor_bench::Order::Interleaved) if r.commands.len() > 1 => "interleaved".to_string(),
+        Some(Order::Random { seed }) => format!("random order, seed {seed}"),
+        Some(Order::Interleaved) if r.commands.len() > 1 => "interleaved".to_string(),
         _ => String::new(),
     };
     write!(out, "bench {run_id} · {name}")?;
@@ -308,36 +328,6 @@ pub fn bench(
     Ok(())
 }
 
-/// Prints a stored run, whatever its kind.
-pub fn record(out: &mut dyn Write, record: &rigor_store::RunRecord) -> io::Result<()> {
-    let Some(text) = record.summary.as_deref().filter(|s| *s != "null") else {
-        return writeln!(
-            out,
-            "run {} ({}, {}) has no summary: {}",
-            record.id,
-            record.scenario,
-            record.status.as_str(),
-            record
-                .status_reason
-                .as_deref()
-                .unwrap_or("it did not finish (still running, or the process died)")
-        );
-    };
-    let unreadable = |e: serde_json::Error| {
-        io::Error::other(format!(
-            "run {} was stored in a format this rigor cannot read: {e}",
-            record.id
-        ))
-    };
-    if record.kind == rigor_store::RunKind::Bench {
-        let result: rigor_bench::BenchResult = serde_json::from_str(text).map_err(unreadable)?;
-        bench(out, record.id, &record.scenario, &result)
-    } else {
-        let s: RunSummary = serde_json::from_str(text).map_err(unreadable)?;
-        summary(out, &s)
-    }
-}
-
 /// Writes a comparison: one row per metric with its change, interval, q-value and verdict.
 pub fn comparison(
     out: &mut dyn Write,
@@ -450,4 +440,72 @@ pub fn gate(out: &mut dyn Write, report: &rigor_analysis::GateReport) -> io::Res
         writeln!(out, "  warning: {w}")?;
     }
     Ok(())
+}
+
+/// The stored runs, newest first, one line each.
+pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> io::Result<()> {
+    if runs.is_empty() {
+        return writeln!(
+            out,
+            "no runs in {location} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one"
+        );
+    }
+    writeln!(
+        out,
+        "{:>5}  {:<20}  {:<5}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
+        "run", "started (UTC)", "kind", "name", "status", "requests", "rate", "p99"
+    )?;
+    for r in runs {
+        let started = rigor_model::units::rfc3339(
+            std::time::UNIX_EPOCH + std::time::Duration::from_nanos(r.started_at_ns.max(0) as u64),
+        )[..19]
+            .replace('T', " ");
+        let (requests, rate, p99) = match &r.summary {
+            Some(StoredSummary::Bench(b)) => {
+                let first = b.commands.first().and_then(|c| c.stats.as_ref());
+                (
+                    first.map_or("-".into(), |st| format!("{} runs", st.count)),
+                    "-".into(),
+                    first.map_or("-".into(), |st| {
+                        format!("{} mean", format_nanos(st.mean.as_nanos() as f64))
+                    }),
+                )
+            }
+            Some(StoredSummary::Load(s)) => (
+                s.total.requests.to_string(),
+                format!("{}/s", three_figures(s.total.throughput_per_s)),
+                if s.total.latency.count > 0 {
+                    format_nanos(s.total.latency.p99_ns as f64)
+                } else {
+                    "-".into()
+                },
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        writeln!(
+            out,
+            "{:>5}  {:<20}  {:<5}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
+            r.run_id,
+            started,
+            r.kind.as_str(),
+            truncate(&r.scenario, 20),
+            r.status.as_str(),
+            requests,
+            rate,
+            p99
+        )?;
+    }
+    Ok(())
+}
+
+/// Shortens a name to `width` characters with an ellipsis.
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars()
+            .take(width - 1)
+            .chain(std::iter::once('…'))
+            .collect()
+    }
 }

@@ -1,0 +1,105 @@
+//! GitHub-flavoured Markdown: a benchmark in hyperfine's table layout, the gate's checks as a
+//! table (the step summary, a pull-request comment).
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use rigor_analysis::{CheckOutcome, GateReport};
+use rigor_model::output::bench::BenchResult;
+
+use crate::{Exporter, Format, Report, ReportError};
+
+pub struct Markdown;
+
+impl Exporter for Markdown {
+    fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
+        let text = match report {
+            Report::Bench { result, .. } => bench(result),
+            Report::Gate { report, .. } => gate(report),
+            other => return Err(ReportError::unsupported(Format::Markdown, other)),
+        };
+        Ok(out.write_all(text.as_bytes())?)
+    }
+}
+
+/// hyperfine's Markdown table: `Command | Mean [ms] | Min [ms] | Max [ms] | Relative`, in
+/// one unit chosen from the fastest mean (µs below a millisecond, s from a second).
+pub fn bench(result: &BenchResult) -> String {
+    let fastest = result
+        .fastest()
+        .and_then(|i| result.commands[i].stats.as_ref())
+        .map_or(0.0, |s| s.mean.as_secs_f64());
+    let (unit, per_second) = if fastest >= 1.0 {
+        ("s", 1.0)
+    } else if fastest >= 1e-3 || fastest == 0.0 {
+        ("ms", 1e3)
+    } else {
+        ("µs", 1e6)
+    };
+    let mut out = format!(
+        "| Command | Mean [{unit}] | Min [{unit}] | Max [{unit}] | Relative |\n\
+         |:---|---:|---:|---:|---:|\n"
+    );
+    for command in &result.commands {
+        let cell = code_cell(&command.name);
+        let Some(stats) = &command.stats else {
+            let _ = writeln!(out, "| {cell} | n/a | n/a | n/a | n/a |");
+            continue;
+        };
+        let v = |d: std::time::Duration| d.as_secs_f64() * per_second;
+        let mean = match stats.stddev {
+            Some(sd) => format!("{:.1} ± {:.1}", v(stats.mean), v(sd)),
+            None => format!("{:.1}", v(stats.mean)),
+        };
+        let relative = match &command.relative {
+            Some(r) => match r.stddev {
+                Some(sd) => format!("{:.2} ± {:.2}", r.ratio, sd),
+                None => format!("{:.2}", r.ratio),
+            },
+            None => "1.00".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| {cell} | {mean} | {:.1} | {:.1} | {relative} |",
+            v(stats.min),
+            v(stats.max)
+        );
+    }
+    out
+}
+
+/// A command as inline code in a table cell: pipes escaped, and double backticks when the
+/// command has a backtick of its own.
+fn code_cell(text: &str) -> String {
+    let escaped = text.replace('|', "\\|");
+    if escaped.contains('`') {
+        format!("`` {escaped} ``")
+    } else {
+        format!("`{escaped}`")
+    }
+}
+
+/// The gate as a Markdown table: the verdict, then one row per check.
+pub fn gate(report: &GateReport) -> String {
+    let mut s = format!(
+        "## rigor gate: {}\n\n| | scenario | check | measured | detail |\n|---|---|---|---|---|\n",
+        report.outcome
+    );
+    for c in &report.checks {
+        let mark = match c.outcome {
+            CheckOutcome::Pass => "✅",
+            CheckOutcome::Warn => "⚠️",
+            CheckOutcome::Fail => "❌",
+            CheckOutcome::Pending => "⏳",
+            CheckOutcome::NotJudged => "❔",
+        };
+        s.push_str(&format!(
+            "| {mark} | {} | {} | {} | {} |\n",
+            c.scenario,
+            c.description.replace('|', "\\|"),
+            c.value_text.replace('|', "\\|"),
+            c.message.replace('|', "\\|")
+        ));
+    }
+    s
+}
