@@ -4,7 +4,7 @@
 use rigor_model::hist::Hist;
 use rigor_model::output::bench::BenchResult;
 use rigor_model::output::{Environment, RunStatus, RunSummary, StoredSummary};
-use rigor_store::{RunRecord, Window};
+use rigor_store::{StoredRun, StoredWindow};
 
 pub use rigor_model::RunKind;
 
@@ -22,7 +22,7 @@ pub struct WindowData {
 /// A stored run ready for comparison and gating.
 #[derive(Debug, Clone)]
 pub struct RunData {
-    pub record: RunRecord,
+    pub record: StoredRun,
     pub kind: RunKind,
     pub environment: Option<Environment>,
     pub load: Option<(RunSummary, Vec<WindowData>)>,
@@ -51,7 +51,7 @@ pub enum DataError {
 
 impl RunData {
     /// Builds the run from its store record and windows (load runs; empty for benches).
-    pub fn new(record: RunRecord, windows: Vec<Window>) -> Result<RunData, DataError> {
+    pub fn new(record: StoredRun, windows: Vec<StoredWindow>) -> Result<RunData, DataError> {
         let id = record.id;
         let Some(summary) = record.summary.as_deref().filter(|s| *s != "null") else {
             return Err(DataError::Unfinished {

@@ -9,10 +9,10 @@ use rigor_analysis::{
     compare, evaluate, CheckOutcome, CompareSettings, GateInput, RunData, VerdictName,
 };
 use rigor_model::hist;
-use rigor_model::output::bench::{BenchResult, CommandResult, Measurement, RunRecord as BenchRun};
+use rigor_model::output::bench::{BenchResult, CommandResult, Measurement, TimedRun as BenchRun};
 use rigor_model::output::{Environment, GroupSummary, RunStatus, RunSummary, SCHEMA_VERSION};
 use rigor_model::plan::{Action, BudgetSpec, RuleSpec};
-use rigor_store::{RunRecord, Window};
+use rigor_store::{StoredRun, StoredWindow};
 
 fn environment() -> Environment {
     Environment {
@@ -24,8 +24,8 @@ fn environment() -> Environment {
     }
 }
 
-fn record(id: i64, kind: &str, summary: String) -> RunRecord {
-    RunRecord {
+fn record(id: i64, kind: &str, summary: String) -> StoredRun {
+    StoredRun {
         id,
         kind: rigor_model::RunKind::parse(kind).expect("a run kind"),
         scenario: "svc".into(),
@@ -68,7 +68,7 @@ fn load_run(
         }
         all.add(&h).unwrap();
         let encoded = hist::encode(&h);
-        windows.push(Window {
+        windows.push(StoredWindow {
             second,
             phase: "steady".into(),
             requests: u64::from(per_second),

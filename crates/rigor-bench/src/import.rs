@@ -3,7 +3,7 @@
 //! hyperfine writes `{"results": [{"command", "mean", "stddev", "median", "user", "system",
 //! "min", "max", "times": […], "exit_codes": […], "parameters": {…}}]}` with times in
 //! seconds, and `memory_usage_byte` per run in recent versions. Each run becomes a
-//! [`RunRecord`] (wall time, exit code and peak memory when given; per-run CPU times are not
+//! [`TimedRun`] (wall time, exit code and peak memory when given; per-run CPU times are not
 //! in the file and stay zero), the statistics are recomputed from the runs like rigor's own,
 //! and the user and system means are taken from the file. A result without `times` keeps
 //! the file's summary figures.
@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::analysis::{analyze, relate};
 use crate::executor::Measurement;
-use crate::result::{BenchResult, CommandResult, ParameterValue, RunRecord, BENCH_SCHEMA_VERSION};
+use crate::result::{BenchResult, CommandResult, ParameterValue, TimedRun, BENCH_SCHEMA_VERSION};
 use crate::stats::Summary;
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +106,7 @@ pub fn import_hyperfine(json: &str) -> Result<BenchResult, ImportError> {
     Ok(result)
 }
 
-fn runs(entry: &Entry) -> Result<Vec<RunRecord>, ImportError> {
+fn runs(entry: &Entry) -> Result<Vec<TimedRun>, ImportError> {
     let times = entry.times.as_deref().unwrap_or_default();
     times
         .iter()
@@ -122,7 +122,7 @@ fn runs(entry: &Entry) -> Result<Vec<RunRecord>, ImportError> {
                 .as_ref()
                 .and_then(|m| m.get(i).copied())
                 .unwrap_or(0);
-            Ok(RunRecord {
+            Ok(TimedRun {
                 round: i as u64,
                 measurement: Measurement {
                     wall: seconds(time),

@@ -45,10 +45,10 @@ pub use fake::{FakeClock, FakeExecutor};
 pub use import::{import_hyperfine, ImportError};
 pub use params::{ParamError, Parameter};
 pub use result::{
-    BenchResult, CommandResult, ParameterValue, RunRecord, ShellOverhead, Warning, WarningKind,
+    BenchResult, CommandResult, ParameterValue, ShellOverhead, TimedRun, Warning, WarningKind,
     BENCH_SCHEMA_VERSION,
 };
-pub use runner::{BenchError, HookKind, Phase, Progress, Runner};
+pub use runner::{BenchError, BenchProgress, HookKind, Phase, Runner};
 pub use spawn_server::{run_spawn_server, serve_spawn_requests, SpawnServerExecutor};
 pub use spec::{
     BenchPlan, BenchSpec, CommandSpec, CommandTemplate, Hooks, Invocation, Order, OutputMode,

@@ -6,6 +6,6 @@
 //! reads them without this crate; they are re-exported here at their old paths.
 
 pub use rigor_model::output::bench::{
-    nanos, BenchResult, CommandResult, ParameterValue, RunRecord, ShellOverhead, Warning,
+    nanos, BenchResult, CommandResult, ParameterValue, ShellOverhead, TimedRun, Warning,
     WarningKind, BENCH_SCHEMA_VERSION,
 };

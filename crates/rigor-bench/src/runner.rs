@@ -27,7 +27,7 @@ use crate::batch::{Batch, BatchRun, PlannedRun};
 use crate::clock::{Clock, MonotonicClock};
 use crate::executor::{describe_exit, ExecError, Executor, Measurement};
 use crate::result::{
-    BenchResult, CommandResult, ParameterValue, RunRecord, Warning, WarningKind,
+    BenchResult, CommandResult, ParameterValue, TimedRun, Warning, WarningKind,
     BENCH_SCHEMA_VERSION,
 };
 use crate::spec::{BenchPlan, CommandSpec, Order, OutputMode, PlannedCommand};
@@ -44,7 +44,7 @@ pub const BATCH_BUDGET: Duration = Duration::from_millis(100);
 /// The most runs planned in one batch, whatever the pace.
 pub const MAX_BATCH_RUNS: usize = 4096;
 
-/// Which part of the benchmark a [`Progress`] report is about.
+/// Which part of the benchmark a [`BenchProgress`] report is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// Measuring the shell's start-up cost.
@@ -55,7 +55,7 @@ pub enum Phase {
 
 /// Reported for every finished run, for a progress line (after the batch it was part of).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
+pub struct BenchProgress {
     pub phase: Phase,
     /// Index into the plan's commands (0 during calibration).
     pub command: usize,
@@ -75,8 +75,8 @@ pub struct Progress {
     pub remaining: Option<Duration>,
 }
 
-type ProgressFn<'a> = Box<dyn FnMut(&Progress) + 'a>;
-type RunFn<'a> = Box<dyn FnMut(usize, &RunRecord) + 'a>;
+type ProgressFn<'a> = Box<dyn FnMut(&BenchProgress) + 'a>;
+type RunFn<'a> = Box<dyn FnMut(usize, &TimedRun) + 'a>;
 
 /// Runs a [`BenchPlan`] on an [`Executor`].
 pub struct Runner<'a> {
@@ -96,7 +96,7 @@ pub struct Runner<'a> {
 
 /// Per-command state while running.
 struct Tally {
-    runs: Vec<RunRecord>,
+    runs: Vec<TimedRun>,
     /// Wall time of the timed runs before any shell correction: what the stop rule counts.
     raw_wall: Duration,
     warmups: u64,
@@ -144,14 +144,14 @@ impl<'a> Runner<'a> {
     }
 
     /// Called for every finished run, after the batch it was part of.
-    pub fn on_progress(mut self, report: impl FnMut(&Progress) + 'a) -> Runner<'a> {
+    pub fn on_progress(mut self, report: impl FnMut(&BenchProgress) + 'a) -> Runner<'a> {
         self.progress = Some(Box::new(report));
         self
     }
 
     /// Called for every timed run as it is accepted (after the batch it was part of), with
     /// its command's index: what a recorder stores as the benchmark goes.
-    pub fn on_run(mut self, record: impl FnMut(usize, &RunRecord) + 'a) -> Runner<'a> {
+    pub fn on_run(mut self, record: impl FnMut(usize, &TimedRun) + 'a) -> Runner<'a> {
         self.on_run = Some(Box::new(record));
         self
     }
@@ -374,7 +374,7 @@ impl<'a> Runner<'a> {
                         let measurement = self.correct(raw, result.shell.as_mut());
                         let tally = &mut tallies[index];
                         tally.raw_wall += raw.wall;
-                        let record = RunRecord {
+                        let record = TimedRun {
                             round: run.round,
                             measurement,
                         };
@@ -536,7 +536,7 @@ impl<'a> Runner<'a> {
         let in_phase = now.saturating_sub(phase_start);
         let remaining =
             (done > 0).then(|| in_phase.mul_f64(total.saturating_sub(done) as f64 / done as f64));
-        progress(&Progress {
+        progress(&BenchProgress {
             phase,
             command,
             run,
@@ -554,7 +554,7 @@ impl<'a> Runner<'a> {
     }
 }
 
-fn command_result(command: &CommandSpec, runs: Vec<RunRecord>) -> CommandResult {
+fn command_result(command: &CommandSpec, runs: Vec<TimedRun>) -> CommandResult {
     CommandResult {
         name: command.name.clone(),
         command: command.line.clone(),

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use rigor_bench::{
-    Batch, BatchOutcome, BenchError, BenchResult, BenchSpec, CommandSpec, CommandTemplate,
-    ExecError, Executor, FakeExecutor, HookOutput, Hooks, Measurement, Order, OutputMode,
-    Parameter, Phase, Progress, RunCount, Runner, Shell, WarningKind,
+    Batch, BatchOutcome, BenchError, BenchProgress, BenchResult, BenchSpec, CommandSpec,
+    CommandTemplate, ExecError, Executor, FakeExecutor, HookOutput, Hooks, Measurement, Order,
+    OutputMode, Parameter, Phase, RunCount, Runner, Shell, WarningKind,
 };
 
 fn ms(value: f64) -> Duration {
@@ -465,7 +465,7 @@ fn progress_reports_runs_elapsed_and_time_left() {
     let mut reports = Vec::new();
     Runner::new(&plan, &mut fake)
         .clock(clock)
-        .on_progress(|p: &Progress| reports.push(p.clone()))
+        .on_progress(|p: &BenchProgress| reports.push(p.clone()))
         .run()
         .unwrap();
     assert_eq!(reports.len(), 10);
@@ -499,7 +499,7 @@ fn progress_estimates_the_run_count_under_a_minimum_time() {
     let clock = fake.clock();
     Runner::new(&plan, &mut fake)
         .clock(clock)
-        .on_progress(|p: &Progress| reports.push((p.run, p.of, p.estimated)))
+        .on_progress(|p: &BenchProgress| reports.push((p.run, p.of, p.estimated)))
         .run()
         .unwrap();
     assert_eq!(reports.len(), 8);

@@ -81,11 +81,11 @@ pub struct Window {
     /// By phase index.
     pub parts: BTreeMap<usize, WindowPart>,
     /// Running totals for a progress line.
-    pub progress: Progress,
+    pub progress: LoadProgress,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Progress {
+pub struct LoadProgress {
     pub elapsed: Duration,
     pub planned: Option<Duration>,
     pub phase: String,
@@ -287,7 +287,7 @@ fn collect(
             let window = Window {
                 second,
                 parts,
-                progress: Progress {
+                progress: LoadProgress {
                     elapsed: Duration::from_secs(u64::from(second) + 1),
                     planned,
                     phase,

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use rigor_model::output::bench::{
     BenchResult, CommandResult, Measurement, MedianCi, Order, ParameterValue, Relative, RunCount,
-    RunRecord, ShellOverhead, Summary, Warning, WarningKind, BENCH_SCHEMA_VERSION,
+    ShellOverhead, Summary, TimedRun, Warning, WarningKind, BENCH_SCHEMA_VERSION,
 };
 
 /// A benchmark result with every optional part present.
 fn every_field() -> BenchResult {
-    let run = |round: u64, wall_ns: u64, exit_code: Option<i32>, signal: Option<i32>| RunRecord {
+    let run = |round: u64, wall_ns: u64, exit_code: Option<i32>, signal: Option<i32>| TimedRun {
         round,
         measurement: Measurement {
             wall: Duration::from_nanos(wall_ns),

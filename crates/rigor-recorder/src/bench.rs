@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rigor_bench::{BenchResult, BenchSpec, Executor, Progress, RunRecord, Runner};
+use rigor_bench::{BenchProgress, BenchResult, BenchSpec, Executor, Runner, TimedRun};
 use rigor_model::plan::BenchEntry;
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_store::{BenchRun, NewRun, RunId, Store};
@@ -46,7 +46,7 @@ pub fn record_bench(
     project_dir: &Path,
     start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
     stop: &StopHandle,
-    observe: &mut dyn FnMut(&Progress),
+    observe: &mut dyn FnMut(&BenchProgress),
 ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
     prepare_bench(entry)?.record(store, project_dir, start_executor, stop, observe)
 }
@@ -61,7 +61,7 @@ impl PreparedBench {
         project_dir: &Path,
         start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
         stop: &StopHandle,
-        observe: &mut dyn FnMut(&Progress),
+        observe: &mut dyn FnMut(&BenchProgress),
     ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
         let PreparedBench { entry, plan } = self;
         record_prepared(
@@ -83,7 +83,7 @@ fn record_prepared(
     project_dir: &Path,
     start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
     stop: &StopHandle,
-    observe: &mut dyn FnMut(&Progress),
+    observe: &mut dyn FnMut(&BenchProgress),
 ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
     // The executor (a helper process) starts while the environment is read and the run
     // opened, not after.
@@ -154,7 +154,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn push(&mut self, recording: &mut Recording<'_>, command: usize, run: &RunRecord) {
+    fn push(&mut self, recording: &mut Recording<'_>, command: usize, run: &TimedRun) {
         let m = &run.measurement;
         self.runs.push(BenchRun {
             seq: self.seq,

@@ -189,11 +189,11 @@ fn record_prepared(
 }
 
 /// The store's rows for one window of the engine.
-fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::Window> {
+fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::StoredWindow> {
     window
         .parts
         .iter()
-        .map(|(phase, part)| rigor_store::Window {
+        .map(|(phase, part)| rigor_store::StoredWindow {
             second: window.second,
             phase: phase_names.get(*phase).cloned().unwrap_or_default(),
             requests: part.group.requests,

@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use rigor_store::{
-    BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, Window,
+    BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, StoredWindow,
 };
 
 /// A run being recorded. See the module documentation.
@@ -83,7 +83,7 @@ impl<'s> Recording<'s> {
     }
 
     /// Appends one-second windows (all or none of them).
-    pub fn windows(&mut self, windows: &[Window]) {
+    pub fn windows(&mut self, windows: &[StoredWindow]) {
         if !windows.is_empty() {
             let outcome = self.store.append_windows(self.id, windows);
             self.keep(outcome);

@@ -2,7 +2,9 @@
 //! run it begins is closed, whatever happens, and what could not be stored is said.
 
 use rigor_recorder::Recording;
-use rigor_store::{BenchRun, NewRun, RunKind, RunStatus, SqliteStore, Store, StoreError, Window};
+use rigor_store::{
+    BenchRun, NewRun, RunKind, RunStatus, SqliteStore, Store, StoreError, StoredWindow,
+};
 
 fn new_run() -> NewRun {
     NewRun {
@@ -16,12 +18,12 @@ fn new_run() -> NewRun {
     }
 }
 
-fn window(second: u32) -> Window {
-    Window {
+fn window(second: u32) -> StoredWindow {
+    StoredWindow {
         second,
         phase: "steady".into(),
         requests: 10,
-        ..Window::default()
+        ..StoredWindow::default()
     }
 }
 
@@ -74,7 +76,7 @@ impl Store for FullDisk {
     fn begin_run(&mut self, run: &NewRun) -> Result<i64, StoreError> {
         self.0.begin_run(run)
     }
-    fn append_windows(&mut self, _: i64, _: &[Window]) -> Result<(), StoreError> {
+    fn append_windows(&mut self, _: i64, _: &[StoredWindow]) -> Result<(), StoreError> {
         Err(StoreError::Busy {
             path: "full-disk.db".into(),
             timeout_s: 10,
@@ -97,19 +99,19 @@ impl Store for FullDisk {
     ) -> Result<(), StoreError> {
         self.0.finish_run(run, status, reason, at, summary)
     }
-    fn runs(&self, f: &rigor_store::RunFilter) -> Result<Vec<rigor_store::RunRecord>, StoreError> {
+    fn runs(&self, f: &rigor_store::RunFilter) -> Result<Vec<rigor_store::StoredRun>, StoreError> {
         self.0.runs(f)
     }
-    fn run(&self, id: i64) -> Result<rigor_store::RunRecord, StoreError> {
+    fn run(&self, id: i64) -> Result<rigor_store::StoredRun, StoreError> {
         self.0.run(id)
     }
     fn latest_run(
         &self,
         f: &rigor_store::RunFilter,
-    ) -> Result<Option<rigor_store::RunRecord>, StoreError> {
+    ) -> Result<Option<rigor_store::StoredRun>, StoreError> {
         self.0.latest_run(f)
     }
-    fn windows(&self, run: i64) -> Result<Vec<Window>, StoreError> {
+    fn windows(&self, run: i64) -> Result<Vec<StoredWindow>, StoreError> {
         self.0.windows(run)
     }
     fn histograms(&self, run: i64) -> Result<Vec<rigor_store::HistogramRecord>, StoreError> {

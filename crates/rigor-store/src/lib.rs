@@ -50,7 +50,7 @@ pub struct NewRun {
 
 /// One second of a run in one phase, written while the run is going.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Window {
+pub struct StoredWindow {
     /// Seconds since the run started (0 is the first second).
     pub second: u32,
     /// The phase the second belongs to.
@@ -81,7 +81,7 @@ pub struct HistogramRecord {
 
 /// A stored run, as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunRecord {
+pub struct StoredRun {
     pub id: RunId,
     pub kind: RunKind,
     pub scenario: String,
@@ -187,7 +187,7 @@ pub trait Store {
 
     /// Appends windows to a run, all or none. A window already stored for the same second and
     /// phase is replaced, so a writer may safely flush the same window again.
-    fn append_windows(&mut self, run: RunId, windows: &[Window]) -> Result<(), StoreError>;
+    fn append_windows(&mut self, run: RunId, windows: &[StoredWindow]) -> Result<(), StoreError>;
 
     /// Saves a run's histograms, all or none, replacing any stored under the same
     /// (scope, name, kind).
@@ -208,16 +208,16 @@ pub trait Store {
     ) -> Result<(), StoreError>;
 
     /// The runs matching `filter`, newest first (by start time, then by id).
-    fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError>;
+    fn runs(&self, filter: &RunFilter) -> Result<Vec<StoredRun>, StoreError>;
 
     /// One run; [`StoreError::NotFound`] if the store has no run with this id.
-    fn run(&self, id: RunId) -> Result<RunRecord, StoreError>;
+    fn run(&self, id: RunId) -> Result<StoredRun, StoreError>;
 
     /// The newest run matching `filter` (its `limit` is ignored), if any.
-    fn latest_run(&self, filter: &RunFilter) -> Result<Option<RunRecord>, StoreError>;
+    fn latest_run(&self, filter: &RunFilter) -> Result<Option<StoredRun>, StoreError>;
 
     /// A run's windows, by second then phase.
-    fn windows(&self, run: RunId) -> Result<Vec<Window>, StoreError>;
+    fn windows(&self, run: RunId) -> Result<Vec<StoredWindow>, StoreError>;
 
     /// A run's histograms, by scope, name, then kind.
     fn histograms(&self, run: RunId) -> Result<Vec<HistogramRecord>, StoreError>;

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 
 use crate::{
     schema, Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunKind,
-    RunRecord, RunStatus, Sample, Store, StoreError, Window,
+    RunStatus, Sample, Store, StoreError, StoredRun, StoredWindow,
 };
 
 /// A run store in a SQLite file.
@@ -94,7 +94,7 @@ const RUN_COLUMNS: &str = "id, kind, scenario, status, status_reason, started_at
 /// that text.
 type UnknownStatus = (RunId, &'static str, String);
 
-fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>> {
+fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<StoredRun, UnknownStatus>> {
     let id: RunId = row.get(0)?;
     let status_text: String = row.get(3)?;
     let Some(status) = RunStatus::parse(&status_text) else {
@@ -104,7 +104,7 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>>
     let Some(kind) = RunKind::parse(&kind_text) else {
         return Ok(Err((id, "kind", kind_text)));
     };
-    Ok(Ok(RunRecord {
+    Ok(Ok(StoredRun {
         id,
         kind,
         scenario: row.get(2)?,
@@ -122,8 +122,8 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, UnknownStatus>>
 
 fn known_status(
     path: &Path,
-    read: Result<RunRecord, UnknownStatus>,
-) -> Result<RunRecord, StoreError> {
+    read: Result<StoredRun, UnknownStatus>,
+) -> Result<StoredRun, StoreError> {
     read.map_err(|(id, what, text)| StoreError::Unknown {
         path: path.to_path_buf(),
         id,
@@ -145,8 +145,8 @@ pub(crate) fn kind_column(row: &Row<'_>, index: usize) -> rusqlite::Result<RunKi
     })
 }
 
-fn read_window(row: &Row<'_>) -> rusqlite::Result<Window> {
-    Ok(Window {
+fn read_window(row: &Row<'_>) -> rusqlite::Result<StoredWindow> {
+    Ok(StoredWindow {
         second: row.get(0)?,
         phase: row.get(1)?,
         requests: row.get(2)?,
@@ -205,7 +205,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn append_windows(&mut self, run: RunId, windows: &[Window]) -> Result<(), StoreError> {
+    fn append_windows(&mut self, run: RunId, windows: &[StoredWindow]) -> Result<(), StoreError> {
         let action = "append the run's windows";
         self.write(action, |tx, path| {
             ensure_run(tx, path, run)?;
@@ -289,7 +289,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+    fn runs(&self, filter: &RunFilter) -> Result<Vec<StoredRun>, StoreError> {
         let fail = self.fail("list the runs");
         let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs");
         let mut conditions = Vec::new();
@@ -325,7 +325,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    fn run(&self, id: RunId) -> Result<RunRecord, StoreError> {
+    fn run(&self, id: RunId) -> Result<StoredRun, StoreError> {
         let read = self
             .conn
             .query_row(
@@ -342,7 +342,7 @@ impl Store for SqliteStore {
         known_status(&self.path, read)
     }
 
-    fn latest_run(&self, filter: &RunFilter) -> Result<Option<RunRecord>, StoreError> {
+    fn latest_run(&self, filter: &RunFilter) -> Result<Option<StoredRun>, StoreError> {
         let newest = RunFilter {
             limit: Some(1),
             ..filter.clone()
@@ -350,7 +350,7 @@ impl Store for SqliteStore {
         Ok(self.runs(&newest)?.into_iter().next())
     }
 
-    fn windows(&self, run: RunId) -> Result<Vec<Window>, StoreError> {
+    fn windows(&self, run: RunId) -> Result<Vec<StoredWindow>, StoreError> {
         ensure_run(&self.conn, &self.path, run)?;
         let fail = self.fail("read the run's windows");
         let mut select = self

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use common::{histogram, new_run, window};
 use rigor_store::RunKind;
-use rigor_store::{RunFilter, RunStatus, SqliteStore, Store, StoreError, Window};
+use rigor_store::{RunFilter, RunStatus, SqliteStore, Store, StoreError, StoredWindow};
 
 fn temp_store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -115,7 +115,7 @@ fn counts_up_to_the_largest_sqlite_integer_round_trip() {
     let id = store
         .begin_run(&new_run("s", RunKind::Load, 1))
         .expect("begin");
-    let big = Window {
+    let big = StoredWindow {
         second: u32::MAX,
         requests: i64::MAX as u64,
         ..window(0, "soak")
@@ -135,7 +135,7 @@ fn a_window_written_again_replaces_the_first() {
     store
         .append_windows(id, &[window(0, "steady")])
         .expect("first");
-    let again = Window {
+    let again = StoredWindow {
         requests: 7,
         raw: vec![9, 9],
         ..window(0, "steady")
@@ -154,7 +154,7 @@ fn a_batch_of_windows_is_stored_all_or_none() {
         .expect("begin");
     // SQLite integers are signed 64-bit: this count cannot be stored, so the batch must fail
     // and take the valid window before it down with it.
-    let too_big = Window {
+    let too_big = StoredWindow {
         requests: u64::MAX,
         ..window(1, "steady")
     };
@@ -162,7 +162,10 @@ fn a_batch_of_windows_is_stored_all_or_none() {
         .append_windows(id, &[window(0, "steady"), too_big])
         .expect_err("an unstorable window fails the batch");
     assert!(err.to_string().contains("rigor.db"), "{err}");
-    assert_eq!(store.windows(id).expect("windows"), Vec::<Window>::new());
+    assert_eq!(
+        store.windows(id).expect("windows"),
+        Vec::<StoredWindow>::new()
+    );
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl ProgressLine {
     }
 
     /// A benchmark's finished run, once it has gone on for more than a second.
-    pub fn bench(&mut self, p: &rigor_bench::Progress) {
+    pub fn bench(&mut self, p: &rigor_bench::BenchProgress) {
         if !self.enabled || p.elapsed <= Duration::from_secs(1) {
             return;
         }

@@ -54,7 +54,7 @@ pub struct CommandResult {
     pub command: String,
     pub parameters: Vec<ParameterValue>,
     /// Every timed run in the order it ran (shell overhead already subtracted, if any).
-    pub runs: Vec<RunRecord>,
+    pub runs: Vec<TimedRun>,
     /// `None` without runs (interrupted before the first one finished).
     pub stats: Option<Summary>,
     /// Speed relative to the fastest command; `None` for a single command.
@@ -72,7 +72,7 @@ pub struct ParameterValue {
 
 /// One timed run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct RunRecord {
+pub struct TimedRun {
     /// The round it ran in, counting from 0; with interleaving, runs of different commands
     /// in the same round ran next to each other.
     pub round: u64,

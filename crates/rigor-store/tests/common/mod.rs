@@ -1,7 +1,7 @@
 //! Builders shared by the store's integration tests.
 #![allow(dead_code)]
 
-use rigor_store::{HistogramRecord, NewRun, RunId, RunKind, RunStatus, Store, Window};
+use rigor_store::{HistogramRecord, NewRun, RunId, RunKind, RunStatus, Store, StoredWindow};
 
 pub fn new_run(scenario: &str, kind: RunKind, started_at_ns: i64) -> NewRun {
     NewRun {
@@ -15,8 +15,8 @@ pub fn new_run(scenario: &str, kind: RunKind, started_at_ns: i64) -> NewRun {
     }
 }
 
-pub fn window(second: u32, phase: &str) -> Window {
-    Window {
+pub fn window(second: u32, phase: &str) -> StoredWindow {
+    StoredWindow {
         second,
         phase: phase.to_string(),
         requests: 100 + u64::from(second),

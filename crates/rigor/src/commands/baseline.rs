@@ -119,7 +119,7 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// `latest` or a run id, as a stored record.
-pub fn resolve_run(store: &dyn Store, run: &str) -> anyhow::Result<rigor_store::RunRecord> {
+pub fn resolve_run(store: &dyn Store, run: &str) -> anyhow::Result<rigor_store::StoredRun> {
     if run == "latest" {
         return store
             .runs(&RunFilter {

@@ -142,7 +142,7 @@ pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads a run and its windows for analysis.
-pub fn load(store: &dyn Store, record: rigor_store::RunRecord) -> anyhow::Result<RunData> {
+pub fn load(store: &dyn Store, record: rigor_store::StoredRun) -> anyhow::Result<RunData> {
     let (windows, samples) = if record.kind == rigor_store::RunKind::Load {
         (store.windows(record.id)?, store.samples(record.id)?)
     } else {

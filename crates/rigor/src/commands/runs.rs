@@ -51,7 +51,7 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// A stored run as the list shows it; a summary this build cannot read is listed without one.
-pub fn list_entry(r: rigor_store::RunRecord) -> RunListEntry {
+pub fn list_entry(r: rigor_store::StoredRun) -> RunListEntry {
     let summary = StoredSummary::parse(r.kind, r.summary.as_deref())
         .ok()
         .flatten();

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use rigor_model::output::StoredSummary;
 use rigor_report::{Format, Report, Writer};
-use rigor_store::{RunFilter, RunRecord};
+use rigor_store::{RunFilter, StoredRun};
 
 use crate::{data_format, exit};
 
@@ -46,7 +46,7 @@ pub fn run(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 
 /// Shows a stored run in `format`. A run with nothing to show (still running, aborted,
 /// crashed before its end) is an error that says why, not an empty success.
-pub fn show_record(w: &mut Writer, record: &RunRecord, format: Format) -> anyhow::Result<()> {
+pub fn show_record(w: &mut Writer, record: &StoredRun, format: Format) -> anyhow::Result<()> {
     let summary = StoredSummary::parse(record.kind, record.summary.as_deref()).map_err(|e| {
         exit::not_completed(anyhow::anyhow!(
             "run {} was stored in a format this rigor cannot read: {e}",
