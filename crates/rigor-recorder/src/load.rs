@@ -102,21 +102,8 @@ fn record_prepared(
     observe: &mut dyn FnMut(&Window),
 ) -> Result<Recorded<RunSummary>, RecordError> {
     let environment = rigor_probe::fingerprint(&options.project_dir);
-    let plan = serde_json::json!({ "plan_text": options.plan_text, "scenario": scenario });
     let started_at_ns = unix_ns_now();
-    let mut recording = Recording::begin(
-        store,
-        &NewRun {
-            kind: RunKind::Load,
-            scenario: scenario.name.clone(),
-            plan: plan.to_string(),
-            started_at_ns,
-            environment: serde_json::to_string(&environment).unwrap_or_default(),
-            git_commit: environment.git_commit.clone(),
-            owner: rigor_probe::owner::this_process(),
-        },
-    )
-    .map_err(RecordError::Begin)?;
+    let mut recording = begin(store, scenario, options, &environment, started_at_ns)?;
     let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
     let mut samples_written = 0;
     let outcome = {
@@ -139,15 +126,15 @@ fn record_prepared(
             return Err(RecordError::Load { run, source });
         }
     };
+    // The samples of the last second, taken after the last window.
     let target = sampler.map(|sampler| {
         let pid = sampler.pid;
-        (pid, sampler.finish())
-    });
-    if let Some((_, samples)) = &target {
+        let samples = sampler.finish();
         recording.samples(&sample_rows(
             samples.get(samples_written..).unwrap_or_default(),
         ));
-    }
+        (pid, samples)
+    });
     let target_summary = target
         .as_ref()
         .and_then(|(pid, samples)| summarize_target(*pid, samples));
@@ -162,17 +149,7 @@ fn record_prepared(
         None,
         target_summary,
     );
-    let histograms: Vec<HistogramRecord> = result
-        .histograms()
-        .into_iter()
-        .map(|(scope, name, kind, hist)| HistogramRecord {
-            scope: scope.into(),
-            name,
-            kind: kind.into(),
-            data: rigor_load::recorder::encode(&hist),
-        })
-        .collect();
-    recording.histograms(&histograms);
+    recording.histograms(&histogram_rows(&result));
     let ended_at_ns = started_at_ns + summary.duration_ns as i64;
     let lost = recording
         .finish(
@@ -186,6 +163,44 @@ fn record_prepared(
         value: summary,
         lost,
     })
+}
+
+/// Begins the run in the store with what it will measure, where and by whom.
+fn begin<'s>(
+    store: &'s mut dyn Store,
+    scenario: &Scenario,
+    options: &LoadOptions,
+    environment: &rigor_model::output::Environment,
+    started_at_ns: i64,
+) -> Result<Recording<'s>, RecordError> {
+    let plan = serde_json::json!({ "plan_text": options.plan_text, "scenario": scenario });
+    Recording::begin(
+        store,
+        &NewRun {
+            kind: RunKind::Load,
+            scenario: scenario.name.clone(),
+            plan: plan.to_string(),
+            started_at_ns,
+            environment: serde_json::to_string(environment).unwrap_or_default(),
+            git_commit: environment.git_commit.clone(),
+            owner: rigor_probe::owner::this_process(),
+        },
+    )
+    .map_err(RecordError::Begin)
+}
+
+/// The whole run's histograms (by run, request, phase and the generator's lag), encoded.
+fn histogram_rows(result: &rigor_load::LoadResult) -> Vec<HistogramRecord> {
+    result
+        .histograms()
+        .into_iter()
+        .map(|(scope, name, kind, hist)| HistogramRecord {
+            scope: scope.into(),
+            name,
+            kind: kind.into(),
+            data: rigor_load::recorder::encode(&hist),
+        })
+        .collect()
 }
 
 /// The store's rows for one window of the engine.

@@ -1,6 +1,6 @@
 //! The live progress lines on stderr, drawn only on a terminal and never with `--quiet`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use rigor_model::units::{format_duration, format_nanos};
@@ -12,9 +12,10 @@ pub struct ProgressLine {
 }
 
 impl ProgressLine {
-    pub fn new(quiet: bool) -> ProgressLine {
+    /// `enabled` comes from the writer: stderr is a terminal and the command is not quiet.
+    pub fn new(enabled: bool) -> ProgressLine {
         ProgressLine {
-            enabled: !quiet && std::io::stderr().is_terminal(),
+            enabled,
             drawn: false,
         }
     }

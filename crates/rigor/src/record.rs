@@ -17,13 +17,14 @@ pub fn prepare_load(scenario: &Scenario, options: &LoadOptions) -> anyhow::Resul
     rigor_recorder::prepare_load(scenario, options).map_err(failure)
 }
 
-/// Runs and records a prepared load scenario, with a progress line.
+/// Runs and records a prepared load scenario, with a progress line when `progress` (the
+/// writer says whether stderr is a terminal and the command is not quiet).
 pub fn load(
     store: &mut dyn Store,
     prepared: PreparedLoad,
-    quiet: bool,
+    progress: bool,
 ) -> anyhow::Result<Recorded<RunSummary>> {
-    let mut progress = ProgressLine::new(quiet);
+    let mut progress = ProgressLine::new(progress);
     prepared
         .record(store, &signals::stop_handle(), &mut |w| progress.load(w))
         .map_err(failure)
@@ -39,9 +40,9 @@ pub fn bench(
     store: &mut dyn Store,
     prepared: PreparedBench,
     project_dir: &Path,
-    quiet: bool,
+    progress: bool,
 ) -> anyhow::Result<Recorded<(BenchResult, RunId)>> {
-    let mut progress = ProgressLine::new(quiet);
+    let mut progress = ProgressLine::new(progress);
     prepared
         .record(
             store,

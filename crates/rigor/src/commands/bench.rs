@@ -130,7 +130,7 @@ pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let prepared = record::prepare_bench(&entry)?;
     let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
-    let recorded = record::bench(store.as_mut(), prepared, &cwd, args.quiet)?;
+    let recorded = record::bench(store.as_mut(), prepared, &cwd, w.progress())?;
     let (result, run_id) = &recorded.value;
     let report = Report::Bench {
         run_id: *run_id,

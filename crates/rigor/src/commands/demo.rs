@@ -90,7 +90,7 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let prepared = record::prepare_load(&scenario, &options)?;
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
-    let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
+    let recorded = record::load(store.as_mut(), prepared, w.progress())?;
     drop(target);
     let summary = &recorded.value;
     w.report(&Report::Run(summary), data_format(args.record.json))?;

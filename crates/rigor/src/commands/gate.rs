@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rigor_analysis::data::environment_key;
-use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, RunData};
+use rigor_analysis::{CheckOutcome, GateContext, GateError, GateInput, GateReport, RunData};
 use rigor_model::output::RunStatus;
 use rigor_model::plan::Plan;
 use rigor_store::{GateRecord, RunFilter, Store};
@@ -78,29 +78,7 @@ pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
         GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
     })?;
-    let now = rigor_recorder::unix_ns_now();
-    let records: Vec<GateRecord> = report
-        .checks
-        .iter()
-        .map(|c| GateRecord {
-            run_id: c.run_id,
-            check: c.id.clone(),
-            scenario: c.scenario.clone(),
-            // A run the check could not judge is kept as such, so that `consecutive` does not
-            // count it as a breach later.
-            outcome: if c.judged {
-                c.outcome.as_str().into()
-            } else {
-                CheckOutcome::NotJudged.as_str().into()
-            },
-            value: c.value,
-            at_ns: now,
-        })
-        .collect();
-    store
-        .record_gate(&records)
-        .map_err(exit::not_completed)
-        .context("saving the gate history")?;
+    save_history(&mut *store, &report)?;
     let shown = Report::Gate {
         report: &report,
         plan: &args.plan,
@@ -127,6 +105,32 @@ pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// The latest finished run of each scenario and bench in the plan, or the runs asked for.
+/// Keeps each check's outcome on each run, so later gates can count runs in a row. A run the
+/// check could not judge is kept as such, so that `consecutive` does not count it as a breach.
+fn save_history(store: &mut dyn Store, report: &GateReport) -> anyhow::Result<()> {
+    let now = rigor_recorder::unix_ns_now();
+    let records: Vec<GateRecord> = report
+        .checks
+        .iter()
+        .map(|c| GateRecord {
+            run_id: c.run_id,
+            check: c.id.clone(),
+            scenario: c.scenario.clone(),
+            outcome: if c.judged {
+                c.outcome.as_str().into()
+            } else {
+                CheckOutcome::NotJudged.as_str().into()
+            },
+            value: c.value,
+            at_ns: now,
+        })
+        .collect();
+    store
+        .record_gate(&records)
+        .map_err(exit::not_completed)
+        .context("saving the gate history")
+}
+
 fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<Vec<RunData>> {
     if !ids.is_empty() {
         return ids

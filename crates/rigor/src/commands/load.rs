@@ -122,7 +122,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let prepared = record::prepare_load(&scenario, &options)?;
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
-    let recorded = record::load(store.as_mut(), prepared, args.record.quiet)?;
+    let recorded = record::load(store.as_mut(), prepared, w.progress())?;
     let summary = &recorded.value;
     w.report(&Report::Run(summary), data_format(args.record.json))?;
     record::check_saved(recorded.lost)?;
@@ -146,6 +146,40 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
             "--concurrency must be at least 1"
         )));
     }
+    let phases = phases_from(args);
+    let headers = headers_from(&args.headers)?;
+    rigor_model::plan::check_url(&args.url)
+        .map_err(|m| exit::bad_input(anyhow::anyhow!("URL {m}")))?;
+    Ok(ScenarioSpec {
+        name: args.name.clone(),
+        phases,
+        request: vec![RequestSpec {
+            name: None,
+            method: Some(args.method.clone()),
+            url: args.url.clone(),
+            headers,
+            body: args.body.clone(),
+            weight: None,
+            timeout: Some(args.timeout),
+            check: CheckSpec {
+                status: args.expect_status.clone(),
+                body_contains: args.expect_body.clone(),
+            },
+        }],
+        data: args.data.clone(),
+        max_connections: args.max_connections,
+        timeout: Some(args.timeout),
+        think_time: args.think_time,
+        http: Some(args.http),
+        insecure: args.insecure,
+        requests: args.duration.and(args.requests),
+        thresholds: args.thresholds.clone(),
+        grace: Some(args.grace),
+    })
+}
+
+/// A ramp (with --ramp) then the steady phase, at the rate or concurrency the flags give.
+fn phases_from(args: &LoadArgs) -> Vec<PhaseSpec> {
     let level = match (args.rate, args.concurrency) {
         (Some(rate), _) => LoadLevel::Rate(rate),
         (None, Some(n)) => LoadLevel::Concurrency(n),
@@ -176,8 +210,13 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         },
         ..Default::default()
     });
+    phases
+}
+
+/// `-H 'Name: value'` flags as headers; each must have its colon.
+fn headers_from(flags: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
     let mut headers = std::collections::BTreeMap::new();
-    for header in &args.headers {
+    for header in flags {
         let (name, value) = header.split_once(':').ok_or_else(|| {
             exit::bad_input(anyhow::anyhow!(
                 "--header '{header}': expected `Name: value`"
@@ -185,32 +224,5 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         })?;
         headers.insert(name.trim().to_string(), value.trim().to_string());
     }
-    rigor_model::plan::check_url(&args.url)
-        .map_err(|m| exit::bad_input(anyhow::anyhow!("URL {m}")))?;
-    Ok(ScenarioSpec {
-        name: args.name.clone(),
-        phases,
-        request: vec![RequestSpec {
-            name: None,
-            method: Some(args.method.clone()),
-            url: args.url.clone(),
-            headers,
-            body: args.body.clone(),
-            weight: None,
-            timeout: Some(args.timeout),
-            check: CheckSpec {
-                status: args.expect_status.clone(),
-                body_contains: args.expect_body.clone(),
-            },
-        }],
-        data: args.data.clone(),
-        max_connections: args.max_connections,
-        timeout: Some(args.timeout),
-        think_time: args.think_time,
-        http: Some(args.http),
-        insecure: args.insecure,
-        requests: args.duration.and(args.requests),
-        thresholds: args.thresholds.clone(),
-        grace: Some(args.grace),
-    })
+    Ok(headers)
 }

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use rigor_model::plan::{Plan, TargetSpec};
+use rigor_model::plan::{BenchEntry, Plan, Scenario, TargetSpec};
 use rigor_model::RunStatus;
 use rigor_probe::{Target, TargetCommand, TargetError};
-use rigor_recorder::LoadOptions;
+use rigor_recorder::{LoadOptions, PreparedBench};
 
 use super::RecordArgs;
 use crate::{exit, record, store};
@@ -32,31 +32,11 @@ pub struct RunArgs {
 
 pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     w.set_quiet(args.record.quiet);
-    if !args.plan.exists() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "no plan at {}: `rigor init` writes a starter plan, or pass --plan FILE",
-            args.plan.display()
-        )));
-    }
-    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
-    let scenarios = plan
-        .scenarios(&args.plan, args.scenario.as_deref())
-        .map_err(exit::bad_input)?;
-    let benches: Vec<_> = plan
-        .bench
-        .iter()
-        .filter(|b| args.scenario.as_deref().is_none_or(|n| b.name == n))
-        .collect();
-    if scenarios.is_empty() && benches.is_empty() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "{} has no [[scenario]] or [[bench]] to run",
-            args.plan.display()
-        )));
-    }
+    let (plan, scenarios, benches) = read_plan(args)?;
     // Checked before anything runs, so a typo in the last entry does not waste the first.
-    let mut prepared_benches = benches
+    let prepared_benches = benches
         .iter()
-        .map(|bench| record::prepare_bench(bench))
+        .map(record::prepare_bench)
         .collect::<anyhow::Result<Vec<_>>>()?;
     let project_dir = args
         .plan
@@ -65,66 +45,29 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     let target = start_target(plan.target.as_ref(), &project_dir)?;
-    // Opened once the first run is ready to start: a plan that cannot run creates no store.
-    let mut store = store::LazyStore::new(
-        args.record.store.as_deref(),
-        plan.store.as_deref(),
-        &project_dir,
-    );
-    let plan_text = std::fs::read_to_string(&args.plan).ok();
-    let mut outcome = Outcome::default();
-    for scenario in &scenarios {
-        let options = LoadOptions {
-            threads: args.record.threads,
-            max_lag: args.record.max_lag.0,
-            project_dir: project_dir.clone(),
-            plan_text: plan_text.clone(),
-            target_pid: target.as_ref().map(Target::pid),
-        };
-        let context = || format!("scenario `{}`", scenario.name);
-        let prepared = record::prepare_load(scenario, &options).with_context(context)?;
-        let recorded =
-            record::load(store.get()?, prepared, args.record.quiet).with_context(context)?;
-        let summary = recorded.value;
-        if !args.record.json {
-            w.report(&Report::Run(&summary), Format::Terminal)?;
-            w.line(format_args!(""))?;
-        }
-        record::check_saved(recorded.lost)?;
-        outcome.worst = worse(outcome.worst, summary.status.exit_code());
-        let interrupted = summary.status == RunStatus::Interrupted;
-        outcome.scenarios.push(summary);
-        if interrupted {
-            break;
-        }
+    let mut session = Session {
+        args,
+        // Opened once the first run is ready to start: a plan that cannot run creates no store.
+        store: store::LazyStore::new(
+            args.record.store.as_deref(),
+            plan.store.as_deref(),
+            &project_dir,
+        ),
+        project_dir: project_dir.clone(),
+        outcome: Outcome::default(),
+    };
+    let options = LoadOptions {
+        threads: args.record.threads,
+        max_lag: args.record.max_lag.0,
+        project_dir,
+        plan_text: std::fs::read_to_string(&args.plan).ok(),
+        target_pid: target.as_ref().map(Target::pid),
+    };
+    session.scenarios(w, &scenarios, &options)?;
+    if session.outcome.worst != exit::INTERRUPTED {
+        session.benches(w, &benches, prepared_benches)?;
     }
-    if outcome.worst != exit::INTERRUPTED {
-        for (bench, prepared) in benches.iter().zip(prepared_benches.drain(..)) {
-            let recorded = record::bench(store.get()?, prepared, &project_dir, args.record.quiet)
-                .with_context(|| format!("bench `{}`", bench.name))?;
-            let (result, run_id) = recorded.value;
-            if !args.record.json {
-                let report = Report::Bench {
-                    run_id,
-                    name: &bench.name,
-                    result: &result,
-                };
-                w.report(&report, Format::Terminal)?;
-                w.line(format_args!(""))?;
-            }
-            record::check_saved(recorded.lost)?;
-            let interrupted = result.interrupted;
-            outcome.benches.push(BenchRunOutput {
-                run_id,
-                name: bench.name.clone(),
-                result,
-            });
-            if interrupted {
-                outcome.worst = worse(outcome.worst, exit::INTERRUPTED);
-                break;
-            }
-        }
-    }
+    let outcome = session.outcome;
     if args.record.json {
         // One shape whatever ran: the plan's scenarios and benches, each a list.
         let output = PlanRunOutput {
@@ -135,6 +78,108 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         w.report(&Report::PlanRun(&output), Format::Json)?;
     }
     Ok(ExitCode::from(outcome.worst))
+}
+
+/// The plan, its scenarios resolved and its benches, narrowed to the one named.
+fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEntry>)> {
+    if !args.plan.exists() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no plan at {}: `rigor init` writes a starter plan, or pass --plan FILE",
+            args.plan.display()
+        )));
+    }
+    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
+    let scenarios = plan
+        .scenarios(&args.plan, args.scenario.as_deref())
+        .map_err(exit::bad_input)?;
+    let benches: Vec<BenchEntry> = plan
+        .bench
+        .iter()
+        .filter(|b| args.scenario.as_deref().is_none_or(|n| b.name == n))
+        .cloned()
+        .collect();
+    if scenarios.is_empty() && benches.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} has no [[scenario]] or [[bench]] to run",
+            args.plan.display()
+        )));
+    }
+    Ok((plan, scenarios, benches))
+}
+
+/// The runs of one `rigor run`, in order, each shown as it ends.
+struct Session<'a> {
+    args: &'a RunArgs,
+    store: store::LazyStore,
+    project_dir: PathBuf,
+    outcome: Outcome,
+}
+
+impl Session<'_> {
+    /// Each scenario in turn; an interrupted one ends the session.
+    fn scenarios(
+        &mut self,
+        w: &mut Writer,
+        scenarios: &[Scenario],
+        options: &LoadOptions,
+    ) -> anyhow::Result<()> {
+        let record_args = &self.args.record;
+        for scenario in scenarios {
+            let context = || format!("scenario `{}`", scenario.name);
+            let prepared = record::prepare_load(scenario, options).with_context(context)?;
+            let recorded =
+                record::load(self.store.get()?, prepared, w.progress()).with_context(context)?;
+            let summary = recorded.value;
+            if !record_args.json {
+                w.report(&Report::Run(&summary), Format::Terminal)?;
+                w.line(format_args!(""))?;
+            }
+            record::check_saved(recorded.lost)?;
+            self.outcome.worst = worse(self.outcome.worst, summary.status.exit_code());
+            let interrupted = summary.status == RunStatus::Interrupted;
+            self.outcome.scenarios.push(summary);
+            if interrupted {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Each bench in turn; an interrupted one ends the session.
+    fn benches(
+        &mut self,
+        w: &mut Writer,
+        benches: &[BenchEntry],
+        prepared: Vec<PreparedBench>,
+    ) -> anyhow::Result<()> {
+        for (bench, prepared) in benches.iter().zip(prepared) {
+            let recorded =
+                record::bench(self.store.get()?, prepared, &self.project_dir, w.progress())
+                    .with_context(|| format!("bench `{}`", bench.name))?;
+            let (result, run_id) = recorded.value;
+            if !self.args.record.json {
+                let report = Report::Bench {
+                    run_id,
+                    name: &bench.name,
+                    result: &result,
+                };
+                w.report(&report, Format::Terminal)?;
+                w.line(format_args!(""))?;
+            }
+            record::check_saved(recorded.lost)?;
+            let interrupted = result.interrupted;
+            self.outcome.benches.push(BenchRunOutput {
+                run_id,
+                name: bench.name.clone(),
+                result,
+            });
+            if interrupted {
+                self.outcome.worst = worse(self.outcome.worst, exit::INTERRUPTED);
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What the plan's runs came to, in the order they ran.
