@@ -44,6 +44,18 @@ pub enum ProbeError {
     Format { path: PathBuf },
 }
 
+/// Whether process `pid` is running: it exists and is neither a zombie nor dead (a child that
+/// exited stays a zombie until it is reaped, and it no longer serves anything).
+pub fn is_running(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next());
+    !matches!(state, None | Some("Z") | Some("X") | Some("x"))
+}
+
 /// Reads process `pid` once.
 pub fn read(pid: u32) -> Result<Reading, ProbeError> {
     let path = PathBuf::from(format!("/proc/{pid}/stat"));

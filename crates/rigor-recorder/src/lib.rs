@@ -16,6 +16,7 @@
 mod bench;
 mod load;
 mod recording;
+mod watch;
 
 use rigor_store::{RunId, StoreError};
 

@@ -7,10 +7,11 @@ use std::time::Duration;
 use rigor_load::{LoadConfig, LoadError, Window};
 use rigor_model::output::{RunSummary, TargetSummary};
 use rigor_model::plan::Scenario;
-use rigor_model::{RunKind, StopHandle};
+use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, SecondSample};
 use rigor_store::{HistogramRecord, NewRun, Store};
 
+use crate::watch::TargetWatch;
 use crate::{unix_ns_now, RecordError, Recorded, Recording};
 
 /// How to run a scenario, beyond the scenario itself.
@@ -106,9 +107,15 @@ fn record_prepared(
     let mut recording = begin(store, scenario, options, &environment, started_at_ns)?;
     let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
     let mut samples_written = 0;
+    // The run's own stop: the process's signals reach it, and so does a failed target.
+    let run_stop = stop.child();
+    let mut watch = TargetWatch::new(options.target_pid);
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names));
+            if let Some(reason) = watch.failed(window) {
+                run_stop.stop_because(reason);
+            }
             if let Some(sampler) = &sampler {
                 let new = sampler.samples_since(samples_written);
                 samples_written += new.len();
@@ -116,7 +123,7 @@ fn record_prepared(
             }
             observe(window);
         };
-        prepared.run(stop, &mut on_window)
+        prepared.run(&run_stop, &mut on_window)
     };
     let result = match outcome {
         Ok(result) => result,
@@ -142,13 +149,18 @@ fn record_prepared(
         &scenario.thresholds,
         &result.measured(target_summary.as_ref()),
     );
-    let summary = result.summary(
+    let mut summary = result.summary(
         recording.id(),
         environment,
         thresholds,
         None,
         target_summary,
     );
+    if let Some(reason) = run_stop.reason() {
+        // Stopped because the target failed, not by the user: not `interrupted`.
+        summary.status = RunStatus::TargetFailed;
+        summary.status_reason = Some(reason);
+    }
     recording.histograms(&histogram_rows(&result));
     let ended_at_ns = started_at_ns + summary.duration_ns as i64;
     let lost = recording

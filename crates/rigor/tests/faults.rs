@@ -103,3 +103,158 @@ fn a_bench_that_cannot_be_planned_leaves_no_store() {
     assert!(r.stderr.contains("order `sideways`"), "{}", r.stderr);
     assert!(!dir.path().join(".rigor").exists(), "a store was created");
 }
+
+/// `rigor target` in a process of its own, so a test can kill it; returns it and its URL.
+fn target_process(routes: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rigor"));
+    cmd.args(["target", "--port", "0"]);
+    for r in routes {
+        cmd.args(["--route", r]);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    (child, url)
+}
+
+#[test]
+fn a_target_killed_mid_run_stops_the_run_as_target_failed_and_keeps_its_data() {
+    let _lock = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, url) = target_process(&["/: latency=1ms"]);
+    let mut run = common::spawn(
+        dir.path(),
+        &[
+            "load",
+            &url,
+            "--rate",
+            "50/s",
+            "--duration",
+            "30s",
+            "--json",
+            "--quiet",
+            "--max-lag",
+            common::LOOSE_MAX_LAG,
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(2500));
+    server.kill().unwrap();
+    let _ = server.wait();
+    let out = run.wait_with_output().unwrap();
+    let r = common::ran(out);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json["status"], "target_failed", "{}", r.stdout);
+    let reason = r.json["status_reason"].as_str().unwrap();
+    assert!(reason.contains("stopped accepting connections"), "{reason}");
+    // It stopped soon after the target died, not at the end of its 30 s.
+    let seconds = r.json["duration_ns"].as_u64().unwrap() as f64 / 1e9;
+    assert!(seconds < 20.0, "ran {seconds} s");
+    assert!(
+        r.json["total"]["requests"].as_u64().unwrap() >= 50,
+        "what was measured is kept"
+    );
+    let shown = common::ran(
+        rigor(dir.path())
+            .args(["show", "latest", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(shown.json["status"], "target_failed");
+}
+
+#[test]
+fn a_plan_started_target_that_dies_mid_run_is_named() {
+    let _lock = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The target serves for about two seconds, then exits on its own.
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        format!(
+            r#"
+[target]
+command = "timeout 2 '{exe}' target --port {port}"
+ready = "http://127.0.0.1:{port}/"
+
+[[scenario]]
+name = "s"
+phases = [{{ kind = "steady", rate = "20/s", for = "30s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/"
+"#,
+            exe = assert_cmd::cargo::cargo_bin("rigor").display()
+        ),
+    )
+    .unwrap();
+    let r = common::only_scenario(common::ran(
+        rigor(dir.path())
+            .args([
+                "run",
+                "--json",
+                "--quiet",
+                "--max-lag",
+                common::LOOSE_MAX_LAG,
+            ])
+            .output()
+            .unwrap(),
+    ));
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json["status"], "target_failed", "{}", r.stdout);
+    let reason = r.json["status_reason"].as_str().unwrap();
+    assert!(reason.contains("exited during the run"), "{reason}");
+}
+
+#[test]
+fn a_killed_rigor_takes_its_target_with_it() {
+    let _lock = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        format!(
+            r#"
+[target]
+command = "'{exe}' target --port {port}"
+ready = "http://127.0.0.1:{port}/"
+
+[[scenario]]
+name = "s"
+phases = [{{ kind = "steady", rate = "10/s", for = "30s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/"
+"#,
+            exe = assert_cmd::cargo::cargo_bin("rigor").display()
+        ),
+    )
+    .unwrap();
+    let mut run = common::spawn(dir.path(), &["run", "--quiet"]);
+    let up = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the target never came up");
+    std::thread::sleep(Duration::from_millis(500));
+    run.kill().unwrap(); // SIGKILL: rigor runs no clean-up of its own
+    let _ = run.wait();
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+    assert!(gone, "the target outlived rigor on port {port}");
+}
