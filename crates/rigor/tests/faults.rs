@@ -130,7 +130,7 @@ fn a_target_killed_mid_run_stops_the_run_as_target_failed_and_keeps_its_data() {
     let _lock = common::serial();
     let dir = tempfile::tempdir().unwrap();
     let (mut server, url) = target_process(&["/: latency=1ms"]);
-    let mut run = common::spawn(
+    let run = common::spawn(
         dir.path(),
         &[
             "load",
