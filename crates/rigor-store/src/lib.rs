@@ -111,6 +111,8 @@ pub struct RunFilter {
     pub kind: Option<RunKind>,
     /// At most this many runs (the newest ones).
     pub limit: Option<usize>,
+    /// Only runs with this status.
+    pub status: Option<RunStatus>,
 }
 
 /// A run named as the reference for its kind, scenario (or bench name)

@@ -303,6 +303,11 @@ impl Store for SqliteStore {
             conditions.push("kind = ?");
             values.push(kind);
         }
+        let status = filter.status.map(RunStatus::as_str);
+        if let Some(status) = &status {
+            conditions.push("status = ?");
+            values.push(status);
+        }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));

@@ -283,6 +283,7 @@ fn runs_filter_by_scenario_and_kind_and_limit() {
         scenario: scenario.map(str::to_string),
         kind,
         limit,
+        status: None,
     };
     let cases = [
         (

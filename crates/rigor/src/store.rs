@@ -2,6 +2,7 @@
 //! reads it), else the plan's `store`, else `.rigor/rigor.db` in the project directory.
 //! Commands get the `Store` trait, never a concrete backend.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rigor_store::{Store, StoreError};
@@ -39,10 +40,23 @@ pub fn open_existing_store(
 }
 
 fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
-    rigor_store::open(path).map_err(|e| match e {
+    let mut store = rigor_store::open(path).map_err(|e| match e {
         StoreError::Unsupported { .. } => exit::bad_input(e),
         e => exit::not_completed(e),
-    })
+    })?;
+    // Runs left `running` by a process that died are closed as crashed, whoever opens the
+    // store next; a store that cannot take the write keeps them as they are.
+    if let Ok(recovered) = rigor_recorder::recover_crashed(store.as_mut()) {
+        let mut stderr = std::io::stderr().lock();
+        for r in recovered {
+            let _ = writeln!(
+                stderr,
+                "warning: run {} ({}) is crashed: {}",
+                r.run, r.scenario, r.reason
+            );
+        }
+    }
+    Ok(store)
 }
 
 /// What a reading command says when a store holds no runs (or does not exist yet).

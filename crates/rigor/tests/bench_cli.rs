@@ -353,4 +353,12 @@ fn a_benchmark_killed_mid_run_keeps_its_finished_runs_in_the_store() {
         assert_eq!(r.exit_code, Some(0));
         assert!(r.wall_ns >= 5_000_000, "sleep 0.005 took {} ns", r.wall_ns);
     }
+    drop(store);
+    // The next rigor finds it crashed and summarises it from those runs.
+    let listed = ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(listed.json[0]["status"], "crashed", "{}", listed.stdout);
+    let command = &listed.json[0]["summary"]["commands"][0];
+    assert_eq!(command["command"], "sleep 0.005");
+    assert_eq!(command["runs"].as_array().unwrap().len(), runs.len());
+    assert!(command["stats"]["median_ns"].as_u64().unwrap() >= 5_000_000);
 }

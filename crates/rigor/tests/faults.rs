@@ -258,3 +258,63 @@ url = "http://127.0.0.1:{port}/"
     });
     assert!(gone, "the target outlived rigor on port {port}");
 }
+
+#[test]
+fn a_load_run_whose_process_was_killed_is_found_crashed_and_summarised() {
+    let _lock = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let t = common::target(&["/: latency=1ms"], None);
+    let mut run = common::spawn(
+        dir.path(),
+        &[
+            "load",
+            &t.url("/"),
+            "--rate",
+            "100/s",
+            "--duration",
+            "30s",
+            "--quiet",
+        ],
+    );
+    // Let it store a few one-second windows, then kill it: no handler runs.
+    let db = dir.path().join(".rigor").join("rigor.db");
+    let stored = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        rigor_store::SqliteStore::open(&db).is_ok_and(|s| {
+            use rigor_store::Store;
+            s.windows(1).is_ok_and(|w| w.len() >= 3)
+        })
+    });
+    assert!(stored, "no windows were stored");
+    run.kill().unwrap();
+    let _ = run.wait();
+    let listed = common::ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(
+        listed.stderr.contains("warning: run 1 (adhoc) is crashed"),
+        "{}",
+        listed.stderr
+    );
+    let run = &listed.json[0];
+    assert_eq!(run["status"], "crashed", "{run}");
+    assert!(run["status_reason"]
+        .as_str()
+        .unwrap()
+        .contains("one-second windows"));
+    assert!(
+        run["summary"]["total"]["requests"].as_u64().unwrap() >= 200,
+        "{run}"
+    );
+    assert!(
+        run["summary"]["total"]["latency"]["p50_ns"]
+            .as_u64()
+            .unwrap()
+            >= 1_000_000
+    );
+    let shown = common::ran(rigor(dir.path()).args(["show", "1"]).output().unwrap());
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(shown.stdout.contains("CRASHED"), "{}", shown.stdout);
+    // Found once: the next command does not warn again.
+    let again = common::ran(rigor(dir.path()).arg("runs").output().unwrap());
+    assert!(!again.stderr.contains("is crashed"), "{}", again.stderr);
+}

@@ -82,6 +82,7 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                         scenario: Some(s.clone()),
                         kind: None,
                         limit: None,
+                        status: None,
                     })?;
                     (latest.map_or(RunKind::Load, |r| r.kind), s.clone())
                 }
@@ -126,6 +127,7 @@ pub fn resolve_run(store: &dyn Store, run: &str) -> anyhow::Result<rigor_store::
                 scenario: None,
                 kind: None,
                 limit: Some(50),
+                status: None,
             })?
             .into_iter()
             .find(|r| !matches!(r.status, RunStatus::Running | RunStatus::Aborted))

@@ -151,6 +151,7 @@ fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<
                 scenario: Some(name.to_string()),
                 kind: None,
                 limit: Some(20),
+                status: None,
             })?
             .into_iter()
             .find(|r| !matches!(r.status, RunStatus::Running | RunStatus::Aborted));

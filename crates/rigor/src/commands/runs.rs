@@ -36,6 +36,7 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 scenario: args.scenario.clone(),
                 kind: None,
                 limit: Some(args.limit),
+                status: None,
             })?;
             (runs, store.location())
         }
