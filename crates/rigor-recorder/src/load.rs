@@ -185,7 +185,7 @@ fn begin<'s>(
     environment: &rigor_model::output::Environment,
     started_at_ns: i64,
 ) -> Result<Recording<'s>, RecordError> {
-    let plan = serde_json::json!({ "plan_text": options.plan_text, "scenario": scenario });
+    let plan = redacted_plan(scenario, options.plan_text.as_deref());
     Recording::begin(
         store,
         &NewRun {
@@ -284,4 +284,91 @@ fn summarize_target(pid: u32, samples: &[SecondSample]) -> Option<TargetSummary>
 /// Whether a load error is in the plan (a bad request or data file) rather than the world.
 pub fn is_bad_input(error: &LoadError) -> bool {
     matches!(error, LoadError::Request { .. } | LoadError::Data { .. })
+}
+
+/// Headers whose values are credentials: never stored or printed as written.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+];
+
+const REDACTED: &str = "<redacted>";
+
+/// The plan as the store keeps it: the scenario with credentials replaced, and the plan text
+/// with every credential value it contains replaced too.
+fn redacted_plan(scenario: &Scenario, plan_text: Option<&str>) -> serde_json::Value {
+    let mut scenario = scenario.clone();
+    let mut secrets: Vec<String> = Vec::new();
+    for request in &mut scenario.requests {
+        for (name, value) in &mut request.headers {
+            if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                // Keep the scheme (`Bearer`, `Basic`): it says what was sent, not the secret.
+                let shown = match value.split_once(' ') {
+                    Some((scheme, rest)) if !rest.is_empty() && !scheme.contains('=') => {
+                        secrets.push(rest.to_string());
+                        format!("{scheme} {REDACTED}")
+                    }
+                    _ => {
+                        secrets.push(value.clone());
+                        REDACTED.to_string()
+                    }
+                };
+                *value = shown;
+            }
+        }
+    }
+    let plan_text = plan_text.map(|text| {
+        let mut text = text.to_string();
+        for secret in secrets.iter().filter(|s| s.len() >= 3) {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+        text
+    });
+    serde_json::json!({ "plan_text": plan_text, "scenario": scenario })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_redacted_in_the_stored_plan() {
+        let spec = rigor_model::plan::ScenarioSpec {
+            name: "s".into(),
+            phases: vec![rigor_model::plan::PhaseSpec {
+                kind: rigor_model::plan::PhaseKind::Steady,
+                duration: Some("1s".parse().unwrap()),
+                concurrency: Some(1),
+                ..Default::default()
+            }],
+            request: vec![rigor_model::plan::RequestSpec {
+                url: "http://127.0.0.1:1/".into(),
+                headers: [
+                    (
+                        "Authorization".to_string(),
+                        "Bearer s3cr3t-token".to_string(),
+                    ),
+                    ("Cookie".to_string(), "session=abc123".to_string()),
+                    ("X-Trace".to_string(), "visible".to_string()),
+                ]
+                .into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let scenario = spec.resolve(std::path::Path::new(".")).unwrap();
+        let text =
+            "headers = { Authorization = \"Bearer s3cr3t-token\", Cookie = \"session=abc123\" }";
+        let stored = redacted_plan(&scenario, Some(text)).to_string();
+        assert!(
+            !stored.contains("s3cr3t-token") && !stored.contains("abc123"),
+            "{stored}"
+        );
+        assert!(stored.contains("Bearer <redacted>"), "{stored}");
+        assert!(stored.contains("visible"), "{stored}");
+    }
 }

@@ -32,15 +32,21 @@ impl SqliteStore {
     /// by a newer rigor is refused and left untouched.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            create_private_dir(parent).map_err(|source| StoreError::CreateDir {
                 path: parent.to_path_buf(),
                 source,
             })?;
         }
+        let created = !path.exists();
         let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source: Box::new(source),
         })?;
+        if created {
+            // Runs hold plans, URLs and environments: the file is the user's alone.
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
         schema::prepare(&mut conn, path)?;
         Ok(SqliteStore {
             conn,
@@ -84,6 +90,19 @@ impl SqliteStore {
     fn fail(&self, action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |e| StoreError::sqlite(&self.path, action, e)
     }
+}
+
+/// Creates the store's directory (and missing parents) readable by the user alone; a
+/// directory that exists already keeps its permissions.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// The run columns, in the order [`read_run`] expects them.

@@ -169,3 +169,15 @@ fn a_directory_in_place_of_the_file_is_an_error_naming_it() {
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("--store"), "{message}");
 }
+
+#[test]
+fn a_new_store_is_private_to_its_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(".rigor").join("rigor.db");
+    rigor_store::SqliteStore::open(&path).expect("open");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join(".rigor")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+}
