@@ -10,6 +10,11 @@ use super::{
 };
 use crate::units::Rate;
 
+/// The highest arrival rate a plan may ask of one generator. Far above what one machine can
+/// send; a rate past it is a typo or an absurd number, and walking its schedule would take
+/// longer than the run.
+pub const MAX_RATE_PER_SECOND: f64 = 1_000_000.0;
+
 pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, String> {
     if specs.is_empty() {
         return Err("no `phases`: add e.g. phases = [{ kind = \"steady\", rate = \"10/s\", for = \"30s\" }]".into());
@@ -143,6 +148,19 @@ impl PhaseSpec {
         };
         if peak_is_zero && self.iterations.is_some() {
             return Err("a phase with zero load cannot reach its `iterations`".into());
+        }
+        if peak_is_zero && self.kind != PhaseKind::Stage {
+            return Err("a phase with zero load sends nothing: give a rate above 0/s or a concurrency above 0 (a pause is a `stage` with rate \"0/s\")".into());
+        }
+        if let PhaseLoad::Open { start, end } = load {
+            let peak = start.as_per_second().max(end.as_per_second());
+            if !peak.is_finite() || peak > MAX_RATE_PER_SECOND {
+                return Err(format!(
+                    "{} is more than one generator can send (at most {}/s here; rigor sends tens of thousands a second per core): lower it, or split the load across several rigor processes",
+                    Rate::per_second(peak),
+                    MAX_RATE_PER_SECOND
+                ));
+            }
         }
         Ok(Phase {
             name: self

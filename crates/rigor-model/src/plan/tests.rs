@@ -206,3 +206,22 @@ fn two_scenarios_with_one_name_are_refused() {
     );
     assert!(e.starts_with("rigor.toml:9:"), "{e}");
 }
+
+#[test]
+fn zero_and_absurd_rates_are_refused_with_what_to_do() {
+    let with_rate = |rate: &str| {
+        scenario(&format!(
+            "[[scenario]]\nname = \"a\"\nphases = [{{ kind = \"steady\", rate = \"{rate}\", for = \"2s\" }}]\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n"
+        ))
+    };
+    let e = with_rate("0/s").unwrap_err();
+    assert!(e.contains("zero load sends nothing"), "{e}");
+    let e = with_rate("18446744073709551616/s").unwrap_err();
+    assert!(e.contains("more than one generator can send"), "{e}");
+    assert!(with_rate("1000000/s").is_ok());
+    // A pause is a stage.
+    let pause = scenario(
+        "[[scenario]]\nname = \"a\"\nphases = [{ kind = \"steady\", rate = \"5/s\", for = \"1s\" }, { kind = \"stage\", from = \"0/s\", to = \"0/s\", for = \"1s\" }]\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n",
+    );
+    assert!(pause.is_ok(), "{pause:?}");
+}
