@@ -118,6 +118,20 @@ pub fn compare(
         ));
     }
     let mut warnings = Vec::new();
+    for run in [a, b] {
+        if !run.record.status.is_trustworthy() {
+            warnings.push(format!(
+                "run {} is {}{}: its figures may not stand for a whole run",
+                run.id(),
+                run.record.status.as_str(),
+                run.record
+                    .status_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
     if a.record.scenario != b.record.scenario {
         warnings.push(format!(
             "the runs are of different scenarios (`{}` and `{}`): the comparison assumes they measure the same thing",

@@ -509,3 +509,24 @@ fn a_run_that_could_not_be_judged_does_not_count_toward_consecutive() {
     );
     assert!(report.checks[0].judged);
 }
+
+#[test]
+fn a_crashed_run_is_compared_with_a_warning() {
+    let a = load_run(1, 1, 20.0, 20, 200, 0);
+    let mut b = load_run(2, 2, 20.0, 20, 200, 0);
+    b.record.status = RunStatus::Crashed;
+    b.record.status_reason = Some("the process recording it (pid 7) died".into());
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.starts_with("run 2 is crashed (the process recording it")),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        !c.warnings.iter().any(|w| w.starts_with("run 1 is")),
+        "{:?}",
+        c.warnings
+    );
+}

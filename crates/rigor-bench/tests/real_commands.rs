@@ -228,12 +228,12 @@ fn shell_overhead_is_subtracted() {
     assert_eq!(shell.runs, 20);
     assert!(shell.wall_mean > Duration::ZERO);
     assert!(raw.shell.is_none());
-    assert!(
-        stats(&corrected, 0).mean < stats(&raw, 0).mean,
-        "corrected {:?} vs raw {:?}",
-        stats(&corrected, 0).mean,
-        stats(&raw, 0).mean
-    );
+    // How much is subtracted, exactly, is checked with the deterministic fake executor
+    // (`fake_runs.rs`, shell_start_up_is_measured_and_subtracted). Here only what holds
+    // whatever else the machine is doing: comparing two separate runs' wall times would
+    // assert the machine's load, and failed on a busy 2-core CI machine.
+    assert_eq!(stats(&corrected, 0).count, 20);
+    assert!(shell.clamped_runs <= 20);
 }
 
 #[test]
