@@ -13,7 +13,7 @@ use rigor_model::plan::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 
 use crate::compare::CompareSettings;
 use crate::data::RunData;
-use crate::metrics::{info, names};
+use crate::metrics::names;
 use crate::output::{CheckOutcome, CheckResult, Comparison, GateReport, ANALYSIS_SCHEMA_VERSION};
 use judge::Judgement;
 
@@ -172,7 +172,7 @@ fn applicable<'r>(runs: &'r [RunData], check: &Check) -> Result<Vec<&'r RunData>
     let with_metric: Vec<&RunData> = in_scope
         .iter()
         .copied()
-        .filter(|r| info(r.kind, &metric).is_some())
+        .filter(|r| r.kind == check.expr.metric.run_kind())
         .collect();
     if with_metric.is_empty() {
         return Err(unknown_metric(runs, check.kind, &metric, scenario));

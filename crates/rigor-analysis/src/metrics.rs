@@ -69,32 +69,21 @@ pub fn names(kind: RunKind) -> Vec<&'static str> {
 
 /// A metric's point value in a run: from the whole run, one request (or bench command) or one
 /// phase. `Err` names what is unknown; `Ok(None)` means the run has no data for it.
-pub fn value(
-    run: &RunData,
-    metric: &str,
-    request: Option<&str>,
-    phase: Option<&str>,
-) -> Result<Option<f64>, String> {
-    let parsed: Metric = metric.parse()?;
+pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>, String> {
     if parsed.run_kind() != run.kind {
         return Err(format!(
-            "`{metric}` is not a metric of {} runs; they have {}",
+            "`{parsed}` is not a metric of {} runs; they have {}",
             run.kind,
             names(run.kind).join(", ")
         ));
     }
-    let scope = match (request, phase) {
-        (Some(r), _) => Scope::Request(r.to_string()),
-        (None, Some(p)) => Scope::Phase(p.to_string()),
-        (None, None) => Scope::Run,
-    };
     match (&run.load, &run.bench) {
-        (Some((summary, _)), _) => summary.value(parsed, &scope),
+        (Some((summary, _)), _) => summary.value(parsed, scope),
         (None, Some(result)) => BenchMeasured {
             run_id: run.id(),
             result,
         }
-        .value(parsed, &scope),
+        .value(parsed, scope),
         (None, None) => Ok(None),
     }
 }

@@ -26,17 +26,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rigor_model::plan::{HttpVersion, Model, Scenario};
 
-pub use recorder::{ErrorKind, Group, Hist, WindowPart};
-pub use result::{LoadResult, Outcome, PhaseResult};
 /// Moved to the model beside the metric types; kept here for existing callers.
-pub use rigor_model::threshold::target_metric;
-
 use crate::conn::Endpoint;
 use crate::recorder::new_hist;
 use crate::schedule::{OpenSchedule, PhaseClock};
 use crate::template::{Compiled, Scheme};
 use crate::tls::{alpn_for, tls_config};
 use crate::worker::{Shared, WorkerMsg};
+pub use recorder::{ErrorKind, Group, Hist, WindowPart};
+pub use result::{LoadResult, Outcome, PhaseResult};
 
 /// How to run a scenario.
 #[derive(Debug, Clone)]

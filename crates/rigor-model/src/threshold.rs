@@ -14,7 +14,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use crate::expr::Comparator;
 use crate::expr::{Expr, ExprError, Target};
 pub use crate::metric::{Metric, Scope, Stat};
-use crate::output::TargetSummary;
 
 /// A parsed threshold; `limit` is in the metric's unit (ns, fraction, per second, bytes).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,14 +62,6 @@ impl FromStr for Threshold {
         })
     }
 }
-
-/// The `target.*` metrics read off a run's target summary.
-pub fn target_metric(s: &TargetSummary, metric: Metric) -> Option<f64> {
-    metric.value_in_target(s)
-}
-
-/// Metric names for messages and suggestions.
-pub const METRIC_NAMES: &[&str] = crate::metric::SUGGESTIONS;
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

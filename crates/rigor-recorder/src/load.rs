@@ -210,7 +210,7 @@ fn histogram_rows(result: &rigor_load::LoadResult) -> Vec<HistogramRecord> {
             scope: scope.into(),
             name,
             kind: kind.into(),
-            data: rigor_load::recorder::encode(&hist),
+            data: rigor_model::hist::encode(&hist),
         })
         .collect()
 }
@@ -230,13 +230,13 @@ fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::Stor
                 .group
                 .corrected
                 .as_deref()
-                .map(rigor_load::recorder::encode)
+                .map(rigor_model::hist::encode)
                 .unwrap_or_default(),
             raw: part
                 .group
                 .raw
                 .as_deref()
-                .map(rigor_load::recorder::encode)
+                .map(rigor_model::hist::encode)
                 .unwrap_or_default(),
         })
         .collect()

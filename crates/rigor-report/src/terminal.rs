@@ -445,10 +445,7 @@ pub fn gate(out: &mut dyn Write, report: &rigor_analysis::GateReport) -> io::Res
 /// The stored runs, newest first, one line each.
 pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> io::Result<()> {
     if runs.is_empty() {
-        return writeln!(
-            out,
-            "no runs in {location} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one"
-        );
+        return writeln!(out, "{}", no_runs_text(location));
     }
     writeln!(
         out,
@@ -496,6 +493,13 @@ pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> i
         )?;
     }
     Ok(())
+}
+
+/// What is said of a store that holds no runs (or does not exist yet).
+pub fn no_runs_text(location: &str) -> String {
+    format!(
+        "no runs in {location} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one"
+    )
 }
 
 /// Shortens a name to `width` characters with an ellipsis.

@@ -59,16 +59,11 @@ fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
     Ok(store)
 }
 
-/// What a reading command says when a store holds no runs (or does not exist yet).
-pub fn no_runs_text(location: &str) -> String {
-    format!(
-        "no runs in {location} yet: `rigor demo`, `rigor load URL` or `rigor bench -- CMD` makes one"
-    )
-}
-
 /// The error of a reading command that needs a run and found none.
 pub fn no_runs_yet(location: &str) -> anyhow::Error {
-    exit::bad_input(anyhow::anyhow!(no_runs_text(location)))
+    exit::bad_input(anyhow::anyhow!(rigor_report::terminal::no_runs_text(
+        location
+    )))
 }
 
 /// A store opened on first use, for commands that check everything before the first run.

@@ -152,8 +152,7 @@ impl Judging<'_> {
 fn absolute(check: &Check, run: &RunData, limit: f64) -> Result<Judgement, GateError> {
     let expr = &check.expr;
     let metric = expr.metric.to_string();
-    let (request, phase) = (expr.labels.request.as_deref(), expr.labels.phase.as_deref());
-    let measured = value(run, &metric, request, phase).map_err(GateError::Plan)?;
+    let measured = value(run, expr.metric, &expr.labels.scope()).map_err(GateError::Plan)?;
     let unit = expr.metric.unit();
     let op = expr.comparator.as_str();
     let (breach, message) = match measured {

@@ -118,19 +118,13 @@ impl BudgetSpec {
     pub fn to_check(&self, number: usize) -> Result<Check, String> {
         let text = match &self.check {
             Some(text) => {
-                let given: Vec<&str> = [
+                alone(&[
                     ("metric", !self.metric.is_empty()),
                     ("max", self.max.is_some()),
                     ("min", self.min.is_some()),
                     ("request", self.request.is_some()),
                     ("phase", self.phase.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(k, given)| given.then_some(k))
-                .collect();
-                if !given.is_empty() {
-                    return Err(format!("`check` already says everything; remove `{}` (or drop `check` and use the keys)", given.join("`, `")));
-                }
+                ])?;
                 text.clone()
             }
             None => {
@@ -186,7 +180,7 @@ impl RuleSpec {
     pub fn to_check(&self, number: usize) -> Result<Check, String> {
         let text = match &self.check {
             Some(text) => {
-                let given: Vec<&str> = [
+                alone(&[
                     ("metric", !self.metric.is_empty()),
                     ("max", self.max.is_some()),
                     ("min", self.min.is_some()),
@@ -194,13 +188,7 @@ impl RuleSpec {
                     ("sustained", self.sustained.is_some()),
                     ("consecutive", self.consecutive.is_some()),
                     ("baseline", self.baseline.is_some()),
-                ]
-                .into_iter()
-                .filter_map(|(k, given)| given.then_some(k))
-                .collect();
-                if !given.is_empty() {
-                    return Err(format!("`check` already says everything; remove `{}` (or drop `check` and use the keys)", given.join("`, `")));
-                }
+                ])?;
                 text.clone()
             }
             None => self.table_text()?,
@@ -304,6 +292,21 @@ impl RuleSpec {
             None => format!("rule:{}{op}{}", self.metric, unit.format(value)),
         }
     }
+}
+
+/// `check` says the whole check: none of the keys it replaces may be given beside it.
+fn alone(keys: &[(&str, bool)]) -> Result<(), String> {
+    let given: Vec<&str> = keys
+        .iter()
+        .filter_map(|(key, given)| given.then_some(*key))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "`check` already says everything; remove `{}` (or drop `check` and use the keys)",
+        given.join("`, `")
+    ))
 }
 
 fn limit_of<'v>(
