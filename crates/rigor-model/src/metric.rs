@@ -6,11 +6,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod value;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::output::bench::BenchResult;
-use crate::output::{GroupSummary, LatencySummary, RunSummary, TargetSummary};
 use crate::units::{format_nanos, parse_duration, three_figures, Bytes, Rate, Ratio};
 use crate::RunKind;
 
@@ -382,131 +382,6 @@ impl Metric {
     pub fn format_value(self, value: f64) -> String {
         self.unit().format(value)
     }
-
-    /// The metric's value in a load run's summary, for the whole run or one request or
-    /// phase; `Ok(None)` when the run has no data for it (no responses, no target samples).
-    pub fn value_in_load(self, summary: &RunSummary, scope: &Scope) -> Result<Option<f64>, String> {
-        let group = match scope {
-            Scope::Run => &summary.total,
-            Scope::Request(name) => find_group(&summary.requests, name, "request", summary.run_id)?,
-            Scope::Phase(name) => find_group(&summary.phases, name, "phase", summary.run_id)?,
-        };
-        Ok(match self {
-            Metric::Latency(s) => latency_stat(&group.latency, s),
-            Metric::RawLatency(s) => latency_stat(&group.raw_latency, s),
-            Metric::ScheduleLag(s) => latency_stat(&summary.generator.schedule_lag, s),
-            Metric::ErrorRate => (group.requests > 0).then_some(group.error_rate),
-            Metric::Throughput => Some(group.throughput_per_s),
-            Metric::Requests => Some(group.requests as f64),
-            Metric::Errors => Some(group.errors as f64),
-            Metric::TargetCpu(_)
-            | Metric::TargetRss(_)
-            | Metric::TargetThreads
-            | Metric::TargetFds => summary
-                .target
-                .as_ref()
-                .and_then(|t| self.value_in_target(t)),
-            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => {
-                return Err(format!(
-                    "`{self}` is a bench metric; run {} is a load run",
-                    summary.run_id
-                ))
-            }
-        })
-    }
-
-    /// The metric's value for one command of a benchmark (the first when `command` is
-    /// `None`); `Ok(None)` when the command has no finished runs.
-    pub fn value_in_bench(
-        self,
-        result: &BenchResult,
-        command: Option<&str>,
-        run_id: i64,
-    ) -> Result<Option<f64>, String> {
-        let chosen = match command {
-            Some(name) => result
-                .commands
-                .iter()
-                .find(|c| c.command == name || c.name == name)
-                .ok_or_else(|| {
-                    let names: Vec<&str> =
-                        result.commands.iter().map(|c| c.command.as_str()).collect();
-                    format!(
-                        "run {run_id} has no command `{name}`; it has {}",
-                        names.join(", ")
-                    )
-                })?,
-            None => match result.commands.first() {
-                Some(c) => c,
-                None => return Ok(None),
-            },
-        };
-        let Some(s) = &chosen.stats else {
-            return Ok(None);
-        };
-        let ns = |d: std::time::Duration| d.as_nanos() as f64;
-        Ok(match self {
-            Metric::Wall(Stat::Mean) => Some(ns(s.mean)),
-            Metric::Wall(Stat::Min) => Some(ns(s.min)),
-            Metric::Wall(Stat::Max) => Some(ns(s.max)),
-            Metric::Wall(Stat::Percentile(50.0)) => Some(ns(s.median)),
-            Metric::Wall(Stat::Percentile(_)) => None,
-            Metric::User => Some(ns(s.user_mean)),
-            Metric::System => Some(ns(s.system_mean)),
-            Metric::PeakRss => Some(s.peak_rss_max_bytes as f64),
-            load => {
-                return Err(format!(
-                    "`{load}` is a load metric; run {run_id} is a bench run"
-                ))
-            }
-        })
-    }
-
-    /// The metric's value in the target's summary, for the `target.*` metrics.
-    pub fn value_in_target(self, s: &TargetSummary) -> Option<f64> {
-        match self {
-            Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
-            Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
-            Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
-            Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
-            Metric::TargetThreads => Some(f64::from(s.threads_max)),
-            Metric::TargetFds => Some(f64::from(s.fds_max)),
-            _ => None,
-        }
-    }
-}
-
-fn find_group<'s>(
-    groups: &'s [GroupSummary],
-    name: &str,
-    what: &str,
-    run_id: i64,
-) -> Result<&'s GroupSummary, String> {
-    groups.iter().find(|g| g.name == name).ok_or_else(|| {
-        let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-        format!(
-            "run {run_id} has no {what} `{name}`; it has {}",
-            names.join(", ")
-        )
-    })
-}
-
-fn latency_stat(l: &LatencySummary, stat: Stat) -> Option<f64> {
-    if l.count == 0 {
-        return None;
-    }
-    let v = match stat {
-        Stat::Min => l.min_ns,
-        Stat::Mean => l.mean_ns,
-        Stat::Max => l.max_ns,
-        Stat::Percentile(50.0) => l.p50_ns,
-        Stat::Percentile(90.0) => l.p90_ns,
-        Stat::Percentile(95.0) => l.p95_ns,
-        Stat::Percentile(99.0) => l.p99_ns,
-        Stat::Percentile(99.9) => l.p999_ns,
-        Stat::Percentile(_) => return None,
-    };
-    Some(v as f64)
 }
 
 /// Which slice of a run a metric is read from.

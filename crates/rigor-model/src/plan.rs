@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::threshold::{Threshold, ThresholdError};
 
 mod bench;
+mod checks;
 mod gate;
 mod phases;
 
@@ -321,81 +322,6 @@ impl Plan {
         Ok(plan)
     }
 
-    /// The plan's budgets, then its rules, read into the one grammar.
-    pub fn checks(&self, path: &Path) -> Result<Vec<Check>, PlanError> {
-        self.checks_in("", path)
-    }
-
-    fn checks_in(&self, text: &str, path: &Path) -> Result<Vec<Check>, PlanError> {
-        let names = self.run_names();
-        let mut checks = Vec::new();
-        let budgets = self
-            .budget
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (CheckKind::Budget, i + 1, b.to_check(i + 1)));
-        let rules = self
-            .rule
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (CheckKind::Rule, i + 1, r.to_check(i + 1)));
-        for (kind, number, built) in budgets.chain(rules) {
-            let table = format!("[[{}]] {number}", kind.as_str());
-            let fail = |message: String| PlanError::Check {
-                path: path.to_path_buf(),
-                line: table_line(text, kind.as_str(), number),
-                table: table.clone(),
-                message,
-            };
-            let check = built.map_err(fail)?;
-            if let Some(scenario) = &check.scenario {
-                if !names.contains(&scenario.as_str()) {
-                    let hint = did_you_mean(scenario, &names)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "; the plan has {}",
-                                if names.is_empty() {
-                                    "no scenario or bench".to_string()
-                                } else {
-                                    names.join(", ")
-                                }
-                            )
-                        });
-                    return Err(fail(format!(
-                        "no scenario or bench named `{scenario}`{hint}"
-                    )));
-                }
-            }
-            checks.push(check);
-        }
-        Ok(checks)
-    }
-
-    /// The names runs of this plan are stored under: scenarios and benches.
-    pub fn run_names(&self) -> Vec<&str> {
-        self.scenario
-            .iter()
-            .map(|s| s.name.as_str())
-            .chain(self.bench.iter().map(|b| b.name.as_str()))
-            .collect()
-    }
-
-    /// Two scenarios or benches with one name would share one history and one baseline.
-    fn check_names(&self, text: &str, path: &Path) -> Result<(), PlanError> {
-        let names = self.run_names();
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(PlanError::Conflict {
-                    path: path.to_path_buf(),
-                    line: name_line(text, name, 2),
-                    message: format!("two scenarios or benches are named `{name}`: their runs, baselines and gate history would mix; give each its own name"),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// Resolves every scenario, or the one named; errors name the scenario and phase at fault.
     pub fn scenarios(&self, path: &Path, only: Option<&str>) -> Result<Vec<Scenario>, PlanError> {
         if let Some(name) = only {
@@ -617,25 +543,3 @@ pub const STARTER_PLAN: &str = include_str!("starter.toml");
 
 #[cfg(test)]
 mod tests;
-
-/// The line of the `number`-th `[[table]]` header (1 when it cannot be found).
-fn table_line(text: &str, table: &str, number: usize) -> usize {
-    let header = format!("[[{table}]]");
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with(&header))
-        .nth(number.saturating_sub(1))
-        .map_or(1, |(i, _)| i + 1)
-}
-
-/// The line of the `occurrence`-th `name = "NAME"` (1 when it cannot be found).
-fn name_line(text: &str, name: &str, occurrence: usize) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            let l = l.trim();
-            l.starts_with("name") && l.contains(&format!("\"{name}\""))
-        })
-        .nth(occurrence.saturating_sub(1))
-        .map_or(1, |(i, _)| i + 1)
-}

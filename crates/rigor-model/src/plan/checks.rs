@@ -1,0 +1,105 @@
+//! The plan's checks read into the one grammar, and what must hold across its tables: a
+//! budget or rule names a scenario or bench the plan has, and no two share a name.
+
+use std::path::Path;
+
+use super::{did_you_mean, Check, CheckKind, Plan, PlanError};
+
+impl Plan {
+    /// The plan's budgets, then its rules, read into the one grammar.
+    pub fn checks(&self, path: &Path) -> Result<Vec<Check>, PlanError> {
+        self.checks_in("", path)
+    }
+
+    pub(super) fn checks_in(&self, text: &str, path: &Path) -> Result<Vec<Check>, PlanError> {
+        let names = self.run_names();
+        let mut checks = Vec::new();
+        let budgets = self
+            .budget
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (CheckKind::Budget, i + 1, b.to_check(i + 1)));
+        let rules = self
+            .rule
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (CheckKind::Rule, i + 1, r.to_check(i + 1)));
+        for (kind, number, built) in budgets.chain(rules) {
+            let table = format!("[[{}]] {number}", kind.as_str());
+            let fail = |message: String| PlanError::Check {
+                path: path.to_path_buf(),
+                line: table_line(text, kind.as_str(), number),
+                table: table.clone(),
+                message,
+            };
+            let check = built.map_err(fail)?;
+            if let Some(scenario) = &check.scenario {
+                if !names.contains(&scenario.as_str()) {
+                    let hint = did_you_mean(scenario, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "; the plan has {}",
+                                if names.is_empty() {
+                                    "no scenario or bench".to_string()
+                                } else {
+                                    names.join(", ")
+                                }
+                            )
+                        });
+                    return Err(fail(format!(
+                        "no scenario or bench named `{scenario}`{hint}"
+                    )));
+                }
+            }
+            checks.push(check);
+        }
+        Ok(checks)
+    }
+
+    /// The names runs of this plan are stored under: scenarios and benches.
+    pub fn run_names(&self) -> Vec<&str> {
+        self.scenario
+            .iter()
+            .map(|s| s.name.as_str())
+            .chain(self.bench.iter().map(|b| b.name.as_str()))
+            .collect()
+    }
+
+    /// Two scenarios or benches with one name would share one history and one baseline.
+    pub(super) fn check_names(&self, text: &str, path: &Path) -> Result<(), PlanError> {
+        let names = self.run_names();
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                return Err(PlanError::Conflict {
+                    path: path.to_path_buf(),
+                    line: name_line(text, name, 2),
+                    message: format!("two scenarios or benches are named `{name}`: their runs, baselines and gate history would mix; give each its own name"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The line of the `number`-th `[[table]]` header (1 when it cannot be found).
+fn table_line(text: &str, table: &str, number: usize) -> usize {
+    let header = format!("[[{table}]]");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(&header))
+        .nth(number.saturating_sub(1))
+        .map_or(1, |(i, _)| i + 1)
+}
+
+/// The line of the `occurrence`-th `name = "NAME"` (1 when it cannot be found).
+fn name_line(text: &str, name: &str, occurrence: usize) -> usize {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l = l.trim();
+            l.starts_with("name") && l.contains(&format!("\"{name}\""))
+        })
+        .nth(occurrence.saturating_sub(1))
+        .map_or(1, |(i, _)| i + 1)
+}
