@@ -11,13 +11,14 @@
 use std::collections::BTreeMap;
 
 use rigor_model::hist::Hist;
+use rigor_model::output::bench::CommandResult;
 use rigor_stats::{
     benjamini_hochberg, compare as bootstrap, mann_whitney_u, two_proportions, Alternative,
     BootstrapConfig, Direction, Interval, MannWhitneyMethod, NoiseBand, Sample, Statistic,
 };
 
 use crate::data::{environment_differences, RunData, RunKind};
-use crate::metrics::{info, Unit, BENCH_METRICS, LOAD_METRICS};
+use crate::metrics::{info, MetricInfo, Unit, BENCH_METRICS, LOAD_METRICS};
 use crate::output::{
     ChangeKind, Comparison, MetricComparison, RunRef, VerdictName, ANALYSIS_SCHEMA_VERSION,
 };
@@ -95,49 +96,11 @@ pub fn compare(
     b: &RunData,
     settings: &CompareSettings,
 ) -> Result<Comparison, CompareError> {
-    if a.kind != b.kind {
-        return Err(CompareError::KindMismatch {
-            a: a.id(),
-            kind_a: kind_name(a.kind),
-            b: b.id(),
-            kind_b: kind_name(b.kind),
-        });
-    }
+    ensure_same_kind(a, b)?;
     let differences = environment_differences(a.environment.as_ref(), b.environment.as_ref());
-    let strict: Vec<&String> = differences
-        .iter()
-        .filter(|d| !d.starts_with("host"))
-        .collect();
-    if settings.strict_env && !strict.is_empty() {
-        return Err(CompareError::Environment(
-            strict
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-        ));
-    }
-    let mut warnings = Vec::new();
-    for run in [a, b] {
-        if !run.record.status.is_trustworthy() {
-            warnings.push(format!(
-                "run {} is {}{}: its figures may not stand for a whole run",
-                run.id(),
-                run.record.status.as_str(),
-                run.record
-                    .status_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ));
-        }
-    }
-    if a.record.scenario != b.record.scenario {
-        warnings.push(format!(
-            "the runs are of different scenarios (`{}` and `{}`): the comparison assumes they measure the same thing",
-            a.record.scenario, b.record.scenario
-        ));
-    }
+    refuse_strict_differences(&differences, settings)?;
+    let mut warnings: Vec<String> = [a, b].into_iter().filter_map(untrustworthy).collect();
+    warnings.extend(scenario_mismatch(a, b));
     let mut pending = Vec::new();
     match a.kind {
         RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
@@ -153,40 +116,7 @@ pub fn compare(
                 .unwrap_or_default(),
         });
     }
-    let p_values: Vec<f64> = pending.iter().map(|p| p.p_value).collect();
-    let adjusted = benjamini_hochberg(&p_values, settings.alpha)
-        .map(|r| r.adjusted)
-        .unwrap_or(p_values);
-    let metrics: Vec<MetricComparison> = pending
-        .into_iter()
-        .zip(adjusted)
-        .map(|(p, q)| {
-            let band = NoiseBand {
-                alpha: settings.alpha,
-                noise: p.noise,
-            };
-            let verdict = band.judge(&p.change, q, p.direction);
-            MetricComparison {
-                metric: p.metric,
-                unit: p.unit,
-                better: match p.direction {
-                    Direction::LowerIsBetter => rigor_model::metric::Direction::LowerIsBetter,
-                    Direction::HigherIsBetter => rigor_model::metric::Direction::HigherIsBetter,
-                },
-                baseline: p.baseline,
-                candidate: p.candidate,
-                change_kind: p.change_kind,
-                change: p.change.estimate,
-                change_lower: p.change.lower,
-                change_upper: p.change.upper,
-                p_value: p.p_value,
-                q_value: q,
-                noise: p.noise,
-                verdict: verdict.into(),
-                method: p.method,
-            }
-        })
-        .collect();
+    let metrics = judge(pending, settings);
     let tradeoff = tradeoff(&metrics);
     Ok(Comparison {
         schema_version: ANALYSIS_SCHEMA_VERSION,
@@ -200,6 +130,107 @@ pub fn compare(
         alpha: settings.alpha,
         seed: settings.bootstrap.seed,
     })
+}
+
+/// A warning for a run whose figures may not stand for a whole run (crashed, interrupted,
+/// invalid, the target failed): it is compared all the same, and the reader is told.
+fn untrustworthy(run: &RunData) -> Option<String> {
+    let status = run.record.status;
+    (!status.is_trustworthy()).then(|| {
+        format!(
+            "run {} is {}{}: its figures may not stand for a whole run",
+            run.id(),
+            status.as_str(),
+            run.record
+                .status_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        )
+    })
+}
+
+fn ensure_same_kind(a: &RunData, b: &RunData) -> Result<(), CompareError> {
+    if a.kind == b.kind {
+        return Ok(());
+    }
+    Err(CompareError::KindMismatch {
+        a: a.id(),
+        kind_a: kind_name(a.kind),
+        b: b.id(),
+        kind_b: kind_name(b.kind),
+    })
+}
+
+/// With `--strict-env`, any difference but the host's name stops the comparison.
+fn refuse_strict_differences(
+    differences: &[String],
+    settings: &CompareSettings,
+) -> Result<(), CompareError> {
+    let strict: Vec<&String> = differences
+        .iter()
+        .filter(|d| !d.starts_with("host"))
+        .collect();
+    if settings.strict_env && !strict.is_empty() {
+        return Err(CompareError::Environment(
+            strict
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+    }
+    Ok(())
+}
+
+fn scenario_mismatch(a: &RunData, b: &RunData) -> Option<String> {
+    (a.record.scenario != b.record.scenario).then(|| {
+        format!(
+            "the runs are of different scenarios (`{}` and `{}`): the comparison assumes they measure the same thing",
+            a.record.scenario, b.record.scenario
+        )
+    })
+}
+
+/// Adjusts the p-values of the whole comparison together, then gives each metric its verdict.
+fn judge(pending: Vec<Pending>, settings: &CompareSettings) -> Vec<MetricComparison> {
+    let p_values: Vec<f64> = pending.iter().map(|p| p.p_value).collect();
+    let adjusted = benjamini_hochberg(&p_values, settings.alpha)
+        .map(|r| r.adjusted)
+        .unwrap_or(p_values);
+    pending
+        .into_iter()
+        .zip(adjusted)
+        .map(|(p, q)| judge_metric(p, q, settings.alpha))
+        .collect()
+}
+
+/// One metric's verdict from its change and its adjusted p-value `q`.
+fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
+    let band = NoiseBand {
+        alpha,
+        noise: p.noise,
+    };
+    let verdict = band.judge(&p.change, q, p.direction);
+    MetricComparison {
+        metric: p.metric,
+        unit: p.unit,
+        better: match p.direction {
+            Direction::LowerIsBetter => rigor_model::metric::Direction::LowerIsBetter,
+            Direction::HigherIsBetter => rigor_model::metric::Direction::HigherIsBetter,
+        },
+        baseline: p.baseline,
+        candidate: p.candidate,
+        change_kind: p.change_kind,
+        change: p.change.estimate,
+        change_lower: p.change.lower,
+        change_upper: p.change.upper,
+        p_value: p.p_value,
+        q_value: q,
+        noise: p.noise,
+        verdict: verdict.into(),
+        method: p.method,
+    }
 }
 
 fn run_ref(r: &RunData) -> RunRef {
@@ -259,6 +290,8 @@ fn three(v: f64) -> String {
     rigor_model::units::three_figures(v)
 }
 
+/// Load metrics: latency by block bootstrap over the windows, throughput over whole seconds,
+/// the error rate by two proportions.
 fn compare_load(
     a: &RunData,
     b: &RunData,
@@ -268,21 +301,14 @@ fn compare_load(
 ) {
     let phase = s.phase.as_deref();
     let (wa, wb) = (a.windows(phase), b.windows(phase));
-    let hists = |windows: &[&crate::data::WindowData], raw: bool| -> Vec<Hist> {
-        windows
-            .iter()
-            .filter_map(|w| {
-                if raw {
-                    w.raw.clone()
-                } else {
-                    w.corrected.clone()
-                }
-            })
-            .filter(|h| !h.is_empty())
-            .collect()
-    };
-    let (ca, cb) = (hists(&wa, false), hists(&wb, false));
-    let (ra, rb) = (hists(&wa, true), hists(&wb, true));
+    let (ca, cb) = (
+        latency_histograms(&wa, Latency::Corrected),
+        latency_histograms(&wb, Latency::Corrected),
+    );
+    let (ra, rb) = (
+        latency_histograms(&wa, Latency::Raw),
+        latency_histograms(&wb, Latency::Raw),
+    );
     if ca.len() < 2 || cb.len() < 2 {
         warnings.push(format!(
             "latency needs at least two one-second windows with responses in each run{}; runs {} and {} have {} and {}",
@@ -297,132 +323,199 @@ fn compare_load(
         let Some(info) = info(RunKind::Load, metric) else {
             continue;
         };
-        let noise = noise_for(s, metric);
-        let (windows_a, windows_b, statistic) = match *metric {
-            "latency.p50" => (&ca, &cb, Statistic::MEDIAN),
-            "latency.p90" => (&ca, &cb, Statistic::Quantile(0.90)),
-            "latency.p95" => (&ca, &cb, Statistic::P95),
-            "latency.p99" => (&ca, &cb, Statistic::P99),
-            "latency.mean" => (&ca, &cb, Statistic::Mean),
-            "latency.raw.p50" => (&ra, &rb, Statistic::MEDIAN),
-            "latency.raw.p95" => (&ra, &rb, Statistic::P95),
-            "latency.raw.p99" => (&ra, &rb, Statistic::P99),
-            "throughput" => {
-                // Whole seconds only: the first and last windows are partial.
-                let counts = |w: &[&crate::data::WindowData]| -> Vec<f64> {
-                    let per_second = per_second_counts(w);
-                    if per_second.len() > 2 {
-                        per_second[1..per_second.len() - 1].to_vec()
-                    } else {
-                        Vec::new()
-                    }
-                };
-                let (xa, xb) = (counts(&wa), counts(&wb));
-                if xa.len() >= 2 && xb.len() >= 2 {
-                    if let Ok(c) = bootstrap(
-                        &Sample::Values(&xa),
-                        &Sample::Values(&xb),
-                        Statistic::Mean,
-                        &s.bootstrap,
-                    ) {
-                        if let Some(change) = c.relative_change {
-                            out.push(Pending {
-                                metric: metric.to_string(),
-                                unit: info.unit,
-                                direction: info.direction,
-                                baseline: c.baseline.estimate,
-                                candidate: c.candidate.estimate,
-                                change_kind: ChangeKind::Relative,
-                                change,
-                                p_value: c.p_value,
-                                noise,
-                                method: format!(
-                                    "bootstrap of the mean over {} and {} whole seconds",
-                                    xa.len(),
-                                    xb.len()
-                                ),
-                            });
-                        }
-                    }
+        let compared = match *metric {
+            "throughput" => compare_throughput(metric, &info, &wa, &wb, s),
+            "error_rate" => compare_error_rate(metric, &info, &wa, &wb, s),
+            _ => match latency_statistic(metric) {
+                Some((Latency::Corrected, statistic)) => {
+                    compare_latency(metric, &info, statistic, (&ca, &cb), s, warnings)
                 }
-                continue;
-            }
-            "error_rate" => {
-                let total = |w: &[&crate::data::WindowData]| {
-                    w.iter()
-                        .fold((0u64, 0u64), |(e, r), w| (e + w.errors, r + w.requests))
-                };
-                let ((ea, na), (eb, nb)) = (total(&wa), total(&wb));
-                if na > 0 && nb > 0 {
-                    if let Ok(c) = two_proportions(ea, na, eb, nb, s.bootstrap.confidence) {
-                        out.push(Pending {
-                            metric: metric.to_string(),
-                            unit: info.unit,
-                            direction: info.direction,
-                            baseline: c.baseline.estimate,
-                            candidate: c.candidate.estimate,
-                            change_kind: ChangeKind::Absolute,
-                            change: c.difference,
-                            p_value: c.p_value,
-                            noise: s
-                                .noise_by_metric
-                                .get(*metric)
-                                .copied()
-                                .unwrap_or(s.rate_noise),
-                            method: "two-proportion z-test, Newcombe interval of the difference"
-                                .into(),
-                        });
-                    }
+                Some((Latency::Raw, statistic)) => {
+                    compare_latency(metric, &info, statistic, (&ra, &rb), s, warnings)
                 }
-                continue;
-            }
-            _ => continue,
+                None => None,
+            },
         };
-        if windows_a.len() < 2 || windows_b.len() < 2 {
-            continue;
-        }
-        if let Statistic::Quantile(q) = statistic {
-            // A tail percentile rests on the observations beyond it: with fewer than
-            // MIN_TAIL of them the bootstrap's interval is too optimistic to act on.
-            let count = |w: &[Hist]| w.iter().map(|h| h.len()).sum::<u64>();
-            let least = count(windows_a).min(count(windows_b));
-            let tail = (least as f64 * (1.0 - q)).floor() as u64;
-            if tail < MIN_TAIL {
-                warnings.push(format!(
-                    "{metric} is not judged: each run needs at least {} responses ({MIN_TAIL} beyond the percentile), and one has {least}",
-                    (MIN_TAIL as f64 / (1.0 - q)).ceil() as u64
-                ));
-                continue;
-            }
-        }
-        let Ok(c) = bootstrap(
-            &Sample::Windows(windows_a),
-            &Sample::Windows(windows_b),
-            statistic,
-            &s.bootstrap,
-        ) else {
-            continue;
-        };
-        let Some(change) = c.relative_change else {
-            continue;
-        };
-        out.push(Pending {
-            metric: metric.to_string(),
-            unit: info.unit,
-            direction: info.direction,
-            baseline: c.baseline.estimate,
-            candidate: c.candidate.estimate,
-            change_kind: ChangeKind::Relative,
-            change,
-            p_value: c.p_value,
-            noise,
-            method: format!(
-                "block bootstrap over {} and {} one-second windows",
-                windows_a.len(),
-                windows_b.len()
-            ),
-        });
+        out.extend(compared);
     }
+}
+
+/// Which of a window's two latency histograms a metric reads.
+#[derive(Clone, Copy)]
+enum Latency {
+    Corrected,
+    Raw,
+}
+
+/// The latency metrics: the histograms each reads and the statistic taken of them.
+fn latency_statistic(metric: &str) -> Option<(Latency, Statistic)> {
+    Some(match metric {
+        "latency.p50" => (Latency::Corrected, Statistic::MEDIAN),
+        "latency.p90" => (Latency::Corrected, Statistic::Quantile(0.90)),
+        "latency.p95" => (Latency::Corrected, Statistic::P95),
+        "latency.p99" => (Latency::Corrected, Statistic::P99),
+        "latency.mean" => (Latency::Corrected, Statistic::Mean),
+        "latency.raw.p50" => (Latency::Raw, Statistic::MEDIAN),
+        "latency.raw.p95" => (Latency::Raw, Statistic::P95),
+        "latency.raw.p99" => (Latency::Raw, Statistic::P99),
+        _ => return None,
+    })
+}
+
+/// The windows' non-empty histograms of one kind, the blocks the bootstrap resamples.
+fn latency_histograms(windows: &[&crate::data::WindowData], latency: Latency) -> Vec<Hist> {
+    windows
+        .iter()
+        .filter_map(|w| match latency {
+            Latency::Raw => w.raw.clone(),
+            Latency::Corrected => w.corrected.clone(),
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// A latency statistic by block bootstrap over the one-second histograms of each run.
+fn compare_latency(
+    metric: &str,
+    info: &MetricInfo,
+    statistic: Statistic,
+    (windows_a, windows_b): (&[Hist], &[Hist]),
+    s: &CompareSettings,
+    warnings: &mut Vec<String>,
+) -> Option<Pending> {
+    if windows_a.len() < 2 || windows_b.len() < 2 {
+        return None;
+    }
+    if let Some(thin) = thin_tail(metric, statistic, windows_a, windows_b) {
+        warnings.push(thin);
+        return None;
+    }
+    let c = bootstrap(
+        &Sample::Windows(windows_a),
+        &Sample::Windows(windows_b),
+        statistic,
+        &s.bootstrap,
+    )
+    .ok()?;
+    let change = c.relative_change?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Relative,
+        change,
+        p_value: c.p_value,
+        noise: noise_for(s, metric),
+        method: format!(
+            "block bootstrap over {} and {} one-second windows",
+            windows_a.len(),
+            windows_b.len()
+        ),
+    })
+}
+
+/// Why a tail percentile is not judged, when it is not.
+///
+/// A tail percentile rests on the observations beyond it: with fewer than MIN_TAIL of them
+/// the bootstrap's interval is too optimistic to act on.
+fn thin_tail(metric: &str, statistic: Statistic, a: &[Hist], b: &[Hist]) -> Option<String> {
+    let Statistic::Quantile(q) = statistic else {
+        return None;
+    };
+    let count = |w: &[Hist]| w.iter().map(|h| h.len()).sum::<u64>();
+    let least = count(a).min(count(b));
+    let tail = (least as f64 * (1.0 - q)).floor() as u64;
+    (tail < MIN_TAIL).then(|| {
+        format!(
+            "{metric} is not judged: each run needs at least {} responses ({MIN_TAIL} beyond the percentile), and one has {least}",
+            (MIN_TAIL as f64 / (1.0 - q)).ceil() as u64
+        )
+    })
+}
+
+/// Throughput by bootstrap of the mean over the per-second completion counts.
+fn compare_throughput(
+    metric: &str,
+    info: &MetricInfo,
+    wa: &[&crate::data::WindowData],
+    wb: &[&crate::data::WindowData],
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let (xa, xb) = (whole_second_counts(wa), whole_second_counts(wb));
+    if xa.len() < 2 || xb.len() < 2 {
+        return None;
+    }
+    let c = bootstrap(
+        &Sample::Values(&xa),
+        &Sample::Values(&xb),
+        Statistic::Mean,
+        &s.bootstrap,
+    )
+    .ok()?;
+    let change = c.relative_change?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Relative,
+        change,
+        p_value: c.p_value,
+        noise: noise_for(s, metric),
+        method: format!(
+            "bootstrap of the mean over {} and {} whole seconds",
+            xa.len(),
+            xb.len()
+        ),
+    })
+}
+
+/// Completions per second without the first and last seconds, which are partial.
+fn whole_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
+    let per_second = per_second_counts(windows);
+    if per_second.len() > 2 {
+        per_second[1..per_second.len() - 1].to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The error rate by the two-proportion test over all requests; its noise is absolute.
+fn compare_error_rate(
+    metric: &str,
+    info: &MetricInfo,
+    wa: &[&crate::data::WindowData],
+    wb: &[&crate::data::WindowData],
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let total = |w: &[&crate::data::WindowData]| {
+        w.iter()
+            .fold((0u64, 0u64), |(e, r), w| (e + w.errors, r + w.requests))
+    };
+    let ((ea, na), (eb, nb)) = (total(wa), total(wb));
+    if na == 0 || nb == 0 {
+        return None;
+    }
+    let c = two_proportions(ea, na, eb, nb, s.bootstrap.confidence).ok()?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Absolute,
+        change: c.difference,
+        p_value: c.p_value,
+        noise: s
+            .noise_by_metric
+            .get(metric)
+            .copied()
+            .unwrap_or(s.rate_noise),
+        method: "two-proportion z-test, Newcombe interval of the difference".into(),
+    })
 }
 
 /// Completions per second, merging the phases that share a second.
@@ -434,6 +527,7 @@ fn per_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
     by_second.values().map(|&n| n as f64).collect()
 }
 
+/// Bench metrics, command by command: bootstrap intervals with Mann–Whitney p-values.
 fn compare_bench(
     a: &RunData,
     b: &RunData,
@@ -467,61 +561,73 @@ fn compare_bench(
             let Some(info) = info(RunKind::Bench, metric) else {
                 continue;
             };
-            let pick = |c: &rigor_model::output::bench::CommandResult| -> Vec<f64> {
-                c.runs
-                    .iter()
-                    .map(|r| match *metric {
-                        "user.mean" => r.measurement.user.as_nanos() as f64,
-                        "system.mean" => r.measurement.system.as_nanos() as f64,
-                        "peak_rss" => r.measurement.peak_rss as f64,
-                        _ => r.measurement.wall.as_nanos() as f64,
-                    })
-                    .collect()
-            };
-            let (xa, xb) = (pick(ca), pick(cb));
-            let statistic = match *metric {
-                "wall.median" | "peak_rss" => Statistic::MEDIAN,
-                _ => Statistic::Mean,
-            };
-            let Ok(c) = bootstrap(
-                &Sample::Values(&xa),
-                &Sample::Values(&xb),
-                statistic,
-                &s.bootstrap,
-            ) else {
-                continue;
-            };
-            let Some(change) = c.relative_change else {
-                continue;
-            };
-            let p_value = mann_whitney_u(&xa, &xb, Alternative::TwoSided, MannWhitneyMethod::Auto)
-                .map_or(c.p_value, |m| m.p_value);
-            let name = if single {
-                metric.to_string()
-            } else {
-                format!("{metric}{{command=\"{}\"}}", ca.command)
-            };
-            out.push(Pending {
-                noise: noise_for(s, metric),
-                metric: name,
-                unit: info.unit,
-                direction: info.direction,
-                baseline: c.baseline.estimate,
-                candidate: c.candidate.estimate,
-                change_kind: ChangeKind::Relative,
-                change,
-                p_value,
-                method: format!(
-                    "bootstrap of the {}, Mann–Whitney U p-value ({} and {} runs)",
-                    if statistic == Statistic::Mean {
-                        "mean"
-                    } else {
-                        "median"
-                    },
-                    xa.len(),
-                    xb.len()
-                ),
-            });
+            out.extend(compare_command_metric(metric, &info, (ca, cb), single, s));
         }
     }
+}
+
+/// One metric of one command present in both runs. Its name carries the command unless the
+/// bench had only the one.
+fn compare_command_metric(
+    metric: &str,
+    info: &MetricInfo,
+    (ca, cb): (&CommandResult, &CommandResult),
+    single: bool,
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let (xa, xb) = (run_values(ca, metric), run_values(cb, metric));
+    let statistic = match metric {
+        "wall.median" | "peak_rss" => Statistic::MEDIAN,
+        _ => Statistic::Mean,
+    };
+    let c = bootstrap(
+        &Sample::Values(&xa),
+        &Sample::Values(&xb),
+        statistic,
+        &s.bootstrap,
+    )
+    .ok()?;
+    let change = c.relative_change?;
+    let p_value = mann_whitney_u(&xa, &xb, Alternative::TwoSided, MannWhitneyMethod::Auto)
+        .map_or(c.p_value, |m| m.p_value);
+    let name = if single {
+        metric.to_string()
+    } else {
+        format!("{metric}{{command=\"{}\"}}", ca.command)
+    };
+    Some(Pending {
+        noise: noise_for(s, metric),
+        metric: name,
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Relative,
+        change,
+        p_value,
+        method: format!(
+            "bootstrap of the {}, Mann–Whitney U p-value ({} and {} runs)",
+            if statistic == Statistic::Mean {
+                "mean"
+            } else {
+                "median"
+            },
+            xa.len(),
+            xb.len()
+        ),
+    })
+}
+
+/// The measurement `metric` reads from each of a command's timed runs.
+fn run_values(command: &CommandResult, metric: &str) -> Vec<f64> {
+    command
+        .runs
+        .iter()
+        .map(|r| match metric {
+            "user.mean" => r.measurement.user.as_nanos() as f64,
+            "system.mean" => r.measurement.system.as_nanos() as f64,
+            "peak_rss" => r.measurement.peak_rss as f64,
+            _ => r.measurement.wall.as_nanos() as f64,
+        })
+        .collect()
 }

@@ -16,6 +16,7 @@
 
 mod calibration;
 mod error;
+mod rounds;
 mod stop_rule;
 
 use rigor_model::stop::StopHandle;
@@ -23,7 +24,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::analysis::analyze;
-use crate::batch::{Batch, BatchRun, PlannedRun};
+use crate::batch::{Batch, BatchOutcome, BatchRun, PlannedRun};
 use crate::clock::{Clock, MonotonicClock};
 use crate::executor::{describe_exit, ExecError, Executor, Measurement};
 use crate::result::{
@@ -255,8 +256,8 @@ impl<'a> Runner<'a> {
         tallies: &mut [Tally],
         result: &mut BenchResult,
     ) -> Result<Step, BenchError> {
-        let plan = self.plan;
-        let hooks = plan
+        let hooks = self
+            .plan
             .commands
             .iter()
             .any(|c| c.prepare.is_some() || c.conclude.is_some());
@@ -266,39 +267,8 @@ impl<'a> Runner<'a> {
         loop {
             let size = if hooks { 1 } else { self.batch_size() };
             match phase {
-                Phase::Warmup => {
-                    while rounds < plan.warmup && queue.len() < size {
-                        self.push_round(&mut queue, rounds, |_| true);
-                        rounds += 1;
-                    }
-                }
-                _ => {
-                    queue.retain(|p| !plan.runs.finished(tallies[p.command].done()));
-                    let mut queued = vec![0u64; tallies.len()];
-                    for p in &queue {
-                        queued[p.command] += 1;
-                    }
-                    while queue.len() < size {
-                        // Only runs a command can still get: one that has all it can have
-                        // queued leaves the rounds.
-                        let room: Vec<bool> = tallies
-                            .iter()
-                            .zip(&queued)
-                            .map(|(t, &q)| {
-                                !plan.runs.finished(t.done())
-                                    && q < plan.runs.most_runs_left(t.done())
-                            })
-                            .collect();
-                        if !room.contains(&true) {
-                            break;
-                        }
-                        for (q, _) in queued.iter_mut().zip(&room).filter(|(_, &r)| r) {
-                            *q += 1;
-                        }
-                        self.push_round(&mut queue, rounds, |i| room[i]);
-                        rounds += 1;
-                    }
-                }
+                Phase::Warmup => self.queue_warmup_rounds(&mut queue, &mut rounds, size),
+                _ => self.queue_timed_rounds(&mut queue, &mut rounds, size, tallies),
             }
             if queue.is_empty() {
                 return Ok(Step::Ran);
@@ -306,45 +276,13 @@ impl<'a> Runner<'a> {
             if self.stopped() {
                 return Ok(Step::Interrupted);
             }
-            let runs: Vec<PlannedRun> = queue.iter().take(size).copied().collect();
-            let enough = match phase {
-                Phase::Timed => tallies
-                    .iter()
-                    .map(|t| Some(plan.runs.enough(t.done())))
-                    .collect(),
-                _ => vec![None; tallies.len()],
-            };
-            if hooks {
-                let planned = &plan.commands[runs[0].command];
-                if let Some(prepare) = &planned.prepare {
-                    self.hook(HookKind::Prepare, prepare, &planned.command)?;
-                }
-            }
-            let batch = Batch {
-                runs,
-                enough,
-                stop_at_failure: !plan.ignore_failure,
-                budget: BATCH_BUDGET,
-            };
+            let batch = self.next_batch(phase, &queue, size, tallies, hooks)?;
             let stop = self.stop.clone();
             let stopped = move || stop.as_ref().is_some_and(StopHandle::is_stopping);
             let outcome = self.executor.run_batch(&self.commands, &batch, &stopped)?;
-            let Some(last) = outcome.runs.last() else {
-                if outcome.interrupted {
-                    return Ok(Step::Interrupted);
-                }
-                return Err(ExecError::InvalidBatch(
-                    "the executor finished none of the runs it was given".to_string(),
-                )
-                .into());
+            let Some(through) = finished_through(&batch, &outcome)? else {
+                return Ok(Step::Interrupted);
             };
-            let through = batch
-                .runs
-                .iter()
-                .position(|p| (p.round, p.command) == (last.round, last.command))
-                .ok_or_else(|| {
-                    ExecError::InvalidBatch("the executor reported a run it was not given".into())
-                })?;
             queue.drain(..=through);
 
             let count = outcome.runs.len();
@@ -354,53 +292,108 @@ impl<'a> Runner<'a> {
                     return Ok(Step::Interrupted);
                 };
                 self.pace = (self.pace.0 + 1, self.pace.1 + raw.wall);
-                let index = run.command;
                 match phase {
-                    Phase::Warmup => {
-                        tallies[index].warmups += 1;
-                        result.warmup_order.push(index);
-                        let n = plan.commands.len() as u64;
-                        let done = result.warmup_order.len() as u64;
-                        self.report(
-                            Phase::Warmup,
-                            index,
-                            (tallies[index].warmups, plan.warmup),
-                            false,
-                            (done, plan.warmup * n),
-                            phase_start,
-                        );
-                    }
-                    _ => {
-                        let measurement = self.correct(raw, result.shell.as_mut());
-                        let tally = &mut tallies[index];
-                        tally.raw_wall += raw.wall;
-                        let record = TimedRun {
-                            round: run.round,
-                            measurement,
-                        };
-                        tally.runs.push(record);
-                        if let Some(on_run) = self.on_run.as_mut() {
-                            on_run(index, &record);
-                        }
-                        result.order.push(index);
-                        let (of, estimated) = plan.runs.target(tallies[index].done());
-                        let total = tallies.iter().map(|t| plan.runs.target(t.done()).0).sum();
-                        let run = tallies[index].runs.len() as u64;
-                        self.report(
-                            Phase::Timed,
-                            index,
-                            (run, of),
-                            estimated,
-                            (result.order.len() as u64, total),
-                            phase_start,
-                        );
-                    }
+                    Phase::Warmup => self.record_warmup(run.command, tallies, result, phase_start),
+                    _ => self.record_timed(run, raw, tallies, result, phase_start),
                 }
             }
             if outcome.interrupted {
                 return Ok(Step::Interrupted);
             }
         }
+    }
+
+    /// The next batch: the first `size` queued runs, with each command's stop rule in the
+    /// timed phase. With per-run hooks a batch is one run, and its prepare hook runs here.
+    fn next_batch(
+        &mut self,
+        phase: Phase,
+        queue: &VecDeque<PlannedRun>,
+        size: usize,
+        tallies: &[Tally],
+        hooks: bool,
+    ) -> Result<Batch, BenchError> {
+        let plan = self.plan;
+        let runs: Vec<PlannedRun> = queue.iter().take(size).copied().collect();
+        let enough = match phase {
+            Phase::Timed => tallies
+                .iter()
+                .map(|t| Some(plan.runs.enough(t.done())))
+                .collect(),
+            _ => vec![None; tallies.len()],
+        };
+        if hooks {
+            let planned = &plan.commands[runs[0].command];
+            if let Some(prepare) = &planned.prepare {
+                self.hook(HookKind::Prepare, prepare, &planned.command)?;
+            }
+        }
+        Ok(Batch {
+            runs,
+            enough,
+            stop_at_failure: !plan.ignore_failure,
+            budget: BATCH_BUDGET,
+        })
+    }
+
+    /// Counts an accepted warm-up run of command `index` and reports progress.
+    fn record_warmup(
+        &mut self,
+        index: usize,
+        tallies: &mut [Tally],
+        result: &mut BenchResult,
+        phase_start: Duration,
+    ) {
+        let plan = self.plan;
+        tallies[index].warmups += 1;
+        result.warmup_order.push(index);
+        let n = plan.commands.len() as u64;
+        let done = result.warmup_order.len() as u64;
+        self.report(
+            Phase::Warmup,
+            index,
+            (tallies[index].warmups, plan.warmup),
+            false,
+            (done, plan.warmup * n),
+            phase_start,
+        );
+    }
+
+    /// Keeps an accepted timed run, corrected for the shell, hands it to the `on_run`
+    /// callback and reports progress.
+    fn record_timed(
+        &mut self,
+        run: &BatchRun,
+        raw: Measurement,
+        tallies: &mut [Tally],
+        result: &mut BenchResult,
+        phase_start: Duration,
+    ) {
+        let plan = self.plan;
+        let index = run.command;
+        let measurement = self.correct(raw, result.shell.as_mut());
+        let tally = &mut tallies[index];
+        tally.raw_wall += raw.wall;
+        let record = TimedRun {
+            round: run.round,
+            measurement,
+        };
+        tally.runs.push(record);
+        if let Some(on_run) = self.on_run.as_mut() {
+            on_run(index, &record);
+        }
+        result.order.push(index);
+        let (of, estimated) = plan.runs.target(tallies[index].done());
+        let total = tallies.iter().map(|t| plan.runs.target(t.done()).0).sum();
+        let run = tallies[index].runs.len() as u64;
+        self.report(
+            Phase::Timed,
+            index,
+            (run, of),
+            estimated,
+            (result.order.len() as u64, total),
+            phase_start,
+        );
     }
 
     /// Takes a finished warm-up or timed run: fails the benchmark if the run failed (unless
@@ -439,22 +432,6 @@ impl<'a> Runner<'a> {
             self.hook(HookKind::Conclude, conclude, &planned.command)?;
         }
         Ok(Some(measurement))
-    }
-
-    /// Queues round `round`: every command `include` lets in, in the round's order.
-    fn push_round(
-        &mut self,
-        queue: &mut VecDeque<PlannedRun>,
-        round: u64,
-        include: impl Fn(usize) -> bool,
-    ) {
-        let order = self.round_order();
-        queue.extend(
-            order
-                .into_iter()
-                .filter(|&i| include(i))
-                .map(|command| PlannedRun { round, command }),
-        );
     }
 
     /// How many runs to plan in the next batch: enough for about twice the budget at the
@@ -511,15 +488,6 @@ impl<'a> Runner<'a> {
         })
     }
 
-    /// The order of the next round, over all commands.
-    fn round_order(&mut self) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..self.plan.commands.len()).collect();
-        if let Order::Random { .. } = self.plan.order {
-            self.rng.shuffle(&mut order);
-        }
-        order
-    }
-
     fn report(
         &mut self,
         phase: Phase,
@@ -552,6 +520,28 @@ impl<'a> Runner<'a> {
     fn stopped(&self) -> bool {
         self.stop.as_ref().is_some_and(StopHandle::is_stopping)
     }
+}
+
+/// The queue index of the last run the executor finished: it finishes the batch's runs in
+/// order, and may stop early. `None` when it was interrupted before finishing any.
+fn finished_through(batch: &Batch, outcome: &BatchOutcome) -> Result<Option<usize>, BenchError> {
+    let Some(last) = outcome.runs.last() else {
+        if outcome.interrupted {
+            return Ok(None);
+        }
+        return Err(ExecError::InvalidBatch(
+            "the executor finished none of the runs it was given".to_string(),
+        )
+        .into());
+    };
+    let through = batch
+        .runs
+        .iter()
+        .position(|p| (p.round, p.command) == (last.round, last.command))
+        .ok_or_else(|| {
+            ExecError::InvalidBatch("the executor reported a run it was not given".into())
+        })?;
+    Ok(Some(through))
 }
 
 fn command_result(command: &CommandSpec, runs: Vec<TimedRun>) -> CommandResult {

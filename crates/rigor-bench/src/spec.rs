@@ -216,6 +216,29 @@ impl BenchSpec {
         if self.commands.is_empty() {
             return Err(SpecError::NoCommands);
         }
+        self.check_parameter_names()?;
+        let hook_shell = self.hook_shell()?;
+        let mut commands = Vec::new();
+        let mut warnings = Vec::new();
+        for combo in combinations(&self.parameters) {
+            for (number, template) in self.commands.iter().enumerate() {
+                let planned = self.plan_command(number, template, &combo, &hook_shell)?;
+                warnings.extend(self.shell_syntax_warning(&planned.command.line, commands.len()));
+                commands.push(planned);
+            }
+        }
+        Ok(BenchPlan {
+            commands,
+            warmup: self.warmup,
+            runs: self.runs,
+            order: self.order,
+            ignore_failure: self.ignore_failure,
+            calibration: self.calibration(),
+            warnings,
+        })
+    }
+
+    fn check_parameter_names(&self) -> Result<(), SpecError> {
         for (i, parameter) in self.parameters.iter().enumerate() {
             if self.parameters[..i]
                 .iter()
@@ -226,67 +249,81 @@ impl BenchSpec {
                 });
             }
         }
-        let hook_shell = match &self.shell {
-            Some(shell) if shell.program.trim().is_empty() => return Err(SpecError::EmptyShell),
+        Ok(())
+    }
+
+    /// The shell hooks run in: the benchmark's shell once checked, or `sh` without one.
+    fn hook_shell(&self) -> Result<String, SpecError> {
+        match &self.shell {
+            Some(shell) if shell.program.trim().is_empty() => Err(SpecError::EmptyShell),
             Some(shell) if shell.calibration_runs == 0 && shell.subtract_overhead => {
-                return Err(SpecError::ZeroCalibrationRuns)
+                Err(SpecError::ZeroCalibrationRuns)
             }
             Some(shell) => {
                 split(&shell.program).map_err(|source| SpecError::Split {
                     line: shell.program.clone(),
                     source,
                 })?;
-                shell.program.clone()
+                Ok(shell.program.clone())
             }
-            None => "sh".to_string(),
-        };
-
-        let mut commands = Vec::new();
-        let mut warnings = Vec::new();
-        for combo in combinations(&self.parameters) {
-            for (number, template) in self.commands.iter().enumerate() {
-                let line = expand(&template.line, &combo);
-                if line.trim().is_empty() {
-                    return Err(SpecError::EmptyCommand { number: number + 1 });
-                }
-                let invocation = self.invocation(&line)?;
-                if self.shell.is_none() && looks_like_shell_syntax(&line) {
-                    warnings.push(Warning {
-                        kind: WarningKind::ShellSyntax,
-                        command: Some(commands.len()),
-                        message: format!(
-                            "`{line}` contains shell syntax but runs without a shell, so \
-                             its words are passed to the program as they are; run it with a \
-                             shell if you meant a pipeline, redirection or variable"
-                        ),
-                    });
-                }
-                let name = match &template.name {
-                    Some(name) => expand(name, &combo),
-                    None => line.clone(),
-                };
-                let hook = |text: &Option<String>| {
-                    text.as_ref()
-                        .map(|text| hook_spec(&hook_shell, expand(text, &combo), &combo))
-                };
-                commands.push(PlannedCommand {
-                    command: CommandSpec {
-                        name,
-                        line,
-                        invocation,
-                        output: self.output.clone(),
-                        parameters: combo.clone(),
-                    },
-                    setup: hook(&self.hooks.setup),
-                    prepare: hook(&self.hooks.prepare),
-                    conclude: hook(&self.hooks.conclude),
-                    cleanup: hook(&self.hooks.cleanup),
-                });
-            }
+            None => Ok("sh".to_string()),
         }
+    }
 
-        let calibration = self
-            .shell
+    /// Command `number`'s template with one combination of parameter values filled in,
+    /// hooks included.
+    fn plan_command(
+        &self,
+        number: usize,
+        template: &CommandTemplate,
+        combo: &[(String, String)],
+        hook_shell: &str,
+    ) -> Result<PlannedCommand, SpecError> {
+        let line = expand(&template.line, combo);
+        if line.trim().is_empty() {
+            return Err(SpecError::EmptyCommand { number: number + 1 });
+        }
+        let invocation = self.invocation(&line)?;
+        let name = match &template.name {
+            Some(name) => expand(name, combo),
+            None => line.clone(),
+        };
+        let hook = |text: &Option<String>| {
+            text.as_ref()
+                .map(|text| hook_spec(hook_shell, expand(text, combo), combo))
+        };
+        Ok(PlannedCommand {
+            command: CommandSpec {
+                name,
+                line,
+                invocation,
+                output: self.output.clone(),
+                parameters: combo.to_vec(),
+            },
+            setup: hook(&self.hooks.setup),
+            prepare: hook(&self.hooks.prepare),
+            conclude: hook(&self.hooks.conclude),
+            cleanup: hook(&self.hooks.cleanup),
+        })
+    }
+
+    /// Shell syntax in a command run without a shell is passed on as words, which is rarely
+    /// what was meant.
+    fn shell_syntax_warning(&self, line: &str, command: usize) -> Option<Warning> {
+        (self.shell.is_none() && looks_like_shell_syntax(line)).then(|| Warning {
+            kind: WarningKind::ShellSyntax,
+            command: Some(command),
+            message: format!(
+                "`{line}` contains shell syntax but runs without a shell, so \
+                 its words are passed to the program as they are; run it with a \
+                 shell if you meant a pipeline, redirection or variable"
+            ),
+        })
+    }
+
+    /// The shell's own start-up, measured when its overhead is to be subtracted.
+    fn calibration(&self) -> Option<Calibration> {
+        self.shell
             .as_ref()
             .filter(|shell| shell.subtract_overhead)
             .map(|shell| Calibration {
@@ -301,17 +338,7 @@ impl BenchSpec {
                     parameters: Vec::new(),
                 },
                 runs: shell.calibration_runs,
-            });
-
-        Ok(BenchPlan {
-            commands,
-            warmup: self.warmup,
-            runs: self.runs,
-            order: self.order,
-            ignore_failure: self.ignore_failure,
-            calibration,
-            warnings,
-        })
+            })
     }
 
     fn check_counts(&self) -> Result<(), SpecError> {

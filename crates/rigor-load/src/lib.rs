@@ -26,11 +26,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rigor_model::plan::{HttpVersion, Model, Scenario};
 
-/// Moved to the model beside the metric types; kept here for existing callers.
-use crate::conn::Endpoint;
+use crate::conn::{Endpoint, Stream};
 use crate::recorder::new_hist;
 use crate::schedule::{OpenSchedule, PhaseClock};
-use crate::template::{Compiled, Scheme};
+use crate::template::{Compiled, Origin, Scheme};
 use crate::tls::{alpn_for, tls_config};
 use crate::worker::{Shared, WorkerMsg};
 pub use recorder::{ErrorKind, Group, Hist, WindowPart};
@@ -267,37 +266,6 @@ fn collect(
         .iter()
         .map(|p| p.name.clone())
         .collect();
-    let mut emit =
-        |second: u32, parts: BTreeMap<usize, WindowPart>, total: &mut recorder::Group| {
-            let mut last_second = 0;
-            for part in parts.values() {
-                total.merge(&part.group);
-                last_second += part.group.requests;
-            }
-            let phase = parts
-                .keys()
-                .last()
-                .and_then(|&p| phase_names.get(p).cloned())
-                .unwrap_or_default();
-            let (p50_ns, p99_ns) = total.corrected.as_deref().map_or((0, 0), |h| {
-                (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
-            });
-            let window = Window {
-                second,
-                parts,
-                progress: LoadProgress {
-                    elapsed: Duration::from_secs(u64::from(second) + 1),
-                    planned,
-                    phase,
-                    requests: total.requests,
-                    errors: total.errors,
-                    last_second,
-                    p50_ns,
-                    p99_ns,
-                },
-            };
-            on_window(&window);
-        };
     for msg in rx {
         match msg {
             WorkerMsg::Tick {
@@ -305,10 +273,7 @@ fn collect(
                 second,
                 parts,
             } => {
-                let slot = pending.entry(second).or_default();
-                for (phase, part) in parts {
-                    slot.entry(phase).or_default().merge(&part);
-                }
+                merge_tick(&mut pending, second, parts);
                 reported[worker] = Some(reported[worker].map_or(second, |s| s.max(second)));
             }
             WorkerMsg::Done { worker, result } => {
@@ -318,19 +283,80 @@ fn collect(
         }
         // Emit each second once every live worker has reported it; after the last worker is
         // done, the rest goes out below.
-        while !done.iter().all(|&d| d)
-            && (0..threads).all(|w| done[w] || reported[w].is_some_and(|s| s >= next))
-        {
+        while !done.iter().all(|&d| d) && live_workers_reported(&done, &reported, next) {
             let parts = pending.remove(&next).unwrap_or_default();
-            emit(next, parts, &mut total);
+            emit_window(next, parts, &mut total, &phase_names, planned, on_window);
             next += 1;
         }
     }
     // Anything left (a worker's final partial window) goes out in order.
     for (second, parts) in std::mem::take(&mut pending) {
-        emit(second, parts, &mut total);
+        emit_window(second, parts, &mut total, &phase_names, planned, on_window);
     }
     results
+}
+
+/// Adds one worker's parts of `second` to what the other workers sent for it.
+#[inline]
+fn merge_tick(
+    pending: &mut BTreeMap<u32, BTreeMap<usize, WindowPart>>,
+    second: u32,
+    parts: Vec<(usize, WindowPart)>,
+) {
+    let slot = pending.entry(second).or_default();
+    for (phase, part) in parts {
+        slot.entry(phase).or_default().merge(&part);
+    }
+}
+
+/// Whether every worker still running has reported `second` (a finished one has nothing more
+/// to send).
+#[inline]
+fn live_workers_reported(done: &[bool], reported: &[Option<u32>], second: u32) -> bool {
+    done.iter()
+        .zip(reported)
+        .all(|(&done, reported)| done || reported.is_some_and(|s| s >= second))
+}
+
+/// Hands the merged window of `second` to the caller, with the run's progress to its end
+/// folded into `total`.
+#[inline]
+fn emit_window(
+    second: u32,
+    parts: BTreeMap<usize, WindowPart>,
+    total: &mut recorder::Group,
+    phase_names: &[String],
+    planned: Option<Duration>,
+    on_window: &mut dyn FnMut(&Window),
+) {
+    let mut last_second = 0;
+    for part in parts.values() {
+        total.merge(&part.group);
+        last_second += part.group.requests;
+    }
+    let phase = parts
+        .keys()
+        .last()
+        .and_then(|&p| phase_names.get(p).cloned())
+        .unwrap_or_default();
+    let (p50_ns, p99_ns) = total.corrected.as_deref().map_or((0, 0), |h| {
+        (h.value_at_quantile(0.5), h.value_at_quantile(0.99))
+    });
+    let window = Window {
+        second,
+        parts,
+        progress: LoadProgress {
+            elapsed: Duration::from_secs(u64::from(second) + 1),
+            planned,
+            phase,
+            requests: total.requests,
+            errors: total.errors,
+            last_second,
+            p50_ns,
+            p99_ns,
+        },
+    };
+    on_window(&window);
 }
 
 /// Resolves each origin and checks it answers, so a dead target fails in about a second with
@@ -347,95 +373,128 @@ fn prepare_endpoints(
     let mut endpoints = Vec::new();
     let mut h2 = Vec::new();
     for origin in &compiled.origins {
-        let unreachable = |reason: String| LoadError::Unreachable {
-            origin: origin.to_string(),
-            reason,
-        };
-        let addrs: Vec<SocketAddr> = runtime
-            .block_on(async {
-                tokio::time::timeout(
-                    connect_timeout,
-                    tokio::net::lookup_host((origin.host.as_str(), origin.port)),
-                )
-                .await
-            })
-            .map_err(|_| unreachable(format!("resolving `{}` timed out", origin.host)))?
-            .map_err(|e| unreachable(format!("cannot resolve `{}`: {e}", origin.host)))?
-            .collect();
-        if addrs.is_empty() {
-            return Err(unreachable(format!("`{}` has no address", origin.host)));
-        }
-        let tls = match origin.scheme {
-            Scheme::Http => None,
-            Scheme::Https => Some(
-                tls_config(
-                    origin,
-                    scenario.insecure,
-                    &alpn_for(scenario.http, origin.scheme),
-                )
-                .map_err(unreachable)?,
-            ),
-        };
-        let connect_timeout_for_requests = scenario
-            .requests
-            .iter()
-            .map(|r| r.timeout)
-            .min()
-            .unwrap_or(connect_timeout)
-            .min(Duration::from_secs(10))
-            .max(connect_timeout);
-        // Use the first address that answers (`localhost` may resolve to ::1 and 127.0.0.1).
-        let mut failure = None;
-        let mut found = None;
-        for addr in &addrs {
-            let probe = Endpoint {
-                connect_timeout,
-                origin: origin.clone(),
-                addr: *addr,
-                tls: tls.clone(),
-            };
-            match runtime.block_on(probe.connect()) {
-                Ok(stream) => {
-                    found = Some((*addr, stream));
-                    break;
-                }
-                Err(kind) => failure = Some((*addr, kind)),
-            }
-        }
-        let Some((addr, stream)) = found else {
-            let (addr, kind) = failure.unwrap_or((addrs[0], ErrorKind::ConnectError));
-            return Err(unreachable(match kind {
-                ErrorKind::ConnectRefused => format!("connection to {addr} refused: is the target running?"),
-                ErrorKind::ConnectTimeout => format!("no answer from {addr} within {:?}", connect_timeout),
-                ErrorKind::Tls => "the TLS handshake failed: the certificate is not trusted (for a self-signed certificate, set `insecure = true` or pass --insecure)".into(),
-                other => format!("cannot connect to {addr} ({})", other.name()),
-            }));
-        };
-        let endpoint = Endpoint {
-            origin: origin.clone(),
-            addr,
-            tls,
-            connect_timeout: connect_timeout_for_requests,
-        };
-        let speaks_h2 = match (scenario.http, origin.scheme) {
-            (HttpVersion::Http2, _) => true,
-            (HttpVersion::Auto, Scheme::Https) => Endpoint::negotiated_h2(&stream),
-            _ => false,
-        };
-        if scenario.http == HttpVersion::Http2
-            && origin.scheme == Scheme::Https
-            && !Endpoint::negotiated_h2(&stream)
-        {
-            return Err(unreachable(
-                "the server did not negotiate HTTP/2 (ALPN h2); use http = \"auto\" or \"1.1\""
-                    .into(),
-            ));
-        }
-        drop(stream);
+        let (endpoint, speaks_h2) = prepare_endpoint(&runtime, origin, scenario, connect_timeout)?;
         endpoints.push(endpoint);
         h2.push(speaks_h2);
     }
     Ok((endpoints, h2))
+}
+
+/// One origin's endpoint, and whether requests to it go over HTTP/2.
+fn prepare_endpoint(
+    runtime: &tokio::runtime::Runtime,
+    origin: &Origin,
+    scenario: &Scenario,
+    connect_timeout: Duration,
+) -> Result<(Endpoint, bool), LoadError> {
+    let unreachable = |reason: String| LoadError::Unreachable {
+        origin: origin.to_string(),
+        reason,
+    };
+    let addrs = resolve_origin(runtime, origin, connect_timeout).map_err(unreachable)?;
+    let tls = match origin.scheme {
+        Scheme::Http => None,
+        Scheme::Https => Some(
+            tls_config(
+                origin,
+                scenario.insecure,
+                &alpn_for(scenario.http, origin.scheme),
+            )
+            .map_err(unreachable)?,
+        ),
+    };
+    let probe = |addr: SocketAddr| Endpoint {
+        connect_timeout,
+        origin: origin.clone(),
+        addr,
+        tls: tls.clone(),
+    };
+    let (addr, stream) = connect_first(runtime, &addrs, probe)
+        .map_err(|(addr, kind)| unreachable(refusal(addr, kind, connect_timeout)))?;
+    let speaks_h2 = match (scenario.http, origin.scheme) {
+        (HttpVersion::Http2, _) => true,
+        (HttpVersion::Auto, Scheme::Https) => Endpoint::negotiated_h2(&stream),
+        _ => false,
+    };
+    if scenario.http == HttpVersion::Http2
+        && origin.scheme == Scheme::Https
+        && !Endpoint::negotiated_h2(&stream)
+    {
+        return Err(unreachable(
+            "the server did not negotiate HTTP/2 (ALPN h2); use http = \"auto\" or \"1.1\"".into(),
+        ));
+    }
+    drop(stream);
+    let endpoint = Endpoint {
+        origin: origin.clone(),
+        addr,
+        tls,
+        connect_timeout: requests_connect_timeout(scenario, connect_timeout),
+    };
+    Ok((endpoint, speaks_h2))
+}
+
+/// The origin's addresses, within the connect timeout.
+fn resolve_origin(
+    runtime: &tokio::runtime::Runtime,
+    origin: &Origin,
+    connect_timeout: Duration,
+) -> Result<Vec<SocketAddr>, String> {
+    let addrs: Vec<SocketAddr> = runtime
+        .block_on(async {
+            tokio::time::timeout(
+                connect_timeout,
+                tokio::net::lookup_host((origin.host.as_str(), origin.port)),
+            )
+            .await
+        })
+        .map_err(|_| format!("resolving `{}` timed out", origin.host))?
+        .map_err(|e| format!("cannot resolve `{}`: {e}", origin.host))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("`{}` has no address", origin.host));
+    }
+    Ok(addrs)
+}
+
+/// The connect timeout of the run's own connections: the probe's, raised towards the
+/// shortest request timeout but not past ten seconds.
+fn requests_connect_timeout(scenario: &Scenario, connect_timeout: Duration) -> Duration {
+    scenario
+        .requests
+        .iter()
+        .map(|r| r.timeout)
+        .min()
+        .unwrap_or(connect_timeout)
+        .min(Duration::from_secs(10))
+        .max(connect_timeout)
+}
+
+/// The first of `addrs` that answers (`localhost` may resolve to ::1 and 127.0.0.1), or the
+/// last failure.
+fn connect_first(
+    runtime: &tokio::runtime::Runtime,
+    addrs: &[SocketAddr],
+    probe: impl Fn(SocketAddr) -> Endpoint,
+) -> Result<(SocketAddr, Stream), (SocketAddr, ErrorKind)> {
+    let mut failure = None;
+    for addr in addrs {
+        match runtime.block_on(probe(*addr).connect()) {
+            Ok(stream) => return Ok((*addr, stream)),
+            Err(kind) => failure = Some((*addr, kind)),
+        }
+    }
+    Err(failure.unwrap_or((addrs[0], ErrorKind::ConnectError)))
+}
+
+/// Why no address of an origin answered, and what to do about it.
+fn refusal(addr: SocketAddr, kind: ErrorKind, connect_timeout: Duration) -> String {
+    match kind {
+        ErrorKind::ConnectRefused => format!("connection to {addr} refused: is the target running?"),
+        ErrorKind::ConnectTimeout => format!("no answer from {addr} within {:?}", connect_timeout),
+        ErrorKind::Tls => "the TLS handshake failed: the certificate is not trusted (for a self-signed certificate, set `insecure = true` or pass --insecure)".into(),
+        other => format!("cannot connect to {addr} ({})", other.name()),
+    }
 }
 
 /// CPU time (user + system, ns) and peak RSS (bytes) of this process so far.

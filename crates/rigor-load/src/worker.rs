@@ -17,7 +17,7 @@ use crate::recorder::{ErrorKind, Recorder, WindowPart};
 use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
 use crate::template::Compiled;
 use crate::{StopHandle, StopState};
-use rigor_model::plan::{Model, Scenario};
+use rigor_model::plan::{CheckSpec, Model, Scenario};
 
 /// Arrivals a worker may hold waiting for a connection before it drops them.
 const BACKLOG_LIMIT: usize = 100_000;
@@ -410,12 +410,10 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
     let request = &shared.compiled.requests[index];
     let needle = request.check.body_contains.as_deref().map(str::as_bytes);
     let sent_at = Instant::now();
-    worker.recorder.borrow_mut().sent(
-        arrival.phase,
-        sent_at
-            .saturating_duration_since(arrival.intended)
-            .as_nanos() as u64,
-    );
+    worker
+        .recorder
+        .borrow_mut()
+        .sent(arrival.phase, nanos_between(arrival.intended, sent_at));
     let outcome = match conn {
         Conn::H1(h1) => {
             // A constant request was rendered once, before the run: send those bytes as they
@@ -448,33 +446,39 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
         }
     };
     let done = Instant::now();
-    let corrected = done.saturating_duration_since(arrival.intended).as_nanos() as u64;
-    let raw = done.saturating_duration_since(sent_at).as_nanos() as u64;
+    let corrected = nanos_between(arrival.intended, done);
+    let raw = nanos_between(sent_at, done);
+    let (status, error) = judge_response(&request.check, outcome);
+    worker.complete(
+        arrival.phase,
+        index,
+        Some(corrected),
+        Some(raw),
+        status,
+        error,
+    );
+    // Only a connection that got a response is worth reusing: one that timed out or failed
+    // mid-exchange is in an unknown state.
+    status.is_some() && conn.reusable()
+}
+
+/// Nanoseconds from `earlier` to `later`, zero if the clock says `later` came first.
+#[inline]
+fn nanos_between(earlier: Instant, later: Instant) -> u64 {
+    later.saturating_duration_since(earlier).as_nanos() as u64
+}
+
+/// The status a request got, if any, and its error: a timeout, a failed exchange, a status
+/// outside the checked ones (2xx and 3xx by default) or a body without the checked text.
+#[inline]
+fn judge_response(
+    check: &CheckSpec,
+    outcome: Result<Result<Response, ErrorKind>, tokio::time::error::Elapsed>,
+) -> (Option<u16>, Option<ErrorKind>) {
     match outcome {
-        Err(_elapsed) => {
-            worker.complete(
-                arrival.phase,
-                index,
-                Some(corrected),
-                Some(raw),
-                None,
-                Some(ErrorKind::Timeout),
-            );
-            false
-        }
-        Ok(Err(kind)) => {
-            worker.complete(
-                arrival.phase,
-                index,
-                Some(corrected),
-                Some(raw),
-                None,
-                Some(kind),
-            );
-            false
-        }
+        Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
+        Ok(Err(kind)) => (None, Some(kind)),
         Ok(Ok(Response { status, body_ok })) => {
-            let check = &request.check;
             let status_ok = if check.status.is_empty() {
                 (200..400).contains(&status)
             } else {
@@ -487,18 +491,18 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
             } else {
                 None
             };
-            worker.complete(
-                arrival.phase,
-                index,
-                Some(corrected),
-                Some(raw),
-                Some(status),
-                error,
-            );
-            match conn {
-                Conn::H1(h1) => h1.reusable,
-                Conn::H2(send) => !send.is_closed(),
-            }
+            (Some(status), error)
+        }
+    }
+}
+
+impl Conn {
+    /// Whether the next request may go over this connection.
+    #[inline]
+    fn reusable(&self) -> bool {
+        match self {
+            Conn::H1(h1) => h1.reusable,
+            Conn::H2(send) => !send.is_closed(),
         }
     }
 }

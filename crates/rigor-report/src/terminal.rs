@@ -3,9 +3,13 @@
 //! (hyperfine's layout and more), a comparison, the gate, the run list.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
-use rigor_model::output::bench::{BenchResult, Order};
-use rigor_model::output::{GroupSummary, LatencySummary, RunListEntry, RunSummary, StoredSummary};
+use rigor_model::output::bench::{BenchResult, CommandResult, Order, ShellOverhead, Summary};
+use rigor_model::output::{
+    GeneratorHealth, GroupSummary, LatencySummary, RunListEntry, RunSummary, StoredSummary,
+    TargetSummary, ThresholdOutcome,
+};
 
 use rigor_model::units::{format_nanos, three_figures, Bytes};
 
@@ -47,6 +51,33 @@ impl Exporter for Terminal {
 /// Writes the end-of-run summary: throughput, latency (corrected and raw), errors by kind,
 /// per phase and per request, the generator's health and the thresholds.
 pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
+    run_headline(out, s)?;
+    writeln!(out)?;
+    latency_table(out, s)?;
+    if !s.total.errors_by_kind.is_empty() {
+        let kinds: Vec<String> = s
+            .total
+            .errors_by_kind
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(out, "\n  errors by kind: {}", kinds.join(", "))?;
+    }
+    if s.phases.len() > 1 {
+        groups(out, "phase", &s.phases)?;
+    }
+    if s.requests.len() > 1 {
+        groups(out, "request", &s.requests)?;
+    }
+    generator(out, &s.model, &s.generator)?;
+    if let Some(t) = &s.target {
+        target(out, t)?;
+    }
+    thresholds(out, &s.thresholds)
+}
+
+/// The run, its outcome, and the totals: requests, duration, rate and errors.
+fn run_headline(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let t = &s.total;
     writeln!(
         out,
@@ -67,39 +98,32 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         three_figures(t.throughput_per_s),
         t.errors,
         three_figures(t.error_rate * 100.0)
-    )?;
-    writeln!(out)?;
+    )
+}
+
+/// Latency percentiles measured from when each request was due and from when it was sent.
+fn latency_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     writeln!(
         out,
         "  {:<22}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
         "latency", "p50", "p90", "p95", "p99", "p99.9", "max"
     )?;
-    latency_row(out, "from intended start", &t.latency)?;
-    latency_row(out, "from actual send", &t.raw_latency)?;
+    latency_row(out, "from intended start", &s.total.latency)?;
+    latency_row(out, "from actual send", &s.total.raw_latency)?;
     if s.model == "closed" {
         writeln!(
             out,
             "  (closed model: each request starts when the previous one ends, so both rows agree)"
         )?;
     }
-    if !t.errors_by_kind.is_empty() {
-        let kinds: Vec<String> = t
-            .errors_by_kind
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        writeln!(out, "\n  errors by kind: {}", kinds.join(", "))?;
-    }
-    if s.phases.len() > 1 {
-        groups(out, "phase", &s.phases)?;
-    }
-    if s.requests.len() > 1 {
-        groups(out, "request", &s.requests)?;
-    }
-    let g = &s.generator;
+    Ok(())
+}
+
+/// The load generator's own health, so a reader can tell a slow target from a slow generator.
+fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Result<()> {
     // Lag, late and dropped arrivals judge a schedule; a closed model has none (each user sends
     // when its previous request ends), so there they would only print the timer's resolution.
-    let schedule = if s.model == "closed" {
+    let schedule = if model == "closed" {
         String::new()
     } else {
         format!(
@@ -120,32 +144,38 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         g.connections_opened,
         if g.connections_opened == 1 { "" } else { "s" },
         Bytes(g.peak_rss_bytes),
-    )?;
-    if let Some(t) = &s.target {
+    )
+}
+
+/// The probed target's saturation: CPU, memory, threads and open files.
+fn target(out: &mut dyn Write, t: &TargetSummary) -> io::Result<()> {
+    writeln!(
+        out,
+        "  target (pid {}): CPU mean {}% max {}% of the machine ({} cores busy on average) · RSS {} → {} (max {}) · threads {} · open files {}",
+        t.pid,
+        three_figures(t.cpu_mean * 100.0),
+        three_figures(t.cpu_max * 100.0),
+        three_figures(t.cpu_cores_mean),
+        Bytes(t.rss_start_bytes),
+        Bytes(t.rss_end_bytes),
+        Bytes(t.rss_max_bytes),
+        t.threads_max,
+        t.fds_max
+    )
+}
+
+fn thresholds(out: &mut dyn Write, thresholds: &[ThresholdOutcome]) -> io::Result<()> {
+    if thresholds.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n  thresholds")?;
+    for th in thresholds {
+        let mark = if th.passed { "pass" } else { "FAIL" };
         writeln!(
             out,
-            "  target (pid {}): CPU mean {}% max {}% of the machine ({} cores busy on average) · RSS {} → {} (max {}) · threads {} · open files {}",
-            t.pid,
-            three_figures(t.cpu_mean * 100.0),
-            three_figures(t.cpu_max * 100.0),
-            three_figures(t.cpu_cores_mean),
-            Bytes(t.rss_start_bytes),
-            Bytes(t.rss_end_bytes),
-            Bytes(t.rss_max_bytes),
-            t.threads_max,
-            t.fds_max
+            "    {mark}  {:<40} measured {}",
+            th.threshold, th.value_text
         )?;
-    }
-    if !s.thresholds.is_empty() {
-        writeln!(out, "\n  thresholds")?;
-        for th in &s.thresholds {
-            let mark = if th.passed { "pass" } else { "FAIL" };
-            writeln!(
-                out,
-                "    {mark}  {:<40} measured {}",
-                th.threshold, th.value_text
-            )?;
-        }
     }
     Ok(())
 }
@@ -207,7 +237,33 @@ fn groups(out: &mut dyn Write, what: &str, groups: &[GroupSummary]) -> io::Resul
 /// Writes a benchmark's summary, hyperfine-style: mean ± σ, median with its confidence
 /// interval, range, CPU and memory per command, then the relative speeds and the warnings.
 pub fn bench(out: &mut dyn Write, run_id: i64, name: &str, r: &BenchResult) -> io::Result<()> {
-    let ns = |d: std::time::Duration| format_nanos(d.as_nanos() as f64);
+    bench_headline(out, run_id, name, r)?;
+    for c in &r.commands {
+        writeln!(out, "\n  {}", c.command)?;
+        match &c.stats {
+            Some(s) => command_stats(out, c, s, r.peak_rss_floor_bytes)?,
+            None => writeln!(out, "    no finished runs")?,
+        }
+    }
+    if let Some(fastest) = r.fastest().filter(|_| r.commands.len() > 1) {
+        relative_speeds(out, &r.commands, fastest)?;
+    }
+    if let Some(shell) = &r.shell {
+        shell_overhead(out, shell)?;
+    }
+    for w in &r.warnings {
+        writeln!(out, "\n  warning: {}", w.message)?;
+    }
+    Ok(())
+}
+
+/// A duration as the bench table prints it.
+fn ns(d: Duration) -> String {
+    format_nanos(d.as_nanos() as f64)
+}
+
+/// The bench, its name, how its commands were ordered and whether it was interrupted.
+fn bench_headline(out: &mut dyn Write, run_id: i64, name: &str, r: &BenchResult) -> io::Result<()> {
     let order = match r.ordering {
         Some(Order::Random { seed }) => format!("random order, seed {seed}"),
         Some(Order::Interleaved) if r.commands.len() > 1 => "interleaved".to_string(),
@@ -220,112 +276,122 @@ pub fn bench(out: &mut dyn Write, run_id: i64, name: &str, r: &BenchResult) -> i
     if r.interrupted {
         write!(out, " · INTERRUPTED")?;
     }
-    writeln!(out)?;
-    for c in &r.commands {
-        writeln!(out, "\n  {}", c.command)?;
-        let Some(s) = &c.stats else {
-            writeln!(out, "    no finished runs")?;
-            continue;
-        };
-        let stddev = s.stddev.map_or_else(|| "-".to_string(), ns);
-        writeln!(
+    writeln!(out)
+}
+
+/// One command's time, median, range and peak memory.
+fn command_stats(
+    out: &mut dyn Write,
+    c: &CommandResult,
+    s: &Summary,
+    peak_rss_floor_bytes: Option<u64>,
+) -> io::Result<()> {
+    let stddev = s.stddev.map_or_else(|| "-".to_string(), ns);
+    writeln!(
+        out,
+        "    Time (mean ± σ):     {} ± {}    [user {}, system {}]",
+        ns(s.mean),
+        stddev,
+        ns(s.user_mean),
+        ns(s.system_mean)
+    )?;
+    match &s.median_ci {
+        Some(ci) => writeln!(
             out,
-            "    Time (mean ± σ):     {} ± {}    [user {}, system {}]",
-            ns(s.mean),
-            stddev,
-            ns(s.user_mean),
-            ns(s.system_mean)
-        )?;
-        match &s.median_ci {
-            Some(ci) => writeln!(
-                out,
-                "    Median ({:.0}% CI):     {} [{}, {}]",
-                ci.confidence * 100.0,
-                ns(s.median),
-                ns(ci.lower),
-                ns(ci.upper)
-            )?,
-            None => writeln!(out, "    Median:              {}", ns(s.median))?,
-        }
-        writeln!(
-            out,
-            "    Range (min … max):   {} … {}    {} run{}{}",
-            ns(s.min),
-            ns(s.max),
-            s.count,
-            if s.count == 1 { "" } else { "s" },
-            if c.outliers.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", {} outlier{}",
-                    c.outliers.len(),
-                    if c.outliers.len() == 1 { "" } else { "s" }
-                )
-            }
-        )?;
-        let at_floor = r
-            .peak_rss_floor_bytes
-            .is_some_and(|floor| s.peak_rss_max_bytes as f64 <= floor as f64 * 1.02);
-        if at_floor {
-            writeln!(
-                out,
-                "    Peak memory:         ≤ {} (below what can be measured: every run starts at the spawner's {})",
-                Bytes(s.peak_rss_max_bytes),
-                Bytes(r.peak_rss_floor_bytes.unwrap_or(0))
-            )?;
+            "    Median ({:.0}% CI):     {} [{}, {}]",
+            ci.confidence * 100.0,
+            ns(s.median),
+            ns(ci.lower),
+            ns(ci.upper)
+        )?,
+        None => writeln!(out, "    Median:              {}", ns(s.median))?,
+    }
+    writeln!(
+        out,
+        "    Range (min … max):   {} … {}    {} run{}{}",
+        ns(s.min),
+        ns(s.max),
+        s.count,
+        if s.count == 1 { "" } else { "s" },
+        if c.outliers.is_empty() {
+            String::new()
         } else {
+            format!(
+                ", {} outlier{}",
+                c.outliers.len(),
+                if c.outliers.len() == 1 { "" } else { "s" }
+            )
+        }
+    )?;
+    peak_memory(out, s, peak_rss_floor_bytes)
+}
+
+/// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with.
+fn peak_memory(
+    out: &mut dyn Write,
+    s: &Summary,
+    peak_rss_floor_bytes: Option<u64>,
+) -> io::Result<()> {
+    let at_floor = peak_rss_floor_bytes
+        .is_some_and(|floor| s.peak_rss_max_bytes as f64 <= floor as f64 * 1.02);
+    if at_floor {
+        writeln!(
+            out,
+            "    Peak memory:         ≤ {} (below what can be measured: every run starts at the spawner's {})",
+            Bytes(s.peak_rss_max_bytes),
+            Bytes(peak_rss_floor_bytes.unwrap_or(0))
+        )
+    } else {
+        writeln!(
+            out,
+            "    Peak memory:         {} (median {})",
+            Bytes(s.peak_rss_max_bytes),
+            Bytes(s.peak_rss_median_bytes)
+        )
+    }
+}
+
+/// How many times faster the fastest command ran than each of the others.
+fn relative_speeds(
+    out: &mut dyn Write,
+    commands: &[CommandResult],
+    fastest: usize,
+) -> io::Result<()> {
+    writeln!(out, "\n  Summary\n    `{}` ran", commands[fastest].command)?;
+    for (i, c) in commands.iter().enumerate() {
+        if i == fastest {
+            continue;
+        }
+        if let Some(rel) = &c.relative {
+            let spread = rel
+                .stddev
+                .map(|s| format!(" ± {}", three_figures(s)))
+                .unwrap_or_default();
             writeln!(
                 out,
-                "    Peak memory:         {} (median {})",
-                Bytes(s.peak_rss_max_bytes),
-                Bytes(s.peak_rss_median_bytes)
+                "      {}{spread} times faster than `{}`",
+                three_figures(rel.ratio),
+                c.command
             )?;
         }
-    }
-    if let Some(fastest) = r.fastest().filter(|_| r.commands.len() > 1) {
-        writeln!(
-            out,
-            "\n  Summary\n    `{}` ran",
-            r.commands[fastest].command
-        )?;
-        for (i, c) in r.commands.iter().enumerate() {
-            if i == fastest {
-                continue;
-            }
-            if let Some(rel) = &c.relative {
-                let spread = rel
-                    .stddev
-                    .map(|s| format!(" ± {}", three_figures(s)))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "      {}{spread} times faster than `{}`",
-                    three_figures(rel.ratio),
-                    c.command
-                )?;
-            }
-        }
-    }
-    if let Some(shell) = &r.shell {
-        writeln!(
-            out,
-            "\n  shell `{}` start-up {} ± {} ({} runs){}",
-            shell.shell,
-            ns(shell.wall_mean),
-            ns(shell.wall_stddev),
-            shell.runs,
-            if shell.subtracted {
-                ", subtracted from every run"
-            } else {
-                ", not subtracted"
-            }
-        )?;
-    }
-    for w in &r.warnings {
-        writeln!(out, "\n  warning: {}", w.message)?;
     }
     Ok(())
+}
+
+fn shell_overhead(out: &mut dyn Write, shell: &ShellOverhead) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n  shell `{}` start-up {} ± {} ({} runs){}",
+        shell.shell,
+        ns(shell.wall_mean),
+        ns(shell.wall_stddev),
+        shell.runs,
+        if shell.subtracted {
+            ", subtracted from every run"
+        } else {
+            ", not subtracted"
+        }
+    )
 }
 
 /// Writes a comparison: one row per metric with its change, interval, q-value and verdict.
@@ -352,6 +418,21 @@ pub fn comparison(
     for w in &c.warnings {
         writeln!(out, "  warning: {w}")?;
     }
+    metric_table(out, c)?;
+    writeln!(
+        out,
+        "\n  {} improved · {} regressed · {} unchanged · {} inconclusive (noise band ±{}%, α {}, FDR-adjusted q)",
+        c.count(VerdictName::Improved),
+        c.count(VerdictName::Regressed),
+        c.count(VerdictName::Unchanged),
+        c.count(VerdictName::Inconclusive),
+        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_analysis::output::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
+        c.alpha
+    )
+}
+
+/// The comparison's metrics, one row each, under a header sized to the longest name.
+fn metric_table(out: &mut dyn Write, c: &rigor_analysis::Comparison) -> io::Result<()> {
     let width = c
         .metrics
         .iter()
@@ -371,40 +452,40 @@ pub fn comparison(
         "q"
     )?;
     for m in &c.metrics {
-        let unit = m.unit;
-        let pct = |v: f64| {
-            if m.change_kind == rigor_analysis::output::ChangeKind::Absolute {
-                format!("{:+.2}pt", v * 100.0)
-            } else {
-                format!("{:+.1}%", v * 100.0)
-            }
-        };
-        let verdict = match m.verdict {
-            VerdictName::Improved => "IMPROVED",
-            VerdictName::Regressed => "REGRESSED",
-            VerdictName::Unchanged => "unchanged",
-            VerdictName::Inconclusive => "inconclusive",
-        };
-        writeln!(
-            out,
-            "  {:<width$}{:>11}{:>11}{:>10}  {:<20}{:>7}  {verdict}",
-            m.metric,
-            unit.format(m.baseline),
-            unit.format(m.candidate),
-            pct(m.change),
-            format!("[{}, {}]", pct(m.change_lower), pct(m.change_upper)),
-            format_p(m.q_value),
-        )?;
+        metric_row(out, m, width)?;
     }
+    Ok(())
+}
+
+fn metric_row(
+    out: &mut dyn Write,
+    m: &rigor_analysis::MetricComparison,
+    width: usize,
+) -> io::Result<()> {
+    use rigor_analysis::VerdictName;
+    let unit = m.unit;
+    let pct = |v: f64| {
+        if m.change_kind == rigor_analysis::output::ChangeKind::Absolute {
+            format!("{:+.2}pt", v * 100.0)
+        } else {
+            format!("{:+.1}%", v * 100.0)
+        }
+    };
+    let verdict = match m.verdict {
+        VerdictName::Improved => "IMPROVED",
+        VerdictName::Regressed => "REGRESSED",
+        VerdictName::Unchanged => "unchanged",
+        VerdictName::Inconclusive => "inconclusive",
+    };
     writeln!(
         out,
-        "\n  {} improved · {} regressed · {} unchanged · {} inconclusive (noise band ±{}%, α {}, FDR-adjusted q)",
-        c.count(VerdictName::Improved),
-        c.count(VerdictName::Regressed),
-        c.count(VerdictName::Unchanged),
-        c.count(VerdictName::Inconclusive),
-        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_analysis::output::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
-        c.alpha
+        "  {:<width$}{:>11}{:>11}{:>10}  {:<20}{:>7}  {verdict}",
+        m.metric,
+        unit.format(m.baseline),
+        unit.format(m.candidate),
+        pct(m.change),
+        format!("[{}, {}]", pct(m.change_lower), pct(m.change_upper)),
+        format_p(m.q_value),
     )
 }
 

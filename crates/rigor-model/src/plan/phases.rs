@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use super::{
     LoadLevel, Model, Phase, PhaseKind, PhaseLoad, PhaseSpec, SMOKE_DEFAULT_DURATION,
@@ -51,105 +52,62 @@ pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, String> 
 }
 
 impl PhaseSpec {
+    /// The phase as it runs: its kind's levels, filled in from the previous phase's end
+    /// where the kind allows, with a bounded duration or iteration count.
     fn resolve(&self, previous: Option<PhaseLoad>) -> Result<Phase, String> {
-        let duration = match (self.duration, self.over) {
-            (Some(_), Some(_)) => return Err("give `for` or `over`, not both".into()),
-            (d, o) => d.or(o).map(|d| d.0),
-        };
-        if self.rate.is_some() && self.concurrency.is_some() {
-            return Err(
-                "give `rate` (open model) or `concurrency` (closed model), not both".into(),
-            );
-        }
-        let level = self
-            .rate
-            .map(LoadLevel::Rate)
-            .or(self.concurrency.map(LoadLevel::Concurrency));
-        let previous_end = previous.map(|p| match p {
-            PhaseLoad::Open { end, .. } => LoadLevel::Rate(end),
-            PhaseLoad::Closed { end, .. } => LoadLevel::Concurrency(end),
-        });
-        let zero_like = |l: LoadLevel| match l {
-            LoadLevel::Rate(_) => LoadLevel::Rate(Rate::ZERO),
-            LoadLevel::Concurrency(_) => LoadLevel::Concurrency(0),
-        };
-        let (start, end, duration) = match self.kind {
+        let duration = self.written_duration()?;
+        let level = self.written_level()?;
+        let previous_end = previous.map(PhaseLoad::end_level);
+        let (start, end) = match self.kind {
             PhaseKind::Smoke => {
                 let l = level.unwrap_or(LoadLevel::Concurrency(1));
-                let d = if self.iterations.is_some() {
-                    duration
-                } else {
-                    Some(duration.unwrap_or(SMOKE_DEFAULT_DURATION))
-                };
-                (l, l, d)
+                (l, l)
             }
             PhaseKind::Steady | PhaseKind::Soak => {
                 let l = level.or(previous_end).ok_or(
                     "needs a `rate` (e.g. \"100/s\") or a `concurrency` (e.g. 50)".to_string(),
                 )?;
-                (l, l, duration)
+                (l, l)
             }
             PhaseKind::Ramp | PhaseKind::Stage => {
-                if level.is_some() {
-                    return Err(
-                        "a ramp goes `from` one level `to` another; `rate`/`concurrency` do not apply"
-                            .into(),
-                    );
-                }
-                let to = self
-                    .to
-                    .ok_or("needs `to`, the level it ends at (e.g. to = \"100/s\" or to = 50)")?;
-                let from = self.from.or(previous_end).unwrap_or(zero_like(to));
-                if duration.is_none() {
-                    return Err("needs `over` (or `for`), how long the ramp lasts".into());
-                }
-                (from, to, duration)
+                self.ramp_levels(level, previous_end, duration)?
             }
             PhaseKind::Spike => {
-                let base = previous_end.ok_or("a spike multiplies the previous phase's load: put a steady phase before it, or use `kind = \"steady\"` with a higher rate")?;
-                let multiple = self.multiple.unwrap_or(SPIKE_DEFAULT_MULTIPLE);
-                if !(multiple > 0.0 && multiple.is_finite()) {
-                    return Err("`multiple` must be a positive number".into());
-                }
-                let l = match level {
-                    Some(l) => l,
-                    None => match base {
-                        LoadLevel::Rate(r) => {
-                            LoadLevel::Rate(Rate::per_second(r.as_per_second() * multiple))
-                        }
-                        LoadLevel::Concurrency(c) => {
-                            LoadLevel::Concurrency((c as f64 * multiple).round() as u32)
-                        }
-                    },
-                };
-                (l, l, duration)
+                let l = self.spike_level(level, previous_end)?;
+                (l, l)
             }
+        };
+        // A smoke test that is not bounded by iterations is bounded by a default time.
+        let duration = match self.kind {
+            PhaseKind::Smoke if self.iterations.is_none() => {
+                Some(duration.unwrap_or(SMOKE_DEFAULT_DURATION))
+            }
+            _ => duration,
         };
         if duration.is_some_and(|d| d.is_zero()) {
             return Err("duration must be greater than zero".into());
         }
-        let load = match (start, end) {
-            (LoadLevel::Rate(s), LoadLevel::Rate(e)) => PhaseLoad::Open { start: s, end: e },
-            (LoadLevel::Concurrency(s), LoadLevel::Concurrency(e)) => {
-                PhaseLoad::Closed { start: s, end: e }
-            }
-            _ => {
-                return Err(
-                    "`from` and `to` must both be rates (\"10/s\") or both concurrencies (10)"
-                        .into(),
-                )
-            }
-        };
-        let peak_is_zero = match load {
-            PhaseLoad::Open { start, end } => {
-                start.as_per_second() <= 0.0 && end.as_per_second() <= 0.0
-            }
-            PhaseLoad::Closed { start, end } => start == 0 && end == 0,
-        };
-        if peak_is_zero && self.iterations.is_some() {
+        let load = PhaseLoad::between(start, end)?;
+        self.refuse_unsendable(load)?;
+        Ok(Phase {
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| self.kind.as_str().into()),
+            kind: self.kind,
+            duration,
+            iterations: self.iterations,
+            load,
+        })
+    }
+
+    /// A load no run can carry out: none at all (outside a pause), or more than one generator
+    /// can send (walking such a schedule would outlast the run).
+    fn refuse_unsendable(&self, load: PhaseLoad) -> Result<(), String> {
+        if load.peak_is_zero() && self.iterations.is_some() {
             return Err("a phase with zero load cannot reach its `iterations`".into());
         }
-        if peak_is_zero && self.kind != PhaseKind::Stage {
+        if load.peak_is_zero() && self.kind != PhaseKind::Stage {
             return Err("a phase with zero load sends nothing: give a rate above 0/s or a concurrency above 0 (a pause is a `stage` with rate \"0/s\")".into());
         }
         if let PhaseLoad::Open { start, end } = load {
@@ -162,16 +120,112 @@ impl PhaseSpec {
                 ));
             }
         }
-        Ok(Phase {
-            name: self
-                .name
-                .clone()
-                .unwrap_or_else(|| self.kind.as_str().into()),
-            kind: self.kind,
-            duration,
-            iterations: self.iterations,
-            load,
+        Ok(())
+    }
+
+    /// `for` or `over`, whichever was given.
+    fn written_duration(&self) -> Result<Option<Duration>, String> {
+        match (self.duration, self.over) {
+            (Some(_), Some(_)) => Err("give `for` or `over`, not both".into()),
+            (d, o) => Ok(d.or(o).map(|d| d.0)),
+        }
+    }
+
+    /// `rate` or `concurrency`, whichever was given.
+    fn written_level(&self) -> Result<Option<LoadLevel>, String> {
+        if self.rate.is_some() && self.concurrency.is_some() {
+            return Err(
+                "give `rate` (open model) or `concurrency` (closed model), not both".into(),
+            );
+        }
+        Ok(self
+            .rate
+            .map(LoadLevel::Rate)
+            .or(self.concurrency.map(LoadLevel::Concurrency)))
+    }
+
+    /// A ramp's `from` and `to`: it starts where the previous phase ended, or from zero.
+    fn ramp_levels(
+        &self,
+        level: Option<LoadLevel>,
+        previous_end: Option<LoadLevel>,
+        duration: Option<Duration>,
+    ) -> Result<(LoadLevel, LoadLevel), String> {
+        if level.is_some() {
+            return Err(
+                "a ramp goes `from` one level `to` another; `rate`/`concurrency` do not apply"
+                    .into(),
+            );
+        }
+        let to = self
+            .to
+            .ok_or("needs `to`, the level it ends at (e.g. to = \"100/s\" or to = 50)")?;
+        let zero = match to {
+            LoadLevel::Rate(_) => LoadLevel::Rate(Rate::ZERO),
+            LoadLevel::Concurrency(_) => LoadLevel::Concurrency(0),
+        };
+        let from = self.from.or(previous_end).unwrap_or(zero);
+        if duration.is_none() {
+            return Err("needs `over` (or `for`), how long the ramp lasts".into());
+        }
+        Ok((from, to))
+    }
+
+    /// A spike's level: the one given, or the previous phase's end times `multiple`.
+    fn spike_level(
+        &self,
+        level: Option<LoadLevel>,
+        previous_end: Option<LoadLevel>,
+    ) -> Result<LoadLevel, String> {
+        let base = previous_end.ok_or("a spike multiplies the previous phase's load: put a steady phase before it, or use `kind = \"steady\"` with a higher rate")?;
+        let multiple = self.multiple.unwrap_or(SPIKE_DEFAULT_MULTIPLE);
+        if !(multiple > 0.0 && multiple.is_finite()) {
+            return Err("`multiple` must be a positive number".into());
+        }
+        Ok(match level {
+            Some(l) => l,
+            None => match base {
+                LoadLevel::Rate(r) => {
+                    LoadLevel::Rate(Rate::per_second(r.as_per_second() * multiple))
+                }
+                LoadLevel::Concurrency(c) => {
+                    LoadLevel::Concurrency((c as f64 * multiple).round() as u32)
+                }
+            },
         })
+    }
+}
+
+impl PhaseLoad {
+    /// The level a phase ends at, where the next one may start.
+    fn end_level(self) -> LoadLevel {
+        match self {
+            PhaseLoad::Open { end, .. } => LoadLevel::Rate(end),
+            PhaseLoad::Closed { end, .. } => LoadLevel::Concurrency(end),
+        }
+    }
+
+    /// The load from `start` to `end`, which must be of the same model.
+    fn between(start: LoadLevel, end: LoadLevel) -> Result<PhaseLoad, String> {
+        match (start, end) {
+            (LoadLevel::Rate(s), LoadLevel::Rate(e)) => Ok(PhaseLoad::Open { start: s, end: e }),
+            (LoadLevel::Concurrency(s), LoadLevel::Concurrency(e)) => {
+                Ok(PhaseLoad::Closed { start: s, end: e })
+            }
+            _ => Err(
+                "`from` and `to` must both be rates (\"10/s\") or both concurrencies (10)".into(),
+            ),
+        }
+    }
+
+    /// Whether the load peaks at zero, so the phase never sends anything.
+    fn peak_is_zero(self) -> bool {
+        match self {
+            PhaseLoad::Open { start, end } => {
+                start.as_per_second() <= 0.0 && end.as_per_second() <= 0.0
+            }
+            PhaseLoad::Closed { start, end } => start == 0 && end == 0,
+        }
     }
 }
 
