@@ -1,0 +1,249 @@
+//! Comparing two load runs: latency by block bootstrap over one-second windows, throughput
+//! over whole seconds, the error rate as two proportions.
+
+use std::collections::BTreeMap;
+
+use rigor_model::hist::Hist;
+use rigor_stats::{compare as bootstrap, two_proportions, Sample, Statistic};
+
+use super::{noise_for, CompareSettings, Pending, MIN_TAIL};
+use crate::data::{RunData, RunKind};
+use crate::metrics::{info, MetricInfo, LOAD_METRICS};
+use crate::output::ChangeKind;
+
+/// Load metrics: latency by block bootstrap over the windows, throughput over whole seconds,
+/// the error rate by two proportions.
+pub(super) fn compare_load(
+    a: &RunData,
+    b: &RunData,
+    s: &CompareSettings,
+    out: &mut Vec<Pending>,
+    warnings: &mut Vec<String>,
+) {
+    let phase = s.phase.as_deref();
+    let (wa, wb) = (a.windows(phase), b.windows(phase));
+    let (ca, cb) = (
+        latency_histograms(&wa, Latency::Corrected),
+        latency_histograms(&wb, Latency::Corrected),
+    );
+    let (ra, rb) = (
+        latency_histograms(&wa, Latency::Raw),
+        latency_histograms(&wb, Latency::Raw),
+    );
+    if ca.len() < 2 || cb.len() < 2 {
+        warnings.push(format!(
+            "latency needs at least two one-second windows with responses in each run{}; runs {} and {} have {} and {}",
+            phase.map(|p| format!(" (phase `{p}`)")).unwrap_or_default(),
+            a.id(),
+            b.id(),
+            ca.len(),
+            cb.len()
+        ));
+    }
+    for metric in LOAD_METRICS {
+        let Some(info) = info(RunKind::Load, metric) else {
+            continue;
+        };
+        let compared = match *metric {
+            "throughput" => compare_throughput(metric, &info, &wa, &wb, s),
+            "error_rate" => compare_error_rate(metric, &info, &wa, &wb, s),
+            _ => match latency_statistic(metric) {
+                Some((Latency::Corrected, statistic)) => {
+                    compare_latency(metric, &info, statistic, (&ca, &cb), s, warnings)
+                }
+                Some((Latency::Raw, statistic)) => {
+                    compare_latency(metric, &info, statistic, (&ra, &rb), s, warnings)
+                }
+                None => None,
+            },
+        };
+        out.extend(compared);
+    }
+}
+
+/// Which of a window's two latency histograms a metric reads.
+#[derive(Clone, Copy)]
+enum Latency {
+    Corrected,
+    Raw,
+}
+
+/// The latency metrics: the histograms each reads and the statistic taken of them.
+fn latency_statistic(metric: &str) -> Option<(Latency, Statistic)> {
+    Some(match metric {
+        "latency.p50" => (Latency::Corrected, Statistic::MEDIAN),
+        "latency.p90" => (Latency::Corrected, Statistic::Quantile(0.90)),
+        "latency.p95" => (Latency::Corrected, Statistic::P95),
+        "latency.p99" => (Latency::Corrected, Statistic::P99),
+        "latency.mean" => (Latency::Corrected, Statistic::Mean),
+        "latency.raw.p50" => (Latency::Raw, Statistic::MEDIAN),
+        "latency.raw.p95" => (Latency::Raw, Statistic::P95),
+        "latency.raw.p99" => (Latency::Raw, Statistic::P99),
+        _ => return None,
+    })
+}
+
+/// The windows' non-empty histograms of one kind, the blocks the bootstrap resamples.
+fn latency_histograms(windows: &[&crate::data::WindowData], latency: Latency) -> Vec<Hist> {
+    windows
+        .iter()
+        .filter_map(|w| match latency {
+            Latency::Raw => w.raw.clone(),
+            Latency::Corrected => w.corrected.clone(),
+        })
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// A latency statistic by block bootstrap over the one-second histograms of each run.
+fn compare_latency(
+    metric: &str,
+    info: &MetricInfo,
+    statistic: Statistic,
+    (windows_a, windows_b): (&[Hist], &[Hist]),
+    s: &CompareSettings,
+    warnings: &mut Vec<String>,
+) -> Option<Pending> {
+    if windows_a.len() < 2 || windows_b.len() < 2 {
+        return None;
+    }
+    if let Some(thin) = thin_tail(metric, statistic, windows_a, windows_b) {
+        warnings.push(thin);
+        return None;
+    }
+    let c = bootstrap(
+        &Sample::Windows(windows_a),
+        &Sample::Windows(windows_b),
+        statistic,
+        &s.bootstrap,
+    )
+    .ok()?;
+    let change = c.relative_change?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Relative,
+        change,
+        p_value: c.p_value,
+        noise: noise_for(s, metric),
+        method: format!(
+            "block bootstrap over {} and {} one-second windows",
+            windows_a.len(),
+            windows_b.len()
+        ),
+    })
+}
+
+/// Why a tail percentile is not judged, when it is not.
+///
+/// A tail percentile rests on the observations beyond it: with fewer than MIN_TAIL of them
+/// the bootstrap's interval is too optimistic to act on.
+fn thin_tail(metric: &str, statistic: Statistic, a: &[Hist], b: &[Hist]) -> Option<String> {
+    let Statistic::Quantile(q) = statistic else {
+        return None;
+    };
+    let count = |w: &[Hist]| w.iter().map(|h| h.len()).sum::<u64>();
+    let least = count(a).min(count(b));
+    let tail = (least as f64 * (1.0 - q)).floor() as u64;
+    (tail < MIN_TAIL).then(|| {
+        format!(
+            "{metric} is not judged: each run needs at least {} responses ({MIN_TAIL} beyond the percentile), and one has {least}",
+            (MIN_TAIL as f64 / (1.0 - q)).ceil() as u64
+        )
+    })
+}
+
+/// Throughput by bootstrap of the mean over the per-second completion counts.
+fn compare_throughput(
+    metric: &str,
+    info: &MetricInfo,
+    wa: &[&crate::data::WindowData],
+    wb: &[&crate::data::WindowData],
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let (xa, xb) = (whole_second_counts(wa), whole_second_counts(wb));
+    if xa.len() < 2 || xb.len() < 2 {
+        return None;
+    }
+    let c = bootstrap(
+        &Sample::Values(&xa),
+        &Sample::Values(&xb),
+        Statistic::Mean,
+        &s.bootstrap,
+    )
+    .ok()?;
+    let change = c.relative_change?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Relative,
+        change,
+        p_value: c.p_value,
+        noise: noise_for(s, metric),
+        method: format!(
+            "bootstrap of the mean over {} and {} whole seconds",
+            xa.len(),
+            xb.len()
+        ),
+    })
+}
+
+/// Completions per second without the first and last seconds, which are partial.
+fn whole_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
+    let per_second = per_second_counts(windows);
+    if per_second.len() > 2 {
+        per_second[1..per_second.len() - 1].to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The error rate by the two-proportion test over all requests; its noise is absolute.
+fn compare_error_rate(
+    metric: &str,
+    info: &MetricInfo,
+    wa: &[&crate::data::WindowData],
+    wb: &[&crate::data::WindowData],
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let total = |w: &[&crate::data::WindowData]| {
+        w.iter()
+            .fold((0u64, 0u64), |(e, r), w| (e + w.errors, r + w.requests))
+    };
+    let ((ea, na), (eb, nb)) = (total(wa), total(wb));
+    if na == 0 || nb == 0 {
+        return None;
+    }
+    let c = two_proportions(ea, na, eb, nb, s.bootstrap.confidence).ok()?;
+    Some(Pending {
+        metric: metric.to_string(),
+        unit: info.unit,
+        direction: info.direction,
+        baseline: c.baseline.estimate,
+        candidate: c.candidate.estimate,
+        change_kind: ChangeKind::Absolute,
+        change: c.difference,
+        p_value: c.p_value,
+        noise: s
+            .noise_by_metric
+            .get(metric)
+            .copied()
+            .unwrap_or(s.rate_noise),
+        method: "two-proportion z-test, Newcombe interval of the difference".into(),
+    })
+}
+
+/// Completions per second, merging the phases that share a second.
+fn per_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
+    let mut by_second: BTreeMap<u32, u64> = BTreeMap::new();
+    for w in windows {
+        *by_second.entry(w.second).or_default() += w.requests;
+    }
+    by_second.values().map(|&n| n as f64).collect()
+}
