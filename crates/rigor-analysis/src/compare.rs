@@ -229,7 +229,7 @@ fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
         p_value: p.p_value,
         q_value: q,
         noise: p.noise,
-        verdict: verdict.into(),
+        verdict: verdict_name(verdict),
         method: p.method,
     }
 }
@@ -289,4 +289,14 @@ fn tradeoff(metrics: &[MetricComparison]) -> Option<String> {
 
 fn three(v: f64) -> String {
     rigor_model::units::three_figures(v)
+}
+
+/// The statistics crate's verdict as the output names it.
+fn verdict_name(v: rigor_stats::Verdict) -> VerdictName {
+    match v {
+        rigor_stats::Verdict::Improved => VerdictName::Improved,
+        rigor_stats::Verdict::Regressed => VerdictName::Regressed,
+        rigor_stats::Verdict::Unchanged => VerdictName::Unchanged,
+        rigor_stats::Verdict::Inconclusive => VerdictName::Inconclusive,
+    }
 }

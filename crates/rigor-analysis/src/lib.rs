@@ -14,7 +14,8 @@ pub mod compare;
 pub mod data;
 pub mod gate;
 pub mod metrics;
-pub mod output;
+/// The comparison and gate output types, which live in the model with every other output.
+pub use rigor_model::output::analysis as output;
 mod series;
 
 pub use compare::{compare, CompareError, CompareSettings};

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub mod analysis;
+
 pub use crate::status::{RunKind, RunStatus};
 
 /// Version of the JSON output and stored summaries.

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use rigor_analysis::{CheckOutcome, GateReport};
+use rigor_model::output::analysis::{CheckOutcome, GateReport};
 
 use crate::{Exporter, Format, Report, ReportError};
 

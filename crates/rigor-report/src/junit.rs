@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use rigor_analysis::{CheckOutcome, GateReport};
+use rigor_model::output::analysis::{CheckOutcome, GateReport};
 
 use crate::{Exporter, Format, Report, ReportError};
 

@@ -22,7 +22,7 @@ mod writer;
 use std::io;
 use std::path::Path;
 
-use rigor_analysis::{Comparison, GateReport};
+use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
 

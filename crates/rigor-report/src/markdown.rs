@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use rigor_analysis::{CheckOutcome, GateReport};
+use rigor_model::output::analysis::{CheckOutcome, GateReport};
 use rigor_model::output::bench::BenchResult;
 
 use crate::{Exporter, Format, Report, ReportError};

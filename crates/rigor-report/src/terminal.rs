@@ -397,10 +397,10 @@ fn shell_overhead(out: &mut dyn Write, shell: &ShellOverhead) -> io::Result<()> 
 /// Writes a comparison: one row per metric with its change, interval, q-value and verdict.
 pub fn comparison(
     out: &mut dyn Write,
-    c: &rigor_analysis::Comparison,
+    c: &rigor_model::output::analysis::Comparison,
     baseline_name: Option<&str>,
 ) -> io::Result<()> {
-    use rigor_analysis::VerdictName;
+    use rigor_model::output::analysis::VerdictName;
     let label = baseline_name
         .map(|n| format!(" (baseline `{n}`)"))
         .unwrap_or_default();
@@ -426,13 +426,16 @@ pub fn comparison(
         c.count(VerdictName::Regressed),
         c.count(VerdictName::Unchanged),
         c.count(VerdictName::Inconclusive),
-        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_analysis::output::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
+        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_model::output::analysis::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
         c.alpha
     )
 }
 
 /// The comparison's metrics, one row each, under a header sized to the longest name.
-fn metric_table(out: &mut dyn Write, c: &rigor_analysis::Comparison) -> io::Result<()> {
+fn metric_table(
+    out: &mut dyn Write,
+    c: &rigor_model::output::analysis::Comparison,
+) -> io::Result<()> {
     let width = c
         .metrics
         .iter()
@@ -459,13 +462,13 @@ fn metric_table(out: &mut dyn Write, c: &rigor_analysis::Comparison) -> io::Resu
 
 fn metric_row(
     out: &mut dyn Write,
-    m: &rigor_analysis::MetricComparison,
+    m: &rigor_model::output::analysis::MetricComparison,
     width: usize,
 ) -> io::Result<()> {
-    use rigor_analysis::VerdictName;
+    use rigor_model::output::analysis::VerdictName;
     let unit = m.unit;
     let pct = |v: f64| {
-        if m.change_kind == rigor_analysis::output::ChangeKind::Absolute {
+        if m.change_kind == rigor_model::output::analysis::ChangeKind::Absolute {
             format!("{:+.2}pt", v * 100.0)
         } else {
             format!("{:+.1}%", v * 100.0)
@@ -500,8 +503,11 @@ fn format_p(p: f64) -> String {
 }
 
 /// Writes the gate's table: one row per check.
-pub fn gate(out: &mut dyn Write, report: &rigor_analysis::GateReport) -> io::Result<()> {
-    use rigor_analysis::CheckOutcome;
+pub fn gate(
+    out: &mut dyn Write,
+    report: &rigor_model::output::analysis::GateReport,
+) -> io::Result<()> {
+    use rigor_model::output::analysis::CheckOutcome;
     writeln!(out, "gate: {}", report.outcome.to_uppercase())?;
     for c in &report.checks {
         let mark = match c.outcome {

@@ -1,5 +1,6 @@
-//! The JSON contract of `rigor compare --json` and `rigor gate --json`; committed schemas
-//! under `schema/` are checked against these types by a test.
+//! The JSON contract of `rigor compare --json` and `rigor gate --json` (made by
+//! `rigor-analysis`); committed schemas under `schema/` are checked against these types by a
+//! test. They live with the other output types so that outputs need the model only.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ pub const ANALYSIS_SCHEMA_VERSION: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunRef {
     pub run_id: i64,
-    pub kind: rigor_model::RunKind,
+    pub kind: crate::RunKind,
     pub scenario: String,
     pub started_at_ns: i64,
     pub git_commit: Option<String>,
@@ -38,17 +39,6 @@ impl VerdictName {
     }
 }
 
-impl From<rigor_stats::Verdict> for VerdictName {
-    fn from(v: rigor_stats::Verdict) -> Self {
-        match v {
-            rigor_stats::Verdict::Improved => VerdictName::Improved,
-            rigor_stats::Verdict::Regressed => VerdictName::Regressed,
-            rigor_stats::Verdict::Unchanged => VerdictName::Unchanged,
-            rigor_stats::Verdict::Inconclusive => VerdictName::Inconclusive,
-        }
-    }
-}
-
 /// How a change is expressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -64,8 +54,8 @@ pub enum ChangeKind {
 pub struct MetricComparison {
     /// `latency.p95`, `throughput`, `error_rate`, `wall.median` …
     pub metric: String,
-    pub unit: rigor_model::metric::Unit,
-    pub better: rigor_model::metric::Direction,
+    pub unit: crate::metric::Unit,
+    pub better: crate::metric::Direction,
     pub baseline: f64,
     pub candidate: f64,
     pub change_kind: ChangeKind,
@@ -153,7 +143,7 @@ pub struct CheckResult {
     /// Stable id, also the key of the gate history: the kind and the plan's own text of the
     /// check, `budget:latency.p95 <= 120ms`.
     pub id: String,
-    pub kind: rigor_model::plan::CheckKind,
+    pub kind: crate::plan::CheckKind,
     pub scenario: String,
     pub run_id: i64,
     pub metric: String,
