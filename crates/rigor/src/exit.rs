@@ -1,7 +1,6 @@
-//! Exit codes and how errors reach the user: the whole `anyhow` chain on stderr, and a code
+//! Exit codes and how errors reach the user: the whole `anyhow` chain on the writer's stderr, and a code
 //! chosen by what went wrong (bad input 2, could not complete 3).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 pub use rigor_model::exit_code::{BAD_INPUT, FAILED, INTERRUPTED, NOT_COMPLETED, PASSED};
@@ -44,12 +43,11 @@ pub fn not_completed(error: impl Into<anyhow::Error>) -> anyhow::Error {
 }
 
 /// Prints the error chain to stderr and picks the exit code.
-pub fn report(error: &anyhow::Error) -> ExitCode {
+pub fn report(error: &anyhow::Error, w: &mut rigor_report::Writer) -> ExitCode {
     let code = error
         .chain()
         .find_map(|e| e.downcast_ref::<Failure>().map(|f| f.code))
         .unwrap_or_else(|| classify(error));
-    let mut stderr = std::io::stderr().lock();
     let mut message = String::new();
     let mut previous = String::new();
     for cause in error.chain() {
@@ -64,7 +62,7 @@ pub fn report(error: &anyhow::Error) -> ExitCode {
         message.push_str(&text);
         previous = text;
     }
-    let _ = writeln!(stderr, "error: {message}");
+    let _ = writeln!(w.stderr(), "error: {message}");
     ExitCode::from(code)
 }
 

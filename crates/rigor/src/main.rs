@@ -69,25 +69,25 @@ pub fn data_format(json: bool) -> rigor_report::Format {
 
 fn main() -> ExitCode {
     let cli = Cli::try_parse().unwrap_or_else(|error| with_bench_tip(error).exit());
-    let mut stdout = rigor_report::Writer::stdio(false);
+    let mut w = rigor_report::Writer::stdio(false);
     let result = match &cli.command {
-        Command::Baseline(args) => commands::baseline::run(args, &mut stdout),
-        Command::Compare(args) => commands::compare::run(args, &mut stdout),
-        Command::Gate(args) => commands::gate::run(args, &mut stdout),
-        Command::Bench(args) => commands::bench::run(args, &mut stdout),
-        Command::Import(args) => commands::import::run(args, &mut stdout),
-        Command::Demo(args) => commands::demo::run(args, &mut stdout),
-        Command::Init(args) => commands::init::run(args, &mut stdout),
-        Command::Load(args) => commands::load::run(args, &mut stdout),
-        Command::Run(args) => commands::run::run(args, &mut stdout),
-        Command::Runs(args) => commands::runs::run(args, &mut stdout),
-        Command::Show(args) => commands::show::run(args, &mut stdout),
-        Command::Target(args) => commands::target::run(args, &mut stdout),
+        Command::Baseline(args) => commands::baseline::run(args, &mut w),
+        Command::Compare(args) => commands::compare::run(args, &mut w),
+        Command::Gate(args) => commands::gate::run(args, &mut w),
+        Command::Bench(args) => commands::bench::run(args, &mut w),
+        Command::Import(args) => commands::import::run(args, &mut w),
+        Command::Demo(args) => commands::demo::run(args, &mut w),
+        Command::Init(args) => commands::init::run(args, &mut w),
+        Command::Load(args) => commands::load::run(args, &mut w),
+        Command::Run(args) => commands::run::run(args, &mut w),
+        Command::Runs(args) => commands::runs::run(args, &mut w),
+        Command::Show(args) => commands::show::run(args, &mut w),
+        Command::Target(args) => commands::target::run(args, &mut w),
         Command::SpawnServer => commands::bench::spawn_server(),
     };
     match result {
         Ok(code) => code,
-        Err(error) => exit::report(&error),
+        Err(error) => exit::report(&error, &mut w),
     }
 }
 
