@@ -125,6 +125,10 @@ pub struct Http1 {
     end: usize,
     /// False once the server said `Connection: close` or the framing ran to EOF.
     pub reusable: bool,
+    /// Responses read whole on this connection.
+    served: u64,
+    /// Whether any byte of a response arrived during the current exchange.
+    received: bool,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -139,7 +143,31 @@ impl Http1 {
             start: 0,
             end: 0,
             reusable: true,
+            served: 0,
+            received: false,
         }
+    }
+
+    /// Whether the server closed this idle connection (or sent something unasked, which
+    /// leaves it as unusable): its socket reads as ready while no request is outstanding.
+    /// No system call when the event loop has seen no event on the socket since it was
+    /// last drained.
+    pub fn closed_while_idle(&self) -> bool {
+        let tcp = match &self.stream {
+            Stream::Tcp(s) => s,
+            Stream::Tls(s) => s.get_ref().0,
+        };
+        let mut byte = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut byte);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        tcp.poll_peek(&mut cx, &mut buf).is_ready()
+    }
+
+    /// Whether `error` is the keep-alive race: the server closed a connection it had served
+    /// on while this request was on its way, so not one byte of a response came back. The
+    /// request may not have reached the server's application at all.
+    pub fn lost_to_close_race(&self, error: ErrorKind) -> bool {
+        self.served > 0 && !self.received && matches!(error, ErrorKind::Closed | ErrorKind::Reset)
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
@@ -163,6 +191,7 @@ impl Http1 {
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
         self.end += n;
+        self.received |= n > 0;
         Ok(n)
     }
 
@@ -173,6 +202,7 @@ impl Http1 {
         is_head: bool,
         needle: Option<&[u8]>,
     ) -> Result<Response, ErrorKind> {
+        self.received = false;
         self.stream
             .write_all(request)
             .await
@@ -189,6 +219,7 @@ impl Http1 {
         needle: Option<&[u8]>,
     ) -> Result<Response, ErrorKind> {
         render(&mut self.out);
+        self.received = false;
         self.stream
             .write_all(&self.out)
             .await
@@ -210,6 +241,7 @@ impl Http1 {
                 self.reusable = false;
             }
             let body_ok = self.read_body(framing, needle).await?;
+            self.served += 1;
             return Ok(Response { status, body_ok });
         }
     }

@@ -90,12 +90,23 @@ impl ErrorKind {
 /// Figures for one phase × request (or any merge of them).
 #[derive(Debug, Clone, Default)]
 pub struct Group {
+    /// Latency from intended start of the requests that succeeded.
     pub corrected: Option<Box<Hist>>,
+    /// Latency from actual send of the requests that succeeded.
     pub raw: Option<Box<Hist>>,
+    /// Latency from intended start of the requests that failed after they were sent
+    /// (timeouts, resets, error statuses, failed checks): kept apart, so a fast failure never
+    /// flatters the latency of the responses.
+    pub failed: Option<Box<Hist>>,
     pub requests: u64,
     pub errors: u64,
     pub by_kind: BTreeMap<ErrorKind, u64>,
     pub statuses: BTreeMap<u16, u64>,
+    /// Requests sent whose answer has not been recorded: in flight while the run goes, and
+    /// abandoned once it has stopped (Ctrl-C, or the drain after the schedule ran out).
+    pub unanswered: u64,
+    /// Requests sent a second time, on a new connection, after the keep-alive race lost them.
+    pub retried: u64,
 }
 
 impl Group {
@@ -108,14 +119,20 @@ impl Group {
         error: Option<ErrorKind>,
     ) {
         self.requests += 1;
-        if let Some(v) = corrected_ns {
-            record(
-                self.corrected.get_or_insert_with(|| Box::new(new_hist())),
-                v,
-            );
-        }
-        if let Some(v) = raw_ns {
-            record(self.raw.get_or_insert_with(|| Box::new(new_hist())), v);
+        if error.is_some() {
+            if let Some(v) = corrected_ns {
+                record(self.failed.get_or_insert_with(|| Box::new(new_hist())), v);
+            }
+        } else {
+            if let Some(v) = corrected_ns {
+                record(
+                    self.corrected.get_or_insert_with(|| Box::new(new_hist())),
+                    v,
+                );
+            }
+            if let Some(v) = raw_ns {
+                record(self.raw.get_or_insert_with(|| Box::new(new_hist())), v);
+            }
         }
         if let Some(code) = status {
             *self.statuses.entry(code).or_default() += 1;
@@ -129,7 +146,10 @@ impl Group {
     pub fn merge(&mut self, other: &Group) {
         merge_hist(&mut self.corrected, &other.corrected);
         merge_hist(&mut self.raw, &other.raw);
+        merge_hist(&mut self.failed, &other.failed);
         self.requests += other.requests;
+        self.unanswered += other.unanswered;
+        self.retried += other.retried;
         self.errors += other.errors;
         for (k, n) in &other.by_kind {
             *self.by_kind.entry(*k).or_default() += n;
@@ -145,6 +165,10 @@ impl Group {
 
     pub fn raw_summary(&self) -> LatencySummary {
         self.raw.as_deref().map(summarize).unwrap_or_default()
+    }
+
+    pub fn failed_summary(&self) -> LatencySummary {
+        self.failed.as_deref().map(summarize).unwrap_or_default()
     }
 }
 
@@ -202,9 +226,36 @@ impl Recorder {
         }
     }
 
-    pub fn sent(&mut self, phase: usize, lag_ns: u64) {
+    /// A request of `phase` × `request` went out `lag_ns` after its intended start.
+    pub fn sent(&mut self, phase: usize, request: usize, lag_ns: u64) {
         record(&mut self.lag, lag_ns);
         self.window.entry(phase).or_default().sent += 1;
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            group.unanswered += 1;
+        }
+    }
+
+    /// The answer (or failure) of a request that [`sent`](Recorder::sent) recorded.
+    pub fn answered(
+        &mut self,
+        phase: usize,
+        request: usize,
+        corrected_ns: Option<u64>,
+        raw_ns: Option<u64>,
+        status: Option<u16>,
+        error: Option<ErrorKind>,
+    ) {
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            group.unanswered = group.unanswered.saturating_sub(1);
+        }
+        self.completed(phase, request, corrected_ns, raw_ns, status, error);
+    }
+
+    /// A request of `phase` × `request` lost to the keep-alive race was sent again.
+    pub fn retried(&mut self, phase: usize, request: usize) {
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            group.retried += 1;
+        }
     }
 
     pub fn completed(
@@ -285,10 +336,25 @@ mod tests {
         let g = &r.groups[1];
         assert_eq!((g.requests, g.errors), (3, 2));
         assert_eq!(g.by_kind[&ErrorKind::Status(503)], 1);
-        assert_eq!(g.corrected.as_ref().unwrap().len(), 2);
+        // The latency is of the success; the 503's timing is kept apart.
+        assert_eq!(g.corrected.as_ref().unwrap().len(), 1);
+        assert_eq!(g.raw.as_ref().unwrap().len(), 1);
+        assert_eq!(g.failed.as_ref().unwrap().len(), 1);
         assert_eq!(ErrorKind::Status(503).name(), "http_503");
         let w = r.take_window();
         assert_eq!(w[&1].group.requests, 3);
         assert!(r.window.is_empty());
+    }
+
+    #[test]
+    fn requests_sent_and_never_answered_stay_counted() {
+        let mut r = Recorder::new(1, 2);
+        r.sent(0, 1, 10);
+        r.sent(0, 1, 10);
+        r.answered(0, 1, Some(5_000), Some(4_000), Some(200), None);
+        r.retried(0, 1);
+        let g = &r.groups[1];
+        assert_eq!((g.requests, g.unanswered, g.retried), (1, 1, 1));
+        assert_eq!(r.groups[0].unanswered, 0);
     }
 }

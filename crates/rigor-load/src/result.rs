@@ -342,6 +342,9 @@ impl LoadResult {
             duration_ns: span.as_nanos() as u64,
             latency: group.corrected_summary(),
             raw_latency: group.raw_summary(),
+            failed_latency: group.failed_summary(),
+            abandoned: group.unanswered,
+            retried: group.retried,
             errors_by_kind: group.by_kind.iter().map(|(k, n)| (k.name(), *n)).collect(),
             status_codes: group
                 .statuses

@@ -191,6 +191,9 @@ pub struct CompiledRequest {
     pub timeout: std::time::Duration,
     pub check: CheckSpec,
     pub is_head: bool,
+    /// Whether sending it twice does what sending it once does (RFC 9110 §9.2.2), so a
+    /// request lost to the keep-alive race may be sent again.
+    pub idempotent: bool,
     /// The whole HTTP/1.1 request when nothing in it varies.
     pub fixed: Option<Vec<u8>>,
     host_header: String,
@@ -492,6 +495,10 @@ fn compile_request(
         timeout: request.timeout,
         check: request.check.clone(),
         is_head: request.method == "HEAD",
+        idempotent: matches!(
+            request.method.as_str(),
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+        ),
         fixed: None,
         host_header,
     };

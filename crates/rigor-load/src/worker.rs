@@ -404,17 +404,66 @@ async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
 }
 
 /// Performs one request and records it; returns whether the connection can be reused.
+///
+/// An HTTP/1.1 connection that the server closed while it sat idle is replaced before the
+/// request goes out, and a request lost to the keep-alive race (the server closed the
+/// connection as the request was on its way: not one byte came back) is sent once more on a
+/// new connection when its method is idempotent, and counted as retried. Its latency from
+/// intended start includes both attempts.
 async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
     let shared = &worker.shared;
     let index = shared.compiled.pick(arrival.seq);
     let request = &shared.compiled.requests[index];
-    let needle = request.check.body_contains.as_deref().map(str::as_bytes);
+    if let Err(kind) = replace_if_closed(worker, conn, request.origin).await {
+        worker.complete(arrival.phase, index, None, None, None, Some(kind));
+        return false;
+    }
     let sent_at = Instant::now();
-    worker
-        .recorder
-        .borrow_mut()
-        .sent(arrival.phase, nanos_between(arrival.intended, sent_at));
-    let outcome = match conn {
+    worker.recorder.borrow_mut().sent(
+        arrival.phase,
+        index,
+        nanos_between(arrival.intended, sent_at),
+    );
+    let mut outcome = attempt(shared, conn, request, arrival.seq).await;
+    if request.idempotent && lost_to_close_race(conn, &outcome) {
+        outcome = match open(worker, request.origin).await {
+            Ok(fresh) => {
+                *conn = fresh;
+                worker.recorder.borrow_mut().retried(arrival.phase, index);
+                attempt(shared, conn, request, arrival.seq).await
+            }
+            Err(kind) => Ok(Err(kind)),
+        };
+    }
+    let done = Instant::now();
+    let corrected = nanos_between(arrival.intended, done);
+    let raw = nanos_between(sent_at, done);
+    let (status, error) = judge_response(&request.check, outcome);
+    worker.recorder.borrow_mut().answered(
+        arrival.phase,
+        index,
+        Some(corrected),
+        Some(raw),
+        status,
+        error,
+    );
+    worker.mark_completion(arrival.phase);
+    // Only a connection that got a response is worth reusing: one that timed out or failed
+    // mid-exchange is in an unknown state.
+    status.is_some() && conn.reusable()
+}
+
+type Outcome = Result<Result<Response, ErrorKind>, tokio::time::error::Elapsed>;
+
+/// One attempt at `request` on `conn`, within the request's timeout.
+async fn attempt(
+    shared: &Shared,
+    conn: &mut Conn,
+    request: &crate::template::CompiledRequest,
+    seq: u64,
+) -> Outcome {
+    let needle = request.check.body_contains.as_deref().map(str::as_bytes);
+    match conn {
         Conn::H1(h1) => {
             // A constant request was rendered once, before the run: send those bytes as they
             // are; otherwise render into the connection's own buffer.
@@ -423,7 +472,7 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
                     Some(fixed) => h1.exchange(fixed, request.is_head, needle).await,
                     None => {
                         let render = |out: &mut Vec<u8>| {
-                            request.render_http1(arrival.seq, &shared.compiled.data, out)
+                            request.render_http1(seq, &shared.compiled.data, out)
                         };
                         h1.exchange_rendered(render, request.is_head, needle).await
                     }
@@ -433,7 +482,7 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
         }
         Conn::H2(send) => {
             let origin = &shared.endpoints[request.origin].origin;
-            match request.to_http(origin, arrival.seq, &shared.compiled.data) {
+            match request.to_http(origin, seq, &shared.compiled.data) {
                 Ok(http_request) => {
                     tokio::time::timeout(
                         request.timeout,
@@ -444,22 +493,31 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
                 Err(_) => Ok(Err(ErrorKind::Protocol)),
             }
         }
-    };
-    let done = Instant::now();
-    let corrected = nanos_between(arrival.intended, done);
-    let raw = nanos_between(sent_at, done);
-    let (status, error) = judge_response(&request.check, outcome);
-    worker.complete(
-        arrival.phase,
-        index,
-        Some(corrected),
-        Some(raw),
-        status,
-        error,
-    );
-    // Only a connection that got a response is worth reusing: one that timed out or failed
-    // mid-exchange is in an unknown state.
-    status.is_some() && conn.reusable()
+    }
+}
+
+/// Replaces an idle HTTP/1.1 connection that the server has closed (keep-alive timeout) with a
+/// new one, so that closing is never counted against the server.
+async fn replace_if_closed(
+    worker: &Worker,
+    conn: &mut Conn,
+    origin: usize,
+) -> Result<(), ErrorKind> {
+    if let Conn::H1(h1) = conn {
+        if h1.closed_while_idle() {
+            *conn = open(worker, origin).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the attempt failed to the keep-alive race rather than to the server.
+#[inline]
+fn lost_to_close_race(conn: &Conn, outcome: &Outcome) -> bool {
+    match (conn, outcome) {
+        (Conn::H1(h1), Ok(Err(kind))) => h1.lost_to_close_race(*kind),
+        _ => false,
+    }
 }
 
 /// Nanoseconds from `earlier` to `later`, zero if the clock says `later` came first.
@@ -508,6 +566,7 @@ impl Conn {
 }
 
 impl Worker {
+    /// Records a request that failed before it was sent (no connection).
     fn complete(
         &self,
         phase: usize,
@@ -520,6 +579,10 @@ impl Worker {
         self.recorder
             .borrow_mut()
             .completed(phase, request, corrected, raw, status, error);
+        self.mark_completion(phase);
+    }
+
+    fn mark_completion(&self, phase: usize) {
         if let Some(slot) = self.last_completion.borrow_mut().get_mut(phase) {
             *slot = Some(self.shared.start.elapsed());
         }

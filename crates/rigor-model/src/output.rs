@@ -46,10 +46,23 @@ pub struct GroupSummary {
     pub throughput_per_s: f64,
     /// Time this group was active, in nanoseconds.
     pub duration_ns: u64,
-    /// Latency from each request's intended start (coordinated omission corrected).
+    /// Latency of the requests that succeeded, from each one's intended start (coordinated
+    /// omission corrected). Failed requests are not in it: see `failed_latency`.
     pub latency: LatencySummary,
-    /// Latency from each request's actual send.
+    /// Latency of the requests that succeeded, from each one's actual send.
     pub raw_latency: LatencySummary,
+    /// Latency from intended start of the requests that failed after they were sent
+    /// (timeouts, resets, error statuses, failed checks), apart from the responses'.
+    #[serde(default)]
+    pub failed_latency: LatencySummary,
+    /// Requests sent that had no answer when the run stopped (Ctrl-C, or the drain after
+    /// the schedule ended): neither completed nor errors.
+    #[serde(default)]
+    pub abandoned: u64,
+    /// Requests sent a second time on a new connection because the server closed their
+    /// keep-alive connection as they went out (idempotent methods only, once each).
+    #[serde(default)]
+    pub retried: u64,
     /// Errors by kind: `connect_refused`, `timeout`, `http_503`, `check_body` …
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Responses by HTTP status code.

@@ -157,8 +157,7 @@ impl Totals {
             duration_ns: (seconds * 1e9) as u64,
             latency: summarize(&self.corrected),
             raw_latency: summarize(&self.raw),
-            errors_by_kind: Default::default(),
-            status_codes: Default::default(),
+            ..Default::default()
         }
     }
 }

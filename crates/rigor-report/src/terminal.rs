@@ -81,9 +81,19 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
 /// The run, its outcome, and the totals: requests, duration, rate and errors.
 fn run_headline(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let t = &s.total;
+    // A run whose thresholds say nothing of errors still says on its first line that many
+    // of its requests failed.
+    let alarm = if t.error_rate >= HIGH_ERROR_RATE {
+        format!(
+            " · {}% OF REQUESTS FAILED",
+            three_figures(t.error_rate * 100.0)
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "run {} · {} · {} model · {}",
+        "run {} · {} · {} model · {}{alarm}",
         s.run_id,
         s.scenario,
         s.model,
@@ -92,9 +102,19 @@ fn run_headline(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     if let Some(reason) = &s.status_reason {
         writeln!(out, "  reason: {reason}")?;
     }
+    let mut apart = String::new();
+    if t.abandoned > 0 {
+        apart.push_str(&format!(" · {} abandoned at stop", t.abandoned));
+    }
+    if t.retried > 0 {
+        apart.push_str(&format!(
+            " · {} retried after the server closed a keep-alive connection",
+            t.retried
+        ));
+    }
     writeln!(
         out,
-        "  {} requests in {} · {}/s · errors {} ({}%)",
+        "  {} requests in {} · {}/s · errors {} ({}%){apart}",
         t.requests,
         format_nanos(s.duration_ns as f64),
         three_figures(t.throughput_per_s),
@@ -103,15 +123,32 @@ fn run_headline(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     )
 }
 
-/// Latency percentiles measured from when each request was due and from when it was sent.
+/// The error rate from which a run's first line says how many requests failed.
+const HIGH_ERROR_RATE: f64 = 0.01;
+
+/// Latency percentiles of the successful responses, measured from when each request was due
+/// and from when it was sent; failed requests' timings on a row of their own.
 fn latency_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     writeln!(
         out,
         "  {:<22}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}",
-        "latency", "p50", "p90", "p95", "p99", "p99.9", "max"
+        format!("latency ({} ok)", s.total.latency.count),
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "max"
     )?;
     latency_row(out, "from intended start", &s.total.latency)?;
     latency_row(out, "from actual send", &s.total.raw_latency)?;
+    if s.total.failed_latency.count > 0 {
+        latency_row(
+            out,
+            &format!("failed ({})", s.total.failed_latency.count),
+            &s.total.failed_latency,
+        )?;
+    }
     if s.model == "closed" {
         writeln!(
             out,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{load, ms, rigor, serial, target};
 
@@ -123,11 +123,18 @@ url = "{slow}"
     assert_eq!(r.json["total"]["errors"], 80);
     assert_eq!(r.json["requests"][0]["name"], "err");
     assert_eq!(r.json["requests"][0]["errors_by_kind"]["http_503"], 40);
-    let slow_p50 = ms(&r.json["requests"][1]["latency"]["p50_ns"]);
+    // Failures' timings are kept apart from the responses' latency: a timeout at 200 ms
+    // is in the failed row, and the latency table of a request that never succeeded is empty.
+    let slow = &r.json["requests"][1];
+    assert_eq!(slow["latency"]["count"], 0, "{slow}");
+    assert_eq!(slow["failed_latency"]["count"], 40, "{slow}");
+    let slow_p50 = ms(&slow["failed_latency"]["p50_ns"]);
     assert!(
-        (200.0..400.0).contains(&slow_p50),
+        slow_p50 >= 200.0,
         "timeouts keep their latency: {slow_p50} ms"
     );
+    assert_eq!(r.json["total"]["latency"]["count"], 0);
+    assert_eq!(r.json["total"]["failed_latency"]["count"], 80);
     assert_eq!(r.json["thresholds"][0]["passed"], false);
 }
 
@@ -198,21 +205,16 @@ fn interrupted_run_is_stored_with_its_data() {
         ],
     );
     std::thread::sleep(Duration::from_millis(2500));
-    let started = Instant::now();
     common::signal(&child, libc::SIGINT);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "stopped within the grace period"
-    );
     let r = common::ran(out);
     assert_eq!(r.code, 130, "{}", r.stderr);
     assert_eq!(r.json["status"], "interrupted");
     let requests = r.json["total"]["requests"].as_u64().unwrap();
-    assert!(
-        (150..=300).contains(&requests),
-        "{requests} requests in ~2.5 s"
-    );
+    // Stopped early (the plan was 6,000), and the requests in flight at the stop finished
+    // within the grace period (5 ms responses): none abandoned.
+    assert!((1..6_000).contains(&requests), "{requests} requests");
+    assert_eq!(r.json["total"]["abandoned"], 0, "{}", r.stdout);
     // The store has it too, windows and all.
     let shown = rigor(dir.path())
         .args(["show", "latest", "--json"])
@@ -253,17 +255,16 @@ fn second_interrupt_stops_at_once() {
     std::thread::sleep(Duration::from_millis(4500));
     common::signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(300));
-    let started = Instant::now();
     common::signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
     let r = common::ran(out);
     assert_eq!(r.code, 130, "{}", r.stderr);
     assert_eq!(r.json["status"], "interrupted");
+    // The second signal cut the grace period short: the four users' requests (3 s
+    // responses, sent at 3 s into the run) were abandoned rather than waited for, and are
+    // counted as such, not as errors.
+    assert_eq!(r.json["total"]["abandoned"], 4, "{}", r.stdout);
+    assert_eq!(r.json["total"]["errors"], 0, "{}", r.stdout);
     let shown = common::ran(
         rigor(dir.path())
             .args(["show", "latest", "--json"])

@@ -128,3 +128,35 @@ pub fn assert_schema(file: &str, json: &serde_json::Value) {
     let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{file}: {errors:?}");
 }
+
+/// An external program a test needs (nginx, perf …): its path, or `None` when it is not
+/// installed and the run does not require it. `.ci/run` installs every such program and sets
+/// `RIGOR_TESTS_REQUIRE_TOOLS=1`, so in CI a missing one fails the test instead of skipping it.
+pub fn tool(name: &str, install: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("RIGOR_TESTS_REQUIRE_TOOLS").is_none(),
+            "`{name}` is not installed and RIGOR_TESTS_REQUIRE_TOOLS is set: {install}"
+        );
+        #[allow(clippy::print_stderr)] // a skipped test must say why
+        {
+            eprintln!("skipped: `{name}` is not installed ({install}; .ci/run installs it)");
+        }
+    }
+    found
+}
+
+/// A free loopback port (bound, read, released: another process may take it, rarely).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
