@@ -15,14 +15,9 @@ RUNS_TRUE=${RUNS_TRUE:-500}
 RUNS_SLEEP=${RUNS_SLEEP:-100}
 
 command -v hyperfine >/dev/null || { echo "hyperfine is missing: apt-get install hyperfine" >&2; exit 2; }
-RIGOR=${RIGOR:-}
-if [ -z "$RIGOR" ]; then
-    (cd "$root" && cargo build --release -p rigor --quiet)
-    RIGOR="${CARGO_TARGET_DIR:-$root/target}/release/rigor"
-fi
-work=$(mktemp -d)
+# shellcheck source=common.sh
+. "$here/common.sh"
 trap 'rm -rf "$work"' EXIT
-store="$work/rigor.db"
 
 now_ns() { date +%s%N; }
 median() { python3 -c 'import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }

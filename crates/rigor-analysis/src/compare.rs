@@ -11,11 +11,13 @@
 use std::collections::BTreeMap;
 
 mod bench;
+mod between;
 mod load;
 
 use bench::compare_bench;
 use load::compare_load;
 
+use rigor_model::metric::{Metric, Scope};
 use rigor_stats::{benjamini_hochberg, BootstrapConfig, Direction, Interval, NoiseBand};
 
 use crate::data::{environment_differences, RunData, RunKind};
@@ -26,6 +28,10 @@ use crate::output::{
 
 /// Observations beyond a percentile that each run needs before the percentile is judged.
 pub const MIN_TAIL: u64 = 50;
+
+/// Baseline runs (the baseline and the runs of its scenario before it) from which verdicts use
+/// the spread between runs rather than within the two runs compared.
+pub const MIN_HISTORY: usize = 5;
 
 /// How to compare.
 #[derive(Debug, Clone)]
@@ -42,6 +48,9 @@ pub struct CompareSettings {
     pub phase: Option<String>,
     /// Environment differences are errors, not warnings.
     pub strict_env: bool,
+    /// At most this many baseline runs (the baseline and its predecessors) whose spread
+    /// judges a change; below [`MIN_HISTORY`] the spread within the two runs does.
+    pub history_runs: usize,
 }
 
 impl Default for CompareSettings {
@@ -54,6 +63,7 @@ impl Default for CompareSettings {
             rate_noise: 0.001,
             phase: None,
             strict_env: false,
+            history_runs: 10,
         }
     }
 }
@@ -80,6 +90,9 @@ fn kind_name(kind: RunKind) -> &'static str {
 /// One metric's raw result before the FDR adjustment.
 struct Pending {
     metric: String,
+    /// What the metric reads, and where: to read it off other runs.
+    measure: Metric,
+    scope: Scope,
     unit: Unit,
     direction: Direction,
     baseline: f64,
@@ -89,11 +102,28 @@ struct Pending {
     p_value: f64,
     noise: f64,
     method: String,
+    /// Judged only against the spread between runs (the minimum: a bootstrap says nothing of
+    /// an extreme order statistic); left out of a comparison without enough history.
+    history_only: bool,
 }
 
-/// Compares candidate `b` against baseline `a`.
+/// Compares candidate `b` against baseline `a` from the two runs alone.
 pub fn compare(
     a: &RunData,
+    b: &RunData,
+    settings: &CompareSettings,
+) -> Result<Comparison, CompareError> {
+    compare_with_history(a, &[], b, settings)
+}
+
+/// Compares candidate `b` against baseline `a`, with `history`: earlier runs of the
+/// baseline's scenario in the baseline's environment, newest first (not `a`, not `b`). With
+/// [`MIN_HISTORY`] runs or more (counting `a`), each verdict judges the change against the
+/// spread between those runs, which holds across separate invocations; otherwise against the
+/// spread within the two runs, and a warning says so. Each metric's `method` names which.
+pub fn compare_with_history(
+    a: &RunData,
+    history: &[RunData],
     b: &RunData,
     settings: &CompareSettings,
 ) -> Result<Comparison, CompareError> {
@@ -107,6 +137,7 @@ pub fn compare(
         RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
         RunKind::Bench => compare_bench(a, b, settings, &mut pending, &mut warnings),
     }
+    between::judge_against_history(a, history, b, settings, &mut pending, &mut warnings);
     if pending.is_empty() {
         return Err(CompareError::Nothing {
             a: a.id(),

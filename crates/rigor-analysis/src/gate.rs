@@ -29,6 +29,17 @@ pub trait GateContext {
         before_run: i64,
         limit: usize,
     ) -> Vec<CheckOutcome>;
+    /// Runs of `baseline`'s scenario before it (newest first, at most `limit`, never
+    /// `candidate`), for verdicts over the spread between runs
+    /// ([`compare_with_history`](crate::compare_with_history)). None by default.
+    fn runs_before(
+        &mut self,
+        _baseline: &RunData,
+        _candidate: &RunData,
+        _limit: usize,
+    ) -> Vec<RunData> {
+        Vec::new()
+    }
     /// Moves the history stored under an earlier rigor's key of a check to its key now, so a
     /// new formatting of values never resets what `consecutive` counts. Nothing by default.
     fn adopt_history(&mut self, _legacy: &str, _key: &str, _scenario: &str) {}

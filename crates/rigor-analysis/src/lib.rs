@@ -18,7 +18,7 @@ pub mod metrics;
 pub use rigor_model::output::analysis as output;
 mod series;
 
-pub use compare::{compare, CompareError, CompareSettings};
+pub use compare::{compare, compare_with_history, CompareError, CompareSettings, MIN_HISTORY};
 pub use data::{DataError, RunData, RunKind};
 pub use gate::{evaluate, GateContext, GateError, GateInput};
 pub use output::{

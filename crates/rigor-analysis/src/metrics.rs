@@ -35,6 +35,7 @@ pub const LOAD_METRICS: &[&str] = &[
 pub const BENCH_METRICS: &[&str] = &[
     "wall.median",
     "wall.mean",
+    "wall.min",
     "user.mean",
     "system.mean",
     "peak_rss",

@@ -183,6 +183,38 @@ fn error_rates_use_the_two_proportion_test() {
 }
 
 fn bench_run(id: i64, wall_ms: f64, rss_mib: u64, seed: u64) -> RunData {
+    bench_run_with_floor(id, wall_ms, rss_mib, seed, None)
+}
+
+/// The summary statistics `rigor bench` stores beside the runs (those the metrics read).
+fn stats_of(runs: &[BenchRun]) -> rigor_model::output::bench::Summary {
+    let mut walls: Vec<Duration> = runs.iter().map(|r| r.measurement.wall).collect();
+    walls.sort();
+    let n = walls.len() as u32;
+    let mut rss: Vec<u64> = runs.iter().map(|r| r.measurement.peak_rss).collect();
+    rss.sort_unstable();
+    rigor_model::output::bench::Summary {
+        count: u64::from(n),
+        mean: walls.iter().sum::<Duration>() / n,
+        stddev: None,
+        median: walls[walls.len() / 2],
+        median_ci: None,
+        min: walls[0],
+        max: walls[walls.len() - 1],
+        user_mean: Duration::from_millis(1),
+        system_mean: Duration::from_millis(1),
+        peak_rss_max_bytes: rss[rss.len() - 1],
+        peak_rss_median_bytes: rss[rss.len() / 2],
+    }
+}
+
+fn bench_run_with_floor(
+    id: i64,
+    wall_ms: f64,
+    rss_mib: u64,
+    seed: u64,
+    floor: Option<u64>,
+) -> RunData {
     let mut rng = fastrand::Rng::with_seed(seed);
     let runs: Vec<BenchRun> = (0..30)
         .map(|round| BenchRun {
@@ -204,8 +236,8 @@ fn bench_run(id: i64, wall_ms: f64, rss_mib: u64, seed: u64) -> RunData {
             name: "x".into(),
             command: "x".into(),
             parameters: vec![],
+            stats: Some(stats_of(&runs)),
             runs,
-            stats: None,
             relative: None,
             outliers: vec![],
         }],
@@ -218,7 +250,7 @@ fn bench_run(id: i64, wall_ms: f64, rss_mib: u64, seed: u64) -> RunData {
         shell: None,
         warnings: vec![],
         interrupted: false,
-        peak_rss_floor_bytes: None,
+        peak_rss_floor_bytes: floor,
     };
     RunData::new(
         record(id, "bench", serde_json::to_string(&result).unwrap()),
@@ -529,4 +561,115 @@ fn a_crashed_run_is_compared_with_a_warning() {
         "{:?}",
         c.warnings
     );
+}
+
+/// Six invocations of the same code, each drifting by up to 3 % as a busy machine makes them
+/// (the runs within one invocation vary by only 1 %), newest first.
+fn drifting_history() -> Vec<RunData> {
+    [1.0, -1.5, 3.0, -2.0, 2.5, 0.0]
+        .iter()
+        .enumerate()
+        .map(|(i, drift)| bench_run(6 - i as i64, 100.0 * (1.0 + drift / 100.0), 50, i as u64))
+        .collect()
+}
+
+fn metric<'c>(
+    c: &'c rigor_analysis::Comparison,
+    name: &str,
+) -> &'c rigor_analysis::MetricComparison {
+    c.metrics
+        .iter()
+        .find(|m| m.metric == name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", c.metrics))
+}
+
+#[test]
+fn drift_between_invocations_is_not_a_regression_once_there_is_history() {
+    let history = drifting_history();
+    let (baseline, earlier) = history.split_first().unwrap();
+    // The same code in another invocation, 4 % slower by the machine's drift alone.
+    let candidate = bench_run(8, 104.0, 50, 99);
+    let settings = CompareSettings::default();
+    // From the two runs alone, their tight intervals call the drift a regression ...
+    let alone = compare(baseline, &candidate, &settings).unwrap();
+    assert_eq!(verdict(&alone, "wall.mean"), VerdictName::Regressed);
+    // ... against the spread between the baseline's runs, it is what invocations differ by.
+    let c = rigor_analysis::compare_with_history(baseline, earlier, &candidate, &settings).unwrap();
+    for name in ["wall.mean", "wall.median", "wall.min"] {
+        let m = metric(&c, name);
+        assert_ne!(m.verdict, VerdictName::Regressed, "{m:?}");
+        assert!(m.method.starts_with("between runs"), "{}", m.method);
+        assert!(m.method.contains("6 baseline runs"), "{}", m.method);
+    }
+    assert!(
+        !c.warnings.iter().any(|w| w.contains("within the two runs")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn a_real_slowdown_is_found_against_the_spread_between_runs() {
+    let history = drifting_history();
+    let (baseline, earlier) = history.split_first().unwrap();
+    let candidate = bench_run(8, 115.0, 50, 99);
+    let c = rigor_analysis::compare_with_history(
+        baseline,
+        earlier,
+        &candidate,
+        &CompareSettings::default(),
+    )
+    .unwrap();
+    for name in ["wall.mean", "wall.median", "wall.min"] {
+        let m = metric(&c, name);
+        assert_eq!(m.verdict, VerdictName::Regressed, "{m:?}");
+        // The baseline figure is the runs' centre: about 100.5 ms.
+        assert!((m.baseline / 1e6 - 100.5).abs() < 1.0, "{m:?}");
+        assert!(m.change_lower > 0.02 && m.change < 0.2, "{m:?}");
+    }
+}
+
+#[test]
+fn without_enough_history_the_comparison_says_what_its_verdicts_rest_on() {
+    let history = drifting_history();
+    let candidate = bench_run(8, 104.0, 50, 99);
+    // Two earlier runs and the baseline: three, fewer than five.
+    let c = rigor_analysis::compare_with_history(
+        &history[3],
+        &history[4..],
+        &candidate,
+        &CompareSettings::default(),
+    )
+    .unwrap();
+    let warning = c
+        .warnings
+        .iter()
+        .find(|w| w.contains("verdicts use the spread within the two runs"))
+        .unwrap_or_else(|| panic!("{:?}", c.warnings));
+    assert!(warning.contains("3 runs of `svc`"), "{warning}");
+    // The fastest run is judged only against the spread between runs.
+    assert!(!c.metrics.iter().any(|m| m.metric == "wall.min"));
+    assert!(metric(&c, "wall.mean").method.starts_with("bootstrap"));
+}
+
+#[test]
+fn peak_memory_at_the_measurement_floor_is_not_judged() {
+    let floor = Some(50 * 1024 * 1024 + 8192);
+    let a = bench_run_with_floor(1, 100.0, 50, 1, floor);
+    // The candidate's peak is "higher" but both are at the floor: no verdict, a warning.
+    let b = bench_run_with_floor(2, 100.0, 50, 2, floor);
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    assert!(
+        !c.metrics.iter().any(|m| m.metric == "peak_rss"),
+        "{:?}",
+        c.metrics
+    );
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("peak_rss of `x` is not judged") && w.contains("floor")),
+        "{:?}",
+        c.warnings
+    );
+    assert!(c.tradeoff.is_none());
 }

@@ -280,7 +280,7 @@ pub fn bench(out: &mut dyn Write, run_id: i64, name: &str, r: &BenchResult) -> i
     for c in &r.commands {
         writeln!(out, "\n  {}", c.command)?;
         match &c.stats {
-            Some(s) => command_stats(out, c, s, r.peak_rss_floor_bytes)?,
+            Some(s) => command_stats(out, c, s, r)?,
             None => writeln!(out, "    no finished runs")?,
         }
     }
@@ -323,7 +323,7 @@ fn command_stats(
     out: &mut dyn Write,
     c: &CommandResult,
     s: &Summary,
-    peak_rss_floor_bytes: Option<u64>,
+    r: &BenchResult,
 ) -> io::Result<()> {
     let stddev = s.stddev.map_or_else(|| "-".to_string(), ns);
     writeln!(
@@ -362,23 +362,17 @@ fn command_stats(
             )
         }
     )?;
-    peak_memory(out, s, peak_rss_floor_bytes)
+    peak_memory(out, s, r)
 }
 
 /// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with.
-fn peak_memory(
-    out: &mut dyn Write,
-    s: &Summary,
-    peak_rss_floor_bytes: Option<u64>,
-) -> io::Result<()> {
-    let at_floor = peak_rss_floor_bytes
-        .is_some_and(|floor| s.peak_rss_max_bytes as f64 <= floor as f64 * 1.02);
-    if at_floor {
+fn peak_memory(out: &mut dyn Write, s: &Summary, r: &BenchResult) -> io::Result<()> {
+    if r.peak_rss_at_floor(s) {
         writeln!(
             out,
             "    Peak memory:         ≤ {} (below what can be measured: every run starts at the spawner's {})",
             Bytes(s.peak_rss_max_bytes),
-            Bytes(peak_rss_floor_bytes.unwrap_or(0))
+            Bytes(r.peak_rss_floor_bytes.unwrap_or(0))
         )
     } else {
         writeln!(

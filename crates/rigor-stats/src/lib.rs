@@ -14,6 +14,8 @@
 //!   median absolute deviation and the distribution-free median interval) and the normal
 //!   distribution.
 //! - [`ratio`]: the ratio of two means with its propagated uncertainty.
+//! - [`runs`]: a candidate run's value against the spread between earlier runs (Student-t
+//!   prediction interval), for verdicts that hold across separate invocations.
 //!
 //! ```
 //! use rigor_stats::{compare, BootstrapConfig, Direction, NoiseBand, Sample, Statistic, Verdict};
@@ -45,6 +47,7 @@ pub mod quantile;
 pub mod rank;
 pub mod ratio;
 mod resample;
+pub mod runs;
 pub mod verdict;
 
 pub use bootstrap::{
@@ -62,6 +65,7 @@ pub use rank::{
     hodges_lehmann, mann_whitney_u, Alternative, MannWhitney, MannWhitneyMethod, ShiftEstimate,
 };
 pub use ratio::ratio_with_uncertainty;
+pub use runs::{between_runs, BetweenRuns};
 pub use verdict::{Direction, NoiseBand, Verdict};
 
 /// Why a statistic could not be computed: always a problem with the input, named.

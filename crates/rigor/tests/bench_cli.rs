@@ -23,8 +23,9 @@ fn benchmarks_a_command_and_stores_it() {
     let command = &r.json["commands"][0];
     assert_eq!(command["command"], "sleep 0.01");
     assert_eq!(command["runs"].as_array().unwrap().len(), 5);
+    // A lower bound only: sleep cannot take less, and a busy machine can make it take more.
     let mean_ms = command["stats"]["mean_ns"].as_f64().unwrap() / 1e6;
-    assert!((10.0..40.0).contains(&mean_ms), "mean {mean_ms} ms");
+    assert!(mean_ms >= 10.0, "mean {mean_ms} ms");
     let runs = ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
     assert_eq!(runs.json[0]["kind"], "bench");
     assert_eq!(runs.json[0]["scenario"], "sleep 0.01");
@@ -361,4 +362,49 @@ fn a_benchmark_killed_mid_run_keeps_its_finished_runs_in_the_store() {
     assert_eq!(command["command"], "sleep 0.005");
     assert_eq!(command["runs"].as_array().unwrap().len(), runs.len());
     assert!(command["stats"]["median_ns"].as_u64().unwrap() >= 5_000_000);
+}
+
+#[test]
+fn compare_judges_against_the_spread_between_the_baselines_runs() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..6 {
+        let r = bench(dir.path(), &["-r", "5", "--name", "t", "--", "true"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let compare = |args: &[&str]| {
+        ran(rigor(dir.path())
+            .args(["compare", "5", "6", "--json"])
+            .args(args)
+            .output()
+            .unwrap())
+    };
+    // Run 5 is the baseline; it and the four runs before it are the five baseline runs.
+    let c = compare(&[]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let metrics = c.json["metrics"].as_array().unwrap();
+    let wall = metrics.iter().find(|m| m["metric"] == "wall.mean").unwrap();
+    let method = wall["method"].as_str().unwrap();
+    assert!(
+        method.starts_with("between runs")
+            && method.contains("5 baseline runs (runs 5, 4, 3, 2, 1"),
+        "{method}"
+    );
+    assert!(metrics.iter().any(|m| m["metric"] == "wall.min"));
+    // Without history: the spread within the two runs, said in the method, and no minimum.
+    let c = compare(&["--history", "0"]);
+    let metrics = c.json["metrics"].as_array().unwrap();
+    let wall = metrics.iter().find(|m| m["metric"] == "wall.mean").unwrap();
+    assert!(wall["method"].as_str().unwrap().starts_with("bootstrap"));
+    assert!(!metrics.iter().any(|m| m["metric"] == "wall.min"));
+    // Too little history (runs 1 and 2): the verdicts rest on the two runs, and a warning says so.
+    let c = ran(rigor(dir.path())
+        .args(["compare", "2", "6", "--json"])
+        .output()
+        .unwrap());
+    let warnings = c.json["warnings"].to_string();
+    assert!(
+        warnings.contains("verdicts use the spread within the two runs"),
+        "{warnings}"
+    );
 }

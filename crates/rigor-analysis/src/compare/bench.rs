@@ -1,13 +1,14 @@
 //! Comparing two benchmarks: each command's metrics over its runs, by rank test and bootstrap.
 
-use rigor_model::output::bench::CommandResult;
+use rigor_model::metric::Scope;
+use rigor_model::output::bench::{BenchResult, CommandResult};
 use rigor_stats::{
     compare as bootstrap, mann_whitney_u, Alternative, MannWhitneyMethod, Sample, Statistic,
 };
 
 use super::{noise_for, CompareSettings, Pending};
 use crate::data::{RunData, RunKind};
-use crate::metrics::{info, MetricInfo, BENCH_METRICS};
+use crate::metrics::{info, MetricInfo, Unit, BENCH_METRICS};
 use crate::output::ChangeKind;
 
 /// Bench metrics, command by command: bootstrap intervals with Mann–Whitney p-values.
@@ -44,9 +45,29 @@ pub(super) fn compare_bench(
             let Some(info) = info(RunKind::Bench, metric) else {
                 continue;
             };
+            if *metric == "peak_rss" {
+                if let Some(why) = rss_floor(a, ra, ca).or_else(|| rss_floor(b, rb, cb)) {
+                    warnings.push(why);
+                    continue;
+                }
+            }
             out.extend(compare_command_metric(metric, &info, (ca, cb), single, s));
         }
     }
+}
+
+/// Why a command's peak memory in a run cannot be judged: it is at the measurement floor.
+fn rss_floor(run: &RunData, result: &BenchResult, command: &CommandResult) -> Option<String> {
+    let stats = command.stats.as_ref()?;
+    result.peak_rss_at_floor(stats).then(|| {
+        format!(
+            "peak_rss of `{}` is not judged: in run {} it is at the floor of what can be measured (≤ {}; every spawned run starts at {})",
+            command.command,
+            run.id(),
+            Unit::Bytes.format(stats.peak_rss_max_bytes as f64),
+            Unit::Bytes.format(result.peak_rss_floor_bytes.unwrap_or(0) as f64)
+        )
+    })
 }
 
 /// One metric of one command present in both runs. Its name carries the command unless the
@@ -59,6 +80,19 @@ fn compare_command_metric(
     s: &CompareSettings,
 ) -> Option<Pending> {
     let (xa, xb) = (run_values(ca, metric), run_values(cb, metric));
+    let scope = if single {
+        Scope::Run
+    } else {
+        Scope::Request(ca.command.clone())
+    };
+    let name = if single {
+        metric.to_string()
+    } else {
+        format!("{metric}{{command=\"{}\"}}", ca.command)
+    };
+    if metric == "wall.min" {
+        return fastest_runs(name, info, scope, (&xa, &xb), s);
+    }
     let statistic = match metric {
         "wall.median" | "peak_rss" => Statistic::MEDIAN,
         _ => Statistic::Mean,
@@ -73,14 +107,12 @@ fn compare_command_metric(
     let change = c.relative_change?;
     let p_value = mann_whitney_u(&xa, &xb, Alternative::TwoSided, MannWhitneyMethod::Auto)
         .map_or(c.p_value, |m| m.p_value);
-    let name = if single {
-        metric.to_string()
-    } else {
-        format!("{metric}{{command=\"{}\"}}", ca.command)
-    };
     Some(Pending {
+        history_only: false,
         noise: noise_for(s, metric),
         metric: name,
+        measure: info.metric,
+        scope,
         unit: info.unit,
         direction: info.direction,
         baseline: c.baseline.estimate,
@@ -98,6 +130,38 @@ fn compare_command_metric(
             xa.len(),
             xb.len()
         ),
+    })
+}
+
+/// The fastest run of each side: the figure least moved by what else the machine does (noise
+/// only ever adds time), judged only against the spread between runs.
+fn fastest_runs(
+    metric: String,
+    info: &MetricInfo,
+    scope: Scope,
+    (xa, xb): (&[f64], &[f64]),
+    s: &CompareSettings,
+) -> Option<Pending> {
+    let min = |x: &[f64]| x.iter().copied().fold(f64::INFINITY, f64::min);
+    let (ma, mb) = (min(xa), min(xb));
+    (ma.is_finite() && mb.is_finite() && ma > 0.0).then(|| Pending {
+        noise: noise_for(s, &metric),
+        metric,
+        measure: info.metric,
+        scope,
+        unit: info.unit,
+        direction: info.direction,
+        baseline: ma,
+        candidate: mb,
+        change_kind: ChangeKind::Relative,
+        change: rigor_stats::Interval {
+            estimate: mb / ma - 1.0,
+            lower: f64::NEG_INFINITY,
+            upper: f64::INFINITY,
+        },
+        p_value: 1.0,
+        method: String::new(),
+        history_only: true,
     })
 }
 

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rigor_model::hist::Hist;
+use rigor_model::metric::Scope;
 use rigor_stats::{compare as bootstrap, two_proportions, Sample, Statistic};
 
 use super::{noise_for, CompareSettings, Pending, MIN_TAIL};
@@ -58,6 +59,14 @@ pub(super) fn compare_load(
             },
         };
         out.extend(compared);
+    }
+}
+
+/// Where a load metric is read in a whole run: the phase compared, or all of it.
+fn phase_scope(s: &CompareSettings) -> Scope {
+    match &s.phase {
+        Some(p) => Scope::Phase(p.clone()),
+        None => Scope::Run,
     }
 }
 
@@ -120,7 +129,10 @@ fn compare_latency(
     .ok()?;
     let change = c.relative_change?;
     Some(Pending {
+        history_only: false,
         metric: metric.to_string(),
+        measure: info.metric,
+        scope: phase_scope(s),
         unit: info.unit,
         direction: info.direction,
         baseline: c.baseline.estimate,
@@ -177,7 +189,10 @@ fn compare_throughput(
     .ok()?;
     let change = c.relative_change?;
     Some(Pending {
+        history_only: false,
         metric: metric.to_string(),
+        measure: info.metric,
+        scope: phase_scope(s),
         unit: info.unit,
         direction: info.direction,
         baseline: c.baseline.estimate,
@@ -222,7 +237,10 @@ fn compare_error_rate(
     }
     let c = two_proportions(ea, na, eb, nb, s.bootstrap.confidence).ok()?;
     Some(Pending {
+        history_only: false,
         metric: metric.to_string(),
+        measure: info.metric,
+        scope: phase_scope(s),
         unit: info.unit,
         direction: info.direction,
         baseline: c.baseline.estimate,

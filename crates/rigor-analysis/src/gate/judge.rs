@@ -7,7 +7,7 @@ use rigor_model::expr::Target;
 use rigor_model::plan::{Check, CheckKind};
 
 use super::{GateContext, GateError};
-use crate::compare::{compare, CompareSettings};
+use crate::compare::{compare_with_history, CompareSettings};
 use crate::data::RunData;
 use crate::metrics::value;
 use crate::output::{Comparison, VerdictName};
@@ -133,7 +133,10 @@ impl Judging<'_> {
                     run.id()
                 ));
             }
-            let comparison = compare(&baseline, run, self.settings)
+            let history = self
+                .context
+                .runs_before(&baseline, run, self.settings.history_runs);
+            let comparison = compare_with_history(&baseline, &history, run, self.settings)
                 .map_err(|e| GateError::Missing(e.to_string()))?;
             for w in &comparison.environment_warnings {
                 self.warnings.push(format!(

@@ -288,6 +288,14 @@ pub enum Order {
 }
 
 impl BenchResult {
+    /// Whether a command's peak memory is at the floor of what can be measured: within 2 %
+    /// of the resident size every spawned run starts at. Such a figure is a bound, not a
+    /// measurement, and is neither compared nor judged.
+    pub fn peak_rss_at_floor(&self, stats: &Summary) -> bool {
+        self.peak_rss_floor_bytes
+            .is_some_and(|floor| stats.peak_rss_max_bytes as f64 <= floor as f64 * 1.02)
+    }
+
     /// The index of the command with the smallest mean wall time.
     pub fn fastest(&self) -> Option<usize> {
         self.commands

@@ -44,6 +44,12 @@ pub struct StatsArgs {
     /// Refuse to compare runs whose environments differ (CPU, cores, kernel, rigor version).
     #[arg(long)]
     pub strict_env: bool,
+
+    /// Judge changes against the spread between up to N runs of the baseline's scenario (the
+    /// baseline and the runs before it, same hardware); with fewer than 5, or 0, against the
+    /// spread within the two runs compared.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub history: usize,
 }
 
 impl StatsArgs {
@@ -76,6 +82,7 @@ impl StatsArgs {
             noise_by_metric,
             phase: self.phase.clone(),
             strict_env: self.strict_env,
+            history_runs: self.history,
             ..CompareSettings::default()
         };
         settings.bootstrap.resamples = self.resamples;
@@ -128,17 +135,69 @@ pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let a = load(&*store, baseline)?;
     let b = load(&*store, candidate)?;
-    let comparison = rigor_analysis::compare(&a, &b, &settings).map_err(|e| match e {
-        rigor_analysis::CompareError::KindMismatch { .. }
-        | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
-        other => exit::not_completed(other),
-    })?;
+    let history = history(&*store, &a, &b, settings.history_runs)?;
+    let comparison =
+        rigor_analysis::compare_with_history(&a, &history, &b, &settings).map_err(|e| match e {
+            rigor_analysis::CompareError::KindMismatch { .. }
+            | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
+            other => exit::not_completed(other),
+        })?;
     let report = Report::Comparison {
         comparison: &comparison,
         baseline_name: name,
     };
     w.report(&report, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Up to `limit - 1` runs of the baseline's scenario before it, newest first, whose figures
+/// can be trusted and that ran on the same hardware: the spread between them is what separate
+/// invocations of the same code differ by. Runs of the baseline's own commit are preferred
+/// when there are enough of them (runs of other commits may differ by real changes, which
+/// widens the spread: fewer changes found, never more). Not the candidate. Their summaries
+/// suffice (no windows are read).
+pub fn history(
+    store: &dyn Store,
+    baseline: &RunData,
+    candidate: &RunData,
+    limit: usize,
+) -> anyhow::Result<Vec<RunData>> {
+    if limit < rigor_analysis::MIN_HISTORY {
+        return Ok(Vec::new());
+    }
+    let key = rigor_analysis::data::environment_key(baseline.environment.as_ref());
+    let records = store.runs(&rigor_store::RunFilter {
+        scenario: Some(baseline.record.scenario.clone()),
+        kind: Some(baseline.record.kind),
+        limit: Some(200),
+        status: None,
+    })?;
+    let earlier: Vec<RunData> = records
+        .into_iter()
+        .filter(|r| {
+            r.id != baseline.id()
+                && r.id != candidate.id()
+                && r.started_at_ns < baseline.record.started_at_ns
+                && r.status.is_trustworthy()
+        })
+        .filter_map(|r| RunData::new(r, Vec::new()).ok())
+        .filter(|r| rigor_analysis::data::environment_key(r.environment.as_ref()) == key)
+        .collect();
+    let commit = baseline.record.git_commit.as_deref();
+    let same_commit = earlier
+        .iter()
+        .filter(|r| commit.is_some() && r.record.git_commit.as_deref() == commit)
+        .count();
+    let wanted = limit - 1;
+    Ok(if same_commit + 1 >= rigor_analysis::MIN_HISTORY {
+        earlier
+            .into_iter()
+            .filter(|r| r.record.git_commit.as_deref() == commit)
+            .take(wanted)
+            .collect()
+    } else {
+        earlier.into_iter().take(wanted).collect()
+    })
 }
 
 /// Reads a run and its windows for analysis.

@@ -219,6 +219,17 @@ impl GateContext for StoreContext<'_> {
             .collect()
     }
 
+    fn runs_before(
+        &mut self,
+        baseline: &RunData,
+        candidate: &RunData,
+        limit: usize,
+    ) -> Vec<RunData> {
+        // Best effort: without them the comparison uses the spread within the two runs,
+        // and says so.
+        super::compare::history(&*self.store, baseline, candidate, limit).unwrap_or_default()
+    }
+
     fn adopt_history(&mut self, legacy: &str, key: &str, scenario: &str) {
         // Best effort: a store that cannot move the history still judges this run, and the
         // next gate tries again.
