@@ -20,15 +20,10 @@ DURATION=${DURATION:-10s}
 TRIALS=${TRIALS:-20}
 HISTORY=${HISTORY:-5}
 COMPARE_ARGS=${COMPARE_ARGS:-}
-RIGOR=${RIGOR:-}
-if [ -z "$RIGOR" ]; then
-    (cd "$root" && cargo build --release -p rigor --quiet)
-    RIGOR="${CARGO_TARGET_DIR:-$root/target}/release/rigor"
-fi
-work=$(mktemp -d)
+# shellcheck source=common.sh
+. "$here/common.sh"
 cleanup() { [ -n "${target_pid:-}" ] && kill "$target_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-store="$work/rigor.db"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$RIGOR" target --port "$port" --threads 1 \

@@ -107,10 +107,16 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
             });
             continue;
         };
-        let planned_end = a.phase_starts.get(p + 1).copied().unwrap_or(wall);
-        let end = planned_end
-            .max(last_completion[p].unwrap_or(Duration::ZERO))
-            .min(wall);
+        // A phase lasts its planned span (until the next one starts, or for its duration),
+        // not until its slowest response came back: its rate is over the time it offered
+        // load. A phase bounded by iterations lasts until its last completion; one cut short
+        // by a stop, until the stop.
+        let end = match (a.phase_starts.get(p + 1), phase.duration) {
+            (Some(&next), _) => next,
+            (None, Some(planned)) => start + planned,
+            (None, None) => last_completion[p].unwrap_or(wall),
+        }
+        .min(wall);
         phases.push(PhaseResult {
             name: phase.name.clone(),
             start,

@@ -176,7 +176,7 @@ fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Resul
     };
     writeln!(
         out,
-        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} · peak RSS {}",
+        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} opened · peak RSS {}",
         three_figures(g.cpu_utilisation * 100.0),
         g.threads,
         if g.threads == 1 { "" } else { "s" },

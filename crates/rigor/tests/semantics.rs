@@ -277,3 +277,35 @@ fn second_interrupt_stops_at_once() {
         shown.stderr
     );
 }
+
+#[test]
+fn a_phase_lasts_its_planned_span_not_until_its_slowest_response() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    // Responses take 400 ms: the ramp's last requests come back well after it ends.
+    let t = target(&["/: latency=400ms"], None);
+    let r = load(
+        dir.path(),
+        &[
+            &t.url("/"),
+            "--rate",
+            "100/s",
+            "--ramp",
+            "2s",
+            "--duration",
+            "2s",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let phases = r.json["phases"].as_array().unwrap();
+    assert_eq!(phases[0]["name"], "ramp");
+    assert_eq!(phases[0]["duration_ns"], 2_000_000_000u64, "{}", phases[0]);
+    assert_eq!(phases[1]["duration_ns"], 2_000_000_000u64, "{}", phases[1]);
+    for p in phases {
+        let rate = p["throughput_per_s"].as_f64().unwrap();
+        let requests = p["requests"].as_f64().unwrap();
+        assert!((rate - requests / 2.0).abs() < 1e-6, "{p}");
+    }
+    // The steady phase offered 100/s; the whole run 4 s of schedule.
+    assert_eq!(r.json["duration_ns"], 4_000_000_000u64);
+}

@@ -46,7 +46,7 @@ pub(super) fn compare_load(
             continue;
         };
         let compared = match *metric {
-            "throughput" => compare_throughput(metric, &info, &wa, &wb, s),
+            "throughput" => compare_throughput(metric, &info, (a, b), (&wa, &wb), s),
             "error_rate" => compare_error_rate(metric, &info, &wa, &wb, s),
             _ => match latency_statistic(metric) {
                 Some((Latency::Corrected, statistic)) => {
@@ -169,11 +169,15 @@ fn thin_tail(metric: &str, statistic: Statistic, a: &[Hist], b: &[Hist]) -> Opti
 }
 
 /// Throughput by bootstrap of the mean over the per-second completion counts.
+/// Throughput as each run's summary states it (completions over the active time of the run or
+/// the phase compared), so the comparison and the runs agree; its interval's width comes from
+/// a bootstrap of the mean over whole seconds, which see how much the rate varied second to
+/// second (a ramp varies a lot, and its interval says so).
 fn compare_throughput(
     metric: &str,
     info: &MetricInfo,
-    wa: &[&crate::data::WindowData],
-    wb: &[&crate::data::WindowData],
+    (a, b): (&RunData, &RunData),
+    (wa, wb): (&[&crate::data::WindowData], &[&crate::data::WindowData]),
     s: &CompareSettings,
 ) -> Option<Pending> {
     let (xa, xb) = (whole_second_counts(wa), whole_second_counts(wb));
@@ -187,7 +191,21 @@ fn compare_throughput(
         &s.bootstrap,
     )
     .ok()?;
-    let change = c.relative_change?;
+    let by_seconds = c.relative_change?;
+    let scope = phase_scope(s);
+    let stated = |r: &RunData| {
+        crate::metrics::value(r, info.metric, &scope)
+            .ok()
+            .flatten()
+            .filter(|v| *v > 0.0)
+    };
+    let (ta, tb) = (stated(a)?, stated(b)?);
+    let estimate = tb / ta - 1.0;
+    let change = rigor_stats::Interval {
+        estimate,
+        lower: estimate + (by_seconds.lower - by_seconds.estimate),
+        upper: estimate + (by_seconds.upper - by_seconds.estimate),
+    };
     Some(Pending {
         history_only: false,
         metric: metric.to_string(),
@@ -195,14 +213,14 @@ fn compare_throughput(
         scope: phase_scope(s),
         unit: info.unit,
         direction: info.direction,
-        baseline: c.baseline.estimate,
-        candidate: c.candidate.estimate,
+        baseline: ta,
+        candidate: tb,
         change_kind: ChangeKind::Relative,
         change,
         p_value: c.p_value,
         noise: noise_for(s, metric),
         method: format!(
-            "bootstrap of the mean over {} and {} whole seconds",
+            "the runs' stated throughputs; interval and p-value by a bootstrap of the mean over {} and {} whole seconds",
             xa.len(),
             xb.len()
         ),

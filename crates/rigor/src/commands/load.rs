@@ -24,8 +24,10 @@ pub struct LoadArgs {
     #[arg(long, short = 'r', value_name = "RATE", conflicts_with = "concurrency")]
     pub rate: Option<Rate>,
 
-    /// Closed model: this many connections, each sending its next request when the last ends
-    /// [default: 10 when --rate is not given].
+    /// Closed model: this many virtual users, each sending its next request when its last
+    /// ends. Over HTTP/1.1 each user has a connection of its own; over HTTP/2 the users are
+    /// streams sharing connections, up to 100 per connection [default: 10 when --rate is not
+    /// given].
     #[arg(long, short = 'c', value_name = "N")]
     pub concurrency: Option<u32>,
 
