@@ -129,6 +129,8 @@ pub struct Http1 {
     served: u64,
     /// Whether any byte of a response arrived during the current exchange.
     received: bool,
+    /// When the connection last finished an exchange (or opened).
+    pub idle_since: std::time::Instant,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -145,6 +147,7 @@ impl Http1 {
             reusable: true,
             served: 0,
             received: false,
+            idle_since: std::time::Instant::now(),
         }
     }
 

@@ -211,7 +211,13 @@ pub struct Recorder {
     pub late: u64,
     pub dropped: u64,
     pub connections_opened: u64,
+    /// Idle connections let go: closed by the server, or unused for [`IDLE_LIMIT`].
+    pub connections_closed_idle: u64,
 }
+
+/// How long an idle connection is kept before the generator closes it: after a stall made it
+/// open many connections, the pool shrinks back to what the load needs.
+pub const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Recorder {
     pub fn new(phases: usize, requests: usize) -> Recorder {
@@ -223,6 +229,7 @@ impl Recorder {
             late: 0,
             dropped: 0,
             connections_opened: 0,
+            connections_closed_idle: 0,
         }
     }
 

@@ -48,6 +48,7 @@ pub struct LoadResult {
     pub late: u64,
     pub dropped: u64,
     pub connections_opened: u64,
+    pub connections_closed_idle: u64,
     pub threads: usize,
     pub cpu_ns: u64,
     pub peak_rss_bytes: u64,
@@ -75,7 +76,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
     let mut lag = crate::empty_hist();
     let mut timer_lag = crate::empty_hist();
     let mut last_completion: Vec<Option<Duration>> = vec![None; phases_n];
-    let (mut late, mut dropped, mut opened) = (0, 0, 0);
+    let (mut late, mut dropped, mut opened, mut closed_idle) = (0, 0, 0, 0);
     for w in &a.workers {
         if let Some(e) = &w.error {
             return Err(LoadError::Engine(e.clone()));
@@ -88,6 +89,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         late += w.recorder.late;
         dropped += w.recorder.dropped;
         opened += w.recorder.connections_opened;
+        closed_idle += w.recorder.connections_closed_idle;
         for (into, from) in last_completion.iter_mut().zip(&w.last_completion) {
             *into = (*into).max(*from);
         }
@@ -138,6 +140,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         late,
         dropped,
         connections_opened: opened,
+        connections_closed_idle: closed_idle,
         threads,
         cpu_ns: a.cpu_ns,
         peak_rss_bytes: a.peak_rss_bytes,
@@ -405,6 +408,7 @@ impl LoadResult {
                 cpu_utilisation: self.cpu_utilisation(),
                 threads: self.threads as u32,
                 connections_opened: self.connections_opened,
+                connections_closed_idle: self.connections_closed_idle,
                 peak_rss_bytes: self.peak_rss_bytes,
             },
             target,

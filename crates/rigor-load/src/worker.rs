@@ -218,6 +218,8 @@ async fn ticker(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
     let mut second: u32 = 0;
     loop {
         tokio::time::sleep_until(start + Duration::from_secs(u64::from(second) + 1)).await;
+        let let_go = sweep_idle(&worker);
+        worker.recorder.borrow_mut().connections_closed_idle += let_go;
         let parts: Vec<_> = worker
             .recorder
             .borrow_mut()
@@ -236,6 +238,29 @@ async fn ticker(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
         }
         second += 1;
     }
+}
+
+/// Lets go of idle HTTP/1.1 connections that the server has closed (they would sit in
+/// CLOSE_WAIT, holding a descriptor and a buffer, until reused) or that no request has used for
+/// [`IDLE_LIMIT`](crate::recorder::IDLE_LIMIT); returns how many.
+fn sweep_idle(worker: &Worker) -> u64 {
+    let now = Instant::now();
+    let mut let_go = 0;
+    for pool in &worker.pools {
+        let mut idle = pool.idle.borrow_mut();
+        let before = idle.len();
+        idle.retain(|c| match c {
+            Conn::H1(h1) => {
+                !h1.closed_while_idle()
+                    && now.saturating_duration_since(h1.idle_since) < crate::recorder::IDLE_LIMIT
+            }
+            Conn::H2(_) => true,
+        });
+        let gone = (before - idle.len()) as u32;
+        pool.open.set(pool.open.get().saturating_sub(gone));
+        let_go += u64::from(gone);
+    }
+    let_go
 }
 
 /// Sends this worker's share of the arrivals, each when it is due.
@@ -436,6 +461,9 @@ async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
         };
     }
     let done = Instant::now();
+    if let Conn::H1(h1) = conn {
+        h1.idle_since = done;
+    }
     let corrected = nanos_between(arrival.intended, done);
     let raw = nanos_between(sent_at, done);
     let (status, error) = judge_response(&request.check, outcome);
@@ -505,6 +533,7 @@ async fn replace_if_closed(
 ) -> Result<(), ErrorKind> {
     if let Conn::H1(h1) = conn {
         if h1.closed_while_idle() {
+            worker.recorder.borrow_mut().connections_closed_idle += 1;
             *conn = open(worker, origin).await?;
         }
     }

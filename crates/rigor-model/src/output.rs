@@ -88,6 +88,10 @@ pub struct GeneratorHealth {
     pub cpu_utilisation: f64,
     pub threads: u32,
     pub connections_opened: u64,
+    /// Idle connections let go during the run: closed by the server (keep-alive timeout),
+    /// or unused for 30 s after a stall made the generator open more than the load needs.
+    #[serde(default)]
+    pub connections_closed_idle: u64,
     /// Peak resident memory of the generator, in bytes.
     pub peak_rss_bytes: u64,
 }

@@ -176,12 +176,17 @@ fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Resul
     };
     writeln!(
         out,
-        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} opened · peak RSS {}",
+        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} opened{} · peak RSS {}",
         three_figures(g.cpu_utilisation * 100.0),
         g.threads,
         if g.threads == 1 { "" } else { "s" },
         g.connections_opened,
         if g.connections_opened == 1 { "" } else { "s" },
+        if g.connections_closed_idle > 0 {
+            format!(" ({} let go idle)", g.connections_closed_idle)
+        } else {
+            String::new()
+        },
         Bytes(g.peak_rss_bytes),
     )
 }

@@ -354,6 +354,13 @@ fn a_connection_the_server_closed_while_idle_is_replaced_without_an_error() {
     assert_eq!(total["requests"], 8, "{total}");
     // Seen closed before the request went out: replaced, so nothing needed sending twice.
     assert_eq!(total["retried"], 0, "{total}");
+    // Every connection but each generator thread's last was closed by the server while
+    // idle, and let go.
+    let g = &r.json["generator"];
+    let let_go = g["connections_closed_idle"].as_u64().unwrap();
+    let opened = g["connections_opened"].as_u64().unwrap();
+    assert!(let_go + g["threads"].as_u64().unwrap() >= opened, "{g}");
+    assert!(let_go >= 1, "{g}");
 }
 
 /// nginx on a free loopback port with `keepalive_timeout`, serving `ok` at `/`; killed when
