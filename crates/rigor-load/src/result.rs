@@ -278,15 +278,15 @@ impl LoadResult {
 
     /// The run's status given its threshold verdicts, with the reason for any status but
     /// completed and passed. Untrustworthy endings come first: an interrupted run, a run whose
-    /// generator fell behind, and a run in which no request got an HTTP response (it measured
-    /// the failure, not the target) are never called passed, whatever their thresholds say. A run
-    /// that nothing judged is completed, not passed. Error statuses are answers: a target that
-    /// answers 503 was measured (and its thresholds judge it); one that never answered was not.
+    /// generator fell behind, and a run in which no request succeeded are never called passed,
+    /// whatever their thresholds say: one whose target never answered measured the failure to
+    /// connect or to speak HTTP, and one in which every answer was an error (or failed its
+    /// check) measured the target's failure, not its service. A run that nothing judged is
+    /// completed, not passed.
     pub fn status(&self, thresholds: &[ThresholdOutcome]) -> (RunStatus, Option<String>) {
-        let total = self.group(&Scope::Run).map(|(g, _)| g);
-        let (requests, responses) = total
-            .as_ref()
-            .map_or((0, 0), |g| (g.requests, g.statuses.values().sum::<u64>()));
+        let total = self.group(&Scope::Run).map(|(g, _)| g).unwrap_or_default();
+        let requests = total.requests;
+        let responses = total.statuses.values().sum::<u64>();
         if self.outcome == Outcome::Interrupted {
             let reason = "interrupted: what was measured before the stop is kept";
             (RunStatus::Interrupted, Some(reason.to_string()))
@@ -296,20 +296,15 @@ impl LoadResult {
             let reason = "no request completed: the run measured nothing of the target";
             (RunStatus::TargetFailed, Some(reason.to_string()))
         } else if responses == 0 {
-            let kinds = total
-                .map(|g| {
-                    let mut kinds: Vec<(String, u64)> =
-                        g.by_kind.iter().map(|(k, n)| (k.name(), *n)).collect();
-                    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                    kinds
-                        .iter()
-                        .map(|(k, n)| format!("{k} {n}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
             let reason = format!(
-                "the target never answered: all {requests} requests failed without an HTTP response ({kinds}); the run measured the failure, not the target"
+                "the target never answered: all {requests} requests failed without an HTTP response ({}); the run measured the failure, not the target",
+                kinds_by_count(&total)
+            );
+            (RunStatus::TargetFailed, Some(reason))
+        } else if total.errors == requests {
+            let reason = format!(
+                "no request succeeded: all {requests} failed ({}); the run measured the target's failure, not its service",
+                kinds_by_count(&total)
             );
             (RunStatus::TargetFailed, Some(reason))
         } else if thresholds.iter().any(|t| !t.passed) {
@@ -444,6 +439,17 @@ impl LoadResult {
         out.push(("generator", "schedule_lag".into(), "lag", self.lag.clone()));
         out
     }
+}
+
+/// "http_503 40, timeout 40": a group's errors by kind, most frequent first.
+fn kinds_by_count(group: &Group) -> String {
+    let mut kinds: Vec<(String, u64)> = group.by_kind.iter().map(|(k, n)| (k.name(), *n)).collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    kinds
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A finished load run's figures as the judge reads them.
