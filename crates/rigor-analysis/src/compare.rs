@@ -132,6 +132,7 @@ pub fn compare_with_history(
     refuse_strict_differences(&differences, settings)?;
     let mut warnings: Vec<String> = [a, b].into_iter().filter_map(untrustworthy).collect();
     warnings.extend(scenario_mismatch(a, b));
+    warnings.extend(busier_machine(a, b));
     let mut pending = Vec::new();
     match a.kind {
         RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
@@ -213,6 +214,31 @@ fn refuse_strict_differences(
         ));
     }
     Ok(())
+}
+
+/// Other work on the machine that differs this much between the runs is worth a warning.
+const BUSIER_BY_CORES: f64 = 0.25;
+
+/// "The machine was busier during run 7 …": when other processes used much more CPU beside one
+/// run than beside the other, a difference between them may be the machine's.
+fn busier_machine(a: &RunData, b: &RunData) -> Option<String> {
+    let (oa, ob) = (a.other_work_cores()?, b.other_work_cores()?);
+    if (oa - ob).abs() < BUSIER_BY_CORES {
+        return None;
+    }
+    let (busier, calmer, more, less) = if ob > oa {
+        (b.id(), a.id(), ob, oa)
+    } else {
+        (a.id(), b.id(), oa, ob)
+    };
+    let cores = a
+        .environment
+        .as_ref()
+        .map(|e| format!(" of {}", e.cores))
+        .unwrap_or_default();
+    Some(format!(
+        "the machine was busier during run {busier}: other processes kept {more:.2} CPU cores busy on average (run {calmer}: {less:.2}{cores}); a change between them may be the machine's, not the code's"
+    ))
 }
 
 fn scenario_mismatch(a: &RunData, b: &RunData) -> Option<String> {

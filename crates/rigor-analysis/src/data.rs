@@ -148,6 +148,15 @@ impl RunData {
         self.record.id
     }
 
+    /// CPU cores other processes kept busy during the run, when it was measured.
+    pub fn other_work_cores(&self) -> Option<f64> {
+        match (&self.load, &self.bench) {
+            (Some((summary, _)), _) => summary.generator.host_other_cpu_cores,
+            (None, Some(result)) => result.host_other_cpu_cores,
+            (None, None) => None,
+        }
+    }
+
     /// The windows of a load run, optionally of one phase only.
     pub fn windows(&self, phase: Option<&str>) -> Vec<&WindowData> {
         self.load

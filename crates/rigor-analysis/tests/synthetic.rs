@@ -251,6 +251,7 @@ fn bench_run_with_floor(
         warnings: vec![],
         interrupted: false,
         peak_rss_floor_bytes: floor,
+        host_other_cpu_cores: None,
     };
     RunData::new(
         record(id, "bench", serde_json::to_string(&result).unwrap()),
@@ -672,4 +673,28 @@ fn peak_memory_at_the_measurement_floor_is_not_judged() {
         c.warnings
     );
     assert!(c.tradeoff.is_none());
+}
+
+#[test]
+fn a_busier_machine_during_one_run_is_said() {
+    let mut a = bench_run(1, 100.0, 50, 1);
+    let mut b = bench_run(2, 100.0, 50, 2);
+    a.bench.as_mut().unwrap().host_other_cpu_cores = Some(0.12);
+    b.bench.as_mut().unwrap().host_other_cpu_cores = Some(0.93);
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    assert!(
+        c.warnings.iter().any(|w| w.contains(
+            "the machine was busier during run 2: other processes kept 0.93 CPU cores busy on average (run 1: 0.12 of 2)"
+        )),
+        "{:?}",
+        c.warnings
+    );
+    // Alike within a quarter of a core: nothing to say.
+    b.bench.as_mut().unwrap().host_other_cpu_cores = Some(0.3);
+    let c = compare(&a, &b, &CompareSettings::default()).unwrap();
+    assert!(
+        !c.warnings.iter().any(|w| w.contains("busier")),
+        "{:?}",
+        c.warnings
+    );
 }

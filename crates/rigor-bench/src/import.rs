@@ -86,6 +86,7 @@ pub fn import_hyperfine(json: &str) -> Result<BenchResult, ImportError> {
         warnings: Vec::new(),
         interrupted: false,
         peak_rss_floor_bytes: None,
+        host_other_cpu_cores: None,
     };
     analyze(&mut result);
     for ((command, entry), fallback) in result

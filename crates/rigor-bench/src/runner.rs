@@ -190,6 +190,7 @@ impl<'a> Runner<'a> {
             warnings: self.plan.warnings.clone(),
             interrupted: false,
             peak_rss_floor_bytes: None,
+            host_other_cpu_cores: None,
         };
 
         let outcome = self.calibrate().and_then(|(shell, step)| {

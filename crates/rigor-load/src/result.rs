@@ -404,6 +404,8 @@ impl LoadResult {
                 threads: self.threads as u32,
                 connections_opened: self.connections_opened,
                 connections_closed_idle: self.connections_closed_idle,
+                // The recorder reads the machine around the run.
+                host_other_cpu_cores: None,
                 peak_rss_bytes: self.peak_rss_bytes,
             },
             target,

@@ -92,6 +92,12 @@ pub struct GeneratorHealth {
     /// or unused for 30 s after a stall made the generator open more than the load needs.
     #[serde(default)]
     pub connections_closed_idle: u64,
+    /// CPU cores that other processes on the machine kept busy on average during the run
+    /// (the machine's busy cores less the run's own use), when `/proc/stat` could be read: a
+    /// comparison of runs with very different figures here warns that the machine, not the
+    /// code, may account for a change.
+    #[serde(default)]
+    pub host_other_cpu_cores: Option<f64>,
     /// Peak resident memory of the generator, in bytes.
     pub peak_rss_bytes: u64,
 }

@@ -127,6 +127,7 @@ fn every_field() -> BenchResult {
         ],
         interrupted: true,
         peak_rss_floor_bytes: Some(4_000_000),
+        host_other_cpu_cores: None,
     }
 }
 

@@ -5,12 +5,14 @@
 //!   process group (dying with rigor), wait until it is ready, notice when it dies, stop it.
 //! - [`sampler`]: the target's saturation from `/proc`, once a second.
 //! - [`environment`]: the fingerprint stored with every run (machine, kernel, git state).
+//! - [`host`]: the machine's CPU over a run, to tell what other processes used beside it.
 //! - [`owner`]: the identity of the process recording a run, so a run whose process died can
 //!   be told from one still going.
 //!
 //! This crate never prints and knows nothing of the load engine or the store.
 
 pub mod environment;
+pub mod host;
 pub mod owner;
 pub mod sampler;
 pub mod target;

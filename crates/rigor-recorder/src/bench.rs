@@ -76,6 +76,18 @@ impl PreparedBench {
     }
 }
 
+/// CPU the benchmarked commands used in their timed runs, in seconds. (Warm-up, setup and
+/// prepare commands are not counted: on a bench with heavy ones, the machine's other work reads
+/// high.)
+fn commands_cpu_seconds(result: &BenchResult) -> f64 {
+    result
+        .commands
+        .iter()
+        .flat_map(|c| &c.runs)
+        .map(|r| (r.measurement.user + r.measurement.system).as_secs_f64())
+        .sum()
+}
+
 fn record_prepared(
     store: &mut dyn Store,
     entry: &BenchEntry,
@@ -107,15 +119,25 @@ fn record_prepared(
         Err(_) => Box::new(rigor_bench::ProcessExecutor::new()),
     };
     let mut pending = Pending::default();
+    let host_before = rigor_probe::host::HostCpu::now();
     let outcome = Runner::new(plan, executor.as_mut())
         .stop(stop.clone())
         .on_progress(|p| observe(p))
         .on_run(|command, run| pending.push(&mut recording, command, run))
         .run();
     pending.flush(&mut recording);
+    let host_after = rigor_probe::host::HostCpu::now();
     let ended = unix_ns_now();
     let result = match outcome {
-        Ok(result) => result,
+        Ok(mut result) => {
+            result.host_other_cpu_cores = host_before
+                .zip(host_after)
+                .and_then(|(before, after)| after.busy_cores_since(&before))
+                .map(|(busy, seconds)| {
+                    rigor_probe::host::other_cores(busy, seconds, commands_cpu_seconds(&result))
+                });
+            result
+        }
         Err(source) => {
             let run = recording.id();
             recording.abort(&source.to_string(), ended);

@@ -110,6 +110,7 @@ fn record_prepared(
     // The run's own stop: the process's signals reach it, and so does a failed target.
     let run_stop = stop.child();
     let mut watch = TargetWatch::new(options.target_pid);
+    let host_before = rigor_probe::host::HostCpu::now();
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names));
@@ -125,6 +126,7 @@ fn record_prepared(
         };
         prepared.run(&run_stop, &mut on_window)
     };
+    let host_after = rigor_probe::host::HostCpu::now();
     let result = match outcome {
         Ok(result) => result,
         Err(source) => {
@@ -156,6 +158,16 @@ fn record_prepared(
         None,
         target_summary,
     );
+    summary.generator.host_other_cpu_cores = host_before
+        .zip(host_after)
+        .and_then(|(before, after)| after.busy_cores_since(&before))
+        .map(|(busy, seconds)| {
+            let target = summary
+                .target
+                .as_ref()
+                .map_or(0.0, |t| t.cpu_cores_mean * seconds);
+            rigor_probe::host::other_cores(busy, seconds, result.cpu_ns as f64 / 1e9 + target)
+        });
     if let Some(reason) = run_stop.reason() {
         // Stopped because the target failed, not by the user: not `interrupted`.
         summary.status = RunStatus::TargetFailed;

@@ -236,6 +236,7 @@ fn bench_summary(store: &dyn Store, run: &StoredRun) -> Result<(String, f64, Str
         warnings: Vec::new(),
         interrupted: true,
         peak_rss_floor_bytes: None,
+        host_other_cpu_cores: None,
     };
     rigor_bench::analysis::analyze(&mut result);
     let what = format!("{} finished runs", runs.len());

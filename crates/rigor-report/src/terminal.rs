@@ -176,7 +176,7 @@ fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Resul
     };
     writeln!(
         out,
-        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} opened{} · peak RSS {}",
+        "\n  generator: {schedule}CPU {}% of {} thread{} · {} connection{} opened{} · peak RSS {}{}",
         three_figures(g.cpu_utilisation * 100.0),
         g.threads,
         if g.threads == 1 { "" } else { "s" },
@@ -188,6 +188,9 @@ fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Resul
             String::new()
         },
         Bytes(g.peak_rss_bytes),
+        g.host_other_cpu_cores
+            .map(|c| format!("\n  machine: other processes kept {c:.2} CPU cores busy meanwhile"))
+            .unwrap_or_default(),
     )
 }
 

@@ -22,6 +22,12 @@ fn benchmarks_a_command_and_stores_it() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let command = &r.json["commands"][0];
     assert_eq!(command["command"], "sleep 0.01");
+    // What else the machine did meanwhile is measured with the run.
+    assert!(
+        r.json["host_other_cpu_cores"].as_f64().is_some(),
+        "{}",
+        r.stdout
+    );
     assert_eq!(command["runs"].as_array().unwrap().len(), 5);
     // A lower bound only: sleep cannot take less, and a busy machine can make it take more.
     let mean_ms = command["stats"]["mean_ns"].as_f64().unwrap() / 1e6;

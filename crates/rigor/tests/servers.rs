@@ -429,6 +429,9 @@ fn nginx_closing_idle_keep_alive_connections_is_not_counted_as_errors() {
         total["retried"], 0,
         "replaced while idle, not retried: {total}"
     );
+    assert!(r.json["generator"]["host_other_cpu_cores"]
+        .as_f64()
+        .is_some());
     assert!(
         r.json["generator"]["connections_opened"].as_u64().unwrap() >= 4,
         "nginx closed the idle connections: {}",

@@ -44,6 +44,12 @@ pub struct BenchResult {
     /// unknown, as for imports).
     #[serde(default)]
     pub peak_rss_floor_bytes: Option<u64>,
+    /// CPU cores that other processes on the machine kept busy on average during the run
+    /// (the machine's busy cores less the run's own use), when `/proc/stat` could be read: a
+    /// comparison of runs with very different figures here warns that the machine, not the
+    /// code, may account for a change.
+    #[serde(default)]
+    pub host_other_cpu_cores: Option<f64>,
 }
 
 /// One benchmarked command: its runs and what they show.
