@@ -48,7 +48,7 @@ pub struct BenchResult {
     /// (the machine's busy cores less the run's own use), when `/proc/stat` could be read: a
     /// comparison of runs with very different figures here warns that the machine, not the
     /// code, may account for a change.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_other_cpu_cores: Option<f64>,
 }
 
