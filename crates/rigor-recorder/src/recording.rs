@@ -7,14 +7,19 @@
 //! process that is still alive.
 //!
 //! A write that fails while the run goes does not stop the measurement: the first failure is
-//! kept, later writes are still tried (a full disk may free up), and [`Recording::finish`]
-//! reports it, so the caller can still show what was measured and say what was not saved.
+//! kept and passed to the caller's warning at once (so a full store is said within a second,
+//! not after the run), later writes are still tried (a full disk may free up) unless the store
+//! is damaged, and [`Recording::finish`] reports it, so the caller can still show what was
+//! measured and say what was not saved and where it went instead.
 
 use std::path::PathBuf;
 
 use rigor_store::{
     BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, StoredWindow,
 };
+
+/// Told of the first write that failed while a run goes.
+pub type OnLost = Box<dyn FnMut(&StoreError) + Send>;
 
 /// A run being recorded. See the module documentation.
 pub struct Recording<'s> {
@@ -23,6 +28,9 @@ pub struct Recording<'s> {
     closed: bool,
     /// The first write that failed while the run went, and how many failed.
     lost: Option<(StoreError, u64)>,
+    /// The store was found damaged: nothing more is written to it.
+    damaged: bool,
+    on_lost: Option<OnLost>,
 }
 
 /// What could not be stored of a run that was measured.
@@ -64,7 +72,15 @@ impl<'s> Recording<'s> {
             id,
             closed: false,
             lost: None,
+            damaged: false,
+            on_lost: None,
         })
+    }
+
+    /// Calls `on_lost` with the first write that fails, when it fails.
+    pub fn on_lost(mut self, on_lost: Option<OnLost>) -> Recording<'s> {
+        self.on_lost = on_lost;
+        self
     }
 
     /// The run's id in the store.
@@ -84,7 +100,7 @@ impl<'s> Recording<'s> {
 
     /// Appends one-second windows (all or none of them).
     pub fn windows(&mut self, windows: &[StoredWindow]) {
-        if !windows.is_empty() {
+        if !windows.is_empty() && !self.damaged {
             let outcome = self.store.append_windows(self.id, windows);
             self.keep(outcome);
         }
@@ -92,7 +108,7 @@ impl<'s> Recording<'s> {
 
     /// Appends per-second samples of the target.
     pub fn samples(&mut self, samples: &[Sample]) {
-        if !samples.is_empty() {
+        if !samples.is_empty() && !self.damaged {
             let outcome = self.store.append_samples(self.id, samples);
             self.keep(outcome);
         }
@@ -100,7 +116,7 @@ impl<'s> Recording<'s> {
 
     /// Appends finished benchmark runs.
     pub fn bench_runs(&mut self, runs: &[BenchRun]) {
-        if !runs.is_empty() {
+        if !runs.is_empty() && !self.damaged {
             let outcome = self.store.append_bench_runs(self.id, runs);
             self.keep(outcome);
         }
@@ -108,7 +124,7 @@ impl<'s> Recording<'s> {
 
     /// Saves the run's whole-run histograms.
     pub fn histograms(&mut self, histograms: &[HistogramRecord]) {
-        if !histograms.is_empty() {
+        if !histograms.is_empty() && !self.damaged {
             let outcome = self.store.save_histograms(self.id, histograms);
             self.keep(outcome);
         }
@@ -123,11 +139,13 @@ impl<'s> Recording<'s> {
         ended_at_ns: i64,
         summary_json: &str,
     ) -> Result<RunId, Box<Lost>> {
-        let outcome = self
-            .store
-            .finish_run(self.id, status, reason, ended_at_ns, summary_json);
-        self.closed = outcome.is_ok();
-        self.keep(outcome);
+        if !self.damaged {
+            let outcome = self
+                .store
+                .finish_run(self.id, status, reason, ended_at_ns, summary_json);
+            self.closed = outcome.is_ok();
+            self.keep(outcome);
+        }
         match self.lost.take() {
             None => Ok(self.id),
             Some((first, failed)) => Err(Box::new(Lost {
@@ -146,7 +164,7 @@ impl<'s> Recording<'s> {
     }
 
     fn close_aborted(&mut self, reason: &str, ended_at_ns: i64) {
-        if !self.closed {
+        if !self.closed && !self.damaged {
             let outcome = self.store.finish_run(
                 self.id,
                 RunStatus::Aborted,
@@ -159,10 +177,17 @@ impl<'s> Recording<'s> {
     }
 
     fn keep(&mut self, outcome: Result<(), StoreError>) {
-        if let Err(error) = outcome {
-            match &mut self.lost {
-                Some((_, failed)) => *failed += 1,
-                None => self.lost = Some((error, 1)),
+        let Err(error) = outcome else {
+            return;
+        };
+        self.damaged |= error.is_damage();
+        match &mut self.lost {
+            Some((_, failed)) => *failed += 1,
+            None => {
+                if let Some(on_lost) = &mut self.on_lost {
+                    on_lost(&error);
+                }
+                self.lost = Some((error, 1));
             }
         }
     }

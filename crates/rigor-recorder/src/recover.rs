@@ -28,18 +28,9 @@ pub struct Recovered {
 /// with a summary of what it stored. A run whose owner is alive, or unknown (imported), is
 /// left alone.
 pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreError> {
-    let running = store.runs(&RunFilter {
-        status: Some(RunStatus::Running),
-        ..RunFilter::default()
-    })?;
     let mut recovered = Vec::new();
-    for run in running {
-        let Some(owner) = run.owner.as_deref() else {
-            continue;
-        };
-        if rigor_probe::owner::is_alive(owner) {
-            continue;
-        }
+    for run in crashed_runs(store)? {
+        let owner = run.owner.as_deref().unwrap_or_default();
         let pid = owner.split(':').nth(1).unwrap_or("?");
         let (summary, seconds, what) = match run.kind {
             RunKind::Load => load_summary(store, &run)?,
@@ -57,6 +48,23 @@ pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreErr
         });
     }
     Ok(recovered)
+}
+
+/// The runs left `running` by a process that is gone (what [`recover_crashed`] closes),
+/// found without writing anything.
+pub fn crashed_runs(store: &dyn Store) -> Result<Vec<StoredRun>, StoreError> {
+    let running = store.runs(&RunFilter {
+        status: Some(RunStatus::Running),
+        ..RunFilter::default()
+    })?;
+    Ok(running
+        .into_iter()
+        .filter(|run| {
+            run.owner
+                .as_deref()
+                .is_some_and(|owner| !rigor_probe::owner::is_alive(owner))
+        })
+        .collect())
 }
 
 /// A load run's summary from its one-second windows: totals, per phase, both latency rows.

@@ -184,6 +184,12 @@ pub trait Store {
     /// password).
     fn location(&self) -> String;
 
+    /// Whether every write will be refused (a store opened read-only for a reading command).
+    /// A store that does not say is taken as writable.
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
     /// Records a run that is starting, with status [`RunStatus::Running`], and returns its id.
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError>;
 
@@ -302,6 +308,13 @@ pub trait Store {
 pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
     refuse_unsupported(location)?;
     Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// Opens an existing store for a command that only reads it (see
+/// [`SqliteStore::open_for_reading`]): read-only where it cannot be written, never created.
+pub fn open_for_reading(location: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+    refuse_unsupported(location)?;
+    Ok(Box::new(SqliteStore::open_for_reading(location)?))
 }
 
 /// Whether `location` names a server rather than a file.

@@ -63,6 +63,39 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Checks a connection opened read-only: the file must be a rigor store at this build's
+/// schema, since an older one cannot be upgraded without writing.
+pub(crate) fn check_read_only(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| StoreError::sqlite(path, "set the busy timeout", e))?;
+    let header = read_header(conn, path)?;
+    check_header(&header, path)?;
+    if header.version < SCHEMA_VERSION {
+        return Err(StoreError::NeedsUpgrade {
+            path: path.to_path_buf(),
+            found: header.version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// SQLite's quick check of every page (structure, not index contents): damage anywhere in
+/// the file is [`StoreError::NotADatabase`], the same error any other command meets when it
+/// reads a damaged page.
+pub(crate) fn check_intact(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+        .map_err(|e| StoreError::sqlite(path, "check the store for damage", e))?;
+    if verdict == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
 /// Switches the store to WAL. Two processes creating the same store at once race here: the
 /// one that read the new file before the other made it WAL still sees a rollback journal,
 /// and its own switch needs an exclusive lock that it cannot get while the other's WAL
