@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rigor_bench::{BenchProgress, BenchResult, BenchSpec, Executor, Runner, TimedRun};
 use rigor_model::plan::BenchEntry;
 use rigor_model::{RunKind, RunStatus, StopHandle};
-use rigor_store::{BenchRun, NewRun, RunId, Store};
+use rigor_store::{BenchRun, NewRun, RunEnd, RunHeadline, RunId, Store};
 
 use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
@@ -143,12 +143,13 @@ fn record_prepared(
     };
     let run_id = recording.id();
     let lost = recording
-        .finish(
+        .finish(&RunEnd {
             status,
             reason,
-            ended,
-            &serde_json::to_string(&result).unwrap_or_default(),
-        )
+            ended_at_ns: ended,
+            summary: &serde_json::to_string(&result).unwrap_or_default(),
+            headline: RunHeadline::of_bench(&result),
+        })
         .err();
     Ok(Recorded {
         value: (result, run_id),

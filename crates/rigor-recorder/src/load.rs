@@ -9,7 +9,7 @@ use rigor_model::output::{RunSummary, TargetSummary};
 use rigor_model::plan::Scenario;
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, SecondSample};
-use rigor_store::{HistogramRecord, NewRun, Store};
+use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
 
 use crate::watch::TargetWatch;
 use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
@@ -182,12 +182,13 @@ fn record_prepared(
     recording.histograms(&histogram_rows(&result));
     let ended_at_ns = started_at_ns + summary.duration_ns as i64;
     let lost = recording
-        .finish(
-            summary.status,
-            summary.status_reason.as_deref(),
+        .finish(&RunEnd {
+            status: summary.status,
+            reason: summary.status_reason.as_deref(),
             ended_at_ns,
-            &serde_json::to_string(&summary).unwrap_or_default(),
-        )
+            summary: &serde_json::to_string(&summary).unwrap_or_default(),
+            headline: RunHeadline::of_load(&summary),
+        })
         .err();
     Ok(Recorded {
         value: summary,

@@ -15,7 +15,8 @@
 use std::path::PathBuf;
 
 use rigor_store::{
-    BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, StoredWindow,
+    BenchRun, HistogramRecord, NewRun, RunEnd, RunHeadline, RunId, RunStatus, Sample, Store,
+    StoreError, StoredWindow,
 };
 
 /// Told of the first write that failed while a run goes.
@@ -132,17 +133,9 @@ impl<'s> Recording<'s> {
 
     /// Closes the run with its status and summary. `Err` when the run's end could not be
     /// written or when an earlier write failed: the measurement is whole, its record is not.
-    pub fn finish(
-        mut self,
-        status: RunStatus,
-        reason: Option<&str>,
-        ended_at_ns: i64,
-        summary_json: &str,
-    ) -> Result<RunId, Box<Lost>> {
+    pub fn finish(mut self, end: &RunEnd<'_>) -> Result<RunId, Box<Lost>> {
         if !self.damaged {
-            let outcome = self
-                .store
-                .finish_run(self.id, status, reason, ended_at_ns, summary_json);
+            let outcome = self.store.finish_run(self.id, end);
             self.closed = outcome.is_ok();
             self.keep(outcome);
         }
@@ -153,7 +146,7 @@ impl<'s> Recording<'s> {
                 location: self.store.location(),
                 failed,
                 first,
-                fallback: save_fallback(self.id, summary_json),
+                fallback: save_fallback(self.id, end.summary),
             })),
         }
     }
@@ -165,13 +158,14 @@ impl<'s> Recording<'s> {
 
     fn close_aborted(&mut self, reason: &str, ended_at_ns: i64) {
         if !self.closed && !self.damaged {
-            let outcome = self.store.finish_run(
-                self.id,
-                RunStatus::Aborted,
-                Some(reason),
+            let end = RunEnd {
+                status: RunStatus::Aborted,
+                reason: Some(reason),
                 ended_at_ns,
-                "null",
-            );
+                summary: "null",
+                headline: RunHeadline::default(),
+            };
+            let outcome = self.store.finish_run(self.id, &end);
             self.closed = outcome.is_ok();
         }
     }

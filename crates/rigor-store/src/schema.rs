@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_baselines_gates.sql"),
     include_str!("migrations/003_samples.sql"),
     include_str!("migrations/004_bench_runs_owner.sql"),
+    include_str!("migrations/005_run_headline.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

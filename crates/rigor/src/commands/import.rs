@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_model::output::RunStatus;
-use rigor_store::{NewRun, RunKind};
+use rigor_store::{NewRun, RunEnd, RunHeadline, RunKind};
 
 use crate::{exit, store};
 use rigor_report::{Format, Report, Writer};
@@ -70,10 +70,13 @@ pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     store
         .finish_run(
             run_id,
-            RunStatus::Completed,
-            Some("imported from hyperfine"),
-            at,
-            &serde_json::to_string(&result)?,
+            &RunEnd {
+                status: RunStatus::Completed,
+                reason: Some("imported from hyperfine"),
+                ended_at_ns: at,
+                summary: &serde_json::to_string(&result)?,
+                headline: RunHeadline::of_bench(&result),
+            },
         )
         .map_err(exit::not_completed)
         .context("storing the imported run")?;
