@@ -328,12 +328,17 @@ fn command_stats(
     peak_memory(out, s, peak_rss_floor_bytes)
 }
 
-/// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with.
+/// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with,
+/// or that it was not measured.
 fn peak_memory(
     out: &mut dyn Write,
     s: &Summary,
     peak_rss_floor_bytes: Option<u64>,
 ) -> io::Result<()> {
+    if s.peak_rss_max_bytes == 0 {
+        // No process runs in zero bytes: the source had no memory figures (an import).
+        return writeln!(out, "    Peak memory:         not measured");
+    }
     let at_floor = peak_rss_floor_bytes
         .is_some_and(|floor| s.peak_rss_max_bytes as f64 <= floor as f64 * 1.02);
     if at_floor {

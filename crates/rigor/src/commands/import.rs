@@ -36,10 +36,11 @@ pub enum ImportFormat {
 }
 
 pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+    let file = std::fs::File::open(&args.file).map_err(|e| {
         exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", args.file.display()))
     })?;
-    let result = rigor_bench::import_hyperfine(&text)
+    // Read as a stream: memory stays bounded however large the export is.
+    let result = rigor_bench::import_hyperfine_from(file)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
     let name = args
         .name
