@@ -73,8 +73,8 @@ fn warn_lost() -> rigor_recorder::OnLost {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr().lock(),
-            "\nwarning: {error}\n  the run goes on; what the store does not take is saved to a \
-             file of its own when the run ends, and its path is printed"
+            "\nwarning: {error}\n  the run goes on; at its end the summary is printed and \
+             also saved to a file of its own, named then"
         );
     })
 }

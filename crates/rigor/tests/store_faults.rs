@@ -394,7 +394,12 @@ fn a_disk_that_fills_during_a_run_keeps_the_summary_and_a_full_disk_refuses_the_
     // Said at the first failed write, once, and at the end with where the summary went.
     let full = format!("the run store {} cannot take more data", db.display());
     assert_eq!(r.stderr.matches(&full).count(), 2, "{}", r.stderr);
-    assert!(r.stderr.contains("warning: "), "{}", r.stderr);
+    let warned = r
+        .stderr
+        .find(&format!("warning: {full}"))
+        .expect("a warning");
+    let failed = r.stderr.find("error: ").expect("an error");
+    assert!(warned < failed, "warned while the run went: {}", r.stderr);
     assert!(r.stderr.contains("free space on its disk"), "{}", r.stderr);
     let fallback = std::fs::read_dir(&fallback_dir)
         .unwrap()
@@ -427,4 +432,51 @@ fn a_disk_that_fills_during_a_run_keeps_the_summary_and_a_full_disk_refuses_the_
     assert_eq!(r.stdout, "", "nothing was measured");
     assert_eq!(served(&t), before, "a request reached the target");
     drop(disk);
+}
+
+#[test]
+fn a_read_only_store_with_a_crashed_run_lists_it_as_it_is_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store_with_two_benches(dir.path());
+    {
+        // A run left running by a process of another boot: crashed, but nobody may mark it.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, owner) \
+             VALUES ('load', 'gone', 'running', 99000000000000000, '{}', '{}', 'another-boot:1:1')",
+            [],
+        )
+        .unwrap();
+    }
+    drop(rigor_store::SqliteStore::open(&db).unwrap());
+    let before = std::fs::read(&db).unwrap();
+    let r = read_only(dir.path(), &db, &["runs"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        format!(
+            "warning: 1 run(s) in {} were left running by a process that died; they cannot be \
+             marked crashed while the store is read-only\n",
+            db.display()
+        )
+    );
+    let line = r.stdout.lines().find(|l| l.contains("gone"));
+    assert!(line.is_some_and(|l| l.contains("running")), "{}", r.stdout);
+    writable_again(&db);
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "the store was written"
+    );
+    // Writable again, the next reader closes it as crashed.
+    let r = ran(rigor(dir.path())
+        .arg("runs")
+        .arg("--store")
+        .arg(&db)
+        .output()
+        .unwrap());
+    assert!(
+        r.stderr.contains("warning: run 3 (gone) is crashed"),
+        "{}",
+        r.stderr
+    );
 }
