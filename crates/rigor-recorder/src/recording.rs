@@ -10,13 +10,16 @@
 //! kept and passed to the caller's warning at once (so a full store is said within a second,
 //! not after the run), later writes are still tried (a full disk may free up) unless the store
 //! is damaged, and [`Recording::finish`] reports it, so the caller can still show what was
-//! measured and say what was not saved and where it went instead.
+//! measured and say what was not saved and where it went instead: every write the store did
+//! not take is kept in memory, and at the end it goes, with the run and its end, to a run
+//! store of its own in the temporary directory (a fallback file the reading commands open
+//! with `--store`). Together the two stores hold the whole run.
 
 use std::path::PathBuf;
 
 use rigor_store::{
-    BenchRun, HistogramRecord, NewRun, RunEnd, RunHeadline, RunId, RunStatus, Sample, Store,
-    StoreError, StoredWindow,
+    BenchRun, HistogramRecord, NewRun, RunEnd, RunHeadline, RunId, RunStatus, Sample, SqliteStore,
+    Store, StoreError, StoredWindow,
 };
 
 /// Told of the first write that failed while a run goes.
@@ -32,6 +35,18 @@ pub struct Recording<'s> {
     /// The store was found damaged: nothing more is written to it.
     damaged: bool,
     on_lost: Option<OnLost>,
+    /// The run as begun, and what the store did not take of it: the fallback's content.
+    run: NewRun,
+    unsaved: Unsaved,
+}
+
+/// The writes a store did not take.
+#[derive(Default)]
+struct Unsaved {
+    windows: Vec<StoredWindow>,
+    samples: Vec<Sample>,
+    bench_runs: Vec<BenchRun>,
+    histograms: Vec<HistogramRecord>,
 }
 
 /// What could not be stored of a run that was measured.
@@ -42,26 +57,52 @@ pub struct Lost {
     pub location: String,
     pub failed: u64,
     pub first: StoreError,
-    /// Where the run's summary was written instead, if that could be done.
+    /// The run store in the temporary directory that holds the run, its end and everything
+    /// the store did not take, if it could be written.
     pub fallback: Option<PathBuf>,
 }
 
 fn fallback_note(fallback: &Option<PathBuf>) -> String {
     match fallback {
-        Some(path) => format!("; its summary was saved to {}", path.display()),
+        Some(path) => format!(
+            "; its summary and what the store did not take were saved to {}, a run store of \
+             its own: `rigor show latest --store {}` prints it",
+            path.display(),
+            path.display()
+        ),
         None => "; its summary could not be saved anywhere else either".to_string(),
     }
 }
 
-/// Writes a summary the store would not take to a file of its own, in the temporary
-/// directory (often another filesystem than a full project disk).
-fn save_fallback(run: RunId, summary_json: &str) -> Option<PathBuf> {
+/// Writes the run, what its store did not take and its end to a run store of its own in the
+/// temporary directory (often another filesystem than a full project disk). `None`, leaving
+/// nothing behind, if that fails too.
+fn save_fallback(id: RunId, run: &NewRun, unsaved: &Unsaved, end: &RunEnd<'_>) -> Option<PathBuf> {
     let path = std::env::temp_dir().join(format!(
-        "rigor-run-{run}-{}-{}.json",
+        "rigor-run-{id}-{}-{}.db",
         std::process::id(),
         crate::unix_ns_now()
     ));
-    std::fs::write(&path, summary_json).ok().map(|()| path)
+    let written = (|| -> Result<(), StoreError> {
+        let mut store = SqliteStore::open(&path)?;
+        let id = store.begin_run(run)?;
+        store.append_windows(id, &unsaved.windows)?;
+        store.append_samples(id, &unsaved.samples)?;
+        store.append_bench_runs(id, &unsaved.bench_runs)?;
+        store.save_histograms(id, &unsaved.histograms)?;
+        store.finish_run(id, end)
+    })();
+    match written {
+        Ok(()) => Some(path),
+        Err(_) => {
+            for leftover in ["", "-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(leftover);
+                let _ = std::fs::remove_file(name);
+            }
+            None
+        }
+    }
 }
 
 impl<'s> Recording<'s> {
@@ -75,6 +116,8 @@ impl<'s> Recording<'s> {
             lost: None,
             damaged: false,
             on_lost: None,
+            run: run.clone(),
+            unsaved: Unsaved::default(),
         })
     }
 
@@ -101,34 +144,51 @@ impl<'s> Recording<'s> {
 
     /// Appends one-second windows (all or none of them).
     pub fn windows(&mut self, windows: &[StoredWindow]) {
-        if !windows.is_empty() && !self.damaged {
-            let outcome = self.store.append_windows(self.id, windows);
-            self.keep(outcome);
+        if self.write(windows, |store, id| store.append_windows(id, windows)) {
+            self.unsaved.windows.extend_from_slice(windows);
         }
     }
 
     /// Appends per-second samples of the target.
     pub fn samples(&mut self, samples: &[Sample]) {
-        if !samples.is_empty() && !self.damaged {
-            let outcome = self.store.append_samples(self.id, samples);
-            self.keep(outcome);
+        if self.write(samples, |store, id| store.append_samples(id, samples)) {
+            self.unsaved.samples.extend_from_slice(samples);
         }
     }
 
     /// Appends finished benchmark runs.
     pub fn bench_runs(&mut self, runs: &[BenchRun]) {
-        if !runs.is_empty() && !self.damaged {
-            let outcome = self.store.append_bench_runs(self.id, runs);
-            self.keep(outcome);
+        if self.write(runs, |store, id| store.append_bench_runs(id, runs)) {
+            self.unsaved.bench_runs.extend_from_slice(runs);
         }
     }
 
     /// Saves the run's whole-run histograms.
     pub fn histograms(&mut self, histograms: &[HistogramRecord]) {
-        if !histograms.is_empty() && !self.damaged {
-            let outcome = self.store.save_histograms(self.id, histograms);
-            self.keep(outcome);
+        if self.write(histograms, |store, id| {
+            store.save_histograms(id, histograms)
+        }) {
+            self.unsaved.histograms.extend_from_slice(histograms);
         }
+    }
+
+    /// Writes `items` with `write` unless there are none or the store is damaged; `true` when
+    /// they were not stored (the caller keeps them for the fallback).
+    fn write<T>(
+        &mut self,
+        items: &[T],
+        write: impl FnOnce(&mut dyn Store, RunId) -> Result<(), StoreError>,
+    ) -> bool {
+        if items.is_empty() {
+            return false;
+        }
+        if self.damaged {
+            return true;
+        }
+        let outcome = write(&mut *self.store, self.id);
+        let failed = outcome.is_err();
+        self.keep(outcome);
+        failed
     }
 
     /// Closes the run with its status and summary. `Err` when the run's end could not be
@@ -146,7 +206,7 @@ impl<'s> Recording<'s> {
                 location: self.store.location(),
                 failed,
                 first,
-                fallback: save_fallback(self.id, end.summary),
+                fallback: save_fallback(self.id, &self.run, &self.unsaved, end),
             })),
         }
     }

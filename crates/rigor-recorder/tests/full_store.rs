@@ -1,6 +1,6 @@
 //! A real load recorded into a real SQLite store that runs out of room: the measurement comes
 //! back whole, the failure is told the moment it happens, and what the store did not take is in
-//! a fallback file. The store is size-limited with SQLite's `max_page_count`
+//! a fallback file (a run store of its own). The store is size-limited with SQLite's `max_page_count`
 //! ([`SqliteStore::limit_size`]), so this runs anywhere, without a small filesystem.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -123,12 +123,24 @@ fn a_store_that_fills_up_during_a_run_loses_nothing_of_the_measurement() {
     assert!(text.contains("free space"), "{text}");
     let fallback = lost.fallback.clone().expect("a fallback file");
     assert!(text.contains(&fallback.display().to_string()), "{text}");
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&fallback).expect("fallback readable"))
-            .expect("the fallback is the summary as JSON");
+    {
+        // The fallback holds the run, its summary and the windows the store had no room for.
+        let saved = SqliteStore::open_for_reading(&fallback).expect("fallback readable");
+        let run = saved
+            .latest_run(&RunFilter::default())
+            .expect("runs")
+            .expect("the run");
+        let summary: serde_json::Value =
+            serde_json::from_str(run.summary.as_deref().expect("a summary")).expect("JSON");
+        assert_eq!(summary["run_id"], lost.run);
+        assert_eq!(summary["total"]["requests"], 150);
+        assert_eq!(
+            (run.scenario.as_str(), run.status),
+            ("full", RunStatus::Completed)
+        );
+        assert_eq!(saved.windows(run.id).expect("windows").len(), windows_seen);
+    }
     let _ = std::fs::remove_file(&fallback);
-    assert_eq!(saved["run_id"], lost.run);
-    assert_eq!(saved["total"]["requests"], 150);
 
     // The store kept what it could: the run and its end (the runs table still had room),
     // none of the windows, for which it had none.

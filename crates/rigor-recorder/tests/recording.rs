@@ -196,8 +196,21 @@ fn writes_that_fail_are_counted_said_and_the_summary_saved_elsewhere() {
     assert!(text.contains("full-disk.db"), "{text}");
     let fallback = lost.fallback.clone().expect("a fallback file");
     assert!(text.contains(&fallback.display().to_string()), "{text}");
-    let saved = std::fs::read_to_string(&fallback).expect("fallback readable");
-    assert!(saved.contains(r#""requests":20"#));
+    // The fallback is a run store of its own: the run, its end, and the two windows.
+    let saved = SqliteStore::open_for_reading(&fallback).expect("fallback readable");
+    let runs = saved
+        .runs(&rigor_store::RunFilter::default())
+        .expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].summary.as_deref(),
+        Some(r#"{"total":{"requests":20}}"#)
+    );
+    assert_eq!(
+        saved.windows(runs[0].id).expect("windows"),
+        [window(0), window(1)]
+    );
+    drop(saved);
     let _ = std::fs::remove_file(fallback);
     // The run's end was stored all the same: it is not left running.
     assert_eq!(store.run(id).expect("run").status, RunStatus::Completed);

@@ -66,15 +66,15 @@ pub fn failure(error: RecordError) -> anyhow::Error {
 }
 
 /// The warning printed the moment a write to the store fails while a run goes (within a
-/// second of it): the run is still measured, and what cannot be stored is saved elsewhere at
-/// its end.
+/// second of it): the run is still measured, and what the store did not take is saved to a
+/// fallback store at its end.
 fn warn_lost() -> rigor_recorder::OnLost {
     Box::new(|error| {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr().lock(),
-            "\nwarning: {error}\n  the run goes on; at its end the summary is printed and \
-             also saved to a file of its own, named then"
+            "\nwarning: {error}\n  the run goes on; at its end the summary is printed, and it \
+             and what the store did not take are saved to a run store of its own, named then"
         );
     })
 }

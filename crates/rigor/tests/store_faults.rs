@@ -404,24 +404,44 @@ fn a_disk_that_fills_during_a_run_keeps_the_summary_and_a_full_disk_refuses_the_
     let fallback = std::fs::read_dir(&fallback_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("rigor-run-1-"))
+        .find(|p| {
+            p.to_string_lossy().contains("rigor-run-1-") && p.extension() == Some("db".as_ref())
+        })
         .expect("a fallback file in TMPDIR");
     assert!(
-        r.stderr
-            .contains(&format!("its summary was saved to {}", fallback.display())),
+        r.stderr.contains(&format!(
+            "its summary and what the store did not take were saved to {}, a run store of its \
+             own: `rigor show latest --store {}` prints it",
+            fallback.display(),
+            fallback.display()
+        )),
         "{}",
         r.stderr
     );
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&fallback).unwrap()).unwrap();
-    assert_eq!(saved, r.json, "the fallback holds the summary printed");
-    // The store holds the run's start and the windows written before the disk filled.
+    // The fallback is read like any store: the summary printed, and the windows the full
+    // disk did not take; the store holds the run's start and the windows before it filled.
+    let shown = ran(rigor(dir.path())
+        .args(["show", "latest", "--json", "--store"])
+        .arg(&fallback)
+        .output()
+        .unwrap());
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert_eq!(shown.json, r.json, "the fallback holds the summary printed");
     {
         use rigor_store::Store;
         let store = rigor_store::SqliteStore::open_for_reading(&db).unwrap();
-        let windows = store.windows(1).unwrap().len();
-        assert!((1..4).contains(&windows), "{windows} windows stored");
+        let kept: Vec<u32> = store.windows(1).unwrap().iter().map(|w| w.second).collect();
         assert_eq!(store.run(1).unwrap().scenario, "adhoc");
+        let saved = rigor_store::SqliteStore::open_for_reading(&fallback).unwrap();
+        let rest: Vec<u32> = saved.windows(1).unwrap().iter().map(|w| w.second).collect();
+        assert!(!kept.is_empty() && !rest.is_empty(), "{kept:?} / {rest:?}");
+        let mut every: Vec<u32> = kept.iter().chain(&rest).copied().collect();
+        every.sort_unstable();
+        let seconds: Vec<u32> = (0..every.len() as u32).collect();
+        assert_eq!(
+            every, seconds,
+            "each second in one store or the other: {kept:?} / {rest:?}"
+        );
     }
 
     // On the full disk, the next run is refused before it sends anything.
