@@ -38,6 +38,7 @@ fn record(id: i64, kind: &str, summary: String) -> StoredRun {
         summary: Some(summary),
         git_commit: None,
         owner: None,
+        headline: Default::default(),
     }
 }
 

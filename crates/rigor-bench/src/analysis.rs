@@ -41,20 +41,32 @@ pub fn analyze(result: &mut BenchResult) {
             });
         }
         let failed = measurements.iter().filter(|m| !m.succeeded()).count();
-        if failed > 0 {
-            result.warnings.push(Warning {
-                kind: WarningKind::FailuresIgnored,
-                command: Some(index),
-                message: format!(
-                    "{failed} of {} runs of `{name}` failed (non-zero exit or signal); they are \
-                     kept because failures are ignored, but a failing run may not have done \
-                     the work being measured",
-                    measurements.len()
-                ),
-            });
-        }
+        result.warnings.extend(failures_warning(
+            index,
+            name,
+            failed as u64,
+            measurements.len() as u64,
+        ));
     }
     relate(result);
+}
+
+/// The warning that `failed` of a command's `runs` failed, if any did.
+pub(crate) fn failures_warning(
+    index: usize,
+    name: &str,
+    failed: u64,
+    runs: u64,
+) -> Option<Warning> {
+    (failed > 0).then(|| Warning {
+        kind: WarningKind::FailuresIgnored,
+        command: Some(index),
+        message: format!(
+            "{failed} of {runs} runs of `{name}` failed (non-zero exit or signal); they are \
+             kept because failures are ignored, but a failing run may not have done the work \
+             being measured"
+        ),
+    })
 }
 
 /// Sets every command's speed relative to the fastest from the current statistics.

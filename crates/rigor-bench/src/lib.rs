@@ -42,7 +42,7 @@ pub use batch::{Batch, BatchOutcome, BatchRun, Enough, PlannedRun};
 pub use clock::{Clock, MonotonicClock};
 pub use executor::{ExecError, Executor, HookOutput, Measurement, ProcessExecutor};
 pub use fake::{FakeClock, FakeExecutor};
-pub use import::{import_hyperfine, ImportError};
+pub use import::{import_hyperfine, import_hyperfine_from, ImportError, MAX_KEPT_RUNS};
 pub use params::{ParamError, Parameter};
 pub use result::{
     BenchResult, CommandResult, ParameterValue, ShellOverhead, TimedRun, Warning, WarningKind,

@@ -80,17 +80,125 @@ fn imports_a_hyperfine_export() {
 }
 
 #[test]
-fn imports_old_exports_without_times_from_their_summary() {
-    let json = r#"{"results": [{"command": "make", "mean": 1.5, "stddev": 0.1,
-        "median": 1.45, "user": 1.2, "system": 0.2, "min": 1.4, "max": 1.8,
-        "exit_codes": [0]}]}"#;
-    let result = import_hyperfine(json).unwrap();
+fn a_result_without_times_is_refused_not_made_into_runs() {
+    // hyperfine's summary and five exit codes, but not one run's time or memory: stored, it
+    // read "5 runs" and "Peak memory 0B".
+    for times in [r#""times": [], "#, r#""times": null, "#, ""] {
+        let json = format!(
+            r#"{{"results": [{{"command": "sleep 0.1", "mean": 0.1, "times": [0.1]}},
+            {{"command": "make", "mean": 1.5, "stddev": 0.1, "median": 1.45, "user": 1.2,
+            "system": 0.2, "min": 1.4, "max": 1.8, {times}"exit_codes": [0, 0, 0, 0, 0]}}]}}"#
+        );
+        let error = import_hyperfine(&json).unwrap_err();
+        assert!(
+            matches!(&error, ImportError::NoTimes { command } if command == "make"),
+            "{times}: {error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("hyperfine result `make` has no `times`: there is no run to import"),
+            "{error}"
+        );
+    }
+}
+
+/// A hyperfine export of one command with `n` runs: times cycling 10.0–10.9 ms, memory
+/// cycling 4–5 MiB, every 1000th run failing with exit code 1.
+fn long_export(n: usize) -> String {
+    let times: Vec<String> = (0..n)
+        .map(|i| format!("{}", 0.010 + (i % 10) as f64 * 1e-4))
+        .collect();
+    let memory: Vec<String> = (0..n)
+        .map(|i| (4_194_304 + (i % 2) * 1_048_576).to_string())
+        .collect();
+    let codes: Vec<&str> = (0..n)
+        .map(|i| if i % 1000 == 999 { "1" } else { "0" })
+        .collect();
+    format!(
+        r#"{{"results": [{{"command": "long", "mean": 0.01045, "user": 0.001, "system": 0.002,
+        "times": [{}], "memory_usage_byte": [{}], "exit_codes": [{}]}}]}}"#,
+        times.join(","),
+        memory.join(","),
+        codes.join(",")
+    )
+}
+
+#[test]
+fn an_export_longer_than_what_is_kept_keeps_exact_statistics_and_every_kth_run() {
+    let n = 50_000;
+    let result = import_hyperfine(&long_export(n)).unwrap();
+    let command = &result.commands[0];
+    // 50,000 runs halve to every 8th: 6,250 kept.
+    assert_eq!(command.runs.len(), 6_250);
+    assert!(command.runs.len() <= rigor_bench::MAX_KEPT_RUNS);
+    for (position, run) in command.runs.iter().enumerate() {
+        let index = position as u64 * 8;
+        assert_eq!(run.round, index);
+        let i = index as usize;
+        assert_eq!(run.measurement.wall, ms(10.0 + (i % 10) as f64 * 0.1));
+        assert_eq!(
+            run.measurement.peak_rss,
+            4_194_304 + (i as u64 % 2) * 1_048_576
+        );
+        assert_eq!(
+            run.measurement.exit_code,
+            Some(if i % 1000 == 999 { 1 } else { 0 })
+        );
+    }
+    let stats = command.stats.as_ref().unwrap();
+    // Over every run, not the kept ones.
+    assert_eq!(stats.count, n as u64);
+    assert_eq!(stats.mean, Duration::from_nanos(10_450_000));
+    assert_eq!((stats.min, stats.max), (ms(10.0), ms(10.9)));
+    let sd = stats.stddev.unwrap().as_nanos() as f64;
+    // The population of 0.0, 0.1 … 0.9 ms offsets: sd 0.28723 ms (n − 1 barely matters).
+    assert!((sd - 287_231.0).abs() < 10.0, "{sd}");
+    // The median of 10.0 … 10.9 ms in equal shares: 10.4 ms, to three significant digits.
+    let median = stats.median.as_nanos() as f64;
+    assert!(
+        (median - 10_400_000.0).abs() <= 10_400_000.0 * 1e-3,
+        "{median}"
+    );
+    assert_eq!(stats.median_ci, None, "its ranks are over runs not kept");
+    assert_eq!(stats.peak_rss_max_bytes, 5_242_880);
+    assert_eq!(stats.user_mean, ms(1.0));
+    // Every 1000th run failed, each at an odd index, and the kept runs are at multiples of 8:
+    // none of them is kept, and the failures are counted over every run all the same.
+    let failures: Vec<&str> = result
+        .warnings
+        .iter()
+        .filter(|w| w.kind == rigor_bench::WarningKind::FailuresIgnored)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0].starts_with("50 of 50000 runs of `long` failed"),
+        "{failures:?}"
+    );
+    let warning = result
+        .warnings
+        .iter()
+        .find(|w| w.kind == rigor_bench::WarningKind::RunsThinned)
+        .expect("a warning that runs were thinned");
+    assert_eq!(
+        warning.message,
+        "`long` has 50000 runs: its statistics are over all of them (medians to three \
+         significant digits), and 6250 evenly spaced runs (every 8th) are kept for comparisons"
+    );
+}
+
+#[test]
+fn an_export_of_exactly_what_is_kept_is_imported_whole() {
+    let n = rigor_bench::MAX_KEPT_RUNS - 1;
+    let result = import_hyperfine(&long_export(n)).unwrap();
+    assert_eq!(result.commands[0].runs.len(), n);
+    assert!(result
+        .warnings
+        .iter()
+        .all(|w| w.kind != rigor_bench::WarningKind::RunsThinned));
     let stats = result.commands[0].stats.as_ref().unwrap();
-    assert!(result.commands[0].runs.is_empty());
-    assert_eq!(stats.mean, Duration::from_millis(1500));
-    assert_eq!(stats.stddev, Some(Duration::from_millis(100)));
-    assert_eq!((stats.min, stats.max), (ms(1400.0), ms(1800.0)));
-    assert_eq!(stats.user_mean, ms(1200.0));
+    assert!(stats.median_ci.is_some());
 }
 
 #[test]

@@ -199,6 +199,54 @@ impl StoredSummary {
     }
 }
 
+/// The few figures `rigor runs` shows of a finished run, which the store keeps as columns beside
+/// the summary, so that listing never reads a summary. Each is `None` where the run's kind or
+/// data has no such figure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RunHeadline {
+    /// A load run's completed requests.
+    pub requests: Option<u64>,
+    /// A load run's completed requests per second.
+    pub throughput_per_s: Option<f64>,
+    /// A load run's p99 latency (from intended start), when it had responses.
+    pub p99_ns: Option<u64>,
+    /// A benchmark's timed runs of its first command.
+    pub bench_runs: Option<u64>,
+    /// A benchmark's mean wall time of its first command.
+    pub bench_mean_ns: Option<u64>,
+}
+
+impl RunHeadline {
+    /// The headline of a load run's summary.
+    pub fn of_load(summary: &RunSummary) -> RunHeadline {
+        let total = &summary.total;
+        RunHeadline {
+            requests: Some(total.requests),
+            throughput_per_s: Some(total.throughput_per_s),
+            p99_ns: (total.latency.count > 0).then_some(total.latency.p99_ns),
+            ..RunHeadline::default()
+        }
+    }
+
+    /// The headline of a benchmark's result: its first command's runs and mean.
+    pub fn of_bench(result: &bench::BenchResult) -> RunHeadline {
+        let first = result.commands.first().and_then(|c| c.stats.as_ref());
+        RunHeadline {
+            bench_runs: first.map(|s| s.count),
+            bench_mean_ns: first.map(|s| u64::try_from(s.mean.as_nanos()).unwrap_or(u64::MAX)),
+            ..RunHeadline::default()
+        }
+    }
+
+    /// The headline of a stored summary of either kind.
+    pub fn of(summary: &StoredSummary) -> RunHeadline {
+        match summary {
+            StoredSummary::Load(s) => RunHeadline::of_load(s),
+            StoredSummary::Bench(b) => RunHeadline::of_bench(b),
+        }
+    }
+}
+
 /// One stored run as `rigor runs --json` lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunListEntry {
@@ -210,6 +258,9 @@ pub struct RunListEntry {
     pub started_at_ns: i64,
     pub ended_at_ns: Option<i64>,
     pub git_commit: Option<String>,
+    /// What the one-line list shows of the run.
+    #[serde(default)]
+    pub headline: RunHeadline,
     /// The run's summary: a load run's [`RunSummary`] or a benchmark's result; `null` for a
     /// run that did not finish.
     pub summary: Option<StoredSummary>,

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use rigor_bench::{BenchProgress, BenchResult, BenchSpec, Executor, Runner, TimedRun};
 use rigor_model::plan::BenchEntry;
 use rigor_model::{RunKind, RunStatus, StopHandle};
-use rigor_store::{BenchRun, NewRun, RunId, Store};
+use rigor_store::{BenchRun, NewRun, RunEnd, RunHeadline, RunId, Store};
 
-use crate::{unix_ns_now, RecordError, Recorded, Recording};
+use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
 /// How long finished runs may wait in memory before they are written: a killed benchmark
 /// loses at most this much of its runs.
@@ -20,6 +20,7 @@ const FLUSH_EVERY: Duration = Duration::from_millis(200);
 pub struct PreparedBench {
     entry: BenchEntry,
     plan: rigor_bench::BenchPlan,
+    on_lost: Option<OnLost>,
 }
 
 /// Checks a `[[bench]]` entry completely, without running anything or storing anything: what
@@ -36,6 +37,7 @@ pub fn prepare_bench(entry: &BenchEntry) -> Result<PreparedBench, RecordError> {
     Ok(PreparedBench {
         entry: entry.clone(),
         plan,
+        on_lost: None,
     })
 }
 
@@ -52,6 +54,12 @@ pub fn record_bench(
 }
 
 impl PreparedBench {
+    /// Calls `on_lost` as soon as a write to the store fails while the benchmark goes.
+    pub fn on_lost(mut self, on_lost: OnLost) -> PreparedBench {
+        self.on_lost = Some(on_lost);
+        self
+    }
+
     /// Runs the benchmark, storing each timed run as it is accepted. `start_executor` makes
     /// the executor (started on a thread of its own while the run is opened); `observe` sees
     /// every finished run's progress.
@@ -63,11 +71,14 @@ impl PreparedBench {
         stop: &StopHandle,
         observe: &mut dyn FnMut(&BenchProgress),
     ) -> Result<Recorded<(BenchResult, RunId)>, RecordError> {
-        let PreparedBench { entry, plan } = self;
+        let PreparedBench {
+            entry,
+            plan,
+            on_lost,
+        } = self;
         record_prepared(
             store,
-            &entry,
-            &plan,
+            (&entry, &plan, on_lost),
             project_dir,
             start_executor,
             stop,
@@ -90,8 +101,7 @@ fn commands_cpu_seconds(result: &BenchResult) -> f64 {
 
 fn record_prepared(
     store: &mut dyn Store,
-    entry: &BenchEntry,
-    plan: &rigor_bench::BenchPlan,
+    (entry, plan, on_lost): (&BenchEntry, &rigor_bench::BenchPlan, Option<OnLost>),
     project_dir: &Path,
     start_executor: impl FnOnce() -> Box<dyn Executor + Send> + Send + 'static,
     stop: &StopHandle,
@@ -113,7 +123,8 @@ fn record_prepared(
             owner: rigor_probe::owner::this_process(),
         },
     )
-    .map_err(RecordError::Begin)?;
+    .map_err(RecordError::Begin)?
+    .on_lost(on_lost);
     let mut executor = match starting.join() {
         Ok(executor) => executor,
         Err(_) => Box::new(rigor_bench::ProcessExecutor::new()),
@@ -154,12 +165,13 @@ fn record_prepared(
     };
     let run_id = recording.id();
     let lost = recording
-        .finish(
+        .finish(&RunEnd {
             status,
             reason,
-            ended,
-            &serde_json::to_string(&result).unwrap_or_default(),
-        )
+            ended_at_ns: ended,
+            summary: &serde_json::to_string(&result).unwrap_or_default(),
+            headline: RunHeadline::of_bench(&result),
+        })
         .err();
     Ok(Recorded {
         value: (result, run_id),

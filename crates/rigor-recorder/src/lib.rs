@@ -23,8 +23,8 @@ use rigor_store::{RunId, StoreError};
 
 pub use bench::{prepare_bench, record_bench, PreparedBench};
 pub use load::{is_bad_input, prepare_load, record_load, LoadOptions, PreparedLoad};
-pub use recording::{Lost, Recording};
-pub use recover::{recover_crashed, Recovered};
+pub use recording::{Lost, OnLost, Recording};
+pub use recover::{crashed_runs, recover_crashed, Recovered};
 
 /// A measurement, and what of it could not be stored (the measurement is whole either way,
 /// so the caller can still show it, then say what was lost).

@@ -9,10 +9,10 @@ use rigor_model::output::{RunSummary, TargetSummary};
 use rigor_model::plan::Scenario;
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, SecondSample};
-use rigor_store::{HistogramRecord, NewRun, Store};
+use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
 
 use crate::watch::TargetWatch;
-use crate::{unix_ns_now, RecordError, Recorded, Recording};
+use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
 /// How to run a scenario, beyond the scenario itself.
 #[derive(Debug, Clone)]
@@ -36,6 +36,7 @@ pub struct PreparedLoad {
     options: LoadOptions,
     prepared: rigor_load::Prepared,
     sampler: Option<Sampler>,
+    on_lost: Option<OnLost>,
 }
 
 /// Checks everything about a scenario that can be checked before a run exists (requests,
@@ -60,6 +61,7 @@ pub fn prepare_load(
         options: options.clone(),
         prepared,
         sampler,
+        on_lost: None,
     })
 }
 
@@ -75,6 +77,12 @@ pub fn record_load(
 }
 
 impl PreparedLoad {
+    /// Calls `on_lost` as soon as a write to the store fails while the run goes.
+    pub fn on_lost(mut self, on_lost: OnLost) -> PreparedLoad {
+        self.on_lost = Some(on_lost);
+        self
+    }
+
     /// Runs the scenario, storing it as it goes; `observe` sees every window (for a progress
     /// line). The summary comes back even when part of the record could not be stored.
     pub fn record(
@@ -88,23 +96,33 @@ impl PreparedLoad {
             options,
             prepared,
             sampler,
+            on_lost,
         } = self;
-        record_prepared(store, &scenario, &options, prepared, sampler, stop, observe)
+        let engine = Engine { prepared, sampler };
+        record_prepared(store, &scenario, &options, engine, on_lost, stop, observe)
     }
+}
+
+/// What runs the load and samples the target.
+struct Engine {
+    prepared: rigor_load::Prepared,
+    sampler: Option<Sampler>,
 }
 
 fn record_prepared(
     store: &mut dyn Store,
     scenario: &Scenario,
     options: &LoadOptions,
-    prepared: rigor_load::Prepared,
-    sampler: Option<Sampler>,
+    engine: Engine,
+    on_lost: Option<OnLost>,
     stop: &StopHandle,
     observe: &mut dyn FnMut(&Window),
 ) -> Result<Recorded<RunSummary>, RecordError> {
+    let Engine { prepared, sampler } = engine;
     let environment = rigor_probe::fingerprint(&options.project_dir);
     let started_at_ns = unix_ns_now();
-    let mut recording = begin(store, scenario, options, &environment, started_at_ns)?;
+    let mut recording =
+        begin(store, scenario, options, &environment, started_at_ns)?.on_lost(on_lost);
     let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
     let mut samples_written = 0;
     // The run's own stop: the process's signals reach it, and so does a failed target.
@@ -176,12 +194,13 @@ fn record_prepared(
     recording.histograms(&histogram_rows(&result));
     let ended_at_ns = started_at_ns + summary.duration_ns as i64;
     let lost = recording
-        .finish(
-            summary.status,
-            summary.status_reason.as_deref(),
+        .finish(&RunEnd {
+            status: summary.status,
+            reason: summary.status_reason.as_deref(),
             ended_at_ns,
-            &serde_json::to_string(&summary).unwrap_or_default(),
-        )
+            summary: &serde_json::to_string(&summary).unwrap_or_default(),
+            headline: RunHeadline::of_load(&summary),
+        })
         .err();
     Ok(Recorded {
         value: summary,

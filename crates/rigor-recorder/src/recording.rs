@@ -7,14 +7,23 @@
 //! process that is still alive.
 //!
 //! A write that fails while the run goes does not stop the measurement: the first failure is
-//! kept, later writes are still tried (a full disk may free up), and [`Recording::finish`]
-//! reports it, so the caller can still show what was measured and say what was not saved.
+//! kept and passed to the caller's warning at once (so a full store is said within a second,
+//! not after the run), later writes are still tried (a full disk may free up) unless the store
+//! is damaged, and [`Recording::finish`] reports it, so the caller can still show what was
+//! measured and say what was not saved and where it went instead: every write the store did
+//! not take is kept in memory, and at the end it goes, with the run and its end, to a run
+//! store of its own in the temporary directory (a fallback file the reading commands open
+//! with `--store`). Together the two stores hold the whole run.
 
 use std::path::PathBuf;
 
 use rigor_store::{
-    BenchRun, HistogramRecord, NewRun, RunId, RunStatus, Sample, Store, StoreError, StoredWindow,
+    BenchRun, HistogramRecord, NewRun, RunEnd, RunHeadline, RunId, RunStatus, Sample, SqliteStore,
+    Store, StoreError, StoredWindow,
 };
+
+/// Told of the first write that failed while a run goes.
+pub type OnLost = Box<dyn FnMut(&StoreError) + Send>;
 
 /// A run being recorded. See the module documentation.
 pub struct Recording<'s> {
@@ -23,6 +32,21 @@ pub struct Recording<'s> {
     closed: bool,
     /// The first write that failed while the run went, and how many failed.
     lost: Option<(StoreError, u64)>,
+    /// The store was found damaged: nothing more is written to it.
+    damaged: bool,
+    on_lost: Option<OnLost>,
+    /// The run as begun, and what the store did not take of it: the fallback's content.
+    run: NewRun,
+    unsaved: Unsaved,
+}
+
+/// The writes a store did not take.
+#[derive(Default)]
+struct Unsaved {
+    windows: Vec<StoredWindow>,
+    samples: Vec<Sample>,
+    bench_runs: Vec<BenchRun>,
+    histograms: Vec<HistogramRecord>,
 }
 
 /// What could not be stored of a run that was measured.
@@ -33,26 +57,52 @@ pub struct Lost {
     pub location: String,
     pub failed: u64,
     pub first: StoreError,
-    /// Where the run's summary was written instead, if that could be done.
+    /// The run store in the temporary directory that holds the run, its end and everything
+    /// the store did not take, if it could be written.
     pub fallback: Option<PathBuf>,
 }
 
 fn fallback_note(fallback: &Option<PathBuf>) -> String {
     match fallback {
-        Some(path) => format!("; its summary was saved to {}", path.display()),
+        Some(path) => format!(
+            "; its summary and what the store did not take were saved to {}, a run store of \
+             its own: `rigor show latest --store {}` prints it",
+            path.display(),
+            path.display()
+        ),
         None => "; its summary could not be saved anywhere else either".to_string(),
     }
 }
 
-/// Writes a summary the store would not take to a file of its own, in the temporary
-/// directory (often another filesystem than a full project disk).
-fn save_fallback(run: RunId, summary_json: &str) -> Option<PathBuf> {
+/// Writes the run, what its store did not take and its end to a run store of its own in the
+/// temporary directory (often another filesystem than a full project disk). `None`, leaving
+/// nothing behind, if that fails too.
+fn save_fallback(id: RunId, run: &NewRun, unsaved: &Unsaved, end: &RunEnd<'_>) -> Option<PathBuf> {
     let path = std::env::temp_dir().join(format!(
-        "rigor-run-{run}-{}-{}.json",
+        "rigor-run-{id}-{}-{}.db",
         std::process::id(),
         crate::unix_ns_now()
     ));
-    std::fs::write(&path, summary_json).ok().map(|()| path)
+    let written = (|| -> Result<(), StoreError> {
+        let mut store = SqliteStore::open(&path)?;
+        let id = store.begin_run(run)?;
+        store.append_windows(id, &unsaved.windows)?;
+        store.append_samples(id, &unsaved.samples)?;
+        store.append_bench_runs(id, &unsaved.bench_runs)?;
+        store.save_histograms(id, &unsaved.histograms)?;
+        store.finish_run(id, end)
+    })();
+    match written {
+        Ok(()) => Some(path),
+        Err(_) => {
+            for leftover in ["", "-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(leftover);
+                let _ = std::fs::remove_file(name);
+            }
+            None
+        }
+    }
 }
 
 impl<'s> Recording<'s> {
@@ -64,7 +114,17 @@ impl<'s> Recording<'s> {
             id,
             closed: false,
             lost: None,
+            damaged: false,
+            on_lost: None,
+            run: run.clone(),
+            unsaved: Unsaved::default(),
         })
+    }
+
+    /// Calls `on_lost` with the first write that fails, when it fails.
+    pub fn on_lost(mut self, on_lost: Option<OnLost>) -> Recording<'s> {
+        self.on_lost = on_lost;
+        self
     }
 
     /// The run's id in the store.
@@ -84,60 +144,99 @@ impl<'s> Recording<'s> {
 
     /// Appends one-second windows (all or none of them).
     pub fn windows(&mut self, windows: &[StoredWindow]) {
-        if !windows.is_empty() {
-            let outcome = self.store.append_windows(self.id, windows);
-            self.keep(outcome);
+        if self.write(windows, |store, id| store.append_windows(id, windows)) {
+            self.unsaved.windows.extend_from_slice(windows);
         }
     }
 
     /// Appends per-second samples of the target.
     pub fn samples(&mut self, samples: &[Sample]) {
-        if !samples.is_empty() {
-            let outcome = self.store.append_samples(self.id, samples);
-            self.keep(outcome);
+        if self.write(samples, |store, id| store.append_samples(id, samples)) {
+            self.unsaved.samples.extend_from_slice(samples);
         }
     }
 
     /// Appends finished benchmark runs.
     pub fn bench_runs(&mut self, runs: &[BenchRun]) {
-        if !runs.is_empty() {
-            let outcome = self.store.append_bench_runs(self.id, runs);
-            self.keep(outcome);
+        if self.write(runs, |store, id| store.append_bench_runs(id, runs)) {
+            self.unsaved.bench_runs.extend_from_slice(runs);
         }
     }
 
     /// Saves the run's whole-run histograms.
     pub fn histograms(&mut self, histograms: &[HistogramRecord]) {
-        if !histograms.is_empty() {
-            let outcome = self.store.save_histograms(self.id, histograms);
-            self.keep(outcome);
+        if self.write(histograms, |store, id| {
+            store.save_histograms(id, histograms)
+        }) {
+            self.unsaved.histograms.extend_from_slice(histograms);
         }
+    }
+
+    /// Writes `items` with `write` unless there are none or the store is damaged; `true` when
+    /// they were not stored (the caller keeps them for the fallback).
+    fn write<T>(
+        &mut self,
+        items: &[T],
+        write: impl FnOnce(&mut dyn Store, RunId) -> Result<(), StoreError>,
+    ) -> bool {
+        if items.is_empty() {
+            return false;
+        }
+        if self.damaged {
+            return true;
+        }
+        let outcome = write(&mut *self.store, self.id);
+        let failed = outcome.is_err();
+        self.keep(outcome);
+        failed
     }
 
     /// Closes the run with its status and summary. `Err` when the run's end could not be
     /// written or when an earlier write failed: the measurement is whole, its record is not.
-    pub fn finish(
-        mut self,
-        status: RunStatus,
-        reason: Option<&str>,
-        ended_at_ns: i64,
-        summary_json: &str,
-    ) -> Result<RunId, Box<Lost>> {
-        let outcome = self
-            .store
-            .finish_run(self.id, status, reason, ended_at_ns, summary_json);
-        self.closed = outcome.is_ok();
-        self.keep(outcome);
+    pub fn finish(mut self, end: &RunEnd<'_>) -> Result<RunId, Box<Lost>> {
+        if !self.damaged {
+            let outcome = self.store.finish_run(self.id, end);
+            self.closed = outcome.is_ok();
+            self.keep(outcome);
+        }
         match self.lost.take() {
             None => Ok(self.id),
-            Some((first, failed)) => Err(Box::new(Lost {
-                run: self.id,
-                location: self.store.location(),
-                failed,
-                first,
-                fallback: save_fallback(self.id, summary_json),
-            })),
+            Some((first, failed)) => {
+                let fallback = save_fallback(self.id, &self.run, &self.unsaved, end);
+                if !self.closed && !self.damaged {
+                    self.close_pointing_to(end, fallback.as_deref());
+                }
+                Err(Box::new(Lost {
+                    run: self.id,
+                    location: self.store.location(),
+                    failed,
+                    first,
+                    fallback,
+                }))
+            }
         }
+    }
+
+    /// Closes a run whose end did not fit (a full store) with the status it measured and a
+    /// reason that says where its summary went, so it does not read as aborted: a few bytes
+    /// where the summary took too many.
+    fn close_pointing_to(&mut self, end: &RunEnd<'_>, fallback: Option<&std::path::Path>) {
+        let reason = match fallback {
+            Some(path) => format!(
+                "the run store ran out of room: the summary and what else it could not take are in {} (rigor show latest --store {})",
+                path.display(),
+                path.display()
+            ),
+            None => "the run store ran out of room: its summary could not be kept".to_string(),
+        };
+        let short = RunEnd {
+            status: end.status,
+            reason: Some(&reason),
+            ended_at_ns: end.ended_at_ns,
+            summary: "null",
+            headline: RunHeadline::default(),
+        };
+        self.closed = self.store.finish_run(self.id, &short).is_ok();
     }
 
     /// Closes the run as aborted: it could not run. What was stored stays.
@@ -146,23 +245,31 @@ impl<'s> Recording<'s> {
     }
 
     fn close_aborted(&mut self, reason: &str, ended_at_ns: i64) {
-        if !self.closed {
-            let outcome = self.store.finish_run(
-                self.id,
-                RunStatus::Aborted,
-                Some(reason),
+        if !self.closed && !self.damaged {
+            let end = RunEnd {
+                status: RunStatus::Aborted,
+                reason: Some(reason),
                 ended_at_ns,
-                "null",
-            );
+                summary: "null",
+                headline: RunHeadline::default(),
+            };
+            let outcome = self.store.finish_run(self.id, &end);
             self.closed = outcome.is_ok();
         }
     }
 
     fn keep(&mut self, outcome: Result<(), StoreError>) {
-        if let Err(error) = outcome {
-            match &mut self.lost {
-                Some((_, failed)) => *failed += 1,
-                None => self.lost = Some((error, 1)),
+        let Err(error) = outcome else {
+            return;
+        };
+        self.damaged |= error.is_damage();
+        match &mut self.lost {
+            Some((_, failed)) => *failed += 1,
+            None => {
+                if let Some(on_lost) = &mut self.on_lost {
+                    on_lost(&error);
+                }
+                self.lost = Some((error, 1));
             }
         }
     }

@@ -13,7 +13,7 @@ use rigor_model::output::bench::{
 use rigor_model::output::{GroupSummary, RunSummary, SCHEMA_VERSION};
 use rigor_model::plan::BenchEntry;
 use rigor_model::{RunKind, RunStatus};
-use rigor_store::{RunFilter, Store, StoreError, StoredRun};
+use rigor_store::{RunEnd, RunFilter, RunHeadline, Store, StoreError, StoredRun};
 
 /// A run found crashed and closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,20 +28,11 @@ pub struct Recovered {
 /// with a summary of what it stored. A run whose owner is alive, or unknown (imported), is
 /// left alone.
 pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreError> {
-    let running = store.runs(&RunFilter {
-        status: Some(RunStatus::Running),
-        ..RunFilter::default()
-    })?;
     let mut recovered = Vec::new();
-    for run in running {
-        let Some(owner) = run.owner.as_deref() else {
-            continue;
-        };
-        if rigor_probe::owner::is_alive(owner) {
-            continue;
-        }
+    for run in crashed_runs(store)? {
+        let owner = run.owner.as_deref().unwrap_or_default();
         let pid = owner.split(':').nth(1).unwrap_or("?");
-        let (summary, seconds, what) = match run.kind {
+        let (summary, headline, seconds, what) = match run.kind {
             RunKind::Load => load_summary(store, &run)?,
             RunKind::Bench => bench_summary(store, &run)?,
         };
@@ -49,7 +40,14 @@ pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreErr
             "the process recording it (pid {pid}) died before the run ended; summarised from the {what} it had stored"
         );
         let ended = run.started_at_ns + (seconds * 1e9) as i64;
-        store.finish_run(run.id, RunStatus::Crashed, Some(&reason), ended, &summary)?;
+        let end = RunEnd {
+            status: RunStatus::Crashed,
+            reason: Some(&reason),
+            ended_at_ns: ended,
+            summary: &summary,
+            headline,
+        };
+        store.finish_run(run.id, &end)?;
         recovered.push(Recovered {
             run: run.id,
             scenario: run.scenario.clone(),
@@ -59,8 +57,29 @@ pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreErr
     Ok(recovered)
 }
 
+/// The runs left `running` by a process that is gone (what [`recover_crashed`] closes),
+/// found without writing anything.
+pub fn crashed_runs(store: &dyn Store) -> Result<Vec<StoredRun>, StoreError> {
+    let running = store.runs(&RunFilter {
+        status: Some(RunStatus::Running),
+        ..RunFilter::default()
+    })?;
+    Ok(running
+        .into_iter()
+        .filter(|run| {
+            run.owner
+                .as_deref()
+                .is_some_and(|owner| !rigor_probe::owner::is_alive(owner))
+        })
+        .collect())
+}
+
+/// A crashed run's summary (JSON), its headline, how many seconds it ran, and what it was
+/// made from.
+type Summarised = (String, RunHeadline, f64, String);
+
 /// A load run's summary from its one-second windows: totals, per phase, both latency rows.
-fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<(String, f64, String), StoreError> {
+fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreError> {
     let windows = store.windows(run.id)?;
     let mut total = Totals::default();
     let mut phases: BTreeMap<String, Totals> = BTreeMap::new();
@@ -109,6 +128,7 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<(String, f64, Stri
     let what = format!("{} one-second windows", seconds.len());
     Ok((
         serde_json::to_string(&summary).unwrap_or_default(),
+        RunHeadline::of_load(&summary),
         duration,
         what,
     ))
@@ -163,7 +183,7 @@ impl Totals {
 }
 
 /// A benchmark's result from the runs it stored, with statistics recomputed.
-fn bench_summary(store: &dyn Store, run: &StoredRun) -> Result<(String, f64, String), StoreError> {
+fn bench_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreError> {
     let runs = store.bench_runs(run.id)?;
     let entry: Option<BenchEntry> = serde_json::from_str(&run.plan).ok();
     let planned = entry
@@ -242,6 +262,7 @@ fn bench_summary(store: &dyn Store, run: &StoredRun) -> Result<(String, f64, Str
     let what = format!("{} finished runs", runs.len());
     Ok((
         serde_json::to_string(&result).unwrap_or_default(),
+        RunHeadline::of_bench(&result),
         wall as f64 / 1e9,
         what,
     ))

@@ -3,7 +3,8 @@
 
 use rigor_recorder::Recording;
 use rigor_store::{
-    BenchRun, NewRun, RunKind, RunStatus, SqliteStore, Store, StoreError, StoredWindow,
+    BenchRun, NewRun, RunEnd, RunHeadline, RunKind, RunStatus, SqliteStore, Store, StoreError,
+    StoredWindow,
 };
 
 fn new_run() -> NewRun {
@@ -89,18 +90,17 @@ impl Store for FullDisk {
     ) -> Result<(), StoreError> {
         self.0.save_histograms(run, h)
     }
-    fn finish_run(
-        &mut self,
-        run: i64,
-        status: RunStatus,
-        reason: Option<&str>,
-        at: i64,
-        summary: &str,
-    ) -> Result<(), StoreError> {
-        self.0.finish_run(run, status, reason, at, summary)
+    fn finish_run(&mut self, run: i64, end: &RunEnd<'_>) -> Result<(), StoreError> {
+        self.0.finish_run(run, end)
     }
     fn runs(&self, f: &rigor_store::RunFilter) -> Result<Vec<rigor_store::StoredRun>, StoreError> {
         self.0.runs(f)
+    }
+    fn list_runs(
+        &self,
+        f: &rigor_store::RunFilter,
+    ) -> Result<Vec<rigor_store::RunListEntry>, StoreError> {
+        self.0.list_runs(f)
     }
     fn run(&self, id: i64) -> Result<rigor_store::StoredRun, StoreError> {
         self.0.run(id)
@@ -182,12 +182,13 @@ fn writes_that_fail_are_counted_said_and_the_summary_saved_elsewhere() {
     assert!(recording.has_lost_writes(), "noticed while the run goes");
     recording.windows(&[window(1)]);
     let lost = recording
-        .finish(
-            RunStatus::Completed,
-            None,
-            2,
-            r#"{"total":{"requests":20}}"#,
-        )
+        .finish(&RunEnd {
+            status: RunStatus::Completed,
+            reason: None,
+            ended_at_ns: 2,
+            summary: r#"{"total":{"requests":20}}"#,
+            headline: RunHeadline::default(),
+        })
         .expect_err("two windows were lost");
     assert_eq!((lost.run, lost.failed), (id, 2));
     let text = lost.to_string();
@@ -195,8 +196,21 @@ fn writes_that_fail_are_counted_said_and_the_summary_saved_elsewhere() {
     assert!(text.contains("full-disk.db"), "{text}");
     let fallback = lost.fallback.clone().expect("a fallback file");
     assert!(text.contains(&fallback.display().to_string()), "{text}");
-    let saved = std::fs::read_to_string(&fallback).expect("fallback readable");
-    assert!(saved.contains(r#""requests":20"#));
+    // The fallback is a run store of its own: the run, its end, and the two windows.
+    let saved = SqliteStore::open_for_reading(&fallback).expect("fallback readable");
+    let runs = saved
+        .runs(&rigor_store::RunFilter::default())
+        .expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].summary.as_deref(),
+        Some(r#"{"total":{"requests":20}}"#)
+    );
+    assert_eq!(
+        saved.windows(runs[0].id).expect("windows"),
+        [window(0), window(1)]
+    );
+    drop(saved);
     let _ = std::fs::remove_file(fallback);
     // The run's end was stored all the same: it is not left running.
     assert_eq!(store.run(id).expect("run").status, RunStatus::Completed);

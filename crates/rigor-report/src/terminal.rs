@@ -373,8 +373,13 @@ fn command_stats(
     peak_memory(out, s, r)
 }
 
-/// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with.
+/// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with,
+/// or that it was not measured.
 fn peak_memory(out: &mut dyn Write, s: &Summary, r: &BenchResult) -> io::Result<()> {
+    if s.peak_rss_max_bytes == 0 {
+        // No process runs in zero bytes: the source had no memory figures (an import).
+        return writeln!(out, "    Peak memory:         not measured");
+    }
     if r.peak_rss_at_floor(s) {
         writeln!(
             out,

@@ -38,6 +38,19 @@ pub enum StoreError {
         source: Cause,
     },
 
+    #[error("the run store {path} is read-only: it can be listed, shown and compared, but recording needs write access to the file and its directory: make them writable, or record with another --store")]
+    ReadOnly { path: PathBuf },
+
+    #[error("the run store {path} cannot take more data (database or disk is full): free space on its disk, or record with another --store")]
+    Full { path: PathBuf },
+
+    #[error("{path} has schema {found} and this build reads schema {known}; upgrading it needs write access, and the store is read-only: make it writable once (any rigor command then upgrades it), or use another --store")]
+    NeedsUpgrade {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+
     #[error("run {id} is not in the run store {path}: `rigor runs` lists the stored runs")]
     NotFound { path: PathBuf, id: RunId },
 
@@ -83,6 +96,12 @@ impl StoreError {
                 path: path.to_path_buf(),
                 timeout_s: crate::schema::BUSY_TIMEOUT.as_secs(),
             },
+            Some(ErrorCode::ReadOnly) => StoreError::ReadOnly {
+                path: path.to_path_buf(),
+            },
+            Some(ErrorCode::DiskFull) => StoreError::Full {
+                path: path.to_path_buf(),
+            },
             Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
                 StoreError::NotADatabase {
                     path: path.to_path_buf(),
@@ -94,5 +113,16 @@ impl StoreError {
                 source: Box::new(source),
             },
         }
+    }
+
+    /// Whether the store itself is damaged or not one this build can use, as opposed to busy,
+    /// full or refusing one write: nothing more should be written to it.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::NotADatabase { .. }
+                | StoreError::ForeignDatabase { .. }
+                | StoreError::NewerSchema { .. }
+        )
     }
 }

@@ -21,9 +21,24 @@ mod schema;
 mod sqlite;
 
 pub use error::{Cause, StoreError};
+pub use rigor_model::output::{RunHeadline, RunListEntry};
 pub use rigor_model::{RunKind, RunStatus};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;
+
+/// How a run ended, as [`Store::finish_run`] records it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunEnd<'a> {
+    pub status: RunStatus,
+    /// Why it is invalid, interrupted, aborted or crashed.
+    pub reason: Option<&'a str>,
+    /// Nanoseconds since the Unix epoch.
+    pub ended_at_ns: i64,
+    /// The run summary, JSON text (`"null"` for a run with none).
+    pub summary: &'a str,
+    /// What `rigor runs` shows of it.
+    pub headline: RunHeadline,
+}
 
 /// A run's identity in its store. Ids only grow: a deleted run's id is never reused.
 pub type RunId = i64;
@@ -80,7 +95,7 @@ pub struct HistogramRecord {
 }
 
 /// A stored run, as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredRun {
     pub id: RunId,
     pub kind: RunKind,
@@ -100,6 +115,8 @@ pub struct StoredRun {
     pub git_commit: Option<String>,
     /// The process that recorded it, as [`NewRun::owner`].
     pub owner: Option<String>,
+    /// The figures the run list shows, kept when the run finished.
+    pub headline: RunHeadline,
 }
 
 /// Which runs to list. The default lists every run.
@@ -184,6 +201,12 @@ pub trait Store {
     /// password).
     fn location(&self) -> String;
 
+    /// Whether every write will be refused (a store opened read-only for a reading command).
+    /// A store that does not say is taken as writable.
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
     /// Records a run that is starting, with status [`RunStatus::Running`], and returns its id.
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError>;
 
@@ -199,18 +222,17 @@ pub trait Store {
         histograms: &[HistogramRecord],
     ) -> Result<(), StoreError>;
 
-    /// Records how a run ended, with its summary (JSON text).
-    fn finish_run(
-        &mut self,
-        run: RunId,
-        status: RunStatus,
-        reason: Option<&str>,
-        ended_at_ns: i64,
-        summary_json: &str,
-    ) -> Result<(), StoreError>;
+    /// Records how a run ended, with its summary (JSON text) and the figures the run list
+    /// shows of it.
+    fn finish_run(&mut self, run: RunId, end: &RunEnd<'_>) -> Result<(), StoreError>;
 
     /// The runs matching `filter`, newest first (by start time, then by id).
     fn runs(&self, filter: &RunFilter) -> Result<Vec<StoredRun>, StoreError>;
+
+    /// The runs matching `filter` as the list shows them (without a summary), newest first,
+    /// read from columns only: listing costs the same whatever the size of the runs'
+    /// summaries.
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunListEntry>, StoreError>;
 
     /// One run; [`StoreError::NotFound`] if the store has no run with this id.
     fn run(&self, id: RunId) -> Result<StoredRun, StoreError>;
@@ -302,6 +324,13 @@ pub trait Store {
 pub fn open(location: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
     refuse_unsupported(location)?;
     Ok(Box::new(SqliteStore::open(location)?))
+}
+
+/// Opens an existing store for a command that only reads it (see
+/// [`SqliteStore::open_for_reading`]): read-only where it cannot be written, never created.
+pub fn open_for_reading(location: &std::path::Path) -> Result<Box<dyn Store>, StoreError> {
+    refuse_unsupported(location)?;
+    Ok(Box::new(SqliteStore::open_for_reading(location)?))
 }
 
 /// Whether `location` names a server rather than a file.

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_baselines_gates.sql"),
     include_str!("migrations/003_samples.sql"),
     include_str!("migrations/004_bench_runs_owner.sql"),
+    include_str!("migrations/005_run_headline.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.
@@ -61,6 +62,39 @@ pub(crate) fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         migrate(conn, path)?;
     }
     Ok(())
+}
+
+/// Checks a connection opened read-only: the file must be a rigor store at this build's
+/// schema, since an older one cannot be upgraded without writing.
+pub(crate) fn check_read_only(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| StoreError::sqlite(path, "set the busy timeout", e))?;
+    let header = read_header(conn, path)?;
+    check_header(&header, path)?;
+    if header.version < SCHEMA_VERSION {
+        return Err(StoreError::NeedsUpgrade {
+            path: path.to_path_buf(),
+            found: header.version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// SQLite's quick check of every page (structure, not index contents): damage anywhere in
+/// the file is [`StoreError::NotADatabase`], the same error any other command meets when it
+/// reads a damaged page.
+pub(crate) fn check_intact(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+        .map_err(|e| StoreError::sqlite(path, "check the store for damage", e))?;
+    if verdict == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        })
+    }
 }
 
 /// Switches the store to WAL. Two processes creating the same store at once race here: the

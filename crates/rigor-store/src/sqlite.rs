@@ -7,6 +7,7 @@
 mod baselines;
 mod bench_runs;
 mod gates;
+mod open;
 mod samples;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use crate::{
-    schema, Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, RunFilter, RunId, RunKind,
-    RunStatus, Sample, Store, StoreError, StoredRun, StoredWindow,
+    Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, RunEnd, RunFilter, RunHeadline, RunId,
+    RunKind, RunListEntry, RunStatus, Sample, Store, StoreError, StoredRun, StoredWindow,
 };
 
 /// A run store in a SQLite file.
@@ -24,46 +25,14 @@ use crate::{
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// Opened read-only by [`SqliteStore::open_for_reading`]: every write is refused.
+    read_only: bool,
 }
 
 impl SqliteStore {
-    /// Opens the store at `path`, creating the file and its directory if missing and
-    /// upgrading an older schema. A file that is not a rigor store, is damaged, or was written
-    /// by a newer rigor is refused and left untouched.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            create_private_dir(parent).map_err(|source| StoreError::CreateDir {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
-        let created = !path.exists();
-        let mut conn = Connection::open(path).map_err(|source| StoreError::Open {
-            path: path.to_path_buf(),
-            source: Box::new(source),
-        })?;
-        if created {
-            // Runs hold plans, URLs and environments: the file is the user's alone.
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-        schema::prepare(&mut conn, path)?;
-        Ok(SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// A store that lives in memory and vanishes when dropped: the same schema and behaviour
-    /// as a file, for tests of code that records runs.
-    pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        let path = PathBuf::from(":memory:");
-        let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source: Box::new(source),
-        })?;
-        schema::prepare(&mut conn, &path)?;
-        Ok(SqliteStore { conn, path })
+    /// Whether the store was opened read-only (see [`SqliteStore::open_for_reading`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The database file (`:memory:` for [`SqliteStore::in_memory`]).
@@ -77,7 +46,14 @@ impl SqliteStore {
         action: &'static str,
         work: impl FnOnce(&Transaction<'_>, &Path) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let SqliteStore { conn, path } = self;
+        let SqliteStore {
+            conn,
+            path,
+            read_only,
+        } = self;
+        if *read_only {
+            return Err(StoreError::ReadOnly { path: path.clone() });
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| StoreError::sqlite(path, action, e))?;
@@ -87,33 +63,71 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// `columns` of the runs matching `filter`, newest first, each read by `read`.
+    fn select_runs<T>(
+        &self,
+        columns: &str,
+        filter: &RunFilter,
+        read: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let fail = self.fail("list the runs");
+        let mut sql = format!("SELECT {columns} FROM runs");
+        let mut conditions = Vec::new();
+        let mut values: Vec<&dyn ToSql> = Vec::new();
+        if let Some(scenario) = &filter.scenario {
+            conditions.push("scenario = ?");
+            values.push(scenario);
+        }
+        let kind = filter.kind.map(RunKind::as_str);
+        if let Some(kind) = &kind {
+            conditions.push("kind = ?");
+            values.push(kind);
+        }
+        let status = filter.status.map(RunStatus::as_str);
+        if let Some(status) = &status {
+            conditions.push("status = ?");
+            values.push(status);
+        }
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        // A negative LIMIT is SQLite's "no limit".
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        sql.push_str(" ORDER BY started_at_ns DESC, id DESC LIMIT ?");
+        values.push(&limit);
+
+        let mut select = self.conn.prepare_cached(&sql).map_err(&fail)?;
+        let rows = select
+            .query_map(values.as_slice(), read)
+            .map_err(&fail)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(&fail)?;
+        Ok(rows)
+    }
+
     fn fail(&self, action: &'static str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
         move |e| StoreError::sqlite(&self.path, action, e)
     }
 }
 
-/// Creates the store's directory (and missing parents) readable by the user alone; a
-/// directory that exists already keeps its permissions.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
+/// The columns of a listed run, in the order [`read_listed`] expects them.
+const LISTED_COLUMNS: &str = "id, kind, scenario, status, status_reason, started_at_ns, \
+                              ended_at_ns, git_commit, requests, throughput_per_s, p99_ns, \
+                              bench_runs, bench_mean_ns";
 
-/// The run columns, in the order [`read_run`] expects them.
+/// The run columns, in the order [`read_run`] expects them: the listed ones, then the rest.
 const RUN_COLUMNS: &str = "id, kind, scenario, status, status_reason, started_at_ns, \
-                           ended_at_ns, plan, environment, summary, git_commit, owner";
+                           ended_at_ns, git_commit, requests, throughput_per_s, p99_ns, \
+                           bench_runs, bench_mean_ns, plan, environment, summary, owner";
 
 /// A run whose status or kind text this build does not know: its id, which of the two, and
 /// that text.
 type UnknownStatus = (RunId, &'static str, String);
 
-fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<StoredRun, UnknownStatus>> {
+fn read_listed(row: &Row<'_>) -> rusqlite::Result<Result<RunListEntry, UnknownStatus>> {
     let id: RunId = row.get(0)?;
     let status_text: String = row.get(3)?;
     let Some(status) = RunStatus::parse(&status_text) else {
@@ -123,26 +137,54 @@ fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<StoredRun, UnknownStatus>>
     let Some(kind) = RunKind::parse(&kind_text) else {
         return Ok(Err((id, "kind", kind_text)));
     };
-    Ok(Ok(StoredRun {
-        id,
+    let uint = |index| -> rusqlite::Result<Option<u64>> {
+        Ok(row
+            .get::<_, Option<i64>>(index)?
+            .map(|v| u64::try_from(v).unwrap_or(0)))
+    };
+    Ok(Ok(RunListEntry {
+        run_id: id,
         kind,
         scenario: row.get(2)?,
         status,
         status_reason: row.get(4)?,
         started_at_ns: row.get(5)?,
         ended_at_ns: row.get(6)?,
-        plan: row.get(7)?,
-        environment: row.get(8)?,
-        summary: row.get(9)?,
-        git_commit: row.get(10)?,
-        owner: row.get(11)?,
+        git_commit: row.get(7)?,
+        headline: RunHeadline {
+            requests: uint(8)?,
+            throughput_per_s: row.get(9)?,
+            p99_ns: uint(10)?,
+            bench_runs: uint(11)?,
+            bench_mean_ns: uint(12)?,
+        },
+        summary: None,
     }))
 }
 
-fn known_status(
-    path: &Path,
-    read: Result<StoredRun, UnknownStatus>,
-) -> Result<StoredRun, StoreError> {
+fn read_run(row: &Row<'_>) -> rusqlite::Result<Result<StoredRun, UnknownStatus>> {
+    let listed = match read_listed(row)? {
+        Ok(listed) => listed,
+        Err(unknown) => return Ok(Err(unknown)),
+    };
+    Ok(Ok(StoredRun {
+        id: listed.run_id,
+        kind: listed.kind,
+        scenario: listed.scenario,
+        status: listed.status,
+        status_reason: listed.status_reason,
+        started_at_ns: listed.started_at_ns,
+        ended_at_ns: listed.ended_at_ns,
+        git_commit: listed.git_commit,
+        headline: listed.headline,
+        plan: row.get(13)?,
+        environment: row.get(14)?,
+        summary: row.get(15)?,
+        owner: row.get(16)?,
+    }))
+}
+
+fn known_status<T>(path: &Path, read: Result<T, UnknownStatus>) -> Result<T, StoreError> {
     read.map_err(|(id, what, text)| StoreError::Unknown {
         path: path.to_path_buf(),
         id,
@@ -200,6 +242,10 @@ fn ensure_run(conn: &Connection, path: &Path, id: RunId) -> Result<(), StoreErro
 impl Store for SqliteStore {
     fn location(&self) -> String {
         self.path.display().to_string()
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError> {
@@ -281,21 +327,28 @@ impl Store for SqliteStore {
         })
     }
 
-    fn finish_run(
-        &mut self,
-        run: RunId,
-        status: RunStatus,
-        reason: Option<&str>,
-        ended_at_ns: i64,
-        summary_json: &str,
-    ) -> Result<(), StoreError> {
+    fn finish_run(&mut self, run: RunId, end: &RunEnd<'_>) -> Result<(), StoreError> {
         let action = "record the end of the run";
+        let h = &end.headline;
+        let int = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
         self.write(action, |tx, path| {
             let changed = tx
                 .execute(
                     "UPDATE runs SET status = ?2, status_reason = ?3, ended_at_ns = ?4, \
-                     summary = ?5 WHERE id = ?1",
-                    params![run, status.as_str(), reason, ended_at_ns, summary_json],
+                     summary = ?5, requests = ?6, throughput_per_s = ?7, p99_ns = ?8, \
+                     bench_runs = ?9, bench_mean_ns = ?10 WHERE id = ?1",
+                    params![
+                        run,
+                        end.status.as_str(),
+                        end.reason,
+                        end.ended_at_ns,
+                        end.summary,
+                        int(h.requests),
+                        h.throughput_per_s,
+                        int(h.p99_ns),
+                        int(h.bench_runs),
+                        int(h.bench_mean_ns),
+                    ],
                 )
                 .map_err(|e| StoreError::sqlite(path, action, e))?;
             if changed == 0 {
@@ -309,41 +362,14 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self, filter: &RunFilter) -> Result<Vec<StoredRun>, StoreError> {
-        let fail = self.fail("list the runs");
-        let mut sql = format!("SELECT {RUN_COLUMNS} FROM runs");
-        let mut conditions = Vec::new();
-        let mut values: Vec<&dyn ToSql> = Vec::new();
-        if let Some(scenario) = &filter.scenario {
-            conditions.push("scenario = ?");
-            values.push(scenario);
-        }
-        let kind = filter.kind.map(RunKind::as_str);
-        if let Some(kind) = &kind {
-            conditions.push("kind = ?");
-            values.push(kind);
-        }
-        let status = filter.status.map(RunStatus::as_str);
-        if let Some(status) = &status {
-            conditions.push("status = ?");
-            values.push(status);
-        }
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        // A negative LIMIT is SQLite's "no limit".
-        let limit = filter
-            .limit
-            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        sql.push_str(" ORDER BY started_at_ns DESC, id DESC LIMIT ?");
-        values.push(&limit);
+        let rows = self.select_runs(RUN_COLUMNS, filter, read_run)?;
+        rows.into_iter()
+            .map(|read| known_status(&self.path, read))
+            .collect()
+    }
 
-        let mut select = self.conn.prepare_cached(&sql).map_err(&fail)?;
-        let rows = select
-            .query_map(values.as_slice(), read_run)
-            .map_err(&fail)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(&fail)?;
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunListEntry>, StoreError> {
+        let rows = self.select_runs(LISTED_COLUMNS, filter, read_listed)?;
         rows.into_iter()
             .map(|read| known_status(&self.path, read))
             .collect()

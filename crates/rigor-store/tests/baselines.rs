@@ -148,7 +148,10 @@ fn a_running_or_aborted_run_cannot_be_a_baseline() {
         .begin_run(&new_run("s", RunKind::Load, 3))
         .expect("begin");
     store
-        .finish_run(aborted, RunStatus::Aborted, Some("target down"), 4, "{}")
+        .finish_run(
+            aborted,
+            &common::end(RunStatus::Aborted, Some("target down"), 4, "{}"),
+        )
         .expect("abort");
 
     for (id, status) in [(running, RunStatus::Running), (aborted, RunStatus::Aborted)] {
@@ -191,7 +194,9 @@ fn every_other_ending_can_be_a_baseline() {
         let id = store
             .begin_run(&new_run("s", RunKind::Load, 1))
             .expect("begin");
-        store.finish_run(id, status, None, 2, "{}").expect("finish");
+        store
+            .finish_run(id, &common::end(status, None, 2, "{}"))
+            .expect("finish");
         let name = format!("b{i}");
         let set = store.set_baseline(&name, id, "env", 3);
         assert_eq!(set.expect("accepted").run_id, id, "{status:?}");

@@ -27,7 +27,7 @@ fn write_runs(store: &mut SqliteStore, writer: &str, count: i64) {
             .save_histograms(id, &[histogram("run", "all", "corrected", &[i as u8])])
             .expect("histograms");
         store
-            .finish_run(id, RunStatus::Passed, None, i + 1, "{}")
+            .finish_run(id, &common::end(RunStatus::Passed, None, i + 1, "{}"))
             .expect("finish run");
     }
 }

@@ -72,8 +72,97 @@ fn write_schema_1_store(path: &Path) -> (i64, i64) {
 }
 
 #[test]
-fn this_build_writes_schema_4() {
-    assert_eq!(SCHEMA_VERSION, 4);
+fn this_build_writes_schema_5() {
+    assert_eq!(SCHEMA_VERSION, 5);
+}
+
+/// The first four migrations exactly as released, for a store as rigor at schema 4 left it.
+const SCHEMA_1_TO_4: [&str; 4] = [
+    SCHEMA_1,
+    include_str!("../src/migrations/002_baselines_gates.sql"),
+    include_str!("../src/migrations/003_samples.sql"),
+    include_str!("../src/migrations/004_bench_runs_owner.sql"),
+];
+
+#[test]
+fn a_schema_4_store_gets_the_run_list_columns_filled_from_its_summaries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rigor.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw connection");
+        conn.execute_batch(&format!(
+            "BEGIN; {} PRAGMA user_version = 4; PRAGMA application_id = {APPLICATION_ID}; COMMIT;",
+            SCHEMA_1_TO_4.join("\n")
+        ))
+        .expect("apply schemas 1 to 4");
+        let insert = |kind: &str, status: &str, summary: Option<&str>| {
+            conn.execute(
+                "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, \
+                 summary) VALUES (?1, 's', ?2, ?3, 'plan', '{}', ?4)",
+                rusqlite::params![kind, status, conn.last_insert_rowid() + 1, summary],
+            )
+            .expect("insert a run");
+        };
+        // What rigor at schema 4 wrote: a load run, one with no responses, a benchmark, a run
+        // that never finished and one whose summary is not JSON.
+        insert(
+            "load",
+            "passed",
+            Some(
+                r#"{"total":{"requests":1200,"throughput_per_s":199.5,"latency":{"count":1200,"p99_ns":4100000}}}"#,
+            ),
+        );
+        insert(
+            "load",
+            "completed",
+            Some(
+                r#"{"total":{"requests":30,"throughput_per_s":10.0,"latency":{"count":0,"p99_ns":0}}}"#,
+            ),
+        );
+        insert(
+            "bench",
+            "completed",
+            Some(
+                r#"{"commands":[{"stats":{"count":20,"mean_ns":10500000}},{"stats":{"count":20,"mean_ns":1}}]}"#,
+            ),
+        );
+        insert("load", "running", None);
+        insert("bench", "completed", Some("not json"));
+    }
+    let store = SqliteStore::open(&path).expect("open and upgrade");
+    assert_eq!(user_version(&path), 5);
+    let listed: Vec<_> = store
+        .list_runs(&RunFilter::default())
+        .expect("list")
+        .into_iter()
+        .rev()
+        .map(|r| r.headline)
+        .collect();
+    let none = rigor_store::RunHeadline::default();
+    assert_eq!(
+        listed,
+        vec![
+            rigor_store::RunHeadline {
+                requests: Some(1200),
+                throughput_per_s: Some(199.5),
+                p99_ns: Some(4_100_000),
+                ..none
+            },
+            rigor_store::RunHeadline {
+                requests: Some(30),
+                throughput_per_s: Some(10.0),
+                p99_ns: None,
+                ..none
+            },
+            rigor_store::RunHeadline {
+                bench_runs: Some(20),
+                bench_mean_ns: Some(10_500_000),
+                ..none
+            },
+            none,
+            none,
+        ]
+    );
 }
 
 #[test]

@@ -53,10 +53,7 @@ fn finishing_records_status_reason_end_and_summary() {
     store
         .finish_run(
             id,
-            RunStatus::Invalid,
-            Some("generator saturated"),
-            20,
-            summary,
+            &common::end(RunStatus::Invalid, Some("generator saturated"), 20, summary),
         )
         .expect("finish");
 
@@ -81,7 +78,9 @@ fn every_status_round_trips() {
         let id = store
             .begin_run(&new_run("s", RunKind::Load, 1))
             .expect("begin");
-        store.finish_run(id, status, None, 2, "{}").expect("finish");
+        store
+            .finish_run(id, &common::end(status, None, 2, "{}"))
+            .expect("finish");
         assert_eq!(store.run(id).expect("read").status, status);
     }
 }
@@ -381,7 +380,7 @@ fn a_missing_run_is_not_found_by_every_method() {
         (
             "finish_run",
             store
-                .finish_run(missing, RunStatus::Passed, None, 1, "{}")
+                .finish_run(missing, &common::end(RunStatus::Passed, None, 1, "{}"))
                 .expect_err("finish"),
         ),
     ];
@@ -469,7 +468,7 @@ fn an_in_memory_store_behaves_like_a_file() {
         .append_windows(id, &[window(0, "steady")])
         .expect("windows");
     store
-        .finish_run(id, RunStatus::Passed, None, 6, "{}")
+        .finish_run(id, &common::end(RunStatus::Passed, None, 6, "{}"))
         .expect("finish");
     let latest = store
         .latest_run(&RunFilter::default())
@@ -477,4 +476,58 @@ fn an_in_memory_store_behaves_like_a_file() {
         .expect("a run");
     assert_eq!((latest.id, latest.status), (id, RunStatus::Passed));
     assert_eq!(store.windows(id).expect("windows").len(), 1);
+}
+
+#[test]
+fn listing_reads_the_figures_given_at_the_end_and_filters_like_runs() {
+    let (_dir, mut store) = temp_store();
+    let load = store
+        .begin_run(&new_run("api", RunKind::Load, 1))
+        .expect("begin");
+    let headline = rigor_store::RunHeadline {
+        requests: Some(600),
+        throughput_per_s: Some(200.0),
+        p99_ns: Some(3_000_000),
+        ..Default::default()
+    };
+    store
+        .finish_run(
+            load,
+            &rigor_store::RunEnd {
+                headline,
+                ..common::end(RunStatus::Passed, None, 5, "{}")
+            },
+        )
+        .expect("finish");
+    let running = store
+        .begin_run(&new_run("sort", RunKind::Bench, 2))
+        .expect("begin");
+
+    let listed = store.list_runs(&RunFilter::default()).expect("list");
+    let stored = store.runs(&RunFilter::default()).expect("runs");
+    assert_eq!(
+        listed
+            .iter()
+            .map(|r| (r.run_id, r.status))
+            .collect::<Vec<_>>(),
+        stored.iter().map(|r| (r.id, r.status)).collect::<Vec<_>>(),
+        "the same runs in the same order"
+    );
+    assert_eq!(
+        (listed[0].run_id, listed[0].headline),
+        (running, Default::default())
+    );
+    assert_eq!((listed[1].run_id, listed[1].headline), (load, headline));
+    assert_eq!(listed[1].ended_at_ns, Some(5));
+    assert_eq!(listed[1].summary, None, "listing reads no summary");
+    let only = store
+        .list_runs(&RunFilter {
+            scenario: Some("api".into()),
+            ..RunFilter::default()
+        })
+        .expect("filtered");
+    assert_eq!(
+        only.iter().map(|r| r.run_id).collect::<Vec<_>>(),
+        vec![load]
+    );
 }

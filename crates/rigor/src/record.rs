@@ -26,6 +26,7 @@ pub fn load(
 ) -> anyhow::Result<Recorded<RunSummary>> {
     let mut progress = ProgressLine::new(progress);
     prepared
+        .on_lost(warn_lost())
         .record(store, &signals::stop_handle(), &mut |w| progress.load(w))
         .map_err(failure)
 }
@@ -44,6 +45,7 @@ pub fn bench(
 ) -> anyhow::Result<Recorded<(BenchResult, RunId)>> {
     let mut progress = ProgressLine::new(progress);
     prepared
+        .on_lost(warn_lost())
         .record(
             store,
             project_dir,
@@ -61,6 +63,20 @@ pub fn failure(error: RecordError) -> anyhow::Error {
     } else {
         exit::not_completed(error)
     }
+}
+
+/// The warning printed the moment a write to the store fails while a run goes (within a
+/// second of it): the run is still measured, and what the store did not take is saved to a
+/// fallback store at its end.
+fn warn_lost() -> rigor_recorder::OnLost {
+    Box::new(|error| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\nwarning: {error}\n  the run goes on; at its end the summary is printed, and it \
+             and what the store did not take are saved to a run store of its own, named then"
+        );
+    })
 }
 
 /// After the measurement was shown: what could not be stored is an error (exit 3).

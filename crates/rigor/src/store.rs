@@ -26,8 +26,9 @@ pub fn open_store(
     open_at(&store_path(flag, plan_store, project_dir))
 }
 
-/// Opens the store for a command that only reads it. A store that does not exist yet is
-/// `Err(path)` rather than a new empty file: looking must not leave a `.rigor/` behind.
+/// Opens the store for a command that only reads it: read-only when it cannot be written.
+/// A store that does not exist yet is `Err(path)` rather than a new empty file: looking must
+/// not leave a `.rigor/` behind.
 pub fn open_existing_store(
     flag: Option<&Path>,
     project_dir: &Path,
@@ -36,18 +37,54 @@ pub fn open_existing_store(
     if !path.exists() && !rigor_store::is_server_url(&path) {
         return Ok(Err(path));
     }
-    open_at(&path).map(Ok)
+    let store = rigor_store::open_for_reading(&path).map_err(store_failure)?;
+    Ok(Ok(recover(store)))
 }
 
 fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
-    let mut store = rigor_store::open(path).map_err(|e| match e {
-        StoreError::Unsupported { .. } => exit::bad_input(e),
+    let store = rigor_store::open(path).map_err(store_failure)?;
+    Ok(recover(store))
+}
+
+/// A store that cannot be opened, with its exit code: a `--store` this build cannot use at
+/// all is bad input (2); a store that is damaged, read-only, full or from a newer rigor could
+/// not be used (3), whichever command met it.
+pub fn store_failure(error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::Unsupported { .. } => exit::bad_input(error),
         e => exit::not_completed(e),
-    })?;
-    // Runs left `running` by a process that died are closed as crashed, whoever opens the
-    // store next; a store that cannot take the write keeps them as they are.
+    }
+}
+
+/// A store error met while looking up a run the user named: a run id that is not there, or a
+/// run that cannot be a baseline, is bad input (2); anything else is the store's trouble and
+/// gets the exit code every command gives it ([`store_failure`]).
+pub fn lookup_failure(error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::NotFound { .. } | StoreError::NotABaseline { .. } => exit::bad_input(error),
+        e => store_failure(e),
+    }
+}
+
+/// Runs left `running` by a process that died are closed as crashed, whoever opens the store
+/// next. A read-only store cannot take that write: it is said once, and the runs are listed
+/// as they are.
+fn recover(mut store: Box<dyn Store>) -> Box<dyn Store> {
+    let mut stderr = std::io::stderr().lock();
+    if store.is_read_only() {
+        let crashed = rigor_recorder::crashed_runs(&*store).map_or(0, |runs| runs.len());
+        if crashed > 0 {
+            let _ = writeln!(
+                stderr,
+                "warning: {crashed} run(s) in {} were left running by a process that died; \
+                 they cannot be marked crashed while the store is read-only",
+                store.location()
+            );
+        }
+        return store;
+    }
+    // A store that cannot take the write keeps them as they are.
     if let Ok(recovered) = rigor_recorder::recover_crashed(store.as_mut()) {
-        let mut stderr = std::io::stderr().lock();
         for r in recovered {
             let _ = writeln!(
                 stderr,
@@ -56,7 +93,7 @@ fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {
             );
         }
     }
-    Ok(store)
+    store
 }
 
 /// The error of a reading command that needs a run and found none.

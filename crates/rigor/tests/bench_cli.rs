@@ -254,6 +254,12 @@ fn hyperfine_results_import_as_runs() {
         "{}",
         r.stdout
     );
+    // The export has no memory figures: none is shown as 0 B.
+    assert!(
+        r.stdout.contains("Peak memory:         not measured"),
+        "{}",
+        r.stdout
+    );
     let shown = ran(rigor(dir.path())
         .args(["show", "1", "--json"])
         .output()
@@ -412,5 +418,110 @@ fn compare_judges_against_the_spread_between_the_baselines_runs() {
     assert!(
         warnings.contains("verdicts use the spread within the two runs"),
         "{warnings}"
+    );
+}
+
+#[test]
+fn a_hyperfine_export_without_times_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("hf.json"),
+        r#"{"results":[{"command":"make","mean":1.5,"stddev":0.1,"median":1.45,"user":1.2,"system":0.2,"min":1.4,"max":1.8,"times":[],"exit_codes":[0,0,0,0,0]}]}"#,
+    )
+    .unwrap();
+    let r = ran(rigor(dir.path())
+        .args(["import", "hyperfine", "hf.json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("error: hf.json: hyperfine result `make` has no `times`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+    assert!(!dir.path().join(".rigor").exists(), "a store was created");
+}
+
+/// A hyperfine export of `command` with `n` runs of 10.0–10.9 ms and 4 MiB each.
+fn long_export(command: &str, n: usize) -> String {
+    let times: Vec<String> = (0..n)
+        .map(|i| format!("{}", 0.010 + (i % 10) as f64 * 1e-4))
+        .collect();
+    let memory = vec!["4194304"; n].join(",");
+    let codes = vec!["0"; n].join(",");
+    format!(
+        r#"{{"results":[{{"command":"{command}","mean":0.01045,"user":0.001,"system":0.002,"times":[{}],"memory_usage_byte":[{memory}],"exit_codes":[{codes}]}}]}}"#,
+        times.join(",")
+    )
+}
+
+#[test]
+fn a_long_hyperfine_export_is_stored_bounded_and_still_shown_and_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, command) in [("a.json", "old"), ("b.json", "new")] {
+        std::fs::write(dir.path().join(file), long_export(command, 100_000)).unwrap();
+        let r = ran(rigor(dir.path())
+            .args(["import", "hyperfine", file, "--name", "parse"])
+            .output()
+            .unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("100000 runs"), "{}", r.stdout);
+        assert!(r.stdout.contains("every 16th"), "{}", r.stdout);
+    }
+    // One row of bounded size per import, not a row the size of the export.
+    let conn = rusqlite::Connection::open(dir.path().join(".rigor/rigor.db")).unwrap();
+    let sizes: Vec<i64> = conn
+        .prepare("SELECT length(summary) FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let export = long_export("old", 100_000).len() as i64;
+    assert_eq!(sizes.len(), 2);
+    assert!(
+        sizes.iter().all(|&s| s < export / 2),
+        "summaries of {sizes:?} bytes for a {export}-byte export"
+    );
+    drop(conn);
+
+    let listed = ran(rigor(dir.path()).arg("runs").output().unwrap());
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert!(listed.stdout.contains("100000 runs"), "{}", listed.stdout);
+    let shown = ran(rigor(dir.path()).args(["show", "1"]).output().unwrap());
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("100000 runs") && shown.stdout.contains("Peak memory:         4MiB"),
+        "{}",
+        shown.stdout
+    );
+    let compared = ran(rigor(dir.path())
+        .args(["compare", "1", "2", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(compared.code, 0, "{}", compared.stderr);
+    // The same runs under two names: every metric unchanged, judged over the kept runs.
+    let verdicts: Vec<(&str, &str)> = compared.json["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["metric"].as_str().unwrap(),
+                m["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("wall.median", "unchanged"),
+            ("wall.mean", "unchanged"),
+            ("peak_rss", "unchanged")
+        ],
+        "{}",
+        compared.stdout
     );
 }

@@ -409,3 +409,35 @@ fn two_processes_creating_one_store_at_once_both_open_it() {
         }
     }
 }
+
+#[test]
+fn the_run_list_is_read_from_columns_not_from_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = common::ran(
+        rigor(dir.path())
+            .args(["bench", "--runs", "3", "--quiet", "--", "true"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = dir.path().join(".rigor/rigor.db");
+    // A summary the list would choke on if it read it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE runs SET summary = '{not json' WHERE id = 1", [])
+        .unwrap();
+    drop(conn);
+    let table = common::ran(rigor(dir.path()).arg("runs").output().unwrap());
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let line = table.stdout.lines().nth(1).unwrap_or_default().to_string();
+    assert!(
+        line.contains("completed") && line.contains("3 runs") && line.contains(" mean"),
+        "{}",
+        table.stdout
+    );
+    let json = common::ran(rigor(dir.path()).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.json[0]["headline"]["bench_runs"], 3, "{}", json.stdout);
+    assert!(json.json[0]["headline"]["bench_mean_ns"].as_u64().unwrap() > 0);
+    assert_eq!(json.json[0]["summary"], serde_json::Value::Null);
+    common::assert_schema("run-list.schema.json", &json.json);
+}

@@ -118,10 +118,13 @@ fn showing_a_run_with_nothing_to_show_fails_and_says_why() {
     store
         .finish_run(
             id,
-            rigor_store::RunStatus::Aborted,
-            Some("cannot reach http://127.0.0.1:1"),
-            2,
-            "null",
+            &rigor_store::RunEnd {
+                status: rigor_store::RunStatus::Aborted,
+                reason: Some("cannot reach http://127.0.0.1:1"),
+                ended_at_ns: 2,
+                summary: "null",
+                headline: rigor_store::RunHeadline::default(),
+            },
         )
         .unwrap();
     drop(store);

@@ -136,6 +136,9 @@ pub enum WarningKind {
     FewRuns,
     /// A cleanup hook failed after the measurements were taken.
     CleanupFailed,
+    /// An import with more runs than are kept: the statistics are over every run, and an
+    /// evenly spaced subset is kept as runs.
+    RunsThinned,
 }
 
 /// What one run of a command cost.

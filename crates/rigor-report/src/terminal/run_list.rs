@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use rigor_model::output::{RunListEntry, StoredSummary};
+use rigor_model::output::{RunHeadline, RunListEntry};
 use rigor_model::units::{format_nanos, three_figures};
 
 /// The stored runs, newest first, one line each.
@@ -20,28 +20,7 @@ pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> i
             std::time::UNIX_EPOCH + std::time::Duration::from_nanos(r.started_at_ns.max(0) as u64),
         )[..19]
             .replace('T', " ");
-        let (requests, rate, p99) = match &r.summary {
-            Some(StoredSummary::Bench(b)) => {
-                let first = b.commands.first().and_then(|c| c.stats.as_ref());
-                (
-                    first.map_or("-".into(), |st| format!("{} runs", st.count)),
-                    "-".into(),
-                    first.map_or("-".into(), |st| {
-                        format!("{} mean", format_nanos(st.mean.as_nanos() as f64))
-                    }),
-                )
-            }
-            Some(StoredSummary::Load(s)) => (
-                s.total.requests.to_string(),
-                format!("{}/s", three_figures(s.total.throughput_per_s)),
-                if s.total.latency.count > 0 {
-                    format_nanos(s.total.latency.p99_ns as f64)
-                } else {
-                    "-".into()
-                },
-            ),
-            None => ("-".into(), "-".into(), "-".into()),
-        };
+        let (requests, rate, p99) = headline_cells(&r.headline);
         writeln!(
             out,
             "{:>5}  {:<20}  {:<5}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
@@ -56,6 +35,26 @@ pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> i
         )?;
     }
     Ok(())
+}
+
+/// The requests, rate and p99 cells of a run's line; a benchmark shows its first command's
+/// runs and mean instead, and a figure the run does not have is `-`.
+fn headline_cells(h: &RunHeadline) -> (String, String, String) {
+    let dash = || "-".to_string();
+    if h.bench_runs.is_some() || h.bench_mean_ns.is_some() {
+        return (
+            h.bench_runs.map_or_else(dash, |n| format!("{n} runs")),
+            dash(),
+            h.bench_mean_ns
+                .map_or_else(dash, |ns| format!("{} mean", format_nanos(ns as f64))),
+        );
+    }
+    (
+        h.requests.map_or_else(dash, |n| n.to_string()),
+        h.throughput_per_s
+            .map_or_else(dash, |r| format!("{}/s", three_figures(r))),
+        h.p99_ns.map_or_else(dash, |ns| format_nanos(ns as f64)),
+    )
 }
 
 /// What is said of a store that holds no runs (or does not exist yet).

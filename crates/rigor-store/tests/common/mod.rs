@@ -48,7 +48,23 @@ pub fn finished_run(
         .begin_run(&new_run(scenario, kind, started_at_ns))
         .expect("begin");
     store
-        .finish_run(id, RunStatus::Passed, None, started_at_ns + 1, "{}")
+        .finish_run(id, &end(RunStatus::Passed, None, started_at_ns + 1, "{}"))
         .expect("finish");
     id
+}
+
+/// A run's end with no headline figures, as most tests record it.
+pub fn end<'a>(
+    status: rigor_store::RunStatus,
+    reason: Option<&'a str>,
+    ended_at_ns: i64,
+    summary: &'a str,
+) -> rigor_store::RunEnd<'a> {
+    rigor_store::RunEnd {
+        status,
+        reason,
+        ended_at_ns,
+        summary,
+        headline: rigor_store::RunHeadline::default(),
+    }
 }

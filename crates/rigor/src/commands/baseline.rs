@@ -48,7 +48,14 @@ pub enum BaselineAction {
 
 pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
+    // Only `set` writes: showing and listing work on a read-only store, and create none.
+    let mut store = match &args.action {
+        BaselineAction::Set { .. } => store::open_store(args.store.as_deref(), None, &cwd)?,
+        BaselineAction::Show { .. } | BaselineAction::List => {
+            store::open_existing_store(args.store.as_deref(), &cwd)?
+                .map_err(|path| store::no_runs_yet(&path.display().to_string()))?
+        }
+    };
     match &args.action {
         BaselineAction::Set { run, name, force } => {
             let record = resolve_run(&*store, run)?;
@@ -65,7 +72,7 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             let now = rigor_recorder::unix_ns_now();
             let baseline = store
                 .set_baseline(name, record.id, &key, now)
-                .map_err(exit::bad_input)?;
+                .map_err(store::lookup_failure)?;
             w.line(format_args!(
                 "baseline `{}` for {} `{}` on {} is now run {}",
                 baseline.name,
@@ -143,7 +150,7 @@ pub fn resolve_run(store: &dyn Store, run: &str) -> anyhow::Result<rigor_store::
             "`{run}` is not a run id: give a number from `rigor runs`, or `latest`"
         ))
     })?;
-    store.run(id).map_err(exit::bad_input)
+    store.run(id).map_err(store::lookup_failure)
 }
 
 /// The baseline `name` of a scenario on this machine's environment class, else on any.

@@ -135,7 +135,7 @@ fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<
     if !ids.is_empty() {
         return ids
             .iter()
-            .map(|&id| load(store, store.run(id).map_err(exit::bad_input)?))
+            .map(|&id| load(store, store.run(id).map_err(store::lookup_failure)?))
             .collect();
     }
     let names: Vec<&str> = plan

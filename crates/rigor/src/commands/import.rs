@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use rigor_model::output::RunStatus;
-use rigor_store::{NewRun, RunKind};
+use rigor_store::{NewRun, RunEnd, RunHeadline, RunKind};
 
 use crate::{exit, store};
 use rigor_report::{Format, Report, Writer};
@@ -36,10 +36,11 @@ pub enum ImportFormat {
 }
 
 pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+    let file = std::fs::File::open(&args.file).map_err(|e| {
         exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", args.file.display()))
     })?;
-    let result = rigor_bench::import_hyperfine(&text)
+    // Read as a stream: memory stays bounded however large the export is.
+    let result = rigor_bench::import_hyperfine_from(file)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
     let name = args
         .name
@@ -70,10 +71,13 @@ pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     store
         .finish_run(
             run_id,
-            RunStatus::Completed,
-            Some("imported from hyperfine"),
-            at,
-            &serde_json::to_string(&result)?,
+            &RunEnd {
+                status: RunStatus::Completed,
+                reason: Some("imported from hyperfine"),
+                ended_at_ns: at,
+                summary: &serde_json::to_string(&result)?,
+                headline: RunHeadline::of_bench(&result),
+            },
         )
         .map_err(exit::not_completed)
         .context("storing the imported run")?;

@@ -29,20 +29,21 @@ pub struct RunsArgs {
 
 pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let (records, location) = match crate::store::open_existing_store(args.store.as_deref(), &cwd)?
-    {
-        Ok(store) => {
-            let runs = store.runs(&RunFilter {
-                scenario: args.scenario.clone(),
-                kind: None,
-                limit: Some(args.limit),
-                status: None,
-            })?;
+    let filter = RunFilter {
+        scenario: args.scenario.clone(),
+        kind: None,
+        limit: Some(args.limit),
+        status: None,
+    };
+    let (runs, location) = match crate::store::open_existing_store(args.store.as_deref(), &cwd)? {
+        // The table reads columns only; the JSON carries each run's whole summary.
+        Ok(store) if args.json => {
+            let runs = store.runs(&filter)?.into_iter().map(with_summary).collect();
             (runs, store.location())
         }
+        Ok(store) => (store.list_runs(&filter)?, store.location()),
         Err(path) => (Vec::new(), path.display().to_string()),
     };
-    let runs: Vec<RunListEntry> = records.into_iter().map(list_entry).collect();
     let report = Report::RunList {
         runs: &runs,
         location: &location,
@@ -51,8 +52,8 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A stored run as the list shows it; a summary this build cannot read is listed without one.
-pub fn list_entry(r: rigor_store::StoredRun) -> RunListEntry {
+/// A stored run with its summary; a summary this build cannot read is listed without one.
+fn with_summary(r: rigor_store::StoredRun) -> RunListEntry {
     let summary = StoredSummary::parse(r.kind, r.summary.as_deref())
         .ok()
         .flatten();
@@ -65,6 +66,7 @@ pub fn list_entry(r: rigor_store::StoredRun) -> RunListEntry {
         started_at_ns: r.started_at_ns,
         ended_at_ns: r.ended_at_ns,
         git_commit: r.git_commit,
+        headline: r.headline,
         summary,
     }
 }

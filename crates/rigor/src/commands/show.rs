@@ -38,7 +38,7 @@ pub fn run(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 args.run
             ))
         })?;
-        store.run(id).map_err(exit::bad_input)?
+        store.run(id).map_err(crate::store::lookup_failure)?
     };
     show_record(w, &record, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
