@@ -33,10 +33,10 @@ pub struct RecordArgs {
     pub quiet: bool,
 
     /// Load generator threads; 0 uses one per available core.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::flags::threads)]
     pub threads: usize,
 
     /// Mark the run invalid when the generator's p99 scheduling lag exceeds this.
-    #[arg(long, default_value = "10ms", value_name = "DURATION")]
+    #[arg(long, default_value = "10ms", value_name = "DURATION", value_parser = crate::flags::lag_limit)]
     pub max_lag: HumanDuration,
 }

@@ -47,6 +47,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let target = start_target(plan.target.as_ref(), &project_dir)?;
     let mut session = Session {
         args,
+        plan: &plan,
         // Opened once the first run is ready to start: a plan that cannot run creates no store.
         store: store::LazyStore::new(
             args.record.store.as_deref(),
@@ -110,6 +111,7 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
 /// The runs of one `rigor run`, in order, each shown as it ends.
 struct Session<'a> {
     args: &'a RunArgs,
+    plan: &'a Plan,
     store: store::LazyStore,
     project_dir: PathBuf,
     outcome: Outcome,
@@ -125,7 +127,21 @@ impl Session<'_> {
     ) -> anyhow::Result<()> {
         let record_args = &self.args.record;
         for scenario in scenarios {
-            let context = || format!("scenario `{}`", scenario.name);
+            let context = || {
+                let at = self
+                    .plan
+                    .scenario
+                    .iter()
+                    .position(|s| s.name == scenario.name)
+                    .and_then(|i| self.plan.scenario_position(i))
+                    .map(|(line, column)| format!(":{line}:{column}"))
+                    .unwrap_or_default();
+                format!(
+                    "{}{at}: scenario `{}`",
+                    self.args.plan.display(),
+                    scenario.name
+                )
+            };
             let prepared = record::prepare_load(scenario, options).with_context(context)?;
             let recorded =
                 record::load(self.store.get()?, prepared, w.progress()).with_context(context)?;

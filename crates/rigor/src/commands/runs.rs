@@ -15,7 +15,7 @@ pub struct RunsArgs {
     pub scenario: Option<String>,
 
     /// At most this many runs.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = crate::flags::list_limit)]
     pub limit: usize,
 
     /// The run store (default .rigor/rigor.db).

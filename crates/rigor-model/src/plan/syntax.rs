@@ -1,0 +1,203 @@
+//! A plan that is not TOML, or not a plan: toml's error turned into file:line:column, with a
+//! did-you-mean for unknown keys, the unit hint for bare numbers, and an unclosed bracket
+//! reported where it opens (the parser notices it lines later, where something else begins).
+
+use std::path::Path;
+
+use super::locate::line_column;
+use super::{did_you_mean, PlanError};
+
+/// Turns a toml/serde error into file:line:column with a did-you-mean for unknown keys.
+pub(super) fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> PlanError {
+    let at = err.span().map_or(0, |span| span.start);
+    let mut message = err.message().trim().to_string();
+    let mut offset = at;
+    if let Some((open, better)) = unclosed_bracket(text, &message, at) {
+        (offset, message) = (open, better);
+    }
+    let (line, column) = line_column(text, offset);
+    let mut hint = unknown_name_hint(&message);
+    if message.starts_with("invalid type: integer")
+        || message.starts_with("invalid type: floating point")
+    {
+        hint = " (write the value with its unit, as a string: \"100/s\", \"120ms\", \"30%\")"
+            .to_string();
+    }
+    PlanError::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        hint,
+    }
+}
+
+/// serde says "unknown field `x`, expected one of `a`, `b`": suggest the nearest.
+fn unknown_name_hint(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return String::new();
+    };
+    let Some((name, expected)) = rest.split_once('`') else {
+        return String::new();
+    };
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    did_you_mean(name, &candidates)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// The bracket that toml's error is really about: an array's `[` still open where the parser
+/// gave up (it notices the missing `]` at the next line that cannot be an entry), or a table
+/// header's `[` closed on no line. Returns the offset of the `[` and the message to give.
+fn unclosed_bracket(text: &str, message: &str, error_at: usize) -> Option<(usize, String)> {
+    if message.starts_with("invalid table header") {
+        let start = text[..error_at.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = text[start..].lines().next().unwrap_or("");
+        let header = line.split('#').next().unwrap_or("").trim();
+        let open = line.find('[')?;
+        let name = header.trim_start_matches('[').trim();
+        let closed = header.ends_with(']');
+        let brackets = if header.starts_with("[[") {
+            ("[[", "]]")
+        } else {
+            ("[", "]")
+        };
+        let message = if closed {
+            format!(
+                "table header `{header}` is not closed right: write `{}{}{}`",
+                brackets.0,
+                name.trim_end_matches(']'),
+                brackets.1
+            )
+        } else {
+            format!(
+                "table header `{header}` is not closed: write `{}{name}{}`",
+                brackets.0, brackets.1
+            )
+        };
+        return Some((start + open, message));
+    }
+    if !message.starts_with("invalid array") {
+        return None;
+    }
+    // The array that failed opened on an earlier line than the one the parser stopped at.
+    let error_line_start = text[..error_at.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let open = open_array_at(text, error_line_start)?;
+    let (error_line, error_column) = line_column(text, error_at);
+    Some((
+            open,
+            format!("this `[` is never closed: end the array with `]` (the parser stopped at line {error_line}, column {error_column}, where the next key or table begins)"),
+    ))
+}
+
+/// The offset of the innermost array `[` still open at `end`, reading strings and comments
+/// as TOML does (a `[` in a string or after `#` opens nothing; a line that starts with `[`
+/// outside any value is a table header).
+fn open_array_at(text: &str, end: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let end = end.min(bytes.len());
+    let mut open: Vec<(usize, u8)> = Vec::new();
+    let mut line_start = true;
+    let mut i = 0;
+    while i < end {
+        let c = bytes[i];
+        match c {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+                continue;
+            }
+            b'#' => {
+                i = text[i..].find('\n').map_or(end, |n| i + n);
+                continue;
+            }
+            b'"' | b'\'' => {
+                i = string_end(text, i);
+                line_start = false;
+                continue;
+            }
+            b'[' if line_start && open.is_empty() => {
+                // A table header: skip to its line's end.
+                i = text[i..].find('\n').map_or(end, |n| i + n);
+                continue;
+            }
+            b'[' | b'{' => open.push((i, c)),
+            b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            line_start = false;
+        }
+        i += 1;
+    }
+    open.iter()
+        .rev()
+        .find(|(_, c)| *c == b'[')
+        .map(|(at, _)| *at)
+}
+
+/// The offset just past the string that starts at `start` (basic or literal, one line or
+/// several); the text's end when it never closes.
+fn string_end(text: &str, start: usize) -> usize {
+    let quote = &text[start..start + 1];
+    let triple = quote.repeat(3);
+    let (delimiter, from) = if text[start..].starts_with(&triple) {
+        (triple.as_str(), start + 3)
+    } else {
+        (quote, start + 1)
+    };
+    let basic = quote == "\"";
+    let mut i = from;
+    while i < text.len() {
+        if basic && text.as_bytes()[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if delimiter.len() == 1 && text.as_bytes()[i] == b'\n' {
+            return i;
+        }
+        if text[i..].starts_with(delimiter) {
+            return i + delimiter.len();
+        }
+        i += 1;
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        super::super::Plan::parse(text, Path::new("rigor.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn an_unclosed_array_is_reported_where_it_opens() {
+        let text = "[[scenario]]\nname = \"a\" # [not this one\nphases = [\n  { kind = \"steady\", rate = \"1/s\", for = \"1s\" },\n  \"[\",\n\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n";
+        let e = error(text);
+        assert!(e.starts_with("rigor.toml:3:10: this `[` is never closed: end the array with `]` (the parser stopped at line 7"), "{e}");
+    }
+
+    #[test]
+    fn an_unclosed_table_header_says_what_to_write() {
+        let e = error("# plan\n\n[scenario\nname = \"a\"\n");
+        assert_eq!(
+            e,
+            "rigor.toml:3:1: table header `[scenario` is not closed: write `[scenario]`"
+        );
+        let e = error("[[scenario]]\nname = \"a\"\n  [[scenario.request]\nurl = \"x\"\n");
+        assert!(e.starts_with("rigor.toml:3:3: table header `[[scenario.request]` is not closed right: write `[[scenario.request]]`"), "{e}");
+    }
+}
