@@ -28,7 +28,7 @@ use syntax::syntax_error;
 use crate::units::{HumanDuration, Rate};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
-pub use resolve::{check_url, Place, ResolveError};
+pub use resolve::{check_header_name, check_url, Place, ResolveError};
 
 /// A parsed `rigor.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -49,6 +49,10 @@ pub struct Plan {
     pub rule: Vec<RuleSpec>,
     /// Where the run store lives (default `.rigor/rigor.db`).
     pub store: Option<String>,
+    /// Headers whose values are credentials in every scenario, beside the ones always
+    /// treated so ([`DEFAULT_SECRET_HEADERS`]): never stored or printed as written.
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
     /// The text the plan was read from, for the line and column of later messages.
     #[serde(skip)]
     text: String,
@@ -93,6 +97,10 @@ pub struct ScenarioSpec {
     pub thresholds: Vec<String>,
     /// Time to let in-flight requests finish after the last phase or an interrupt.
     pub grace: Option<HumanDuration>,
+    /// More headers whose values are credentials, in this scenario only (see
+    /// [`Plan::secret_headers`]).
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -171,11 +179,36 @@ impl PhaseKind {
 }
 
 /// A load level: an arrival rate (`"100/s"`, open model) or a concurrency (`50`, closed model).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum LoadLevel {
     Concurrency(u32),
     Rate(Rate),
+}
+
+impl<'de> Deserialize<'de> for LoadLevel {
+    /// A number is users, a string a rate; anything else is refused with both forms (serde's
+    /// own untagged error, "data did not match any variant", says neither).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(i64),
+            Text(String),
+        }
+        use serde::de::Error;
+        match Raw::deserialize(deserializer).map_err(|_| {
+            D::Error::custom("expected a rate such as \"100/s\" or a number of users such as 50")
+        })? {
+            Raw::Count(n) => u32::try_from(n).map(LoadLevel::Concurrency).map_err(|_| {
+                D::Error::custom(format!("{n} is not a number of users: give 0 or more"))
+            }),
+            Raw::Text(text) => text
+                .parse()
+                .map(LoadLevel::Rate)
+                .map_err(|e| D::Error::custom(format!("{e}, or a number of users such as 50"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -261,6 +294,33 @@ pub struct Scenario {
     pub request_limit: Option<u64>,
     pub thresholds: Vec<Threshold>,
     pub grace: Duration,
+    /// Headers the user marked as credentials, beyond [`DEFAULT_SECRET_HEADERS`].
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
+}
+
+/// Headers whose values are credentials in every run: never stored or printed as written.
+pub const DEFAULT_SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-auth-token",
+];
+
+impl Scenario {
+    /// Whether the header `name` carries a credential: one of [`DEFAULT_SECRET_HEADERS`] or
+    /// one the user marked (`secret_headers`, `--secret-header`), in any letter case.
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        DEFAULT_SECRET_HEADERS
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(name))
+            || self
+                .secret_headers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(name))
+    }
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -293,10 +353,11 @@ pub enum PlanError {
         scenario: String,
         message: String,
     },
-    #[error("{path}:{line}: {table}: {message}")]
+    #[error("{path}:{line}:{column}: {table}: {message}")]
     Check {
         path: PathBuf,
         line: usize,
+        column: usize,
         /// `[[rule]] 2`: which table, counting from 1.
         table: String,
         message: String,
@@ -330,6 +391,7 @@ impl Plan {
         let mut plan: Plan = toml::from_str(text).map_err(|err| syntax_error(text, path, &err))?;
         plan.text = text.to_string();
         plan.check_names(text, path)?;
+        plan.check_top_level(path)?;
         plan.checks_in(text, path)?;
         Ok(plan)
     }
@@ -361,16 +423,52 @@ impl Plan {
             .enumerate()
             .filter(|(_, s)| only.is_none_or(|name| s.name == name))
             .map(|(i, spec)| {
-                spec.resolve(base).map_err(|e| PlanError::Invalid {
+                let mut scenario = spec.resolve(base).map_err(|e| PlanError::Invalid {
                     path: path.to_path_buf(),
                     at: place_in(&locator, i, e.place)
                         .map(|(line, column)| format!(":{line}:{column}"))
                         .unwrap_or_default(),
                     scenario: spec.name.clone(),
                     message: e.message,
-                })
+                })?;
+                scenario
+                    .secret_headers
+                    .extend(self.secret_headers.iter().cloned());
+                Ok(scenario)
             })
             .collect()
+    }
+
+    /// The top-level keys serde cannot check: `secret_headers` are header names, the
+    /// target's `ready` is an http(s) URL.
+    fn check_top_level(&self, path: &Path) -> Result<(), PlanError> {
+        let at = |steps: &[Step], message: String| {
+            let (line, column) = Locator::new(&self.text).find(steps).unwrap_or((1, 1));
+            PlanError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+                hint: String::new(),
+            }
+        };
+        for (i, name) in self.secret_headers.iter().enumerate() {
+            check_header_name(name).map_err(|e| {
+                at(
+                    &[Step::Key("secret_headers"), Step::Index(i)],
+                    format!("secret_headers: {e}"),
+                )
+            })?;
+        }
+        if let Some(ready) = self.target.as_ref().and_then(|t| t.ready.as_deref()) {
+            check_url(ready).map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("ready")],
+                    format!("[target] ready: {e}"),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Where the `index`-th scenario's table starts in the plan's text, as `(line, column)`.

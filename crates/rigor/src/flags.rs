@@ -113,6 +113,12 @@ pub fn warmup_runs(text: &str) -> Result<u64, String> {
     count_in(text, 0, limits::MAX_BENCH_RUNS, "warm-up runs")
 }
 
+/// A header name: `--secret-header`.
+pub fn header_name(text: &str) -> Result<String, String> {
+    rigor_model::plan::check_header_name(text)?;
+    Ok(text.to_string())
+}
+
 /// Runs listed: `rigor runs --limit`.
 pub fn list_limit(text: &str) -> Result<usize, String> {
     count_in(text, 1u64, 1_000_000, "runs").map(|n| n as usize)

@@ -50,6 +50,12 @@ pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, ResolveE
         }
         phases.push(phase);
     }
+    if phases.iter().all(|p| p.load.peak_is_zero()) {
+        return Err(ResolveError::new(
+            Place::Key("phases"),
+            "every phase has zero load, so the scenario would send nothing: give a phase a rate above 0/s or a concurrency above 0",
+        ));
+    }
     Ok(phases)
 }
 

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use super::limits;
 use super::phases::resolve_phases;
+use super::{did_you_mean, Phase};
 use super::{
     Model, PhaseLoad, Request, RequestSpec, Scenario, ScenarioSpec, DEFAULT_GRACE,
     DEFAULT_MAX_CONNECTIONS, DEFAULT_TIMEOUT,
 };
-use crate::threshold::Threshold;
+use crate::threshold::{Scope, Threshold};
 
 /// Where in a scenario a problem lies; entries count from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,24 @@ impl ScenarioSpec {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for (i, threshold) in thresholds.iter().enumerate() {
+            self.check_labels(threshold, &phases, &requests)
+                .map_err(|e| {
+                    ResolveError::new(
+                        Place::Threshold(i, 1),
+                        format!("thresholds: `{}`: {e}", threshold.text),
+                    )
+                })?;
+        }
         self.check_limits()?;
+        for (i, name) in self.secret_headers.iter().enumerate() {
+            check_header_name(name).map_err(|e| {
+                ResolveError::new(
+                    Place::Key("secret_headers"),
+                    format!("secret_headers {}: {e}", i + 1),
+                )
+            })?;
+        }
         Ok(Scenario {
             name: self.name.clone(),
             model,
@@ -105,6 +123,7 @@ impl ScenarioSpec {
             request_limit: self.requests,
             thresholds,
             grace: self.grace.map_or(DEFAULT_GRACE, |g| g.0),
+            secret_headers: self.secret_headers.clone(),
         })
     }
 
@@ -131,6 +150,41 @@ impl ScenarioSpec {
             requests.push(request);
         }
         Ok(requests)
+    }
+
+    /// A threshold's labels name this scenario, and a phase or request it has.
+    fn check_labels(
+        &self,
+        threshold: &Threshold,
+        phases: &[Phase],
+        requests: &[Request],
+    ) -> Result<(), String> {
+        if let Some(other) = threshold.scenario.as_ref().filter(|s| **s != self.name) {
+            return Err(format!(
+                "names scenario `{other}`, but it is a threshold of scenario `{}`: a threshold judges its own scenario's run (drop the label, or move the threshold)",
+                self.name
+            ));
+        }
+        let (what, name, names): (&str, &str, Vec<&str>) = match &threshold.scope {
+            Scope::Run => return Ok(()),
+            Scope::Phase(name) => (
+                "phase",
+                name,
+                phases.iter().map(|p| p.name.as_str()).collect(),
+            ),
+            Scope::Request(name) => (
+                "request",
+                name,
+                requests.iter().map(|r| r.name.as_str()).collect(),
+            ),
+        };
+        if names.contains(&name) {
+            return Ok(());
+        }
+        let hint = did_you_mean(name, &names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_else(|| format!("; its {what}s are {}", names.join(", ")));
+        Err(format!("the scenario has no {what} named `{name}`{hint}"))
     }
 
     /// The scenario's own numbers within [`limits`]; phases and requests check theirs.
@@ -172,7 +226,7 @@ impl RequestSpec {
             .clone()
             .unwrap_or_else(|| "GET".into())
             .to_ascii_uppercase();
-        if !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err((
                 "method",
                 format!("`method = \"{method}\"` is not an HTTP method"),
@@ -207,8 +261,22 @@ impl RequestSpec {
     }
 }
 
+/// A header name is a token (RFC 9110): letters, digits and ``!#$%&'*+-.^_`|~``, at least one.
+pub fn check_header_name(name: &str) -> Result<(), String> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(format!("`{name}` is not a valid header name"));
+    }
+    Ok(())
+}
+
 /// A light check that a URL template is http(s) with a host; the engine parses it fully.
 pub fn check_url(url: &str) -> Result<(), String> {
+    if url.contains(char::is_whitespace) {
+        return Err(format!(
+            "`{url}` contains a space or line break, which a URL cannot hold: write a space as %20"
+        ));
+    }
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))

@@ -20,8 +20,13 @@ pub(super) fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> Pl
     if message.starts_with("invalid type: integer")
         || message.starts_with("invalid type: floating point")
     {
-        hint = " (write the value with its unit, as a string: \"100/s\", \"120ms\", \"30%\")"
-            .to_string();
+        hint = number_hint(text, at);
+    } else if message.starts_with("invalid basic string")
+        || message.starts_with("invalid literal string")
+    {
+        hint = ": the string is not closed on its line (end it with its quote; a string of several lines is written between triple quotes)".into();
+    } else if message.starts_with("invalid inline table") {
+        hint = " (an inline table `{ … }` must end with `}` on the line it opens; a [table] of its own can span lines)".into();
     }
     PlanError::Syntax {
         path: path.to_path_buf(),
@@ -30,6 +35,44 @@ pub(super) fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> Pl
         message,
         hint,
     }
+}
+
+/// What to write instead of the number at `at`: its key's unit, or quotes for a name.
+fn number_hint(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let number: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_'))
+        .collect();
+    let before = &text[line_start..at];
+    let key = before
+        .trim_end()
+        .strip_suffix('=')
+        .map(|b| {
+            b.trim_end()
+                .rsplit([' ', '{', ',', '.'])
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+        })
+        .unwrap_or("");
+    let unit = match key {
+        "rate" | "to" | "from" => "/s",
+        "for" | "over" | "timeout" | "think_time" | "grace" | "ready_timeout" | "min_time"
+        | "sustained" => "s",
+        "max_increase" => "%",
+        "max" | "min" => {
+            return " (write the value with its unit, as a string: \"120ms\", \"1%\", \"900/s\")"
+                .into()
+        }
+        "" => {
+            return " (write the value with its unit, as a string: \"100/s\", \"120ms\", \"30%\")"
+                .into()
+        }
+        key => return format!(" (write it as a string: {key} = \"{number}\")"),
+    };
+    format!(" (write the value with its unit, as a string: {key} = \"{number}{unit}\")")
 }
 
 /// serde says "unknown field `x`, expected one of `a`, `b`": suggest the nearest.

@@ -160,6 +160,9 @@ pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 /// Turns the flags into the plan's `[[bench]]` form; errors name the flag.
 fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
     let mut commands = Vec::new();
+    if let [word] = args.command.as_slice() {
+        refuse_one_quoted_line(word)?;
+    }
     if !args.command.is_empty() {
         commands.push(join_words(&args.command));
     }
@@ -217,6 +220,18 @@ fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
         scan,
         list,
     })
+}
+
+/// `rigor bench -- 'sleep 0.01'` passes one word: the program would be `sleep 0.01`, which
+/// no exec finds. Said before anything runs, with the two forms that work.
+fn refuse_one_quoted_line(word: &str) -> anyhow::Result<()> {
+    if !word.trim().contains(char::is_whitespace) || std::path::Path::new(word).exists() {
+        return Ok(());
+    }
+    Err(exit::bad_input(anyhow::anyhow!(
+        "`{word}` after `--` is one argument, so it would run a program named `{word}`: pass the words separately (`rigor bench -- {}`), or give the command line with -c (`rigor bench -c '{word}'`), which splits it into words (add --shell for pipes, redirections and variables)",
+        word.trim()
+    )))
 }
 
 /// Quotes words that need it so `rigor bench -- grep 'a b' file` keeps its argument whole.

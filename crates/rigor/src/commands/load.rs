@@ -165,6 +165,7 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         requests: args.duration.and(args.requests),
         thresholds: args.thresholds.clone(),
         grace: Some(args.grace),
+        secret_headers: args.record.secret_headers.clone(),
     })
 }
 

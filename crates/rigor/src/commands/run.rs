@@ -90,9 +90,13 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
         )));
     }
     let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
-    let scenarios = plan
+    let mut scenarios = plan
         .scenarios(&args.plan, args.scenario.as_deref())
         .map_err(exit::bad_input)?;
+    for scenario in &mut scenarios {
+        let marked = args.record.secret_headers.iter().cloned();
+        scenario.secret_headers.extend(marked);
+    }
     let benches: Vec<BenchEntry> = plan
         .bench
         .iter()
