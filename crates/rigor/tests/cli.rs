@@ -394,9 +394,12 @@ fn two_processes_creating_one_store_at_once_both_open_it() {
     for round in 0..20 {
         let db = dir.path().join(format!("s{round}.db"));
         let open = || {
+            // `baseline list` opens (and so creates) the store; `runs` only reads an
+            // existing one.
             std::process::Command::new(&exe)
-                .args(["runs", "--store"])
+                .args(["baseline", "--store"])
                 .arg(&db)
+                .arg("list")
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

@@ -38,6 +38,19 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 limit: Some(args.limit),
                 status: None,
             })?;
+            if runs.is_empty() {
+                if let Some(name) = &args.scenario {
+                    let names = crate::store::run_names(&*store);
+                    if !names.is_empty() {
+                        return Err(crate::exit::bad_input(anyhow::anyhow!(
+                            "no runs of scenario `{name}` in {}{}; it has runs of {}",
+                            store.location(),
+                            crate::store::near_name(name, &names),
+                            names.join(", ")
+                        )));
+                    }
+                }
+            }
             (runs, store.location())
         }
         Err(path) => (Vec::new(), path.display().to_string()),
