@@ -20,6 +20,7 @@ pub mod limits;
 mod locate;
 mod phases;
 mod resolve;
+mod secrets;
 mod syntax;
 
 use locate::{Locator, Step};
@@ -29,6 +30,7 @@ use crate::units::{HumanDuration, Rate};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use resolve::{check_header_name, check_url, Place, ResolveError};
+pub use secrets::{redact_value, DEFAULT_SECRET_HEADERS, REDACTED};
 
 /// A parsed `rigor.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -297,30 +299,6 @@ pub struct Scenario {
     /// Headers the user marked as credentials, beyond [`DEFAULT_SECRET_HEADERS`].
     #[serde(default)]
     pub secret_headers: Vec<String>,
-}
-
-/// Headers whose values are credentials in every run: never stored or printed as written.
-pub const DEFAULT_SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "x-auth-token",
-];
-
-impl Scenario {
-    /// Whether the header `name` carries a credential: one of [`DEFAULT_SECRET_HEADERS`] or
-    /// one the user marked (`secret_headers`, `--secret-header`), in any letter case.
-    pub fn is_secret_header(&self, name: &str) -> bool {
-        DEFAULT_SECRET_HEADERS
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(name))
-            || self
-                .secret_headers
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(name))
-    }
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

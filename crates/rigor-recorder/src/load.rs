@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rigor_load::{LoadConfig, LoadError, Window};
 use rigor_model::output::{RunSummary, TargetSummary};
-use rigor_model::plan::Scenario;
+use rigor_model::plan::{redact_value, Scenario, REDACTED};
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, SecondSample};
 use rigor_store::{HistogramRecord, NewRun, Store};
@@ -286,8 +286,6 @@ pub fn is_bad_input(error: &LoadError) -> bool {
     matches!(error, LoadError::Request { .. } | LoadError::Data { .. })
 }
 
-const REDACTED: &str = "<redacted>";
-
 /// The plan as the store keeps it: the scenario with credentials (the headers
 /// [`Scenario::is_secret_header`] names) replaced, and the plan text with every credential
 /// value it contains replaced too.
@@ -297,17 +295,8 @@ fn redacted_plan(scenario: &Scenario, plan_text: Option<&str>) -> serde_json::Va
     for request in &mut redacted.requests {
         for (name, value) in &mut request.headers {
             if scenario.is_secret_header(name) {
-                // Keep the scheme (`Bearer`, `Basic`): it says what was sent, not the secret.
-                let shown = match value.split_once(' ') {
-                    Some((scheme, rest)) if !rest.is_empty() && !scheme.contains('=') => {
-                        secrets.push(rest.to_string());
-                        format!("{scheme} {REDACTED}")
-                    }
-                    _ => {
-                        secrets.push(value.clone());
-                        REDACTED.to_string()
-                    }
-                };
+                let (shown, secret) = redact_value(value);
+                secrets.push(secret.to_string());
                 *value = shown;
             }
         }

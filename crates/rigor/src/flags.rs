@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rigor_model::plan::limits::{self, MAX_RATE_PER_SECOND};
 use rigor_model::units::{parse_duration, HumanDuration, UnitError};
-use rigor_model::Rate;
+use rigor_model::{Rate, Ratio};
 
 /// A duration in `min..=max`; one too large to hold at all is out of range too.
 fn duration_in(text: &str, min: Duration, max: Duration) -> Result<HumanDuration, String> {
@@ -117,6 +117,37 @@ pub fn warmup_runs(text: &str) -> Result<u64, String> {
 pub fn header_name(text: &str) -> Result<String, String> {
     rigor_model::plan::check_header_name(text)?;
     Ok(text.to_string())
+}
+
+/// A percentage written with its `%`, from 0% to 100%: `--noise`, `--noise-for`. A bare `2`
+/// would be read as a fraction, 200 %: refused with the form to write.
+pub fn percent(text: &str) -> Result<Ratio, String> {
+    let text = text.trim();
+    if text.parse::<f64>().is_ok() {
+        return Err(format!(
+            "`{text}` is a bare number: write a percentage such as `{text}%`"
+        ));
+    }
+    let ratio: Ratio = text.parse().map_err(|e: UnitError| e.to_string())?;
+    if !(0.0..=1.0).contains(&ratio.fraction()) {
+        return Err(format!("{text} is out of range: give 0% to 100%"));
+    }
+    Ok(ratio)
+}
+
+/// A significance level strictly between 0 and 1: `--alpha`.
+pub fn significance(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(alpha) if alpha > 0.0 && alpha < 1.0 => Ok(alpha),
+        _ => Err(format!(
+            "`{text}` is not a significance level: give a number above 0 and below 1, such as 0.05"
+        )),
+    }
+}
+
+/// Bootstrap resamples: `--resamples`.
+pub fn resamples(text: &str) -> Result<usize, String> {
+    count_in(text, 100u64, 1_000_000, "resamples").map(|n| n as usize)
 }
 
 /// Runs listed: `rigor runs --limit`.

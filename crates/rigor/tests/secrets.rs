@@ -98,31 +98,52 @@ fn a_header_marked_on_the_command_line_is_never_written() {
     );
 }
 
+/// A scenario marking `secret_headers` (a TOML list) whose request sends `headers` to `url`.
+fn scenario(name: &str, secret_headers: &str, url: &str, headers: &str) -> String {
+    format!(
+        "[[scenario]]\nname = \"{name}\"\nsecret_headers = {secret_headers}\nrequests = 3\nphases = [{{ kind = \"steady\", concurrency = 1, for = \"10s\" }}]\n[[scenario.request]]\nurl = \"{url}\"\nheaders = {{ {headers} }}\n\n"
+    )
+}
+
 #[test]
-fn headers_marked_in_a_plan_are_never_written() {
+fn headers_marked_in_a_plan_are_never_written_nor_other_scenarios_secrets() {
     let _lock = serial();
     let dir = tempfile::tempdir().unwrap();
     let t = target(&["/: latency=1ms"], None);
+    let url = t.url("/");
+    // The top-level mark holds in every scenario, the scenario's own in that one; the run of
+    // `s` stores the whole plan, which must not carry `other`'s credentials either.
     let plan = format!(
-        r#"secret_headers = ["X-Session"]
-
-[[scenario]]
-name = "s"
-secret_headers = ["X-Tenant-Key"]
-requests = 5
-phases = [{{ kind = "steady", concurrency = 1, for = "10s" }}]
-
-[[scenario.request]]
-url = "{}"
-headers = {{ X-Session = "pl4n-s3ss10n-value", X-Tenant-Key = "t3n4nt-k3y-value", X-Trace = "kept-as-written" }}
-"#,
-        t.url("/")
+        "secret_headers = [\"X-Session\"]\n\n{}{}",
+        scenario(
+            "s",
+            r#"["X-Tenant-Key"]"#,
+            &url,
+            r#"X-Session = "pl4n-s3ss10n-value", X-Tenant-Key = "t3n4nt-k3y-value", X-Trace = "kept-as-written""#
+        ),
+        scenario(
+            "other",
+            "[]",
+            &url,
+            r#"Authorization = "Bearer 0ther-t0ken", X-Session = "0ther-s3ss10n", X-Other = "0ther-fl4g""#
+        ),
     );
     std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
-    let secrets = ["pl4n-s3ss10n-value", "t3n4nt-k3y-value"];
-    let stored = run_keeping_out(dir.path(), &["run"], &secrets);
+    let secrets = [
+        "pl4n-s3ss10n-value",
+        "t3n4nt-k3y-value",
+        "0ther-t0ken",
+        "0ther-s3ss10n",
+        "0ther-fl4g",
+    ];
+    let args = ["run", "s", "--secret-header", "X-Other"];
+    let stored = run_keeping_out(dir.path(), &args, &secrets);
     assert!(
         stored.contains("kept-as-written"),
         "an unmarked header is stored as written"
+    );
+    assert!(
+        stored.contains("Bearer <redacted>"),
+        "the plan's text is stored, masked"
     );
 }

@@ -61,7 +61,8 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
         project_dir,
-        plan_text: std::fs::read_to_string(&args.plan).ok(),
+        // The whole plan is stored with each run: no scenario's credentials in it.
+        plan_text: Some(plan.text_without_secrets(&args.record.secret_headers)),
         target_pid: target.as_ref().map(Target::pid),
     };
     session.scenarios(w, &scenarios, &options)?;
