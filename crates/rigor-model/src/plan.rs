@@ -438,6 +438,14 @@ impl Plan {
                 )
             })?;
         }
+        if let Some(wait) = self.target.as_ref().and_then(|t| t.ready_timeout) {
+            limits::duration_within(wait.0, limits::MIN_TIME, limits::MAX_WAIT).map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("ready_timeout")],
+                    format!("[target] ready_timeout {e}"),
+                )
+            })?;
+        }
         if let Some(ready) = self.target.as_ref().and_then(|t| t.ready.as_deref()) {
             check_url(ready).map_err(|e| {
                 at(

@@ -154,6 +154,11 @@ fn cases() -> Vec<Case> {
         plan("phase that never ends", &phases("{ kind = \"steady\", rate = \"1/s\" }"), &["rigor.toml:3:11: scenario `a`: phase 1 has neither `for` nor `iterations`: the run would never end"]),
         plan("phases that sum to zero load", &phases("{ kind = \"stage\", from = \"0/s\", to = \"0/s\", for = \"1s\" }"), &["rigor.toml:3:10: scenario `a`: every phase has zero load"]),
         plan("zero-load phase with iterations", &phases("{ kind = \"stage\", from = \"0/s\", to = \"0/s\", over = \"1s\", iterations = 5 }"), &["rigor.toml:3:11: scenario `a`: phase 1 (stage): a phase with zero load cannot reach its `iterations`"]),
+        plan("check status that is not HTTP", &request("check = { status = [999] }"), &["rigor.toml:6:9: scenario `a`: request 1: check status 999 is not an HTTP status"]),
+        plan("empty data path", &scenario("data = \"\"\n@REQ\n"), &["rigor.toml:4:8: scenario `a`: `data` is empty"]),
+        plan("request table before its scenario", "[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n", &["rigor.toml:1:", "belongs to the `[[scenario]]` above it"]),
+        plan("scenario as a single table", "[scenario]\nname = \"a\"\n@STEADY\n", &["rigor.toml:1:", "write `[[scenario]]`"]),
+        plan("zero ready timeout", "[target]\nready = \"http://127.0.0.1:1/\"\nready_timeout = \"0s\"\n[[scenario]]\nname = \"a\"\n@STEADY\n@REQ\n", &["rigor.toml:3:17: [target] ready_timeout is zero: give a duration from 1ms to 1h"]),
         // Thresholds.
         plan("threshold on an unknown metric", &scenario("thresholds = [\"latency.p9x < 10ms\"]\n@REQ\n"), &["rigor.toml:4:16: scenario `a`: thresholds: `latency.p9x < 10ms`: unknown metric `latency.p9x` (did you mean `latency.p99`?)"]),
         plan("threshold with <<", &scenario("thresholds = [\"latency.p95 << 10ms\"]\n@REQ\n"), &["rigor.toml:4:28: scenario `a`: thresholds: `latency.p95 << 10ms`: `<<` is not a comparison"]),

@@ -208,6 +208,12 @@ impl ScenarioSpec {
                     .map_err(|e| ResolveError::new(Place::Key(key), format!("`{key}` {e}")))?;
             }
         }
+        if self.data.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(ResolveError::new(
+                Place::Key("data"),
+                "`data` is empty: give the path of the CSV file, from the plan's directory",
+            ));
+        }
         if self.requests == Some(0) {
             return Err(ResolveError::new(
                 Place::Key("requests"),
@@ -237,6 +243,12 @@ impl RequestSpec {
             Some(name) => name.clone(),
             None => format!("{method} {}", url_path(&self.url)),
         };
+        if let Some(bad) = self.check.status.iter().find(|s| !(100..=599).contains(*s)) {
+            return Err((
+                "check",
+                format!("check status {bad} is not an HTTP status: give codes from 100 to 599"),
+            ));
+        }
         if self.weight == Some(0) {
             return Err(("weight", "`weight` must be at least 1".into()));
         }

@@ -25,6 +25,8 @@ pub(super) fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> Pl
         || message.starts_with("invalid literal string")
     {
         hint = ": the string is not closed on its line (end it with its quote; a string of several lines is written between triple quotes)".into();
+    } else if message.starts_with("invalid type: map, expected a sequence") {
+        hint = list_table_hint(text, at);
     } else if message.starts_with("invalid inline table") {
         hint = " (an inline table `{ … }` must end with `}` on the line it opens; a [table] of its own can span lines)".into();
     }
@@ -35,6 +37,26 @@ pub(super) fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> Pl
         message,
         hint,
     }
+}
+
+/// A table written where a list of tables is meant: `[scenario]` for `[[scenario]]`, or a
+/// `[[scenario.request]]` with no `[[scenario]]` above it to belong to.
+fn list_table_hint(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let header = line.split('#').next().unwrap_or("").trim();
+    if let Some(inner) = header.strip_prefix("[[").and_then(|h| h.strip_suffix("]]")) {
+        if let Some((parent, _)) = inner.rsplit_once('.') {
+            return format!(
+                " (a `{header}` belongs to the `[[{parent}]]` above it: put one, with its name, first)"
+            );
+        }
+    }
+    if let Some(inner) = header.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return format!(" (a plan holds a list of these: write `[[{inner}]]`)");
+    }
+    String::new()
 }
 
 /// What to write instead of the number at `at`: its key's unit, or quotes for a name.
