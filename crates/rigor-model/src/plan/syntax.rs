@@ -213,29 +213,32 @@ fn open_array_at(text: &str, end: usize) -> Option<usize> {
 /// The offset just past the string that starts at `start` (basic or literal, one line or
 /// several); the text's end when it never closes.
 fn string_end(text: &str, start: usize) -> usize {
-    let quote = &text[start..start + 1];
-    let triple = quote.repeat(3);
-    let (delimiter, from) = if text[start..].starts_with(&triple) {
-        (triple.as_str(), start + 3)
+    // Bytes, not `str` slices: a string's text may hold characters of several bytes (`µs`),
+    // and every delimiter is ASCII.
+    let bytes = text.as_bytes();
+    let quote = bytes[start];
+    let triple = [quote; 3];
+    let (delimiter, from) = if bytes[start..].starts_with(&triple) {
+        (&triple[..], start + 3)
     } else {
-        (quote, start + 1)
+        (&triple[..1], start + 1)
     };
-    let basic = quote == "\"";
+    let basic = quote == b'"';
     let mut i = from;
-    while i < text.len() {
-        if basic && text.as_bytes()[i] == b'\\' {
+    while i < bytes.len() {
+        if basic && bytes[i] == b'\\' {
             i += 2;
             continue;
         }
-        if delimiter.len() == 1 && text.as_bytes()[i] == b'\n' {
+        if delimiter.len() == 1 && bytes[i] == b'\n' {
             return i;
         }
-        if text[i..].starts_with(delimiter) {
+        if bytes[i..].starts_with(delimiter) {
             return i + delimiter.len();
         }
         i += 1;
     }
-    text.len()
+    bytes.len()
 }
 
 #[cfg(test)]
@@ -253,6 +256,32 @@ mod tests {
         let text = "[[scenario]]\nname = \"a\" # [not this one\nphases = [\n  { kind = \"steady\", rate = \"1/s\", for = \"1s\" },\n  \"[\",\n\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n";
         let e = error(text);
         assert!(e.starts_with("rigor.toml:3:10: this `[` is never closed: end the array with `]` (the parser stopped at line 7"), "{e}");
+    }
+
+    #[test]
+    fn strings_of_several_byte_characters_are_read_past() {
+        let text = "[[scenario]]\nname = \"µ-é\"\nphases = [\n  { kind = \"steady\", rate = \"1/s\", for = \"250µs\" },\n  '''ünïcödé''',\n\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n";
+        let e = error(text);
+        assert!(
+            e.starts_with("rigor.toml:3:10: this `[` is never closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_prefix_of_a_plan_makes_reading_it_panic() {
+        // Every cut of a real plan is some malformed plan: each must come back as an error or
+        // a plan, never a panic in the position finding (strings with `µ`, unclosed brackets).
+        let text = format!(
+            "{}\n[[scenario]]\nname = \"µ\"\nphases = [{{ kind = \"steady\", rate = \"1/s\", for = \"250µs\" }}]\nthresholds = [\"latency.p95 < 1µs\", 'ünï < 1']\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/é\"\n",
+            super::super::STARTER_PLAN
+        );
+        let path = Path::new("rigor.toml");
+        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            if let Ok(plan) = super::super::Plan::parse(&text[..end], path) {
+                let _ = plan.scenarios(path, None);
+            }
+        }
     }
 
     #[test]
