@@ -457,9 +457,9 @@ impl Plan {
         Ok(())
     }
 
-    /// Where the `index`-th scenario's table starts in the plan's text, as `(line, column)`.
-    pub fn scenario_position(&self, index: usize) -> Option<(usize, usize)> {
-        place_in(&Locator::new(&self.text), index, Place::Scenario)
+    /// Where a place in the `index`-th scenario is in the plan's text, as `(line, column)`.
+    pub fn position(&self, index: usize, place: Place) -> Option<(usize, usize)> {
+        place_in(&Locator::new(&self.text), index, place)
     }
 }
 

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use rigor_model::plan::{BenchEntry, Plan, Scenario, TargetSpec};
+use rigor_load::LoadError;
+use rigor_model::plan::{BenchEntry, Place, Plan, Scenario, TargetSpec};
 use rigor_model::RunStatus;
 use rigor_probe::{Target, TargetCommand, TargetError};
-use rigor_recorder::{LoadOptions, PreparedBench};
+use rigor_recorder::{LoadOptions, PreparedBench, RecordError};
 
 use super::RecordArgs;
 use crate::{exit, record, store};
@@ -132,24 +133,12 @@ impl Session<'_> {
     ) -> anyhow::Result<()> {
         let record_args = &self.args.record;
         for scenario in scenarios {
-            let context = || {
-                let at = self
-                    .plan
-                    .scenario
-                    .iter()
-                    .position(|s| s.name == scenario.name)
-                    .and_then(|i| self.plan.scenario_position(i))
-                    .map(|(line, column)| format!(":{line}:{column}"))
-                    .unwrap_or_default();
-                format!(
-                    "{}{at}: scenario `{}`",
-                    self.args.plan.display(),
-                    scenario.name
-                )
-            };
-            let prepared = record::prepare_load(scenario, options).with_context(context)?;
-            let recorded =
-                record::load(self.store.get()?, prepared, w.progress()).with_context(context)?;
+            let prepared = rigor_recorder::prepare_load(scenario, options).map_err(|e| {
+                let at = self.at(scenario, place_of(scenario, &e));
+                record::failure(e).context(at)
+            })?;
+            let recorded = record::load(self.store.get()?, prepared, w.progress())
+                .with_context(|| self.at(scenario, Place::Scenario))?;
             let summary = recorded.value;
             if !record_args.json {
                 w.report(&Report::Run(&summary), Format::Terminal)?;
@@ -164,6 +153,23 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `rigor.toml:LINE:COLUMN: scenario `NAME``, the line and column of `place` in it.
+    fn at(&self, scenario: &Scenario, place: Place) -> String {
+        let at = self
+            .plan
+            .scenario
+            .iter()
+            .position(|s| s.name == scenario.name)
+            .and_then(|i| self.plan.position(i, place))
+            .map(|(line, column)| format!(":{line}:{column}"))
+            .unwrap_or_default();
+        format!(
+            "{}{at}: scenario `{}`",
+            self.args.plan.display(),
+            scenario.name
+        )
     }
 
     /// Each bench in turn; an interrupted one ends the session.
@@ -200,6 +206,20 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Where in the scenario a check before its run failed: the request or the data file it
+/// names, else the scenario.
+fn place_of(scenario: &Scenario, error: &RecordError) -> Place {
+    match error {
+        RecordError::Prepare(LoadError::Request { name, .. }) => scenario
+            .requests
+            .iter()
+            .position(|r| &r.name == name)
+            .map_or(Place::Scenario, |i| Place::Request(i, None)),
+        RecordError::Prepare(LoadError::Data { .. }) => Place::Key("data"),
+        _ => Place::Scenario,
     }
 }
 
