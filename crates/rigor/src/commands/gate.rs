@@ -50,33 +50,7 @@ pub struct GateArgs {
 }
 
 pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    if !args.plan.exists() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
-            args.plan.display()
-        )));
-    }
-    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
-    if plan.budget.is_empty() && plan.rule.is_empty() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "{} has no [[budget]] or [[rule]]: nothing to gate",
-            args.plan.display()
-        )));
-    }
-    // The whole plan is checked before any run is looked for: a bad plan is exit 2 whatever
-    // the store holds.
-    plan.scenarios(&args.plan, None).map_err(exit::bad_input)?;
-    for bench in &plan.bench {
-        rigor_bench::BenchSpec::from_entry(bench)
-            .and_then(|spec| spec.resolve().map(drop))
-            .map_err(|e| {
-                exit::bad_input(anyhow::anyhow!(
-                    "{}: bench `{}`: {e}",
-                    args.plan.display(),
-                    bench.name
-                ))
-            })?;
-    }
+    let plan = read_plan(args)?;
     let settings = args.stats.settings()?;
     let project_dir = args
         .plan
@@ -148,6 +122,37 @@ fn save_history(store: &mut dyn Store, report: &GateReport) -> anyhow::Result<()
         .record_gate(&records)
         .map_err(exit::not_completed)
         .context("saving the gate history")
+}
+
+/// The plan with its budgets and rules, checked whole before any run is looked for: a bad
+/// plan is exit 2 whatever the store holds.
+fn read_plan(args: &GateArgs) -> anyhow::Result<Plan> {
+    if !args.plan.exists() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
+            args.plan.display()
+        )));
+    }
+    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
+    if plan.budget.is_empty() && plan.rule.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} has no [[budget]] or [[rule]]: nothing to gate",
+            args.plan.display()
+        )));
+    }
+    plan.scenarios(&args.plan, None).map_err(exit::bad_input)?;
+    for bench in &plan.bench {
+        rigor_bench::BenchSpec::from_entry(bench)
+            .and_then(|spec| spec.resolve().map(drop))
+            .map_err(|e| {
+                exit::bad_input(anyhow::anyhow!(
+                    "{}: bench `{}`: {e}",
+                    args.plan.display(),
+                    bench.name
+                ))
+            })?;
+    }
+    Ok(plan)
 }
 
 fn runs_to_judge(store: &dyn Store, plan: &Plan, args: &GateArgs) -> anyhow::Result<Vec<RunData>> {
