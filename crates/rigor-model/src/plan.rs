@@ -457,6 +457,20 @@ impl Plan {
         Ok(())
     }
 
+    /// `PATH:LINE:COLUMN` of the `[[bench]]` named `name` (`PATH` alone when it cannot be
+    /// found), to put before what is wrong with it.
+    pub fn bench_at(&self, path: &Path, name: &str) -> String {
+        let found = self
+            .bench
+            .iter()
+            .position(|b| b.name == name)
+            .and_then(|i| Locator::new(&self.text).find(&[Step::Key("bench"), Step::Index(i)]));
+        match found {
+            Some((line, column)) => format!("{}:{line}:{column}", path.display()),
+            None => path.display().to_string(),
+        }
+    }
+
     /// Where a place in the `index`-th scenario is in the plan's text, as `(line, column)`.
     pub fn position(&self, index: usize, place: Place) -> Option<(usize, usize)> {
         place_in(&Locator::new(&self.text), index, place)

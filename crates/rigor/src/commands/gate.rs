@@ -147,7 +147,7 @@ fn read_plan(args: &GateArgs) -> anyhow::Result<Plan> {
             .map_err(|e| {
                 exit::bad_input(anyhow::anyhow!(
                     "{}: bench `{}`: {e}",
-                    args.plan.display(),
+                    plan.bench_at(&args.plan, &bench.name),
                     bench.name
                 ))
             })?;

@@ -37,7 +37,16 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     // Checked before anything runs, so a typo in the last entry does not waste the first.
     let prepared_benches = benches
         .iter()
-        .map(record::prepare_bench)
+        .map(|bench| {
+            rigor_recorder::prepare_bench(bench).map_err(|e| {
+                let message = anyhow::anyhow!("{}: {e}", plan.bench_at(&args.plan, &bench.name));
+                if e.is_bad_input() {
+                    exit::bad_input(message)
+                } else {
+                    exit::not_completed(message)
+                }
+            })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let project_dir = args
         .plan
