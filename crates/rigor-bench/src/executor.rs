@@ -246,13 +246,30 @@ fn spawn(process: &mut Command, spec: &CommandSpec) -> Result<Child, ExecError> 
     })
 }
 
+/// Where `program` is: itself when it names a path (and is an executable file there), else
+/// the first executable file of that name in a `PATH` directory.
+pub(crate) fn search_path(program: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |candidate: &std::path::Path| {
+        std::fs::metadata(candidate)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = std::path::PathBuf::from(program);
+        return executable(&path).then_some(path);
+    }
+    let dirs = std::env::var_os("PATH")?;
+    std::env::split_paths(&dirs)
+        .map(|dir| dir.join(program))
+        .find(|candidate| executable(candidate))
+}
+
 /// The program's path, searched on `PATH` once per name and remembered, as a shell's hash
 /// table does. Left to the child, the search happens inside every measured run: `true` costs
 /// eight failed `execve` calls before the one that works. A name that is not found stays as
 /// it is, so starting it fails with the usual error.
 fn resolve(program: &str) -> std::ffi::OsString {
     use std::collections::HashMap;
-    use std::os::unix::fs::PermissionsExt;
     use std::sync::{Mutex, OnceLock};
     static FOUND: OnceLock<Mutex<HashMap<String, std::ffi::OsString>>> = OnceLock::new();
     if program.contains('/') {
@@ -262,16 +279,7 @@ fn resolve(program: &str) -> std::ffi::OsString {
     if let Some(path) = cache.lock().ok().and_then(|c| c.get(program).cloned()) {
         return path;
     }
-    let path = std::env::var_os("PATH")
-        .and_then(|dirs| {
-            std::env::split_paths(&dirs)
-                .map(|dir| dir.join(program))
-                .find(|candidate| {
-                    std::fs::metadata(candidate)
-                        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-                })
-        })
-        .map_or_else(|| program.into(), std::ffi::OsString::from);
+    let path = search_path(program).map_or_else(|| program.into(), std::ffi::OsString::from);
     if let Ok(mut c) = cache.lock() {
         c.insert(program.to_string(), path.clone());
     }

@@ -193,6 +193,48 @@ pub enum SpecError {
     FixedAndAutoRuns,
     #[error("order `{order}`: expected interleaved or random")]
     UnknownOrder { order: String },
+    #[error("cannot start `{line}`: there is no program `{program}` (no executable file by that path or on PATH){hint}")]
+    NoProgram {
+        line: String,
+        program: String,
+        /// Advice, starting with `; ` when present.
+        hint: String,
+    },
+}
+
+impl BenchPlan {
+    /// Every program the plan starts exists: a command that cannot start is bad input,
+    /// found before a run is stored (the executor would only find it on the first run).
+    pub fn check_programs(&self) -> Result<(), SpecError> {
+        let specs = self
+            .commands
+            .iter()
+            .map(|c| &c.command)
+            .chain(self.calibration.iter().map(|c| &c.command));
+        for spec in specs {
+            let (program, hint) = match &spec.invocation {
+                Invocation::Direct { program, .. } => (
+                    program.as_str(),
+                    if looks_like_shell_syntax(&spec.line) || program.contains(' ') {
+                        "; it runs without a shell: give it as words, or run it with a shell"
+                    } else {
+                        ""
+                    },
+                ),
+                Invocation::Shell { shell, .. } => {
+                    (shell.split_whitespace().next().unwrap_or(shell), "")
+                }
+            };
+            if crate::executor::search_path(program).is_none() {
+                return Err(SpecError::NoProgram {
+                    line: spec.line.clone(),
+                    program: program.to_string(),
+                    hint: hint.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 impl BenchSpec {

@@ -67,7 +67,20 @@ impl Template {
                     literal.push('}');
                 }
                 '{' => {
-                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut name = String::new();
+                    let closed = chars.by_ref().any(|c| {
+                        let end = c == '}';
+                        if !end {
+                            name.push(c);
+                        }
+                        end
+                    });
+                    if !closed {
+                        return Err(format!(
+                            "`{{` is not closed: write `{{{}}}` for a variable, or `{{{{` for a literal brace",
+                            name.trim()
+                        ));
+                    }
                     if !literal.is_empty() {
                         segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     }
@@ -82,7 +95,7 @@ impl Template {
                         } else {
                             format!("the data columns are {}, and {{seq}}", columns.join(", "))
                         };
-                        return Err(format!("unknown variable `{{{name}}}`: {known}"));
+                        return Err(unknown_variable(name, columns, &known));
                     }
                 }
                 c => literal.push(c),
@@ -138,6 +151,23 @@ impl Template {
         self.render(seq, data, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
+}
+
+/// Why `{name}` is not a variable: a near column, or braces meant literally (a JSON body).
+fn unknown_variable(name: &str, columns: &[String], known: &str) -> String {
+    let mut candidates: Vec<&str> = columns.iter().map(String::as_str).collect();
+    candidates.push("seq");
+    let hint = if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        "; braces meant as text are written `{{` and `}}` (a JSON body: `{{\"a\": 1}}`)".to_string()
+    } else {
+        rigor_model::plan::did_you_mean(name, &candidates)
+            .map(|c| format!(" (did you mean `{{{c}}}`?)"))
+            .unwrap_or_default()
+    };
+    format!("unknown variable `{{{name}}}`: {known}{hint}")
 }
 
 /// Variables from a CSV file: a header row names the columns, each arrival takes the next row.

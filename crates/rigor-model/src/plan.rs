@@ -11,18 +11,26 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::threshold::{Threshold, ThresholdError};
+use crate::threshold::Threshold;
 
 mod bench;
 mod checks;
 mod gate;
+pub mod limits;
+mod locate;
 mod phases;
+mod resolve;
+mod secrets;
+mod syntax;
 
-use phases::resolve_phases;
+use locate::{Locator, Step};
+use syntax::syntax_error;
 
 use crate::units::{HumanDuration, Rate};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
+pub use resolve::{check_header_name, check_url, Place, ResolveError};
+pub use secrets::{redact_value, DEFAULT_SECRET_HEADERS, REDACTED};
 
 /// A parsed `rigor.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -43,6 +51,13 @@ pub struct Plan {
     pub rule: Vec<RuleSpec>,
     /// Where the run store lives (default `.rigor/rigor.db`).
     pub store: Option<String>,
+    /// Headers whose values are credentials in every scenario, beside the ones always
+    /// treated so ([`DEFAULT_SECRET_HEADERS`]): never stored or printed as written.
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
+    /// The text the plan was read from, for the line and column of later messages.
+    #[serde(skip)]
+    text: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -84,6 +99,10 @@ pub struct ScenarioSpec {
     pub thresholds: Vec<String>,
     /// Time to let in-flight requests finish after the last phase or an interrupt.
     pub grace: Option<HumanDuration>,
+    /// More headers whose values are credentials, in this scenario only (see
+    /// [`Plan::secret_headers`]).
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -162,11 +181,36 @@ impl PhaseKind {
 }
 
 /// A load level: an arrival rate (`"100/s"`, open model) or a concurrency (`50`, closed model).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum LoadLevel {
     Concurrency(u32),
     Rate(Rate),
+}
+
+impl<'de> Deserialize<'de> for LoadLevel {
+    /// A number is users, a string a rate; anything else is refused with both forms (serde's
+    /// own untagged error, "data did not match any variant", says neither).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(i64),
+            Text(String),
+        }
+        use serde::de::Error;
+        match Raw::deserialize(deserializer).map_err(|_| {
+            D::Error::custom("expected a rate such as \"100/s\" or a number of users such as 50")
+        })? {
+            Raw::Count(n) => u32::try_from(n).map(LoadLevel::Concurrency).map_err(|_| {
+                D::Error::custom(format!("{n} is not a number of users: give 0 or more"))
+            }),
+            Raw::Text(text) => text
+                .parse()
+                .map(LoadLevel::Rate)
+                .map_err(|e| D::Error::custom(format!("{e}, or a number of users such as 50"))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -252,6 +296,9 @@ pub struct Scenario {
     pub request_limit: Option<u64>,
     pub thresholds: Vec<Threshold>,
     pub grace: Duration,
+    /// Headers the user marked as credentials, beyond [`DEFAULT_SECRET_HEADERS`].
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -276,16 +323,19 @@ pub enum PlanError {
         message: String,
         hint: String,
     },
-    #[error("{path}: scenario `{scenario}`: {message}")]
+    #[error("{path}{at}: scenario `{scenario}`: {message}")]
     Invalid {
         path: PathBuf,
+        /// `:line:column` of the part at fault, when the plan's text is at hand.
+        at: String,
         scenario: String,
         message: String,
     },
-    #[error("{path}:{line}: {table}: {message}")]
+    #[error("{path}:{line}:{column}: {table}: {message}")]
     Check {
         path: PathBuf,
         line: usize,
+        column: usize,
         /// `[[rule]] 2`: which table, counting from 1.
         table: String,
         message: String,
@@ -316,8 +366,10 @@ impl Plan {
 
     /// Parses plan text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
-        let plan: Plan = toml::from_str(text).map_err(|err| syntax_error(text, path, &err))?;
+        let mut plan: Plan = toml::from_str(text).map_err(|err| syntax_error(text, path, &err))?;
+        plan.text = text.to_string();
         plan.check_names(text, path)?;
+        plan.check_top_level(path)?;
         plan.checks_in(text, path)?;
         Ok(plan)
     }
@@ -342,66 +394,106 @@ impl Plan {
                 });
             }
         }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let locator = Locator::new(&self.text);
         self.scenario
             .iter()
-            .filter(|s| only.is_none_or(|name| s.name == name))
-            .map(|spec| {
-                let base = path.parent().unwrap_or(Path::new("."));
-                spec.resolve(base).map_err(|message| PlanError::Invalid {
+            .enumerate()
+            .filter(|(_, s)| only.is_none_or(|name| s.name == name))
+            .map(|(i, spec)| {
+                let mut scenario = spec.resolve(base).map_err(|e| PlanError::Invalid {
                     path: path.to_path_buf(),
+                    at: place_in(&locator, i, e.place)
+                        .map(|(line, column)| format!(":{line}:{column}"))
+                        .unwrap_or_default(),
                     scenario: spec.name.clone(),
-                    message,
-                })
+                    message: e.message,
+                })?;
+                scenario
+                    .secret_headers
+                    .extend(self.secret_headers.iter().cloned());
+                Ok(scenario)
             })
             .collect()
     }
-}
 
-/// Turns a toml/serde error into file:line:column with a did-you-mean for unknown keys.
-fn syntax_error(text: &str, path: &Path, err: &toml::de::Error) -> PlanError {
-    let (line, column) = match err.span() {
-        Some(span) => line_column(text, span.start),
-        None => (1, 1),
-    };
-    let message = err.message().trim().to_string();
-    let mut hint = unknown_name_hint(&message);
-    if message.starts_with("invalid type: integer")
-        || message.starts_with("invalid type: floating point")
-    {
-        hint = " (write the value with its unit, as a string: \"100/s\", \"120ms\", \"30%\")"
-            .to_string();
+    /// The top-level keys serde cannot check: `secret_headers` are header names, the
+    /// target's `ready` is an http(s) URL.
+    fn check_top_level(&self, path: &Path) -> Result<(), PlanError> {
+        let at = |steps: &[Step], message: String| {
+            let (line, column) = Locator::new(&self.text).find(steps).unwrap_or((1, 1));
+            PlanError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+                hint: String::new(),
+            }
+        };
+        for (i, name) in self.secret_headers.iter().enumerate() {
+            check_header_name(name).map_err(|e| {
+                at(
+                    &[Step::Key("secret_headers"), Step::Index(i)],
+                    format!("secret_headers: {e}"),
+                )
+            })?;
+        }
+        if let Some(wait) = self.target.as_ref().and_then(|t| t.ready_timeout) {
+            limits::duration_within(wait.0, limits::MIN_TIME, limits::MAX_WAIT).map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("ready_timeout")],
+                    format!("[target] ready_timeout {e}"),
+                )
+            })?;
+        }
+        if let Some(ready) = self.target.as_ref().and_then(|t| t.ready.as_deref()) {
+            check_url(ready).map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("ready")],
+                    format!("[target] ready: {e}"),
+                )
+            })?;
+        }
+        Ok(())
     }
-    PlanError::Syntax {
-        path: path.to_path_buf(),
-        line,
-        column,
-        message,
-        hint,
+
+    /// `PATH:LINE:COLUMN` of the `[[bench]]` named `name` (`PATH` alone when it cannot be
+    /// found), to put before what is wrong with it.
+    pub fn bench_at(&self, path: &Path, name: &str) -> String {
+        let found = self
+            .bench
+            .iter()
+            .position(|b| b.name == name)
+            .and_then(|i| Locator::new(&self.text).find(&[Step::Key("bench"), Step::Index(i)]));
+        match found {
+            Some((line, column)) => format!("{}:{line}:{column}", path.display()),
+            None => path.display().to_string(),
+        }
+    }
+
+    /// Where a place in the `index`-th scenario is in the plan's text, as `(line, column)`.
+    pub fn position(&self, index: usize, place: Place) -> Option<(usize, usize)> {
+        place_in(&Locator::new(&self.text), index, place)
     }
 }
 
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// serde says "unknown field `x`, expected one of `a`, `b`": suggest the nearest.
-fn unknown_name_hint(message: &str) -> String {
-    let Some(rest) = message
-        .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("unknown variant `"))
-    else {
-        return String::new();
-    };
-    let Some((name, expected)) = rest.split_once('`') else {
-        return String::new();
-    };
-    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    did_you_mean(name, &candidates)
-        .map(|s| format!(" (did you mean `{s}`?)"))
-        .unwrap_or_default()
+/// The line and column of a place in the `index`-th scenario.
+fn place_in(locator: &Locator, index: usize, place: Place) -> Option<(usize, usize)> {
+    let scenario = [Step::Key("scenario"), Step::Index(index)];
+    let within = |steps: &[Step<'static>]| [&scenario[..], steps].concat();
+    match place {
+        Place::Scenario => locator.find(&scenario),
+        Place::Key(key) => locator.find(&within(&[Step::Key(key)])),
+        Place::Request(i, key) => {
+            let mut steps = within(&[Step::Key("request"), Step::Index(i)]);
+            steps.extend(key.map(Step::Key));
+            locator.find(&steps)
+        }
+        Place::Phase(i) => locator.find(&within(&[Step::Key("phases"), Step::Index(i)])),
+        Place::Threshold(i, column) => {
+            locator.find_in_string(&within(&[Step::Key("thresholds"), Step::Index(i)]), column)
+        }
+    }
 }
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
@@ -412,130 +504,6 @@ pub fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
-}
-
-impl ScenarioSpec {
-    /// Resolves this spec; `base` is the directory relative paths are taken from.
-    pub fn resolve(&self, base: &Path) -> Result<Scenario, String> {
-        if self.name.trim().is_empty() {
-            return Err("`name` must not be empty".into());
-        }
-        if self.request.is_empty() {
-            return Err("no [[scenario.request]]: add at least one request with a `url`".into());
-        }
-        let timeout = self.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
-        let requests = self
-            .request
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.resolve(timeout)
-                    .map_err(|e| format!("request {}: {e}", i + 1))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut names = std::collections::BTreeSet::new();
-        for r in &requests {
-            if !names.insert(r.name.as_str()) {
-                return Err(format!(
-                    "two requests are named `{}`: give each a distinct `name`",
-                    r.name
-                ));
-            }
-        }
-        let phases = resolve_phases(&self.phases)?;
-        let model = match phases[0].load {
-            PhaseLoad::Open { .. } => Model::Open,
-            PhaseLoad::Closed { .. } => Model::Closed,
-        };
-        if self.requests.is_none()
-            && phases
-                .iter()
-                .any(|p| p.duration.is_none() && p.iterations.is_none())
-        {
-            return Err(
-                "a phase has neither `for` nor `iterations`: the run would never end".into(),
-            );
-        }
-        let thresholds = self
-            .thresholds
-            .iter()
-            .map(|t| t.parse::<Threshold>())
-            .collect::<Result<Vec<_>, ThresholdError>>()
-            .map_err(|e| format!("thresholds: {e}"))?;
-        if self.max_connections == Some(0) {
-            return Err("`max_connections` must be at least 1".into());
-        }
-        Ok(Scenario {
-            name: self.name.clone(),
-            model,
-            phases,
-            requests,
-            data: self.data.as_ref().map(|d| base.join(d)),
-            max_connections: self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
-            think_time: self.think_time.map_or(Duration::ZERO, |t| t.0),
-            http: self.http.unwrap_or_default(),
-            insecure: self.insecure,
-            request_limit: self.requests,
-            thresholds,
-            grace: self.grace.map_or(DEFAULT_GRACE, |g| g.0),
-        })
-    }
-}
-
-impl RequestSpec {
-    fn resolve(&self, default_timeout: Duration) -> Result<Request, String> {
-        let method = self
-            .method
-            .clone()
-            .unwrap_or_else(|| "GET".into())
-            .to_ascii_uppercase();
-        if !method.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(format!("`method = \"{method}\"` is not an HTTP method"));
-        }
-        check_url(&self.url)?;
-        let name = match &self.name {
-            Some(name) => name.clone(),
-            None => format!("{method} {}", url_path(&self.url)),
-        };
-        if self.weight == Some(0) {
-            return Err("`weight` must be at least 1".into());
-        }
-        Ok(Request {
-            name,
-            method,
-            url: self.url.clone(),
-            headers: self
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            body: self.body.clone(),
-            weight: self.weight.unwrap_or(1),
-            timeout: self.timeout.map_or(default_timeout, |t| t.0),
-            check: self.check.clone(),
-        })
-    }
-}
-
-/// A light check that a URL template is http(s) with a host; the engine parses it fully.
-pub fn check_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
-    let host = rest.split(['/', '?']).next().unwrap_or("");
-    if host.is_empty() {
-        return Err(format!("`{url}` has no host"));
-    }
-    Ok(())
-}
-
-fn url_path(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    match rest.find('/') {
-        Some(i) => &rest[i..],
-        None => "/",
-    }
 }
 
 /// The commented starter plan written by `rigor init`.

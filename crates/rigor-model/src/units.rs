@@ -9,22 +9,34 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A value that did not parse, with the forms that would have.
+/// A value that did not parse, with the forms that would have, or one too large to hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a valid {what}: expected {expected}")]
-pub struct UnitError {
-    pub text: String,
-    pub what: &'static str,
-    pub expected: &'static str,
+pub enum UnitError {
+    #[error("`{text}` is not a valid {what}: expected {expected}")]
+    Malformed {
+        text: String,
+        what: &'static str,
+        expected: &'static str,
+    },
+    /// Well formed, but past what the type can hold: a typo or an absurd number.
+    #[error("`{text}` is too large for a {what}: the most rigor can hold is {max}")]
+    TooLarge {
+        text: String,
+        what: &'static str,
+        max: String,
+    },
 }
 
 fn unit_error(text: &str, what: &'static str, expected: &'static str) -> UnitError {
-    UnitError {
+    UnitError::Malformed {
         text: text.to_string(),
         what,
         expected,
     }
 }
+
+/// The longest duration a [`Duration`] of whole nanoseconds in a `u64` can hold (584 years).
+pub const MAX_DURATION: Duration = Duration::from_nanos(u64::MAX);
 
 /// Splits `"12.5ms"` into `(12.5, "ms")`, tolerating spaces between number and unit.
 fn split_number(text: &str) -> Option<(f64, &str)> {
@@ -58,7 +70,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     }
     let nanos = (value * nanos_per_unit).round();
     if nanos > u64::MAX as f64 {
-        return Err(err());
+        return Err(UnitError::TooLarge {
+            text: text.trim().to_string(),
+            what: "duration",
+            max: format!("{}h", MAX_DURATION.as_secs() / 3600),
+        });
     }
     Ok(Duration::from_nanos(nanos as u64))
 }
@@ -393,6 +409,16 @@ mod tests {
                 "{text}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_duration_past_what_fits_says_it_is_too_large() {
+        let err = parse_duration("99999999h").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "`99999999h` is too large for a duration: the most rigor can hold is 5124095h"
+        );
+        assert!(parse_duration("5124095h").is_ok());
     }
 
     #[test]

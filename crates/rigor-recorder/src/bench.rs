@@ -34,6 +34,7 @@ pub fn prepare_bench(entry: &BenchEntry) -> Result<PreparedBench, RecordError> {
         .map_err(spec_error)?
         .resolve()
         .map_err(spec_error)?;
+    plan.check_programs().map_err(spec_error)?;
     Ok(PreparedBench {
         entry: entry.clone(),
         plan,

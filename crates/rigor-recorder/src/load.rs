@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rigor_load::{LoadConfig, LoadError, Window};
 use rigor_model::output::{RunSummary, TargetSummary};
-use rigor_model::plan::Scenario;
+use rigor_model::plan::{redact_value, Scenario, REDACTED};
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, SecondSample};
 use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
@@ -317,37 +317,17 @@ pub fn is_bad_input(error: &LoadError) -> bool {
     matches!(error, LoadError::Request { .. } | LoadError::Data { .. })
 }
 
-/// Headers whose values are credentials: never stored or printed as written.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "x-auth-token",
-];
-
-const REDACTED: &str = "<redacted>";
-
-/// The plan as the store keeps it: the scenario with credentials replaced, and the plan text
-/// with every credential value it contains replaced too.
+/// The plan as the store keeps it: the scenario with credentials (the headers
+/// [`Scenario::is_secret_header`] names) replaced, and the plan text with every credential
+/// value it contains replaced too.
 fn redacted_plan(scenario: &Scenario, plan_text: Option<&str>) -> serde_json::Value {
-    let mut scenario = scenario.clone();
+    let mut redacted = scenario.clone();
     let mut secrets: Vec<String> = Vec::new();
-    for request in &mut scenario.requests {
+    for request in &mut redacted.requests {
         for (name, value) in &mut request.headers {
-            if SECRET_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                // Keep the scheme (`Bearer`, `Basic`): it says what was sent, not the secret.
-                let shown = match value.split_once(' ') {
-                    Some((scheme, rest)) if !rest.is_empty() && !scheme.contains('=') => {
-                        secrets.push(rest.to_string());
-                        format!("{scheme} {REDACTED}")
-                    }
-                    _ => {
-                        secrets.push(value.clone());
-                        REDACTED.to_string()
-                    }
-                };
+            if scenario.is_secret_header(name) {
+                let (shown, secret) = redact_value(value);
+                secrets.push(secret.to_string());
                 *value = shown;
             }
         }
@@ -359,7 +339,7 @@ fn redacted_plan(scenario: &Scenario, plan_text: Option<&str>) -> serde_json::Va
         }
         text
     });
-    serde_json::json!({ "plan_text": plan_text, "scenario": scenario })
+    serde_json::json!({ "plan_text": plan_text, "scenario": redacted })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 mod commands;
 mod exit;
+mod flags;
 mod progress;
 mod record;
 mod signals;

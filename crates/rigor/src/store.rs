@@ -27,18 +27,87 @@ pub fn open_store(
 }
 
 /// Opens the store for a command that only reads it: read-only when it cannot be written.
-/// A store that does not exist yet is `Err(path)` rather than a new empty file: looking must
-/// not leave a `.rigor/` behind.
+/// The project's default store that does not exist yet is `Err(path)` rather than a new empty
+/// file: looking must not leave a `.rigor/` behind. A store named by `--store` or
+/// `RIGOR_STORE` must be there and readable: a typo or a directory is said as such, never
+/// shown as an empty store.
 pub fn open_existing_store(
     flag: Option<&Path>,
     project_dir: &Path,
 ) -> anyhow::Result<Result<Box<dyn Store>, PathBuf>> {
     let path = store_path(flag, None, project_dir);
-    if !path.exists() && !rigor_store::is_server_url(&path) {
-        return Ok(Err(path));
+    if rigor_store::is_server_url(&path) {
+        return open_at(&path).map(Ok);
+    }
+    match flag {
+        Some(_) => readable(&path)?,
+        None if !path.exists() => return Ok(Err(path)),
+        None => {}
     }
     let store = rigor_store::open_for_reading(&path).map_err(store_failure)?;
     Ok(Ok(recover(store)))
+}
+
+/// Why the store file at `path` cannot be read, if it cannot: missing (bad input, 2), a
+/// directory (2), or unreadable (could not run, 3).
+fn readable(path: &Path) -> anyhow::Result<()> {
+    use std::io::ErrorKind;
+    // `--store` here stands for the flag and RIGOR_STORE alike.
+    let shown = path.display();
+    let metadata = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "--store {shown}: there is no run store there ({e}): check the path; a store is created by the first `rigor run`, `rigor load` or `rigor bench` that records into it"
+            )))
+        }
+        Err(e) => {
+            return Err(exit::not_completed(anyhow::anyhow!(
+                "--store {shown}: cannot read it: {e}"
+            )))
+        }
+    };
+    if metadata.is_dir() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--store {shown} is a directory: give the store's file, such as {}",
+            path.join("rigor.db").display()
+        )));
+    }
+    std::fs::File::open(path).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "--store {shown}: cannot read it: {e}: check its permissions, or use another --store"
+        ))
+    })?;
+    Ok(())
+}
+
+/// The names runs in `store` are stored under (scenarios, benches, `--name`s), among its
+/// latest thousand runs: what a message offers when a name matches none.
+pub fn run_names(store: &dyn Store) -> Vec<String> {
+    // Columns only: the summaries are not needed for the names.
+    let runs = store
+        .list_runs(&rigor_store::RunFilter {
+            scenario: None,
+            kind: None,
+            limit: Some(1000),
+            status: None,
+        })
+        .unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for run in runs {
+        if !names.contains(&run.scenario) {
+            names.push(run.scenario);
+        }
+    }
+    names
+}
+
+/// " (did you mean `a`?)" when a stored name is close to `name`, else empty.
+pub fn near_name(name: &str, names: &[String]) -> String {
+    let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+    rigor_model::plan::did_you_mean(name, &candidates)
+        .map(|near| format!(" (did you mean `{near}`?)"))
+        .unwrap_or_default()
 }
 
 fn open_at(path: &Path) -> anyhow::Result<Box<dyn Store>> {

@@ -390,9 +390,12 @@ fn two_processes_creating_one_store_at_once_both_open_it() {
     for round in 0..20 {
         let db = dir.path().join(format!("s{round}.db"));
         let open = || {
+            // A recording command creates the store; reading commands only read an
+            // existing one. Two runs of `true` are the quickest recording there is.
             std::process::Command::new(&exe)
-                .args(["runs", "--store"])
+                .args(["bench", "--quiet", "-r", "2", "--store"])
                 .arg(&db)
+                .args(["--", "true"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

@@ -3,16 +3,19 @@
 
 use std::path::Path;
 
+use super::locate::{Locator, Step};
 use super::{did_you_mean, Check, CheckKind, Plan, PlanError};
+use crate::expr::Expr;
 
 impl Plan {
     /// The plan's budgets, then its rules, read into the one grammar.
     pub fn checks(&self, path: &Path) -> Result<Vec<Check>, PlanError> {
-        self.checks_in("", path)
+        self.checks_in(&self.text, path)
     }
 
     pub(super) fn checks_in(&self, text: &str, path: &Path) -> Result<Vec<Check>, PlanError> {
         let names = self.run_names();
+        let locator = Locator::new(text);
         let mut checks = Vec::new();
         let budgets = self
             .budget
@@ -26,9 +29,15 @@ impl Plan {
             .map(|(i, r)| (CheckKind::Rule, i + 1, r.to_check(i + 1)));
         for (kind, number, built) in budgets.chain(rules) {
             let table = format!("[[{}]] {number}", kind.as_str());
+            let expression = match kind {
+                CheckKind::Budget => self.budget[number - 1].check.as_deref(),
+                CheckKind::Rule => self.rule[number - 1].check.as_deref(),
+            };
+            let (line, column) = check_position(&locator, kind, number, expression);
             let fail = |message: String| PlanError::Check {
                 path: path.to_path_buf(),
-                line: table_line(text, kind.as_str(), number),
+                line,
+                column,
                 table: table.clone(),
                 message,
             };
@@ -82,14 +91,24 @@ impl Plan {
     }
 }
 
-/// The line of the `number`-th `[[table]]` header (1 when it cannot be found).
-fn table_line(text: &str, table: &str, number: usize) -> usize {
-    let header = format!("[[{table}]]");
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| l.trim_start().starts_with(&header))
-        .nth(number.saturating_sub(1))
-        .map_or(1, |(i, _)| i + 1)
+/// Where a budget or rule is at fault: inside its `check` expression at the column the
+/// grammar names, else its table header (1:1 when the text is not at hand).
+fn check_position(
+    locator: &Locator,
+    kind: CheckKind,
+    number: usize,
+    expression: Option<&str>,
+) -> (usize, usize) {
+    let table = [Step::Key(kind.as_str()), Step::Index(number - 1)];
+    let found = match expression {
+        Some(text) => {
+            let column = text.parse::<Expr>().err().map_or(1, |e| e.column);
+            let check = [table[0], table[1], Step::Key("check")];
+            locator.find_in_string(&check, column)
+        }
+        None => locator.find(&table),
+    };
+    found.unwrap_or((1, 1))
 }
 
 /// The line of the `occurrence`-th `name = "NAME"` (1 when it cannot be found).

@@ -5,26 +5,28 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use super::limits::{self, MAX_RATE_PER_SECOND};
+use super::resolve::{Place, ResolveError};
 use super::{
     LoadLevel, Model, Phase, PhaseKind, PhaseLoad, PhaseSpec, SMOKE_DEFAULT_DURATION,
     SPIKE_DEFAULT_MULTIPLE,
 };
 use crate::units::Rate;
 
-/// The highest arrival rate a plan may ask of one generator. Far above what one machine can
-/// send; a rate past it is a typo or an absurd number, and walking its schedule would take
-/// longer than the run.
-pub const MAX_RATE_PER_SECOND: f64 = 1_000_000.0;
-
-pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, String> {
+pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, ResolveError> {
     if specs.is_empty() {
-        return Err("no `phases`: add e.g. phases = [{ kind = \"steady\", rate = \"10/s\", for = \"30s\" }]".into());
+        return Err(ResolveError::new(Place::Key("phases"), "no `phases`: add e.g. phases = [{ kind = \"steady\", rate = \"10/s\", for = \"30s\" }]"));
     }
     let mut phases: Vec<Phase> = Vec::with_capacity(specs.len());
     let mut model: Option<Model> = None;
     let mut used_names = BTreeMap::<String, usize>::new();
     for (i, spec) in specs.iter().enumerate() {
-        let at = |msg: String| format!("phase {} ({}): {msg}", i + 1, spec.kind.as_str());
+        let at = |msg: String| {
+            ResolveError::new(
+                Place::Phase(i),
+                format!("phase {} ({}): {msg}", i + 1, spec.kind.as_str()),
+            )
+        };
         let previous = phases.last().map(|p| p.load);
         let phase = spec.resolve(previous).map_err(at)?;
         let this_model = match phase.load {
@@ -47,6 +49,12 @@ pub(super) fn resolve_phases(specs: &[PhaseSpec]) -> Result<Vec<Phase>, String> 
             phase.name = format!("{}-{}", phase.name, count);
         }
         phases.push(phase);
+    }
+    if phases.iter().all(|p| p.load.peak_is_zero()) {
+        return Err(ResolveError::new(
+            Place::Key("phases"),
+            "every phase has zero load, so the scenario would send nothing: give a phase a rate above 0/s or a concurrency above 0",
+        ));
     }
     Ok(phases)
 }
@@ -84,8 +92,10 @@ impl PhaseSpec {
             }
             _ => duration,
         };
-        if duration.is_some_and(|d| d.is_zero()) {
-            return Err("duration must be greater than zero".into());
+        if let Some(d) = duration {
+            let key = if self.over.is_some() { "over" } else { "for" };
+            limits::duration_within(d, limits::MIN_TIME, limits::MAX_RUN_LENGTH)
+                .map_err(|e| format!("`{key}` {e}"))?;
         }
         let load = PhaseLoad::between(start, end)?;
         self.refuse_unsendable(load)?;
@@ -109,6 +119,10 @@ impl PhaseSpec {
         }
         if load.peak_is_zero() && self.kind != PhaseKind::Stage {
             return Err("a phase with zero load sends nothing: give a rate above 0/s or a concurrency above 0 (a pause is a `stage` with rate \"0/s\")".into());
+        }
+        if let PhaseLoad::Closed { start, end } = load {
+            limits::count_within(start.max(end), 0, limits::MAX_CONNECTIONS, "virtual users")
+                .map_err(|e| format!("a concurrency of {} {e}", start.max(end)))?;
         }
         if let PhaseLoad::Open { start, end } = load {
             let peak = start.as_per_second().max(end.as_per_second());

@@ -177,7 +177,7 @@ action = \"warn\"
 fn bad_budgets_and_rules_are_refused_when_the_plan_is_read() {
     let err = |tail: &str| parse(&format!("{SCENARIO}{tail}")).unwrap_err().to_string();
     let e = err("[[budget]]\nscenario = \"product-gte\"\nmetric = \"latency.p95\"\nmax = \"1s\"\n");
-    assert!(e.starts_with("rigor.toml:7: [[budget]] 1:"), "{e}");
+    assert!(e.starts_with("rigor.toml:7:1: [[budget]] 1:"), "{e}");
     assert!(e.contains("did you mean `product-get`"), "{e}");
     let e = err("[[rule]]\nmetric = \"latency.p95\"\nmax_increase = \"30\"\n");
     assert!(e.contains("bare number") && e.contains("\"30%\""), "{e}");

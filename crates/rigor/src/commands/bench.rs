@@ -10,7 +10,7 @@ use rigor_model::plan::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 use rigor_model::units::HumanDuration;
 use rigor_report::{Format, Report, Writer};
 
-use crate::{data_format, exit, record, store};
+use crate::{data_format, exit, flags, record, store};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -27,23 +27,23 @@ pub struct BenchArgs {
     pub vs: Vec<String>,
 
     /// Untimed runs of each command first.
-    #[arg(long, short = 'w', value_name = "N")]
+    #[arg(long, short = 'w', value_name = "N", value_parser = flags::warmup_runs)]
     pub warmup: Option<u64>,
 
     /// Exactly this many timed runs per command [default: at least 10 runs and 3 s].
-    #[arg(long, short = 'r', value_name = "N", conflicts_with_all = ["min_runs", "min_time"])]
+    #[arg(long, short = 'r', value_name = "N", conflicts_with_all = ["min_runs", "min_time"], value_parser = flags::bench_runs)]
     pub runs: Option<u64>,
 
     /// At least this many runs (with --min-time).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flags::bench_runs)]
     pub min_runs: Option<u64>,
 
     /// Keep running until the runs add up to this much time (with --min-runs).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = flags::bench_time)]
     pub min_time: Option<HumanDuration>,
 
     /// Never more than this many runs.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flags::bench_runs)]
     pub max_runs: Option<u64>,
 
     /// Run once per command before its runs (through the shell).
@@ -160,6 +160,9 @@ pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 /// Turns the flags into the plan's `[[bench]]` form; errors name the flag.
 fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
     let mut commands = Vec::new();
+    if let [word] = args.command.as_slice() {
+        refuse_one_quoted_line(word)?;
+    }
     if !args.command.is_empty() {
         commands.push(join_words(&args.command));
     }
@@ -217,6 +220,18 @@ fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
         scan,
         list,
     })
+}
+
+/// `rigor bench -- 'sleep 0.01'` passes one word: the program would be `sleep 0.01`, which
+/// no exec finds. Said before anything runs, with the two forms that work.
+fn refuse_one_quoted_line(word: &str) -> anyhow::Result<()> {
+    if !word.trim().contains(char::is_whitespace) || std::path::Path::new(word).exists() {
+        return Ok(());
+    }
+    Err(exit::bad_input(anyhow::anyhow!(
+        "`{word}` after `--` is one argument, so it would run a program named `{word}`: pass the words separately (`rigor bench -- {}`), or give the command line with -c (`rigor bench -c '{word}'`), which splits it into words (add --shell for pipes, redirections and variables)",
+        word.trim()
+    )))
 }
 
 /// Quotes words that need it so `rigor bench -- grep 'a b' file` keeps its argument whole.

@@ -18,7 +18,7 @@ use rigor_report::{Report, Writer};
 #[derive(clap::Args, Debug, Clone)]
 pub struct StatsArgs {
     /// Changes within ±this are "unchanged" (criterion's noise band).
-    #[arg(long, default_value = "2%", value_name = "PERCENT")]
+    #[arg(long, default_value = "2%", value_name = "PERCENT", value_parser = crate::flags::percent)]
     pub noise: Ratio,
 
     /// A metric's own noise band, METRIC=PERCENT (e.g. latency.p99=5%); repeatable.
@@ -26,11 +26,11 @@ pub struct StatsArgs {
     pub noise_for: Vec<String>,
 
     /// Significance level, after false-discovery control across the metrics.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, value_parser = crate::flags::significance)]
     pub alpha: f64,
 
     /// Bootstrap resamples.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = crate::flags::resamples)]
     pub resamples: usize,
 
     /// Bootstrap seed: the same seed and runs give the same intervals.
@@ -54,16 +54,6 @@ pub struct StatsArgs {
 
 impl StatsArgs {
     pub fn settings(&self) -> anyhow::Result<CompareSettings> {
-        if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(exit::bad_input(anyhow::anyhow!(
-                "--alpha must be between 0 and 1"
-            )));
-        }
-        if self.resamples < 100 {
-            return Err(exit::bad_input(anyhow::anyhow!(
-                "--resamples must be at least 100"
-            )));
-        }
         let mut noise_by_metric = BTreeMap::new();
         for item in &self.noise_for {
             let (metric, pct) = item.split_once('=').ok_or_else(|| {
@@ -71,8 +61,7 @@ impl StatsArgs {
                     "--noise-for '{item}': expected METRIC=PERCENT"
                 ))
             })?;
-            let pct: Ratio = pct
-                .parse()
+            let pct = crate::flags::percent(pct)
                 .map_err(|e| exit::bad_input(anyhow::anyhow!("--noise-for '{item}': {e}")))?;
             noise_by_metric.insert(metric.trim().to_string(), pct.fraction());
         }

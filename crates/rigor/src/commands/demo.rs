@@ -17,15 +17,15 @@ use crate::{data_format, record, store};
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Arrival rate of the steady phase.
-    #[arg(long, default_value = "200/s", value_name = "RATE")]
+    #[arg(long, default_value = "200/s", value_name = "RATE", value_parser = crate::flags::rate)]
     pub rate: Rate,
 
     /// Length of the ramp up to the rate.
-    #[arg(long, default_value = "3s", value_name = "DURATION")]
+    #[arg(long, default_value = "3s", value_name = "DURATION", value_parser = crate::flags::run_length)]
     pub ramp: HumanDuration,
 
     /// Length of the steady phase.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = crate::flags::run_length)]
     pub duration: HumanDuration,
 
     #[command(flatten)]

@@ -28,6 +28,11 @@ pub struct GateArgs {
     #[arg(long = "run", value_name = "RUN")]
     pub runs: Vec<i64>,
 
+    /// Judge the latest finished run stored under this name instead, whether or not the plan
+    /// has it (a `rigor load --name NAME` or `rigor bench --name NAME` run); repeatable.
+    #[arg(long = "scenario", value_name = "NAME", conflicts_with = "runs")]
+    pub scenarios: Vec<String>,
+
     /// Write one JUnit test case per budget and rule to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -45,19 +50,7 @@ pub struct GateArgs {
 }
 
 pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    if !args.plan.exists() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
-            args.plan.display()
-        )));
-    }
-    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
-    if plan.budget.is_empty() && plan.rule.is_empty() {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "{} has no [[budget]] or [[rule]]: nothing to gate",
-            args.plan.display()
-        )));
-    }
+    let plan = read_plan(args)?;
     let settings = args.stats.settings()?;
     let project_dir = args
         .plan
@@ -66,7 +59,7 @@ pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     let mut store = store::open_store(args.store.as_deref(), plan.store.as_deref(), &project_dir)?;
-    let runs = runs_to_judge(&*store, &plan, &args.runs)?;
+    let runs = runs_to_judge(&*store, &plan, args)?;
     let input = GateInput {
         budgets: &plan.budget,
         rules: &plan.rule,
@@ -131,21 +124,53 @@ fn save_history(store: &mut dyn Store, report: &GateReport) -> anyhow::Result<()
         .context("saving the gate history")
 }
 
-fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<Vec<RunData>> {
-    if !ids.is_empty() {
-        return ids
+/// The plan with its budgets and rules, checked whole before any run is looked for: a bad
+/// plan is exit 2 whatever the store holds.
+fn read_plan(args: &GateArgs) -> anyhow::Result<Plan> {
+    if !args.plan.exists() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no plan at {}: the gate reads its [[budget]] and [[rule]] tables from it (--plan FILE)",
+            args.plan.display()
+        )));
+    }
+    let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
+    if plan.budget.is_empty() && plan.rule.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} has no [[budget]] or [[rule]]: nothing to gate",
+            args.plan.display()
+        )));
+    }
+    plan.scenarios(&args.plan, None).map_err(exit::bad_input)?;
+    for bench in &plan.bench {
+        rigor_bench::BenchSpec::from_entry(bench)
+            .and_then(|spec| spec.resolve().map(drop))
+            .map_err(|e| {
+                exit::bad_input(anyhow::anyhow!(
+                    "{}: bench `{}`: {e}",
+                    plan.bench_at(&args.plan, &bench.name),
+                    bench.name
+                ))
+            })?;
+    }
+    Ok(plan)
+}
+
+fn runs_to_judge(store: &dyn Store, plan: &Plan, args: &GateArgs) -> anyhow::Result<Vec<RunData>> {
+    if !args.runs.is_empty() {
+        return args
+            .runs
             .iter()
             .map(|&id| load(store, store.run(id).map_err(store::lookup_failure)?))
             .collect();
     }
-    let names: Vec<&str> = plan
-        .scenario
-        .iter()
-        .map(|s| s.name.as_str())
-        .chain(plan.bench.iter().map(|b| b.name.as_str()))
-        .collect();
+    let asked = !args.scenarios.is_empty();
+    let names: Vec<&str> = if asked {
+        args.scenarios.iter().map(String::as_str).collect()
+    } else {
+        plan.run_names()
+    };
     let mut runs = Vec::new();
-    for name in names {
+    for name in &names {
         let latest = store
             .runs(&RunFilter {
                 scenario: Some(name.to_string()),
@@ -155,16 +180,39 @@ fn runs_to_judge(store: &dyn Store, plan: &Plan, ids: &[i64]) -> anyhow::Result<
             })?
             .into_iter()
             .find(|r| !matches!(r.status, RunStatus::Running | RunStatus::Aborted));
-        if let Some(record) = latest {
-            runs.push(load(store, record)?);
+        match latest {
+            Some(record) => runs.push(load(store, record)?),
+            None if asked => return Err(no_finished_run(store, &[name])),
+            None => {}
         }
     }
     if runs.is_empty() {
-        return Err(exit::not_completed(anyhow::anyhow!(
-            "no finished run of any scenario or bench in the plan: `rigor run` first, then `rigor gate`"
-        )));
+        return Err(no_finished_run(store, &names));
     }
     Ok(runs)
+}
+
+/// What the gate looked for, what the store has instead, and the ways to name a run.
+fn no_finished_run(store: &dyn Store, looked_for: &[&str]) -> anyhow::Error {
+    let stored = store::run_names(store);
+    let has = if stored.is_empty() {
+        "it has no runs".to_string()
+    } else {
+        format!("it has runs of {}", stored.join(", "))
+    };
+    let hint = match looked_for {
+        [one] => store::near_name(one, &stored),
+        _ => String::new(),
+    };
+    let wanted = if looked_for.is_empty() {
+        "the plan has no scenario or bench".to_string()
+    } else {
+        format!("`{}`", looked_for.join("`, `"))
+    };
+    exit::not_completed(anyhow::anyhow!(
+        "no finished run of {wanted} in {}{hint}; {has}: `rigor run` first, or judge a stored run with `--run ID` (`rigor runs` lists them) or the latest of another name with `--scenario NAME`",
+        store.location()
+    ))
 }
 
 struct StoreContext<'a> {

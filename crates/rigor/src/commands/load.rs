@@ -12,7 +12,7 @@ use rigor_recorder::LoadOptions;
 use rigor_report::{Report, Writer};
 
 use super::RecordArgs;
-use crate::{data_format, exit, record, store};
+use crate::{data_format, exit, flags, record, store};
 
 /// Flags of `rigor load`. Open model with --rate, closed model with --concurrency.
 #[derive(clap::Args, Debug)]
@@ -21,26 +21,26 @@ pub struct LoadArgs {
     pub url: String,
 
     /// Open model: requests arrive at this rate whatever the server does (500/s, 30000/m).
-    #[arg(long, short = 'r', value_name = "RATE", conflicts_with = "concurrency")]
+    #[arg(long, short = 'r', value_name = "RATE", conflicts_with = "concurrency", value_parser = flags::rate)]
     pub rate: Option<Rate>,
 
     /// Closed model: this many virtual users, each sending its next request when its last
     /// ends. Over HTTP/1.1 each user has a connection of its own; over HTTP/2 the users are
     /// streams sharing connections, up to 100 per connection [default: 10 when --rate is not
     /// given].
-    #[arg(long, short = 'c', value_name = "N")]
+    #[arg(long, short = 'c', value_name = "N", value_parser = flags::connections)]
     pub concurrency: Option<u32>,
 
     /// How long to hold the load (after --ramp).
-    #[arg(long, short = 'd', value_name = "DURATION")]
+    #[arg(long, short = 'd', value_name = "DURATION", value_parser = flags::run_length)]
     pub duration: Option<HumanDuration>,
 
     /// Stop after this many requests.
-    #[arg(long, short = 'n', value_name = "N")]
+    #[arg(long, short = 'n', value_name = "N", value_parser = flags::request_count)]
     pub requests: Option<u64>,
 
     /// Ramp up from zero over this long before holding the load.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = flags::run_length)]
     pub ramp: Option<HumanDuration>,
 
     /// HTTP method.
@@ -56,7 +56,7 @@ pub struct LoadArgs {
     pub body: Option<String>,
 
     /// Per-request timeout.
-    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = flags::wait_limit)]
     pub timeout: HumanDuration,
 
     /// A pass/fail condition such as 'latency.p95 < 120ms' or 'error_rate < 1%'; repeatable.
@@ -72,11 +72,11 @@ pub struct LoadArgs {
     pub insecure: bool,
 
     /// Most connections the open model may open.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = flags::connections)]
     pub max_connections: Option<u32>,
 
     /// Closed model: pause between a connection's requests.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = flags::pause)]
     pub think_time: Option<HumanDuration>,
 
     /// Statuses that count as success (default: any 2xx or 3xx); repeatable.
@@ -92,7 +92,7 @@ pub struct LoadArgs {
     pub data: Option<String>,
 
     /// How long in-flight requests may finish after Ctrl-C.
-    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = flags::pause)]
     pub grace: HumanDuration,
 
     /// Sample this process (the system under test) once a second: CPU, memory, threads, open
@@ -138,16 +138,6 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
             "the run would never end: give --duration (e.g. --duration 30s) or --requests (e.g. --requests 1000)"
         )));
     }
-    if args.rate.is_some_and(|r| r.as_per_second() <= 0.0) {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "--rate must be greater than zero"
-        )));
-    }
-    if args.concurrency == Some(0) {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "--concurrency must be at least 1"
-        )));
-    }
     let phases = phases_from(args);
     let headers = headers_from(&args.headers)?;
     rigor_model::plan::check_url(&args.url)
@@ -177,6 +167,7 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         requests: args.duration.and(args.requests),
         thresholds: args.thresholds.clone(),
         grace: Some(args.grace),
+        secret_headers: args.record.secret_headers.clone(),
     })
 }
 

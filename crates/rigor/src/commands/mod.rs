@@ -33,10 +33,16 @@ pub struct RecordArgs {
     pub quiet: bool,
 
     /// Load generator threads; 0 uses one per available core.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::flags::threads)]
     pub threads: usize,
 
+    /// A header whose value is a credential, never stored or printed as written (beside
+    /// Authorization, Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key and X-Auth-Token);
+    /// repeatable.
+    #[arg(long = "secret-header", value_name = "NAME", value_parser = crate::flags::header_name)]
+    pub secret_headers: Vec<String>,
+
     /// Mark the run invalid when the generator's p99 scheduling lag exceeds this.
-    #[arg(long, default_value = "10ms", value_name = "DURATION")]
+    #[arg(long, default_value = "10ms", value_name = "DURATION", value_parser = crate::flags::lag_limit)]
     pub max_lag: HumanDuration,
 }

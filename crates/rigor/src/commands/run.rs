@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use rigor_model::plan::{BenchEntry, Plan, Scenario, TargetSpec};
+use rigor_load::LoadError;
+use rigor_model::plan::{BenchEntry, Place, Plan, Scenario, TargetSpec};
 use rigor_model::RunStatus;
 use rigor_probe::{Target, TargetCommand, TargetError};
-use rigor_recorder::{LoadOptions, PreparedBench};
+use rigor_recorder::{LoadOptions, PreparedBench, RecordError};
 
 use super::RecordArgs;
 use crate::{exit, record, store};
@@ -36,7 +37,16 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     // Checked before anything runs, so a typo in the last entry does not waste the first.
     let prepared_benches = benches
         .iter()
-        .map(record::prepare_bench)
+        .map(|bench| {
+            rigor_recorder::prepare_bench(bench).map_err(|e| {
+                let message = anyhow::anyhow!("{}: {e}", plan.bench_at(&args.plan, &bench.name));
+                if e.is_bad_input() {
+                    exit::bad_input(message)
+                } else {
+                    exit::not_completed(message)
+                }
+            })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let project_dir = args
         .plan
@@ -47,6 +57,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let target = start_target(plan.target.as_ref(), &project_dir)?;
     let mut session = Session {
         args,
+        plan: &plan,
         // Opened once the first run is ready to start: a plan that cannot run creates no store.
         store: store::LazyStore::new(
             args.record.store.as_deref(),
@@ -60,7 +71,8 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
         project_dir,
-        plan_text: std::fs::read_to_string(&args.plan).ok(),
+        // The whole plan is stored with each run: no scenario's credentials in it.
+        plan_text: Some(plan.text_without_secrets(&args.record.secret_headers)),
         target_pid: target.as_ref().map(Target::pid),
     };
     session.scenarios(w, &scenarios, &options)?;
@@ -89,9 +101,13 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
         )));
     }
     let plan = Plan::load(&args.plan).map_err(exit::bad_input)?;
-    let scenarios = plan
+    let mut scenarios = plan
         .scenarios(&args.plan, args.scenario.as_deref())
         .map_err(exit::bad_input)?;
+    for scenario in &mut scenarios {
+        let marked = args.record.secret_headers.iter().cloned();
+        scenario.secret_headers.extend(marked);
+    }
     let benches: Vec<BenchEntry> = plan
         .bench
         .iter()
@@ -110,6 +126,7 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
 /// The runs of one `rigor run`, in order, each shown as it ends.
 struct Session<'a> {
     args: &'a RunArgs,
+    plan: &'a Plan,
     store: store::LazyStore,
     project_dir: PathBuf,
     outcome: Outcome,
@@ -125,10 +142,12 @@ impl Session<'_> {
     ) -> anyhow::Result<()> {
         let record_args = &self.args.record;
         for scenario in scenarios {
-            let context = || format!("scenario `{}`", scenario.name);
-            let prepared = record::prepare_load(scenario, options).with_context(context)?;
-            let recorded =
-                record::load(self.store.get()?, prepared, w.progress()).with_context(context)?;
+            let prepared = rigor_recorder::prepare_load(scenario, options).map_err(|e| {
+                let at = self.at(scenario, place_of(scenario, &e));
+                record::failure(e).context(at)
+            })?;
+            let recorded = record::load(self.store.get()?, prepared, w.progress())
+                .with_context(|| self.at(scenario, Place::Scenario))?;
             let summary = recorded.value;
             if !record_args.json {
                 w.report(&Report::Run(&summary), Format::Terminal)?;
@@ -143,6 +162,23 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `rigor.toml:LINE:COLUMN: scenario `NAME``, the line and column of `place` in it.
+    fn at(&self, scenario: &Scenario, place: Place) -> String {
+        let at = self
+            .plan
+            .scenario
+            .iter()
+            .position(|s| s.name == scenario.name)
+            .and_then(|i| self.plan.position(i, place))
+            .map(|(line, column)| format!(":{line}:{column}"))
+            .unwrap_or_default();
+        format!(
+            "{}{at}: scenario `{}`",
+            self.args.plan.display(),
+            scenario.name
+        )
     }
 
     /// Each bench in turn; an interrupted one ends the session.
@@ -179,6 +215,20 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Where in the scenario a check before its run failed: the request or the data file it
+/// names, else the scenario.
+fn place_of(scenario: &Scenario, error: &RecordError) -> Place {
+    match error {
+        RecordError::Prepare(LoadError::Request { name, .. }) => scenario
+            .requests
+            .iter()
+            .position(|r| &r.name == name)
+            .map_or(Place::Scenario, |i| Place::Request(i, None)),
+        RecordError::Prepare(LoadError::Data { .. }) => Place::Key("data"),
+        _ => Place::Scenario,
     }
 }
 

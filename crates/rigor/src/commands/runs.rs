@@ -15,7 +15,7 @@ pub struct RunsArgs {
     pub scenario: Option<String>,
 
     /// At most this many runs.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = crate::flags::list_limit)]
     pub limit: usize,
 
     /// The run store (default .rigor/rigor.db).
@@ -36,12 +36,20 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         status: None,
     };
     let (runs, location) = match crate::store::open_existing_store(args.store.as_deref(), &cwd)? {
-        // The table reads columns only; the JSON carries each run's whole summary.
-        Ok(store) if args.json => {
-            let runs = store.runs(&filter)?.into_iter().map(with_summary).collect();
+        Ok(store) => {
+            // The table reads columns only; the JSON carries each run's whole summary.
+            let runs: Vec<RunListEntry> = if args.json {
+                store.runs(&filter)?.into_iter().map(with_summary).collect()
+            } else {
+                store.list_runs(&filter)?
+            };
+            if runs.is_empty() {
+                if let Some(name) = &args.scenario {
+                    no_runs_of(&*store, name)?;
+                }
+            }
             (runs, store.location())
         }
-        Ok(store) => (store.list_runs(&filter)?, store.location()),
         Err(path) => (Vec::new(), path.display().to_string()),
     };
     let report = Report::RunList {
@@ -50,6 +58,20 @@ pub fn run(args: &RunsArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     w.report(&report, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a `--scenario` that names no stored run, offering the names that are stored.
+fn no_runs_of(store: &dyn rigor_store::Store, name: &str) -> anyhow::Result<()> {
+    let names = crate::store::run_names(store);
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(crate::exit::bad_input(anyhow::anyhow!(
+        "no runs of scenario `{name}` in {}{}; it has runs of {}",
+        store.location(),
+        crate::store::near_name(name, &names),
+        names.join(", ")
+    )))
 }
 
 /// A stored run with its summary; a summary this build cannot read is listed without one.
