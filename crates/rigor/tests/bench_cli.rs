@@ -54,8 +54,9 @@ fn ab_comparison_interleaves_and_reports_relative_speed() {
     assert_eq!(order, [0, 1, 0, 1, 0, 1, 0, 1]);
     assert_eq!(r.json["commands"][0]["relative"]["fastest"], true);
     let ratio = r.json["commands"][1]["relative"]["ratio"].as_f64().unwrap();
+    // No bound on how much slower: `true` can take milliseconds on a busy machine.
     assert!(
-        ratio > 1.5,
+        ratio > 1.0,
         "sleep 0.02 should be slower than true: {ratio}"
     );
     let text = ran(rigor(dir.path()).args(["show", "latest"]).output().unwrap());

@@ -308,9 +308,16 @@ fn demo_runs_stores_and_shows() {
             .output()
             .unwrap(),
     );
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The demo's thresholds (p99 < 100 ms) hold on a quiet machine; a busy one may fail them,
+    // which is the demo telling the truth. Either way the run is judged, stored and shown.
+    let verdict = match r.code {
+        0 => "PASSED",
+        1 => "FAILED",
+        other => panic!("exit {other}: {}\n{}", r.stderr, r.stdout),
+    };
     assert!(
-        r.stdout.contains("run 1 · demo · open model · PASSED"),
+        r.stdout
+            .contains(&format!("run 1 · demo · open model · {verdict}")),
         "{}",
         r.stdout
     );
@@ -321,7 +328,7 @@ fn demo_runs_stores_and_shows() {
     assert!(shown.stdout.contains("run 1 · demo"), "{}", shown.stdout);
     let listed = common::ran(rigor(dir.path()).arg("runs").output().unwrap());
     assert!(
-        listed.stdout.contains("demo") && listed.stdout.contains("passed"),
+        listed.stdout.contains("demo") && listed.stdout.contains(&verdict.to_lowercase()),
         "{}",
         listed.stdout
     );

@@ -78,7 +78,12 @@ fn a_stall_shows_in_corrected_but_not_raw_percentiles() {
         corrected_p99 >= 250.0,
         "corrected p99 {corrected_p99} ms should reach the stall's scale"
     );
-    assert!(raw_p99 <= 50.0, "raw p99 {raw_p99} ms should stay low");
+    // Raw latency leaves the wait out: far below the corrected figure, whatever the machine
+    // adds to both (no absolute bound: a busy machine slows every response).
+    assert!(
+        raw_p99 * 4.0 <= corrected_p99,
+        "raw p99 {raw_p99} ms should stay far below corrected p99 {corrected_p99} ms"
+    );
     assert!(r.json["generator"]["late_arrivals"].as_u64().unwrap() > 0);
 }
 
