@@ -1,0 +1,176 @@
+//! One request on one connection: the keep-alive checks around it (an idle connection the
+//! server closed is replaced, a request lost to the close race is sent once more), the attempt
+//! within the request's timeout, and the verdict on its response. The worker's hot path.
+
+use std::time::Instant;
+
+use super::{open, Arrival, Conn, Shared, Worker};
+use crate::conn::{http2_exchange, Response};
+use crate::recorder::ErrorKind;
+use rigor_model::plan::CheckSpec;
+
+/// Performs one request and records it; returns whether the connection can be reused.
+///
+/// An HTTP/1.1 connection that the server closed while it sat idle is replaced before the
+/// request goes out, and a request lost to the keep-alive race (the server closed the
+/// connection as the request was on its way: not one byte came back) is sent once more on a
+/// new connection when its method is idempotent, and counted as retried. Its latency from
+/// intended start includes both attempts.
+pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
+    let shared = &worker.shared;
+    let index = shared.compiled.pick(arrival.seq);
+    let request = &shared.compiled.requests[index];
+    if let Err(kind) = replace_if_closed(worker, conn, request.origin).await {
+        worker.complete(arrival.phase, index, None, None, None, Some(kind));
+        return false;
+    }
+    let sent_at = Instant::now();
+    worker.recorder.borrow_mut().sent(
+        arrival.phase,
+        index,
+        nanos_between(arrival.intended, sent_at),
+    );
+    let mut outcome = attempt(shared, conn, request, arrival.seq).await;
+    if request.idempotent && lost_to_close_race(conn, &outcome) {
+        outcome = match open(worker, request.origin).await {
+            Ok(fresh) => {
+                *conn = fresh;
+                worker.recorder.borrow_mut().retried(arrival.phase, index);
+                attempt(shared, conn, request, arrival.seq).await
+            }
+            Err(kind) => Ok(Err(kind)),
+        };
+    }
+    let done = Instant::now();
+    if let Conn::H1(h1) = conn {
+        h1.idle_since = done;
+    }
+    let corrected = nanos_between(arrival.intended, done);
+    let raw = nanos_between(sent_at, done);
+    let (status, error) = judge_response(&request.check, outcome);
+    worker.recorder.borrow_mut().answered(
+        arrival.phase,
+        index,
+        Some(corrected),
+        Some(raw),
+        status,
+        error,
+    );
+    worker.mark_completion(arrival.phase);
+    // Only a connection that got a response is worth reusing: one that timed out or failed
+    // mid-exchange is in an unknown state.
+    status.is_some() && conn.reusable()
+}
+
+type Outcome = Result<Result<Response, ErrorKind>, tokio::time::error::Elapsed>;
+
+/// One attempt at `request` on `conn`, within the request's timeout.
+async fn attempt(
+    shared: &Shared,
+    conn: &mut Conn,
+    request: &crate::template::CompiledRequest,
+    seq: u64,
+) -> Outcome {
+    let needle = request.check.body_contains.as_deref().map(str::as_bytes);
+    match conn {
+        Conn::H1(h1) => {
+            // A constant request was rendered once, before the run: send those bytes as they
+            // are; otherwise render into the connection's own buffer.
+            let exchange = async {
+                match &request.fixed {
+                    Some(fixed) => h1.exchange(fixed, request.is_head, needle).await,
+                    None => {
+                        let render = |out: &mut Vec<u8>| {
+                            request.render_http1(seq, &shared.compiled.data, out)
+                        };
+                        h1.exchange_rendered(render, request.is_head, needle).await
+                    }
+                }
+            };
+            tokio::time::timeout(request.timeout, exchange).await
+        }
+        Conn::H2(send) => {
+            let origin = &shared.endpoints[request.origin].origin;
+            match request.to_http(origin, seq, &shared.compiled.data) {
+                Ok(http_request) => {
+                    tokio::time::timeout(
+                        request.timeout,
+                        http2_exchange(send, http_request, needle),
+                    )
+                    .await
+                }
+                Err(_) => Ok(Err(ErrorKind::Protocol)),
+            }
+        }
+    }
+}
+
+/// Replaces an idle HTTP/1.1 connection that the server has closed (keep-alive timeout) with a
+/// new one, so that closing is never counted against the server.
+async fn replace_if_closed(
+    worker: &Worker,
+    conn: &mut Conn,
+    origin: usize,
+) -> Result<(), ErrorKind> {
+    if let Conn::H1(h1) = conn {
+        if h1.closed_while_idle() {
+            worker.recorder.borrow_mut().connections_closed_idle += 1;
+            *conn = open(worker, origin).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the attempt failed to the keep-alive race rather than to the server.
+#[inline]
+fn lost_to_close_race(conn: &Conn, outcome: &Outcome) -> bool {
+    match (conn, outcome) {
+        (Conn::H1(h1), Ok(Err(kind))) => h1.lost_to_close_race(*kind),
+        _ => false,
+    }
+}
+
+/// Nanoseconds from `earlier` to `later`, zero if the clock says `later` came first.
+#[inline]
+fn nanos_between(earlier: Instant, later: Instant) -> u64 {
+    later.saturating_duration_since(earlier).as_nanos() as u64
+}
+
+/// The status a request got, if any, and its error: a timeout, a failed exchange, a status
+/// outside the checked ones (2xx and 3xx by default) or a body without the checked text.
+#[inline]
+fn judge_response(
+    check: &CheckSpec,
+    outcome: Result<Result<Response, ErrorKind>, tokio::time::error::Elapsed>,
+) -> (Option<u16>, Option<ErrorKind>) {
+    match outcome {
+        Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
+        Ok(Err(kind)) => (None, Some(kind)),
+        Ok(Ok(Response { status, body_ok })) => {
+            let status_ok = if check.status.is_empty() {
+                (200..400).contains(&status)
+            } else {
+                check.status.contains(&status)
+            };
+            let error = if !status_ok {
+                Some(ErrorKind::Status(status))
+            } else if !body_ok {
+                Some(ErrorKind::CheckBody)
+            } else {
+                None
+            };
+            (Some(status), error)
+        }
+    }
+}
+
+impl Conn {
+    /// Whether the next request may go over this connection.
+    #[inline]
+    fn reusable(&self) -> bool {
+        match self {
+            Conn::H1(h1) => h1.reusable,
+            Conn::H2(send) => !send.is_closed(),
+        }
+    }
+}
