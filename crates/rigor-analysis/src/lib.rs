@@ -14,6 +14,7 @@ pub mod compare;
 pub mod data;
 pub mod gate;
 pub mod metrics;
+pub mod report;
 /// The comparison and gate output types, which live in the model with every other output.
 pub use rigor_model::output::analysis as output;
 mod series;
@@ -24,3 +25,4 @@ pub use gate::{evaluate, GateContext, GateError, GateInput};
 pub use output::{
     CheckOutcome, CheckResult, Comparison, GateReport, MetricComparison, VerdictName,
 };
+pub use report::load_report;

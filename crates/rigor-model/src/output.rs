@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod analysis;
+pub mod report;
 
 pub use crate::status::{RunKind, RunStatus};
 
@@ -302,6 +303,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "plan-run.schema.json",
             value(schemars::schema_for!(PlanRunOutput)),
+        ),
+        (
+            "load-report.schema.json",
+            value(schemars::schema_for!(report::LoadReport)),
         ),
     ]
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use rigor_model::output::bench::{BenchResult, CommandResult, Summary};
 
-use crate::{Exporter, Format, Report, ReportError};
+use crate::{csv_run, Exporter, Format, Report, ReportError};
 
 pub struct Csv;
 
@@ -13,7 +13,23 @@ impl Exporter for Csv {
     fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
         match report {
             Report::Bench { result, .. } => Ok(out.write_all(to_csv(result)?.as_bytes())?),
+            Report::LoadReport(r) => Ok(out.write_all(csv_run::load_metrics(r)?.as_bytes())?),
+            Report::Comparison { comparison, .. } => {
+                Ok(out.write_all(csv_run::comparison(comparison)?.as_bytes())?)
+            }
             other => Err(ReportError::unsupported(Format::Csv, other)),
+        }
+    }
+}
+
+/// A load run second by second.
+pub struct Series;
+
+impl Exporter for Series {
+    fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
+        match report {
+            Report::LoadReport(r) => Ok(out.write_all(csv_run::load_series(r)?.as_bytes())?),
+            other => Err(ReportError::unsupported(Format::SeriesCsv, other)),
         }
     }
 }

@@ -12,6 +12,7 @@ impl Exporter for Json {
     fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
         match report {
             Report::Run(summary) => write(out, summary),
+            Report::LoadReport(r) => write(out, r),
             Report::Bench { result, .. } => write(out, result),
             Report::Comparison { comparison, .. } => write(out, comparison),
             Report::Gate { report, .. } => write(out, report),

@@ -13,6 +13,7 @@
 
 mod annotations;
 mod csv_export;
+mod csv_run;
 mod json;
 mod junit;
 mod markdown;
@@ -24,6 +25,7 @@ use std::path::Path;
 
 use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
+use rigor_model::output::report::LoadReport;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
 
 pub use writer::Writer;
@@ -33,6 +35,8 @@ pub use writer::Writer;
 pub enum Report<'a> {
     /// One load run.
     Run(&'a RunSummary),
+    /// One load run with its seconds and method: what `rigor report` writes.
+    LoadReport(&'a LoadReport),
     /// One benchmark, stored as run `run_id` under `name`.
     Bench {
         run_id: i64,
@@ -62,7 +66,7 @@ impl Report<'_> {
     /// What the report is, for messages.
     pub fn name(&self) -> &'static str {
         match self {
-            Report::Run(_) => "a run",
+            Report::Run(_) | Report::LoadReport(_) => "a run",
             Report::Bench { .. } => "a benchmark",
             Report::Comparison { .. } => "a comparison",
             Report::Gate { .. } => "a gate verdict",
@@ -79,8 +83,11 @@ pub enum Format {
     Terminal,
     /// The versioned JSON contract (a committed schema for each report).
     Json,
-    /// One row per command (benchmarks).
+    /// Rows of figures: one per command (benchmarks), one per metric (a run, in the shape of
+    /// a `baseline-metrics.csv`; a comparison).
     Csv,
+    /// A load run second by second: throughput, errors, both latency rows, the target.
+    SeriesCsv,
     /// GitHub-flavoured Markdown: pull-request comments, step summaries, baseline snapshots.
     Markdown,
     /// One test case per check (the gate), for CI test reports.
@@ -95,6 +102,7 @@ impl Format {
             Format::Terminal => "terminal",
             Format::Json => "json",
             Format::Csv => "csv",
+            Format::SeriesCsv => "series-csv",
             Format::Markdown => "markdown",
             Format::Junit => "junit",
             Format::GithubAnnotations => "github-annotations",
@@ -107,6 +115,7 @@ impl Format {
             Format::Terminal => &terminal::Terminal,
             Format::Json => &json::Json,
             Format::Csv => &csv_export::Csv,
+            Format::SeriesCsv => &csv_export::Series,
             Format::Markdown => &markdown::Markdown,
             Format::Junit => &junit::Junit,
             Format::GithubAnnotations => &annotations::Annotations,

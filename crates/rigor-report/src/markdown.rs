@@ -1,5 +1,6 @@
-//! GitHub-flavoured Markdown: a benchmark in hyperfine's table layout, the gate's checks as a
-//! table (the step summary, a pull-request comment).
+//! GitHub-flavoured Markdown: a load run and a comparison (`run.rs`), a benchmark in
+//! hyperfine's table layout, the gate's checks as a table (the step summary, a pull-request
+//! comment).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -9,6 +10,8 @@ use rigor_model::output::bench::BenchResult;
 
 use crate::{Exporter, Format, Report, ReportError};
 
+mod run;
+
 pub struct Markdown;
 
 impl Exporter for Markdown {
@@ -16,6 +19,11 @@ impl Exporter for Markdown {
         let text = match report {
             Report::Bench { result, .. } => bench(result),
             Report::Gate { report, .. } => gate(report),
+            Report::LoadReport(r) => run::load(r),
+            Report::Comparison {
+                comparison,
+                baseline_name,
+            } => run::comparison(comparison, *baseline_name),
             other => return Err(ReportError::unsupported(Format::Markdown, other)),
         };
         Ok(out.write_all(text.as_bytes())?)

@@ -24,6 +24,7 @@ impl Exporter for Terminal {
     fn export(&self, report: &Report<'_>, out: &mut dyn Write) -> Result<(), ReportError> {
         match report {
             Report::Run(s) => summary(out, s)?,
+            Report::LoadReport(r) => summary(out, &r.summary)?,
             Report::Bench {
                 run_id,
                 name,

@@ -46,6 +46,8 @@ enum Command {
     Init(commands::init::InitArgs),
     /// Load an HTTP endpoint ad hoc: `rigor load http://127.0.0.1:8080/ --rate 500/s --duration 30s`.
     Load(Box<commands::load::LoadArgs>),
+    /// Write a stored run or a comparison as Markdown, CSV or JSON: `rigor report -f md,csv -o DIR`.
+    Report(Box<commands::report::ReportArgs>),
     /// Run the scenarios of the plan (rigor.toml), store the runs and judge their thresholds.
     Run(commands::run::RunArgs),
     /// List stored runs, newest first.
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(args, &mut w),
         Command::Init(args) => commands::init::run(args, &mut w),
         Command::Load(args) => commands::load::run(args, &mut w),
+        Command::Report(args) => commands::report::run(args, &mut w),
         Command::Run(args) => commands::run::run(args, &mut w),
         Command::Runs(args) => commands::runs::run(args, &mut w),
         Command::Show(args) => commands::show::run(args, &mut w),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rigor_analysis::{CompareSettings, RunData};
+use rigor_analysis::{CompareSettings, Comparison, RunData};
 use rigor_model::Ratio;
 use rigor_store::Store;
 
@@ -109,34 +109,53 @@ pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let store = store::open_existing_store(args.store.as_deref(), &cwd)?
         .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
-    let (baseline, candidate, name) = match (&args.a, &args.b) {
-        (Some(a), Some(b)) => (resolve_run(&*store, a)?, resolve_run(&*store, b)?, None),
+    let (comparison, name) = comparison(
+        &*store,
+        args.a.as_deref(),
+        args.b.as_deref(),
+        &args.baseline,
+        &settings,
+    )?;
+    let report = Report::Comparison {
+        comparison: &comparison,
+        baseline_name: name.as_deref(),
+    };
+    w.report(&report, data_format(args.json))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Compares `a` with `b`; with `a` alone (or neither), that run (or the latest) against the
+/// baseline named `baseline` of its scenario, whose name comes back with the comparison.
+pub fn comparison(
+    store: &dyn Store,
+    a: Option<&str>,
+    b: Option<&str>,
+    baseline: &str,
+    settings: &CompareSettings,
+) -> anyhow::Result<(Comparison, Option<String>)> {
+    let (baseline_run, candidate, name) = match (a, b) {
+        (Some(a), Some(b)) => (resolve_run(store, a)?, resolve_run(store, b)?, None),
         (candidate, None) => {
-            let candidate = resolve_run(&*store, candidate.as_deref().unwrap_or("latest"))?;
-            let baseline = find(&*store, &args.baseline, candidate.kind, &candidate.scenario)?;
+            let candidate = resolve_run(store, candidate.unwrap_or("latest"))?;
+            let named = find(store, baseline, candidate.kind, &candidate.scenario)?;
             (
-                store.run(baseline.run_id)?,
+                store.run(named.run_id)?,
                 candidate,
-                Some(args.baseline.as_str()),
+                Some(baseline.to_string()),
             )
         }
-        (None, Some(_)) => unreachable!("clap fills A before B"),
+        (None, Some(_)) => unreachable!("A is given before B"),
     };
-    let a = load(&*store, baseline)?;
-    let b = load(&*store, candidate)?;
-    let history = history(&*store, &a, &b, settings.history_runs)?;
+    let a = load(store, baseline_run)?;
+    let b = load(store, candidate)?;
+    let history = history(store, &a, &b, settings.history_runs)?;
     let comparison =
-        rigor_analysis::compare_with_history(&a, &history, &b, &settings).map_err(|e| match e {
+        rigor_analysis::compare_with_history(&a, &history, &b, settings).map_err(|e| match e {
             rigor_analysis::CompareError::KindMismatch { .. }
             | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
             other => exit::not_completed(other),
         })?;
-    let report = Report::Comparison {
-        comparison: &comparison,
-        baseline_name: name,
-    };
-    w.report(&report, data_format(args.json))?;
-    Ok(ExitCode::SUCCESS)
+    Ok((comparison, name))
 }
 
 /// Up to `limit - 1` runs of the baseline's scenario before it, newest first, whose figures

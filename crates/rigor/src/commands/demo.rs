@@ -101,5 +101,8 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         store.location(),
         summary.run_id
     ));
+    if let Some(dir) = &args.record.report {
+        super::report::write_run_reports(&*store, summary.run_id, dir, w)?;
+    }
     Ok(ExitCode::from(summary.status.exit_code()))
 }

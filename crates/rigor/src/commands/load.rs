@@ -128,6 +128,9 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let summary = &recorded.value;
     w.report(&Report::Run(summary), data_format(args.record.json))?;
     record::check_saved(recorded.lost)?;
+    if let Some(dir) = &args.record.report {
+        super::report::write_run_reports(&*store, summary.run_id, dir, w)?;
+    }
     Ok(ExitCode::from(summary.status.exit_code()))
 }
 

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod import;
 pub mod init;
 pub mod load;
+pub mod report;
 pub mod run;
 pub mod runs;
 pub mod show;
@@ -31,6 +32,11 @@ pub struct RecordArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Also write each run's reports (Markdown, CSV, the per-second CSV, JSON) to this
+    /// directory, as `rigor report` does: for CI to keep as artifacts.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 
     /// Load generator threads; 0 uses one per available core.
     #[arg(long, default_value_t = 0, value_parser = crate::flags::threads)]

@@ -154,6 +154,9 @@ impl Session<'_> {
                 w.line(format_args!(""))?;
             }
             record::check_saved(recorded.lost)?;
+            if let Some(dir) = &record_args.report {
+                super::report::write_run_reports(self.store.get()?, summary.run_id, dir, w)?;
+            }
             self.outcome.worst = worse(self.outcome.worst, summary.status.exit_code());
             let interrupted = summary.status == RunStatus::Interrupted;
             self.outcome.scenarios.push(summary);
@@ -203,6 +206,9 @@ impl Session<'_> {
                 w.line(format_args!(""))?;
             }
             record::check_saved(recorded.lost)?;
+            if let Some(dir) = &self.args.record.report {
+                super::report::write_run_reports(self.store.get()?, run_id, dir, w)?;
+            }
             let interrupted = result.interrupted;
             self.outcome.benches.push(BenchRunOutput {
                 run_id,

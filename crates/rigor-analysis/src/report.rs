@@ -1,0 +1,176 @@
+//! A load run as a report shows it ([`LoadReport`]): its summary, each second's figures from
+//! the stored windows and target samples, and the method read back from the stored plan.
+
+use std::collections::BTreeMap;
+
+use rigor_model::hist::Hist;
+use rigor_model::output::report::{LoadReport, Method, PlannedPhase, SecondFigures, SecondLatency};
+use rigor_model::plan::{Model, PhaseLoad, Scenario};
+
+use crate::data::RunData;
+
+/// The report of a load run; `None` for a bench run or one with no summary.
+pub fn load_report(run: &RunData) -> Option<LoadReport> {
+    let (summary, _) = run.load.as_ref()?;
+    Some(LoadReport {
+        summary: summary.clone(),
+        seconds: seconds(run),
+        method: method(&run.record.plan, &summary.model),
+    })
+}
+
+/// Every second from the first to the last window or sample, in order; a second in which
+/// nothing completed is there with zeros, so a stall shows as a gap in throughput rather
+/// than vanishing from the chart.
+fn seconds(run: &RunData) -> Vec<SecondFigures> {
+    struct Slot {
+        phase: String,
+        requests: u64,
+        errors: u64,
+        corrected: Option<Hist>,
+        raw: Option<Hist>,
+    }
+    let mut by_second: BTreeMap<u32, Slot> = BTreeMap::new();
+    for w in run.windows(None) {
+        let slot = by_second.entry(w.second).or_insert_with(|| Slot {
+            phase: w.phase.clone(),
+            requests: 0,
+            errors: 0,
+            corrected: None,
+            raw: None,
+        });
+        slot.requests += w.requests;
+        slot.errors += w.errors;
+        merge(&mut slot.corrected, w.corrected.as_ref());
+        merge(&mut slot.raw, w.raw.as_ref());
+    }
+    let sample = |name: &str| -> BTreeMap<u32, f64> {
+        run.samples
+            .iter()
+            .filter(|s| s.name == name)
+            .map(|s| (s.second, s.value))
+            .collect()
+    };
+    let (cpu, rss, threads, fds) = (
+        sample("target.cpu_cores"),
+        sample("target.rss"),
+        sample("target.threads"),
+        sample("target.fds"),
+    );
+    let last = [
+        by_second.keys().next_back(),
+        cpu.keys().next_back(),
+        rss.keys().next_back(),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .copied();
+    let Some(last) = last else {
+        return Vec::new();
+    };
+    let mut phase = by_second
+        .values()
+        .next()
+        .map(|s| s.phase.clone())
+        .unwrap_or_default();
+    (0..=last)
+        .map(|second| {
+            let slot = by_second.get(&second);
+            if let Some(s) = slot {
+                phase.clone_from(&s.phase);
+            }
+            SecondFigures {
+                second,
+                phase: phase.clone(),
+                requests: slot.map_or(0, |s| s.requests),
+                errors: slot.map_or(0, |s| s.errors),
+                latency: slot.and_then(|s| percentiles(s.corrected.as_ref())),
+                raw_latency: slot.and_then(|s| percentiles(s.raw.as_ref())),
+                target_cpu_cores: cpu.get(&second).copied(),
+                target_rss_bytes: rss.get(&second).map(|v| *v as u64),
+                target_threads: threads.get(&second).map(|v| *v as u32),
+                target_fds: fds.get(&second).map(|v| *v as u32),
+            }
+        })
+        .collect()
+}
+
+fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
+    let Some(from) = from else { return };
+    match into {
+        Some(h) => {
+            // Both histograms have rigor's bounds; adding cannot fail.
+            let _ = h.add(from);
+        }
+        None => *into = Some(from.clone()),
+    }
+}
+
+fn percentiles(hist: Option<&Hist>) -> Option<SecondLatency> {
+    let h = hist.filter(|h| !h.is_empty())?;
+    Some(SecondLatency {
+        p50_ns: h.value_at_quantile(0.50),
+        p90_ns: h.value_at_quantile(0.90),
+        p99_ns: h.value_at_quantile(0.99),
+        max_ns: h.max(),
+    })
+}
+
+/// The method from the stored plan (`{"scenario": …, "plan_text": …}`); a plan that cannot be
+/// read back (an older rigor's) leaves only the model.
+fn method(plan: &str, model: &str) -> Method {
+    let scenario: Option<Scenario> = serde_json::from_str::<serde_json::Value>(plan)
+        .ok()
+        .and_then(|v| serde_json::from_value(v.get("scenario")?.clone()).ok());
+    let latency_from = match model {
+        "closed" => "the moment each user's request was due (after its think time), and apart from that from the moment it was sent",
+        _ => "each request's intended start on the arrival schedule (coordinated omission corrected), and apart from that from the moment it was sent",
+    }
+    .to_string();
+    let Some(s) = scenario else {
+        return Method {
+            model: model.to_string(),
+            latency_from,
+            ..Method::default()
+        };
+    };
+    Method {
+        model: match s.model {
+            Model::Open => "open".to_string(),
+            Model::Closed => "closed".to_string(),
+        },
+        phases: s
+            .phases
+            .iter()
+            .map(|p| {
+                let (rate_start, rate_end, users) = match p.load {
+                    PhaseLoad::Open { start, end } => {
+                        (Some(start.as_per_second()), Some(end.as_per_second()), None)
+                    }
+                    PhaseLoad::Closed { start, end } => {
+                        (None, None, Some(u64::from(start.max(end))))
+                    }
+                };
+                PlannedPhase {
+                    name: p.name.clone(),
+                    kind: p.kind.as_str().to_string(),
+                    duration_ns: p.duration.map_or(0, |d| d.as_nanos() as u64),
+                    rate_start,
+                    rate_end,
+                    users,
+                }
+            })
+            .collect(),
+        connections: Some(u64::from(s.max_connections)),
+        http: serde_json::to_value(s.http)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string)),
+        requests: s
+            .requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url))
+            .collect(),
+        latency_from,
+    }
+}

@@ -1,0 +1,78 @@
+//! What a report shows beyond a run's summary: the run second by second (for charts and the
+//! per-second CSV) and how it was measured (the methodology section). Made by
+//! `rigor-analysis` from the stored windows and samples; written by `rigor-report`.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::RunSummary;
+
+/// A load run as a report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LoadReport {
+    pub summary: RunSummary,
+    /// Each second of the run, in order (seconds with no request are present, with zeros).
+    pub seconds: Vec<SecondFigures>,
+    /// What the run was asked to do.
+    pub method: Method,
+}
+
+/// One second of a load run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SecondFigures {
+    /// Seconds since the run began (0 is the first second).
+    pub second: u32,
+    /// The phase the second belongs to (the first, when a phase boundary falls inside it).
+    pub phase: String,
+    /// Requests that completed in this second, failures included.
+    pub requests: u64,
+    pub errors: u64,
+    /// Latency of the successful responses, from each request's intended start.
+    pub latency: Option<SecondLatency>,
+    /// The same responses timed from the moment they were sent.
+    pub raw_latency: Option<SecondLatency>,
+    /// The target's CPU in cores, RSS, threads and open descriptors, when it was sampled.
+    pub target_cpu_cores: Option<f64>,
+    pub target_rss_bytes: Option<u64>,
+    pub target_threads: Option<u32>,
+    pub target_fds: Option<u32>,
+}
+
+/// Percentiles of one second's latency, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SecondLatency {
+    pub p50_ns: u64,
+    pub p90_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+}
+
+/// How a load run was measured: the part of a report that lets someone else repeat it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Method {
+    /// The load model: `open` (arrivals on a schedule) or `closed` (a fixed number of users).
+    pub model: String,
+    /// The phases as planned.
+    pub phases: Vec<PlannedPhase>,
+    /// The most connections the generator could open (open model), or the users (closed).
+    pub connections: Option<u64>,
+    /// The HTTP version asked for.
+    pub http: Option<String>,
+    /// The requests, as `METHOD url` (secrets were redacted when the run was stored).
+    pub requests: Vec<String>,
+    /// Where latency is measured from, in words.
+    pub latency_from: String,
+}
+
+/// A phase as the plan gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlannedPhase {
+    pub name: String,
+    pub kind: String,
+    pub duration_ns: u64,
+    /// Planned arrival rate at the start and end of the phase (open model), per second.
+    pub rate_start: Option<f64>,
+    pub rate_end: Option<f64>,
+    /// Planned users (closed model).
+    pub users: Option<u64>,
+}

@@ -1,0 +1,287 @@
+//! `rigor report`: a stored run or a comparison written as Markdown, CSV (figures, or the run
+//! second by second) or JSON, to stdout or to files. Every file is written whole or not at
+//! all: the text is made first, then written to a temporary file beside its destination and
+//! renamed over it, so a reader never sees half a report and a failure leaves nothing behind.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rigor_report::{Format, Report, Writer};
+use rigor_store::{RunKind, Store};
+
+use super::baseline::resolve_run;
+use super::compare::{comparison, load, StatsArgs};
+use crate::{exit, store};
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The run to report: a run id or `latest`.
+    #[arg(default_value = "latest", conflicts_with = "compare")]
+    pub run: String,
+
+    /// Report a comparison instead: `--compare A B`, or `--compare B` (B against its
+    /// baseline), or `--compare` alone (the latest run against its baseline).
+    #[arg(long, num_args = 0..=2, value_name = "RUN")]
+    pub compare: Option<Vec<String>>,
+
+    /// The baseline `--compare` uses when it is given fewer than two runs.
+    #[arg(long, default_value = "main")]
+    pub baseline: String,
+
+    /// What to write, one or more (comma-separated or repeated): md (Markdown), csv (one row
+    /// per metric, the shape of a baseline-metrics.csv), series (a load run second by second,
+    /// CSV), json.
+    #[arg(long, short = 'f', value_delimiter = ',', default_value = "md", value_parser = parse_format)]
+    pub format: Vec<ReportFormat>,
+
+    /// Where to write: a directory (one file per format, named after the run), or a file
+    /// (one format). Default: stdout, for one format.
+    #[arg(long, short = 'o', value_name = "DIR|FILE")]
+    pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub stats: StatsArgs,
+
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// A format `rigor report` writes, with the file name suffix it gets in a directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Markdown,
+    Csv,
+    Series,
+    Json,
+}
+
+impl ReportFormat {
+    fn format(self) -> Format {
+        match self {
+            ReportFormat::Markdown => Format::Markdown,
+            ReportFormat::Csv => Format::Csv,
+            ReportFormat::Series => Format::SeriesCsv,
+            ReportFormat::Json => Format::Json,
+        }
+    }
+
+    fn suffix(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "md",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Series => "series.csv",
+            ReportFormat::Json => "json",
+        }
+    }
+}
+
+fn parse_format(text: &str) -> Result<ReportFormat, String> {
+    match text.trim() {
+        "md" | "markdown" => Ok(ReportFormat::Markdown),
+        "csv" => Ok(ReportFormat::Csv),
+        "series" => Ok(ReportFormat::Series),
+        "json" => Ok(ReportFormat::Json),
+        other => Err(format!(
+            "`{other}` is not a report format: give md, csv, series or json"
+        )),
+    }
+}
+
+pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    let mut formats = args.format.clone();
+    formats.dedup();
+    let target = destination(args.output.as_deref(), &formats)?;
+    let settings = args.stats.settings()?;
+    let cwd = std::env::current_dir()?;
+    let store = store::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
+
+    // Everything is made before anything is written.
+    let mut texts: Vec<(ReportFormat, String)> = Vec::new();
+    let stem: String;
+    if let Some(runs) = &args.compare {
+        let (c, name) = comparison(
+            &*store,
+            runs.first().map(String::as_str),
+            runs.get(1).map(String::as_str),
+            &args.baseline,
+            &settings,
+        )?;
+        stem = format!("compare-{}-{}", c.baseline.run_id, c.candidate.run_id);
+        let report = Report::Comparison {
+            comparison: &c,
+            baseline_name: name.as_deref(),
+        };
+        for f in &formats {
+            texts.push((*f, render(&report, *f, "a comparison")?));
+        }
+    } else {
+        let (run_stem, run_texts) = run_reports(&*store, &args.run, &formats)?;
+        stem = run_stem;
+        texts = run_texts;
+    }
+
+    match target {
+        Destination::Stdout => {
+            for (_, text) in &texts {
+                w.line(format_args!("{}", text.trim_end_matches('\n')))?;
+            }
+        }
+        Destination::File(path) => {
+            write_whole(&path, &texts[0].1)?;
+            w.note(format_args!("wrote {}", path.display()));
+        }
+        Destination::Directory(dir) => write_all(&dir, &stem, &texts, w)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every report of one stored run (`--report DIR` of `rigor load` and `rigor run`): Markdown,
+/// the metrics CSV, the per-second CSV (load runs) and JSON, as `run-ID.*` in `dir`.
+pub fn write_run_reports(
+    store: &dyn Store,
+    run_id: i64,
+    dir: &Path,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    let mut formats = vec![
+        ReportFormat::Markdown,
+        ReportFormat::Csv,
+        ReportFormat::Json,
+    ];
+    let record = store.run(run_id).map_err(crate::store::lookup_failure)?;
+    if record.kind == RunKind::Load {
+        formats.insert(2, ReportFormat::Series);
+    }
+    let (stem, texts) = run_reports(store, &run_id.to_string(), &formats)?;
+    write_all(dir, &stem, &texts, w)
+}
+
+/// A stored run's reports in `formats`, made in memory, and the file name stem `run-ID`.
+fn run_reports(
+    store: &dyn Store,
+    run: &str,
+    formats: &[ReportFormat],
+) -> anyhow::Result<(String, Vec<(ReportFormat, String)>)> {
+    let record = resolve_run(store, run)?;
+    let id = record.id;
+    let scenario = record.scenario.clone();
+    let kind = record.kind;
+    let data = load(store, record)?;
+    let no_results = || exit::not_completed(anyhow::anyhow!("run {id} has no results to report"));
+    let mut texts = Vec::new();
+    match kind {
+        RunKind::Load => {
+            let r = rigor_analysis::load_report(&data).ok_or_else(no_results)?;
+            for f in formats {
+                texts.push((*f, render(&Report::LoadReport(&r), *f, "a load run")?));
+            }
+        }
+        RunKind::Bench => {
+            let result = data.bench.as_ref().ok_or_else(no_results)?;
+            let report = Report::Bench {
+                run_id: id,
+                name: &scenario,
+                result,
+            };
+            for f in formats {
+                texts.push((*f, render(&report, *f, "a bench run")?));
+            }
+        }
+    }
+    Ok((format!("run-{id}"), texts))
+}
+
+/// Writes each text to `dir/STEM.SUFFIX`, creating `dir`.
+fn write_all(
+    dir: &Path,
+    stem: &str,
+    texts: &[(ReportFormat, String)],
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot create the report directory {}: {e}; give a directory you can write to",
+            dir.display()
+        ))
+    })?;
+    for (f, text) in texts {
+        let path = dir.join(format!("{stem}.{}", f.suffix()));
+        write_whole(&path, text)?;
+        w.note(format_args!("wrote {}", path.display()));
+    }
+    Ok(())
+}
+
+/// The report in one format; a format that does not fit what is reported is bad input.
+fn render(report: &Report<'_>, f: ReportFormat, what: &str) -> anyhow::Result<String> {
+    rigor_report::to_string(report, f.format()).map_err(|e| match e {
+        rigor_report::ReportError::Unsupported { .. } => exit::bad_input(anyhow::anyhow!(
+            "{what} has no `{}` report: `series` is the per-second CSV of a load run; md, csv and json fit every report",
+            match f {
+                ReportFormat::Markdown => "md",
+                ReportFormat::Csv => "csv",
+                ReportFormat::Series => "series",
+                ReportFormat::Json => "json",
+            }
+        )),
+        other => anyhow::Error::from(other),
+    })
+}
+
+enum Destination {
+    Stdout,
+    File(PathBuf),
+    Directory(PathBuf),
+}
+
+/// Where the reports go: stdout for one format without `-o`; a directory when `-o` names one
+/// (or ends in `/`) or several formats are asked for; else the one file.
+fn destination(output: Option<&Path>, formats: &[ReportFormat]) -> anyhow::Result<Destination> {
+    let Some(path) = output else {
+        if formats.len() > 1 {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "{} formats cannot all go to stdout: give -o DIR to write one file each",
+                formats.len()
+            )));
+        }
+        return Ok(Destination::Stdout);
+    };
+    let names_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
+    if names_dir || formats.len() > 1 {
+        if path.exists() && !path.is_dir() {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "{} is a file, and {} formats need a directory: give -o DIR",
+                path.display(),
+                formats.len()
+            )));
+        }
+        return Ok(Destination::Directory(path.to_path_buf()));
+    }
+    Ok(Destination::File(path.to_path_buf()))
+}
+
+/// Writes `text` to `path` whole: a temporary file in the same directory, synced, then
+/// renamed over `path`.
+fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let failed = |e: std::io::Error| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot write the report {}: {e}; give -o a place you can write to (nothing was written)",
+            path.display()
+        ))
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".rigor-report-")
+        .tempfile_in(&dir)
+        .map_err(failed)?;
+    file.write_all(text.as_bytes()).map_err(failed)?;
+    file.as_file().sync_all().map_err(failed)?;
+    file.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
+}
