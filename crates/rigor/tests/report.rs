@@ -179,13 +179,11 @@ fn a_comparison_report_holds_the_verdicts_with_intervals() {
             cells[4].starts_with('[') && cells[4].ends_with(']'),
             "interval: {cells:?}"
         );
-        assert_eq!(
-            cells[6]
-                .trim_matches('*')
-                .to_lowercase()
-                .trim_start_matches("❌ "),
-            m["verdict"].as_str().unwrap()
-        );
+        let verdict: String = cells[6]
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect();
+        assert_eq!(verdict.to_lowercase(), m["verdict"].as_str().unwrap());
     }
 }
 
@@ -337,4 +335,49 @@ fn load_writes_its_reports_with_the_run_for_ci_to_keep() {
     let md = std::fs::read_to_string(artifacts.join(format!("run-{id}.md"))).unwrap();
     assert!(md.contains("**FAILED**"), "{md}");
     assert_eq!(md_row(&md, "❌ FAIL")[1], "`latency.p50 < 1ms`");
+}
+
+#[test]
+fn snapshots_are_named_by_day_and_scenario_and_never_replaced() {
+    let _guard = serial();
+    let t = target(&["/: latency=1ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://{}/", t.addr());
+    let summary = stored_run(dir.path(), &url, "50/s");
+    let id = summary["run_id"].as_i64().unwrap();
+    let day = &summary["started_at"].as_str().unwrap()[..10];
+
+    let set = common::ran(
+        rigor(dir.path())
+            .args(["baseline", "set", &id.to_string(), "--snapshot"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let first = dir.path().join(format!("docs/perf/baselines/{day}-svc.md"));
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert!(text.contains(&format!("# rigor run {id} · svc")), "{text}");
+    std::fs::write(&first, text.clone() + "\nreviewed by a person\n").unwrap();
+
+    let again = report(dir.path(), &["--snapshot"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already holds a snapshot"),
+        "{}",
+        again.stderr
+    );
+    let second = dir
+        .path()
+        .join(format!("docs/perf/baselines/{day}-svc-2.md"));
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), text);
+    assert!(
+        std::fs::read_to_string(&first)
+            .unwrap()
+            .ends_with("reviewed by a person\n"),
+        "the first snapshot is kept as it was"
+    );
+
+    let elsewhere = report(dir.path(), &["--snapshot", "snaps"]);
+    assert_eq!(elsewhere.code, 0, "{}", elsewhere.stderr);
+    assert!(dir.path().join(format!("snaps/{day}-svc.md")).exists());
 }

@@ -34,6 +34,10 @@ pub enum BaselineAction {
         /// Accept an invalid or interrupted run.
         #[arg(long)]
         force: bool,
+        /// Also write the run's Markdown as a baseline snapshot, DIR/<date>-<scenario>.md
+        /// (default docs/perf/baselines); an existing snapshot is never replaced.
+        #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = super::report::DEFAULT_SNAPSHOT_DIR)]
+        snapshot: Option<PathBuf>,
     },
     /// Print the baseline run of a scenario.
     Show {
@@ -57,7 +61,12 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         }
     };
     match &args.action {
-        BaselineAction::Set { run, name, force } => {
+        BaselineAction::Set {
+            run,
+            name,
+            force,
+            snapshot,
+        } => {
             let record = resolve_run(&*store, run)?;
             if !force && matches!(record.status, RunStatus::Invalid | RunStatus::Interrupted) {
                 return Err(exit::bad_input(anyhow::anyhow!(
@@ -81,6 +90,9 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 baseline.environment_key,
                 baseline.run_id
             ))?;
+            if let Some(dir) = snapshot {
+                super::report::write_snapshot(&*store, baseline.run_id, dir, w)?;
+            }
         }
         BaselineAction::Show { scenario, name } => {
             let (kind, scenario) = match scenario {

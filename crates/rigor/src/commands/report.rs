@@ -40,6 +40,12 @@ pub struct ReportArgs {
     #[arg(long, short = 'o', value_name = "DIR|FILE")]
     pub output: Option<PathBuf>,
 
+    /// Write the run's Markdown as a baseline snapshot, `DIR/<date>-<scenario>.md` (the
+    /// runbook's convention; DIR defaults to docs/perf/baselines). An existing snapshot is
+    /// never replaced: a second one of the same day gets `-2`, `-3` …
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = DEFAULT_SNAPSHOT_DIR, conflicts_with_all = ["compare", "output"])]
+    pub snapshot: Option<PathBuf>,
+
     #[command(flatten)]
     pub stats: StatsArgs,
 
@@ -89,7 +95,18 @@ fn parse_format(text: &str) -> Result<ReportFormat, String> {
     }
 }
 
+/// Where baseline snapshots go unless told otherwise.
+pub const DEFAULT_SNAPSHOT_DIR: &str = "docs/perf/baselines";
+
 pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.snapshot {
+        let cwd = std::env::current_dir()?;
+        let store = store::open_existing_store(args.store.as_deref(), &cwd)?
+            .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
+        let record = resolve_run(&*store, &args.run)?;
+        write_snapshot(&*store, record.id, dir, w)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut formats = args.format.clone();
     formats.dedup();
     let target = destination(args.output.as_deref(), &formats)?;
@@ -157,6 +174,109 @@ pub fn write_run_reports(
     }
     let (stem, texts) = run_reports(store, &run_id.to_string(), &formats)?;
     write_all(dir, &stem, &texts, w)
+}
+
+/// Writes run `run_id`'s Markdown as a baseline snapshot in `dir`, named after the day the
+/// run started and its scenario; never over an existing file. Returns the path written.
+pub fn write_snapshot(
+    store: &dyn Store,
+    run_id: i64,
+    dir: &Path,
+    w: &mut Writer,
+) -> anyhow::Result<PathBuf> {
+    let record = store.run(run_id).map_err(crate::store::lookup_failure)?;
+    let (_, texts) = run_reports(store, &run_id.to_string(), &[ReportFormat::Markdown])?;
+    let day = day_of(record.started_at_ns);
+    let name: String = record
+        .scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot create the snapshot directory {}: {e}; give --snapshot a directory you can write to",
+            dir.display()
+        ))
+    })?;
+    let header = format!(
+        "<!-- baseline snapshot of rigor run {run_id}, written by `rigor report --snapshot` -->\n"
+    );
+    let text = header + &texts[0].1;
+    for n in 1..1000 {
+        let file = if n == 1 {
+            format!("{day}-{name}.md")
+        } else {
+            format!("{day}-{name}-{n}.md")
+        };
+        let path = dir.join(file);
+        // Persisting without replacing: a file that appeared meanwhile is kept, and the next
+        // number is tried.
+        match write_new(&path, &text)? {
+            true => {
+                if n > 1 {
+                    w.note(format_args!(
+                        "{} already holds a snapshot of that day; kept it",
+                        dir.join(format!("{day}-{name}.md")).display()
+                    ));
+                }
+                w.note(format_args!("wrote the snapshot {}", path.display()));
+                return Ok(path);
+            }
+            false => continue,
+        }
+    }
+    Err(exit::not_completed(anyhow::anyhow!(
+        "{} holds 999 snapshots of `{}` on {day}: move some away",
+        dir.display(),
+        record.scenario
+    )))
+}
+
+/// `YYYY-MM-DD` (UTC) of a time in nanoseconds since the epoch.
+fn day_of(ns: i64) -> String {
+    let days = ns.div_euclid(86_400 * 1_000_000_000);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Writes `text` to `path` whole if `path` does not exist yet; `false` when it does.
+fn write_new(path: &Path, text: &str) -> anyhow::Result<bool> {
+    if path.exists() {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let failed = |e: std::io::Error| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot write the snapshot {}: {e} (nothing was written)",
+            path.display()
+        ))
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".rigor-report-")
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    file.write_all(text.as_bytes()).map_err(failed)?;
+    file.as_file().sync_all().map_err(failed)?;
+    match file.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(failed(e.error)),
+    }
 }
 
 /// A stored run's reports in `formats`, made in memory, and the file name stem `run-ID`.
@@ -284,4 +404,23 @@ fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
     file.as_file().sync_all().map_err(failed)?;
     file.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_of;
+
+    #[test]
+    fn days_match_the_calendar() {
+        // Python's datetime.utcfromtimestamp for the same seconds.
+        for (seconds, day) in [
+            (0_i64, "1970-01-01"),
+            (951_782_400, "2000-02-29"),
+            (1_796_169_600, "2026-12-02"),
+            (4_107_542_399, "2100-02-28"),
+            (-1, "1969-12-31"),
+        ] {
+            assert_eq!(day_of(seconds * 1_000_000_000), day, "{seconds}");
+        }
+    }
 }
