@@ -381,3 +381,21 @@ fn snapshots_are_named_by_day_and_scenario_and_never_replaced() {
     assert_eq!(elsewhere.code, 0, "{}", elsewhere.stderr);
     assert!(dir.path().join(format!("snaps/{day}-svc.md")).exists());
 }
+
+#[test]
+fn a_bench_export_that_cannot_be_written_keeps_the_stored_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = common::ran(
+        rigor(dir.path())
+            .args(["bench", "--runs", "3", "--warmup", "0", "--export-markdown"])
+            .arg(dir.path().join("no/such/dir/bench.md"))
+            .args(["--", "true"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot write the report"), "{}", r.stderr);
+    let listed = report(dir.path(), &["latest"]);
+    assert_eq!(listed.code, 0, "the run was stored: {}", listed.stderr);
+    assert!(listed.stdout.contains("| `true` |"), "{}", listed.stdout);
+}

@@ -144,8 +144,7 @@ pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     ] {
         if let Some(path) = path {
             let text = rigor_report::to_string(&report, format)?;
-            std::fs::write(path, text)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            super::report::write_whole(path, &text)?;
         }
     }
     w.report(&report, data_format(args.json))?;

@@ -375,14 +375,14 @@ fn destination(output: Option<&Path>, formats: &[ReportFormat]) -> anyhow::Resul
 
 /// Writes `text` to `path` whole: a temporary file in the same directory, synced, then
 /// renamed over `path`.
-fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
+pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let failed = |e: std::io::Error| {
         exit::not_completed(anyhow::anyhow!(
-            "cannot write the report {}: {e}; give -o a place you can write to (nothing was written)",
+            "cannot write the report {}: {e}: give a place you can write to (nothing was written there)",
             path.display()
         ))
     };
