@@ -34,7 +34,7 @@ pub enum BaselineAction {
         /// Accept an invalid or interrupted run.
         #[arg(long)]
         force: bool,
-        /// Also write the run's Markdown as a baseline snapshot, DIR/<date>-<scenario>.md
+        /// Also write the run's Markdown as a baseline snapshot, `DIR/<date>-<scenario>.md`
         /// (default docs/perf/baselines); an existing snapshot is never replaced.
         #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = super::report::DEFAULT_SNAPSHOT_DIR)]
         snapshot: Option<PathBuf>,
