@@ -8,6 +8,7 @@ use rigor_model::output::report::{LoadReport, Method, PlannedPhase, SecondFigure
 use rigor_model::plan::{Model, PhaseLoad, Scenario};
 
 use crate::data::RunData;
+use crate::series::per_second;
 
 /// The report of a load run; `None` for a bench run or one with no summary.
 pub fn load_report(run: &RunData) -> Option<LoadReport> {
@@ -23,27 +24,7 @@ pub fn load_report(run: &RunData) -> Option<LoadReport> {
 /// nothing completed is there with zeros, so a stall shows as a gap in throughput rather
 /// than vanishing from the chart.
 fn seconds(run: &RunData) -> Vec<SecondFigures> {
-    struct Slot {
-        phase: String,
-        requests: u64,
-        errors: u64,
-        corrected: Option<Hist>,
-        raw: Option<Hist>,
-    }
-    let mut by_second: BTreeMap<u32, Slot> = BTreeMap::new();
-    for w in run.windows(None) {
-        let slot = by_second.entry(w.second).or_insert_with(|| Slot {
-            phase: w.phase.clone(),
-            requests: 0,
-            errors: 0,
-            corrected: None,
-            raw: None,
-        });
-        slot.requests += w.requests;
-        slot.errors += w.errors;
-        merge(&mut slot.corrected, w.corrected.as_ref());
-        merge(&mut slot.raw, w.raw.as_ref());
-    }
+    let by_second = per_second(run);
     let sample = |name: &str| -> BTreeMap<u32, f64> {
         run.samples
             .iter()
@@ -94,17 +75,6 @@ fn seconds(run: &RunData) -> Vec<SecondFigures> {
             }
         })
         .collect()
-}
-
-fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
-    let Some(from) = from else { return };
-    match into {
-        Some(h) => {
-            // Both histograms have rigor's bounds; adding cannot fail.
-            let _ = h.add(from);
-        }
-        None => *into = Some(from.clone()),
-    }
 }
 
 fn percentiles(hist: Option<&Hist>) -> Option<SecondLatency> {

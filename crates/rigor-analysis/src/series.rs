@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rigor_model::hist::Hist;
 use rigor_model::threshold::{Metric, Stat};
 
 use crate::data::{RunData, RunKind};
@@ -33,26 +34,8 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
         }
         return Ok(series);
     }
-    let windows = run.windows(None);
-    let mut by_second: BTreeMap<u32, (u64, u64, Option<rigor_model::hist::Hist>)> = BTreeMap::new();
-    for w in windows {
-        let slot = by_second.entry(w.second).or_insert((0, 0, None));
-        slot.0 += w.requests;
-        slot.1 += w.errors;
-        let hist = match parsed {
-            Metric::RawLatency(_) => w.raw.as_ref(),
-            _ => w.corrected.as_ref(),
-        };
-        if let Some(h) = hist {
-            match &mut slot.2 {
-                Some(acc) => {
-                    let _ = acc.add(h);
-                }
-                None => slot.2 = Some(h.clone()),
-            }
-        }
-    }
-    let stat = |h: &Option<rigor_model::hist::Hist>, s: Stat| -> f64 {
+    let by_second = per_second(run);
+    let stat = |h: &Option<Hist>, s: Stat| -> f64 {
         let Some(h) = h.as_ref().filter(|h| !h.is_empty()) else {
             return f64::NAN;
         };
@@ -65,20 +48,61 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
     };
     Ok(by_second
         .values()
-        .map(|(requests, errors, hist)| match parsed {
-            Metric::Latency(s) | Metric::RawLatency(s) => stat(hist, s),
+        .map(|second| match parsed {
+            Metric::Latency(s) => stat(&second.corrected, s),
+            Metric::RawLatency(s) => stat(&second.raw, s),
             Metric::ErrorRate => {
-                if *requests > 0 {
-                    *errors as f64 / *requests as f64
+                if second.requests > 0 {
+                    second.errors as f64 / second.requests as f64
                 } else {
                     f64::NAN
                 }
             }
-            Metric::Throughput | Metric::Requests => *requests as f64,
-            Metric::Errors => *errors as f64,
+            Metric::Throughput | Metric::Requests => second.requests as f64,
+            Metric::Errors => second.errors as f64,
             _ => f64::NAN,
         })
         .collect())
+}
+
+/// One second of a load run: its windows (one per phase it touches) merged.
+pub(crate) struct Second {
+    /// The phase of the first window of the second.
+    pub phase: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub corrected: Option<Hist>,
+    pub raw: Option<Hist>,
+}
+
+/// The run's windows merged by second, in second order; seconds with no window are absent.
+pub(crate) fn per_second(run: &RunData) -> BTreeMap<u32, Second> {
+    let mut by_second: BTreeMap<u32, Second> = BTreeMap::new();
+    for w in run.windows(None) {
+        let slot = by_second.entry(w.second).or_insert_with(|| Second {
+            phase: w.phase.clone(),
+            requests: 0,
+            errors: 0,
+            corrected: None,
+            raw: None,
+        });
+        slot.requests += w.requests;
+        slot.errors += w.errors;
+        merge(&mut slot.corrected, w.corrected.as_ref());
+        merge(&mut slot.raw, w.raw.as_ref());
+    }
+    by_second
+}
+
+fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
+    let Some(from) = from else { return };
+    match into {
+        // Both histograms have rigor's bounds; adding cannot fail.
+        Some(h) => {
+            let _ = h.add(from);
+        }
+        None => *into = Some(from.clone()),
+    }
 }
 
 /// The longest run of consecutive values for which `beyond` holds (NaN never counts).

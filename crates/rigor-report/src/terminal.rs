@@ -125,7 +125,7 @@ fn run_headline(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
 }
 
 /// The error rate from which a run's first line says how many requests failed.
-const HIGH_ERROR_RATE: f64 = 0.01;
+pub(crate) const HIGH_ERROR_RATE: f64 = 0.01;
 
 /// Latency percentiles of the successful responses, measured from when each request was due
 /// and from when it was sent; failed requests' timings on a row of their own.
@@ -539,7 +539,7 @@ fn metric_row(
     )
 }
 
-fn format_p(p: f64) -> String {
+pub(crate) fn format_p(p: f64) -> String {
     if p.is_nan() {
         "-".into()
     } else if p < 0.001 {

@@ -9,8 +9,7 @@ use rigor_model::output::report::LoadReport;
 use rigor_model::output::{GroupSummary, LatencySummary, RunSummary};
 use rigor_model::units::{format_nanos, three_figures, Bytes};
 
-/// The error rate from which the status line says how many requests failed.
-const HIGH_ERROR_RATE: f64 = 0.01;
+use crate::terminal::{format_p, HIGH_ERROR_RATE};
 
 /// A load run: status, summary, latency, phases and requests, thresholds, generator, target,
 /// environment and method.
@@ -323,7 +322,7 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
             pct(m.change),
             pct(m.change_lower),
             pct(m.change_upper),
-            format_q(m.q_value)
+            format_p(m.q_value)
         );
     }
     let _ = writeln!(
@@ -343,16 +342,6 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
         c.seed
     );
     out
-}
-
-fn format_q(q: f64) -> String {
-    if q.is_nan() {
-        "–".into()
-    } else if q < 0.001 {
-        "<0.001".into()
-    } else {
-        format!("{q:.3}")
-    }
 }
 
 /// Text for a table cell: pipes escaped, line breaks flattened.

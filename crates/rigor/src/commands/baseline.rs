@@ -91,7 +91,7 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 baseline.run_id
             ))?;
             if let Some(dir) = snapshot {
-                super::report::write_snapshot(&*store, baseline.run_id, dir, w)?;
+                super::report::write_snapshot(&*store, record, dir, w)?;
             }
         }
         BaselineAction::Show { scenario, name } => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rigor_report::{Format, Report, Writer};
-use rigor_store::{RunKind, Store};
+use rigor_store::{RunKind, Store, StoredRun};
 
 use super::baseline::resolve_run;
 use super::compare::{comparison, load, StatsArgs};
@@ -73,6 +73,16 @@ impl ReportFormat {
         }
     }
 
+    /// The name `--format` takes.
+    fn name(self) -> &'static str {
+        match self {
+            ReportFormat::Markdown => "md",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Series => "series",
+            ReportFormat::Json => "json",
+        }
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             ReportFormat::Markdown => "md",
@@ -104,11 +114,15 @@ pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         let store = store::open_existing_store(args.store.as_deref(), &cwd)?
             .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
         let record = resolve_run(&*store, &args.run)?;
-        write_snapshot(&*store, record.id, dir, w)?;
+        write_snapshot(&*store, record, dir, w)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut formats = args.format.clone();
-    formats.dedup();
+    let mut formats: Vec<ReportFormat> = Vec::new();
+    for f in &args.format {
+        if !formats.contains(f) {
+            formats.push(*f);
+        }
+    }
     let target = destination(args.output.as_deref(), &formats)?;
     let settings = args.stats.settings()?;
     let cwd = std::env::current_dir()?;
@@ -135,7 +149,8 @@ pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             texts.push((*f, render(&report, *f, "a comparison")?));
         }
     } else {
-        let (run_stem, run_texts) = run_reports(&*store, &args.run, &formats)?;
+        let record = resolve_run(&*store, &args.run)?;
+        let (run_stem, run_texts) = run_reports(&*store, record, &formats)?;
         stem = run_stem;
         texts = run_texts;
     }
@@ -172,23 +187,25 @@ pub fn write_run_reports(
     if record.kind == RunKind::Load {
         formats.insert(2, ReportFormat::Series);
     }
-    let (stem, texts) = run_reports(store, &run_id.to_string(), &formats)?;
+    let (stem, texts) = run_reports(store, record, &formats)?;
     write_all(dir, &stem, &texts, w)
 }
 
-/// Writes run `run_id`'s Markdown as a baseline snapshot in `dir`, named after the day the
+/// Writes a stored run's Markdown as a baseline snapshot in `dir`, named after the day the
 /// run started and its scenario; never over an existing file. Returns the path written.
 pub fn write_snapshot(
     store: &dyn Store,
-    run_id: i64,
+    record: StoredRun,
     dir: &Path,
     w: &mut Writer,
 ) -> anyhow::Result<PathBuf> {
-    let record = store.run(run_id).map_err(crate::store::lookup_failure)?;
-    let (_, texts) = run_reports(store, &run_id.to_string(), &[ReportFormat::Markdown])?;
-    let day = day_of(record.started_at_ns);
-    let name: String = record
-        .scenario
+    let (run_id, day, scenario) = (
+        record.id,
+        day_of(record.started_at_ns),
+        record.scenario.clone(),
+    );
+    let (_, texts) = run_reports(store, record, &[ReportFormat::Markdown])?;
+    let name: String = scenario
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "._-".contains(c) {
@@ -217,7 +234,7 @@ pub fn write_snapshot(
         let path = dir.join(file);
         // Persisting without replacing: a file that appeared meanwhile is kept, and the next
         // number is tried.
-        match write_new(&path, &text)? {
+        match write_file(&path, &text, Existing::Keep, "snapshot")? {
             true => {
                 if n > 1 {
                     w.note(format_args!(
@@ -232,9 +249,8 @@ pub fn write_snapshot(
         }
     }
     Err(exit::not_completed(anyhow::anyhow!(
-        "{} holds 999 snapshots of `{}` on {day}: move some away",
-        dir.display(),
-        record.scenario
+        "{} holds 999 snapshots of `{scenario}` on {day}: move some away",
+        dir.display()
     )))
 }
 
@@ -244,38 +260,12 @@ fn day_of(ns: i64) -> String {
     rigor_model::units::rfc3339(time)[..10].to_string()
 }
 
-/// Writes `text` to `path` whole if `path` does not exist yet; `false` when it does.
-fn write_new(path: &Path, text: &str) -> anyhow::Result<bool> {
-    if path.exists() {
-        return Ok(false);
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let failed = |e: std::io::Error| {
-        exit::not_completed(anyhow::anyhow!(
-            "cannot write the snapshot {}: {e} (nothing was written)",
-            path.display()
-        ))
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".rigor-report-")
-        .tempfile_in(dir)
-        .map_err(failed)?;
-    file.write_all(text.as_bytes()).map_err(failed)?;
-    file.as_file().sync_all().map_err(failed)?;
-    match file.persist_noclobber(path) {
-        Ok(_) => Ok(true),
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(failed(e.error)),
-    }
-}
-
 /// A stored run's reports in `formats`, made in memory, and the file name stem `run-ID`.
 fn run_reports(
     store: &dyn Store,
-    run: &str,
+    record: StoredRun,
     formats: &[ReportFormat],
 ) -> anyhow::Result<(String, Vec<(ReportFormat, String)>)> {
-    let record = resolve_run(store, run)?;
     let id = record.id;
     let scenario = record.scenario.clone();
     let kind = record.kind;
@@ -330,12 +320,7 @@ fn render(report: &Report<'_>, f: ReportFormat, what: &str) -> anyhow::Result<St
     rigor_report::to_string(report, f.format()).map_err(|e| match e {
         rigor_report::ReportError::Unsupported { .. } => exit::bad_input(anyhow::anyhow!(
             "{what} has no `{}` report: `series` is the per-second CSV of a load run; md, csv and json fit every report",
-            match f {
-                ReportFormat::Markdown => "md",
-                ReportFormat::Csv => "csv",
-                ReportFormat::Series => "series",
-                ReportFormat::Json => "json",
-            }
+            f.name()
         )),
         other => anyhow::Error::from(other),
     })
@@ -376,13 +361,31 @@ fn destination(output: Option<&Path>, formats: &[ReportFormat]) -> anyhow::Resul
 /// Writes `text` to `path` whole: a temporary file in the same directory, synced, then
 /// renamed over `path`.
 pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_file(path, text, Existing::Replace, "report").map(|_| ())
+}
+
+/// What [`write_file`] does with a file already at its path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    Replace,
+    /// Leave it as it is and write nothing.
+    Keep,
+}
+
+/// Writes `text` (the `what` of a message) to `path` whole; `false` when `existing` is
+/// [`Existing::Keep`] and a file is there already, checked at the rename itself so a file
+/// that appears meanwhile is kept too.
+fn write_file(path: &Path, text: &str, existing: Existing, what: &str) -> anyhow::Result<bool> {
+    if existing == Existing::Keep && path.exists() {
+        return Ok(false);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let failed = |e: std::io::Error| {
         exit::not_completed(anyhow::anyhow!(
-            "cannot write the report {}: {e}: give a place you can write to (nothing was written there)",
+            "cannot write the {what} {}: {e}: give a place you can write to (nothing was written there)",
             path.display()
         ))
     };
@@ -392,8 +395,20 @@ pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
         .map_err(failed)?;
     file.write_all(text.as_bytes()).map_err(failed)?;
     file.as_file().sync_all().map_err(failed)?;
-    file.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
+    let persisted = match existing {
+        Existing::Replace => file.persist(path).map(|_| ()),
+        Existing::Keep => file.persist_noclobber(path).map(|_| ()),
+    };
+    match persisted {
+        Ok(()) => Ok(true),
+        Err(e)
+            if existing == Existing::Keep
+                && e.error.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(failed(e.error)),
+    }
 }
 
 #[cfg(test)]
