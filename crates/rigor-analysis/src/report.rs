@@ -4,27 +4,77 @@
 use std::collections::BTreeMap;
 
 use rigor_model::hist::Hist;
-use rigor_model::output::report::{LoadReport, Method, PlannedPhase, SecondFigures, SecondLatency};
+use rigor_model::output::report::{
+    LoadReport, Method, PlannedPhase, SecondFigures, SecondLatency, SpectrumPoint,
+};
 use rigor_model::plan::{Model, PhaseLoad, Scenario};
 
 use crate::data::RunData;
-use crate::series::per_second;
+use crate::series::{merge, per_second, Second};
 
 /// The report of a load run; `None` for a bench run or one with no summary.
 pub fn load_report(run: &RunData) -> Option<LoadReport> {
     let (summary, _) = run.load.as_ref()?;
+    let by_second = per_second(run);
+    // A second far beyond the run's end can only come from a damaged store; it is not made
+    // into hours of empty seconds.
+    let last_second = (summary.duration_ns / 1_000_000_000) as u32 + 60;
     Some(LoadReport {
         summary: summary.clone(),
-        seconds: seconds(run),
+        seconds: seconds(run, &by_second, last_second),
         method: method(&run.record.plan, &summary.model),
+        spectrum: spectrum(&by_second),
     })
+}
+
+/// The percentiles the spectrum shows: 0, then `1 - 10^(-k/10)` from k = 3 (49.9 %) on, each a
+/// tenth of a decade closer to 100 % (60.2 %, 68.4 % … 99.999 %), then the maximum.
+fn spectrum(by_second: &BTreeMap<u32, Second>) -> Vec<SpectrumPoint> {
+    let (mut corrected, mut raw) = (None, None);
+    for s in by_second.values() {
+        merge(&mut corrected, s.corrected.as_ref());
+        merge(&mut raw, s.raw.as_ref());
+    }
+    let at = |h: &Option<Hist>, q: f64| {
+        h.as_ref()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.value_at_quantile(q))
+    };
+    let count = corrected.as_ref().map_or(0, |h| h.len());
+    if count == 0 && raw.as_ref().is_none_or(|h| h.is_empty()) {
+        return Vec::new();
+    }
+    let mut quantiles = vec![0.0];
+    // Only while at least one response lies beyond the percentile: past that, every
+    // percentile is the maximum.
+    let mut k = 3;
+    loop {
+        let q = 1.0 - 10f64.powf(-f64::from(k) / 10.0);
+        if q > 0.99999 || (count > 0 && (1.0 - q) * (count as f64) < 1.0) {
+            break;
+        }
+        quantiles.push(q);
+        k += 1;
+    }
+    quantiles.push(1.0);
+    quantiles
+        .into_iter()
+        .map(|q| SpectrumPoint {
+            percentile: q * 100.0,
+            latency_ns: at(&corrected, q),
+            raw_latency_ns: at(&raw, q),
+        })
+        .collect()
 }
 
 /// Every second from the first to the last window or sample, in order; a second in which
 /// nothing completed is there with zeros, so a stall shows as a gap in throughput rather
 /// than vanishing from the chart.
-fn seconds(run: &RunData) -> Vec<SecondFigures> {
-    let by_second = per_second(run);
+fn seconds(
+    run: &RunData,
+    by_second: &BTreeMap<u32, Second>,
+    last_second: u32,
+) -> Vec<SecondFigures> {
     let sample = |name: &str| -> BTreeMap<u32, f64> {
         run.samples
             .iter()
@@ -38,6 +88,7 @@ fn seconds(run: &RunData) -> Vec<SecondFigures> {
         sample("target.threads"),
         sample("target.fds"),
     );
+    let (lag_p99, lag_max) = (sample("generator.lag_p99"), sample("generator.lag_max"));
     let last = [
         by_second.keys().next_back(),
         cpu.keys().next_back(),
@@ -46,7 +97,7 @@ fn seconds(run: &RunData) -> Vec<SecondFigures> {
     .into_iter()
     .flatten()
     .max()
-    .copied();
+    .map(|last| (*last).min(last_second));
     let Some(last) = last else {
         return Vec::new();
     };
@@ -72,6 +123,8 @@ fn seconds(run: &RunData) -> Vec<SecondFigures> {
                 target_rss_bytes: rss.get(&second).map(|v| *v as u64),
                 target_threads: threads.get(&second).map(|v| *v as u32),
                 target_fds: fds.get(&second).map(|v| *v as u32),
+                send_lag_p99_ns: lag_p99.get(&second).map(|v| *v as u64),
+                send_lag_max_ns: lag_max.get(&second).map(|v| *v as u64),
             }
         })
         .collect()

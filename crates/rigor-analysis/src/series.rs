@@ -67,7 +67,8 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
 
 /// One second of a load run: its windows (one per phase it touches) merged.
 pub(crate) struct Second {
-    /// The phase of the first window of the second.
+    /// The phase that completed the most requests in the second (a second at a phase
+    /// boundary holds windows of both).
     pub phase: String,
     pub requests: u64,
     pub errors: u64,
@@ -78,6 +79,8 @@ pub(crate) struct Second {
 /// The run's windows merged by second, in second order; seconds with no window are absent.
 pub(crate) fn per_second(run: &RunData) -> BTreeMap<u32, Second> {
     let mut by_second: BTreeMap<u32, Second> = BTreeMap::new();
+    // The most requests any one phase completed in each second so far.
+    let mut most: BTreeMap<u32, u64> = BTreeMap::new();
     for w in run.windows(None) {
         let slot = by_second.entry(w.second).or_insert_with(|| Second {
             phase: w.phase.clone(),
@@ -86,6 +89,11 @@ pub(crate) fn per_second(run: &RunData) -> BTreeMap<u32, Second> {
             corrected: None,
             raw: None,
         });
+        let top = most.entry(w.second).or_insert(w.requests);
+        if w.requests > *top {
+            *top = w.requests;
+            slot.phase.clone_from(&w.phase);
+        }
         slot.requests += w.requests;
         slot.errors += w.errors;
         merge(&mut slot.corrected, w.corrected.as_ref());
@@ -94,7 +102,7 @@ pub(crate) fn per_second(run: &RunData) -> BTreeMap<u32, Second> {
     by_second
 }
 
-fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
+pub(crate) fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
     let Some(from) = from else { return };
     match into {
         // Both histograms have rigor's bounds; adding cannot fail.

@@ -190,12 +190,16 @@ pub struct WindowPart {
     pub group: Group,
     /// Requests sent (not completed) in the window.
     pub sent: u64,
+    /// How late those requests went out (actual send minus intended send): the generator's
+    /// send lag second by second.
+    pub lag: Option<Box<Hist>>,
 }
 
 impl WindowPart {
     pub fn merge(&mut self, other: &WindowPart) {
         self.group.merge(&other.group);
         self.sent += other.sent;
+        merge_hist(&mut self.lag, &other.lag);
     }
 }
 
@@ -236,7 +240,9 @@ impl Recorder {
     /// A request of `phase` × `request` went out `lag_ns` after its intended start.
     pub fn sent(&mut self, phase: usize, request: usize, lag_ns: u64) {
         record(&mut self.lag, lag_ns);
-        self.window.entry(phase).or_default().sent += 1;
+        let part = self.window.entry(phase).or_default();
+        part.sent += 1;
+        record(part.lag.get_or_insert_with(|| Box::new(new_hist())), lag_ns);
         if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
             group.unanswered += 1;
         }

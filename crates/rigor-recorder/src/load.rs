@@ -132,6 +132,7 @@ fn record_prepared(
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names));
+            recording.samples(&lag_rows(window));
             if let Some(reason) = watch.failed(window) {
                 run_stop.stop_because(reason);
             }
@@ -271,6 +272,36 @@ fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::Stor
                 .unwrap_or_default(),
         })
         .collect()
+}
+
+/// The generator's send lag in one window (all phases), as samples: `generator.lag_p99` and
+/// `generator.lag_max`, in nanoseconds. None for a second in which nothing was sent.
+fn lag_rows(window: &Window) -> Vec<rigor_store::Sample> {
+    let mut lag: Option<rigor_model::hist::Hist> = None;
+    for part in window.parts.values() {
+        if let Some(h) = part.lag.as_deref() {
+            match &mut lag {
+                // Same bounds on both sides, so adding cannot fail.
+                Some(all) => {
+                    let _ = all.add(h);
+                }
+                None => lag = Some(h.clone()),
+            }
+        }
+    }
+    let Some(lag) = lag.filter(|h| !h.is_empty()) else {
+        return Vec::new();
+    };
+    [
+        ("generator.lag_p99", lag.value_at_quantile(0.99)),
+        ("generator.lag_max", lag.max()),
+    ]
+    .map(|(name, value)| rigor_store::Sample {
+        second: window.second,
+        name: name.into(),
+        value: value as f64,
+    })
+    .to_vec()
 }
 
 /// The store's rows for the target's samples: one per second and figure.

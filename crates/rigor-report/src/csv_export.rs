@@ -1,4 +1,4 @@
-//! A benchmark as CSV: one summary row per command (times in nanoseconds, sizes in bytes),
+//! Reports as CSV (load runs, comparisons and gates in `csv_run`). A benchmark: one summary row per command (times in nanoseconds, sizes in bytes),
 //! then one `parameter_<name>` column per parameter.
 
 use std::io::Write;
@@ -17,6 +17,7 @@ impl Exporter for Csv {
             Report::Comparison { comparison, .. } => {
                 Ok(out.write_all(csv_run::comparison(comparison)?.as_bytes())?)
             }
+            Report::Gate { report, .. } => Ok(out.write_all(csv_run::gate(report)?.as_bytes())?),
             other => Err(ReportError::unsupported(Format::Csv, other)),
         }
     }

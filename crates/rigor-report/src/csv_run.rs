@@ -4,7 +4,7 @@
 //! back; the run second by second; a comparison one row per metric.
 
 use rigor_model::metric::{Metric, Scope};
-use rigor_model::output::analysis::Comparison;
+use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::report::{LoadReport, SecondLatency};
 
 use crate::ReportError;
@@ -116,6 +116,8 @@ pub fn load_series(r: &LoadReport) -> Result<String, ReportError> {
         "target_rss_bytes",
         "target_threads",
         "target_fds",
+        "send_lag_p99_ns",
+        "send_lag_max_ns",
     ])?;
     let lat = |l: Option<SecondLatency>| -> [String; 4] {
         match l {
@@ -137,6 +139,8 @@ pub fn load_series(r: &LoadReport) -> Result<String, ReportError> {
         row.push(opt(s.target_rss_bytes.map(|v| v.to_string())));
         row.push(opt(s.target_threads.map(|v| v.to_string())));
         row.push(opt(s.target_fds.map(|v| v.to_string())));
+        row.push(opt(s.send_lag_p99_ns.map(|v| v.to_string())));
+        row.push(opt(s.send_lag_max_ns.map(|v| v.to_string())));
         w.write_record(&row)?;
     }
     finish(w)
@@ -197,6 +201,36 @@ fn number(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// The gate: one row per check, with its outcome, value and message.
+pub fn gate(r: &GateReport) -> Result<String, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scenario",
+        "run_id",
+        "check",
+        "metric",
+        "outcome",
+        "judged",
+        "value",
+        "value_text",
+        "message",
+    ])?;
+    for c in &r.checks {
+        w.write_record([
+            c.scenario.clone(),
+            c.run_id.to_string(),
+            c.description.clone(),
+            c.metric.clone(),
+            c.outcome.as_str().to_string(),
+            c.judged.to_string(),
+            c.value.map(number).unwrap_or_default(),
+            c.value_text.clone(),
+            c.message.clone(),
+        ])?;
+    }
+    finish(w)
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<String, ReportError> {

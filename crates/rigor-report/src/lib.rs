@@ -3,7 +3,7 @@
 //!
 //! A [`Report`] names what is shown (a run, a benchmark, a comparison, a gate, the run list,
 //! a plan's runs); a [`Format`] names how, and each format is one [`Exporter`] in a file of its
-//! own: the terminal table, JSON, CSV, Markdown, JUnit, GitHub annotations. Later sections
+//! own: the terminal table, JSON, CSV, Markdown, HTML, JUnit, GitHub annotations. Later sections
 //! (profile, history, capacity, tuning session) join [`Report`] and the exporters that can
 //! show them. [`Writer`] puts reports on stdout (data) and notes, warnings and progress on
 //! stderr, honours `--quiet` and `NO_COLOR`, and treats a closed pipe as the reader being done.
@@ -14,9 +14,11 @@
 mod annotations;
 mod csv_export;
 mod csv_run;
+mod html;
 mod json;
 mod junit;
 mod markdown;
+mod method;
 pub mod terminal;
 mod writer;
 
@@ -44,9 +46,12 @@ pub enum Report<'a> {
         result: &'a BenchResult,
     },
     /// A before/after comparison; `baseline_name` when B was compared with a named baseline.
+    /// `runs`: the two load runs' reports (baseline, candidate), for the exporters that draw
+    /// them side by side (HTML).
     Comparison {
         comparison: &'a Comparison,
         baseline_name: Option<&'a str>,
+        runs: Option<(&'a LoadReport, &'a LoadReport)>,
     },
     /// The gate's verdict; `plan` is the file annotations point at.
     Gate {
@@ -90,6 +95,8 @@ pub enum Format {
     SeriesCsv,
     /// GitHub-flavoured Markdown: pull-request comments, step summaries, baseline snapshots.
     Markdown,
+    /// One self-contained HTML page with charts.
+    Html,
     /// One test case per check (the gate), for CI test reports.
     Junit,
     /// GitHub workflow commands: an annotation per breached check.
@@ -104,6 +111,7 @@ impl Format {
             Format::Csv => "csv",
             Format::SeriesCsv => "series-csv",
             Format::Markdown => "markdown",
+            Format::Html => "html",
             Format::Junit => "junit",
             Format::GithubAnnotations => "github-annotations",
         }
@@ -117,6 +125,7 @@ impl Format {
             Format::Csv => &csv_export::Csv,
             Format::SeriesCsv => &csv_export::Series,
             Format::Markdown => &markdown::Markdown,
+            Format::Html => &html::Html,
             Format::Junit => &junit::Junit,
             Format::GithubAnnotations => &annotations::Annotations,
         }

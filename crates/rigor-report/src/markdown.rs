@@ -23,6 +23,7 @@ impl Exporter for Markdown {
             Report::Comparison {
                 comparison,
                 baseline_name,
+                ..
             } => run::comparison(comparison, *baseline_name),
             other => return Err(ReportError::unsupported(Format::Markdown, other)),
         };

@@ -33,6 +33,7 @@ impl Exporter for Terminal {
             Report::Comparison {
                 comparison: c,
                 baseline_name,
+                ..
             } => comparison(out, c, *baseline_name)?,
             Report::Gate { report, .. } => gate(out, report)?,
             Report::RunList { runs, location } => run_list(out, runs, location)?,

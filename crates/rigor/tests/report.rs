@@ -36,6 +36,30 @@ fn md_row(md: &str, first: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("no row `{first}` in\n{md}"))
 }
 
+/// The value under a key figure's name in the HTML (`<dt>p99</dt><dd>…</dd>`).
+fn html_figure(html: &str, name: &str) -> String {
+    let key = format!("<dt>{name}</dt><dd>");
+    let at = html
+        .find(&key)
+        .unwrap_or_else(|| panic!("no figure {name}"))
+        + key.len();
+    html[at..at + html[at..].find("</dd>").unwrap()].to_string()
+}
+
+/// The markup of the chart `id`.
+fn chart<'a>(html: &'a str, id: &str) -> &'a str {
+    let open = format!("<figure class=\"chart\" id=\"{id}\">");
+    let at = html.find(&open).unwrap_or_else(|| panic!("no chart {id}"));
+    &html[at..at + html[at..].find("</figure>").unwrap()]
+}
+
+/// How many points the chart draws of a series; `None` when it draws none.
+fn series_points(chart: &str, series: &str) -> Option<usize> {
+    let key = format!("data-series=\"{series}\" data-points=\"");
+    let at = chart.find(&key)? + key.len();
+    chart[at..at + chart[at..].find('"').unwrap()].parse().ok()
+}
+
 #[test]
 fn a_run_report_holds_the_runs_figures_in_every_format() {
     let _guard = serial();
@@ -46,7 +70,7 @@ fn a_run_report_holds_the_runs_figures_in_every_format() {
     let id = summary["run_id"].as_i64().unwrap();
     let requests = summary["total"]["requests"].as_u64().unwrap();
 
-    let r = report(dir.path(), &["-f", "md,csv,series,json", "-o", "out"]);
+    let r = report(dir.path(), &["-f", "md,html,csv,series,json", "-o", "out"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = dir.path().join("out");
     let md = std::fs::read_to_string(out.join(format!("run-{id}.md"))).unwrap();
@@ -119,6 +143,69 @@ fn a_run_report_holds_the_runs_figures_in_every_format() {
     assert_eq!(json["seconds"].as_array().unwrap().len(), seconds.len());
     assert_eq!(json["method"]["model"], "open");
     assert_eq!(json["method"]["phases"][0]["rate_start"], 100.0);
+    // The spectrum runs from the minimum to the maximum of the whole run.
+    let spectrum = json["spectrum"].as_array().unwrap();
+    assert_eq!(spectrum.last().unwrap()["percentile"], 100.0);
+    assert_eq!(
+        spectrum.last().unwrap()["latency_ns"],
+        summary["total"]["latency"]["max_ns"]
+    );
+    let p50 = spectrum
+        .iter()
+        .find(|p| p["percentile"].as_f64().unwrap() >= 49.0)
+        .unwrap()["latency_ns"]
+        .as_f64()
+        .unwrap();
+    let summary_p50 = summary["total"]["latency"]["p50_ns"].as_f64().unwrap();
+    assert!(
+        (p50 - summary_p50).abs() <= summary_p50 * 0.05,
+        "{p50} vs {summary_p50}"
+    );
+    // Every second that sent requests has its send lag.
+    assert!(json["seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["requests"].as_u64().unwrap() > 0)
+        .all(|s| s["send_lag_max_ns"].is_u64()));
+
+    // The HTML: the same figures as the Markdown, and each chart's lines with a point for
+    // each second that has one.
+    let html = std::fs::read_to_string(out.join(format!("run-{id}.html"))).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "nothing is fetched"
+    );
+    assert_eq!(
+        html_figure(&html, "p99"),
+        corrected[5],
+        "p99 as the Markdown has it"
+    );
+    assert_eq!(html_figure(&html, "p50"), corrected[2]);
+    let with_latency = json["seconds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["latency"].is_null())
+        .count();
+    let latency = chart(&html, "latency");
+    assert_eq!(
+        series_points(latency, "p99"),
+        Some(with_latency),
+        "{latency}"
+    );
+    assert_eq!(series_points(latency, "p50 from send"), Some(with_latency));
+    let throughput = chart(&html, "throughput");
+    assert_eq!(
+        series_points(throughput, "completed/s"),
+        Some(seconds.len())
+    );
+    assert_eq!(
+        series_points(chart(&html, "spectrum"), "from intended start"),
+        Some(spectrum.len())
+    );
+    assert!(series_points(chart(&html, "send-lag"), "max").is_some());
 
     // One format without -o goes to stdout, and is the same text.
     let r = report(dir.path(), &[&id.to_string(), "-f", "md"]);
@@ -152,7 +239,7 @@ fn a_comparison_report_holds_the_verdicts_with_intervals() {
             &a.to_string(),
             &b.to_string(),
             "-f",
-            "md,csv",
+            "md,csv,html",
             "-o",
             "out/",
         ],
@@ -160,6 +247,19 @@ fn a_comparison_report_holds_the_verdicts_with_intervals() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = dir.path().join("out");
     let md = std::fs::read_to_string(out.join(format!("compare-{a}-{b}.md"))).unwrap();
+    let html = std::fs::read_to_string(out.join(format!("compare-{a}-{b}.html"))).unwrap();
+    // Both runs overlaid, the baseline first.
+    for id in ["compare-latency", "compare-throughput", "compare-spectrum"] {
+        let c = chart(&html, id);
+        assert!(
+            series_points(c, &format!("baseline (run {a})")).is_some(),
+            "{c}"
+        );
+        assert!(
+            series_points(c, &format!("candidate (run {b})")).is_some(),
+            "{c}"
+        );
+    }
     let mut csv = csv::Reader::from_path(out.join(format!("compare-{a}-{b}.csv"))).unwrap();
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     let metrics = compared.json["metrics"].as_array().unwrap();
@@ -184,7 +284,25 @@ fn a_comparison_report_holds_the_verdicts_with_intervals() {
             .filter(|c| c.is_ascii_alphabetic())
             .collect();
         assert_eq!(verdict.to_lowercase(), m["verdict"].as_str().unwrap());
+        // The HTML row: the same interval, the verdict, and its picture.
+        let row = html_row(&html, &format!("<td><code>{name}</code></td>"));
+        assert!(row.contains(&format!("<td>{}</td>", cells[4])), "{row}");
+        assert!(
+            row.to_lowercase()
+                .contains(&format!(">{}</span>", m["verdict"].as_str().unwrap())),
+            "{row}"
+        );
+        assert!(row.contains("<svg class=\"interval\""), "{row}");
     }
+}
+
+/// The HTML table row that holds `cell`.
+fn html_row<'a>(html: &'a str, cell: &str) -> &'a str {
+    let at = html
+        .find(cell)
+        .unwrap_or_else(|| panic!("no row with {cell}"));
+    let start = html[..at].rfind("<tr>").unwrap();
+    &html[start..at + html[at..].find("</tr>").unwrap()]
 }
 
 #[test]
@@ -212,10 +330,31 @@ fn bad_input_is_refused_and_nothing_is_half_written() {
     let r = report(dir.path(), &["-f", "pdf"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
-        r.stderr.contains("give md, csv, series or json"),
+        r.stderr.contains("give md, html, csv, series or json"),
         "{}",
         r.stderr
     );
+
+    // The gate's report needs its plan, and has no per-second series.
+    let r = report(dir.path(), &["--gate", "-p", "missing.toml"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no plan at missing.toml"), "{}", r.stderr);
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        "[[scenario]]\nname = \"svc\"\nphases = [{ kind = \"steady\", rate = \"1/s\", for = \"1s\" }]\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n[[budget]]\nscenario = \"svc\"\nmetric = \"latency.p95\"\nmax = \"1s\"\n",
+    )
+    .unwrap();
+    let r = report(dir.path(), &["--gate", "-f", "series"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a gate verdict has no `series`"),
+        "{}",
+        r.stderr
+    );
+    let r = report(dir.path(), &["--gate", "-f", "md"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("## rigor gate: pass"), "{}", r.stdout);
+    std::fs::remove_file(dir.path().join("rigor.toml")).unwrap();
 
     // A directory that cannot be written: exit 3, and no file (not even a temporary one).
     let locked = dir.path().join("locked");
@@ -330,7 +469,7 @@ fn load_writes_its_reports_with_the_run_for_ci_to_keep() {
     names.sort();
     assert_eq!(
         names,
-        ["csv", "json", "md", "series.csv"].map(|s| format!("run-{id}.{s}"))
+        ["csv", "html", "json", "md", "series.csv"].map(|s| format!("run-{id}.{s}"))
     );
     let md = std::fs::read_to_string(artifacts.join(format!("run-{id}.md"))).unwrap();
     assert!(md.contains("**FAILED**"), "{md}");

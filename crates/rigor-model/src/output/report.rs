@@ -15,6 +15,22 @@ pub struct LoadReport {
     pub seconds: Vec<SecondFigures>,
     /// What the run was asked to do.
     pub method: Method,
+    /// The whole run's latency by percentile, as HdrHistogram plots it: the minimum, then
+    /// `1 - 10^(-k/10)` from k = 3 (49.9 %) out to 99.999 % while responses lie beyond, then
+    /// the maximum.
+    #[serde(default)]
+    pub spectrum: Vec<SpectrumPoint>,
+}
+
+/// One point of the percentile spectrum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SpectrumPoint {
+    /// 0 to 100.
+    pub percentile: f64,
+    /// From intended start (successful responses); `None` when the run had none.
+    pub latency_ns: Option<u64>,
+    /// From actual send.
+    pub raw_latency_ns: Option<u64>,
 }
 
 /// One second of a load run.
@@ -22,7 +38,8 @@ pub struct LoadReport {
 pub struct SecondFigures {
     /// Seconds since the run began (0 is the first second).
     pub second: u32,
-    /// The phase the second belongs to (the first, when a phase boundary falls inside it).
+    /// The phase the second belongs to (the one that completed most of its requests, when a
+    /// phase boundary falls inside it).
     pub phase: String,
     /// Requests that completed in this second, failures included.
     pub requests: u64,
@@ -36,6 +53,13 @@ pub struct SecondFigures {
     pub target_rss_bytes: Option<u64>,
     pub target_threads: Option<u32>,
     pub target_fds: Option<u32>,
+    /// How late the generator sent this second's requests: the 99th percentile and the
+    /// maximum of actual send minus intended send. `None` when nothing was sent (or the run
+    /// was recorded before rigor kept it).
+    #[serde(default)]
+    pub send_lag_p99_ns: Option<u64>,
+    #[serde(default)]
+    pub send_lag_max_ns: Option<u64>,
 }
 
 /// Percentiles of one second's latency, in nanoseconds.

@@ -213,12 +213,7 @@ fn method(out: &mut String, r: &LoadReport) {
         m.model, m.latency_from
     );
     for p in &m.phases {
-        let load = match (p.rate_start, p.rate_end, p.users) {
-            (Some(a), Some(b), _) if (a - b).abs() < 1e-9 => format!("{}/s", three_figures(a)),
-            (Some(a), Some(b), _) => format!("{}/s → {}/s", three_figures(a), three_figures(b)),
-            (_, _, Some(u)) => format!("{u} users"),
-            _ => "–".to_string(),
-        };
+        let load = crate::method::planned_load(p);
         let _ = writeln!(
             out,
             "- Phase `{}` ({}): {} for {}.",
@@ -241,11 +236,7 @@ fn method(out: &mut String, r: &LoadReport) {
     for req in &m.requests {
         let _ = writeln!(out, "- Request: `{}`", req.replace('`', "'"));
     }
-    let commit = match (&e.git_commit, e.git_dirty) {
-        (Some(c), Some(true)) => format!("{c} (with uncommitted changes)"),
-        (Some(c), _) => c.clone(),
-        (None, _) => "not in a git checkout".to_string(),
-    };
+    let commit = crate::method::commit(e);
     let _ = writeln!(
         out,
         "- rigor {} · commit {} · {} · {} ({} cores, {}) · kernel {} · host {}.",

@@ -109,7 +109,7 @@ pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let store = store::open_existing_store(args.store.as_deref(), &cwd)?
         .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
-    let (comparison, name) = comparison(
+    let compared = comparison(
         &*store,
         args.a.as_deref(),
         args.b.as_deref(),
@@ -117,11 +117,21 @@ pub fn run(args: &CompareArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         &settings,
     )?;
     let report = Report::Comparison {
-        comparison: &comparison,
-        baseline_name: name.as_deref(),
+        comparison: &compared.comparison,
+        baseline_name: compared.baseline_name.as_deref(),
+        runs: None,
     };
     w.report(&report, data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A comparison and what it was made of.
+pub struct Compared {
+    pub comparison: Comparison,
+    /// The baseline's name, when B was compared with a named baseline.
+    pub baseline_name: Option<String>,
+    /// The two runs as read (baseline, candidate), for reports that draw them.
+    pub runs: (RunData, RunData),
 }
 
 /// Compares `a` with `b`; with `a` alone (or neither), that run (or the latest) against the
@@ -132,7 +142,7 @@ pub fn comparison(
     b: Option<&str>,
     baseline: &str,
     settings: &CompareSettings,
-) -> anyhow::Result<(Comparison, Option<String>)> {
+) -> anyhow::Result<Compared> {
     let (baseline_run, candidate, name) = match (a, b) {
         (Some(a), Some(b)) => (resolve_run(store, a)?, resolve_run(store, b)?, None),
         (candidate, None) => {
@@ -155,7 +165,11 @@ pub fn comparison(
             | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
             other => exit::not_completed(other),
         })?;
-    Ok((comparison, name))
+    Ok(Compared {
+        comparison,
+        baseline_name: name,
+        runs: (a, b),
+    })
 }
 
 /// Up to `limit - 1` runs of the baseline's scenario before it, newest first, whose figures

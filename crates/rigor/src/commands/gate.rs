@@ -41,6 +41,12 @@ pub struct GateArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Also write the verdict's reports (Markdown, HTML, CSV, JSON) to this directory, as
+    /// `gate.md`, `gate.html`, `gate.csv` and `gate.json`: for CI to keep as artifacts. They are written
+    /// whatever the verdict; the exit code still says it.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
     #[command(flatten)]
     pub stats: StatsArgs,
 
@@ -50,6 +56,47 @@ pub struct GateArgs {
 }
 
 pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    let report = judge(args, History::Record)?;
+    let shown = Report::Gate {
+        report: &report,
+        plan: &args.plan,
+    };
+    if let Some(path) = &args.junit {
+        let junit = rigor_report::to_string(&shown, Format::Junit)?;
+        super::report::write_whole(path, &junit).context("--junit")?;
+    }
+    if let Some(dir) = &args.report {
+        super::report::write_gate_reports(&shown, dir, w)?;
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        // Annotations go to stderr whatever the mode: GitHub Actions reads workflow commands
+        // from both streams, and stdout carries only the table or the JSON asked for.
+        w.report_to_stderr(&shown, Format::GithubAnnotations)?;
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let summary = rigor_report::to_string(&shown, Format::Markdown)?;
+            append(Path::new(&path), &summary).context("GITHUB_STEP_SUMMARY")?;
+        }
+    }
+    w.report(&shown, data_format(args.json))?;
+    Ok(ExitCode::from(if report.outcome == "fail" {
+        exit::FAILED
+    } else {
+        exit::PASSED
+    }))
+}
+
+/// Whether judging keeps each check's outcome in the gate history.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// `rigor gate`: later gates count runs in a row from it.
+    Record,
+    /// `rigor report --gate`: a look at the verdict changes nothing.
+    Leave,
+}
+
+/// The plan's budgets and rules judged on the runs `args` names (the latest of each scenario
+/// and bench by default).
+pub fn judge(args: &GateArgs, history: History) -> anyhow::Result<GateReport> {
     let plan = read_plan(args)?;
     let settings = args.stats.settings()?;
     let project_dir = args
@@ -71,30 +118,10 @@ pub fn run(args: &GateArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         GateError::Plan(m) => exit::bad_input(anyhow::anyhow!("{}: {m}", args.plan.display())),
         GateError::Missing(m) => exit::not_completed(anyhow::anyhow!("{m}")),
     })?;
-    save_history(&mut *store, &report)?;
-    let shown = Report::Gate {
-        report: &report,
-        plan: &args.plan,
-    };
-    if let Some(path) = &args.junit {
-        std::fs::write(path, rigor_report::to_string(&shown, Format::Junit)?)
-            .with_context(|| format!("--junit: cannot write {}", path.display()))?;
+    if history == History::Record {
+        save_history(&mut *store, &report)?;
     }
-    if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        // Annotations go to stderr whatever the mode: GitHub Actions reads workflow commands
-        // from both streams, and stdout carries only the table or the JSON asked for.
-        w.report_to_stderr(&shown, Format::GithubAnnotations)?;
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let summary = rigor_report::to_string(&shown, Format::Markdown)?;
-            append(Path::new(&path), &summary).context("GITHUB_STEP_SUMMARY")?;
-        }
-    }
-    w.report(&shown, data_format(args.json))?;
-    Ok(ExitCode::from(if report.outcome == "fail" {
-        exit::FAILED
-    } else {
-        exit::PASSED
-    }))
+    Ok(report)
 }
 
 /// The latest finished run of each scenario and bench in the plan, or the runs asked for.

@@ -33,7 +33,7 @@ pub struct RecordArgs {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Also write each run's reports (Markdown, CSV, the per-second CSV, JSON) to this
+    /// Also write each run's reports (Markdown, HTML, CSV, the per-second CSV, JSON) to this
     /// directory, as `rigor report` does: for CI to keep as artifacts.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,

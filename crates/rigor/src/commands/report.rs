@@ -1,5 +1,5 @@
-//! `rigor report`: a stored run or a comparison written as Markdown, CSV (figures, or the run
-//! second by second) or JSON, to stdout or to files. Every file is written whole or not at
+//! `rigor report`: a stored run, a comparison or the gate's verdict written as Markdown, HTML,
+//! CSV (figures, or the run second by second) or JSON, to stdout or to files. Every file is written whole or not at
 //! all: the text is made first, then written to a temporary file beside its destination and
 //! renamed over it, so a reader never sees half a report and a failure leaves nothing behind.
 
@@ -12,6 +12,7 @@ use rigor_store::{RunKind, Store, StoredRun};
 
 use super::baseline::resolve_run;
 use super::compare::{comparison, load, StatsArgs};
+use super::gate::{judge, GateArgs, History};
 use crate::{exit, store};
 
 #[derive(clap::Args, Debug)]
@@ -19,6 +20,23 @@ pub struct ReportArgs {
     /// The run to report: a run id or `latest`.
     #[arg(default_value = "latest", conflicts_with = "compare")]
     pub run: String,
+
+    /// Report the gate's verdict instead: the plan's budgets and rules judged on the latest
+    /// run of each scenario and bench (or on RUN), as `rigor gate` judges them, without
+    /// adding to the gate history. The exit code is the report's, not the verdict's: CI
+    /// gates with `rigor gate --report DIR`.
+    #[arg(long, conflicts_with_all = ["compare", "snapshot"])]
+    pub gate: bool,
+
+    /// The plan `--gate` reads its budgets and rules from.
+    #[arg(
+        long,
+        short = 'p',
+        default_value = "rigor.toml",
+        value_name = "FILE",
+        requires = "gate"
+    )]
+    pub plan: PathBuf,
 
     /// Report a comparison instead: `--compare A B`, or `--compare B` (B against its
     /// baseline), or `--compare` alone (the latest run against its baseline).
@@ -29,9 +47,9 @@ pub struct ReportArgs {
     #[arg(long, default_value = "main")]
     pub baseline: String,
 
-    /// What to write, one or more (comma-separated or repeated): md (Markdown), csv (one row
-    /// per metric, the shape of a baseline-metrics.csv), series (a load run second by second,
-    /// CSV), json.
+    /// What to write, one or more (comma-separated or repeated): md (Markdown), html (one
+    /// self-contained page with charts), csv (one row per metric, the shape of a
+    /// baseline-metrics.csv), series (a load run second by second, CSV), json.
     #[arg(long, short = 'f', value_delimiter = ',', default_value = "md", value_parser = parse_format)]
     pub format: Vec<ReportFormat>,
 
@@ -61,6 +79,7 @@ pub enum ReportFormat {
     Csv,
     Series,
     Json,
+    Html,
 }
 
 impl ReportFormat {
@@ -70,6 +89,7 @@ impl ReportFormat {
             ReportFormat::Csv => Format::Csv,
             ReportFormat::Series => Format::SeriesCsv,
             ReportFormat::Json => Format::Json,
+            ReportFormat::Html => Format::Html,
         }
     }
 
@@ -80,6 +100,7 @@ impl ReportFormat {
             ReportFormat::Csv => "csv",
             ReportFormat::Series => "series",
             ReportFormat::Json => "json",
+            ReportFormat::Html => "html",
         }
     }
 
@@ -89,6 +110,7 @@ impl ReportFormat {
             ReportFormat::Csv => "csv",
             ReportFormat::Series => "series.csv",
             ReportFormat::Json => "json",
+            ReportFormat::Html => "html",
         }
     }
 }
@@ -99,8 +121,9 @@ fn parse_format(text: &str) -> Result<ReportFormat, String> {
         "csv" => Ok(ReportFormat::Csv),
         "series" => Ok(ReportFormat::Series),
         "json" => Ok(ReportFormat::Json),
+        "html" => Ok(ReportFormat::Html),
         other => Err(format!(
-            "`{other}` is not a report format: give md, csv, series or json"
+            "`{other}` is not a report format: give md, html, csv, series or json"
         )),
     }
 }
@@ -126,29 +149,66 @@ pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let target = destination(args.output.as_deref(), &formats)?;
     let settings = args.stats.settings()?;
     let cwd = std::env::current_dir()?;
-    let store = store::open_existing_store(args.store.as_deref(), &cwd)?
-        .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
+    let open = || -> anyhow::Result<_> {
+        store::open_existing_store(args.store.as_deref(), &cwd)?
+            .map_err(|path| store::no_runs_yet(&path.display().to_string()))
+    };
 
     // Everything is made before anything is written.
     let mut texts: Vec<(ReportFormat, String)> = Vec::new();
     let stem: String;
-    if let Some(runs) = &args.compare {
-        let (c, name) = comparison(
+    if args.gate {
+        // The gate finds its store as `rigor gate` does: beside the plan, or the plan's own.
+        let runs = match args.run.as_str() {
+            "latest" => Vec::new(),
+            id => vec![id.parse().map_err(|_| {
+                exit::bad_input(anyhow::anyhow!(
+                    "`{id}` is not a run id: give --gate a run's number (`rigor runs` lists them), or none for the latest runs"
+                ))
+            })?],
+        };
+        let gate_args = GateArgs {
+            plan: args.plan.clone(),
+            runs,
+            scenarios: Vec::new(),
+            junit: None,
+            json: false,
+            report: None,
+            stats: args.stats.clone(),
+            store: args.store.clone(),
+        };
+        let report = judge(&gate_args, History::Leave)?;
+        stem = "gate".to_string();
+        let shown = Report::Gate {
+            report: &report,
+            plan: &args.plan,
+        };
+        for f in &formats {
+            texts.push((*f, render(&shown, *f, "a gate verdict")?));
+        }
+    } else if let Some(runs) = &args.compare {
+        let store = open()?;
+        let compared = comparison(
             &*store,
             runs.first().map(String::as_str),
             runs.get(1).map(String::as_str),
             &args.baseline,
             &settings,
         )?;
+        let c = &compared.comparison;
         stem = format!("compare-{}-{}", c.baseline.run_id, c.candidate.run_id);
+        let (a, b) = &compared.runs;
+        let drawn = rigor_analysis::load_report(a).zip(rigor_analysis::load_report(b));
         let report = Report::Comparison {
-            comparison: &c,
-            baseline_name: name.as_deref(),
+            comparison: c,
+            baseline_name: compared.baseline_name.as_deref(),
+            runs: drawn.as_ref().map(|(a, b)| (a, b)),
         };
         for f in &formats {
             texts.push((*f, render(&report, *f, "a comparison")?));
         }
     } else {
+        let store = open()?;
         let record = resolve_run(&*store, &args.run)?;
         let (run_stem, run_texts) = run_reports(&*store, record, &formats)?;
         stem = run_stem;
@@ -171,7 +231,7 @@ pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// Every report of one stored run (`--report DIR` of `rigor load` and `rigor run`): Markdown,
-/// the metrics CSV, the per-second CSV (load runs) and JSON, as `run-ID.*` in `dir`.
+/// HTML, the metrics CSV, the per-second CSV (load runs) and JSON, as `run-ID.*` in `dir`.
 pub fn write_run_reports(
     store: &dyn Store,
     run_id: i64,
@@ -180,15 +240,31 @@ pub fn write_run_reports(
 ) -> anyhow::Result<()> {
     let mut formats = vec![
         ReportFormat::Markdown,
+        ReportFormat::Html,
         ReportFormat::Csv,
         ReportFormat::Json,
     ];
     let record = store.run(run_id).map_err(crate::store::lookup_failure)?;
     if record.kind == RunKind::Load {
-        formats.insert(2, ReportFormat::Series);
+        formats.insert(3, ReportFormat::Series);
     }
     let (stem, texts) = run_reports(store, record, &formats)?;
     write_all(dir, &stem, &texts, w)
+}
+
+/// The gate's reports (`rigor gate --report DIR`): Markdown, HTML, CSV and JSON, as `gate.*`
+/// in `dir`.
+pub fn write_gate_reports(shown: &Report<'_>, dir: &Path, w: &mut Writer) -> anyhow::Result<()> {
+    let mut texts = Vec::new();
+    for f in [
+        ReportFormat::Markdown,
+        ReportFormat::Html,
+        ReportFormat::Csv,
+        ReportFormat::Json,
+    ] {
+        texts.push((f, render(shown, f, "a gate verdict")?));
+    }
+    write_all(dir, "gate", &texts, w)
 }
 
 /// Writes a stored run's Markdown as a baseline snapshot in `dir`, named after the day the
@@ -319,7 +395,7 @@ fn write_all(
 fn render(report: &Report<'_>, f: ReportFormat, what: &str) -> anyhow::Result<String> {
     rigor_report::to_string(report, f.format()).map_err(|e| match e {
         rigor_report::ReportError::Unsupported { .. } => exit::bad_input(anyhow::anyhow!(
-            "{what} has no `{}` report: `series` is the per-second CSV of a load run; md, csv and json fit every report",
+            "{what} has no `{}` report: `series` is the per-second CSV of a load run; md, html, csv and json fit every report",
             f.name()
         )),
         other => anyhow::Error::from(other),
@@ -389,8 +465,12 @@ fn write_file(path: &Path, text: &str, existing: Existing, what: &str) -> anyhow
             path.display()
         ))
     };
+    // A report is for others to read: the usual mode of a new file (0644 less the umask),
+    // not the owner-only mode of a temporary file.
+    use std::os::unix::fs::PermissionsExt as _;
     let mut file = tempfile::Builder::new()
         .prefix(".rigor-report-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(&dir)
         .map_err(failed)?;
     file.write_all(text.as_bytes()).map_err(failed)?;
