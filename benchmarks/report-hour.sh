@@ -7,8 +7,10 @@
 # request routes), then stretches it into a 3600 s run in the same store with the
 # `stretch_run` example of rigor-store (its windows and samples repeated in order: each second
 # is a real second). Times, with `rigor bench` (ROUNDS runs, 10 by default, 1 warm-up):
-# `rigor report ID -f html` and `rigor report ID -f md,html,csv,series,json -o DIR`; prints
-# the size of every file. Uses the release build unless RIGOR=path is set.
+# `rigor report ID -f html` and `rigor report ID -f md,html,csv,series,json -o DIR`; then,
+# once, the HTML of a comparison of two such hour-long runs (2,000 bootstrap resamples of the
+# one-second windows for each latency metric) with its wall time and peak RSS; prints the size
+# of every file. Uses the release build unless RIGOR=path is set.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -46,19 +48,25 @@ PLAN
 echo "recording a 20 s run at $RATE" >&2
 (cd "$work" && "$RIGOR" run --quiet >/dev/null)
 long=$("$stretch" "$work/rigor.db" 1 "$SECONDS_LONG")
-echo "stretched run 1 into run $long of $SECONDS_LONG s" >&2
+other=$("$stretch" "$work/rigor.db" 1 "$SECONDS_LONG")
+echo "stretched run 1 into runs $long and $other of $SECONDS_LONG s" >&2
 
 cd "$work"
 "$RIGOR" bench --quiet --store "$work/bench.db" --runs "$ROUNDS" --warmup 1 \
-    -n "html" -c "$RIGOR report $long -f html -o $work/one.html" \
-    -n "all formats" -c "$RIGOR report $long -f md,html,csv,series,json -o $work/all" \
+    -c "$RIGOR report $long --store $work/rigor.db -f html -o $work/one.html" \
+    -c "$RIGOR report $long --store $work/rigor.db -f md,html,csv,series,json -o $work/all" \
     >/dev/null
 "$RIGOR" show latest --store "$work/bench.db"
+echo
+echo "a comparison of the two hour-long runs, once (GNU time):"
+/usr/bin/time -f '  %e s wall, %U s user, %M KiB peak RSS' \
+    "$RIGOR" report --compare "$long" "$other" --store "$work/rigor.db" -f html -o "$work/compare.html"
 echo
 echo "files of run $long ($SECONDS_LONG s):"
 for f in "$work"/all/*; do
     printf '  %-24s %10d bytes (%.2f MiB)\n' "$(basename "$f")" "$(stat -c %s "$f")" \
         "$(echo "$(stat -c %s "$f") / 1048576" | bc -l)"
 done
+printf '  %-24s %10d bytes\n' "compare.html" "$(stat -c %s "$work/compare.html")"
 html=$(stat -c %s "$work/one.html")
 echo "HTML: $html bytes; goal < 2 MiB (2097152): $([ "$html" -lt 2097152 ] && echo PASS || echo MISS)"

@@ -1,5 +1,7 @@
 //! Runs as the analysis needs them: the stored record with its summary parsed and its
-//! one-second windows decoded into histograms.
+//! one-second windows checked. A window keeps its histograms encoded (a few hundred bytes
+//! each) and decodes them when asked: a decoded histogram spans rigor's whole range, about
+//! 190 KB, so an hour of windows held decoded would take gigabytes.
 
 use rigor_model::hist::Hist;
 use rigor_model::output::bench::BenchResult;
@@ -8,15 +10,36 @@ use rigor_store::{StoredRun, StoredWindow};
 
 pub use rigor_model::RunKind;
 
-/// One decoded one-second window of a load run.
+/// One one-second window of a load run, its histograms checked but kept encoded.
 #[derive(Debug, Clone)]
 pub struct WindowData {
     pub second: u32,
     pub phase: String,
     pub requests: u64,
     pub errors: u64,
-    pub corrected: Option<Hist>,
-    pub raw: Option<Hist>,
+    corrected: Vec<u8>,
+    raw: Vec<u8>,
+}
+
+impl WindowData {
+    /// Latency from intended start of the window's successful responses; `None` when it had
+    /// none.
+    pub fn corrected(&self) -> Option<Hist> {
+        decoded(&self.corrected)
+    }
+
+    /// The same responses' latency from actual send.
+    pub fn raw(&self) -> Option<Hist> {
+        decoded(&self.raw)
+    }
+}
+
+/// A histogram that [`RunData::new`] has decoded once already, so it decodes.
+fn decoded(bytes: &[u8]) -> Option<Hist> {
+    if bytes.is_empty() {
+        return None;
+    }
+    rigor_model::hist::decode(bytes).ok()
 }
 
 /// A stored run ready for comparison and gating.
@@ -80,34 +103,31 @@ impl RunData {
                 status: record.status.as_str(),
             }),
             Some(StoredSummary::Load(summary)) => {
-                let mut decoded = Vec::with_capacity(windows.len());
+                let mut checked = Vec::with_capacity(windows.len());
                 for w in windows {
-                    let decode = |bytes: &[u8]| -> Result<Option<Hist>, DataError> {
-                        if bytes.is_empty() {
-                            return Ok(None);
-                        }
-                        rigor_model::hist::decode(bytes).map(Some).map_err(|e| {
-                            DataError::Histogram {
+                    for bytes in [&w.corrected, &w.raw] {
+                        if !bytes.is_empty() {
+                            rigor_model::hist::decode(bytes).map_err(|e| DataError::Histogram {
                                 id,
                                 second: w.second,
                                 message: e.to_string(),
-                            }
-                        })
-                    };
-                    decoded.push(WindowData {
+                            })?;
+                        }
+                    }
+                    checked.push(WindowData {
                         second: w.second,
-                        phase: w.phase.clone(),
+                        phase: w.phase,
                         requests: w.requests,
                         errors: w.errors,
-                        corrected: decode(&w.corrected)?,
-                        raw: decode(&w.raw)?,
+                        corrected: w.corrected,
+                        raw: w.raw,
                     });
                 }
                 Ok(RunData {
                     record,
                     kind: RunKind::Load,
                     environment,
-                    load: Some((*summary, decoded)),
+                    load: Some((*summary, checked)),
                     bench: None,
                     samples: Vec::new(),
                 })

@@ -10,12 +10,29 @@ use rigor_model::output::report::{
 use rigor_model::plan::{Model, PhaseLoad, Scenario};
 
 use crate::data::RunData;
-use crate::series::{merge, per_second, Second};
+use crate::series::{each_second, merge};
 
 /// The report of a load run; `None` for a bench run or one with no summary.
 pub fn load_report(run: &RunData) -> Option<LoadReport> {
     let (summary, _) = run.load.as_ref()?;
-    let by_second = per_second(run);
+    // One pass over the seconds: each second's figures, and the whole run's histograms for
+    // the spectrum.
+    let mut by_second: BTreeMap<u32, Figures> = BTreeMap::new();
+    let (mut corrected, mut raw) = (None, None);
+    each_second(run, |second, s| {
+        by_second.insert(
+            second,
+            Figures {
+                phase: s.phase.clone(),
+                requests: s.requests,
+                errors: s.errors,
+                latency: percentiles(s.corrected.as_ref()),
+                raw_latency: percentiles(s.raw.as_ref()),
+            },
+        );
+        merge(&mut corrected, s.corrected);
+        merge(&mut raw, s.raw);
+    });
     // A second far beyond the run's end can only come from a damaged store; it is not made
     // into hours of empty seconds.
     let last_second = (summary.duration_ns / 1_000_000_000) as u32 + 60;
@@ -23,18 +40,22 @@ pub fn load_report(run: &RunData) -> Option<LoadReport> {
         summary: summary.clone(),
         seconds: seconds(run, &by_second, last_second),
         method: method(&run.record.plan, &summary.model),
-        spectrum: spectrum(&by_second),
+        spectrum: spectrum(&corrected, &raw),
     })
+}
+
+/// What a report keeps of one second's windows.
+struct Figures {
+    phase: String,
+    requests: u64,
+    errors: u64,
+    latency: Option<SecondLatency>,
+    raw_latency: Option<SecondLatency>,
 }
 
 /// The percentiles the spectrum shows: 0, then `1 - 10^(-k/10)` from k = 3 (49.9 %) on, each a
 /// tenth of a decade closer to 100 % (60.2 %, 68.4 % … 99.999 %), then the maximum.
-fn spectrum(by_second: &BTreeMap<u32, Second>) -> Vec<SpectrumPoint> {
-    let (mut corrected, mut raw) = (None, None);
-    for s in by_second.values() {
-        merge(&mut corrected, s.corrected.as_ref());
-        merge(&mut raw, s.raw.as_ref());
-    }
+fn spectrum(corrected: &Option<Hist>, raw: &Option<Hist>) -> Vec<SpectrumPoint> {
     let at = |h: &Option<Hist>, q: f64| {
         h.as_ref()
             .filter(|h| !h.is_empty())
@@ -61,8 +82,8 @@ fn spectrum(by_second: &BTreeMap<u32, Second>) -> Vec<SpectrumPoint> {
         .into_iter()
         .map(|q| SpectrumPoint {
             percentile: q * 100.0,
-            latency_ns: at(&corrected, q),
-            raw_latency_ns: at(&raw, q),
+            latency_ns: at(corrected, q),
+            raw_latency_ns: at(raw, q),
         })
         .collect()
 }
@@ -72,7 +93,7 @@ fn spectrum(by_second: &BTreeMap<u32, Second>) -> Vec<SpectrumPoint> {
 /// than vanishing from the chart.
 fn seconds(
     run: &RunData,
-    by_second: &BTreeMap<u32, Second>,
+    by_second: &BTreeMap<u32, Figures>,
     last_second: u32,
 ) -> Vec<SecondFigures> {
     let sample = |name: &str| -> BTreeMap<u32, f64> {
@@ -117,8 +138,8 @@ fn seconds(
                 phase: phase.clone(),
                 requests: slot.map_or(0, |s| s.requests),
                 errors: slot.map_or(0, |s| s.errors),
-                latency: slot.and_then(|s| percentiles(s.corrected.as_ref())),
-                raw_latency: slot.and_then(|s| percentiles(s.raw.as_ref())),
+                latency: slot.and_then(|s| s.latency),
+                raw_latency: slot.and_then(|s| s.raw_latency),
                 target_cpu_cores: cpu.get(&second).copied(),
                 target_rss_bytes: rss.get(&second).map(|v| *v as u64),
                 target_threads: threads.get(&second).map(|v| *v as u32),

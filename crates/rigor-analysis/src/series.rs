@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rigor_model::hist::Hist;
 use rigor_model::threshold::{Metric, Stat};
 
-use crate::data::{RunData, RunKind};
+use crate::data::{RunData, RunKind, WindowData};
 
 /// The metric second by second (load runs), for `sustained` rules.
 pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, String> {
@@ -34,7 +34,6 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
         }
         return Ok(series);
     }
-    let by_second = per_second(run);
     let stat = |h: &Option<Hist>, s: Stat| -> f64 {
         let Some(h) = h.as_ref().filter(|h| !h.is_empty()) else {
             return f64::NAN;
@@ -46,9 +45,9 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
             Stat::Percentile(p) => h.value_at_quantile(p / 100.0) as f64,
         }
     };
-    Ok(by_second
-        .values()
-        .map(|second| match parsed {
+    let mut series = Vec::new();
+    each_second(run, |_, second| {
+        series.push(match parsed {
             Metric::Latency(s) => stat(&second.corrected, s),
             Metric::RawLatency(s) => stat(&second.raw, s),
             Metric::ErrorRate => {
@@ -61,8 +60,9 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
             Metric::Throughput | Metric::Requests => second.requests as f64,
             Metric::Errors => second.errors as f64,
             _ => f64::NAN,
-        })
-        .collect())
+        });
+    });
+    Ok(series)
 }
 
 /// One second of a load run: its windows (one per phase it touches) merged.
@@ -76,40 +76,46 @@ pub(crate) struct Second {
     pub raw: Option<Hist>,
 }
 
-/// The run's windows merged by second, in second order; seconds with no window are absent.
-pub(crate) fn per_second(run: &RunData) -> BTreeMap<u32, Second> {
-    let mut by_second: BTreeMap<u32, Second> = BTreeMap::new();
-    // The most requests any one phase completed in each second so far.
-    let mut most: BTreeMap<u32, u64> = BTreeMap::new();
+/// Calls `f` with each second of the run that has windows, in second order, its windows
+/// merged. One second's histograms are decoded at a time: an hour of them at once would
+/// take gigabytes.
+pub(crate) fn each_second(run: &RunData, mut f: impl FnMut(u32, Second)) {
+    let mut by_second: BTreeMap<u32, Vec<&WindowData>> = BTreeMap::new();
     for w in run.windows(None) {
-        let slot = by_second.entry(w.second).or_insert_with(|| Second {
-            phase: w.phase.clone(),
+        by_second.entry(w.second).or_default().push(w);
+    }
+    for (second, windows) in by_second {
+        let mut slot = Second {
+            phase: String::new(),
             requests: 0,
             errors: 0,
             corrected: None,
             raw: None,
-        });
-        let top = most.entry(w.second).or_insert(w.requests);
-        if w.requests > *top {
-            *top = w.requests;
-            slot.phase.clone_from(&w.phase);
+        };
+        let mut most = None;
+        for w in windows {
+            if most.is_none_or(|m| w.requests > m) {
+                most = Some(w.requests);
+                slot.phase.clone_from(&w.phase);
+            }
+            slot.requests += w.requests;
+            slot.errors += w.errors;
+            merge(&mut slot.corrected, w.corrected());
+            merge(&mut slot.raw, w.raw());
         }
-        slot.requests += w.requests;
-        slot.errors += w.errors;
-        merge(&mut slot.corrected, w.corrected.as_ref());
-        merge(&mut slot.raw, w.raw.as_ref());
+        f(second, slot);
     }
-    by_second
 }
 
-pub(crate) fn merge(into: &mut Option<Hist>, from: Option<&Hist>) {
+/// Adds `from` into `into` (which takes it whole when empty).
+pub(crate) fn merge(into: &mut Option<Hist>, from: Option<Hist>) {
     let Some(from) = from else { return };
     match into {
         // Both histograms have rigor's bounds; adding cannot fail.
         Some(h) => {
-            let _ = h.add(from);
+            let _ = h.add(&from);
         }
-        None => *into = Some(from.clone()),
+        None => *into = Some(from),
     }
 }
 

@@ -79,6 +79,10 @@ pub enum Sample<'a> {
     Histogram(&'a Histogram<u64>),
     /// Consecutive window histograms, resampled window by window (block bootstrap).
     Windows(&'a [Histogram<u64>]),
+    /// The same, each window given as its recorded `(value, count)` pairs in ascending value
+    /// order (what `iter_recorded` yields): a few kilobytes a window where a histogram over a
+    /// wide range is a few hundred, so an hour of windows fits in memory.
+    WindowCounts(&'a [Vec<(u64, u64)>]),
 }
 
 /// How the interval is read from the replicates.

@@ -126,6 +126,54 @@ fn for_each_input(a: &[f64], b: &[f64], mut check: impl FnMut(&str, Sample<'_>, 
     check("values", Sample::Values(a), Sample::Values(b));
     check("histogram", Sample::Histogram(&ha), Sample::Histogram(&hb));
     check("windows", Sample::Windows(&wa), Sample::Windows(&wb));
+    let counts = |w: &[Histogram<u64>]| -> Vec<Vec<(u64, u64)>> {
+        w.iter()
+            .map(|h| {
+                h.iter_recorded()
+                    .map(|b| (b.value_iterated_to(), b.count_at_value()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (ca, cb) = (counts(&wa), counts(&wb));
+    check(
+        "window counts",
+        Sample::WindowCounts(&ca),
+        Sample::WindowCounts(&cb),
+    );
+}
+
+#[test]
+fn windows_as_counts_resample_exactly_as_the_histograms() {
+    let a = lognormal(11, 3_000, 2e6);
+    let b = lognormal(12, 3_000, 2.2e6);
+    let (wa, wb) = (windows(&a, 100), windows(&b, 100));
+    let counts = |w: &[Histogram<u64>]| -> Vec<Vec<(u64, u64)>> {
+        w.iter()
+            .map(|h| {
+                h.iter_recorded()
+                    .map(|b| (b.value_iterated_to(), b.count_at_value()))
+                    .collect()
+            })
+            .collect()
+    };
+    let (ca, cb) = (counts(&wa), counts(&wb));
+    let settings = BootstrapConfig::default();
+    let from_histograms = compare(
+        &Sample::Windows(&wa),
+        &Sample::Windows(&wb),
+        Statistic::P95,
+        &settings,
+    )
+    .unwrap();
+    let from_counts = compare(
+        &Sample::WindowCounts(&ca),
+        &Sample::WindowCounts(&cb),
+        Statistic::P95,
+        &settings,
+    )
+    .unwrap();
+    assert_eq!(from_histograms, from_counts);
 }
 
 #[test]

@@ -49,7 +49,11 @@ impl Resampler {
                 statistic,
             },
             Sample::Windows(windows) => {
-                Resampler::Windows(WindowTable::new(windows, which)?, statistic)
+                let counts: Vec<Vec<(u64, u64)>> = windows.iter().map(recorded).collect();
+                Resampler::Windows(WindowTable::new(counts, which)?, statistic)
+            }
+            Sample::WindowCounts(windows) => {
+                Resampler::Windows(WindowTable::new(windows.to_vec(), which)?, statistic)
             }
         })
     }
@@ -187,16 +191,15 @@ pub(crate) struct WindowTable {
     windows: Vec<Vec<(usize, u64)>>,
 }
 
+/// A histogram's recorded `(value, count)` pairs, ascending.
+pub(crate) fn recorded(h: &Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|b| (b.value_iterated_to(), b.count_at_value()))
+        .collect()
+}
+
 impl WindowTable {
-    fn new(histograms: &[Histogram<u64>], which: &'static str) -> Result<Self, StatsError> {
-        let raw: Vec<Vec<(u64, u64)>> = histograms
-            .iter()
-            .map(|h| {
-                h.iter_recorded()
-                    .map(|b| (b.value_iterated_to(), b.count_at_value()))
-                    .collect()
-            })
-            .collect();
+    fn new(raw: Vec<Vec<(u64, u64)>>, which: &'static str) -> Result<Self, StatsError> {
         let mut distinct: Vec<u64> = raw.iter().flatten().map(|&(v, _)| v).collect();
         if distinct.is_empty() {
             return Err(StatsError::EmptySample { which });

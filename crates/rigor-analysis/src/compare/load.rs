@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use rigor_model::hist::Hist;
 use rigor_model::metric::Scope;
 use rigor_stats::{compare as bootstrap, two_proportions, Sample, Statistic};
 
@@ -24,12 +23,12 @@ pub(super) fn compare_load(
     let phase = s.phase.as_deref();
     let (wa, wb) = (a.windows(phase), b.windows(phase));
     let (ca, cb) = (
-        latency_histograms(&wa, Latency::Corrected),
-        latency_histograms(&wb, Latency::Corrected),
+        latency_windows(&wa, Latency::Corrected),
+        latency_windows(&wb, Latency::Corrected),
     );
     let (ra, rb) = (
-        latency_histograms(&wa, Latency::Raw),
-        latency_histograms(&wb, Latency::Raw),
+        latency_windows(&wa, Latency::Raw),
+        latency_windows(&wb, Latency::Raw),
     );
     if ca.len() < 2 || cb.len() < 2 {
         warnings.push(format!(
@@ -92,24 +91,34 @@ fn latency_statistic(metric: &str) -> Option<(Latency, Statistic)> {
     })
 }
 
-/// The windows' non-empty histograms of one kind, the blocks the bootstrap resamples.
-fn latency_histograms(windows: &[&crate::data::WindowData], latency: Latency) -> Vec<Hist> {
+/// The windows' non-empty histograms of one kind as their recorded `(value, count)` pairs:
+/// the blocks the bootstrap resamples. Each window is decoded, read and dropped in turn, so
+/// an hour of windows costs kilobytes each, not a whole histogram's range.
+fn latency_windows(windows: &[&crate::data::WindowData], latency: Latency) -> Vec<Counts> {
     windows
         .iter()
         .filter_map(|w| match latency {
-            Latency::Raw => w.raw.clone(),
-            Latency::Corrected => w.corrected.clone(),
+            Latency::Raw => w.raw(),
+            Latency::Corrected => w.corrected(),
         })
         .filter(|h| !h.is_empty())
+        .map(|h| {
+            h.iter_recorded()
+                .map(|b| (b.value_iterated_to(), b.count_at_value()))
+                .collect()
+        })
         .collect()
 }
+
+/// One window's latency as `(value, count)` pairs, ascending.
+type Counts = Vec<(u64, u64)>;
 
 /// A latency statistic by block bootstrap over the one-second histograms of each run.
 fn compare_latency(
     metric: &str,
     info: &MetricInfo,
     statistic: Statistic,
-    (windows_a, windows_b): (&[Hist], &[Hist]),
+    (windows_a, windows_b): (&[Counts], &[Counts]),
     s: &CompareSettings,
     warnings: &mut Vec<String>,
 ) -> Option<Pending> {
@@ -121,8 +130,8 @@ fn compare_latency(
         return None;
     }
     let c = bootstrap(
-        &Sample::Windows(windows_a),
-        &Sample::Windows(windows_b),
+        &Sample::WindowCounts(windows_a),
+        &Sample::WindowCounts(windows_b),
         statistic,
         &s.bootstrap,
     )
@@ -153,11 +162,11 @@ fn compare_latency(
 ///
 /// A tail percentile rests on the observations beyond it: with fewer than MIN_TAIL of them
 /// the bootstrap's interval is too optimistic to act on.
-fn thin_tail(metric: &str, statistic: Statistic, a: &[Hist], b: &[Hist]) -> Option<String> {
+fn thin_tail(metric: &str, statistic: Statistic, a: &[Counts], b: &[Counts]) -> Option<String> {
     let Statistic::Quantile(q) = statistic else {
         return None;
     };
-    let count = |w: &[Hist]| w.iter().map(|h| h.len()).sum::<u64>();
+    let count = |w: &[Counts]| w.iter().flatten().map(|(_, n)| n).sum::<u64>();
     let least = count(a).min(count(b));
     let tail = (least as f64 * (1.0 - q)).floor() as u64;
     (tail < MIN_TAIL).then(|| {
