@@ -119,6 +119,18 @@ fn windows(values: &[f64], per_window: usize) -> Vec<Histogram<u64>> {
     values.chunks(per_window).map(histogram).collect()
 }
 
+/// Each window as its recorded `(value, count)` pairs.
+fn window_counts(windows: &[Histogram<u64>]) -> Vec<Vec<(u64, u64)>> {
+    windows
+        .iter()
+        .map(|h| {
+            h.iter_recorded()
+                .map(|b| (b.value_iterated_to(), b.count_at_value()))
+                .collect()
+        })
+        .collect()
+}
+
 /// Runs `check` on the same data given as values, one histogram, and windows.
 fn for_each_input(a: &[f64], b: &[f64], mut check: impl FnMut(&str, Sample<'_>, Sample<'_>)) {
     let (ha, hb) = (histogram(a), histogram(b));
@@ -126,16 +138,7 @@ fn for_each_input(a: &[f64], b: &[f64], mut check: impl FnMut(&str, Sample<'_>, 
     check("values", Sample::Values(a), Sample::Values(b));
     check("histogram", Sample::Histogram(&ha), Sample::Histogram(&hb));
     check("windows", Sample::Windows(&wa), Sample::Windows(&wb));
-    let counts = |w: &[Histogram<u64>]| -> Vec<Vec<(u64, u64)>> {
-        w.iter()
-            .map(|h| {
-                h.iter_recorded()
-                    .map(|b| (b.value_iterated_to(), b.count_at_value()))
-                    .collect()
-            })
-            .collect()
-    };
-    let (ca, cb) = (counts(&wa), counts(&wb));
+    let (ca, cb) = (window_counts(&wa), window_counts(&wb));
     check(
         "window counts",
         Sample::WindowCounts(&ca),
@@ -148,16 +151,7 @@ fn windows_as_counts_resample_exactly_as_the_histograms() {
     let a = lognormal(11, 3_000, 2e6);
     let b = lognormal(12, 3_000, 2.2e6);
     let (wa, wb) = (windows(&a, 100), windows(&b, 100));
-    let counts = |w: &[Histogram<u64>]| -> Vec<Vec<(u64, u64)>> {
-        w.iter()
-            .map(|h| {
-                h.iter_recorded()
-                    .map(|b| (b.value_iterated_to(), b.count_at_value()))
-                    .collect()
-            })
-            .collect()
-    };
-    let (ca, cb) = (counts(&wa), counts(&wb));
+    let (ca, cb) = (window_counts(&wa), window_counts(&wb));
     let settings = BootstrapConfig::default();
     let from_histograms = compare(
         &Sample::Windows(&wa),
