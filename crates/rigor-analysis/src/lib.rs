@@ -14,6 +14,7 @@ pub mod compare;
 pub mod data;
 pub mod gate;
 pub mod metrics;
+pub mod profile;
 pub mod report;
 /// The comparison and gate output types, which live in the model with every other output.
 pub use rigor_model::output::analysis as output;

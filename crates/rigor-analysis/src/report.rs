@@ -172,8 +172,10 @@ fn method(plan: &str, model: &str) -> Method {
         _ => "each request's intended start on the arrival schedule (coordinated omission corrected), and apart from that from the moment it was sent",
     }
     .to_string();
+    let budgets = budgets(plan, scenario.as_ref().map(|s| s.name.as_str()));
     let Some(s) = scenario else {
         return Method {
+            budgets,
             model: model.to_string(),
             latency_from,
             ..Method::default()
@@ -216,5 +218,28 @@ fn method(plan: &str, model: &str) -> Method {
             .map(|r| format!("{} {}", r.method, r.url))
             .collect(),
         latency_from,
+        budgets,
     }
+}
+
+/// The budgets with a fixed limit that the stored plan text sets on `scenario`.
+fn budgets(plan: &str, scenario: Option<&str>) -> Vec<String> {
+    let Some(text) = serde_json::from_str::<serde_json::Value>(plan)
+        .ok()
+        .and_then(|v| v.get("plan_text")?.as_str().map(str::to_string))
+    else {
+        return Vec::new();
+    };
+    let Ok(plan) = rigor_model::plan::Plan::parse(&text, std::path::Path::new("the stored plan"))
+    else {
+        return Vec::new();
+    };
+    plan.budget
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.to_check(i + 1).ok())
+        .filter(|c| !c.expr.is_relative())
+        .filter(|c| c.scenario.is_none() || c.scenario.as_deref() == scenario)
+        .map(|c| c.expr.text)
+        .collect()
 }

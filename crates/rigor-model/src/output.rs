@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod analysis;
+pub mod profile;
 pub mod report;
 
 pub use crate::status::{RunKind, RunStatus};

@@ -177,6 +177,7 @@ fn record_prepared(
     Ok(Recorded {
         value: (result, run_id),
         lost,
+        profile: None,
     })
 }
 

@@ -32,6 +32,8 @@ pub use recover::{crashed_runs, recover_crashed, Recovered};
 pub struct Recorded<T> {
     pub value: T,
     pub lost: Option<Box<Lost>>,
+    /// How the run's profile was taken, or why it could not be, when one was asked for.
+    pub profile: Option<rigor_model::output::profile::ProfileCapture>,
 }
 
 /// Why a run could not be recorded.

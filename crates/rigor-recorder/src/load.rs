@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rigor_load::{LoadConfig, LoadError, Window};
+use rigor_model::output::profile::ProfileCapture;
 use rigor_model::output::{RunSummary, TargetSummary};
 use rigor_model::plan::{redact_value, Scenario, REDACTED};
 use rigor_model::{RunKind, RunStatus, StopHandle};
@@ -27,6 +28,8 @@ pub struct LoadOptions {
     pub plan_text: Option<String>,
     /// The target's process, sampled once a second for its CPU, memory, threads and files.
     pub target_pid: Option<u32>,
+    /// Profile the target's stacks during the steady phase (the whole run without one).
+    pub profile: Option<rigor_profile::ProfileSpec>,
 }
 
 /// A scenario checked and ready to record: requests compiled, data checked, every origin
@@ -129,6 +132,7 @@ fn record_prepared(
     let run_stop = stop.child();
     let mut watch = TargetWatch::new(options.target_pid);
     let host_before = rigor_probe::host::HostCpu::now();
+    let profiler = start_profiler(scenario, options);
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names));
@@ -146,6 +150,11 @@ fn record_prepared(
         prepared.run(&run_stop, &mut on_window)
     };
     let host_after = rigor_probe::host::HostCpu::now();
+    let profile = profiler.map(|(spec, window_name, p)| {
+        let capture = capture_of(options, &spec, window_name, p.and_then(|p| p.finish()));
+        recording.profile(&capture.0);
+        capture.1
+    });
     let result = match outcome {
         Ok(result) => result,
         Err(source) => {
@@ -206,7 +215,108 @@ fn record_prepared(
     Ok(Recorded {
         value: summary,
         lost,
+        profile,
     })
+}
+
+/// The profiler of a run asked to profile its target: sampling the steady phase (the first of
+/// kind steady; the whole run without one). `Err` when the check before the run said perf
+/// cannot sample here (the run goes on; the stored profile says why).
+type Started = (
+    rigor_profile::ProfileSpec,
+    String,
+    Result<rigor_profile::Profiler, rigor_profile::Unavailable>,
+);
+
+fn start_profiler(scenario: &Scenario, options: &LoadOptions) -> Option<Started> {
+    let spec = options.profile.clone()?;
+    let pid = options.target_pid?;
+    // The phase named, else one named `steady`, else the first of kind steady, else the
+    // whole run.
+    let mut starts = Vec::new();
+    let mut at = Duration::ZERO;
+    for phase in &scenario.phases {
+        starts.push(at);
+        at += phase.duration.unwrap_or_default();
+    }
+    let chosen = match &spec.phase {
+        Some(name) => scenario.phases.iter().position(|p| &p.name == name),
+        None => scenario
+            .phases
+            .iter()
+            .position(|p| p.name == "steady")
+            .or_else(|| {
+                scenario
+                    .phases
+                    .iter()
+                    .position(|p| p.kind.as_str() == "steady")
+            }),
+    };
+    let window = match chosen {
+        Some(i) => (
+            starts[i],
+            scenario.phases[i].duration,
+            format!("phase {}", scenario.phases[i].name),
+        ),
+        None => (Duration::ZERO, None, "whole run".to_string()),
+    };
+    let (window_start, length, name) = window;
+    let profiler = rigor_profile::check(&spec, &[pid]).map(|tool| {
+        rigor_profile::Profiler::start(
+            spec.clone(),
+            vec![pid],
+            rigor_profile::Window {
+                start: window_start,
+                length,
+            },
+            std::time::Instant::now(),
+            tool,
+        )
+    });
+    Some((spec, name, profiler))
+}
+
+/// The stored record of a run's profile, and how it was taken (or why not).
+fn capture_of(
+    options: &LoadOptions,
+    spec: &rigor_profile::ProfileSpec,
+    window: String,
+    outcome: Result<rigor_profile::Profiled, rigor_profile::Unavailable>,
+) -> (rigor_store::ProfileRecord, ProfileCapture) {
+    let mut capture = ProfileCapture {
+        name: "target".into(),
+        event: "cpu-clock".into(),
+        frequency_hz: spec.frequency_hz,
+        call_graph: spec.call_graph.as_str().into(),
+        pids: options.target_pid.into_iter().collect(),
+        window,
+        ..ProfileCapture::default()
+    };
+    let folded = match outcome {
+        Ok(p) => {
+            capture.window_start_ns = p.started.as_nanos() as u64;
+            capture.window_ns = p.length.as_nanos() as u64;
+            capture.samples = p.folded.samples;
+            capture.tool = p.tool;
+            capture.hints = p.folded.hints;
+            capture.modules = p.folded.modules;
+            if p.folded.samples == 0 {
+                capture.unavailable =
+                    Some("perf sampled nothing: the target used no CPU during the window".into());
+            }
+            Some(p.folded.text)
+        }
+        Err(why) => {
+            capture.unavailable = Some(why.0);
+            None
+        }
+    };
+    let record = rigor_store::ProfileRecord {
+        name: capture.name.clone(),
+        capture: serde_json::to_string(&capture).unwrap_or_default(),
+        folded,
+    };
+    (record, capture)
 }
 
 /// Begins the run in the store with what it will measure, where and by whom.

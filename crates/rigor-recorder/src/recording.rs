@@ -18,8 +18,8 @@
 use std::path::PathBuf;
 
 use rigor_store::{
-    BenchRun, HistogramRecord, NewRun, RunEnd, RunHeadline, RunId, RunStatus, Sample, SqliteStore,
-    Store, StoreError, StoredWindow,
+    BenchRun, HistogramRecord, NewRun, ProfileRecord, RunEnd, RunHeadline, RunId, RunStatus,
+    Sample, SqliteStore, Store, StoreError, StoredWindow,
 };
 
 /// Told of the first write that failed while a run goes.
@@ -47,6 +47,7 @@ struct Unsaved {
     samples: Vec<Sample>,
     bench_runs: Vec<BenchRun>,
     histograms: Vec<HistogramRecord>,
+    profiles: Vec<ProfileRecord>,
 }
 
 /// What could not be stored of a run that was measured.
@@ -90,6 +91,9 @@ fn save_fallback(id: RunId, run: &NewRun, unsaved: &Unsaved, end: &RunEnd<'_>) -
         store.append_samples(id, &unsaved.samples)?;
         store.append_bench_runs(id, &unsaved.bench_runs)?;
         store.save_histograms(id, &unsaved.histograms)?;
+        for p in &unsaved.profiles {
+            store.save_profile(id, p)?;
+        }
         store.finish_run(id, end)
     })();
     match written {
@@ -169,6 +173,15 @@ impl<'s> Recording<'s> {
             store.save_histograms(id, histograms)
         }) {
             self.unsaved.histograms.extend_from_slice(histograms);
+        }
+    }
+
+    /// Keeps a profile with the run.
+    pub fn profile(&mut self, profile: &ProfileRecord) {
+        if self.write(std::slice::from_ref(profile), |store, id| {
+            store.save_profile(id, profile)
+        }) {
+            self.unsaved.profiles.push(profile.clone());
         }
     }
 

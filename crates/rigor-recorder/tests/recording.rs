@@ -154,6 +154,12 @@ impl Store for FullDisk {
     fn samples(&self, run: i64) -> Result<Vec<rigor_store::Sample>, StoreError> {
         self.0.samples(run)
     }
+    fn save_profile(&mut self, run: i64, p: &rigor_store::ProfileRecord) -> Result<(), StoreError> {
+        self.0.save_profile(run, p)
+    }
+    fn profiles(&self, run: i64) -> Result<Vec<rigor_store::ProfileRecord>, StoreError> {
+        self.0.profiles(run)
+    }
     fn append_bench_runs(&mut self, run: i64, r: &[BenchRun]) -> Result<(), StoreError> {
         self.0.append_bench_runs(run, r)
     }

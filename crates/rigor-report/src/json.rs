@@ -18,6 +18,8 @@ impl Exporter for Json {
             Report::Gate { report, .. } => write(out, report),
             Report::RunList { runs, .. } => write(out, runs),
             Report::PlanRun(output) => write(out, output),
+            Report::Profile(r) => write(out, r),
+            Report::ProfileDiff(d) => write(out, d),
         }
     }
 }

@@ -14,6 +14,7 @@
 mod annotations;
 mod csv_export;
 mod csv_run;
+pub mod flamegraph;
 mod html;
 mod json;
 mod junit;
@@ -27,6 +28,7 @@ use std::path::Path;
 
 use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
+use rigor_model::output::profile::{ProfileDiff, ProfileReport};
 use rigor_model::output::report::LoadReport;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
 
@@ -65,6 +67,10 @@ pub enum Report<'a> {
     },
     /// What `rigor run` ran: its scenarios and benches.
     PlanRun(&'a PlanRunOutput),
+    /// A run's profile: its hottest frames, or why there is none.
+    Profile(&'a ProfileReport),
+    /// Where the time moved between two profiles.
+    ProfileDiff(&'a ProfileDiff),
 }
 
 impl Report<'_> {
@@ -77,6 +83,8 @@ impl Report<'_> {
             Report::Gate { .. } => "a gate verdict",
             Report::RunList { .. } => "the run list",
             Report::PlanRun(_) => "a plan's runs",
+            Report::Profile(_) => "a profile",
+            Report::ProfileDiff(_) => "a profile diff",
         }
     }
 }

@@ -19,6 +19,7 @@ impl Exporter for Markdown {
         let text = match report {
             Report::Bench { result, .. } => bench(result),
             Report::Gate { report, .. } => gate(report),
+            Report::Profile(r) => profile(r),
             Report::LoadReport(r) => run::load(r),
             Report::Comparison {
                 comparison,
@@ -109,6 +110,49 @@ pub fn gate(report: &GateReport) -> String {
             c.value_text.replace('|', "\\|"),
             c.message.replace('|', "\\|")
         ));
+    }
+    s
+}
+
+/// A profile as `profiling-report.md`: what was sampled and when, the hottest frames, the
+/// flame graph beside it, and what would give better stacks.
+pub fn profile(r: &rigor_model::output::profile::ProfileReport) -> String {
+    use rigor_model::units::{format_nanos, three_figures};
+    let c = &r.capture;
+    let mut s = format!("# Profile of rigor run {} · the {}\n\n", r.run_id, c.name);
+    if let Some(why) = &c.unavailable {
+        s.push_str(&format!("No profile was taken: {why}\n"));
+        return s;
+    }
+    s.push_str(&format!(
+        "{} stack samples of pid {} over {} ({}, from {} after the run began), {} at {} Hz, {} call graphs, by {}.\n\n",
+        c.samples,
+        c.pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", "),
+        format_nanos(c.window_ns as f64),
+        c.window,
+        format_nanos(c.window_start_ns as f64),
+        c.event,
+        c.frequency_hz,
+        c.call_graph,
+        if c.tool.is_empty() { "perf" } else { &c.tool }
+    ));
+    s.push_str(&format!(
+        "Flame graph: [profile-{id}.svg](profile-{id}.svg) (open it in a browser: click to zoom, Ctrl-F to search). Folded stacks: `profile-{id}.folded`.\n\n",
+        id = r.run_id
+    ));
+    s.push_str("## Hottest frames\n\nThe bottleneck priority list: self is time in the frame's own code, total is time with it anywhere on the stack.\n\n| # | self | total | frame | module |\n|---:|---:|---:|---|---|\n");
+    for (i, f) in r.hottest.iter().enumerate() {
+        s.push_str(&format!(
+            "| {} | {}% | {}% | {} | {} |\n",
+            i + 1,
+            three_figures(f.self_share * 100.0),
+            three_figures(f.total_share * 100.0),
+            code_cell(&f.frame),
+            f.module.as_deref().unwrap_or("–")
+        ));
+    }
+    for h in &c.hints {
+        s.push_str(&format!("\n> Hint: {h}\n"));
     }
     s
 }

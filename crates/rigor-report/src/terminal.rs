@@ -14,6 +14,7 @@ use rigor_model::units::{format_nanos, three_figures, Bytes};
 
 use crate::{Exporter, Report, ReportError};
 
+mod profile;
 mod run_list;
 pub use run_list::{no_runs_text, run_list};
 
@@ -36,6 +37,8 @@ impl Exporter for Terminal {
                 ..
             } => comparison(out, c, *baseline_name)?,
             Report::Gate { report, .. } => gate(out, report)?,
+            Report::Profile(r) => profile::profile(out, r)?,
+            Report::ProfileDiff(d) => profile::diff(out, d)?,
             Report::RunList { runs, location } => run_list(out, runs, location)?,
             Report::PlanRun(output) => {
                 for s in &output.scenarios {

@@ -81,6 +81,17 @@ pub struct StoredWindow {
     pub raw: Vec<u8>,
 }
 
+/// A profile kept with its run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileRecord {
+    /// `target`, or the benchmarked command's name.
+    pub name: String,
+    /// How it was taken, or why it could not be: JSON text (`ProfileCapture` of the model).
+    pub capture: String,
+    /// The folded stacks; `None` when there is no profile.
+    pub folded: Option<String>,
+}
+
 /// One serialised histogram kept for a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistogramRecord {
@@ -291,6 +302,12 @@ pub trait Store {
 
     /// A run's samples, by name then second.
     fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError>;
+
+    /// Keeps a profile with its run; one already stored under the same name is replaced.
+    fn save_profile(&mut self, run: RunId, profile: &ProfileRecord) -> Result<(), StoreError>;
+
+    /// A run's profiles, by name.
+    fn profiles(&self, run: RunId) -> Result<Vec<ProfileRecord>, StoreError>;
 
     /// Appends finished runs of a benchmark, all or none; a run already stored under the same
     /// `seq` is replaced.

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_samples.sql"),
     include_str!("migrations/004_bench_runs_owner.sql"),
     include_str!("migrations/005_run_headline.sql"),
+    include_str!("migrations/006_profiles.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

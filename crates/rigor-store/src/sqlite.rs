@@ -8,6 +8,7 @@ mod baselines;
 mod bench_runs;
 mod gates;
 mod open;
+mod profiles;
 mod samples;
 
 use std::path::{Path, PathBuf};
@@ -16,8 +17,9 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use crate::{
-    Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, RunEnd, RunFilter, RunHeadline, RunId,
-    RunKind, RunListEntry, RunStatus, Sample, Store, StoreError, StoredRun, StoredWindow,
+    Baseline, BenchRun, GateRecord, HistogramRecord, NewRun, ProfileRecord, RunEnd, RunFilter,
+    RunHeadline, RunId, RunKind, RunListEntry, RunStatus, Sample, Store, StoreError, StoredRun,
+    StoredWindow,
 };
 
 /// A run store in a SQLite file.
@@ -487,6 +489,14 @@ impl Store for SqliteStore {
 
     fn samples(&self, run: RunId) -> Result<Vec<Sample>, StoreError> {
         samples::read(self, run)
+    }
+
+    fn save_profile(&mut self, run: RunId, profile: &ProfileRecord) -> Result<(), StoreError> {
+        profiles::save(self, run, profile)
+    }
+
+    fn profiles(&self, run: RunId) -> Result<Vec<ProfileRecord>, StoreError> {
+        profiles::read(self, run)
     }
 
     fn append_bench_runs(&mut self, run: RunId, runs: &[BenchRun]) -> Result<(), StoreError> {

@@ -72,8 +72,8 @@ fn write_schema_1_store(path: &Path) -> (i64, i64) {
 }
 
 #[test]
-fn this_build_writes_schema_5() {
-    assert_eq!(SCHEMA_VERSION, 5);
+fn this_build_writes_schema_6() {
+    assert_eq!(SCHEMA_VERSION, 6);
 }
 
 /// The first four migrations exactly as released, for a store as rigor at schema 4 left it.
@@ -129,8 +129,17 @@ fn a_schema_4_store_gets_the_run_list_columns_filled_from_its_summaries() {
         insert("load", "running", None);
         insert("bench", "completed", Some("not json"));
     }
-    let store = SqliteStore::open(&path).expect("open and upgrade");
-    assert_eq!(user_version(&path), 5);
+    let mut store = SqliteStore::open(&path).expect("open and upgrade");
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    // Schema 6: an upgraded store keeps profiles with its runs (none for the old ones).
+    assert!(store.profiles(1).expect("profiles").is_empty());
+    let profile = rigor_store::ProfileRecord {
+        name: "target".into(),
+        capture: "{}".into(),
+        folded: Some("main;work 3\n".into()),
+    };
+    store.save_profile(1, &profile).expect("save a profile");
+    assert_eq!(store.profiles(1).expect("profiles"), vec![profile]);
     let listed: Vec<_> = store
         .list_runs(&RunFilter::default())
         .expect("list")

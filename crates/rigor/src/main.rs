@@ -54,6 +54,8 @@ enum Command {
     Runs(commands::runs::RunsArgs),
     /// Print a stored run again.
     Show(commands::show::ShowArgs),
+    /// A profiled run's hottest frames and flame graph, or `--diff A B`: where the time moved.
+    Profile(Box<commands::profile::ProfileCommandArgs>),
     /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
     Target(commands::target::TargetArgs),
     /// Internal: the helper that starts `rigor bench`'s commands (see rigor_bench::spawn_server).
@@ -86,6 +88,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args, &mut w),
         Command::Runs(args) => commands::runs::run(args, &mut w),
         Command::Show(args) => commands::show::run(args, &mut w),
+        Command::Profile(args) => commands::profile::run(args, &mut w),
         Command::Target(args) => commands::target::run(args, &mut w),
         Command::SpawnServer => commands::bench::spawn_server(),
     };

@@ -218,6 +218,11 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
     assert_eq!(gate.code, 0, "{}\n{}", gate.stderr, gate.stdout);
 
     let reports = dir.path().join("reports");
+    let run = std::fs::read_to_string(reports.join("run-2.html")).unwrap();
+    assert!(
+        run.contains("budget latency.p95 &lt;= 1s"),
+        "the plan's budget is drawn (or named above the chart) with the thresholds"
+    );
     let shots = screenshots_dir();
     // The load run: latency, throughput, spectrum, send lag, and the target's CPU, memory,
     // threads and descriptors.

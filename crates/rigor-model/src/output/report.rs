@@ -86,6 +86,11 @@ pub struct Method {
     pub requests: Vec<String>,
     /// Where latency is measured from, in words.
     pub latency_from: String,
+    /// The plan's budgets on this scenario with a fixed limit, as the metric grammar writes
+    /// them (`latency.p95 <= 120ms`): drawn on the charts beside the thresholds; the gate
+    /// judges them.
+    #[serde(default)]
+    pub budgets: Vec<String>,
 }
 
 /// A phase as the plan gave it.

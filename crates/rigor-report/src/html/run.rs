@@ -135,12 +135,27 @@ enum On {
     Fds,
 }
 
-/// The run's thresholds on whole-run metrics that a chart shows, as limit lines.
-fn limits(s: &RunSummary, on: On) -> Vec<Limit> {
-    s.thresholds
+/// The run's thresholds on whole-run metrics that a chart shows, as limit lines (a failed
+/// one in red), and the plan's budgets on the scenario (judged by the gate, not here).
+fn limits(r: &LoadReport, on: On) -> Vec<Limit> {
+    let thresholds = r.summary.thresholds.iter().map(|t| {
+        let label = format!(
+            "{} (run: {}, {})",
+            t.threshold,
+            t.value_text,
+            if t.passed { "pass" } else { "FAIL" }
+        );
+        (t.threshold.as_str(), label, !t.passed)
+    });
+    let budgets = r
+        .method
+        .budgets
         .iter()
-        .filter_map(|t| {
-            let parsed: Threshold = t.threshold.parse().ok()?;
+        .map(|b| (b.as_str(), format!("budget {b}"), false));
+    thresholds
+        .chain(budgets)
+        .filter_map(|(text, label, failed)| {
+            let parsed: Threshold = text.parse().ok()?;
             if parsed.scope != Scope::Run {
                 return None;
             }
@@ -152,15 +167,10 @@ fn limits(s: &RunSummary, on: On) -> Vec<Limit> {
                 Metric::TargetFds => On::Fds,
                 _ => return None,
             };
-            (chart == on).then(|| Limit {
+            (chart == on).then_some(Limit {
                 value: parsed.limit,
-                label: format!(
-                    "{} (run: {}, {})",
-                    t.threshold,
-                    t.value_text,
-                    if t.passed { "pass" } else { "FAIL" }
-                ),
-                failed: !t.passed,
+                label,
+                failed,
             })
         })
         .collect()
@@ -218,7 +228,6 @@ fn planned_rate(r: &LoadReport) -> Option<Vec<(f64, Option<f64>)>> {
 
 /// The charts of one run, each only when the run has its data.
 fn charts(r: &LoadReport) -> Vec<LineChart> {
-    let s = &r.summary;
     let sec = &r.seconds;
     let marks = phase_marks(sec);
     let mut charts = Vec::new();
@@ -231,7 +240,7 @@ fn charts(r: &LoadReport) -> Vec<LineChart> {
         .series("p50 from send", 3, points(sec, |x| latency(x.raw_latency, |l| l.p50_ns)))
         .series("p99 from send", 4, points(sec, |x| latency(x.raw_latency, |l| l.p99_ns)));
     lat.marks.clone_from(&marks);
-    lat.limits = limits(s, On::Latency);
+    lat.limits = limits(r, On::Latency);
     charts.push(lat);
 
     let mut rate = LineChart::new("throughput", "Throughput and errors", XAxis::Seconds, Scale::Number)
@@ -242,7 +251,7 @@ fn charts(r: &LoadReport) -> Vec<LineChart> {
         rate = rate.series("planned/s", 2, planned);
     }
     rate.marks.clone_from(&marks);
-    rate.limits = limits(s, On::Throughput);
+    rate.limits = limits(r, On::Throughput);
     charts.push(rate);
 
     let mut spectrum = LineChart::new(
@@ -320,7 +329,7 @@ fn charts(r: &LoadReport) -> Vec<LineChart> {
         }
         c.marks.clone_from(&marks);
         if let Some(on) = on {
-            c.limits = limits(s, on);
+            c.limits = limits(r, on);
         }
         charts.push(c);
     }
@@ -590,6 +599,13 @@ fn method(out: &mut String, r: &LoadReport) {
     }
     for req in &m.requests {
         let _ = write!(out, "<li>Request: <code>{}</code></li>", esc(req));
+    }
+    for b in &m.budgets {
+        let _ = write!(
+            out,
+            "<li>Budget (judged by <code>rigor gate</code>): <code>{}</code></li>",
+            esc(b)
+        );
     }
     let commit = crate::method::commit(e);
     let _ = write!(

@@ -236,6 +236,13 @@ fn method(out: &mut String, r: &LoadReport) {
     for req in &m.requests {
         let _ = writeln!(out, "- Request: `{}`", req.replace('`', "'"));
     }
+    for b in &m.budgets {
+        let _ = writeln!(
+            out,
+            "- Budget (judged by `rigor gate`): `{}`",
+            b.replace('`', "'")
+        );
+    }
     let commit = crate::method::commit(e);
     let _ = writeln!(
         out,

@@ -105,6 +105,9 @@ pub struct LoadArgs {
     pub name: String,
 
     #[command(flatten)]
+    pub profiling: super::profile::ProfileArgs,
+
+    #[command(flatten)]
     pub record: RecordArgs,
 }
 
@@ -121,13 +124,25 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         project_dir: cwd,
         plan_text: None,
         target_pid: args.target_pid,
+        profile: args.profiling.spec(),
     };
+    if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
+        super::profile::check_phase(&scenario, phase)?;
+    }
+    if options.profile.is_some() && options.target_pid.is_none() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--profile samples the target's process: give it with --target-pid PID (or profile a plan's [target] with `rigor run --profile`)"
+        )));
+    }
     let prepared = record::prepare_load(&scenario, &options)?;
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;
     let recorded = record::load(store.as_mut(), prepared, w.progress())?;
     let summary = &recorded.value;
     w.report(&Report::Run(summary), data_format(args.record.json))?;
     record::check_saved(recorded.lost)?;
+    if options.profile.is_some() && !args.record.json {
+        super::profile::show_profiles(&*store, summary.run_id, w)?;
+    }
     if let Some(dir) = &args.record.report {
         super::report::write_run_reports(&*store, summary.run_id, dir, w)?;
     }

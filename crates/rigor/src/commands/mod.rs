@@ -8,6 +8,7 @@ pub mod gate;
 pub mod import;
 pub mod init;
 pub mod load;
+pub mod profile;
 pub mod report;
 pub mod run;
 pub mod runs;

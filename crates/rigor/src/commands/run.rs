@@ -29,6 +29,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub record: RecordArgs,
+
+    #[command(flatten)]
+    pub profiling: super::profile::ProfileArgs,
 }
 
 pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
@@ -74,7 +77,19 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         // The whole plan is stored with each run: no scenario's credentials in it.
         plan_text: Some(plan.text_without_secrets(&args.record.secret_headers)),
         target_pid: target.as_ref().map(Target::pid),
+        profile: args.profiling.spec(),
     };
+    if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
+        for scenario in &scenarios {
+            super::profile::check_phase(scenario, phase)?;
+        }
+    }
+    if options.profile.is_some() && options.target_pid.is_none() && !scenarios.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--profile samples the target's process, and {} starts none: give the plan a [target] with its command",
+            args.plan.display()
+        )));
+    }
     session.scenarios(w, &scenarios, &options)?;
     if session.outcome.worst != exit::INTERRUPTED {
         session.benches(w, &benches, prepared_benches)?;
@@ -154,6 +169,9 @@ impl Session<'_> {
                 w.line(format_args!(""))?;
             }
             record::check_saved(recorded.lost)?;
+            if options.profile.is_some() && !record_args.json {
+                super::profile::show_profiles(self.store.get()?, summary.run_id, w)?;
+            }
             if let Some(dir) = &record_args.report {
                 super::report::write_run_reports(self.store.get()?, summary.run_id, dir, w)?;
             }

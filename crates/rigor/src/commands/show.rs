@@ -41,6 +41,9 @@ pub fn run(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         store.run(id).map_err(crate::store::lookup_failure)?
     };
     show_record(w, &record, data_format(args.json))?;
+    if !args.json {
+        super::profile::show_profiles(&*store, record.id, w)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

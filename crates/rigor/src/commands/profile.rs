@@ -1,0 +1,237 @@
+//! `rigor profile`: the target's stacks sampled with Linux perf during a run's steady phase,
+//! kept with the run; its hottest frames, its flame graph, and where the time moved between
+//! two profiled runs. `--profile` on `rigor load` and `rigor run` takes the same profile.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rigor_model::output::profile::{ProfileCapture, ProfileDiff, ProfileReport};
+use rigor_report::{Format, Report, Writer};
+use rigor_store::Store;
+
+use crate::{data_format, exit, store};
+
+/// How many frames the hottest-frames table lists.
+pub const TOP_FRAMES: usize = 15;
+
+/// The profiling flags of `rigor load` and `rigor run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ProfileArgs {
+    /// Sample the target's stacks with Linux perf during the steady phase (the whole run
+    /// without one): its hottest frames and flame graph are kept with the run. Needs the
+    /// target's process (--target-pid, or a plan's `[target]`); `$PERF` names another perf.
+    #[arg(long)]
+    pub profile: bool,
+
+    /// Stack samples a second when profiling.
+    #[arg(long, default_value_t = rigor_profile::DEFAULT_FREQUENCY_HZ, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub profile_frequency: u32,
+
+    /// How profiled stacks are unwound: fp (frame pointers; cheap) or dwarf (works without
+    /// frame pointers, costs more).
+    #[arg(long, default_value = "fp", value_parser = ["fp", "dwarf"])]
+    pub call_graph: String,
+
+    /// The phase to profile (default: the one named `steady`, else the first steady phase,
+    /// else the whole run).
+    #[arg(long, value_name = "PHASE")]
+    pub profile_phase: Option<String>,
+}
+
+impl ProfileArgs {
+    pub fn spec(&self) -> Option<rigor_profile::ProfileSpec> {
+        self.profile.then(|| rigor_profile::ProfileSpec {
+            frequency_hz: self.profile_frequency,
+            call_graph: if self.call_graph == "dwarf" {
+                rigor_profile::CallGraph::Dwarf
+            } else {
+                rigor_profile::CallGraph::FramePointers
+            },
+            phase: self.profile_phase.clone(),
+            ..rigor_profile::ProfileSpec::default()
+        })
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ProfileCommandArgs {
+    /// The profiled run to show (a run id or `latest`).
+    #[arg(default_value = "latest", conflicts_with = "diff")]
+    pub run: String,
+
+    /// Where the time moved between two profiled runs: `--diff BEFORE AFTER`.
+    #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
+    pub diff: Option<Vec<String>>,
+
+    /// Also write the flame graph (SVG), the folded stacks and profiling-report.md to DIR.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Print as versioned JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+/// `--profile-phase` must name a phase of the scenario.
+pub fn check_phase(scenario: &rigor_model::plan::Scenario, phase: &str) -> anyhow::Result<()> {
+    if scenario.phases.iter().any(|p| p.name == phase) {
+        return Ok(());
+    }
+    let names: Vec<&str> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
+    Err(exit::bad_input(anyhow::anyhow!(
+        "--profile-phase {phase}: scenario `{}` has no such phase; its phases are {}",
+        scenario.name,
+        names.join(", ")
+    )))
+}
+
+/// A stored profile read back: how it was taken and its folded stacks.
+pub struct StoredProfile {
+    pub capture: ProfileCapture,
+    pub folded: Option<String>,
+}
+
+/// The profiles stored with run `run`.
+pub fn stored(store: &dyn Store, run: i64) -> anyhow::Result<Vec<StoredProfile>> {
+    store
+        .profiles(run)?
+        .into_iter()
+        .map(|p| {
+            let capture: ProfileCapture = serde_json::from_str(&p.capture).map_err(|e| {
+                exit::not_completed(anyhow::anyhow!(
+                    "run {run}'s profile `{}` cannot be read: {e}",
+                    p.name
+                ))
+            })?;
+            Ok(StoredProfile {
+                capture,
+                folded: p.folded,
+            })
+        })
+        .collect()
+}
+
+/// The hottest frames of run `run`'s stored profile.
+pub fn report_of(run: i64, p: &StoredProfile) -> ProfileReport {
+    rigor_analysis::profile::hottest(
+        run,
+        &p.capture,
+        p.folded.as_deref().unwrap_or(""),
+        TOP_FRAMES,
+    )
+}
+
+/// Shows run `run`'s profiles in the terminal (after a run's summary, and in `rigor show`).
+pub fn show_profiles(store: &dyn Store, run: i64, w: &mut Writer) -> anyhow::Result<()> {
+    for p in stored(store, run)? {
+        if let Some(why) = &p.capture.unavailable {
+            w.warn(format_args!("no profile of the {}: {why}", p.capture.name));
+            continue;
+        }
+        w.report(&Report::Profile(&report_of(run, &p)), Format::Terminal)?;
+        w.line(format_args!(""))?;
+    }
+    Ok(())
+}
+
+pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()?;
+    let store = store::open_existing_store(args.store.as_deref(), &cwd)?
+        .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
+    if let Some(runs) = &args.diff {
+        let before = profiled(&*store, &runs[0])?;
+        let after = profiled(&*store, &runs[1])?;
+        let fold = |p: &(i64, StoredProfile)| p.1.folded.clone().unwrap_or_default();
+        let (grew, shrank) = rigor_analysis::profile::diff(
+            (&fold(&before), &before.1.capture.modules),
+            (&fold(&after), &after.1.capture.modules),
+            TOP_FRAMES,
+        );
+        let diff = ProfileDiff {
+            before_run: before.0,
+            after_run: after.0,
+            before_samples: before.1.capture.samples,
+            after_samples: after.1.capture.samples,
+            grew,
+            shrank,
+        };
+        if let Some(dir) = &args.output {
+            let svg = rigor_report::flamegraph::differential(
+                &fold(&before),
+                &fold(&after),
+                &format!("rigor profile diff: run {} → run {}", before.0, after.0),
+            )?;
+            write_files(
+                dir,
+                &[(format!("profile-diff-{}-{}.svg", before.0, after.0), svg)],
+                w,
+            )?;
+        }
+        w.report(&Report::ProfileDiff(&diff), data_format(args.json))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (run, profile) = profiled(&*store, &args.run)?;
+    let report = report_of(run, &profile);
+    if let Some(dir) = &args.output {
+        let folded = profile.folded.clone().unwrap_or_default();
+        let svg = rigor_report::flamegraph::flamegraph(
+            &folded,
+            &format!("rigor run {run}: the {}", profile.capture.name),
+        )?;
+        let md = rigor_report::to_string(&Report::Profile(&report), Format::Markdown)?;
+        write_files(
+            dir,
+            &[
+                (format!("profile-{run}.svg"), svg),
+                (format!("profile-{run}.folded"), folded),
+                (format!("profiling-report-{run}.md"), md),
+            ],
+            w,
+        )?;
+    }
+    w.report(&Report::Profile(&report), data_format(args.json))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run `which` (an id or `latest`) and its profile; an error that says what to do when the
+/// run has none, or has one that could not be taken.
+fn profiled(store: &dyn Store, which: &str) -> anyhow::Result<(i64, StoredProfile)> {
+    let record = super::baseline::resolve_run(store, which)?;
+    let id = record.id;
+    let mut profiles = stored(store, id)?;
+    if profiles.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "run {id} has no profile: profile a run with `rigor load … --target-pid PID --profile` or `rigor run --profile` (a plan with a [target])"
+        )));
+    }
+    let p = profiles.remove(0);
+    if let Some(why) = &p.capture.unavailable {
+        return Err(exit::not_completed(anyhow::anyhow!(
+            "run {id} was to be profiled, but its profile could not be taken: {why}"
+        )));
+    }
+    Ok((id, p))
+}
+
+fn write_files(
+    dir: &std::path::Path,
+    files: &[(String, String)],
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot create {}: {e}; give -o a directory you can write to",
+            dir.display()
+        ))
+    })?;
+    for (name, text) in files {
+        let path = dir.join(name);
+        super::report::write_whole(&path, text)?;
+        w.note(format_args!("wrote {}", path.display()));
+    }
+    Ok(())
+}

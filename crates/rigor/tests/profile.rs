@@ -1,0 +1,207 @@
+//! Profiling under load with the real Linux perf: the built-in target, started by the plan,
+//! is sampled during the steady phase; the function that burns its CPU is the hottest frame,
+//! and between a run without that work and one with it, it is the largest growth. And the
+//! ways a profile cannot be had: no perf, a perf that refuses, no target to profile.
+
+mod common;
+
+use std::path::Path;
+
+use common::{ran, rigor, serial, tool, LOOSE_MAX_LAG};
+
+const WORK: &str = "rigor_target::behaviour::burn_cpu";
+
+fn plan(port: u16) -> String {
+    format!(
+        r#"
+[target]
+command = "rigor target --port {port} --threads 1 --route '/busy: cpu=2ms' --route '/idle: latency=1ms'"
+ready = "http://127.0.0.1:{port}/health"
+
+[[scenario]]
+name = "idle"
+phases = [{{ kind = "steady", rate = "100/s", for = "3s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/idle"
+
+[[scenario]]
+name = "busy"
+phases = [{{ name = "warm", kind = "steady", rate = "50/s", for = "1s" }}, {{ name = "steady", kind = "steady", rate = "100/s", for = "3s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/busy"
+"#
+    )
+}
+
+fn run(dir: &Path, scenario: &str, perf: Option<&str>) -> common::Ran {
+    let mut cmd = rigor(dir);
+    cmd.args([
+        "run",
+        scenario,
+        "--quiet",
+        "--max-lag",
+        LOOSE_MAX_LAG,
+        "--profile",
+        "--call-graph",
+        "dwarf",
+    ]);
+    if let Some(perf) = perf {
+        cmd.env("PERF", perf);
+    }
+    ran(cmd.output().unwrap())
+}
+
+fn profile(dir: &Path, args: &[&str]) -> common::Ran {
+    ran(rigor(dir).arg("profile").args(args).output().unwrap())
+}
+
+#[test]
+fn the_work_is_the_hottest_frame_and_the_largest_growth_with_real_perf() {
+    let Some(_perf) = tool("perf", "apt-get install linux-perf") else {
+        return;
+    };
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rigor.toml"), plan(common::free_port())).unwrap();
+    let idle = run(dir.path(), "idle", None);
+    assert_eq!(idle.code, 0, "{}\n{}", idle.stderr, idle.stdout);
+    let busy = run(dir.path(), "busy", None);
+    assert_eq!(busy.code, 0, "{}\n{}", busy.stderr, busy.stdout);
+    assert!(
+        busy.stdout.contains("hottest frames") && busy.stdout.contains(WORK),
+        "the run's summary lists the hottest frames:\n{}",
+        busy.stdout
+    );
+
+    let shown = profile(dir.path(), &["2", "--json", "-o", "out"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let report = &shown.json;
+    assert_eq!(report["capture"]["window"], "phase steady", "{report}");
+    assert_eq!(report["capture"]["event"], "cpu-clock");
+    // Sampling began when the steady phase did (after the 1 s warm-up), not at the start.
+    let start_ms = report["capture"]["window_start_ns"].as_u64().unwrap() / 1_000_000;
+    assert!((900..2500).contains(&start_ms), "{start_ms} ms");
+    assert!(
+        report["capture"]["samples"].as_u64().unwrap() > 20,
+        "{report}"
+    );
+    let hottest = report["hottest"].as_array().unwrap();
+    let work = hottest
+        .iter()
+        .find(|f| f["frame"] == WORK)
+        .unwrap_or_else(|| panic!("{WORK} is among the hottest frames: {report}"));
+    assert_eq!(work["module"], "rigor");
+    // 2 ms of hashing a request at 100 a second: most of the target's CPU is in it.
+    assert!(work["total_share"].as_f64().unwrap() > 0.5, "{work}");
+    let out = dir.path().join("out");
+    let svg = std::fs::read_to_string(out.join("profile-2.svg")).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.contains("burn_cpu"),
+        "an interactive flame graph"
+    );
+    let folded = std::fs::read_to_string(out.join("profile-2.folded")).unwrap();
+    assert!(folded.lines().any(|l| l.contains("burn_cpu")));
+    let md = std::fs::read_to_string(out.join("profiling-report-2.md")).unwrap();
+    assert!(
+        md.contains("## Hottest frames") && md.contains(WORK),
+        "{md}"
+    );
+
+    let diff = profile(dir.path(), &["--diff", "1", "2", "--json", "-o", "out"]);
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert_eq!(diff.json["grew"][0]["frame"], WORK, "{}", diff.json);
+    assert!(out.join("profile-diff-1-2.svg").exists());
+    // And in the other direction, it is the largest fall.
+    let back = profile(dir.path(), &["--diff", "2", "1", "--json"]);
+    assert_eq!(back.json["shrank"][0]["frame"], WORK, "{}", back.json);
+
+    // `rigor show` shows the stored profile with the run.
+    let shown = ran(rigor(dir.path()).args(["show", "2"]).output().unwrap());
+    assert!(shown.stdout.contains("hottest frames"), "{}", shown.stdout);
+}
+
+#[test]
+fn without_perf_the_run_completes_and_says_why_there_is_no_profile() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rigor.toml"), plan(common::free_port())).unwrap();
+    let r = run(dir.path(), "idle", Some("/nonexistent/perf"));
+    assert_eq!(r.code, 0, "the measurement stands: {}", r.stderr);
+    assert!(
+        r.stderr.contains("no profile of the target")
+            && r.stderr.contains("is not installed")
+            && r.stderr.contains("linux-perf"),
+        "{}",
+        r.stderr
+    );
+    let p = profile(dir.path(), &["latest"]);
+    assert_eq!(p.code, 3, "{}", p.stderr);
+    assert!(p.stderr.contains("could not be taken"), "{}", p.stderr);
+
+    // A perf that is there but refuses, as under a strict perf_event_paranoid.
+    let wrapper = dir.path().join("perf");
+    std::fs::write(
+        &wrapper,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'perf version 6.1'; exit 0; fi\n\
+         echo 'Error: Access to performance monitoring and observability operations is limited.' >&2\n\
+         echo 'Consider adjusting /proc/sys/kernel/perf_event_paranoid setting' >&2\nexit 255\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = run(dir.path(), "idle", Some(wrapper.to_str().unwrap()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not permitted")
+            && r.stderr.contains("perf_event_paranoid")
+            && r.stderr.contains("CAP_PERFMON"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_profile_needs_a_target_and_a_sane_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let r = ran(rigor(dir.path())
+        .args(["load", &url, "-n", "1", "--profile", "--quiet"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--target-pid"), "{}", r.stderr);
+    let r = ran(rigor(dir.path())
+        .args([
+            "load",
+            &url,
+            "-n",
+            "1",
+            "--profile",
+            "--profile-frequency",
+            "1000000",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let me = std::process::id().to_string();
+    let r = ran(rigor(dir.path())
+        .args([
+            "load",
+            &url,
+            "-n",
+            "1",
+            "--target-pid",
+            &me,
+            "--profile",
+            "--profile-phase",
+            "nope",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("has no such phase"), "{}", r.stderr);
+    assert!(!dir.path().join(".rigor").exists(), "nothing was stored");
+    let r = profile(dir.path(), &["latest"]);
+    assert_ne!(r.code, 0);
+}
