@@ -41,6 +41,7 @@ pub fn load_report(run: &RunData) -> Option<LoadReport> {
         seconds: seconds(run, &by_second, last_second),
         method: method(&run.record.plan, &summary.model),
         spectrum: spectrum(&corrected, &raw),
+        profiles: Vec::new(),
     })
 }
 

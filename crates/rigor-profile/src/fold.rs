@@ -76,11 +76,25 @@ pub fn fold_perf_script(text: &str) -> Result<Folded, std::io::Error> {
     if !text_out.is_empty() {
         text_out.push('\n');
     }
-    // A sample's header starts in the first column; its frames are indented under it.
-    let samples = text
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with(char::is_whitespace) && !l.starts_with('#'))
+    // A sample is a header in the first column with its frames indented under it.
+    let raw: Vec<&str> = text.lines().collect();
+    let samples = raw
+        .windows(2)
+        .filter(|pair| {
+            let (head, first) = (pair[0], pair[1]);
+            !head.is_empty()
+                && !head.starts_with(char::is_whitespace)
+                && !head.starts_with('#')
+                && head.contains(": ")
+                && first.starts_with(char::is_whitespace)
+                && !first.trim().is_empty()
+        })
         .count() as u64;
+    if samples == 0 {
+        // Not perf script text: nothing was sampled, whatever the collapser made of it.
+        text_out.clear();
+        hints.clear();
+    }
     Ok(Folded {
         text: text_out,
         samples,

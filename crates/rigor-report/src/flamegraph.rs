@@ -36,7 +36,22 @@ pub fn differential(before: &str, after: &str, title: &str) -> io::Result<String
     draw(&mut options, &String::from_utf8_lossy(&lines))
 }
 
+/// The SVG's height in pixels, from its root element (for the frame that holds it).
+pub fn height(svg: &str) -> Option<u32> {
+    let root = &svg[svg.find("<svg")?..];
+    let at = root[..root.find('>')?].find(" height=\"")? + 9;
+    root[at..]
+        .split('"')
+        .next()?
+        .trim_end_matches("px")
+        .parse()
+        .ok()
+}
+
 fn draw(options: &mut Options<'_>, folded: &str) -> io::Result<String> {
+    // A fixed width: inferno's fluid default measures the page it sits in, and a report's
+    // frame is not the page.
+    options.image_width = Some(1000);
     let mut svg = Vec::new();
     if folded.trim().is_empty() {
         return Ok(String::new());

@@ -117,9 +117,19 @@ pub fn gate(report: &GateReport) -> String {
 /// A profile as `profiling-report.md`: what was sampled and when, the hottest frames, the
 /// flame graph beside it, and what would give better stacks.
 pub fn profile(r: &rigor_model::output::profile::ProfileReport) -> String {
+    format!(
+        "# Profile of rigor run {} · the {}\n\n{}",
+        r.run_id,
+        r.capture.name,
+        profile_body(r, "##")
+    )
+}
+
+/// A profile's text under its title; `level` is the Markdown heading of its sections.
+pub(crate) fn profile_body(r: &rigor_model::output::profile::ProfileReport, level: &str) -> String {
     use rigor_model::units::{format_nanos, three_figures};
     let c = &r.capture;
-    let mut s = format!("# Profile of rigor run {} · the {}\n\n", r.run_id, c.name);
+    let mut s = String::new();
     if let Some(why) = &c.unavailable {
         s.push_str(&format!("No profile was taken: {why}\n"));
         return s;
@@ -140,7 +150,8 @@ pub fn profile(r: &rigor_model::output::profile::ProfileReport) -> String {
         "Flame graph: [profile-{id}.svg](profile-{id}.svg) (open it in a browser: click to zoom, Ctrl-F to search). Folded stacks: `profile-{id}.folded`.\n\n",
         id = r.run_id
     ));
-    s.push_str("## Hottest frames\n\nThe bottleneck priority list: self is time in the frame's own code, total is time with it anywhere on the stack.\n\n| # | self | total | frame | module |\n|---:|---:|---:|---|---|\n");
+    s.push_str(level);
+    s.push_str(" Hottest frames\n\nThe bottleneck priority list: self is time in the frame's own code, total is time with it anywhere on the stack.\n\n| # | self | total | frame | module |\n|---:|---:|---:|---|---|\n");
     for (i, f) in r.hottest.iter().enumerate() {
         s.push_str(&format!(
             "| {} | {}% | {}% | {} | {} |\n",

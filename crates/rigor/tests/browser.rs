@@ -177,18 +177,22 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rigor.toml"), plan(common::free_port())).unwrap();
-    for _ in 0..2 {
-        let r = ran(rigor(dir.path())
-            .args([
-                "run",
-                "--quiet",
-                "--max-lag",
-                LOOSE_MAX_LAG,
-                "--report",
-                "reports",
-            ])
-            .output()
-            .unwrap());
+    // With perf here, the second run is profiled and its page embeds the flame graph.
+    let perf = tool("perf", "apt-get install linux-perf").is_some();
+    for i in 0..2 {
+        let mut cmd = rigor(dir.path());
+        cmd.args([
+            "run",
+            "--quiet",
+            "--max-lag",
+            LOOSE_MAX_LAG,
+            "--report",
+            "reports",
+        ]);
+        if perf && i == 1 {
+            cmd.args(["--profile", "--call-graph", "dwarf"]);
+        }
+        let r = ran(cmd.output().unwrap());
         assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
     }
     let bench = ran(rigor(dir.path())
@@ -227,7 +231,7 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
     // The load run: latency, throughput, spectrum, send lag, and the target's CPU, memory,
     // threads and descriptors.
     let pages = [
-        ("run-2.html", "a load run", 8, 5200),
+        ("run-2.html", "a load run", 8, 7000),
         ("compare-1-2.html", "a comparison", 3, 2600),
         ("run-3.html", "a benchmark", 2, 1300),
         ("gate.html", "a gate", 0, 700),
@@ -246,6 +250,19 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
             seen.dom.contains("charts drawn."),
             "{what}: the foot of the page says what was drawn"
         );
+        if file == "run-2.html" && perf {
+            assert_eq!(
+                seen.root("data-flamegraphs"),
+                1,
+                "{what}: the profile's flame graph"
+            );
+            assert_eq!(
+                seen.root("data-flamegraphs-drawn"),
+                1,
+                "{what}: the flame graph drew its frames\n{}",
+                seen.log
+            );
+        }
         let png = shots.join(file.replace(".html", ".png"));
         screenshot(&browser, profile.path(), &page, &png, height);
     }

@@ -115,6 +115,33 @@ fn the_work_is_the_hottest_frame_and_the_largest_growth_with_real_perf() {
     let back = profile(dir.path(), &["--diff", "2", "1", "--json"]);
     assert_eq!(back.json["shrank"][0]["frame"], WORK, "{}", back.json);
 
+    // The run's reports carry the profile: Markdown's section, JSON's hottest frames, the
+    // HTML's flame graph (its drawing is the browser test's).
+    let rep = ran(rigor(dir.path())
+        .args(["report", "2", "-f", "md,json,html", "-o", "rep"])
+        .output()
+        .unwrap());
+    assert_eq!(rep.code, 0, "{}", rep.stderr);
+    let md = std::fs::read_to_string(dir.path().join("rep/run-2.md")).unwrap();
+    assert!(
+        md.contains("## Profile of the target") && md.contains(WORK),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("rep/run-2.json")).unwrap())
+            .unwrap();
+    common::assert_schema("load-report.schema.json", &json);
+    assert!(json["profiles"][0]["report"]["hottest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["frame"] == WORK));
+    let html = std::fs::read_to_string(dir.path().join("rep/run-2.html")).unwrap();
+    assert!(
+        html.contains("<figure class=\"flamegraph\"><iframe"),
+        "the flame graph is embedded"
+    );
+
     // `rigor show` shows the stored profile with the run.
     let shown = ran(rigor(dir.path()).args(["show", "2"]).output().unwrap());
     assert!(shown.stdout.contains("hottest frames"), "{}", shown.stdout);
@@ -204,4 +231,52 @@ fn a_profile_needs_a_target_and_a_sane_rate() {
     assert!(!dir.path().join(".rigor").exists(), "nothing was stored");
     let r = profile(dir.path(), &["latest"]);
     assert_ne!(r.code, 0);
+}
+
+#[test]
+fn a_profile_taken_elsewhere_is_kept_with_a_stored_run() {
+    let _lock = serial();
+    let t = common::target(&["/: latency=1ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://{}/", t.addr());
+    let r = common::load(dir.path(), &[&url, "-n", "20"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A perf script capture of the built-in target under load, as `perf script` printed it.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../rigor-profile/tests/fixtures/target-busy.perf-script.txt");
+    let r = profile(
+        dir.path(),
+        &["latest", "--import", script.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["hottest"][0]["frame"], WORK, "{}", r.json);
+    assert_eq!(r.json["capture"]["event"], "imported");
+
+    // Folded stacks from another profiler (no thread name first); the import replaces.
+    let folded = dir.path().join("collapsed.txt");
+    std::fs::write(&folded, "main;parse;lex 30\nmain;render 70\n").unwrap();
+    let r = profile(
+        dir.path(),
+        &["latest", "--import", folded.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("replaces"), "{}", r.stderr);
+    let hottest = r.json["hottest"].as_array().unwrap();
+    assert_eq!(hottest[0]["frame"], "render");
+    let main = hottest.iter().find(|f| f["frame"] == "main").unwrap();
+    assert_eq!(
+        main["total_share"], 1.0,
+        "the first frame is a frame: {}",
+        r.json
+    );
+    assert_eq!(r.json["capture"]["samples"], 100);
+
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "nothing to see\n").unwrap();
+    let r = profile(dir.path(), &["latest", "--import", empty.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("holds no stacks"), "{}", r.stderr);
+    let r = profile(dir.path(), &["latest", "--import", "/no/such/file"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
 }

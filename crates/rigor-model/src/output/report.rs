@@ -20,6 +20,18 @@ pub struct LoadReport {
     /// the maximum.
     #[serde(default)]
     pub spectrum: Vec<SpectrumPoint>,
+    /// The profiles taken during the run (`--profile`), with their folded stacks for the
+    /// flame graph.
+    #[serde(default)]
+    pub profiles: Vec<ProfileSection>,
+}
+
+/// A run's profile as its report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProfileSection {
+    pub report: super::profile::ProfileReport,
+    /// `frame;frame;frame count` lines; empty when there is no profile.
+    pub folded: String,
 }
 
 /// One point of the percentile spectrum.

@@ -20,12 +20,23 @@
       figure.setAttribute("data-drawn", ok ? "yes" : "no");
       if (ok) { drawn += 1; }
     });
+    // Flame graphs sit in frames of their own (their script expects a page to itself).
+    var flames = document.querySelectorAll("figure.flamegraph iframe");
+    var flamesDrawn = 0;
+    flames.forEach(function (frame) {
+      try {
+        var doc = frame.contentDocument;
+        if (doc && doc.querySelectorAll("svg g rect").length > 0) { flamesDrawn += 1; }
+      } catch (e) { errors.push("flame graph frame: " + e.message); }
+    });
     var resources = performance.getEntriesByType("resource").length;
     var root = document.documentElement;
     root.setAttribute("data-charts", String(charts.length));
     root.setAttribute("data-charts-drawn", String(drawn));
     root.setAttribute("data-points", String(points));
     root.setAttribute("data-resources", String(resources));
+    root.setAttribute("data-flamegraphs", String(flames.length));
+    root.setAttribute("data-flamegraphs-drawn", String(flamesDrawn));
     root.setAttribute("data-errors", String(errors.length));
     var note = document.getElementById("rigor-check");
     if (note) {

@@ -68,6 +68,11 @@ pub fn load(r: &LoadReport) -> String {
             t.samples
         );
     }
+    for p in &r.profiles {
+        let _ = writeln!(out, "## Profile of the {}\n", p.report.capture.name);
+        out.push_str(&crate::markdown::profile_body(&p.report, "###"));
+        out.push('\n');
+    }
     method(&mut out, r);
     out
 }

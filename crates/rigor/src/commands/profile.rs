@@ -63,6 +63,11 @@ pub struct ProfileCommandArgs {
     #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
     pub diff: Option<Vec<String>>,
 
+    /// Keep a profile taken elsewhere with stored run RUN: a `perf script` text, or folded
+    /// stacks (`frame;frame;frame count` lines, such as async-profiler's collapsed output).
+    #[arg(long, value_name = "FILE", conflicts_with = "diff")]
+    pub import: Option<PathBuf>,
+
     /// Also write the flame graph (SVG), the folded stacks and profiling-report.md to DIR.
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -140,8 +145,11 @@ pub fn show_profiles(store: &dyn Store, run: i64, w: &mut Writer) -> anyhow::Res
 
 pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
-    let store = store::open_existing_store(args.store.as_deref(), &cwd)?
+    let mut store = store::open_existing_store(args.store.as_deref(), &cwd)?
         .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
+    if let Some(file) = &args.import {
+        import(&mut *store, file, &args.run, w)?;
+    }
     if let Some(runs) = &args.diff {
         let before = profiled(&*store, &runs[0])?;
         let after = profiled(&*store, &runs[1])?;
@@ -195,6 +203,91 @@ pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode
     }
     w.report(&Report::Profile(&report), data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps the profile in `file` with run `which`.
+fn import(
+    store: &mut dyn Store,
+    file: &std::path::Path,
+    which: &str,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    let record = super::baseline::resolve_run(store, which)?;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        exit::bad_input(anyhow::anyhow!(
+            "cannot read the profile {}: {e}",
+            file.display()
+        ))
+    })?;
+    let folded = if looks_folded(&text) {
+        let samples = text
+            .lines()
+            .filter_map(|l| l.rsplit_once(' ')?.1.trim().parse::<u64>().ok())
+            .sum();
+        // rigor's folded stacks begin with the thread's name, which is not a frame; folded
+        // stacks from elsewhere begin with a frame, so they get a name of their own.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("[imported];{}\n", l.trim()))
+            .collect();
+        rigor_profile::Folded {
+            text,
+            samples,
+            ..rigor_profile::Folded::default()
+        }
+    } else {
+        rigor_profile::fold_perf_script(&text)
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", file.display())))?
+    };
+    if folded.samples == 0 {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "{} holds no stacks: give the text `perf script` prints, or folded stacks (`frame;frame;frame count` lines)",
+            file.display()
+        )));
+    }
+    let capture = ProfileCapture {
+        name: "target".into(),
+        event: "imported".into(),
+        samples: folded.samples,
+        window: "imported".into(),
+        tool: format!("imported from {}", file.display()),
+        hints: folded.hints.clone(),
+        modules: folded.modules.clone(),
+        ..ProfileCapture::default()
+    };
+    if !stored(store, record.id)?.is_empty() {
+        w.note(format_args!(
+            "run {} had a profile; the imported one replaces it",
+            record.id
+        ));
+    }
+    store.save_profile(
+        record.id,
+        &rigor_store::ProfileRecord {
+            name: capture.name.clone(),
+            capture: serde_json::to_string(&capture)?,
+            folded: Some(folded.text),
+        },
+    )?;
+    w.note(format_args!(
+        "kept {} samples from {} with run {}",
+        folded.samples,
+        file.display(),
+        record.id
+    ));
+    Ok(())
+}
+
+/// Whether every non-empty line is `stack count`, with no perf script header or frame line.
+fn looks_folded(text: &str) -> bool {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty()).peekable();
+    lines.peek().is_some()
+        && lines.all(|l| {
+            !l.starts_with(char::is_whitespace)
+                && l.rsplit_once(' ')
+                    .is_some_and(|(stack, n)| !stack.is_empty() && n.trim().parse::<u64>().is_ok())
+        })
 }
 
 /// Run `which` (an id or `latest`) and its profile; an error that says what to do when the

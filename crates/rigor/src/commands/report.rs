@@ -350,7 +350,14 @@ fn run_reports(
     let mut texts = Vec::new();
     match kind {
         RunKind::Load => {
-            let r = rigor_analysis::load_report(&data).ok_or_else(no_results)?;
+            let mut r = rigor_analysis::load_report(&data).ok_or_else(no_results)?;
+            r.profiles = super::profile::stored(store, id)?
+                .iter()
+                .map(|p| rigor_model::output::report::ProfileSection {
+                    report: super::profile::report_of(id, p),
+                    folded: p.folded.clone().unwrap_or_default(),
+                })
+                .collect();
             for f in formats {
                 texts.push((*f, render(&Report::LoadReport(&r), *f, "a load run")?));
             }
