@@ -94,9 +94,25 @@ pub struct Profiled {
     pub tool: String,
 }
 
-/// Whether `spec`'s perf can sample `pids` here: a short `perf record` of them, as the run
-/// will do. The error says why not and what to change.
-pub fn check(spec: &ProfileSpec, pids: &[u32]) -> Result<String, Unavailable> {
+/// `perf record` at `spec`'s rate and call graph, writing to `data`; what it samples is
+/// added by the caller.
+fn record_command(spec: &ProfileSpec, data: &std::path::Path) -> Command {
+    let mut cmd = Command::new(&spec.perf);
+    cmd.args([
+        "record",
+        "-e",
+        "cpu-clock",
+        "-F",
+        &spec.frequency_hz.to_string(),
+    ])
+    .args(spec.call_graph.perf_args())
+    .arg("-o")
+    .arg(data);
+    cmd
+}
+
+/// `perf --version`'s line: whether perf is there and runs.
+fn version(spec: &ProfileSpec) -> Result<String, Unavailable> {
     let perf = spec.perf.display().to_string();
     let version = Command::new(&spec.perf)
         .arg("--version")
@@ -117,7 +133,42 @@ pub fn check(spec: &ProfileSpec, pids: &[u32]) -> Result<String, Unavailable> {
             last_line(&version.stderr)
         )));
     }
-    let tool = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    Ok(String::from_utf8_lossy(&version.stdout).trim().to_string())
+}
+
+/// Fills `capture` with how a profile went and returns its folded stacks; `None` (and the
+/// reason in `capture.unavailable`) when there is none. `nothing` says why a profile with
+/// no samples is empty.
+pub fn into_capture(
+    outcome: Result<Profiled, Unavailable>,
+    capture: &mut rigor_model::output::profile::ProfileCapture,
+    nothing: &str,
+) -> Option<String> {
+    match outcome {
+        Ok(p) => {
+            capture.window_start_ns = p.started.as_nanos() as u64;
+            capture.window_ns = p.length.as_nanos() as u64;
+            capture.samples = p.folded.samples;
+            capture.tool = p.tool;
+            capture.hints = p.folded.hints;
+            capture.modules = p.folded.modules;
+            if p.folded.samples == 0 {
+                capture.unavailable = Some(nothing.to_string());
+            }
+            Some(p.folded.text)
+        }
+        Err(why) => {
+            capture.unavailable = Some(why.0);
+            None
+        }
+    }
+}
+
+/// Whether `spec`'s perf can sample `pids` here: a short `perf record` of them, as the run
+/// will do. The error says why not and what to change.
+pub fn check(spec: &ProfileSpec, pids: &[u32]) -> Result<String, Unavailable> {
+    let perf = spec.perf.display().to_string();
+    let tool = version(spec)?;
     let dir = tempfile::tempdir()
         .map_err(|e| Unavailable(format!("no temporary directory for perf's data: {e}")))?;
     let data = dir.path().join("check.data");
@@ -171,6 +222,64 @@ fn last_line(bytes: &[u8]) -> String {
 fn pid_args(pids: &[u32]) -> Vec<String> {
     let list: Vec<String> = pids.iter().map(u32::to_string).collect();
     vec!["-p".into(), list.join(",")]
+}
+
+/// Runs `argv` once under perf (a run of its own, after a benchmark's timed runs: profiling
+/// never touches the runs that are timed) and folds what it sampled.
+pub fn profile_command(spec: &ProfileSpec, argv: &[String]) -> Result<Profiled, Unavailable> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| Unavailable("no command to profile".into()))?;
+    let perf = spec.perf.display().to_string();
+    let tool = version(spec)?;
+    let dir = tempfile::tempdir()
+        .map_err(|e| Unavailable(format!("no temporary directory for perf's data: {e}")))?;
+    let data = dir.path().join("perf.data");
+    let started = Instant::now();
+    let out = record_command(spec, &data)
+        .arg("--")
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| Unavailable(format!("`{perf} record` cannot be started: {e}")))?;
+    let length = started.elapsed();
+    if !data.exists() {
+        return Err(Unavailable(refusal(
+            &perf,
+            &String::from_utf8_lossy(&out.stderr),
+        )));
+    }
+    let folded = script_and_fold(spec, &data)?;
+    Ok(Profiled {
+        folded,
+        started: Duration::ZERO,
+        length,
+        tool,
+    })
+}
+
+/// `perf script` of `data`, folded.
+fn script_and_fold(spec: &ProfileSpec, data: &std::path::Path) -> Result<Folded, Unavailable> {
+    let perf = spec.perf.display().to_string();
+    let script = Command::new(&spec.perf)
+        .arg("script")
+        .arg("-i")
+        .arg(data)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| Unavailable(format!("`{perf} script` cannot be started: {e}")))?;
+    if !script.status.success() {
+        return Err(Unavailable(format!(
+            "`{perf} script` could not read the samples ({})",
+            script.status
+        )));
+    }
+    fold_perf_script(&String::from_utf8_lossy(&script.stdout))
+        .map_err(|e| Unavailable(format!("perf's samples could not be folded: {e}")))
 }
 
 /// When to sample, from the run's start.
@@ -247,17 +356,7 @@ fn sample(
     let data = dir.path().join("perf.data");
     let perf = spec.perf.display().to_string();
     let started = run_start.elapsed();
-    let mut child = Command::new(&spec.perf)
-        .args([
-            "record",
-            "-e",
-            "cpu-clock",
-            "-F",
-            &spec.frequency_hz.to_string(),
-        ])
-        .args(spec.call_graph.perf_args())
-        .arg("-o")
-        .arg(&data)
+    let mut child = record_command(spec, &data)
         .args(pid_args(pids))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -292,23 +391,7 @@ fn sample(
             refusal(&perf, &stderr)
         }));
     }
-    let script = Command::new(&spec.perf)
-        .arg("script")
-        .arg("-i")
-        .arg(&data)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .map_err(|e| Unavailable(format!("`{perf} script` cannot be started: {e}")))?;
-    if !script.status.success() {
-        return Err(Unavailable(format!(
-            "`{perf} script` could not read the samples ({})",
-            script.status
-        )));
-    }
-    let text = String::from_utf8_lossy(&script.stdout);
-    let folded = fold_perf_script(&text)
-        .map_err(|e| Unavailable(format!("perf's samples could not be folded: {e}")))?;
+    let folded = script_and_fold(spec, &data)?;
     Ok(Profiled {
         folded,
         started,

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rigor_bench::{BenchProgress, BenchResult, BenchSpec, Executor, Runner, TimedRun};
+use rigor_model::output::profile::ProfileCapture;
 use rigor_model::plan::BenchEntry;
 use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_store::{BenchRun, NewRun, RunEnd, RunHeadline, RunId, Store};
@@ -21,6 +22,68 @@ pub struct PreparedBench {
     entry: BenchEntry,
     plan: rigor_bench::BenchPlan,
     on_lost: Option<OnLost>,
+}
+
+impl PreparedBench {
+    /// Each benchmarked command's name and the words that start it (its shell and script,
+    /// or its program and arguments), for running it once more under a profiler.
+    pub fn invocations(&self) -> Vec<(String, Vec<String>)> {
+        self.plan
+            .commands
+            .iter()
+            .map(|c| {
+                let argv = match &c.command.invocation {
+                    rigor_bench::Invocation::Direct { program, args } => {
+                        std::iter::once(program.clone())
+                            .chain(args.iter().cloned())
+                            .collect()
+                    }
+                    rigor_bench::Invocation::Shell { shell, script } => shell
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .chain(["-c".to_string(), script.clone()])
+                        .collect(),
+                };
+                (c.command.name.clone(), argv)
+            })
+            .collect()
+    }
+}
+
+/// Profiles each command once more under perf (after the timed runs, so none of them is
+/// disturbed) and keeps the profiles with run `run`; how each was taken, or why not.
+pub fn profile_commands(
+    store: &mut dyn Store,
+    run: RunId,
+    commands: &[(String, Vec<String>)],
+    spec: &rigor_profile::ProfileSpec,
+) -> Result<Vec<ProfileCapture>, rigor_store::StoreError> {
+    let mut captures = Vec::new();
+    for (name, argv) in commands {
+        let mut capture = ProfileCapture {
+            name: name.clone(),
+            event: "cpu-clock".into(),
+            frequency_hz: spec.frequency_hz,
+            call_graph: spec.call_graph.as_str().into(),
+            window: "a run of its own after the timed runs".into(),
+            ..ProfileCapture::default()
+        };
+        let folded = rigor_profile::into_capture(
+            rigor_profile::profile_command(spec, argv),
+            &mut capture,
+            "perf sampled nothing: the command ran too briefly for 99 samples a second (raise --profile-frequency) or used no CPU",
+        );
+        store.save_profile(
+            run,
+            &rigor_store::ProfileRecord {
+                name: name.clone(),
+                capture: serde_json::to_string(&capture).unwrap_or_default(),
+                folded,
+            },
+        )?;
+        captures.push(capture);
+    }
+    Ok(captures)
 }
 
 /// Checks a `[[bench]]` entry completely, without running anything or storing anything: what

@@ -21,7 +21,7 @@ mod watch;
 
 use rigor_store::{RunId, StoreError};
 
-pub use bench::{prepare_bench, record_bench, PreparedBench};
+pub use bench::{prepare_bench, profile_commands, record_bench, PreparedBench};
 pub use load::{is_bad_input, prepare_load, record_load, LoadOptions, PreparedLoad};
 pub use recording::{Lost, OnLost, Recording};
 pub use recover::{crashed_runs, recover_crashed, Recovered};

@@ -292,25 +292,11 @@ fn capture_of(
         window,
         ..ProfileCapture::default()
     };
-    let folded = match outcome {
-        Ok(p) => {
-            capture.window_start_ns = p.started.as_nanos() as u64;
-            capture.window_ns = p.length.as_nanos() as u64;
-            capture.samples = p.folded.samples;
-            capture.tool = p.tool;
-            capture.hints = p.folded.hints;
-            capture.modules = p.folded.modules;
-            if p.folded.samples == 0 {
-                capture.unavailable =
-                    Some("perf sampled nothing: the target used no CPU during the window".into());
-            }
-            Some(p.folded.text)
-        }
-        Err(why) => {
-            capture.unavailable = Some(why.0);
-            None
-        }
-    };
+    let folded = rigor_profile::into_capture(
+        outcome,
+        &mut capture,
+        "perf sampled nothing: the target used no CPU during the window",
+    );
     let record = rigor_store::ProfileRecord {
         name: capture.name.clone(),
         capture: serde_json::to_string(&capture).unwrap_or_default(),

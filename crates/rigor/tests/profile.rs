@@ -280,3 +280,55 @@ fn a_profile_taken_elsewhere_is_kept_with_a_stored_run() {
     let r = profile(dir.path(), &["latest", "--import", "/no/such/file"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+#[test]
+fn a_benchmarked_command_is_profiled_in_a_run_of_its_own() {
+    let Some(_perf) = tool("perf", "apt-get install linux-perf") else {
+        return;
+    };
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let busy = "sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done'";
+    let r = ran(rigor(dir.path())
+        .args([
+            "bench",
+            "--runs",
+            "3",
+            "--profile",
+            "-c",
+            busy,
+            "-c",
+            "true",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("profile of the {busy}")),
+        "{}",
+        r.stdout
+    );
+    let p = profile(dir.path(), &["latest", "--name", busy, "--json"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    assert!(
+        p.json["capture"]["samples"].as_u64().unwrap() > 5,
+        "{}",
+        p.json
+    );
+    assert_eq!(
+        p.json["capture"]["window"],
+        "a run of its own after the timed runs"
+    );
+    // The timed runs are three, as asked: the profiled run is not one of them.
+    let shown = ran(rigor(dir.path())
+        .args(["show", "latest", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(
+        shown.json["commands"][0]["runs"].as_array().unwrap().len(),
+        3
+    );
+    let r = profile(dir.path(), &["latest", "--name", "nope"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no profile named `nope`"), "{}", r.stderr);
+}

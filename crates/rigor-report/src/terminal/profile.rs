@@ -12,15 +12,22 @@ pub fn profile(out: &mut dyn Write, r: &ProfileReport) -> io::Result<()> {
         writeln!(out, "profile of the {}: none — {why}", c.name)?;
         return Ok(());
     }
+    let pids = if c.pids.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (pid {})",
+            c.pids
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     writeln!(
         out,
-        "profile of the {} (pid {}): {} samples in {} of the {} ({} {} Hz, {} call graphs)",
+        "profile of the {}{pids}: {} samples over {} ({}; {} {} Hz, {} call graphs)",
         c.name,
-        c.pids
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
         c.samples,
         format_nanos(c.window_ns as f64),
         c.window,

@@ -122,16 +122,30 @@ pub struct BenchArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub profiling: super::profile::ProfileArgs,
 }
 
 pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     w.set_quiet(args.quiet);
     let entry = entry_from(args)?;
     let cwd = std::env::current_dir()?;
+    let profile = args.profiling.spec();
+    if args.profiling.profile_phase.is_some() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--profile-phase names a phase of a load run; a benchmark's profile is one run of each command after the timed runs"
+        )));
+    }
     let prepared = record::prepare_bench(&entry)?;
+    let invocations = prepared.invocations();
     let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
     let recorded = record::bench(store.as_mut(), prepared, &cwd, w.progress())?;
     let (result, run_id) = &recorded.value;
+    if let (Some(spec), false) = (&profile, result.interrupted) {
+        rigor_recorder::profile_commands(store.as_mut(), *run_id, &invocations, spec)
+            .map_err(exit::not_completed)?;
+    }
     let report = Report::Bench {
         run_id: *run_id,
         name: &entry.name,
@@ -149,6 +163,9 @@ pub fn run(args: &BenchArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     }
     w.report(&report, data_format(args.json))?;
     record::check_saved(recorded.lost)?;
+    if profile.is_some() && !args.json {
+        super::profile::show_profiles(&*store, *run_id, w)?;
+    }
     Ok(ExitCode::from(if result.interrupted {
         exit::INTERRUPTED
     } else {

@@ -72,6 +72,11 @@ pub struct ProfileCommandArgs {
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output: Option<PathBuf>,
 
+    /// Which of the run's profiles: `target` (a load run's), or a benchmarked command's
+    /// name [default: the run's first].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
     /// Print as versioned JSON.
     #[arg(long)]
     pub json: bool,
@@ -151,8 +156,8 @@ pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode
         import(&mut *store, file, &args.run, w)?;
     }
     if let Some(runs) = &args.diff {
-        let before = profiled(&*store, &runs[0])?;
-        let after = profiled(&*store, &runs[1])?;
+        let before = profiled(&*store, &runs[0], args.name.as_deref())?;
+        let after = profiled(&*store, &runs[1], args.name.as_deref())?;
         let fold = |p: &(i64, StoredProfile)| p.1.folded.clone().unwrap_or_default();
         let (grew, shrank) = rigor_analysis::profile::diff(
             (&fold(&before), &before.1.capture.modules),
@@ -182,7 +187,7 @@ pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode
         w.report(&Report::ProfileDiff(&diff), data_format(args.json))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let (run, profile) = profiled(&*store, &args.run)?;
+    let (run, profile) = profiled(&*store, &args.run, args.name.as_deref())?;
     let report = report_of(run, &profile);
     if let Some(dir) = &args.output {
         let folded = profile.folded.clone().unwrap_or_default();
@@ -292,7 +297,11 @@ fn looks_folded(text: &str) -> bool {
 
 /// Run `which` (an id or `latest`) and its profile; an error that says what to do when the
 /// run has none, or has one that could not be taken.
-fn profiled(store: &dyn Store, which: &str) -> anyhow::Result<(i64, StoredProfile)> {
+fn profiled(
+    store: &dyn Store,
+    which: &str,
+    name: Option<&str>,
+) -> anyhow::Result<(i64, StoredProfile)> {
     let record = super::baseline::resolve_run(store, which)?;
     let id = record.id;
     let mut profiles = stored(store, id)?;
@@ -301,7 +310,20 @@ fn profiled(store: &dyn Store, which: &str) -> anyhow::Result<(i64, StoredProfil
             "run {id} has no profile: profile a run with `rigor load … --target-pid PID --profile` or `rigor run --profile` (a plan with a [target])"
         )));
     }
-    let p = profiles.remove(0);
+    let at = match name {
+        None => 0,
+        Some(name) => profiles
+            .iter()
+            .position(|p| p.capture.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = profiles.iter().map(|p| p.capture.name.as_str()).collect();
+                exit::bad_input(anyhow::anyhow!(
+                    "run {id} has no profile named `{name}`; its profiles are {}",
+                    names.join(", ")
+                ))
+            })?,
+    };
+    let p = profiles.remove(at);
     if let Some(why) = &p.capture.unavailable {
         return Err(exit::not_completed(anyhow::anyhow!(
             "run {id} was to be profiled, but its profile could not be taken: {why}"
