@@ -54,7 +54,7 @@ enum Command {
     Runs(commands::runs::RunsArgs),
     /// Print a stored run again.
     Show(commands::show::ShowArgs),
-    /// A profiled run's hottest frames and flame graph, or `--diff A B`: where the time moved.
+    /// Profile a scenario's target under load, or show a profiled run's hottest frames and flame graph, or `--diff A B`: where the time moved.
     Profile(Box<commands::profile::ProfileCommandArgs>),
     /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
     Target(commands::target::TargetArgs),

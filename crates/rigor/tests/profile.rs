@@ -65,7 +65,18 @@ fn the_work_is_the_hottest_frame_and_the_largest_growth_with_real_perf() {
     std::fs::write(dir.path().join("rigor.toml"), plan(common::free_port())).unwrap();
     let idle = run(dir.path(), "idle", None);
     assert_eq!(idle.code, 0, "{}\n{}", idle.stderr, idle.stdout);
-    let busy = run(dir.path(), "busy", None);
+    // `rigor profile SCENARIO` is `rigor run SCENARIO --profile`.
+    let busy = ran(rigor(dir.path())
+        .args([
+            "profile",
+            "busy",
+            "--call-graph",
+            "dwarf",
+            "--max-lag",
+            LOOSE_MAX_LAG,
+        ])
+        .output()
+        .unwrap());
     assert_eq!(busy.code, 0, "{}\n{}", busy.stderr, busy.stdout);
     assert!(
         busy.stdout.contains("hottest frames") && busy.stdout.contains(WORK),

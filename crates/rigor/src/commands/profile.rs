@@ -55,9 +55,27 @@ impl ProfileArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ProfileCommandArgs {
-    /// The profiled run to show (a run id or `latest`).
+    /// The profiled run to show (a run id or `latest`), or a scenario of the plan to run now
+    /// with its target profiled (`rigor run SCENARIO --profile`).
     #[arg(default_value = "latest", conflicts_with = "diff")]
     pub run: String,
+
+    /// The plan, when RUN names a scenario.
+    #[arg(long, short = 'p', default_value = "rigor.toml", value_name = "FILE")]
+    pub plan: PathBuf,
+
+    /// How stacks are unwound when a scenario is run: fp or dwarf.
+    #[arg(long, default_value = "fp", value_parser = ["fp", "dwarf"])]
+    pub call_graph: String,
+
+    /// When a scenario is run: mark it invalid when the generator's p99 scheduling lag
+    /// exceeds this.
+    #[arg(long, default_value = "10ms", value_name = "DURATION", value_parser = crate::flags::lag_limit)]
+    pub max_lag: rigor_model::units::HumanDuration,
+
+    /// Stack samples a second when a scenario is run.
+    #[arg(long, default_value_t = rigor_profile::DEFAULT_FREQUENCY_HZ, value_name = "HZ", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub profile_frequency: u32,
 
     /// Where the time moved between two profiled runs: `--diff BEFORE AFTER`.
     #[arg(long, num_args = 2, value_names = ["BEFORE", "AFTER"])]
@@ -149,6 +167,10 @@ pub fn show_profiles(store: &dyn Store, run: i64, w: &mut Writer) -> anyhow::Res
 }
 
 pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    let names_a_run = args.run == "latest" || args.run.parse::<i64>().is_ok();
+    if !names_a_run && args.diff.is_none() && args.import.is_none() {
+        return profile_scenario(args, w);
+    }
     let cwd = std::env::current_dir()?;
     let mut store = store::open_existing_store(args.store.as_deref(), &cwd)?
         .map_err(|path| store::no_runs_yet(&path.display().to_string()))?;
@@ -208,6 +230,38 @@ pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode
     }
     w.report(&Report::Profile(&report), data_format(args.json))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rigor profile SCENARIO`: the scenario run from the plan with its target profiled, as
+/// `rigor run SCENARIO --profile` runs it.
+fn profile_scenario(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    #[derive(clap::Parser)]
+    struct Run {
+        #[command(flatten)]
+        run: super::run::RunArgs,
+    }
+    let mut argv: Vec<std::ffi::OsString> = vec![
+        "rigor run".into(),
+        args.run.clone().into(),
+        "--plan".into(),
+        args.plan.clone().into(),
+        "--profile".into(),
+        "--call-graph".into(),
+        args.call_graph.clone().into(),
+        "--profile-frequency".into(),
+        args.profile_frequency.to_string().into(),
+        "--max-lag".into(),
+        format!("{}ns", args.max_lag.0.as_nanos()).into(),
+    ];
+    if let Some(store) = &args.store {
+        argv.extend(["--store".into(), store.clone().into()]);
+    }
+    if args.json {
+        argv.push("--json".into());
+    }
+    let parsed = <Run as clap::Parser>::try_parse_from(argv)
+        .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
+    super::run::run(&parsed.run, w)
 }
 
 /// Keeps the profile in `file` with run `which`.
