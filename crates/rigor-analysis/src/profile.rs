@@ -67,6 +67,36 @@ pub fn hottest(run_id: i64, capture: &ProfileCapture, folded: &str, top: usize) 
     }
 }
 
+/// Frames whose total share moved by about the same (within [`ALIKE`]) are one call chain
+/// that grew or shrank together: among them, the frame whose own code moved most comes first,
+/// so the work leads its callers. `changes` comes sorted by total change, largest first.
+fn chains_by_work(changes: Vec<FrameChange>) -> Vec<FrameChange> {
+    let mut rest = changes;
+    let mut out = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        let head = rest[0].total_change();
+        let end = rest
+            .iter()
+            .position(|c| (c.total_change() - head).abs() > ALIKE)
+            .unwrap_or(rest.len());
+        let mut group: Vec<FrameChange> = rest.drain(..end).collect();
+        // Growth leads with the largest own growth, a fall with the largest own fall.
+        if head >= 0.0 {
+            group.sort_by(|a, b| b.self_change().total_cmp(&a.self_change()));
+        } else {
+            group.sort_by(|a, b| a.self_change().total_cmp(&b.self_change()));
+            group.reverse();
+        }
+        out.extend(group);
+    }
+    out
+}
+
+/// Two total-share changes this close (five percentage points) are the same change: dwarf
+/// unwinding loses or misplaces a few frames of some stacks, so a chain that grew together
+/// rarely grew by exactly the same.
+const ALIKE: f64 = 0.05;
+
 /// The frames whose share changed most from `before` to `after`: the `top` that grew and the
 /// `top` that shrank. Ranked by the change of their total share (time with the frame anywhere
 /// on the stack: where the time moved, including what a frame's callees do, so a function
@@ -104,6 +134,7 @@ pub fn diff(
         let (a, b) = (key(x), key(y));
         b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1))
     });
+    let changes = chains_by_work(changes);
     // Shares of equal counts can differ in the last bit; smaller than this is no change.
     const NONE: f64 = 1e-12;
     let direction = |c: &FrameChange| {
@@ -159,6 +190,18 @@ worker;main;render;render 10
             r.hottest.iter().all(|f| f.frame != "worker"),
             "the thread is not a frame"
         );
+    }
+
+    #[test]
+    fn the_work_leads_the_callers_that_grew_with_it() {
+        let before = "t;main;idle 90\nt;main;serve 10\n";
+        // `serve` grows a little more than `work` in total (it also did a little itself).
+        let after = "t;main;idle 10\nt;main;serve;work 80\nt;main;serve 11\n";
+        let none = BTreeMap::new();
+        let (grew, shrank) = diff((before, &none), (after, &none), 5);
+        assert_eq!(grew[0].frame, "work", "{grew:#?}");
+        assert_eq!(grew[1].frame, "serve");
+        assert_eq!(shrank[0].frame, "idle");
     }
 
     #[test]

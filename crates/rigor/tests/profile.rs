@@ -44,6 +44,10 @@ fn run(dir: &Path, scenario: &str, perf: Option<&str>) -> common::Ran {
         "--profile",
         "--call-graph",
         "dwarf",
+        // More samples than the default 99 a second, so a 3 s phase says clearly where the
+        // time went.
+        "--profile-frequency",
+        "499",
     ]);
     if let Some(perf) = perf {
         cmd.env("PERF", perf);
