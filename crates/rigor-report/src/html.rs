@@ -8,6 +8,7 @@
 //! everywhere ([`esc`]).
 
 mod chart;
+mod profile;
 mod run;
 
 use std::fmt::Write as _;
@@ -136,6 +137,11 @@ fn badge(text: &str, good: Option<bool>) -> String {
         Some(false) => "bad",
         None => "warn",
     };
+    badge_of(text, class)
+}
+
+/// A badge of CSS class `class` (`good`, `bad`, `warn`, `plain`).
+fn badge_of(text: &str, class: &str) -> String {
     format!("<span class=\"badge {class}\">{}</span>", esc(text))
 }
 
@@ -359,10 +365,7 @@ fn verdict_row(m: &MetricComparison) -> Vec<String> {
     let (verdict, class) = match m.verdict {
         VerdictName::Improved => (badge("improved", Some(true)), "improved"),
         VerdictName::Regressed => (badge("REGRESSED", Some(false)), "regressed"),
-        VerdictName::Unchanged => (
-            badge("unchanged", None).replace("warn", "plain"),
-            "unchanged",
-        ),
+        VerdictName::Unchanged => (badge_of("unchanged", "plain"), "unchanged"),
         VerdictName::Inconclusive => (badge("inconclusive", None), "inconclusive"),
     };
     let mut picture = String::new();

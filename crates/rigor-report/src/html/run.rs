@@ -5,10 +5,12 @@
 
 use std::fmt::Write as _;
 
-use rigor_model::output::report::{LoadReport, ProfileSection, SecondFigures, SecondLatency};
-use rigor_model::output::{GroupSummary, LatencySummary, RunSummary};
+use rigor_model::output::report::{LoadReport, SecondFigures, SecondLatency};
+use rigor_model::output::{LatencySummary, RunSummary};
 use rigor_model::threshold::{Metric, Scope, Threshold};
 use rigor_model::units::{format_nanos, three_figures, Bytes};
+
+mod tables;
 
 use super::chart::{Limit, LineChart, Scale, XAxis};
 use super::{badge, esc, table};
@@ -25,86 +27,12 @@ pub fn load(r: &LoadReport) -> String {
         chart.render(&mut out);
     }
     out.push_str("</section>");
-    tables(&mut out, s);
+    tables::tables(&mut out, s);
     for p in &r.profiles {
-        profile(&mut out, p);
+        super::profile::section(&mut out, p);
     }
     method(&mut out, r);
     out
-}
-
-/// A profile: what was sampled, the hottest frames, and the flame graph in a frame of its own
-/// (its search and zoom are the SVG's own script, which expects to be the page's only SVG).
-fn profile(out: &mut String, p: &ProfileSection) {
-    let c = &p.report.capture;
-    let _ = write!(
-        out,
-        "<section id=\"profile\"><h2>Profile of the {}</h2>",
-        esc(&c.name)
-    );
-    if let Some(why) = &c.unavailable {
-        let _ = write!(
-            out,
-            "<p class=\"warning\">No profile was taken: {}</p></section>",
-            esc(why)
-        );
-        return;
-    }
-    let _ = write!(
-        out,
-        "<p>{} stack samples of pid {} over {} ({}), {} at {} Hz, {} call graphs.</p>",
-        c.samples,
-        esc(&c
-            .pids
-            .iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")),
-        format_nanos(c.window_ns as f64),
-        esc(&c.window),
-        esc(&c.event),
-        c.frequency_hz,
-        esc(&c.call_graph)
-    );
-    let rows: Vec<Vec<String>> = p
-        .report
-        .hottest
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            vec![
-                (i + 1).to_string(),
-                format!("{}%", three_figures(f.self_share * 100.0)),
-                format!("{}%", three_figures(f.total_share * 100.0)),
-                format!("<code>{}</code>", esc(&f.frame)),
-                esc(f.module.as_deref().unwrap_or("–")),
-            ]
-        })
-        .collect();
-    out.push_str("<h3>Hottest frames</h3>");
-    table(
-        out,
-        "hottest",
-        &["#", "self", "total", "frame", "module"],
-        &[0, 1, 2],
-        &rows,
-    );
-    for h in &c.hints {
-        let _ = write!(out, "<p class=\"warning\">Hint: {}</p>", esc(h));
-    }
-    let title = format!("rigor run {}: the {}", p.report.run_id, c.name);
-    if let Ok(svg) = crate::flamegraph::flamegraph(&p.folded, &title) {
-        if !svg.is_empty() {
-            let _ = write!(
-                out,
-                "<figure class=\"flamegraph\"><iframe title=\"{}\" style=\"height:{}px\" srcdoc=\"{}\"></iframe><p class=\"caption\">Click a frame to zoom, Ctrl-F (or Search) to highlight; width is the share of samples.</p></figure>",
-                esc(&title),
-                crate::flamegraph::height(&svg).unwrap_or(560) + 24,
-                esc(&svg)
-            );
-        }
-    }
-    out.push_str("</section>");
 }
 
 fn header(out: &mut String, s: &RunSummary) {
@@ -460,187 +388,6 @@ pub fn overlay(out: &mut String, a: &LoadReport, b: &LoadReport) {
     .series(&names.1, 1, spectrum(b));
     c.y_log = true;
     c.render(out);
-}
-
-fn tables(out: &mut String, s: &RunSummary) {
-    let t = &s.total;
-    out.push_str("<section><h2>Latency</h2>");
-    let mut rows = vec![
-        latency_row("from intended start", &t.latency),
-        latency_row("from send (raw)", &t.raw_latency),
-    ];
-    if t.failed_latency.count > 0 {
-        rows.push(latency_row("failed requests", &t.failed_latency));
-    }
-    table(
-        out,
-        "latency",
-        &[
-            "", "count", "p50", "p90", "p95", "p99", "p99.9", "max", "mean",
-        ],
-        &[1, 2, 3, 4, 5, 6, 7, 8],
-        &rows,
-    );
-    out.push_str("<p class=\"caption\">Latency is of successful responses; failed requests are counted and timed apart.</p>");
-    let _ = write!(
-        out,
-        "<h3>Requests and failures</h3><p>{} requests · {} errors ({}%) · {} abandoned at the stop · {} retried after a lost keep-alive race.</p>",
-        t.requests,
-        t.errors,
-        three_figures(t.error_rate * 100.0),
-        t.abandoned,
-        t.retried
-    );
-    if !t.errors_by_kind.is_empty() {
-        let rows: Vec<Vec<String>> = t
-            .errors_by_kind
-            .iter()
-            .map(|(k, n)| vec![esc(k), n.to_string()])
-            .collect();
-        table(out, "errors", &["error", "count"], &[1], &rows);
-    }
-    if !t.status_codes.is_empty() {
-        let rows: Vec<Vec<String>> = t
-            .status_codes
-            .iter()
-            .map(|(k, n)| vec![esc(k), n.to_string()])
-            .collect();
-        table(out, "statuses", &["status", "responses"], &[1], &rows);
-    }
-    out.push_str("</section>");
-    groups(out, "Phases", "phase", &s.phases);
-    if s.requests.len() > 1 {
-        groups(out, "Requests", "request", &s.requests);
-    }
-    let g = &s.generator;
-    out.push_str("<section><h2>Generator health</h2>");
-    table(
-        out,
-        "generator",
-        &[
-            "send lag p99",
-            "max",
-            "late arrivals",
-            "dropped arrivals",
-            "CPU",
-            "connections opened",
-            "peak RSS",
-            "other work on the machine",
-        ],
-        &[0, 1, 2, 3, 4, 5, 6, 7],
-        &[vec![
-            format_nanos(g.schedule_lag.p99_ns as f64),
-            format_nanos(g.schedule_lag.max_ns as f64),
-            g.late_arrivals.to_string(),
-            g.dropped_arrivals.to_string(),
-            format!(
-                "{}% of {} thread{}",
-                three_figures(g.cpu_utilisation * 100.0),
-                g.threads,
-                if g.threads == 1 { "" } else { "s" }
-            ),
-            g.connections_opened.to_string(),
-            esc(&Bytes(g.peak_rss_bytes).to_string()),
-            g.host_other_cpu_cores
-                .map_or("not measured".to_string(), |c| {
-                    format!("{} cores", three_figures(c))
-                }),
-        ]],
-    );
-    out.push_str("</section>");
-    if let Some(t) = &s.target {
-        out.push_str("<section><h2>Target</h2>");
-        table(
-            out,
-            "target",
-            &[
-                "CPU mean",
-                "CPU max",
-                "cores busy",
-                "RSS start → end",
-                "RSS max",
-                "threads max",
-                "fds max",
-                "samples",
-            ],
-            &[0, 1, 2, 4, 5, 6, 7],
-            &[vec![
-                format!("{}%", three_figures(t.cpu_mean * 100.0)),
-                format!("{}%", three_figures(t.cpu_max * 100.0)),
-                three_figures(t.cpu_cores_mean),
-                esc(&format!(
-                    "{} → {}",
-                    Bytes(t.rss_start_bytes),
-                    Bytes(t.rss_end_bytes)
-                )),
-                esc(&Bytes(t.rss_max_bytes).to_string()),
-                t.threads_max.to_string(),
-                t.fds_max.to_string(),
-                t.samples.to_string(),
-            ]],
-        );
-        out.push_str("</section>");
-    }
-}
-
-fn latency_row(label: &str, l: &LatencySummary) -> Vec<String> {
-    let mut row = vec![esc(label), l.count.to_string()];
-    for ns in [
-        l.p50_ns, l.p90_ns, l.p95_ns, l.p99_ns, l.p999_ns, l.max_ns, l.mean_ns,
-    ] {
-        row.push(if l.count == 0 {
-            "–".to_string()
-        } else {
-            format_nanos(ns as f64)
-        });
-    }
-    row
-}
-
-fn groups(out: &mut String, title: &str, what: &str, groups: &[GroupSummary]) {
-    if groups.is_empty() {
-        return;
-    }
-    let rows: Vec<Vec<String>> = groups
-        .iter()
-        .map(|g| {
-            let f = |ns: u64| {
-                if g.latency.count == 0 {
-                    "–".to_string()
-                } else {
-                    format_nanos(ns as f64)
-                }
-            };
-            vec![
-                format!("<code>{}</code>", esc(&g.name)),
-                format_nanos(g.duration_ns as f64),
-                g.requests.to_string(),
-                format!("{}/s", three_figures(g.throughput_per_s)),
-                f(g.latency.p50_ns),
-                f(g.latency.p95_ns),
-                f(g.latency.p99_ns),
-                g.errors.to_string(),
-            ]
-        })
-        .collect();
-    let _ = write!(out, "<section><h2>{title}</h2>");
-    table(
-        out,
-        what,
-        &[
-            what,
-            "duration",
-            "requests",
-            "throughput",
-            "p50",
-            "p95",
-            "p99",
-            "errors",
-        ],
-        &[1, 2, 3, 4, 5, 6, 7],
-        &rows,
-    );
-    out.push_str("</section>");
 }
 
 fn method(out: &mut String, r: &LoadReport) {
