@@ -18,10 +18,7 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
     }
     let parsed: Metric = metric.parse()?;
     let sampled = match parsed {
-        Metric::TargetCpu(_) => Some("target.cpu"),
-        Metric::TargetRss(_) => Some("target.rss"),
-        Metric::TargetThreads => Some("target.threads"),
-        Metric::TargetFds => Some("target.fds"),
+        Metric::Target(signal) => Some(signal.series()),
         _ => None,
     };
     if let Some(name) = sampled {

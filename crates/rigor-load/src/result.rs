@@ -256,10 +256,7 @@ impl LoadResult {
             Metric::Errors => Some(group.errors as f64),
             // The target's resources come from the probe, not the engine: see `measured`.
             // Bench metrics are not a load run's.
-            Metric::TargetCpu(_)
-            | Metric::TargetRss(_)
-            | Metric::TargetThreads
-            | Metric::TargetFds
+            Metric::Target(_)
             | Metric::Wall(_)
             | Metric::User
             | Metric::System
@@ -494,12 +491,12 @@ impl rigor_model::judge::Measured for EngineMeasured<'_> {
             }
             _ => {}
         }
-        Ok(match metric {
-            Metric::TargetCpu(_)
-            | Metric::TargetRss(_)
-            | Metric::TargetThreads
-            | Metric::TargetFds => self.target.and_then(|t| metric.value_in_target(t)),
-            _ => self.result.metric(metric, scope),
-        })
+        match (metric, self.target) {
+            (Metric::Target(signal), Some(t)) => {
+                rigor_model::metric::value::signal_value(signal, t, scope)
+            }
+            (Metric::Target(_), None) => Ok(None),
+            _ => Ok(self.result.metric(metric, scope)),
+        }
     }
 }

@@ -6,7 +6,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-mod value;
+pub mod signal;
+pub mod value;
+
+pub use signal::{Resource, Signal};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,9 @@ pub enum Unit {
     Fraction,
     #[serde(rename = "bytes")]
     Bytes,
+    /// Bytes per second.
+    #[serde(rename = "bytes_per_s")]
+    BytesPerSecond,
     #[serde(rename = "count")]
     Count,
 }
@@ -39,6 +45,7 @@ impl Unit {
             Unit::PerSecond => "per_s",
             Unit::Fraction => "fraction",
             Unit::Bytes => "bytes",
+            Unit::BytesPerSecond => "bytes_per_s",
             Unit::Count => "count",
         }
     }
@@ -50,6 +57,7 @@ impl Unit {
             Unit::PerSecond => format!("{}/s", three_figures(value)),
             Unit::Fraction => format!("{}%", three_figures(value * 100.0)),
             Unit::Bytes => Bytes(value.max(0.0) as u64).to_string(),
+            Unit::BytesPerSecond => format!("{}/s", Bytes(value.max(0.0) as u64)),
             Unit::Count => format!("{value:.0}"),
         }
     }
@@ -82,6 +90,12 @@ impl Unit {
                 .map(|r| r.fraction())
                 .map_err(|e| e.to_string()),
             Unit::Bytes => text
+                .parse::<Bytes>()
+                .map(|b| b.0 as f64)
+                .map_err(|e| e.to_string()),
+            Unit::BytesPerSecond => text
+                .strip_suffix("/s")
+                .ok_or_else(|| format!("`{text}` is not a byte rate: write one such as `10MiB/s`"))?
                 .parse::<Bytes>()
                 .map(|b| b.0 as f64)
                 .map_err(|e| e.to_string()),
@@ -195,13 +209,8 @@ pub enum Metric {
     Requests,
     /// Requests failed.
     Errors,
-    /// The target's CPU as a share of the machine's cores (`mean` by default, `max` for the
-    /// busiest second).
-    TargetCpu(Stat),
-    /// The target's resident memory (`max` by default).
-    TargetRss(Stat),
-    TargetThreads,
-    TargetFds,
+    /// A figure of the system under test or its host, sampled each second.
+    Target(Signal),
     /// A benchmarked command's wall time over its runs.
     Wall(Stat),
     /// Its user CPU time (mean over runs).
@@ -262,12 +271,12 @@ pub const CATALOGUE: &[Entry] = &[
     Entry {
         name: "target.cpu",
         kind: RunKind::Load,
-        about: "the target's CPU, share of the machine (target.cpu.max: busiest second)",
+        about: "the target's CPU (its processes summed), share of the machine: mean, .max, .p50/.p90/.p95/.p99 over seconds, .user, .system",
     },
     Entry {
         name: "target.rss",
         kind: RunKind::Load,
-        about: "the target's peak resident memory (target.rss.min)",
+        about: "the target's peak resident memory (target.rss.peak; target.rss.min)",
     },
     Entry {
         name: "target.threads",
@@ -278,6 +287,31 @@ pub const CATALOGUE: &[Entry] = &[
         name: "target.fds",
         kind: RunKind::Load,
         about: "the target's most open files",
+    },
+    Entry {
+        name: "target.processes",
+        kind: RunKind::Load,
+        about: "the most processes in the target's tree at once",
+    },
+    Entry {
+        name: "target.ctx_switches.rate",
+        kind: RunKind::Load,
+        about: "context switches per second (target.ctx_switches.involuntary.rate: preempted)",
+    },
+    Entry {
+        name: "target.io.read.rate",
+        kind: RunKind::Load,
+        about: "storage bytes read per second (target.io.write.rate: written)",
+    },
+    Entry {
+        name: "target.faults.major.rate",
+        kind: RunKind::Load,
+        about: "page faults that read storage, per second (target.faults.minor.rate)",
+    },
+    Entry {
+        name: "host.pressure.cpu",
+        kind: RunKind::Load,
+        about: "share of time some task on the host waited for a CPU (PSI; .memory, .io)",
     },
     Entry {
         name: "wall.STAT",
@@ -320,9 +354,22 @@ pub const SUGGESTIONS: &[&str] = &[
     "errors",
     "target.cpu",
     "target.cpu.max",
+    "target.cpu.p95",
+    "target.cpu.user",
+    "target.cpu.system",
     "target.rss",
     "target.threads",
     "target.fds",
+    "target.processes",
+    "target.ctx_switches.rate",
+    "target.ctx_switches.involuntary.rate",
+    "target.io.read.rate",
+    "target.io.write.rate",
+    "target.faults.minor.rate",
+    "target.faults.major.rate",
+    "host.pressure.cpu",
+    "host.pressure.memory",
+    "host.pressure.io",
     "wall.median",
     "wall.mean",
     "wall.min",
@@ -349,12 +396,11 @@ impl Metric {
             | Metric::Wall(_)
             | Metric::User
             | Metric::System => Unit::Nanos,
-            Metric::ErrorRate | Metric::TargetCpu(_) => Unit::Fraction,
+            Metric::ErrorRate => Unit::Fraction,
             Metric::Throughput => Unit::PerSecond,
-            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
-                Unit::Count
-            }
-            Metric::TargetRss(_) | Metric::PeakRss => Unit::Bytes,
+            Metric::Requests | Metric::Errors => Unit::Count,
+            Metric::PeakRss => Unit::Bytes,
+            Metric::Target(s) => s.unit(),
         }
     }
 
@@ -371,10 +417,8 @@ impl Metric {
             Metric::ErrorRate => Judged::Proportion,
             Metric::Throughput => Judged::Rate,
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
-            Metric::TargetCpu(_) | Metric::TargetRss(_) => Judged::Samples,
-            Metric::Requests | Metric::Errors | Metric::TargetThreads | Metric::TargetFds => {
-                Judged::Point
-            }
+            Metric::Target(s) => s.judged(),
+            Metric::Requests | Metric::Errors => Judged::Point,
         }
     }
 
@@ -426,11 +470,17 @@ impl FromStr for Metric {
         if let Some(s) = text.strip_prefix("schedule_lag.") {
             return Ok(Metric::ScheduleLag(stat(s)?));
         }
-        if let Some(s) = text.strip_prefix("target.cpu.") {
-            return Ok(Metric::TargetCpu(stat(s)?));
-        }
-        if let Some(s) = text.strip_prefix("target.rss.") {
-            return Ok(Metric::TargetRss(stat(s)?));
+        if Signal::claims(text) {
+            return Signal::named(text).map(Metric::Target).ok_or_else(|| {
+                let names: Vec<&str> = signal::NAMES.iter().map(|(n, _)| *n).collect();
+                let hint = crate::plan::did_you_mean(text, &names)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                format!(
+                    "unknown signal `{text}`{hint}; the target's and host's are {}",
+                    names.join(", ")
+                )
+            });
         }
         if let Some(s) = text.strip_prefix("wall.") {
             return match stat(s)? {
@@ -441,10 +491,6 @@ impl FromStr for Metric {
             };
         }
         match text {
-            "target.cpu" => Ok(Metric::TargetCpu(Stat::Mean)),
-            "target.rss" => Ok(Metric::TargetRss(Stat::Max)),
-            "target.threads" => Ok(Metric::TargetThreads),
-            "target.fds" => Ok(Metric::TargetFds),
             "error_rate" => Ok(Metric::ErrorRate),
             "throughput" => Ok(Metric::Throughput),
             "requests" => Ok(Metric::Requests),
@@ -467,12 +513,7 @@ impl fmt::Display for Metric {
             Metric::Throughput => f.write_str("throughput"),
             Metric::Requests => f.write_str("requests"),
             Metric::Errors => f.write_str("errors"),
-            Metric::TargetCpu(Stat::Mean) => f.write_str("target.cpu"),
-            Metric::TargetCpu(s) => write!(f, "target.cpu.{s}"),
-            Metric::TargetRss(Stat::Max) => f.write_str("target.rss"),
-            Metric::TargetRss(s) => write!(f, "target.rss.{s}"),
-            Metric::TargetThreads => f.write_str("target.threads"),
-            Metric::TargetFds => f.write_str("target.fds"),
+            Metric::Target(s) => s.fmt(f),
             Metric::Wall(Stat::Percentile(_)) => f.write_str("wall.median"),
             Metric::Wall(s) => write!(f, "wall.{s}"),
             Metric::User => f.write_str("user.mean"),

@@ -18,7 +18,7 @@ pub mod report;
 pub use crate::status::{RunKind, RunStatus};
 
 /// Version of the JSON output and stored summaries.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Summary statistics of one latency distribution, in nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -104,22 +104,128 @@ pub struct GeneratorHealth {
     pub peak_rss_bytes: u64,
 }
 
-/// The system under test's saturation over the run, from per-second `/proc` samples.
+/// The system under test's saturation over the run, from per-second `/proc` samples of its
+/// process and every process under it (summed), with the host's stall pressure.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TargetSummary {
     pub pid: u32,
     /// Seconds sampled.
     pub samples: u32,
+    #[serde(flatten)]
+    pub figures: TargetFigures,
+    /// The same figures over each phase's seconds, for `{phase=...}` filters.
+    #[serde(default)]
+    pub phases: Vec<PhaseFigures>,
+    /// Each process of the tree that was seen, busiest first (at most 20).
+    #[serde(default)]
+    pub processes: Vec<ProcessSummary>,
+    /// Figures that could not be read, and why (each said once).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// How the target ended, when it exited during the run.
+    #[serde(default)]
+    pub exit: Option<TargetExit>,
+    /// What the target printed last (at most 16 KiB), when rigor started it and it failed.
+    #[serde(default)]
+    pub output_tail: Option<String>,
+}
+
+/// The target's figures over a span of seconds. Rates are means over the span's seconds;
+/// `None` marks a figure that could not be read (see the summary's notes) or that runs
+/// recorded before rigor measured it do not have.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetFigures {
     /// CPU as a share of the machine's cores (0 to 1), mean and highest second.
     pub cpu_mean: f64,
     pub cpu_max: f64,
-    /// CPU in cores (1.0 = one core fully busy), mean over the run.
+    /// CPU in cores (1.0 = one core fully busy), mean over the span.
     pub cpu_cores_mean: f64,
+    /// Percentiles of the per-second CPU share.
+    #[serde(default)]
+    pub cpu_p50: Option<f64>,
+    #[serde(default)]
+    pub cpu_p90: Option<f64>,
+    #[serde(default)]
+    pub cpu_p95: Option<f64>,
+    #[serde(default)]
+    pub cpu_p99: Option<f64>,
+    /// User and system CPU apart, as shares of the machine.
+    #[serde(default)]
+    pub cpu_user_mean: Option<f64>,
+    #[serde(default)]
+    pub cpu_system_mean: Option<f64>,
     pub rss_start_bytes: u64,
     pub rss_end_bytes: u64,
     pub rss_max_bytes: u64,
     pub threads_max: u32,
     pub fds_max: u32,
+    /// The most processes alive at once (the target and its descendants).
+    #[serde(default)]
+    pub processes_max: Option<u32>,
+    /// Context switches per second, all and involuntary (preempted by the scheduler).
+    #[serde(default)]
+    pub ctx_switches_per_s: Option<f64>,
+    #[serde(default)]
+    pub involuntary_switches_per_s: Option<f64>,
+    /// Storage bytes read and written per second.
+    #[serde(default)]
+    pub read_bytes_per_s: Option<f64>,
+    #[serde(default)]
+    pub write_bytes_per_s: Option<f64>,
+    /// Page faults per second: minor (no I/O) and major (read from storage).
+    #[serde(default)]
+    pub minor_faults_per_s: Option<f64>,
+    #[serde(default)]
+    pub major_faults_per_s: Option<f64>,
+    /// The host's stall pressure (PSI), when the kernel reports it.
+    #[serde(default)]
+    pub host_pressure: Option<PressureFigures>,
+}
+
+/// The share of time (0 to 1) some task on the host waited for each resource, mean over the
+/// span's seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PressureFigures {
+    pub cpu: Option<f64>,
+    pub memory: Option<f64>,
+    pub io: Option<f64>,
+}
+
+/// The target's figures within one phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseFigures {
+    pub phase: String,
+    /// Seconds sampled within the phase.
+    pub samples: u32,
+    #[serde(flatten)]
+    pub figures: TargetFigures,
+}
+
+/// One process of the target's tree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessSummary {
+    pub pid: u32,
+    pub ppid: u32,
+    pub command: String,
+    /// Seconds it was seen in.
+    pub seconds: u32,
+    /// CPU it used itself, in cores, mean over the seconds it was seen.
+    pub cpu_cores_mean: f64,
+    pub rss_max_bytes: u64,
+    pub threads_max: u32,
+}
+
+/// How a target rigor started ended during a run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetExit {
+    /// The second of the run it was found gone in.
+    pub second: u32,
+    /// Its exit code, when it exited.
+    pub code: Option<i32>,
+    /// The signal that killed it, when one did.
+    pub signal: Option<i32>,
+    /// As a person reads it: `exit status 3`, `killed by signal 9 (SIGKILL)`.
+    pub status: String,
 }
 
 /// A threshold's verdict.

@@ -3,7 +3,8 @@
 //!
 //! - [`target`]: the target's lifecycle — start the plan's `[target] command` in its own
 //!   process group (dying with rigor), wait until it is ready, notice when it dies, stop it.
-//! - [`sampler`]: the target's saturation from `/proc`, once a second.
+//! - [`sampler`]: the target's saturation from `/proc`, once a second, summed over the
+//!   process tree under it ([`process`]), with the host's stall pressure ([`pressure`]).
 //! - [`environment`]: the fingerprint stored with every run (machine, kernel, git state).
 //! - [`host`]: the machine's CPU over a run, to tell what other processes used beside it.
 //! - [`owner`]: the identity of the process recording a run, so a run whose process died can
@@ -14,9 +15,11 @@
 pub mod environment;
 pub mod host;
 pub mod owner;
+pub mod pressure;
+pub mod process;
 pub mod sampler;
 pub mod target;
 
 pub use environment::fingerprint;
-pub use sampler::{peak_rss, read, ProbeError, Reading, Sampler, SecondSample};
-pub use target::{Target, TargetCommand, TargetError};
+pub use sampler::{peak_rss, ProbeError, ProcessSample, Sampled, Sampler, SecondSample};
+pub use target::{describe_exit, Target, TargetCommand, TargetError, TargetHandle};

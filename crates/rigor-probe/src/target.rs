@@ -11,6 +11,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How to start the target.
@@ -89,9 +90,75 @@ fn indent(text: &str) -> String {
 /// The target, started by rigor; stopped (SIGTERM to its group, then SIGKILL) when dropped.
 #[derive(Debug)]
 pub struct Target {
-    child: Child,
+    handle: TargetHandle,
     command: String,
+}
+
+/// What a run needs of a target rigor started: its pid, whether and how it has ended, and
+/// what it printed. Cloned into the recorder while the [`Target`] itself stays with the
+/// command that stops it.
+#[derive(Debug, Clone)]
+pub struct TargetHandle {
+    pid: u32,
+    child: Arc<Mutex<Child>>,
     log: PathBuf,
+}
+
+impl TargetHandle {
+    /// The target's process id (the leader of its process group).
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// How the target ended, if it has.
+    pub fn exited(&self) -> Option<ExitStatus> {
+        self.child().try_wait().ok().flatten()
+    }
+
+    /// The last of what the target printed: at most `max` bytes, whole lines.
+    pub fn output_tail(&self, max: u64) -> String {
+        tail(&self.log, max)
+    }
+
+    /// The file holding all the target printed.
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+
+    fn child(&self) -> MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// An exit status as a person reads it: `exit status 3`, `killed by signal 9 (SIGKILL)`.
+pub fn describe_exit(status: ExitStatus) -> (Option<i32>, Option<i32>, String) {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => (Some(code), None, format!("exit status {code}")),
+        (None, Some(signal)) => (
+            None,
+            Some(signal),
+            format!("killed by signal {signal} ({})", signal_name(signal)),
+        ),
+        (None, None) => (None, None, status.to_string()),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL, perhaps the kernel's out-of-memory killer",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    }
 }
 
 impl Target {
@@ -134,9 +201,12 @@ impl Target {
             source,
         })?;
         let mut target = Target {
-            child,
+            handle: TargetHandle {
+                pid: child.id(),
+                child: Arc::new(Mutex::new(child)),
+                log,
+            },
             command: spec.command.clone(),
-            log,
         };
         if let Some(ready) = &spec.ready {
             target.wait_ready(ready, spec.ready_timeout)?;
@@ -146,22 +216,27 @@ impl Target {
 
     /// The target's process id (the leader of its process group).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.handle.pid
     }
 
     /// The file holding what the target printed.
     pub fn log(&self) -> &Path {
-        &self.log
+        &self.handle.log
+    }
+
+    /// What a run needs to watch the target.
+    pub fn handle(&self) -> TargetHandle {
+        self.handle.clone()
     }
 
     /// How the target ended, if it has: a target that exits while a run goes has failed it.
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        self.handle.exited()
     }
 
     /// The last lines the target printed (at most 4 KiB of them).
     pub fn output_tail(&self) -> String {
-        tail(&self.log, 4096)
+        self.handle.output_tail(4096)
     }
 
     fn wait_ready(&mut self, url: &str, timeout: Duration) -> Result<(), TargetError> {
@@ -174,7 +249,7 @@ impl Target {
                     status,
                     ready: url.to_string(),
                     output: self.output_tail(),
-                    log: self.log.clone(),
+                    log: self.handle.log.clone(),
                 });
             }
             match http_status(url) {
@@ -188,7 +263,7 @@ impl Target {
                     timeout,
                     last,
                     output: self.output_tail(),
-                    log: self.log.clone(),
+                    log: self.handle.log.clone(),
                 });
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -198,18 +273,19 @@ impl Target {
 
 impl Drop for Target {
     fn drop(&mut self) {
-        signal_group(self.child.id(), libc::SIGTERM);
+        let pid = self.handle.pid;
+        signal_group(pid, libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(3);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = self.handle.child().try_wait() {
                 // The leader is gone; whatever it left in its group goes too.
-                signal_group(self.child.id(), libc::SIGKILL);
+                signal_group(pid, libc::SIGKILL);
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        signal_group(self.child.id(), libc::SIGKILL);
-        let _ = self.child.wait();
+        signal_group(pid, libc::SIGKILL);
+        let _ = self.handle.child().wait();
     }
 }
 

@@ -92,6 +92,8 @@ pub struct Profiled {
     pub length: Duration,
     /// `perf version 6.1…`.
     pub tool: String,
+    /// The processes sampled.
+    pub pids: Vec<u32>,
 }
 
 /// `perf record` at `spec`'s rate and call graph, writing to `data`; what it samples is
@@ -152,6 +154,9 @@ pub fn into_capture(
             capture.tool = p.tool;
             capture.hints = p.folded.hints;
             capture.modules = p.folded.modules;
+            if !p.pids.is_empty() {
+                capture.pids = p.pids;
+            }
             if p.folded.samples == 0 {
                 capture.unavailable = Some(nothing.to_string());
             }
@@ -258,6 +263,7 @@ pub fn profile_command(spec: &ProfileSpec, argv: &[String]) -> Result<Profiled, 
         started: Duration::ZERO,
         length,
         tool,
+        pids: Vec::new(),
     })
 }
 
@@ -301,7 +307,7 @@ impl Profiler {
     /// `run_start`. [`Profiler::finish`] ends it early (the run stopped) and returns what it got.
     pub fn start(
         spec: ProfileSpec,
-        pids: Vec<u32>,
+        pids: Pids,
         window: Window,
         run_start: Instant,
         tool: String,
@@ -310,7 +316,7 @@ impl Profiler {
         let flag = Arc::clone(&done);
         let thread = std::thread::Builder::new()
             .name("rigor-profile".into())
-            .spawn(move || sample(&spec, &pids, window, run_start, &flag, tool))
+            .spawn(move || sample(&spec, pids, window, run_start, &flag, tool))
             .expect("a thread for the profiler");
         Profiler { done, thread }
     }
@@ -338,9 +344,13 @@ fn wait_until(until: Instant, done: &AtomicBool) -> bool {
     }
 }
 
+/// The processes to sample, asked for when the window begins: a pre-fork server's workers, or
+/// a wrapper script's server, may start after the run does.
+pub type Pids = Box<dyn Fn() -> Vec<u32> + Send>;
+
 fn sample(
     spec: &ProfileSpec,
-    pids: &[u32],
+    pids: Pids,
     window: Window,
     run_start: Instant,
     done: &AtomicBool,
@@ -356,8 +366,9 @@ fn sample(
     let data = dir.path().join("perf.data");
     let perf = spec.perf.display().to_string();
     let started = run_start.elapsed();
+    let pids = pids();
     let mut child = record_command(spec, &data)
-        .args(pid_args(pids))
+        .args(pid_args(&pids))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -397,6 +408,7 @@ fn sample(
         started,
         length,
         tool,
+        pids,
     })
 }
 

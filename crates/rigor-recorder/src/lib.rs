@@ -17,6 +17,7 @@ mod bench;
 mod load;
 mod recording;
 mod recover;
+mod signals;
 mod watch;
 
 use rigor_store::{RunId, StoreError};

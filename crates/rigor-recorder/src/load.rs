@@ -9,9 +9,10 @@ use rigor_model::output::profile::ProfileCapture;
 use rigor_model::output::{RunSummary, TargetSummary};
 use rigor_model::plan::{redact_value, Scenario, REDACTED};
 use rigor_model::{RunKind, RunStatus, StopHandle};
-use rigor_probe::{Sampler, SecondSample};
+use rigor_probe::{Sampler, TargetHandle};
 use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
 
+use crate::signals::{sample_rows, summarize};
 use crate::watch::TargetWatch;
 use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
@@ -26,8 +27,10 @@ pub struct LoadOptions {
     pub project_dir: PathBuf,
     /// The plan text as written, kept with the run.
     pub plan_text: Option<String>,
-    /// The target's process, sampled once a second for its CPU, memory, threads and files.
+    /// The target's process, sampled once a second with every process under it.
     pub target_pid: Option<u32>,
+    /// The target when rigor started it: how it ended and what it printed, should it die.
+    pub target: Option<TargetHandle>,
     /// Profile the target's stacks during the steady phase (the whole run without one).
     pub profile: Option<rigor_profile::ProfileSpec>,
 }
@@ -38,7 +41,6 @@ pub struct PreparedLoad {
     scenario: Scenario,
     options: LoadOptions,
     prepared: rigor_load::Prepared,
-    sampler: Option<Sampler>,
     on_lost: Option<OnLost>,
 }
 
@@ -53,17 +55,14 @@ pub fn prepare_load(
     config.threads = options.threads;
     config.max_lag = options.max_lag;
     let prepared = rigor_load::prepare(&config).map_err(RecordError::Prepare)?;
-    let sampler = match options.target_pid {
-        Some(pid) => {
-            Some(Sampler::start(pid).map_err(|source| RecordError::Sampler { pid, source })?)
-        }
-        None => None,
-    };
+    if let Some(pid) = options.target_pid {
+        rigor_probe::process::read_process(pid, &mut Vec::new())
+            .map_err(|source| RecordError::Sampler { pid, source })?;
+    }
     Ok(PreparedLoad {
         scenario: scenario.clone(),
         options: options.clone(),
         prepared,
-        sampler,
         on_lost: None,
     })
 }
@@ -98,30 +97,21 @@ impl PreparedLoad {
             scenario,
             options,
             prepared,
-            sampler,
             on_lost,
         } = self;
-        let engine = Engine { prepared, sampler };
-        record_prepared(store, &scenario, &options, engine, on_lost, stop, observe)
+        record_prepared(store, &scenario, &options, prepared, on_lost, stop, observe)
     }
-}
-
-/// What runs the load and samples the target.
-struct Engine {
-    prepared: rigor_load::Prepared,
-    sampler: Option<Sampler>,
 }
 
 fn record_prepared(
     store: &mut dyn Store,
     scenario: &Scenario,
     options: &LoadOptions,
-    engine: Engine,
+    prepared: rigor_load::Prepared,
     on_lost: Option<OnLost>,
     stop: &StopHandle,
     observe: &mut dyn FnMut(&Window),
 ) -> Result<Recorded<RunSummary>, RecordError> {
-    let Engine { prepared, sampler } = engine;
     let environment = rigor_probe::fingerprint(&options.project_dir);
     let started_at_ns = unix_ns_now();
     let mut recording =
@@ -130,13 +120,20 @@ fn record_prepared(
     let mut samples_written = 0;
     // The run's own stop: the process's signals reach it, and so does a failed target.
     let run_stop = stop.child();
-    let mut watch = TargetWatch::new(options.target_pid);
+    let mut watch = TargetWatch::new(options.target_pid, options.target.clone());
     let host_before = rigor_probe::host::HostCpu::now();
-    let profiler = start_profiler(scenario, options);
+    // Sampling starts with the run, so its seconds are the run's.
+    // Gone between the check and the start: the watch says so at the first second.
+    let sampler = options.target_pid.and_then(|pid| Sampler::start(pid).ok());
+    let profiler = start_profiler(scenario, options, &sampler);
+    let mut phase_of_second = std::collections::BTreeMap::new();
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names));
             recording.samples(&lag_rows(window));
+            if let Some(phase) = busiest_phase(window, &phase_names) {
+                phase_of_second.insert(window.second, phase);
+            }
             if let Some(reason) = watch.failed(window) {
                 run_stop.stop_because(reason);
             }
@@ -166,15 +163,23 @@ fn record_prepared(
     // The samples of the last second, taken after the last window.
     let target = sampler.map(|sampler| {
         let pid = sampler.pid;
-        let samples = sampler.finish();
+        let sampled = sampler.finish();
         recording.samples(&sample_rows(
-            samples.get(samples_written..).unwrap_or_default(),
+            sampled.samples.get(samples_written..).unwrap_or_default(),
         ));
-        (pid, samples)
+        (pid, sampled)
     });
-    let target_summary = target
+    let mut target_summary = target
         .as_ref()
-        .and_then(|(pid, samples)| summarize_target(*pid, samples));
+        .and_then(|(pid, sampled)| summarize(*pid, sampled, &phase_of_second));
+    if let Some(ended) = watch.ended() {
+        let summary = target_summary.get_or_insert_with(|| TargetSummary {
+            pid: options.target_pid.unwrap_or_default(),
+            ..TargetSummary::default()
+        });
+        summary.exit = ended.exit;
+        summary.output_tail = ended.output;
+    }
     let thresholds = rigor_model::judge::thresholds(
         &scenario.thresholds,
         &result.measured(target_summary.as_ref()),
@@ -193,7 +198,7 @@ fn record_prepared(
             let target = summary
                 .target
                 .as_ref()
-                .map_or(0.0, |t| t.cpu_cores_mean * seconds);
+                .map_or(0.0, |t| t.figures.cpu_cores_mean * seconds);
             rigor_probe::host::other_cores(busy, seconds, result.cpu_ns as f64 / 1e9 + target)
         });
     if let Some(reason) = run_stop.reason() {
@@ -228,7 +233,11 @@ type Started = (
     Result<rigor_profile::Profiler, rigor_profile::Unavailable>,
 );
 
-fn start_profiler(scenario: &Scenario, options: &LoadOptions) -> Option<Started> {
+fn start_profiler(
+    scenario: &Scenario,
+    options: &LoadOptions,
+    sampler: &Option<Sampler>,
+) -> Option<Started> {
     let spec = options.profile.clone()?;
     let pid = options.target_pid?;
     // The phase named, else one named `steady`, else the first of kind steady, else the
@@ -261,10 +270,15 @@ fn start_profiler(scenario: &Scenario, options: &LoadOptions) -> Option<Started>
         None => (Duration::ZERO, None, "whole run".to_string()),
     };
     let (window_start, length, name) = window;
+    // The target's whole tree when the window begins, as the sampler last read it.
+    let pids: rigor_profile::Pids = match sampler {
+        Some(s) => Box::new(s.pids_reader()),
+        None => Box::new(move || rigor_probe::process::tree(pid)),
+    };
     let profiler = rigor_profile::check(&spec, &[pid]).map(|tool| {
         rigor_profile::Profiler::start(
             spec.clone(),
-            vec![pid],
+            pids,
             rigor_profile::Window {
                 start: window_start,
                 length,
@@ -400,43 +414,14 @@ fn lag_rows(window: &Window) -> Vec<rigor_store::Sample> {
     .to_vec()
 }
 
-/// The store's rows for the target's samples: one per second and figure.
-fn sample_rows(samples: &[SecondSample]) -> Vec<rigor_store::Sample> {
-    samples
+/// The phase that completed most requests in a window (a second at a phase boundary holds
+/// both); `None` for a second with no requests.
+fn busiest_phase(window: &Window, phase_names: &[String]) -> Option<String> {
+    window
+        .parts
         .iter()
-        .flat_map(|s| {
-            [
-                ("target.cpu", s.cpu_share),
-                ("target.cpu_cores", s.cpu_cores),
-                ("target.rss", s.rss_bytes as f64),
-                ("target.threads", f64::from(s.threads)),
-                ("target.fds", f64::from(s.fds)),
-            ]
-            .map(|(name, value)| rigor_store::Sample {
-                second: s.second,
-                name: name.into(),
-                value,
-            })
-        })
-        .collect()
-}
-
-/// The target's figures over the run, from its per-second samples.
-fn summarize_target(pid: u32, samples: &[SecondSample]) -> Option<TargetSummary> {
-    let (first, last) = (samples.first()?, samples.last()?);
-    let n = samples.len() as f64;
-    Some(TargetSummary {
-        pid,
-        samples: samples.len() as u32,
-        cpu_mean: samples.iter().map(|s| s.cpu_share).sum::<f64>() / n,
-        cpu_max: samples.iter().map(|s| s.cpu_share).fold(0.0, f64::max),
-        cpu_cores_mean: samples.iter().map(|s| s.cpu_cores).sum::<f64>() / n,
-        rss_start_bytes: first.rss_bytes,
-        rss_end_bytes: last.rss_bytes,
-        rss_max_bytes: samples.iter().map(|s| s.rss_bytes).max().unwrap_or(0),
-        threads_max: samples.iter().map(|s| s.threads).max().unwrap_or(0),
-        fds_max: samples.iter().map(|s| s.fds).max().unwrap_or(0),
-    })
+        .max_by_key(|(_, part)| part.group.requests)
+        .and_then(|(phase, _)| phase_names.get(*phase).cloned())
 }
 
 /// Whether a load error is in the plan (a bad request or data file) rather than the world.

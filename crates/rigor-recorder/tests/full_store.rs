@@ -39,6 +39,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         project_dir: dir.to_path_buf(),
         plan_text: None,
         target_pid: None,
+        target: None,
         profile: None,
     }
 }

@@ -20,6 +20,7 @@ mod json;
 mod junit;
 mod markdown;
 mod method;
+mod signals;
 pub mod terminal;
 mod writer;
 

@@ -199,21 +199,24 @@ fn generator(out: &mut dyn Write, model: &str, g: &GeneratorHealth) -> io::Resul
     )
 }
 
-/// The probed target's saturation: CPU, memory, threads and open files.
+/// The probed target's saturation: CPU, memory, tasks, scheduling, storage, faults, the
+/// host's pressure, how it ended, and what could not be read.
 fn target(out: &mut dyn Write, t: &TargetSummary) -> io::Result<()> {
-    writeln!(
-        out,
-        "  target (pid {}): CPU mean {}% max {}% of the machine ({} cores busy on average) · RSS {} → {} (max {}) · threads {} · open files {}",
-        t.pid,
-        three_figures(t.cpu_mean * 100.0),
-        three_figures(t.cpu_max * 100.0),
-        three_figures(t.cpu_cores_mean),
-        Bytes(t.rss_start_bytes),
-        Bytes(t.rss_end_bytes),
-        Bytes(t.rss_max_bytes),
-        t.threads_max,
-        t.fds_max
-    )
+    writeln!(out, "  target (pid {})", t.pid)?;
+    for (label, value) in crate::signals::lines(t) {
+        writeln!(out, "    {label:<14}{value}")?;
+    }
+    for note in &t.notes {
+        writeln!(out, "    note: {note}")?;
+    }
+    if let (Some(_), Some(output)) = (&t.exit, &t.output_tail) {
+        writeln!(out, "    its last output:")?;
+        let lines: Vec<&str> = output.lines().collect();
+        for line in &lines[lines.len().saturating_sub(10)..] {
+            writeln!(out, "      | {line}")?;
+        }
+    }
+    Ok(())
 }
 
 fn thresholds(out: &mut dyn Write, thresholds: &[ThresholdOutcome]) -> io::Result<()> {

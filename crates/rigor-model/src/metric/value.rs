@@ -22,13 +22,10 @@ impl Metric {
             Metric::Throughput => Some(group.throughput_per_s),
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
-            Metric::TargetCpu(_)
-            | Metric::TargetRss(_)
-            | Metric::TargetThreads
-            | Metric::TargetFds => summary
-                .target
-                .as_ref()
-                .and_then(|t| self.value_in_target(t)),
+            Metric::Target(signal) => match summary.target.as_ref() {
+                None => None,
+                Some(t) => signal_value(signal, t, scope)?,
+            },
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => {
                 return Err(format!(
                     "`{self}` is a bench metric; run {} is a load run",
@@ -85,17 +82,31 @@ impl Metric {
         })
     }
 
-    /// The metric's value in the target's summary, for the `target.*` metrics.
+    /// The metric's value in the target's summary (whole run), for the signals.
     pub fn value_in_target(self, s: &TargetSummary) -> Option<f64> {
         match self {
-            Metric::TargetCpu(Stat::Max) => Some(s.cpu_max),
-            Metric::TargetCpu(Stat::Mean) => Some(s.cpu_mean),
-            Metric::TargetRss(Stat::Max) => Some(s.rss_max_bytes as f64),
-            Metric::TargetRss(Stat::Min) => Some(s.rss_start_bytes.min(s.rss_end_bytes) as f64),
-            Metric::TargetThreads => Some(f64::from(s.threads_max)),
-            Metric::TargetFds => Some(f64::from(s.fds_max)),
+            Metric::Target(signal) => signal.value_in(&s.figures),
             _ => None,
         }
+    }
+}
+
+/// A signal over the run, or over one phase's seconds; a request has no signals of its own.
+pub fn signal_value(
+    signal: super::Signal,
+    target: &TargetSummary,
+    scope: &Scope,
+) -> Result<Option<f64>, String> {
+    match scope {
+        Scope::Run => Ok(signal.value_in(&target.figures)),
+        Scope::Phase(name) => Ok(target
+            .phases
+            .iter()
+            .find(|p| &p.phase == name)
+            .and_then(|p| signal.value_in(&p.figures))),
+        Scope::Request(name) => Err(format!(
+            "`{signal}` is the target's, not one request's: the target serves all requests at once, so `{{request=\"{name}\"}}` cannot apply; use `{{phase=...}}` or no filter"
+        )),
     }
 }
 

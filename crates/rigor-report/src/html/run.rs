@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use rigor_model::metric::Signal;
 use rigor_model::output::report::{LoadReport, SecondFigures, SecondLatency};
 use rigor_model::output::{LatencySummary, RunSummary};
 use rigor_model::threshold::{Metric, Scope, Threshold};
@@ -167,9 +168,9 @@ fn limits(r: &LoadReport, on: On) -> Vec<Limit> {
             let chart = match parsed.metric {
                 Metric::Latency(_) | Metric::RawLatency(_) => On::Latency,
                 Metric::Throughput => On::Throughput,
-                Metric::TargetRss(_) => On::Rss,
-                Metric::TargetThreads => On::Threads,
-                Metric::TargetFds => On::Fds,
+                Metric::Target(Signal::Rss(_)) => On::Rss,
+                Metric::Target(Signal::Threads) => On::Threads,
+                Metric::Target(Signal::Fds) => On::Fds,
                 _ => return None,
             };
             (chart == on).then_some(Limit {

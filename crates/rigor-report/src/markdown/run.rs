@@ -54,19 +54,7 @@ pub fn load(r: &LoadReport) -> String {
     }
     generator(&mut out, s);
     if let Some(t) = &s.target {
-        let _ = writeln!(
-            out,
-            "## Target\n\n| CPU mean | CPU max | cores busy | RSS start → end (max) | threads max | fds max | samples |\n|---:|---:|---:|---|---:|---:|---:|\n| {}% | {}% | {} | {} → {} ({}) | {} | {} | {} |\n",
-            three_figures(t.cpu_mean * 100.0),
-            three_figures(t.cpu_max * 100.0),
-            three_figures(t.cpu_cores_mean),
-            Bytes(t.rss_start_bytes),
-            Bytes(t.rss_end_bytes),
-            Bytes(t.rss_max_bytes),
-            t.threads_max,
-            t.fds_max,
-            t.samples
-        );
+        target(&mut out, t);
     }
     for p in &r.profiles {
         let _ = writeln!(out, "## Profile of the {}\n", p.report.capture.name);
@@ -350,4 +338,44 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
 /// Text for a table cell: pipes escaped, line breaks flattened.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The target's signals, its processes, what could not be read and, when it died, its output.
+fn target(out: &mut String, t: &rigor_model::output::TargetSummary) {
+    let _ = writeln!(
+        out,
+        "## Target\n\nProcess {} and its descendants, {} seconds sampled.\n\n| figure | value |\n|---|---|",
+        t.pid, t.samples
+    );
+    for (label, value) in crate::signals::lines(t) {
+        let _ = writeln!(out, "| {label} | {} |", cell(&value));
+    }
+    out.push('\n');
+    let processes = crate::signals::process_rows(t);
+    if !processes.is_empty() {
+        let headers = crate::signals::PROCESS_HEADERS;
+        let _ = writeln!(
+            out,
+            "### Processes\n\n| {} |\n|---:|---:|---|---:|---:|---:|",
+            headers.join(" | ")
+        );
+        for row in processes {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        out.push('\n');
+    }
+    for note in &t.notes {
+        let _ = writeln!(out, "> Note: {}\n", cell(note));
+    }
+    if let (Some(exit), Some(output)) = (&t.exit, &t.output_tail) {
+        // A fence of tildes longer than any run of them in the output cannot be closed by it.
+        let longest = output.split(|c| c != '~').map(str::len).max().unwrap_or(0);
+        let fence = "~".repeat(longest.max(2) + 1);
+        let _ = writeln!(
+            out,
+            "### The target's last output ({})\n\n{fence}text\n{output}\n{fence}\n",
+            exit.status
+        );
+    }
 }

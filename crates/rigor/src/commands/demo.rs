@@ -87,6 +87,7 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         plan_text: None,
         // The demo target runs inside this process: sampling it would count the generator too.
         target_pid: None,
+        target: None,
         profile: None,
     };
     let prepared = record::prepare_load(&scenario, &options)?;

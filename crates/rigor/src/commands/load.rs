@@ -124,6 +124,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         project_dir: cwd,
         plan_text: None,
         target_pid: args.target_pid,
+        target: None,
         profile: args.profiling.spec(),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {

@@ -77,6 +77,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         // The whole plan is stored with each run: no scenario's credentials in it.
         plan_text: Some(plan.text_without_secrets(&args.record.secret_headers)),
         target_pid: target.as_ref().map(Target::pid),
+        target: target.as_ref().map(Target::handle),
         profile: args.profiling.spec(),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {

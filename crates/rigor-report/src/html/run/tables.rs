@@ -96,38 +96,48 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     );
     out.push_str("</section>");
     if let Some(t) = &s.target {
-        out.push_str("<section><h2>Target</h2>");
+        target(out, t);
+    }
+}
+
+/// The target's signals, its processes, what could not be read and, when it died, its output.
+fn target(out: &mut String, t: &rigor_model::output::TargetSummary) {
+    let _ = write!(
+        out,
+        "<section><h2>Target</h2><p>Process {} and its descendants, {} seconds sampled.</p>",
+        t.pid, t.samples
+    );
+    let rows: Vec<Vec<String>> = crate::signals::lines(t)
+        .into_iter()
+        .map(|(label, value)| vec![esc(label), esc(&value)])
+        .collect();
+    table(out, "target", &["figure", "value"], &[], &rows);
+    let processes: Vec<Vec<String>> = crate::signals::process_rows(t)
+        .into_iter()
+        .map(|row| row.iter().map(|c| esc(c)).collect())
+        .collect();
+    if !processes.is_empty() {
+        out.push_str("<h3>Processes</h3>");
         table(
             out,
-            "target",
-            &[
-                "CPU mean",
-                "CPU max",
-                "cores busy",
-                "RSS start → end",
-                "RSS max",
-                "threads max",
-                "fds max",
-                "samples",
-            ],
-            &[0, 1, 2, 4, 5, 6, 7],
-            &[vec![
-                format!("{}%", three_figures(t.cpu_mean * 100.0)),
-                format!("{}%", three_figures(t.cpu_max * 100.0)),
-                three_figures(t.cpu_cores_mean),
-                esc(&format!(
-                    "{} → {}",
-                    Bytes(t.rss_start_bytes),
-                    Bytes(t.rss_end_bytes)
-                )),
-                esc(&Bytes(t.rss_max_bytes).to_string()),
-                t.threads_max.to_string(),
-                t.fds_max.to_string(),
-                t.samples.to_string(),
-            ]],
+            "processes",
+            &crate::signals::PROCESS_HEADERS,
+            &[0, 1, 3, 4, 5],
+            &processes,
         );
-        out.push_str("</section>");
     }
+    for note in &t.notes {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(note));
+    }
+    if let (Some(exit), Some(output)) = (&t.exit, &t.output_tail) {
+        let _ = write!(
+            out,
+            "<h3>The target's last output ({})</h3><pre>{}</pre>",
+            esc(&exit.status),
+            esc(output)
+        );
+    }
+    out.push_str("</section>");
 }
 
 fn latency_row(label: &str, l: &LatencySummary) -> Vec<String> {
