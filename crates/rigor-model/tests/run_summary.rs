@@ -58,3 +58,17 @@ fn a_summary_writes_its_target_figures_flat_as_schema_2_did() {
         assert_eq!(written["target"][key], before["target"][key], "{key}");
     }
 }
+
+#[test]
+fn a_signal_has_no_value_per_request() {
+    let summary: RunSummary = serde_json::from_str(&fixture()).expect("parses");
+    let request = summary.requests[0].name.clone();
+    let err = "target.cpu"
+        .parse::<Metric>()
+        .unwrap()
+        .value_in_load(&summary, &Scope::Request(request))
+        .unwrap_err();
+    assert!(err.contains("not one request's"), "{err}");
+    let err = "target.cpu.p97".parse::<Metric>().unwrap_err();
+    assert!(err.contains("did you mean `target.cpu.p"), "{err}");
+}

@@ -19,6 +19,9 @@ pub struct ProcessReading {
     pub ppid: u32,
     /// The command name (`comm`), at most 15 bytes.
     pub command: String,
+    /// It has exited and waits for its parent to reap it: its counters are final and it holds
+    /// no memory.
+    pub zombie: bool,
     /// User CPU time, own and of reaped children, in nanoseconds.
     pub user_ns: u64,
     /// System CPU time, own and of reaped children, in nanoseconds.
@@ -130,6 +133,7 @@ pub fn read_process(
         pid,
         ppid: stat.field(4) as u32,
         command: stat.command.clone(),
+        zombie: matches!(stat.state, 'Z' | 'X' | 'x'),
         user_ns: ns(stat.field(14) + stat.field(16)),
         system_ns: ns(stat.field(15) + stat.field(17)),
         own_cpu_ns: ns(stat.field(14) + stat.field(15)),
@@ -146,6 +150,7 @@ pub fn read_process(
 /// `/proc/PID/stat`, split after the command name (which may hold spaces and parentheses).
 struct Stat {
     command: String,
+    state: char,
     /// Fields from 3 (state) on.
     rest: Vec<u64>,
 }
@@ -155,12 +160,17 @@ impl Stat {
         let open = text.find('(')?;
         let close = text.rfind(')')?;
         let command = text.get(open + 1..close)?.to_string();
+        let state = text[close + 1..].trim_start().chars().next()?;
         let rest: Vec<u64> = text[close + 1..]
             .split_whitespace()
             // The state letter is not a number; keep the field numbering.
             .map(|f| f.parse().unwrap_or(0))
             .collect();
-        (rest.len() >= 22).then_some(Stat { command, rest })
+        (rest.len() >= 22).then_some(Stat {
+            command,
+            state,
+            rest,
+        })
     }
 
     /// Field `n` as `proc(5)` numbers them (1 is the pid).

@@ -22,6 +22,8 @@ pub enum ProbeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("process {pid} has exited")]
+    Exited { pid: u32 },
     #[error("{path} is not in the format this rigor reads")]
     Format { path: PathBuf },
 }
@@ -116,6 +118,12 @@ impl TreeReading {
         for pid in process::tree(root) {
             let mut why = Vec::new();
             match process::read_process(pid, &mut why) {
+                // A target that has exited is gone, though its entry waits to be reaped;
+                // exited children stay in the sum until their parent moves their figures
+                // into its own.
+                Ok(r) if r.zombie && pid == root => {
+                    return Err(ProbeError::Exited { pid });
+                }
                 Ok(r) => {
                     processes.insert(pid, r);
                     order.push(pid);
@@ -446,6 +454,7 @@ mod tests {
         let work = "i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done";
         let sampled = sample_script(&format!("while true; do sh -c '{work}'; done"), 1300);
         let samples = &sampled.samples;
+        assert!(samples.iter().all(|s| s.processes <= 2), "{samples:?}");
         let mean = samples.iter().map(|s| s.cpu_cores).sum::<f64>() / samples.len() as f64;
         assert!(mean > 0.3, "short-lived workers' CPU is kept: {samples:?}");
     }

@@ -497,6 +497,24 @@ mod tests {
     }
 
     #[test]
+    fn exit_statuses_read_as_codes_and_signals() {
+        let status = |script: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", script])
+                .status()
+                .expect("runs")
+        };
+        let (code, signal, text) = describe_exit(status("exit 3"));
+        assert_eq!(
+            (code, signal, text.as_str()),
+            (Some(3), None, "exit status 3")
+        );
+        let (code, signal, text) = describe_exit(status("kill -9 $$"));
+        assert_eq!((code, signal), (None, Some(9)));
+        assert!(text.starts_with("killed by signal 9 (SIGKILL"), "{text}");
+    }
+
+    #[test]
     fn a_bad_ready_url_is_bad_input() {
         let err = Target::start(&spec("true", Some("https://x/".into()))).expect_err("bad url");
         assert!(err.is_bad_input(), "{err}");

@@ -56,8 +56,14 @@ pub fn prepare_load(
     config.max_lag = options.max_lag;
     let prepared = rigor_load::prepare(&config).map_err(RecordError::Prepare)?;
     if let Some(pid) = options.target_pid {
-        rigor_probe::process::read_process(pid, &mut Vec::new())
+        let reading = rigor_probe::process::read_process(pid, &mut Vec::new())
             .map_err(|source| RecordError::Sampler { pid, source })?;
+        if reading.zombie {
+            return Err(RecordError::Sampler {
+                pid,
+                source: rigor_probe::ProbeError::Exited { pid },
+            });
+        }
     }
     Ok(PreparedLoad {
         scenario: scenario.clone(),

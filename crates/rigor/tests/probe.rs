@@ -5,6 +5,15 @@ mod common;
 
 use common::{ran, rigor, serial, LOOSE_MAX_LAG};
 
+/// Writes `plan` as the directory's rigor.toml and runs its one scenario.
+fn run_plan(dir: &std::path::Path, plan: &str) -> common::Ran {
+    std::fs::write(dir.join("rigor.toml"), plan).unwrap();
+    common::only_scenario(ran(rigor(dir)
+        .args(["run", "--json", "--quiet", "--max-lag", LOOSE_MAX_LAG])
+        .output()
+        .unwrap()))
+}
+
 #[test]
 fn a_plan_started_target_is_sampled_and_judged() {
     let _lock = serial();
@@ -34,11 +43,7 @@ sustained = "2s"
 action = "warn"
 "#
     );
-    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
-    let r = common::only_scenario(ran(rigor(dir.path())
-        .args(["run", "--json", "--quiet", "--max-lag", LOOSE_MAX_LAG])
-        .output()
-        .unwrap()));
+    let r = run_plan(dir.path(), &plan);
     assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
     let target = &r.json["target"];
     assert!(target["samples"].as_u64().unwrap() >= 3, "{target}");
@@ -87,5 +92,104 @@ fn a_target_pid_that_does_not_exist_is_named() {
         r.stderr.contains("--target-pid 999999999") && r.stderr.contains("/proc/999999999"),
         "{}",
         r.stderr
+    );
+}
+
+#[test]
+fn a_pre_fork_target_is_sampled_as_a_tree_and_judged_by_phase() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let thresholds =
+        r#"["target.processes <= 3", "target.cpu{phase=steady} < 100%", "target.cpu.p95 < 100%"]"#;
+    let plan = common::pre_fork_plan(port, thresholds);
+    let r = run_plan(dir.path(), &plan);
+    assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
+    let target = &r.json["target"];
+    assert_eq!(target["processes_max"], 3, "{target}");
+    let processes = target["processes"].as_array().expect("processes");
+    assert_eq!(processes.len(), 3, "{target}");
+    let root = target["pid"].as_u64().unwrap();
+    let workers: Vec<&serde_json::Value> = processes
+        .iter()
+        .filter(|p| p["pid"].as_u64() != Some(root))
+        .collect();
+    assert!(
+        workers.iter().all(|p| p["ppid"].as_u64() == Some(root)),
+        "the workers are the target's children: {target}"
+    );
+    let worker_cores: f64 = workers
+        .iter()
+        .map(|p| p["cpu_cores_mean"].as_f64().unwrap())
+        .sum();
+    assert!(worker_cores > 0.0, "the workers' CPU is counted: {target}");
+    let phases: Vec<&str> = target["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["warm", "steady"], "{target}");
+    for threshold in r.json["thresholds"].as_array().unwrap() {
+        assert_eq!(threshold["passed"], true, "{threshold}");
+        assert!(threshold["value"].is_number(), "{threshold}");
+    }
+    for figure in ["ctx_switches_per_s", "minor_faults_per_s", "cpu_user_mean"] {
+        assert!(target[figure].is_number(), "{figure}: {target}");
+    }
+    // The new series are stored per second: a sustained rule reads one.
+    let shown = ran(rigor(dir.path()).args(["show", "latest"]).output().unwrap());
+    assert!(
+        shown.stdout.contains("3 processes at most"),
+        "{}",
+        shown.stdout
+    );
+}
+
+#[test]
+fn a_target_that_dies_mid_run_is_reported_at_once_with_its_status_and_output() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let plan = format!(
+        r#"
+[target]
+command = "rigor target --port {port} --threads 1 --exit-after 2s"
+ready = "http://127.0.0.1:{port}/health"
+
+[[scenario]]
+name = "dies"
+phases = [{{ kind = "steady", rate = "100/s", for = "20s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/"
+"#
+    );
+    let r = run_plan(dir.path(), &plan);
+    assert_eq!(r.code, 3, "{}\n{}", r.stderr, r.stdout);
+    assert_eq!(r.json["status"], "target_failed", "{}", r.json);
+    let target = &r.json["target"];
+    let exit = &target["exit"];
+    assert_eq!(exit["code"], 3, "{target}");
+    assert_eq!(exit["status"], "exit status 3", "{target}");
+    // Seen at the first second that ended after the death, not at the planned end.
+    let died = exit["second"].as_f64().unwrap();
+    let ran_for = r.json["duration_ns"].as_f64().unwrap() / 1e9;
+    assert!(ran_for <= died + 2.0, "ran {ran_for}s; died at {died}");
+    let output = target["output_tail"].as_str().unwrap_or_default();
+    assert!(output.contains("exiting with status 3"), "{target}");
+    assert!(r.json["status_reason"]
+        .as_str()
+        .is_some_and(|s| s.contains("exit status 3") && s.contains("exiting with status 3")));
+    // The report shows the output with the run.
+    let report = ran(rigor(dir.path())
+        .args(["report", "latest", "-f", "md"])
+        .output()
+        .unwrap());
+    assert!(
+        report
+            .stdout
+            .contains("The target's last output (exit status 3)"),
+        "{}",
+        report.stdout
     );
 }

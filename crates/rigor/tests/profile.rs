@@ -347,3 +347,32 @@ fn a_benchmarked_command_is_profiled_in_a_run_of_its_own() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no profile named `nope`"), "{}", r.stderr);
 }
+
+#[test]
+fn a_pre_fork_targets_workers_are_profiled_with_it() {
+    let Some(_perf) = tool("perf", "apt-get install linux-perf") else {
+        return;
+    };
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    // The workers start after the target does; the profiler asks for the tree when its
+    // window begins.
+    let plan = common::pre_fork_plan(port, "[]");
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let r = run(dir.path(), "forked", None);
+    assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
+    let shown = profile(dir.path(), &["1", "--json"]);
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let capture = &shown.json["capture"];
+    assert_eq!(
+        capture["pids"].as_array().map(Vec::len),
+        Some(3),
+        "the target and its two workers: {capture}"
+    );
+    assert!(
+        shown.stdout.contains(WORK) || shown.json.to_string().contains(WORK),
+        "{}",
+        shown.json
+    );
+}

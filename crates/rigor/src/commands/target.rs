@@ -41,7 +41,24 @@ pub struct TargetArgs {
     /// Worker threads; 0 uses one per core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+
+    /// Start N worker processes beside this one, all serving the same port (SO_REUSEPORT), as a
+    /// pre-fork server does; they stop with it. Each has --threads threads.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub workers: usize,
+
+    /// Exit with status 3 after this long (a service that dies mid-run, for trying how a run
+    /// reports it), saying so on stderr first.
+    #[arg(long, value_name = "DURATION", value_parser = crate::flags::run_length)]
+    pub exit_after: Option<rigor_model::units::HumanDuration>,
+
+    /// Bind with SO_REUSEPORT (set on the workers that --workers starts).
+    #[arg(long, hide = true)]
+    pub reuse_port: bool,
 }
+
+/// More worker processes than this is a typo.
+const MAX_WORKERS: usize = 256;
 
 /// Runs the server until Ctrl-C or SIGTERM, then returns success.
 pub fn run(args: &TargetArgs, w: &mut rigor_report::Writer) -> anyhow::Result<ExitCode> {
@@ -59,18 +76,136 @@ pub fn run(args: &TargetArgs, w: &mut rigor_report::Writer) -> anyhow::Result<Ex
         // Handlers go in before the address is announced, so a signal sent the moment a
         // caller learns the port stops the server cleanly instead of killing it.
         let shutdown = shutdown_signal()?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
+        let listener = listen(addr, args.reuse_port || args.workers > 0)
             .with_context(|| format!("--host/--port: cannot listen on {addr}"))?;
         let bound = listener
             .local_addr()
             .context("cannot read the bound address")?;
+        // Started once the port is known, so every worker binds the same one.
+        let _workers = Workers::start(args, bound)?;
         announce(w, bound)?;
+        let exit_after = args.exit_after.map(|d| d.0);
+        let (expired, shutdown) = with_deadline(shutdown, exit_after);
         rigor_target::serve(listener, config, shutdown)
             .await
             .with_context(|| format!("the demo server on {bound} failed"))?;
+        if expired.load(std::sync::atomic::Ordering::Acquire) {
+            w.note(format_args!(
+                "rigor target: exiting with status 3 after {} as --exit-after asked",
+                rigor_model::units::format_duration(exit_after.unwrap_or_default())
+            ));
+            return Ok(ExitCode::from(3));
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Binds `addr`, with SO_REUSEPORT when workers share the port.
+fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// `shutdown`, or the deadline if there is one first; the flag says which ended it.
+fn with_deadline(
+    shutdown: impl Future<Output = ()>,
+    deadline: Option<std::time::Duration>,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    impl Future<Output = ()>,
+) {
+    let expired = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&expired);
+    let future = async move {
+        match deadline {
+            Some(after) => tokio::select! {
+                () = shutdown => {}
+                () = tokio::time::sleep(after) => {
+                    flag.store(true, std::sync::atomic::Ordering::Release);
+                }
+            },
+            None => shutdown.await,
+        }
+    };
+    (expired, future)
+}
+
+/// The worker processes of `--workers`: each this binary serving the same port; stopped
+/// (SIGTERM) when dropped, and dying with this process should it be killed.
+struct Workers(Vec<std::process::Child>);
+
+impl Workers {
+    fn start(args: &TargetArgs, bound: SocketAddr) -> anyhow::Result<Workers> {
+        let exe = std::env::current_exe().context("cannot find this program to start workers")?;
+        let mut children = Vec::new();
+        for _ in 0..args.workers {
+            let mut command = std::process::Command::new(&exe);
+            command
+                .arg("target")
+                .arg("--reuse-port")
+                .args(["--host", &bound.ip().to_string()])
+                .args(["--port", &bound.port().to_string()])
+                .args(["--threads", &args.threads.to_string()])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null());
+            for route in &args.route {
+                command.args(["--route", route]);
+            }
+            if let Some(stall) = &args.stall {
+                command.args(["--stall", stall]);
+            }
+            die_with_parent(&mut command);
+            let child = command
+                .spawn()
+                .context("--workers: cannot start a worker process")?;
+            children.push(child);
+        }
+        Ok(Workers(children))
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            signal(child.id(), libc::SIGTERM);
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
+}
+
+#[allow(unsafe_code)]
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) on our own child with a valid signal; at worst ESRCH.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+/// The worker gets SIGTERM when this process dies, however it dies.
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and calls only prctl, which is
+    // async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Validates every flag before anything is bound; each error names its flag.
@@ -81,6 +216,12 @@ fn config_from(args: &TargetArgs) -> anyhow::Result<TargetConfig> {
         .map(|spec| spec.parse::<Route>())
         .collect::<Result<Vec<_>, _>>()?;
     let stall = args.stall.as_deref().map(str::parse::<Stall>).transpose()?;
+    if args.workers > MAX_WORKERS {
+        bail!(
+            "--workers {}: expected at most {MAX_WORKERS} worker processes",
+            args.workers
+        );
+    }
     if args.threads > MAX_THREADS {
         bail!(
             "--threads {}: expected at most {MAX_THREADS}, or 0 for one per core",

@@ -160,3 +160,24 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A plan whose target is a pre-fork server: the built-in target with two worker processes
+/// on one port, each request 1 ms of CPU, under eight connections for a 1 s warm phase and a
+/// 2 s steady one. SO_REUSEPORT hashes each connection to one of the three listeners: the
+/// chance that no worker gets one is (1/3)^8.
+pub fn pre_fork_plan(port: u16, thresholds: &str) -> String {
+    format!(
+        r#"
+[target]
+command = "rigor target --port {port} --threads 1 --workers 2 --route '/busy: cpu=1ms'"
+ready = "http://127.0.0.1:{port}/health"
+
+[[scenario]]
+name = "forked"
+phases = [{{ name = "warm", kind = "steady", concurrency = 8, for = "1s" }}, {{ name = "steady", kind = "steady", concurrency = 8, for = "2s" }}]
+thresholds = {thresholds}
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/busy"
+"#
+    )
+}
