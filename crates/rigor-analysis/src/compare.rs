@@ -162,6 +162,7 @@ pub fn compare_with_history(
         confidence: settings.bootstrap.confidence,
         alpha: settings.alpha,
         seed: settings.bootstrap.seed,
+        profiles: Vec::new(),
     })
 }
 

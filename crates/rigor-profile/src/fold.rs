@@ -129,16 +129,36 @@ fn without_period(line: &str) -> String {
     }
 }
 
-/// A frame name readable: Rust's mangled symbols demangled without their hash, and the hash
-/// dropped from names perf demangled itself. `;` (the folded format's separator) never stays.
+/// A frame name readable: Rust's mangled symbols demangled without their hash, C++'s (Itanium
+/// ABI, `_Z…`) demangled as c++filt would, and the hash dropped from names perf demangled
+/// itself. `;` (the folded format's separator) never stays.
 fn demangle(name: &str) -> String {
     let name = name.trim();
-    let out = if name.starts_with("_ZN") || name.starts_with("_R") {
+    let out = if name.starts_with("_R") || is_rust_legacy(name) {
         format!("{:#}", rustc_demangle::demangle(name))
+    } else if name.starts_with("_Z") {
+        cpp_demangle::Symbol::new(name)
+            .ok()
+            .and_then(|s| s.demangle().ok())
+            .unwrap_or_else(|| format!("{:#}", rustc_demangle::demangle(name)))
     } else {
         strip_hash(name).to_string()
     };
     out.replace(';', ":")
+}
+
+/// Rust's legacy mangling is Itanium-shaped but ends in a 16-digit hash path element:
+/// `_ZN4core3fmt5write17h1a2b3c4d5e6f7a8bE`.
+fn is_rust_legacy(name: &str) -> bool {
+    let Some(body) = name.strip_prefix("_ZN").and_then(|n| n.strip_suffix('E')) else {
+        return false;
+    };
+    body.len() > 19
+        && body.is_char_boundary(body.len() - 19)
+        && body[body.len() - 19..].starts_with("17h")
+        && body[body.len() - 16..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit())
 }
 
 /// `core::fmt::write::h1a2b3c4d5e6f7a8b` → `core::fmt::write`.
@@ -209,5 +229,12 @@ mod tests {
             demangle("std::vector<int>::push_back"),
             "std::vector<int>::push_back"
         );
+        // C++ names as GNU c++filt gives them (binutils 2.40 on this project's machines).
+        assert_eq!(
+            demangle("_ZNSt6vectorIiSaIiEE9push_backERKi"),
+            "std::vector<int, std::allocator<int> >::push_back(int const&)"
+        );
+        assert_eq!(demangle("_ZN3foo3barEv"), "foo::bar()");
+        assert_eq!(demangle("_Znot-a-symbol"), "_Znot-a-symbol");
     }
 }

@@ -354,7 +354,19 @@ fn comparison(
         run::overlay(&mut out, a, b);
         out.push_str("</section>");
     }
+    for d in &c.profiles {
+        let stacks = runs.and_then(|(a, b)| folded_of(a, &d.name).zip(folded_of(b, &d.name)));
+        profile::diff_section(&mut out, d, stacks);
+    }
     out
+}
+
+/// The folded stacks of a run's profile named `name`.
+fn folded_of<'r>(r: &'r rigor_model::output::report::LoadReport, name: &str) -> Option<&'r str> {
+    r.profiles
+        .iter()
+        .find(|p| p.report.capture.name == name)
+        .map(|p| p.folded.as_str())
 }
 
 fn verdict_row(m: &MetricComparison) -> Vec<String> {

@@ -125,6 +125,39 @@ pub fn profile(r: &rigor_model::output::profile::ProfileReport) -> String {
     )
 }
 
+/// Where the time moved between two profiles, under a heading of `level`.
+pub(crate) fn profile_diff_body(
+    d: &rigor_model::output::profile::ProfileDiff,
+    level: &str,
+) -> String {
+    use rigor_model::units::three_figures;
+    let mut s = format!(
+        "{level} Where the time moved: the {}\n\nRun {} ({} samples) → run {} ({} samples); shares of each run's own samples. `rigor profile --diff {} {} -o DIR` writes the differential flame graph.\n",
+        d.name, d.before_run, d.before_samples, d.after_run, d.after_samples, d.before_run, d.after_run
+    );
+    for (title, changes) in [("Grew", &d.grew), ("Shrank", &d.shrank)] {
+        s.push_str(&format!("\n{level}# {title}\n\n"));
+        if changes.is_empty() {
+            s.push_str("None.\n");
+            continue;
+        }
+        s.push_str("| change | total | self | frame | module |\n|---:|---:|---:|---|---|\n");
+        for c in changes.iter() {
+            s.push_str(&format!(
+                "| {:+.1} pt | {}% → {}% | {}% → {}% | {} | {} |\n",
+                c.total_change() * 100.0,
+                three_figures(c.before_total_share * 100.0),
+                three_figures(c.after_total_share * 100.0),
+                three_figures(c.before_self_share * 100.0),
+                three_figures(c.after_self_share * 100.0),
+                code_cell(&c.frame),
+                c.module.as_deref().unwrap_or("–")
+            ));
+        }
+    }
+    s
+}
+
 /// A profile's text under its title; `level` is the Markdown heading of its sections.
 pub(crate) fn profile_body(r: &rigor_model::output::profile::ProfileReport, level: &str) -> String {
     use rigor_model::units::{format_nanos, three_figures};

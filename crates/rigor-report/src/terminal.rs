@@ -35,7 +35,13 @@ impl Exporter for Terminal {
                 comparison: c,
                 baseline_name,
                 ..
-            } => comparison(out, c, *baseline_name)?,
+            } => {
+                comparison(out, c, *baseline_name)?;
+                for d in &c.profiles {
+                    writeln!(out)?;
+                    profile::diff(out, d)?;
+                }
+            }
             Report::Gate { report, .. } => gate(out, report)?,
             Report::Profile(r) => profile::profile(out, r)?,
             Report::ProfileDiff(d) => profile::diff(out, d)?,

@@ -157,6 +157,48 @@ fn the_work_is_the_hottest_frame_and_the_largest_growth_with_real_perf() {
         "the flame graph is embedded"
     );
 
+    // A comparison of the two runs says where the time moved beside its verdicts, in every
+    // format; the HTML draws the differential flame graph.
+    let cmp = ran(rigor(dir.path())
+        .args([
+            "report",
+            "--compare",
+            "1",
+            "2",
+            "-f",
+            "md,json,html",
+            "-o",
+            "cmp",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(cmp.code, 0, "{}", cmp.stderr);
+    let md = std::fs::read_to_string(dir.path().join("cmp/compare-1-2.md")).unwrap();
+    assert!(
+        md.contains("## Where the time moved: the target") && md.contains(WORK),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("cmp/compare-1-2.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["profiles"][0]["grew"][0]["frame"], WORK, "{json}");
+    let html = std::fs::read_to_string(dir.path().join("cmp/compare-1-2.html")).unwrap();
+    assert!(
+        html.contains("id=\"profile-diff\"")
+            && html.contains("<figure class=\"flamegraph\"><iframe"),
+        "the differential flame graph is embedded"
+    );
+    let compared = ran(rigor(dir.path())
+        .args(["compare", "1", "2"])
+        .output()
+        .unwrap());
+    assert!(
+        compared.stdout.contains("profile diff: run 1"),
+        "{}",
+        compared.stdout
+    );
+
     // `rigor show` shows the stored profile with the run.
     let shown = ran(rigor(dir.path()).args(["show", "2"]).output().unwrap());
     assert!(shown.stdout.contains("hottest frames"), "{}", shown.stdout);

@@ -89,6 +89,10 @@ pub struct Comparison {
     pub confidence: f64,
     pub alpha: f64,
     pub seed: u64,
+    /// Where the time moved, for each profile both runs have (by name): what a comparison of
+    /// profiled runs says beside its verdicts.
+    #[serde(default)]
+    pub profiles: Vec<super::profile::ProfileDiff>,
 }
 
 impl Comparison {

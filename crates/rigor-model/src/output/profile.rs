@@ -89,6 +89,9 @@ impl FrameChange {
 /// `rigor profile --diff A B`: where the time moved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProfileDiff {
+    /// The profile compared (`target`, or a benchmarked command's name).
+    #[serde(default)]
+    pub name: String,
     pub before_run: i64,
     pub after_run: i64,
     pub before_samples: u64,

@@ -80,3 +80,74 @@ pub(super) fn section(out: &mut String, p: &ProfileSection) {
     }
     out.push_str("</section>");
 }
+
+/// Where the time moved between two runs' profiles: the frames that grew and shrank most,
+/// and the differential flame graph when both runs' stacks are at hand (red grew, blue shrank,
+/// normalised to each run's own samples).
+pub(super) fn diff_section(
+    out: &mut String,
+    d: &rigor_model::output::profile::ProfileDiff,
+    stacks: Option<(&str, &str)>,
+) {
+    let _ = write!(
+        out,
+        "<section id=\"profile-diff\"><h2>Where the time moved: the {}</h2><p>Run {} ({} samples) → run {} ({} samples); shares of each run's own samples, so runs of different lengths compare.</p>",
+        esc(&d.name),
+        d.before_run,
+        d.before_samples,
+        d.after_run,
+        d.after_samples
+    );
+    for (title, changes) in [("Grew", &d.grew), ("Shrank", &d.shrank)] {
+        let _ = write!(out, "<h3>{title}</h3>");
+        let rows: Vec<Vec<String>> = changes
+            .iter()
+            .map(|c| {
+                vec![
+                    format!("{:+.1} pt", c.total_change() * 100.0),
+                    format!(
+                        "{}% → {}%",
+                        three_figures(c.before_total_share * 100.0),
+                        three_figures(c.after_total_share * 100.0)
+                    ),
+                    format!(
+                        "{}% → {}%",
+                        three_figures(c.before_self_share * 100.0),
+                        three_figures(c.after_self_share * 100.0)
+                    ),
+                    format!("<code>{}</code>", esc(&c.frame)),
+                    esc(c.module.as_deref().unwrap_or("–")),
+                ]
+            })
+            .collect();
+        if rows.is_empty() {
+            out.push_str("<p>None.</p>");
+        } else {
+            table(
+                out,
+                "frame-changes",
+                &["change", "total", "self", "frame", "module"],
+                &[0, 1, 2],
+                &rows,
+            );
+        }
+    }
+    if let Some((before, after)) = stacks {
+        let title = format!(
+            "rigor profile diff: run {} → run {}",
+            d.before_run, d.after_run
+        );
+        if let Ok(svg) = crate::flamegraph::differential(before, after, &title) {
+            if !svg.is_empty() {
+                let _ = write!(
+                    out,
+                    "<figure class=\"flamegraph\"><iframe title=\"{}\" style=\"height:{}px\" srcdoc=\"{}\"></iframe><p class=\"caption\">The candidate's stacks, coloured by change: red grew, blue shrank. Click to zoom, Ctrl-F to search.</p></figure>",
+                    esc(&title),
+                    crate::flamegraph::height(&svg).unwrap_or(560) + 24,
+                    esc(&svg)
+                );
+            }
+        }
+    }
+    out.push_str("</section>");
+}

@@ -332,6 +332,10 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
         c.candidate.git_commit.as_deref().unwrap_or("no commit"),
         c.seed
     );
+    for d in &c.profiles {
+        out.push('\n');
+        out.push_str(&crate::markdown::profile_diff_body(d, "##"));
+    }
     out
 }
 

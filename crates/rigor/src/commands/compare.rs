@@ -159,12 +159,13 @@ pub fn comparison(
     let a = load(store, baseline_run)?;
     let b = load(store, candidate)?;
     let history = history(store, &a, &b, settings.history_runs)?;
-    let comparison =
+    let mut comparison =
         rigor_analysis::compare_with_history(&a, &history, &b, settings).map_err(|e| match e {
             rigor_analysis::CompareError::KindMismatch { .. }
             | rigor_analysis::CompareError::Environment(_) => exit::bad_input(e),
             other => exit::not_completed(other),
         })?;
+    comparison.profiles = super::profile::diffs(store, a.id(), b.id())?;
     Ok(Compared {
         comparison,
         baseline_name: name,

@@ -153,6 +153,43 @@ pub fn report_of(run: i64, p: &StoredProfile) -> ProfileReport {
     )
 }
 
+/// Where the time moved from one stored profile to another.
+fn diff_of(before: (i64, &StoredProfile), after: (i64, &StoredProfile)) -> ProfileDiff {
+    let fold = |p: &StoredProfile| p.folded.clone().unwrap_or_default();
+    let (grew, shrank) = rigor_analysis::profile::diff(
+        (&fold(before.1), &before.1.capture.modules),
+        (&fold(after.1), &after.1.capture.modules),
+        TOP_FRAMES,
+    );
+    ProfileDiff {
+        name: after.1.capture.name.clone(),
+        before_run: before.0,
+        after_run: after.0,
+        before_samples: before.1.capture.samples,
+        after_samples: after.1.capture.samples,
+        grew,
+        shrank,
+    }
+}
+
+/// The diffs of every profile two runs both have with samples, by name: what a comparison
+/// of the runs shows beside its verdicts.
+pub fn diffs(store: &dyn Store, before: i64, after: i64) -> anyhow::Result<Vec<ProfileDiff>> {
+    let sampled = |run| -> anyhow::Result<Vec<StoredProfile>> {
+        Ok(stored(store, run)?
+            .into_iter()
+            .filter(|p| p.capture.unavailable.is_none() && p.capture.samples > 0)
+            .collect())
+    };
+    let (a, b) = (sampled(before)?, sampled(after)?);
+    Ok(a.iter()
+        .filter_map(|pa| {
+            let pb = b.iter().find(|pb| pb.capture.name == pa.capture.name)?;
+            Some(diff_of((before, pa), (after, pb)))
+        })
+        .collect())
+}
+
 /// Shows run `run`'s profiles in the terminal (after a run's summary, and in `rigor show`).
 pub fn show_profiles(store: &dyn Store, run: i64, w: &mut Writer) -> anyhow::Result<()> {
     for p in stored(store, run)? {
@@ -181,19 +218,7 @@ pub fn run(args: &ProfileCommandArgs, w: &mut Writer) -> anyhow::Result<ExitCode
         let before = profiled(&*store, &runs[0], args.name.as_deref())?;
         let after = profiled(&*store, &runs[1], args.name.as_deref())?;
         let fold = |p: &(i64, StoredProfile)| p.1.folded.clone().unwrap_or_default();
-        let (grew, shrank) = rigor_analysis::profile::diff(
-            (&fold(&before), &before.1.capture.modules),
-            (&fold(&after), &after.1.capture.modules),
-            TOP_FRAMES,
-        );
-        let diff = ProfileDiff {
-            before_run: before.0,
-            after_run: after.0,
-            before_samples: before.1.capture.samples,
-            after_samples: after.1.capture.samples,
-            grew,
-            shrank,
-        };
+        let diff = diff_of((before.0, &before.1), (after.0, &after.1));
         if let Some(dir) = &args.output {
             let svg = rigor_report::flamegraph::differential(
                 &fold(&before),

@@ -198,7 +198,14 @@ pub fn run(args: &ReportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         let c = &compared.comparison;
         stem = format!("compare-{}-{}", c.baseline.run_id, c.candidate.run_id);
         let (a, b) = &compared.runs;
-        let drawn = rigor_analysis::load_report(a).zip(rigor_analysis::load_report(b));
+        let with_profiles = |run: &rigor_analysis::data::RunData| -> anyhow::Result<_> {
+            let Some(mut r) = rigor_analysis::load_report(run) else {
+                return Ok(None);
+            };
+            r.profiles = profile_sections(&*store, run.id())?;
+            Ok(Some(r))
+        };
+        let drawn = with_profiles(a)?.zip(with_profiles(b)?);
         let report = Report::Comparison {
             comparison: c,
             baseline_name: compared.baseline_name.as_deref(),
@@ -337,6 +344,20 @@ fn day_of(ns: i64) -> String {
 }
 
 /// A stored run's reports in `formats`, made in memory, and the file name stem `run-ID`.
+/// Run `id`'s profiles as its report shows them.
+fn profile_sections(
+    store: &dyn Store,
+    id: i64,
+) -> anyhow::Result<Vec<rigor_model::output::report::ProfileSection>> {
+    Ok(super::profile::stored(store, id)?
+        .iter()
+        .map(|p| rigor_model::output::report::ProfileSection {
+            report: super::profile::report_of(id, p),
+            folded: p.folded.clone().unwrap_or_default(),
+        })
+        .collect())
+}
+
 fn run_reports(
     store: &dyn Store,
     record: StoredRun,
@@ -351,13 +372,7 @@ fn run_reports(
     match kind {
         RunKind::Load => {
             let mut r = rigor_analysis::load_report(&data).ok_or_else(no_results)?;
-            r.profiles = super::profile::stored(store, id)?
-                .iter()
-                .map(|p| rigor_model::output::report::ProfileSection {
-                    report: super::profile::report_of(id, p),
-                    folded: p.folded.clone().unwrap_or_default(),
-                })
-                .collect();
+            r.profiles = profile_sections(store, id)?;
             for f in formats {
                 texts.push((*f, render(&Report::LoadReport(&r), *f, "a load run")?));
             }
