@@ -68,15 +68,12 @@ pub(super) fn section(out: &mut String, p: &ProfileSection) {
     }
     let title = format!("rigor run {}: the {}", p.report.run_id, c.name);
     if let Ok(svg) = crate::flamegraph::flamegraph(&p.folded, &title) {
-        if !svg.is_empty() {
-            let _ = write!(
-                out,
-                "<figure class=\"flamegraph\"><iframe title=\"{}\" style=\"height:{}px\" srcdoc=\"{}\"></iframe><p class=\"caption\">Click a frame to zoom, Ctrl-F (or Search) to highlight; width is the share of samples.</p></figure>",
-                esc(&title),
-                crate::flamegraph::height(&svg).unwrap_or(560) + 24,
-                esc(&svg)
-            );
-        }
+        embed(
+            out,
+            &title,
+            &svg,
+            "Click a frame to zoom, Ctrl-F (or Search) to highlight; width is the share of samples.",
+        );
     }
     out.push_str("</section>");
 }
@@ -138,16 +135,28 @@ pub(super) fn diff_section(
             d.before_run, d.after_run
         );
         if let Ok(svg) = crate::flamegraph::differential(before, after, &title) {
-            if !svg.is_empty() {
-                let _ = write!(
-                    out,
-                    "<figure class=\"flamegraph\"><iframe title=\"{}\" style=\"height:{}px\" srcdoc=\"{}\"></iframe><p class=\"caption\">The candidate's stacks, coloured by change: red grew, blue shrank. Click to zoom, Ctrl-F to search.</p></figure>",
-                    esc(&title),
-                    crate::flamegraph::height(&svg).unwrap_or(560) + 24,
-                    esc(&svg)
-                );
-            }
+            embed(
+                out,
+                &title,
+                &svg,
+                "The candidate's stacks, coloured by change: red grew, blue shrank. Click to zoom, Ctrl-F to search.",
+            );
         }
     }
     out.push_str("</section>");
+}
+
+/// A flame graph in a frame of its own (its script expects to be the page's only SVG).
+fn embed(out: &mut String, title: &str, svg: &str, caption: &str) {
+    if svg.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        "<figure class=\"flamegraph\"><iframe title=\"{}\" style=\"height:{}px\" srcdoc=\"{}\"></iframe><p class=\"caption\">{}</p></figure>",
+        esc(title),
+        crate::flamegraph::height(svg).unwrap_or(560) + 24,
+        esc(svg),
+        esc(caption)
+    );
 }
