@@ -3,7 +3,8 @@
 //!
 //! It owns the route language (`/slow: latency=lognormal(20ms,200ms), errors=1%@503, cpu=200us`),
 //! the `--stall` language (`200ms/5s`), the samplers behind them, and the server itself: HTTP/1.1
-//! keep-alive and HTTP/2 prior-knowledge (h2c) on one port, with `/health` and `/stats`.
+//! keep-alive and HTTP/2 prior-knowledge (h2c) on one port, with `/health`, `/stats` and a
+//! Prometheus `/metrics` (request counter, duration histogram, gauges; `PUT /gauges/NAME`).
 //!
 //! It must not print (the binary owns stdout and stderr), must not block a tokio worker except
 //! for the CPU work a route asks for, and knows nothing of clap: the binary turns flags into a
@@ -14,6 +15,7 @@
 
 mod behaviour;
 mod clock;
+mod metrics;
 mod server;
 mod spec;
 

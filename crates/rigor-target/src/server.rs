@@ -23,6 +23,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::behaviour::{burn_cpu, touched_block};
+use crate::metrics::{valid_gauge_name, Metrics};
 use crate::spec::stall_remaining;
 use crate::{Behaviour, Route, Stall, TargetConfig};
 
@@ -194,13 +195,18 @@ struct State {
     leaked_bytes: AtomicU64,
     /// Kept per server rather than per process, so stopping a server gives its memory back.
     leaked: Mutex<Vec<Vec<u8>>>,
+    metrics: Metrics,
 }
 
 /// Who answers a request path.
 enum Answer<'a> {
     Health,
     Stats,
-    Route(&'a Behaviour, &'a Bytes),
+    Metrics,
+    /// `PUT /gauges/NAME`.
+    SetGauge(&'a str),
+    /// The route's index among the metrics' routes, its behaviour and body.
+    Route(usize, &'a Behaviour, &'a Bytes),
     Default,
 }
 
@@ -213,9 +219,15 @@ impl State {
                 let body = body_of(route.behaviour.body_bytes);
                 (route, body)
             })
-            .collect();
+            .collect::<Vec<(Route, Bytes)>>();
+        let metrics = Metrics::new(
+            routes
+                .iter()
+                .map(|(r, _)| (r.path.clone(), r.behaviour.error_status)),
+        );
         State {
             routes,
+            metrics,
             default: Behaviour::default(),
             stall: config.stall,
             started: Instant::now(),
@@ -226,26 +238,49 @@ impl State {
         }
     }
 
-    /// The first matching route wins; `/health` and `/stats` give way only to a route naming
-    /// them exactly, so a catch-all `/*` does not take down readiness checks.
-    fn answer(&self, path: &str) -> Answer<'_> {
+    /// The first matching route wins; `/health`, `/stats`, `/metrics` and `PUT /gauges/NAME`
+    /// give way only to a route naming them exactly, so a catch-all `/*` does not take down
+    /// readiness checks or scrapes.
+    fn answer<'p>(&'p self, method: &http::Method, path: &'p str) -> Answer<'p> {
         let builtin = match path {
             "/health" => Some(Answer::Health),
             "/stats" => Some(Answer::Stats),
-            _ => None,
+            "/metrics" => Some(Answer::Metrics),
+            _ => path
+                .strip_prefix("/gauges/")
+                .filter(|_| method == http::Method::PUT)
+                .map(Answer::SetGauge),
         };
         if let Some(builtin) = builtin {
             if !self.routes.iter().any(|(route, _)| route.path == path) {
                 return builtin;
             }
         }
-        match self.routes.iter().find(|(route, _)| route.matches(path)) {
-            Some((route, body)) => Answer::Route(&route.behaviour, body),
+        match self
+            .routes
+            .iter()
+            .enumerate()
+            .find(|(_, (route, _))| route.matches(path))
+        {
+            Some((i, (route, body))) => Answer::Route(i, &route.behaviour, body),
             None => Answer::Default,
         }
     }
 
-    async fn respond(&self, behaviour: &Behaviour, body: &Bytes) -> Response<Full<Bytes>> {
+    async fn respond(
+        &self,
+        route: usize,
+        behaviour: &Behaviour,
+        body: &Bytes,
+    ) -> Response<Full<Bytes>> {
+        let began = Instant::now();
+        self.metrics.started();
+        let (response, failed) = self.work(behaviour, body).await;
+        self.metrics.answered(route, began.elapsed(), failed);
+        response
+    }
+
+    async fn work(&self, behaviour: &Behaviour, body: &Bytes) -> (Response<Full<Bytes>>, bool) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         burn_cpu(behaviour.cpu);
         if behaviour.leak > 0 {
@@ -264,15 +299,41 @@ impl State {
         };
         crate::clock::sleep(delay).await;
         if let Some(stall) = &self.stall {
-            crate::clock::sleep(stall_remaining(stall, self.started.elapsed())).await;
+            let since = self.started.elapsed();
+            let remaining = stall_remaining(stall, since);
+            if !remaining.is_zero() {
+                let period = (since.as_nanos() / stall.every.as_nanos().max(1)) as u64;
+                self.metrics.paused(period, stall.pause);
+            }
+            crate::clock::sleep(remaining).await;
         }
         if failed {
             self.errors.fetch_add(1, Ordering::Relaxed);
             let status = StatusCode::from_u16(behaviour.error_status)
                 .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return response(status, "text/plain", Bytes::from_static(ERROR_BODY));
+            return (
+                response(status, "text/plain", Bytes::from_static(ERROR_BODY)),
+                true,
+            );
         }
-        response(StatusCode::OK, "text/plain", body.clone())
+        (response(StatusCode::OK, "text/plain", body.clone()), false)
+    }
+
+    /// `PUT /gauges/NAME` with a number as its body sets gauge NAME.
+    fn set_gauge(&self, name: &str, body: &[u8]) -> Response<Full<Bytes>> {
+        let refuse =
+            |why: String| response(StatusCode::BAD_REQUEST, "text/plain", Bytes::from(why));
+        if !valid_gauge_name(name) {
+            return refuse(format!("`{name}` is not a gauge name: letters, digits, `_` and `:`, not starting with a digit or rigor_target_\n"));
+        }
+        let text = String::from_utf8_lossy(body);
+        match text.trim().parse::<f64>() {
+            Ok(value) if value.is_finite() => {
+                self.metrics.set_gauge(name, value);
+                response(StatusCode::NO_CONTENT, "text/plain", Bytes::new())
+            }
+            _ => refuse(format!("the body `{}` is not a number\n", text.trim())),
+        }
     }
 
     fn stats(&self) -> Response<Full<Bytes>> {
@@ -292,20 +353,42 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_string();
-    // Read the request body to its end so an HTTP/1 connection stays reusable after a POST.
+    let method = request.method().clone();
+    // Read the request body to its end so an HTTP/1 connection stays reusable after a POST;
+    // only a gauge's (a number) is kept.
     let mut incoming = request.into_body();
+    let mut kept = Vec::new();
     while let Some(frame) = incoming.frame().await {
-        if frame.is_err() {
-            break;
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    if kept.len() < 64 {
+                        kept.extend_from_slice(&data[..data.len().min(64 - kept.len())]);
+                    }
+                }
+            }
+            Err(_) => break,
         }
     }
-    Ok(match state.answer(&path) {
+    Ok(match state.answer(&method, &path) {
         Answer::Health => response(StatusCode::OK, "text/plain", Bytes::from_static(OK_BODY)),
         Answer::Stats => state.stats(),
-        Answer::Route(behaviour, body) => state.respond(behaviour, body).await,
+        Answer::Metrics => response(
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            Bytes::from(
+                state
+                    .metrics
+                    .render(state.leaked_bytes.load(Ordering::Relaxed)),
+            ),
+        ),
+        Answer::SetGauge(name) => state.set_gauge(name, &kept),
+        Answer::Route(i, behaviour, body) => state.respond(i, behaviour, body).await,
         Answer::Default => {
             let body = Bytes::from_static(OK_BODY);
-            state.respond(&state.default, &body).await
+            state
+                .respond(state.metrics.default_route(), &state.default, &body)
+                .await
         }
     })
 }

@@ -249,3 +249,47 @@ fn a_spawned_target_reports_its_address_and_stops() {
     server.stop().unwrap();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn metrics_count_each_route_and_gauges_can_be_set() {
+    let server = start(&["/down: errors=100%@503", "/*: latency=2ms"], None);
+    bounded(async {
+        let mut client = Client::connect(server.addr()).await;
+        for _ in 0..2 {
+            client.get("/down").await;
+            client.get("/x").await;
+        }
+        let set = client
+            .send(
+                Method::PUT,
+                "/gauges/consumer_lag",
+                Bytes::from_static(b"6000\n"),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::NO_CONTENT);
+        let refused = client
+            .send(
+                Method::PUT,
+                "/gauges/consumer_lag",
+                Bytes::from_static(b"lots"),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        // A catch-all does not take over the scrape.
+        let metrics = client.get("/metrics").await;
+        assert_eq!(metrics.status, StatusCode::OK);
+        let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+        for line in [
+            "rigor_target_requests_total{route=\"/down\",status=\"503\"} 2",
+            "rigor_target_requests_total{route=\"/*\",status=\"200\"} 2",
+            "rigor_target_request_duration_seconds_count{route=\"/*\"} 2",
+            // 2 ms of latency each: none under a millisecond, both under 2.5.
+            "rigor_target_request_duration_seconds_bucket{route=\"/*\",le=\"0.001\"} 0",
+            "rigor_target_request_duration_seconds_bucket{route=\"/*\",le=\"+Inf\"} 2",
+            "consumer_lag 6000",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    })
+    .await;
+}
