@@ -13,6 +13,7 @@
 //! This crate never prints and knows nothing of the load engine or the store.
 
 pub mod environment;
+pub mod exposition;
 pub mod host;
 pub mod owner;
 pub mod pressure;
