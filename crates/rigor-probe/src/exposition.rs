@@ -117,7 +117,7 @@ pub fn parse(text: &str) -> Result<Exposition, ParseError> {
 
 fn sample(line: &str) -> Result<Sample, String> {
     let name_end = line
-        .find(|c: char| c == '{' || c == ' ' || c == '\t')
+        .find(['{', ' ', '\t'])
         .ok_or("a sample has a name and a value")?;
     let name = &line[..name_end];
     if !valid_name(name) {
@@ -260,21 +260,26 @@ http_request_duration_seconds_count 144320
         assert_eq!(e.samples[1].label("code"), Some("400"));
         let msdos = &e.samples[2];
         assert_eq!(msdos.label("path"), Some(r"C:\DIR\FILE.TXT"));
-        assert_eq!(msdos.label("error"), Some("Cannot find file:\n\"FILE.TXT\""));
+        assert_eq!(
+            msdos.label("error"),
+            Some("Cannot find file:\n\"FILE.TXT\"")
+        );
         assert_eq!(e.samples[4].value, f64::INFINITY);
         assert_eq!(
             e.family_of("http_request_duration_seconds_bucket"),
             ("http_request_duration_seconds", Kind::Histogram)
         );
-        assert_eq!(e.family_of("metric_without_timestamp_and_labels").1, Kind::Untyped);
+        assert_eq!(
+            e.family_of("metric_without_timestamp_and_labels").1,
+            Kind::Untyped
+        );
     }
 
     #[test]
     fn values_with_commas_braces_and_equals_stay_whole() {
-        let e = parse(
-            "ext{server=\"primary\",extensions=\"{plpgsql},x=y\",} 1\ncache:hit_ratio 0.9\n",
-        )
-        .expect("parses");
+        let e =
+            parse("ext{server=\"primary\",extensions=\"{plpgsql},x=y\",} 1\ncache:hit_ratio 0.9\n")
+                .expect("parses");
         assert_eq!(e.samples[0].label("extensions"), Some("{plpgsql},x=y"));
         assert_eq!(e.samples[0].labels.len(), 2);
         assert_eq!(e.samples[1].name, "cache:hit_ratio");

@@ -19,6 +19,7 @@ pub mod owner;
 pub mod pressure;
 pub mod process;
 pub mod sampler;
+pub mod scrape;
 pub mod target;
 
 pub use environment::fingerprint;

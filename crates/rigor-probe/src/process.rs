@@ -337,7 +337,8 @@ mod tests {
         assert!(refused.is_empty(), "{refused:?}");
         assert!(r.rss_bytes > 1024 * 1024 && r.threads >= 1, "{r:?}");
         assert!(r.fds.is_some_and(|n| n >= 3), "{r:?}");
-        assert_eq!(r.switches.len() as u32, r.threads, "one entry per thread");
+        // Other tests' threads come and go between reading the count and listing the tasks.
+        assert!(!r.switches.is_empty(), "an entry per live thread: {r:?}");
         assert!(r.io.is_some(), "own /proc/self/io is readable");
     }
 

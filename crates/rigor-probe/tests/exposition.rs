@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use rigor_probe::exposition::{parse, Kind};
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read_to_string(path).expect("fixture")
 }
 
@@ -51,7 +53,8 @@ fn prometheus_own_output_parses_with_its_summaries() {
         .collect();
     assert_eq!(quantiles, ["0", "0.25", "0.5", "0.75", "1"]);
     assert_eq!(
-        e.family_of("prometheus_tsdb_compaction_chunk_range_seconds_bucket").1,
+        e.family_of("prometheus_tsdb_compaction_chunk_range_seconds_bucket")
+            .1,
         Kind::Histogram
     );
 }
