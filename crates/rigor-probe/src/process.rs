@@ -133,7 +133,7 @@ pub fn read_process(
         pid,
         ppid: stat.field(4) as u32,
         command: stat.command.clone(),
-        zombie: matches!(stat.state, 'Z' | 'X' | 'x'),
+        zombie: is_exited(stat.state),
         user_ns: ns(stat.field(14) + stat.field(16)),
         system_ns: ns(stat.field(15) + stat.field(17)),
         own_cpu_ns: ns(stat.field(14) + stat.field(15)),
@@ -145,6 +145,18 @@ pub fn read_process(
         io,
         switches,
     })
+}
+
+/// Process `pid`'s state letter (`R`, `S`, `Z`…); `None` when it is gone.
+pub fn state(pid: u32) -> Option<char> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Stat::parse(&text).map(|s| s.state)
+}
+
+/// Whether a state letter is that of a process that has exited (a zombie waiting to be
+/// reaped, or dead).
+pub fn is_exited(state: char) -> bool {
+    matches!(state, 'Z' | 'X' | 'x')
 }
 
 /// `/proc/PID/stat`, split after the command name (which may hold spaces and parentheses).

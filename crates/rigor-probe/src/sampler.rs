@@ -31,13 +31,7 @@ pub enum ProbeError {
 /// Whether process `pid` is running: it exists and is neither a zombie nor dead (a child that
 /// exited stays a zombie until it is reaped, and it no longer serves anything).
 pub fn is_running(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].split_whitespace().next());
-    !matches!(state, None | Some("Z") | Some("X") | Some("x"))
+    process::state(pid).is_some_and(|state| !process::is_exited(state))
 }
 
 /// A process's peak resident size (`VmHWM` in `/proc/PID/status`, `pid` may be `self`), in

@@ -141,7 +141,7 @@ fn values_of(
         .filter(|s| *s > 0.0);
     let mut out = Vec::new();
     let mut counters = BTreeMap::new();
-    let mut buckets: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
+    let mut buckets: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut kept = BTreeSet::new();
     for s in &e.samples {
         let (family, kind) = e.family_of(&s.name);
@@ -158,10 +158,7 @@ fn values_of(
                 });
                 let Some(le) = le else { continue };
                 let key = series_name(family, &s.labels, &["le"]);
-                buckets
-                    .entry((family.to_string(), key))
-                    .or_default()
-                    .push((le, s.value));
+                buckets.entry(key).or_default().push((le, s.value));
             }
             // A sum says nothing its quantiles do not; a histogram's count is its `.rate`; a
             // counter's creation time is not a figure.
@@ -207,7 +204,7 @@ fn values_of(
         }
     }
     let mut histograms = BTreeMap::new();
-    for ((family, key), mut counts) in buckets {
+    for (key, mut counts) in buckets {
         counts.sort_by(|a, b| a.0.total_cmp(&b.0));
         if let (Some(dt), Some(before)) = (elapsed, previous.histograms.get(&key)) {
             let window: Vec<(f64, f64)> = counts
@@ -222,7 +219,6 @@ fn values_of(
                 .collect();
             let total = window.last().map_or(0.0, |(_, n)| *n);
             let (name, labels) = key.split_at(key.find('{').unwrap_or(key.len()));
-            let _ = family;
             let mut push = |suffix: &str, value: f64| {
                 let series = format!("{name}.{suffix}{labels}");
                 if keep(&mut kept, &series, notes) {

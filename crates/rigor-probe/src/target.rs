@@ -195,7 +195,7 @@ impl Target {
             .stdout(file)
             .stderr(err)
             .process_group(0);
-        die_with_parent(&mut command);
+        die_with_parent(&mut command, libc::SIGKILL);
         let child = command.spawn().map_err(|source| TargetError::Start {
             command: spec.command.clone(),
             source,
@@ -335,17 +335,17 @@ fn tail(path: &Path, max: u64) -> String {
     }
 }
 
-/// Asks the kernel to send SIGKILL to the child when rigor dies, so a killed rigor leaves no
-/// target behind. The signal follows the thread that spawned the child: targets are started
-/// from the thread that runs the whole command.
+/// Asks the kernel to send `signal` to the child when this process dies, so a killed rigor
+/// leaves no target (or worker) behind. The signal follows the thread that spawned the child:
+/// spawn from the thread that runs the whole command.
 #[allow(unsafe_code)]
-fn die_with_parent(command: &mut Command) {
+pub fn die_with_parent(command: &mut Command, signal: libc::c_int) {
     let parent = std::process::id();
     // SAFETY: the closure runs in the child between fork and exec and calls only
     // async-signal-safe functions (prctl, getppid, _exit).
     unsafe {
         command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             // The parent may have died before prctl: then no signal would ever come.

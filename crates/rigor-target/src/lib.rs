@@ -21,7 +21,7 @@ mod spec;
 
 use std::time::Duration;
 
-pub use server::{serve, spawn, RunningTarget};
+pub use server::{bind, serve, spawn, RunningTarget};
 
 /// Everything the server needs to run; `routes` are tried in order and the first match wins.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -107,7 +107,7 @@ pub fn spawn(addr: SocketAddr, config: TargetConfig) -> io::Result<RunningTarget
     let runtime = runtime.build()?;
     let listener = {
         let _context = runtime.enter();
-        bind(addr)?
+        bind(addr, false)?
     };
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
@@ -127,8 +127,9 @@ pub fn spawn(addr: SocketAddr, config: TargetConfig) -> io::Result<RunningTarget
     })
 }
 
-/// Binds like `TcpListener::bind` but with a backlog sized for load tests.
-fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+/// Binds like `TcpListener::bind` but with a backlog sized for load tests, and with
+/// SO_REUSEPORT when worker processes share the port. Call it within a tokio runtime.
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -136,6 +137,10 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     };
     #[cfg(unix)]
     socket.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
     socket.bind(addr)?;
     socket.listen(LISTEN_BACKLOG)
 }

@@ -77,7 +77,7 @@ pub fn run(args: &TargetArgs, w: &mut rigor_report::Writer) -> anyhow::Result<Ex
         // Handlers go in before the address is announced, so a signal sent the moment a
         // caller learns the port stops the server cleanly instead of killing it.
         let shutdown = shutdown_signal()?;
-        let listener = listen(addr, args.reuse_port || args.workers > 0)
+        let listener = rigor_target::bind(addr, args.reuse_port || args.workers > 0)
             .with_context(|| format!("--host/--port: cannot listen on {addr}"))?;
         let bound = listener
             .local_addr()
@@ -99,21 +99,6 @@ pub fn run(args: &TargetArgs, w: &mut rigor_report::Writer) -> anyhow::Result<Ex
         }
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// Binds `addr`, with SO_REUSEPORT when workers share the port.
-fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    if reuse_port {
-        socket.set_reuseport(true)?;
-    }
-    socket.bind(addr)?;
-    socket.listen(1024)
 }
 
 /// `shutdown`, or the deadline if there is one first; the flag says which ended it.
@@ -164,7 +149,8 @@ impl Workers {
             if let Some(stall) = &args.stall {
                 command.args(["--stall", stall]);
             }
-            die_with_parent(&mut command);
+            // A worker whose parent is gone stops as the parent would have (SIGTERM).
+            rigor_probe::target::die_with_parent(&mut command, libc::SIGTERM);
             let child = command
                 .spawn()
                 .context("--workers: cannot start a worker process")?;
@@ -190,22 +176,6 @@ fn signal(pid: u32, signal: libc::c_int) {
     // SAFETY: kill(2) on our own child with a valid signal; at worst ESRCH.
     unsafe {
         libc::kill(pid as libc::pid_t, signal);
-    }
-}
-
-/// The worker gets SIGTERM when this process dies, however it dies.
-#[allow(unsafe_code)]
-fn die_with_parent(command: &mut std::process::Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: the closure runs between fork and exec and calls only prctl, which is
-    // async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
     }
 }
 
