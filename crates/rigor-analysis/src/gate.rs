@@ -206,13 +206,15 @@ fn result(
     let breach = judgement.breach.unwrap_or(true);
     let outcome = escalate(check, run, context, breach);
     let consecutive = check.consecutive();
-    let message = if outcome == CheckOutcome::Pending {
-        format!(
+    let message = match (outcome, &check.respond) {
+        (CheckOutcome::Pending, _) => format!(
             "{}; breached, but not yet {consecutive} runs in a row",
             judgement.message
-        )
-    } else {
-        judgement.message
+        ),
+        (CheckOutcome::Fail | CheckOutcome::Warn, Some(respond)) => {
+            format!("{}; respond: {respond}", judgement.message)
+        }
+        _ => judgement.message,
     };
     CheckResult {
         id: check.key.clone(),

@@ -5,31 +5,82 @@
 use std::collections::BTreeMap;
 
 use rigor_model::hist::Hist;
+use rigor_model::metric::{Scope, Scraped};
 use rigor_model::threshold::{Metric, Stat};
 
 use crate::data::{RunData, RunKind, WindowData};
 
-/// The metric second by second (load runs), for `sustained` rules.
-pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, String> {
+/// The metric second by second (load runs), for `sustained` and `occurrences` rules: within
+/// one phase's seconds for a `{phase=...}` filter. A second of the target's samples belongs
+/// to the phase that completed most requests in it.
+pub(crate) fn window_series(
+    run: &RunData,
+    parsed: Metric,
+    scope: &Scope,
+) -> Result<Vec<(u32, f64)>, String> {
     if run.kind != RunKind::Load {
         return Err(format!(
-            "`sustained` needs a per-second series; bench runs have none (metric `{metric}`)"
+            "`sustained` and `occurrences` need a per-second series; bench runs have none (metric `{parsed}`)"
         ));
     }
-    let parsed: Metric = metric.parse()?;
+    let phase = match scope {
+        Scope::Run => None,
+        Scope::Phase(p) => Some(p.as_str()),
+        Scope::Request(r) => {
+            return Err(format!(
+                "`{parsed}{{request=\"{r}\"}}`: a per-second judgement reads the whole run or one phase"
+            ))
+        }
+    };
     let sampled = match parsed {
-        Metric::Target(signal) => Some(signal.series()),
+        Metric::Target(signal) => Some((signal.series().to_string(), 1.0)),
+        Metric::Scraped(m) => {
+            let prefix = rigor_model::metric::scraped::PREFIX;
+            let names: std::collections::BTreeSet<&str> = run
+                .samples
+                .iter()
+                .filter_map(|s| s.name.strip_prefix(prefix))
+                .collect();
+            let found = m.resolve(names.iter().copied())?.map(|(key, _)| key);
+            let series = found.ok_or_else(|| {
+                if names.is_empty() {
+                    format!(
+                        "`{parsed}` has no scrapes in run {}: rigor scrapes the target's metrics given [target.metrics] url in the plan or --target-metrics URL",
+                        run.id()
+                    )
+                } else {
+                    format!(
+                        "`{parsed}`: run {} scraped no such series; it has {}",
+                        run.id(),
+                        names.iter().take(12).copied().collect::<Vec<_>>().join(", ")
+                    )
+                }
+            })?;
+            Some((Scraped::sample_name(&series), m.scale()))
+        }
         _ => None,
     };
-    if let Some(name) = sampled {
-        let series = run.series(name);
-        if series.is_empty() {
+    if let Some((name, scale)) = sampled {
+        let phases = phase.map(|_| phase_of_second(run));
+        let mut kept: Vec<(u32, f64)> = run
+            .samples
+            .iter()
+            .filter(|s| s.name == name)
+            .filter(|s| match (&phases, phase) {
+                (Some(of), Some(p)) => of.get(&s.second).is_some_and(|q| q == p),
+                _ => true,
+            })
+            .map(|s| (s.second, s.value * scale))
+            .collect();
+        if kept.is_empty() && !matches!(parsed, Metric::Scraped(_)) {
             return Err(format!(
-                "`{metric}` has no samples in run {}: rigor samples the target when it starts it ([target] command in the plan) or is given --target-pid",
-                run.id()
+                "`{parsed}` has no samples in run {}{}: rigor samples the target when it starts it ([target] command in the plan) or is given --target-pid",
+                run.id(),
+                phase.map(|p| format!(" within phase `{p}`")).unwrap_or_default()
             ));
         }
-        return Ok(series);
+        kept.sort_by_key(|(second, _)| *second);
+        return Ok(kept);
     }
     let stat = |h: &Option<Hist>, s: Stat| -> f64 {
         let Some(h) = h.as_ref().filter(|h| !h.is_empty()) else {
@@ -43,23 +94,43 @@ pub(crate) fn window_series(run: &RunData, metric: &str) -> Result<Vec<f64>, Str
         }
     };
     let mut series = Vec::new();
-    each_second(run, |_, second| {
-        series.push(match parsed {
-            Metric::Latency(s) => stat(&second.corrected, s),
-            Metric::RawLatency(s) => stat(&second.raw, s),
-            Metric::ErrorRate => {
-                if second.requests > 0 {
-                    second.errors as f64 / second.requests as f64
-                } else {
-                    f64::NAN
+    each_second(run, |at, second| {
+        if phase.is_some_and(|p| second.phase != p) {
+            return;
+        }
+        series.push((
+            at,
+            match parsed {
+                Metric::Latency(s) => stat(&second.corrected, s),
+                Metric::RawLatency(s) => stat(&second.raw, s),
+                Metric::ErrorRate => {
+                    if second.requests > 0 {
+                        second.errors as f64 / second.requests as f64
+                    } else {
+                        f64::NAN
+                    }
                 }
-            }
-            Metric::Throughput | Metric::Requests => second.requests as f64,
-            Metric::Errors => second.errors as f64,
-            _ => f64::NAN,
-        });
+                Metric::Throughput | Metric::Requests => second.requests as f64,
+                Metric::Errors => second.errors as f64,
+                _ => f64::NAN,
+            },
+        ));
     });
     Ok(series)
+}
+
+/// The phase of each second of a load run: the one that completed most requests in it.
+pub(crate) fn phase_of_second(run: &RunData) -> BTreeMap<u32, String> {
+    let mut most: BTreeMap<u32, (u64, &str)> = BTreeMap::new();
+    for w in run.windows(None) {
+        let slot = most.entry(w.second).or_insert((0, w.phase.as_str()));
+        if w.requests > slot.0 {
+            *slot = (w.requests, w.phase.as_str());
+        }
+    }
+    most.into_iter()
+        .map(|(second, (_, phase))| (second, phase.to_string()))
+        .collect()
 }
 
 /// One second of a load run: its windows (one per phase it touches) merged.
@@ -116,15 +187,31 @@ pub(crate) fn merge(into: &mut Option<Hist>, from: Option<Hist>) {
     }
 }
 
-/// The longest run of consecutive values for which `beyond` holds (NaN never counts).
-pub(crate) fn longest_streak(series: &[f64], beyond: impl Fn(f64) -> bool) -> usize {
-    let (mut best, mut current) = (0, 0);
-    for &v in series {
+/// How many values `beyond` holds for (NaN never counts).
+pub(crate) fn occurrences(series: &[(u32, f64)], beyond: impl Fn(f64) -> bool) -> usize {
+    series
+        .iter()
+        .filter(|(_, v)| !v.is_nan() && beyond(*v))
+        .count()
+}
+
+/// The longest time, in seconds, for which `beyond` held at every point in a row (NaN never
+/// counts). A point stands for the interval up to the next: one second for the target's
+/// samples and the windows, the scrape interval for the target's own metrics.
+pub(crate) fn longest_streak(series: &[(u32, f64)], beyond: impl Fn(f64) -> bool) -> u32 {
+    let step = series
+        .windows(2)
+        .map(|w| w[1].0.saturating_sub(w[0].0))
+        .filter(|gap| *gap > 0)
+        .min()
+        .unwrap_or(1);
+    let (mut best, mut start) = (0, None);
+    for &(second, v) in series {
         if !v.is_nan() && beyond(v) {
-            current += 1;
-            best = best.max(current);
+            let from = *start.get_or_insert(second);
+            best = best.max(second - from + step);
         } else {
-            current = 0;
+            start = None;
         }
     }
     best
@@ -136,8 +223,13 @@ mod tests {
 
     #[test]
     fn streaks_count_consecutive_breaches_only() {
-        let series = [1.0, 5.0, 6.0, f64::NAN, 7.0, 8.0, 9.0, 1.0];
+        let values = [1.0, 5.0, 6.0, f64::NAN, 7.0, 8.0, 9.0, 1.0];
+        let series: Vec<(u32, f64)> = (0..).zip(values).collect();
         assert_eq!(longest_streak(&series, |v| v > 4.0), 3);
         assert_eq!(longest_streak(&[], |v| v > 4.0), 0);
+        // Scraped every 15 s: four breaching scrapes in a row stand for a minute.
+        let scraped: Vec<(u32, f64)> = (0..).step_by(15).zip([9.0, 9.0, 9.0, 9.0, 1.0]).collect();
+        assert_eq!(longest_streak(&scraped, |v| v > 4.0), 60);
+        assert_eq!(occurrences(&series, |v| v > 4.0), 5);
     }
 }

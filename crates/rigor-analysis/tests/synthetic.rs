@@ -108,6 +108,7 @@ fn load_run(
         phases: vec![],
         generator: Default::default(),
         target: None,
+        target_metrics: None,
         thresholds: vec![],
         environment: environment(),
     };

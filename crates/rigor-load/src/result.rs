@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use rigor_model::output::{
-    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, TargetSummary,
-    ThresholdOutcome, SCHEMA_VERSION,
+    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ScrapeSummary,
+    TargetSummary, ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
 use rigor_model::threshold::{Metric, Scope, Stat};
@@ -257,6 +257,7 @@ impl LoadResult {
             // The target's resources come from the probe, not the engine: see `measured`.
             // Bench metrics are not a load run's.
             Metric::Target(_)
+            | Metric::Scraped(_)
             | Metric::Wall(_)
             | Metric::User
             | Metric::System
@@ -266,10 +267,15 @@ impl LoadResult {
 
     /// The run's figures with the target's beside them, for the one judge
     /// ([`rigor_model::judge`]): exact percentiles from the histograms, any of them.
-    pub fn measured<'r>(&'r self, target: Option<&'r TargetSummary>) -> EngineMeasured<'r> {
+    pub fn measured<'r>(
+        &'r self,
+        target: Option<&'r TargetSummary>,
+        scraped: Option<&'r ScrapeSummary>,
+    ) -> EngineMeasured<'r> {
         EngineMeasured {
             result: self,
             target,
+            scraped,
         }
     }
 
@@ -406,6 +412,7 @@ impl LoadResult {
                 peak_rss_bytes: self.peak_rss_bytes,
             },
             target,
+            target_metrics: None,
             thresholds,
             environment,
         }
@@ -455,6 +462,7 @@ fn kinds_by_count(group: &Group) -> String {
 pub struct EngineMeasured<'r> {
     result: &'r LoadResult,
     target: Option<&'r TargetSummary>,
+    scraped: Option<&'r ScrapeSummary>,
 }
 
 impl rigor_model::judge::Measured for EngineMeasured<'_> {
@@ -496,6 +504,10 @@ impl rigor_model::judge::Measured for EngineMeasured<'_> {
                 rigor_model::metric::value::signal_value(signal, t, scope)
             }
             (Metric::Target(_), None) => Ok(None),
+            (Metric::Scraped(m), _) => match self.scraped {
+                Some(s) => rigor_model::metric::value::scraped_value(m, s, scope),
+                None => Ok(None),
+            },
             _ => Ok(self.result.metric(metric, scope)),
         }
     }

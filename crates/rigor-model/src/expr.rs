@@ -221,12 +221,16 @@ impl<'t> Parser<'t> {
             return Err(self.error(0, format!("an expression is empty; {EXAMPLES}")));
         }
         let (metric_at, metric_text) = self.word();
-        let metric: Metric = metric_text
+        let mut metric: Metric = metric_text
             .parse()
             .map_err(|e: String| self.error(metric_at, e))?;
         self.skip_space();
         let labels = if self.rest().starts_with('{') {
-            self.labels()?
+            let (labels, series) = self.labels(&metric)?;
+            if let Metric::Scraped(m) = metric {
+                metric = Metric::Scraped(m.with_labels(&series));
+            }
+            labels
         } else {
             Labels::default()
         };
@@ -336,7 +340,8 @@ impl<'t> Parser<'t> {
             .map_err(|e| self.error(at, format!("{e} (the unit of {metric})")))
     }
 
-    fn labels(&mut self) -> Result<Labels, ExprError> {
+    /// The plan's labels, and for a scraped metric the exporter's labels that pick its series.
+    fn labels(&mut self, metric: &Metric) -> Result<(Labels, Vec<(String, String)>), ExprError> {
         let open = self.pos;
         let Some(close) = self.rest().find('}') else {
             return Err(self.error(
@@ -348,6 +353,7 @@ impl<'t> Parser<'t> {
         let inner_at = self.pos + 1;
         self.pos += close + 1;
         let mut labels = Labels::default();
+        let mut series = Vec::new();
         let mut offset = 0;
         for part in split_labels(inner) {
             let part_at = inner_at + offset;
@@ -362,7 +368,17 @@ impl<'t> Parser<'t> {
                 ));
             };
             let value = value.trim().trim_matches('"').to_string();
-            let slot = match key.trim() {
+            let key = key.trim();
+            // A scraped series' own labels pick it; its `name` label is the exporter's.
+            let scraped = matches!(metric, Metric::Scraped(_));
+            if scraped && !matches!(key, "scenario" | "bench" | "phase") {
+                if series.iter().any(|(k, _)| k == key) {
+                    return Err(self.error(part_at, format!("the label `{key}` is given twice")));
+                }
+                series.push((key.to_string(), value));
+                continue;
+            }
+            let slot = match key {
                 "scenario" | "bench" => &mut labels.scenario,
                 "phase" => &mut labels.phase,
                 "request" | "name" | "command" => &mut labels.request,
@@ -381,7 +397,7 @@ impl<'t> Parser<'t> {
             }
             *slot = Some(value);
         }
-        Ok(labels)
+        Ok((labels, series))
     }
 
     fn qualifiers(&mut self, expr: &mut Expr) -> Result<(), ExprError> {
@@ -415,6 +431,21 @@ impl<'t> Parser<'t> {
                     }
                     set_once(&mut expr.baseline, v.to_string(), || self.error(at, "`vs` is given twice"))?;
                 }
+                // The count after its word, as a runbook writes it: `consecutive 2`.
+                "consecutive" | "occurrences" => {
+                    let (nat, number) = self.word();
+                    let n: u32 = number
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| self.error(nat, format!("`{word}` needs a count of 1 or more after it, e.g. `{word} 2`")))?;
+                    let (slot, name) = if word == "consecutive" {
+                        (&mut expr.consecutive, "consecutive")
+                    } else {
+                        (&mut expr.occurrences, "occurrences")
+                    };
+                    set_once(slot, n, || self.error(at, format!("`{name}` is given twice")))?;
+                }
                 number if number.chars().all(|c| c.is_ascii_digit()) => {
                     let n: u32 = number.parse().map_err(|_| self.error(at, format!("`{number}` is too large")))?;
                     if n == 0 {
@@ -430,7 +461,7 @@ impl<'t> Parser<'t> {
                 other => {
                     return Err(self.error(
                         at,
-                        format!("unexpected `{other}`: after the value come `at RATE`, `sustained DURATION`, `N occurrences`, `N consecutive` or `vs BASELINE`"),
+                        format!("unexpected `{other}`: after the value come `at RATE`, `sustained DURATION`, `N occurrences` (or `occurrences N`), `N consecutive` (or `consecutive N`) or `vs BASELINE`"),
                     ))
                 }
             }
@@ -515,6 +546,27 @@ mod tests {
             (Some(2), Some("release"))
         );
         assert_eq!(parse("errors < 5 3 occurrences").occurrences, Some(3));
+        assert_eq!(
+            parse("latency.p95 < +30% consecutive 2").consecutive,
+            Some(2)
+        );
+        assert_eq!(parse("errors < 5 occurrences 5").occurrences, Some(5));
+        assert!("errors < 5 occurrences".parse::<Expr>().is_err());
+        assert!("errors < 5 occurrences 0".parse::<Expr>().is_err());
+        assert!("errors < 5 consecutive 2 2 consecutive"
+            .parse::<Expr>()
+            .is_err());
+        // A scraped series: its exporter's labels (a `name` among them) pick it; `phase` is
+        // still the plan's.
+        let e = parse(r#"target.metric.cache_hit_ratio{name="users", phase=steady} > 85%"#);
+        assert_eq!(
+            e.metric.to_string(),
+            r#"target.metric.cache_hit_ratio{name="users"}"#
+        );
+        assert_eq!(e.labels.scope(), Scope::Phase("steady".into()));
+        assert!(matches!(e.target, Target::Absolute(v) if (v - 0.85).abs() < 1e-12));
+        assert!(parse("target.metric.jvm_gc_pause_seconds.max < 500ms 5 occurrences").holds(0.4e9));
+        assert!(r#"latency.p95{route="/a"} < 1s"#.parse::<Expr>().is_err());
         assert_eq!(
             parse("latency.p99{phase:steady} < 1s").labels.scope(),
             Scope::Phase("steady".into())

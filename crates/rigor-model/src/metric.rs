@@ -6,9 +6,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub mod scraped;
 pub mod signal;
 pub mod value;
 
+pub use scraped::{Scraped, SeriesStat};
 pub use signal::{Resource, Signal};
 
 use schemars::JsonSchema;
@@ -36,6 +38,9 @@ pub enum Unit {
     BytesPerSecond,
     #[serde(rename = "count")]
     Count,
+    /// A plain number with no unit (a queue's length, a consumer's lag).
+    #[serde(rename = "number")]
+    Number,
 }
 
 impl Unit {
@@ -47,6 +52,7 @@ impl Unit {
             Unit::Bytes => "bytes",
             Unit::BytesPerSecond => "bytes_per_s",
             Unit::Count => "count",
+            Unit::Number => "number",
         }
     }
 
@@ -59,6 +65,7 @@ impl Unit {
             Unit::Bytes => Bytes(value.max(0.0) as u64).to_string(),
             Unit::BytesPerSecond => format!("{}/s", Bytes(value.max(0.0) as u64)),
             Unit::Count => format!("{value:.0}"),
+            Unit::Number => format_number(value),
         }
     }
 
@@ -103,8 +110,39 @@ impl Unit {
                 .parse::<u64>()
                 .map(|n| n as f64)
                 .map_err(|_| format!("`{text}` is not a whole number")),
+            Unit::Number => parse_number(text),
         }
     }
+}
+
+/// A plain number with an SI suffix when large: `950`, `5k`, `1.2M`.
+fn format_number(value: f64) -> String {
+    let (scaled, suffix) = match value.abs() {
+        v if v >= 1e9 => (value / 1e9, "G"),
+        v if v >= 1e6 => (value / 1e6, "M"),
+        v if v >= 1e3 => (value / 1e3, "k"),
+        _ => (value, ""),
+    };
+    format!("{}{suffix}", three_figures(scaled))
+}
+
+/// `5000`, `5k`, `1.5M`, `0.25`, `-3`.
+fn parse_number(text: &str) -> Result<f64, String> {
+    let (digits, factor) = match text.char_indices().last() {
+        Some((at, 'k')) => (&text[..at], 1e3),
+        Some((at, 'M')) => (&text[..at], 1e6),
+        Some((at, 'G')) => (&text[..at], 1e9),
+        _ => (text, 1.0),
+    };
+    digits
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .map(|v| v * factor)
+        .ok_or_else(|| {
+            format!("`{text}` is not a number (write one such as `5000`, `5k` or `0.25`)")
+        })
 }
 
 /// Which way is better.
@@ -211,6 +249,8 @@ pub enum Metric {
     Errors,
     /// A figure of the system under test or its host, sampled each second.
     Target(Signal),
+    /// A series of the target's own metrics, scraped from its `/metrics`.
+    Scraped(Scraped),
     /// A benchmarked command's wall time over its runs.
     Wall(Stat),
     /// Its user CPU time (mean over runs).
@@ -314,6 +354,11 @@ pub const CATALOGUE: &[Entry] = &[
         about: "share of time some task on the host waited for a CPU (PSI; .memory, .io)",
     },
     Entry {
+        name: "target.metric.NAME",
+        kind: RunKind::Load,
+        about: "a series of the target's own metrics ([target.metrics]): a gauge as read, a counter as its rate, a histogram's .p50/.p95/.p99/.max/.rate; {label=\"value\"} narrows it; .mean (default), .min, .max, .p95 or .last over the scrapes",
+    },
+    Entry {
         name: "wall.STAT",
         kind: RunKind::Bench,
         about: "a command's wall time over its runs (median, mean, min, max)",
@@ -401,12 +446,14 @@ impl Metric {
             Metric::Requests | Metric::Errors => Unit::Count,
             Metric::PeakRss => Unit::Bytes,
             Metric::Target(s) => s.unit(),
+            Metric::Scraped(s) => s.unit(),
         }
     }
 
     pub fn direction(self) -> Direction {
         match self {
             Metric::Throughput | Metric::Requests => Direction::HigherIsBetter,
+            Metric::Scraped(s) => s.direction(),
             _ => Direction::LowerIsBetter,
         }
     }
@@ -418,6 +465,7 @@ impl Metric {
             Metric::Throughput => Judged::Rate,
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
             Metric::Target(s) => s.judged(),
+            Metric::Scraped(_) => Judged::Samples,
             Metric::Requests | Metric::Errors => Judged::Point,
         }
     }
@@ -452,6 +500,7 @@ impl FromStr for Metric {
                     "latency.raw.STAT" => "latency.raw.p95".to_string(),
                     "schedule_lag.STAT" => "schedule_lag.p99".to_string(),
                     "wall.STAT" => "wall.median".to_string(),
+                    "target.metric.NAME" => "target.metric.NAME".to_string(),
                     name => name.to_string(),
                 })
                 .collect();
@@ -469,6 +518,9 @@ impl FromStr for Metric {
         }
         if let Some(s) = text.strip_prefix("schedule_lag.") {
             return Ok(Metric::ScheduleLag(stat(s)?));
+        }
+        if let Some(path) = text.strip_prefix(scraped::PREFIX) {
+            return Scraped::parse(path).map(Metric::Scraped);
         }
         if Signal::claims(text) {
             return Signal::named(text).map(Metric::Target).ok_or_else(|| {
@@ -514,6 +566,7 @@ impl fmt::Display for Metric {
             Metric::Requests => f.write_str("requests"),
             Metric::Errors => f.write_str("errors"),
             Metric::Target(s) => s.fmt(f),
+            Metric::Scraped(s) => s.fmt(f),
             Metric::Wall(Stat::Percentile(_)) => f.write_str("wall.median"),
             Metric::Wall(s) => write!(f, "wall.{s}"),
             Metric::User => f.write_str("user.mean"),
@@ -567,6 +620,11 @@ mod tests {
             .unwrap_err()
             .contains("`100/s`"));
         assert_eq!(Unit::Count.parse("12"), Ok(12.0));
+        assert_eq!(Unit::Number.parse("5k"), Ok(5000.0));
+        assert_eq!(Unit::Number.parse("0.25"), Ok(0.25));
+        assert!(Unit::Number.parse("5x").is_err());
+        assert_eq!(Unit::Number.format(5000.0), "5k");
+        assert_eq!(Unit::Number.format(12.5), "12.5");
         assert_eq!(Unit::Bytes.parse("64MiB"), Ok(64.0 * 1024.0 * 1024.0));
     }
 }

@@ -228,6 +228,62 @@ pub struct TargetExit {
     pub status: String,
 }
 
+/// The target's own metrics, scraped from its exposition endpoint while the run went
+/// (`[target.metrics]`): how the scraping went and each series' figures over the scrapes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScrapeSummary {
+    pub url: String,
+    /// The interval between scrapes, in nanoseconds.
+    pub every_ns: u64,
+    pub scrapes: u32,
+    /// Scrapes that failed (refused, timed out, not the exposition format, not 2xx).
+    pub failed: u32,
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Every series kept, by name: a gauge as read, a counter as its rate per second, a
+    /// histogram's `.p50`/`.p95`/`.p99`/`.max`/`.rate` per interval; values as the exporter
+    /// gave them (seconds in seconds).
+    pub series: Vec<SeriesFigures>,
+    /// The same over each phase's seconds, for `{phase=...}` filters.
+    #[serde(default)]
+    pub phases: Vec<PhaseSeries>,
+}
+
+/// A scraped series' figures over a span of scrapes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SeriesFigures {
+    /// `name`, `name{label="value"}`, `name.p99{label="value"}`.
+    pub series: String,
+    pub samples: u32,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p95: f64,
+    pub last: f64,
+}
+
+impl SeriesFigures {
+    /// The figure a statistic over the scrapes reads.
+    pub fn stat(&self, stat: crate::metric::SeriesStat) -> f64 {
+        use crate::metric::SeriesStat;
+        match stat {
+            SeriesStat::Mean => self.mean,
+            SeriesStat::Min => self.min,
+            SeriesStat::Max => self.max,
+            SeriesStat::P95 => self.p95,
+            SeriesStat::Last => self.last,
+        }
+    }
+}
+
+/// The scraped series within one phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseSeries {
+    pub phase: String,
+    pub series: Vec<SeriesFigures>,
+}
+
 /// A threshold's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ThresholdOutcome {
@@ -277,6 +333,9 @@ pub struct RunSummary {
     /// The target's resources, when rigor could sample its process.
     #[serde(default)]
     pub target: Option<TargetSummary>,
+    /// The target's own metrics, when they were scraped.
+    #[serde(default)]
+    pub target_metrics: Option<ScrapeSummary>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub environment: Environment,
 }

@@ -69,6 +69,55 @@ pub struct TargetSpec {
     pub ready: Option<String>,
     /// How long to wait for `ready` (default 30s).
     pub ready_timeout: Option<HumanDuration>,
+    /// The target's own metrics, scraped while a run goes.
+    pub metrics: Option<MetricsSpec>,
+}
+
+/// `[target.metrics]`: a Prometheus or OpenMetrics endpoint of the target, scraped once an
+/// interval while a run goes; the series kept are stored beside the load's figures and named
+/// `target.metric.NAME` in thresholds and rules.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// `http://host:port/metrics`.
+    pub url: String,
+    /// The series to keep, by name and labels with `*` globs (`jvm_gc_*`,
+    /// `http_requests_total{status="5*"}`); every series (up to 1000) when empty.
+    #[serde(default)]
+    pub select: Vec<String>,
+    /// How often to scrape (default 1s, as the target is sampled).
+    pub every: Option<HumanDuration>,
+    /// How long one scrape may take before it counts as failed (default the interval, at
+    /// most 5s).
+    pub timeout: Option<HumanDuration>,
+}
+
+impl MetricsSpec {
+    /// The endpoint, checked: http only (rigor scrapes without TLS), with a host.
+    pub fn check(&self) -> Result<(), String> {
+        let url = self.url.trim();
+        if url.starts_with("https://") {
+            return Err(format!("url = \"{url}\": scraping over https is not supported; expose the metrics over http (on loopback, say) or scrape through a local relay"));
+        }
+        check_url(url)?;
+        let every = self.interval();
+        limits::duration_within(every, Duration::from_millis(100), Duration::from_secs(3600))
+            .map_err(|e| format!("every {e}"))?;
+        if let Some(t) = self.timeout {
+            limits::duration_within(t.0, Duration::from_millis(10), Duration::from_secs(60))
+                .map_err(|e| format!("timeout {e}"))?;
+        }
+        Ok(())
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.every.map_or(Duration::from_secs(1), |d| d.0)
+    }
+
+    pub fn scrape_timeout(&self) -> Duration {
+        self.timeout
+            .map_or_else(|| self.interval().min(Duration::from_secs(5)), |d| d.0)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -443,6 +492,14 @@ impl Plan {
                 at(
                     &[Step::Key("target"), Step::Key("ready_timeout")],
                     format!("[target] ready_timeout {e}"),
+                )
+            })?;
+        }
+        if let Some(metrics) = self.target.as_ref().and_then(|t| t.metrics.as_ref()) {
+            metrics.check().map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("metrics")],
+                    format!("[target.metrics] {e}"),
                 )
             })?;
         }

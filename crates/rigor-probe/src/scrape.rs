@@ -31,6 +31,24 @@ pub struct ScrapeSpec {
     pub timeout: Duration,
 }
 
+impl ScrapeSpec {
+    /// The plan's `[target.metrics]` (already checked by the plan), its selectors parsed.
+    pub fn from_plan(spec: &rigor_model::plan::MetricsSpec) -> Result<ScrapeSpec, String> {
+        let select = spec
+            .select
+            .iter()
+            .map(|s| s.parse::<Selector>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[target.metrics] select: {e}"))?;
+        Ok(ScrapeSpec {
+            url: spec.url.trim().to_string(),
+            select,
+            every: spec.interval(),
+            timeout: spec.scrape_timeout(),
+        })
+    }
+}
+
 /// A series selector: `name` or `name{label="value"}`, each part a glob where `*` matches
 /// anything.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,9 +117,10 @@ fn glob(pattern: &str, text: &str) -> bool {
 /// One interval's value of one series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScrapedValue {
-    /// Intervals from the start of the scraping.
+    /// Whole seconds from the start of the scraping to the scrape.
     pub second: u32,
-    /// `name` or `name{labels}`; histograms as `name.p95{labels}`, `name.rate{labels}`.
+    /// `name` or `name{labels}`; histograms as `name.p95{labels}`, `name.max{labels}`,
+    /// `name.rate{labels}`.
     pub series: String,
     pub value: f64,
 }
@@ -235,6 +254,9 @@ fn values_of(
                     push(suffix, v);
                 }
             }
+            // An interval without observations had no pause above any bound: its largest is 0,
+            // so "pause > 500ms" rules see the quiet intervals too.
+            push("max", bucket_max(&window).unwrap_or(0.0));
         }
         histograms.insert(key, counts);
     }
@@ -285,6 +307,30 @@ pub fn bucket_quantile(cumulative: &[(f64, f64)], q: f64) -> Option<f64> {
         lower = (le, n);
     }
     Some(lower.0)
+}
+
+/// The largest observation of an interval as its buckets bound it: the upper bound of the
+/// highest bucket that gained any (every observation in it is above the bucket below, so
+/// `max > 0.5` holds exactly when some observation exceeded a 0.5 bound); beyond the last
+/// finite bound, that bound. `None` for an interval with no observations.
+pub fn bucket_max(cumulative: &[(f64, f64)]) -> Option<f64> {
+    let total = cumulative.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let mut below = (0.0f64, 0.0f64);
+    for &(le, n) in cumulative {
+        if n >= total {
+            return Some(if le.is_infinite() {
+                // Above the last finite bound: just past it, so `> bound` holds.
+                f64::from_bits(below.0.to_bits() + 1)
+            } else {
+                le
+            });
+        }
+        below = (le, n);
+    }
+    Some(below.0)
 }
 
 /// `name{a="x",b="y"}` with the labels sorted and `skip` left out; `name` alone with none.
@@ -375,7 +421,7 @@ fn scrape_loop(spec: &ScrapeSpec, stop: &AtomicBool, sink: &Mutex<Scraped>) {
             exposition::parse(&text)
                 .map_err(|e| format!("{} is not in the exposition format: {e}", spec.url))
         });
-        let second = (at.duration_since(start).as_secs_f64() / spec.every.as_secs_f64()) as u32;
+        let second = at.duration_since(start).as_secs() as u32;
         if let Ok(mut k) = sink.lock() {
             k.scrapes += 1;
             match outcome {
@@ -466,6 +512,16 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_observation_is_bounded_by_its_bucket() {
+        let c = [(0.1, 5.0), (0.5, 5.0), (1.0, 6.0), (f64::INFINITY, 6.0)];
+        assert_eq!(bucket_max(&c), Some(1.0));
+        let beyond = [(0.1, 5.0), (0.5, 5.0), (f64::INFINITY, 6.0)];
+        assert!(bucket_max(&beyond).unwrap() > 0.5);
+        assert!(bucket_max(&beyond).unwrap() < 0.5000001);
+        assert_eq!(bucket_max(&[(0.1, 0.0), (f64::INFINITY, 0.0)]), None);
+    }
+
+    #[test]
     fn counters_become_rates_and_histograms_quantiles_between_scrapes() {
         let spec = ScrapeSpec {
             url: String::new(),
@@ -506,6 +562,7 @@ mod tests {
         assert_eq!(value("lat.rate"), Some(5.0));
         // All ten new observations fell in (0.1, 1]: the median is halfway.
         assert_eq!(value("lat.p50"), Some(0.55));
+        assert_eq!(value("lat.max"), Some(1.0), "the highest bucket that grew");
         assert_eq!(value("depth"), Some(7.0));
         assert_eq!(value("other"), None, "not selected");
         // A counter that went down restarted from zero.

@@ -12,7 +12,7 @@ use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, TargetHandle};
 use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
 
-use crate::signals::{sample_rows, summarize};
+use crate::signals::{sample_rows, scrape_rows, summarize, summarize_scrape};
 use crate::watch::TargetWatch;
 use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
@@ -33,6 +33,8 @@ pub struct LoadOptions {
     pub target: Option<TargetHandle>,
     /// Profile the target's stacks during the steady phase (the whole run without one).
     pub profile: Option<rigor_profile::ProfileSpec>,
+    /// Scrape the target's own metrics (a Prometheus or OpenMetrics endpoint) while it runs.
+    pub target_metrics: Option<rigor_probe::scrape::ScrapeSpec>,
 }
 
 /// A scenario checked and ready to record: requests compiled, data checked, every origin
@@ -132,6 +134,11 @@ fn record_prepared(
     // Gone between the check and the start: the watch says so at the first second.
     let sampler = options.target_pid.and_then(|pid| Sampler::start(pid).ok());
     let profiler = start_profiler(scenario, options, &sampler);
+    let scraper = options
+        .target_metrics
+        .clone()
+        .map(rigor_probe::scrape::Scraper::start);
+    let mut scraped_written = 0;
     let mut phase_of_second = std::collections::BTreeMap::new();
     let outcome = {
         let mut on_window = |window: &Window| {
@@ -147,6 +154,11 @@ fn record_prepared(
                 let new = sampler.samples_since(samples_written);
                 samples_written += new.len();
                 recording.samples(&sample_rows(&new));
+            }
+            if let Some(scraper) = &scraper {
+                let new = scraper.values_since(scraped_written);
+                scraped_written += new.len();
+                recording.samples(&scrape_rows(&new));
             }
             observe(window);
         };
@@ -175,6 +187,17 @@ fn record_prepared(
         ));
         (pid, sampled)
     });
+    let target_metrics = scraper.map(|scraper| {
+        let scraped = scraper.finish();
+        recording.samples(&scrape_rows(
+            scraped.values.get(scraped_written..).unwrap_or_default(),
+        ));
+        let spec = options
+            .target_metrics
+            .as_ref()
+            .expect("scraped with a spec");
+        summarize_scrape(spec, &scraped, &phase_of_second)
+    });
     let mut target_summary = target
         .as_ref()
         .and_then(|(pid, sampled)| summarize(*pid, sampled, &phase_of_second));
@@ -188,7 +211,7 @@ fn record_prepared(
     }
     let thresholds = rigor_model::judge::thresholds(
         &scenario.thresholds,
-        &result.measured(target_summary.as_ref()),
+        &result.measured(target_summary.as_ref(), target_metrics.as_ref()),
     );
     let mut summary = result.summary(
         recording.id(),
@@ -197,6 +220,7 @@ fn record_prepared(
         None,
         target_summary,
     );
+    summary.target_metrics = target_metrics;
     summary.generator.host_other_cpu_cores = host_before
         .zip(host_after)
         .and_then(|(before, after)| after.busy_cores_since(&before))

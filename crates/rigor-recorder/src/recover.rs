@@ -122,6 +122,7 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
             .collect(),
         generator: Default::default(),
         target: None,
+        target_metrics: None,
         thresholds: Vec::new(),
         environment,
     };

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use rigor_model::output::{
-    PhaseFigures, PressureFigures, ProcessSummary, TargetFigures, TargetSummary,
+    PhaseFigures, PhaseSeries, PressureFigures, ProcessSummary, ScrapeSummary, SeriesFigures,
+    TargetFigures, TargetSummary,
 };
 use rigor_probe::{Sampled, SecondSample};
 
@@ -182,6 +183,90 @@ fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// The store's rows for the target's own metrics: `target.metric.<series>` at the second of
+/// the scrape.
+pub(crate) fn scrape_rows(
+    values: &[rigor_probe::scrape::ScrapedValue],
+) -> Vec<rigor_store::Sample> {
+    values
+        .iter()
+        .filter(|v| v.value.is_finite())
+        .map(|v| rigor_store::Sample {
+            second: v.second,
+            name: rigor_model::metric::Scraped::sample_name(&v.series),
+            value: v.value,
+        })
+        .collect()
+}
+
+/// How the scraping went and each series' figures, over the run and within each phase.
+pub(crate) fn summarize_scrape(
+    spec: &rigor_probe::scrape::ScrapeSpec,
+    scraped: &rigor_probe::scrape::Scraped,
+    phase_of_second: &BTreeMap<u32, String>,
+) -> ScrapeSummary {
+    let mut by_series: BTreeMap<&str, Vec<(u32, f64)>> = BTreeMap::new();
+    for v in scraped.values.iter().filter(|v| v.value.is_finite()) {
+        by_series
+            .entry(v.series.as_str())
+            .or_default()
+            .push((v.second, v.value));
+    }
+    let figures_of = |filter: &dyn Fn(u32) -> bool| -> Vec<SeriesFigures> {
+        by_series
+            .iter()
+            .filter_map(|(series, points)| {
+                let values: Vec<f64> = points
+                    .iter()
+                    .filter(|(s, _)| filter(*s))
+                    .map(|(_, v)| *v)
+                    .collect();
+                series_figures(series, &values)
+            })
+            .collect()
+    };
+    let mut phases: Vec<PhaseSeries> = Vec::new();
+    for name in phase_of_second.values() {
+        if phases.iter().any(|p| &p.phase == name) {
+            continue;
+        }
+        let series = figures_of(&|second| phase_of_second.get(&second) == Some(name));
+        if !series.is_empty() {
+            phases.push(PhaseSeries {
+                phase: name.clone(),
+                series,
+            });
+        }
+    }
+    ScrapeSummary {
+        url: spec.url.clone(),
+        every_ns: spec.every.as_nanos() as u64,
+        scrapes: scraped.scrapes,
+        failed: scraped.failed,
+        last_error: scraped.last_error.clone(),
+        notes: scraped.notes.clone(),
+        series: figures_of(&|_| true),
+        phases,
+    }
+}
+
+/// Mean, least, most, 95th percentile (nearest rank) and last of a series' values.
+fn series_figures(series: &str, values: &[f64]) -> Option<SeriesFigures> {
+    let last = *values.last()?;
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((0.95 * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(SeriesFigures {
+        series: series.to_string(),
+        samples: values.len() as u32,
+        mean: values.iter().sum::<f64>() / values.len() as f64,
+        min: sorted[0],
+        max: sorted[sorted.len() - 1],
+        p95: sorted[rank - 1],
+        last,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +345,54 @@ mod tests {
         assert_eq!(nearest_rank(&v, 50.0), 2.0);
         assert_eq!(nearest_rank(&v, 95.0), 4.0);
         assert_eq!(nearest_rank(&v, 1.0), 1.0);
+    }
+
+    #[test]
+    fn scraped_series_are_summarized_over_the_run_and_each_phase() {
+        use rigor_probe::scrape::{ScrapeSpec, Scraped, ScrapedValue};
+        let value = |second, series: &str, value| ScrapedValue {
+            second,
+            series: series.into(),
+            value,
+        };
+        let scraped = Scraped {
+            values: vec![
+                value(0, "lag", 100.0),
+                value(1, "lag", 200.0),
+                value(2, "lag", 6000.0),
+                value(3, "lag", 7000.0),
+                value(3, "gc.max", f64::NAN),
+            ],
+            scrapes: 5,
+            failed: 1,
+            last_error: Some("timed out".into()),
+            notes: Vec::new(),
+        };
+        let spec = ScrapeSpec {
+            url: "http://127.0.0.1:1/metrics".into(),
+            select: Vec::new(),
+            every: std::time::Duration::from_secs(1),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let phases: BTreeMap<u32, String> =
+            [(0, "warm"), (1, "warm"), (2, "steady"), (3, "steady")]
+                .into_iter()
+                .map(|(s, p)| (s, p.to_string()))
+                .collect();
+        let s = summarize_scrape(&spec, &scraped, &phases);
+        assert_eq!((s.scrapes, s.failed), (5, 1));
+        assert_eq!(s.series.len(), 1, "a NaN is not a figure: {:?}", s.series);
+        let lag = &s.series[0];
+        assert_eq!(
+            (lag.mean, lag.min, lag.max, lag.last),
+            (3325.0, 100.0, 7000.0, 7000.0)
+        );
+        assert_eq!(lag.p95, 7000.0);
+        let steady = s.phases.iter().find(|p| p.phase == "steady").unwrap();
+        assert_eq!(steady.series[0].mean, 6500.0);
+        assert_eq!(steady.series[0].samples, 2);
+        let rows = scrape_rows(&scraped.values);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows[0].name, "target.metric.lag");
     }
 }

@@ -41,6 +41,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         target_pid: None,
         target: None,
         profile: None,
+        target_metrics: None,
     }
 }
 
@@ -49,6 +50,7 @@ fn target() -> rigor_target::RunningTarget {
         routes: vec!["/: latency=1ms".parse().expect("route")],
         stall: None,
         threads: 1,
+        gauges: Vec::new(),
     };
     rigor_target::spawn("127.0.0.1:0".parse().expect("addr"), config).expect("target starts")
 }

@@ -1,7 +1,8 @@
 //! The target's signals as every format words them: one list of (figure, value) lines, so the
 //! terminal, Markdown and HTML say the same things in the same order.
 
-use rigor_model::output::{TargetFigures, TargetSummary};
+use rigor_model::metric::{Scraped, Unit};
+use rigor_model::output::{ScrapeSummary, TargetFigures, TargetSummary};
 use rigor_model::units::{three_figures, Bytes};
 
 /// The figures of the target over the run, as (label, value) lines; figures not measured are
@@ -134,3 +135,45 @@ pub(crate) const PROCESS_HEADERS: [&str; 6] = [
     "RSS peak",
     "threads",
 ];
+
+/// How the scraping of the target's own metrics went: `http://…/metrics every 1s: 9 scrapes,
+/// 0 failed`, with the last failure's reason.
+pub(crate) fn scrape_heading(s: &ScrapeSummary) -> String {
+    let every = rigor_model::units::format_duration(std::time::Duration::from_nanos(s.every_ns));
+    let mut text = format!(
+        "{} every {every}: {} scrapes, {} failed",
+        s.url, s.scrapes, s.failed
+    );
+    if let Some(why) = s.last_error.as_ref().filter(|_| s.failed > 0) {
+        text.push_str(&format!(" (last: {why})"));
+    }
+    text
+}
+
+/// One row per scraped series: the name a threshold or rule gives it, then its mean, least,
+/// most and last value over the scrapes, in its unit.
+pub(crate) fn scrape_rows(s: &ScrapeSummary) -> Vec<[String; 6]> {
+    s.series
+        .iter()
+        .map(|f| {
+            let path = &f.series[..f.series.find('{').unwrap_or(f.series.len())];
+            let (unit, scale) =
+                Scraped::parse(path).map_or((Unit::Number, 1.0), |m| (m.unit(), m.scale()));
+            let show = |v: f64| unit.format(v * scale);
+            [
+                Scraped::sample_name(&f.series),
+                f.samples.to_string(),
+                show(f.mean),
+                show(f.min),
+                show(f.max),
+                show(f.last),
+            ]
+        })
+        .collect()
+}
+
+/// The headers of [`scrape_rows`].
+pub(crate) const SCRAPE_HEADERS: [&str; 6] = ["series", "scrapes", "mean", "min", "max", "last"];
+
+/// The series a table shows before it says how many more the JSON holds.
+pub(crate) const SCRAPE_ROWS_SHOWN: usize = 40;

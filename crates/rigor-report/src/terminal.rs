@@ -86,6 +86,9 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     if let Some(t) = &s.target {
         target(out, t)?;
     }
+    if let Some(m) = &s.target_metrics {
+        scraped(out, m)?;
+    }
     thresholds(out, &s.thresholds)
 }
 
@@ -221,6 +224,34 @@ fn target(out: &mut dyn Write, t: &TargetSummary) -> io::Result<()> {
         for line in &lines[lines.len().saturating_sub(10)..] {
             writeln!(out, "      | {line}")?;
         }
+    }
+    Ok(())
+}
+
+/// The target's own metrics: how the scraping went and each series kept.
+fn scraped(out: &mut dyn Write, s: &rigor_model::output::ScrapeSummary) -> io::Result<()> {
+    writeln!(
+        out,
+        "  target's metrics  {}",
+        crate::signals::scrape_heading(s)
+    )?;
+    let rows = crate::signals::scrape_rows(s);
+    let shown = crate::signals::SCRAPE_ROWS_SHOWN.min(20);
+    if !rows.is_empty() {
+        writeln!(out, "    {:>9} {:>9} {:>9}  series", "mean", "max", "last")?;
+    }
+    for row in rows.iter().take(shown) {
+        writeln!(
+            out,
+            "    {:>9} {:>9} {:>9}  {}",
+            row[2], row[4], row[5], row[0]
+        )?;
+    }
+    if rows.len() > shown {
+        writeln!(out, "    … {} more series in --json", rows.len() - shown)?;
+    }
+    for note in &s.notes {
+        writeln!(out, "    note: {note}")?;
     }
     Ok(())
 }

@@ -30,6 +30,52 @@ pub struct TargetConfig {
     pub stall: Option<Stall>,
     /// Worker threads for [`spawn`] and `rigor target`; 0 means tokio's default (one per core).
     pub threads: usize,
+    /// Gauges `/metrics` shows on a schedule from the server's start (`--gauge`).
+    pub gauges: Vec<GaugeStep>,
+}
+
+/// `--gauge NAME=VALUE[@AFTER]`: from AFTER past the server's start (0 when omitted), the gauge
+/// NAME reads VALUE, until a later step of the same gauge or a `PUT /gauges/NAME` — a consumer
+/// lag that rises, a hit ratio that falls, at known moments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaugeStep {
+    pub name: String,
+    pub value: f64,
+    pub after: Duration,
+}
+
+impl std::str::FromStr for GaugeStep {
+    type Err = String;
+    fn from_str(spec: &str) -> Result<GaugeStep, String> {
+        let form = "write NAME=VALUE or NAME=VALUE@AFTER, such as kafka_consumer_lag=6000@2s";
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--gauge '{spec}': {form}"))?;
+        let (value, after) = match rest.split_once('@') {
+            Some((v, a)) => (v, Some(a)),
+            None => (rest, None),
+        };
+        let name = name.trim();
+        if !metrics::valid_gauge_name(name) {
+            return Err(format!("--gauge '{spec}': `{name}` is not a metric name a test may set (letters, digits, `_` and `:`, not starting with a digit or rigor_target_)"));
+        }
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("--gauge '{spec}': `{}` is not a number", value.trim()))?;
+        let after = match after {
+            Some(a) => rigor_model::units::parse_duration(a.trim())
+                .map_err(|e| format!("--gauge '{spec}': {e}"))?,
+            None => Duration::ZERO,
+        };
+        Ok(GaugeStep {
+            name: name.to_string(),
+            value,
+            after,
+        })
+    }
 }
 
 /// One `--route`: a path (exact, or a prefix when it ends with `*`) and what to do there.

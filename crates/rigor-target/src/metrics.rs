@@ -79,6 +79,8 @@ pub(crate) struct Metrics {
     /// The stall period whose pause was last counted, plus one (0: none yet).
     last_pause: AtomicU64,
     gauges: Mutex<BTreeMap<String, f64>>,
+    /// `--gauge` steps, in the order given.
+    schedule: Vec<crate::GaugeStep>,
 }
 
 /// A gauge name a test may set: Prometheus's metric-name grammar, and not one of the server's
@@ -94,7 +96,10 @@ pub(crate) fn valid_gauge_name(name: &str) -> bool {
 
 impl Metrics {
     /// Figures for each route (by path and error status), then the default route.
-    pub(crate) fn new(routes: impl Iterator<Item = (String, u16)>) -> Metrics {
+    pub(crate) fn new(
+        routes: impl Iterator<Item = (String, u16)>,
+        schedule: Vec<crate::GaugeStep>,
+    ) -> Metrics {
         let figures = |(path, error_status): (String, u16)| RouteFigures {
             path,
             error_status,
@@ -110,6 +115,7 @@ impl Metrics {
             pauses: Histogram::default(),
             last_pause: AtomicU64::new(0),
             gauges: Mutex::new(BTreeMap::new()),
+            schedule,
         }
     }
 
@@ -147,8 +153,8 @@ impl Metrics {
             .insert(name.to_string(), value);
     }
 
-    /// The exposition text.
-    pub(crate) fn render(&self, leaked_bytes: u64) -> String {
+    /// The exposition text, `since_start` after the server started.
+    pub(crate) fn render(&self, leaked_bytes: u64, since_start: Duration) -> String {
         let mut out = String::new();
         out.push_str("# HELP rigor_target_requests_total Requests answered, by route and status.\n# TYPE rigor_target_requests_total counter\n");
         for r in &self.routes {
@@ -185,8 +191,22 @@ impl Metrics {
         out.push_str("# HELP rigor_target_pause_seconds Stall pauses that held requests, one per --stall period.\n# TYPE rigor_target_pause_seconds histogram\n");
         self.pauses
             .write(&mut out, "rigor_target_pause_seconds", "");
-        let gauges = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
-        for (name, value) in gauges.iter() {
+        // A PUT wins over the schedule; of the schedule, the latest step that has begun.
+        let mut gauges = BTreeMap::new();
+        for step in self.schedule.iter().filter(|s| s.after <= since_start) {
+            let latest = gauges
+                .get(&step.name)
+                .is_none_or(|(after, _)| *after <= step.after);
+            if latest {
+                gauges.insert(step.name.clone(), (step.after, step.value));
+            }
+        }
+        let set = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
+        for (name, value) in set.iter() {
+            gauges.insert(name.clone(), (Duration::MAX, *value));
+        }
+        drop(set);
+        for (name, (_, value)) in gauges.iter() {
             let _ = writeln!(
                 out,
                 "# HELP {name} Set with PUT /gauges/{name}.\n# TYPE {name} gauge\n{name} {value}"
@@ -209,8 +229,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn scheduled_gauges_take_the_latest_step_begun_and_a_put_wins() {
+        let steps: Vec<crate::GaugeStep> = ["lag=6000", "lag=100@2s", "ratio=0.9@1s"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let m = Metrics::new(std::iter::empty(), steps);
+        let at = |s: u64| m.render(0, Duration::from_millis(s));
+        assert!(at(0).lines().any(|l| l == "lag 6000"));
+        assert!(
+            !at(0).lines().any(|l| l.starts_with("ratio ")),
+            "not begun yet"
+        );
+        assert!(at(2500).lines().any(|l| l == "lag 100"));
+        assert!(at(2500).lines().any(|l| l == "ratio 0.9"));
+        m.set_gauge("lag", 7.0);
+        assert!(at(2500).lines().any(|l| l == "lag 7"));
+        assert!("lag".parse::<crate::GaugeStep>().is_err());
+        assert!("rigor_target_x=1".parse::<crate::GaugeStep>().is_err());
+        assert!("lag=NaN".parse::<crate::GaugeStep>().is_err());
+        assert!("lag=1@soon".parse::<crate::GaugeStep>().is_err());
+    }
+
+    #[test]
     fn the_exposition_counts_buckets_cumulatively() {
-        let m = Metrics::new([("/slow".to_string(), 503)].into_iter());
+        let m = Metrics::new([("/slow".to_string(), 503)].into_iter(), Vec::new());
         m.started();
         m.answered(0, Duration::from_micros(700), false);
         m.started();
@@ -218,7 +261,7 @@ mod tests {
         m.paused(3, Duration::from_millis(200));
         m.paused(3, Duration::from_millis(200));
         m.set_gauge("consumer_lag", 6000.0);
-        let text = m.render(42);
+        let text = m.render(42, Duration::ZERO);
         for line in [
             "rigor_target_requests_total{route=\"/slow\",status=\"200\"} 1",
             "rigor_target_requests_total{route=\"/slow\",status=\"503\"} 1",

@@ -229,6 +229,7 @@ impl State {
             routes
                 .iter()
                 .map(|(r, _)| (r.path.clone(), r.behaviour.error_status)),
+            config.gauges,
         );
         State {
             routes,
@@ -381,11 +382,10 @@ async fn handle(
         Answer::Metrics => response(
             StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",
-            Bytes::from(
-                state
-                    .metrics
-                    .render(state.leaked_bytes.load(Ordering::Relaxed)),
-            ),
+            Bytes::from(state.metrics.render(
+                state.leaked_bytes.load(Ordering::Relaxed),
+                state.started.elapsed(),
+            )),
         ),
         Answer::SetGauge(name) => state.set_gauge(name, &kept),
         Answer::Route(i, behaviour, body) => state.respond(i, behaviour, body).await,

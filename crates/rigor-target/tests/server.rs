@@ -19,6 +19,7 @@ fn start(routes: &[&str], stall: Option<&str>) -> RunningTarget {
         routes: routes.iter().map(|spec| spec.parse().unwrap()).collect(),
         stall: stall.map(|spec| spec.parse::<Stall>().unwrap()),
         threads: 2,
+        gauges: Vec::new(),
     };
     spawn("127.0.0.1:0".parse().unwrap(), config).unwrap()
 }

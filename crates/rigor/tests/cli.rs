@@ -363,18 +363,7 @@ check = {{ status = [200], body_contains = "ok" }}
 "#
     );
     std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
-    let r = common::only_scenario(common::ran(
-        rigor(dir.path())
-            .args([
-                "run",
-                "--json",
-                "--quiet",
-                "--max-lag",
-                common::LOOSE_MAX_LAG,
-            ])
-            .output()
-            .unwrap(),
-    ));
+    let r = common::only_scenario(common::run_plan(dir.path()));
     assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);
     assert_eq!(r.json["phases"][0]["name"], "smoke");
     assert_eq!(r.json["phases"][0]["requests"], 10);

@@ -198,18 +198,7 @@ url = "http://127.0.0.1:{port}/"
         ),
     )
     .unwrap();
-    let r = common::only_scenario(common::ran(
-        rigor(dir.path())
-            .args([
-                "run",
-                "--json",
-                "--quiet",
-                "--max-lag",
-                common::LOOSE_MAX_LAG,
-            ])
-            .output()
-            .unwrap(),
-    ));
+    let r = common::only_scenario(common::run_plan(dir.path()));
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(r.json["status"], "target_failed", "{}", r.stdout);
     let reason = r.json["status_reason"].as_str().unwrap();

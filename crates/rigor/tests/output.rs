@@ -33,16 +33,7 @@ runs = 3
         ),
     )
     .unwrap();
-    let plan = ran(rigor(dir.path())
-        .args([
-            "run",
-            "--json",
-            "--quiet",
-            "--max-lag",
-            common::LOOSE_MAX_LAG,
-        ])
-        .output()
-        .unwrap());
+    let plan = common::run_plan(dir.path());
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert_schema("plan-run.schema.json", &plan.json);
     assert_eq!(plan.json["benches"][0]["name"], "t");

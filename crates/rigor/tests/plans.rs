@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::{ran, rigor, serial, target};
+use common::{serial, target};
 
 fn run_plan(dir: &std::path::Path, plan: &str) -> common::Ran {
     std::fs::write(dir.join("rigor.toml"), plan).unwrap();
-    common::only_scenario(ran(rigor(dir)
-        .args([
-            "run",
-            "--json",
-            "--quiet",
-            "--max-lag",
-            common::LOOSE_MAX_LAG,
-        ])
-        .output()
-        .unwrap()))
+    common::only_scenario(common::run_plan(dir))
 }
 
 #[test]

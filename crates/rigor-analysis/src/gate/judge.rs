@@ -11,7 +11,7 @@ use crate::compare::{compare_with_history, CompareSettings};
 use crate::data::RunData;
 use crate::metrics::value;
 use crate::output::{Comparison, VerdictName};
-use crate::series::{longest_streak, window_series};
+use crate::series::{longest_streak, occurrences, window_series};
 
 /// What a check found on a run.
 pub(super) struct Judgement {
@@ -33,12 +33,14 @@ pub(super) struct Judging<'a> {
 
 impl Judging<'_> {
     pub(super) fn judge(&mut self, check: &Check, run: &RunData) -> Result<Judgement, GateError> {
-        match (check.expr.target, check.expr.sustained) {
-            (Target::Relative(change), _) => self.relative(check, run, change),
-            (Target::Absolute(limit), Some(sustained)) => {
+        let expr = &check.expr;
+        match (expr.target, expr.sustained, expr.occurrences) {
+            (Target::Relative(change), _, _) => self.relative(check, run, change),
+            (Target::Absolute(limit), Some(sustained), _) => {
                 sustained_beyond(check, run, limit, sustained)
             }
-            (Target::Absolute(limit), None) => absolute(check, run, limit),
+            (Target::Absolute(limit), None, Some(n)) => occurring_beyond(check, run, limit, n),
+            (Target::Absolute(limit), None, None) => absolute(check, run, limit),
         }
     }
 
@@ -200,11 +202,14 @@ fn sustained_beyond(
 ) -> Result<Judgement, GateError> {
     let expr = &check.expr;
     let metric = expr.metric.to_string();
-    let series = window_series(run, &metric).map_err(GateError::Plan)?;
-    let seconds = sustained.as_secs().max(1) as usize;
+    let series = window_series(run, expr.metric, &expr.labels.scope()).map_err(GateError::Plan)?;
+    let seconds = sustained.as_secs().max(1) as u32;
+    let limit_text = expr.metric.unit().format(limit);
+    if series.iter().all(|(_, v)| v.is_nan()) {
+        return Ok(no_series(run, &metric));
+    }
     let streak = longest_streak(&series, |v| !expr.comparator.holds(v, limit));
     let breach = streak >= seconds;
-    let limit_text = expr.metric.unit().format(limit);
     Ok(Judgement {
         breach: Some(breach),
         value: Some(streak as f64),
@@ -218,4 +223,43 @@ fn sustained_beyond(
             format!("{metric} was beyond {limit_text} for at most {streak} s in a row")
         },
     })
+}
+
+/// Breached when at least `n` seconds (or scrapes) of the run are beyond the limit, in a row
+/// or not: "GC pause > 500ms, 5 occurrences".
+fn occurring_beyond(
+    check: &Check,
+    run: &RunData,
+    limit: f64,
+    n: u32,
+) -> Result<Judgement, GateError> {
+    let expr = &check.expr;
+    let metric = expr.metric.to_string();
+    let series = window_series(run, expr.metric, &expr.labels.scope()).map_err(GateError::Plan)?;
+    let limit_text = expr.metric.unit().format(limit);
+    if series.iter().all(|(_, v)| v.is_nan()) {
+        return Ok(no_series(run, &metric));
+    }
+    let seen = occurrences(&series, |v| !expr.comparator.holds(v, limit));
+    let breach = seen >= n as usize;
+    Ok(Judgement {
+        breach: Some(breach),
+        value: Some(seen as f64),
+        value_text: format!("{seen} of {} beyond the limit", series.len()),
+        message: if breach {
+            format!("{metric} was beyond {limit_text} {seen} times (limit {n})")
+        } else {
+            format!("{metric} was beyond {limit_text} {seen} times, fewer than {n}")
+        },
+    })
+}
+
+/// A per-second rule with nothing to judge breaches: a rule that cannot see must not pass.
+fn no_series(run: &RunData, metric: &str) -> Judgement {
+    Judgement {
+        breach: Some(true),
+        value: None,
+        value_text: "no data".into(),
+        message: format!("run {} has no per-second data for {metric}", run.id()),
+    }
 }

@@ -3,7 +3,9 @@
 
 use super::{Metric, Scope, Stat};
 use crate::output::bench::BenchResult;
-use crate::output::{GroupSummary, LatencySummary, RunSummary, TargetSummary};
+use crate::output::{
+    GroupSummary, LatencySummary, RunSummary, ScrapeSummary, SeriesFigures, TargetSummary,
+};
 
 impl Metric {
     /// The metric's value in a load run's summary, for the whole run or one request or
@@ -25,6 +27,10 @@ impl Metric {
             Metric::Target(signal) => match summary.target.as_ref() {
                 None => None,
                 Some(t) => signal_value(signal, t, scope)?,
+            },
+            Metric::Scraped(m) => match summary.target_metrics.as_ref() {
+                None => None,
+                Some(s) => scraped_value(m, s, scope)?,
             },
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => {
                 return Err(format!(
@@ -106,6 +112,48 @@ pub fn signal_value(
             .and_then(|p| signal.value_in(&p.figures))),
         Scope::Request(name) => Err(format!(
             "`{signal}` is the target's, not one request's: the target serves all requests at once, so `{{request=\"{name}\"}}` cannot apply; use `{{phase=...}}` or no filter"
+        )),
+    }
+}
+
+/// A scraped series' figure over the run or one phase, in the metric's unit. A series the
+/// run's scrapes never had is an error naming those it has (a typo or an unselected series
+/// must not read as "no data" for ever); a phase without scrapes has no data.
+pub fn scraped_value(
+    metric: super::Scraped,
+    scraped: &ScrapeSummary,
+    scope: &Scope,
+) -> Result<Option<f64>, String> {
+    let named = |series: &[SeriesFigures]| -> Result<Option<f64>, String> {
+        Ok(metric
+            .resolve(series.iter().map(|s| s.series.as_str()))?
+            .and_then(|(key, stat)| {
+                series
+                    .iter()
+                    .find(|s| s.series == key)
+                    .map(|s| s.stat(stat) * metric.scale())
+            }))
+    };
+    let whole = named(&scraped.series)?;
+    match scope {
+        Scope::Run if whole.is_some() => Ok(whole),
+        Scope::Run if scraped.series.is_empty() => Ok(None),
+        Scope::Run => {
+            let names: Vec<&str> = scraped.series.iter().map(|s| s.series.as_str()).collect();
+            let shown = names.len().min(12);
+            Err(format!(
+                "`{metric}`: the target's metrics at {} have no such series; they have {}{}",
+                scraped.url,
+                names[..shown].join(", "),
+                if names.len() > shown { ", …" } else { "" }
+            ))
+        }
+        Scope::Phase(name) => match scraped.phases.iter().find(|p| &p.phase == name) {
+            Some(p) => named(&p.series),
+            None => Ok(None),
+        },
+        Scope::Request(name) => Err(format!(
+            "`{metric}` is the target's, not one request's: `{{request=\"{name}\"}}` cannot apply; use `{{phase=...}}` or no filter"
         )),
     }
 }

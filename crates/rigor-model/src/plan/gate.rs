@@ -61,8 +61,14 @@ pub struct RuleSpec {
     pub consecutive: Option<u32>,
     /// Within one run: breached when the per-second metric stays past `max`/`min` this long.
     pub sustained: Option<String>,
+    /// Within one run: breached when this many seconds (scrapes) are past `max`/`min`,
+    /// whether in a row or not.
+    pub occurrences: Option<u32>,
     #[serde(default)]
     pub action: Action,
+    /// What to do when it acts, as the runbook says (`Scale horizontally`): shown with the
+    /// breach.
+    pub respond: Option<String>,
     /// The baseline to compare with (default `main`).
     pub baseline: Option<String>,
 }
@@ -94,6 +100,8 @@ pub struct Check {
     /// The scenario or bench it applies to (`scenario = …` or the `scenario` label).
     pub scenario: Option<String>,
     pub action: Action,
+    /// What to do when it acts (a rule's `respond`).
+    pub respond: Option<String>,
     /// The key of its gate history: the kind and the plan's own text of the check.
     pub key: String,
     /// The key earlier rigor versions stored its history under (built from formatted
@@ -170,6 +178,7 @@ impl BudgetSpec {
             expr,
             scenario,
             action: Action::Fail,
+            respond: None,
             legacy_key,
         })
     }
@@ -186,6 +195,7 @@ impl RuleSpec {
                     ("min", self.min.is_some()),
                     ("max_increase", self.max_increase.is_some()),
                     ("sustained", self.sustained.is_some()),
+                    ("occurrences", self.occurrences.is_some()),
                     ("consecutive", self.consecutive.is_some()),
                     ("baseline", self.baseline.is_some()),
                 ])?;
@@ -197,10 +207,8 @@ impl RuleSpec {
         if expr.is_relative() && (expr.sustained.is_some() || expr.occurrences.is_some()) {
             return Err(format!("`{text}`: a change against the baseline compares whole runs; `sustained` and `occurrences` judge seconds within one run against a fixed limit: give one kind per rule"));
         }
-        if expr.occurrences.is_some() {
-            return Err(format!(
-                "`{text}`: `occurrences` is not judged by rules yet; use `sustained DURATION`"
-            ));
+        if expr.occurrences.is_some() && expr.sustained.is_some() {
+            return Err(format!("`{text}`: `sustained` counts breaching seconds in a row and `occurrences` counts them anywhere in the run: give one of them"));
         }
         let scenario = scenario_of(self.scenario.as_deref(), &expr)?;
         let legacy_key = self.check.is_none().then(|| self.legacy_key(&expr));
@@ -211,6 +219,7 @@ impl RuleSpec {
             expr,
             scenario,
             action: self.action,
+            respond: self.respond.clone(),
             legacy_key,
         })
     }
@@ -219,9 +228,13 @@ impl RuleSpec {
     fn table_text(&self) -> Result<String, String> {
         let mut text = match &self.max_increase {
             Some(increase) => {
-                if self.max.is_some() || self.min.is_some() || self.sustained.is_some() {
+                if self.max.is_some()
+                    || self.min.is_some()
+                    || self.sustained.is_some()
+                    || self.occurrences.is_some()
+                {
                     return Err(format!(
-                        "rule on `{}`: `max_increase` compares with the baseline; `max`, `min` and `sustained` are absolute: give one kind per rule",
+                        "rule on `{}`: `max_increase` compares with the baseline; `max`, `min`, `sustained` and `occurrences` are absolute: give one kind per rule",
                         self.metric
                     ));
                 }
@@ -256,6 +269,9 @@ impl RuleSpec {
         };
         if let Some(sustained) = &self.sustained {
             text.push_str(&format!(" sustained {}", sustained.trim()));
+        }
+        if let Some(n) = self.occurrences {
+            text.push_str(&format!(" {n} occurrences"));
         }
         if let Some(n) = self.consecutive {
             text.push_str(&format!(" {n} consecutive"));

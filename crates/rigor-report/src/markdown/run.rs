@@ -56,6 +56,9 @@ pub fn load(r: &LoadReport) -> String {
     if let Some(t) = &s.target {
         target(&mut out, t);
     }
+    if let Some(m) = &s.target_metrics {
+        scraped(&mut out, m);
+    }
     for p in &r.profiles {
         let _ = writeln!(out, "## Profile of the {}\n", p.report.capture.name);
         out.push_str(&crate::markdown::profile_body(&p.report, "###"));
@@ -342,6 +345,38 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
 /// Text for a table cell: pipes escaped, line breaks flattened.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The target's own metrics: how the scraping went and a table of the series kept.
+fn scraped(out: &mut String, s: &rigor_model::output::ScrapeSummary) {
+    let _ = writeln!(
+        out,
+        "## The target's metrics\n\n{}\n",
+        cell(&crate::signals::scrape_heading(s))
+    );
+    let rows = crate::signals::scrape_rows(s);
+    if !rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "| {} |\n|---|---:|---:|---:|---:|---:|",
+            crate::signals::SCRAPE_HEADERS.join(" | ")
+        );
+        for row in rows.iter().take(crate::signals::SCRAPE_ROWS_SHOWN) {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        if rows.len() > crate::signals::SCRAPE_ROWS_SHOWN {
+            let _ = writeln!(
+                out,
+                "\n{} more series are in the run's JSON.",
+                rows.len() - crate::signals::SCRAPE_ROWS_SHOWN
+            );
+        }
+        out.push('\n');
+    }
+    for note in &s.notes {
+        let _ = writeln!(out, "> Note: {}\n", cell(note));
+    }
 }
 
 /// The target's signals, its processes, what could not be read and, when it died, its output.

@@ -45,6 +45,7 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             routes: vec![route],
             stall: None,
             threads: 1,
+            gauges: Vec::new(),
         },
     )
     .context("cannot start the built-in target")?;
@@ -89,6 +90,13 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target_pid: None,
         target: None,
         profile: None,
+        // Its own /metrics is scraped as a service's would be, beside the load.
+        target_metrics: Some(rigor_probe::scrape::ScrapeSpec {
+            url: format!("http://{}/metrics", target.addr()),
+            select: vec!["rigor_target_*".parse().expect("a valid selector")],
+            every: std::time::Duration::from_secs(1),
+            timeout: std::time::Duration::from_secs(1),
+        }),
     };
     let prepared = record::prepare_load(&scenario, &options)?;
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;

@@ -108,6 +108,9 @@ pub struct LoadArgs {
     pub profiling: super::profile::ProfileArgs,
 
     #[command(flatten)]
+    pub metrics: super::MetricsArgs,
+
+    #[command(flatten)]
     pub record: RecordArgs,
 }
 
@@ -126,6 +129,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target_pid: args.target_pid,
         target: None,
         profile: args.profiling.spec(),
+        target_metrics: args.metrics.spec(None)?,
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         super::profile::check_phase(&scenario, phase)?;

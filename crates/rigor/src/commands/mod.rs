@@ -19,6 +19,52 @@ use std::path::PathBuf;
 
 use rigor_model::units::HumanDuration;
 
+/// Scraping the target's own metrics, for the commands that run load.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct MetricsArgs {
+    /// Scrape the target's own metrics (a Prometheus or OpenMetrics endpoint, http://) once a
+    /// second while the run goes: gauges as read, counters as rates, histograms as quantiles,
+    /// stored with the run and usable as `target.metric.NAME` in thresholds and rules
+    /// (overrides the plan's [target.metrics] url).
+    #[arg(long, value_name = "URL")]
+    pub target_metrics: Option<String>,
+
+    /// Keep only the target's series matching this (`jvm_gc_*`, `requests_total{status="5*"}`);
+    /// repeatable (overrides the plan's [target.metrics] select).
+    #[arg(
+        long = "target-metrics-select",
+        value_name = "SELECTOR",
+        requires = "target_metrics"
+    )]
+    pub select: Vec<String>,
+}
+
+impl MetricsArgs {
+    /// What to scrape: the flags over the plan's `[target.metrics]`; a bad URL or selector is
+    /// bad input.
+    pub fn spec(
+        &self,
+        plan: Option<&rigor_model::plan::MetricsSpec>,
+    ) -> anyhow::Result<Option<rigor_probe::scrape::ScrapeSpec>> {
+        let mut spec = match (&self.target_metrics, plan) {
+            (None, None) => return Ok(None),
+            (None, Some(plan)) => plan.clone(),
+            (Some(url), plan) => rigor_model::plan::MetricsSpec {
+                url: url.clone(),
+                ..plan.cloned().unwrap_or_default()
+            },
+        };
+        if !self.select.is_empty() {
+            spec.select.clone_from(&self.select);
+        }
+        spec.check()
+            .map_err(|e| crate::exit::bad_input(anyhow::anyhow!("--target-metrics: {e}")))?;
+        rigor_probe::scrape::ScrapeSpec::from_plan(&spec)
+            .map(Some)
+            .map_err(|e| crate::exit::bad_input(anyhow::anyhow!("{e}")))
+    }
+}
+
 /// Options every command that records runs shares.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RecordArgs {

@@ -32,6 +32,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub profiling: super::profile::ProfileArgs,
+
+    #[command(flatten)]
+    pub metrics: super::MetricsArgs,
 }
 
 pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
@@ -57,6 +60,9 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
+    let target_metrics = args
+        .metrics
+        .spec(plan.target.as_ref().and_then(|t| t.metrics.as_ref()))?;
     let target = start_target(plan.target.as_ref(), &project_dir)?;
     let mut session = Session {
         args,
@@ -79,6 +85,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target_pid: target.as_ref().map(Target::pid),
         target: target.as_ref().map(Target::handle),
         profile: args.profiling.spec(),
+        target_metrics,
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         for scenario in &scenarios {

@@ -39,6 +39,11 @@ pub struct TargetArgs {
     #[arg(long, value_name = "PAUSE/EVERY")]
     pub stall: Option<String>,
 
+    /// A gauge /metrics shows, NAME=VALUE from the start or NAME=VALUE@AFTER from AFTER past
+    /// it (`kafka_consumer_lag=6000@2s`); repeatable, the latest step that has begun wins.
+    #[arg(long, value_name = "NAME=VALUE[@AFTER]")]
+    pub gauge: Vec<String>,
+
     /// Worker threads; 0 uses one per core.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -149,6 +154,9 @@ impl Workers {
             if let Some(stall) = &args.stall {
                 command.args(["--stall", stall]);
             }
+            for gauge in &args.gauge {
+                command.args(["--gauge", gauge]);
+            }
             // A worker whose parent is gone stops as the parent would have (SIGTERM).
             rigor_probe::target::die_with_parent(&mut command, libc::SIGTERM);
             let child = command
@@ -199,10 +207,17 @@ fn config_from(args: &TargetArgs) -> anyhow::Result<TargetConfig> {
             args.threads
         );
     }
+    let gauges = args
+        .gauge
+        .iter()
+        .map(|g| g.parse::<rigor_target::GaugeStep>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!(e))?;
     Ok(TargetConfig {
         routes,
         stall,
         threads: args.threads,
+        gauges,
     })
 }
 

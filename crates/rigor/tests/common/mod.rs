@@ -26,6 +26,7 @@ pub fn target(routes: &[&str], stall: Option<&str>) -> rigor_target::RunningTarg
             .collect(),
         stall: stall.map(|s| s.parse().expect("test stall")),
         threads: 1,
+        gauges: Vec::new(),
     };
     rigor_target::spawn("127.0.0.1:0".parse().unwrap(), config).expect("target starts")
 }
@@ -180,4 +181,12 @@ thresholds = {thresholds}
 url = "http://127.0.0.1:{port}/busy"
 "#
     )
+}
+
+/// `rigor run --json --quiet` of the plan in `dir`, with the loose `--max-lag` of [`load`].
+pub fn run_plan(dir: &Path) -> Ran {
+    ran(rigor(dir)
+        .args(["run", "--json", "--quiet", "--max-lag", LOOSE_MAX_LAG])
+        .output()
+        .expect("rigor runs"))
 }

@@ -98,6 +98,43 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if let Some(t) = &s.target {
         target(out, t);
     }
+    if let Some(m) = &s.target_metrics {
+        scraped(out, m);
+    }
+}
+
+/// The target's own metrics: how the scraping went and a table of the series kept.
+fn scraped(out: &mut String, s: &rigor_model::output::ScrapeSummary) {
+    let _ = write!(
+        out,
+        "<section><h2>The target's metrics</h2><p>{}</p>",
+        esc(&crate::signals::scrape_heading(s))
+    );
+    let rows: Vec<Vec<String>> = crate::signals::scrape_rows(s)
+        .iter()
+        .take(crate::signals::SCRAPE_ROWS_SHOWN)
+        .map(|row| row.iter().map(|c| esc(c)).collect())
+        .collect();
+    if !rows.is_empty() {
+        table(
+            out,
+            "scraped",
+            &crate::signals::SCRAPE_HEADERS,
+            &[1, 2, 3, 4, 5],
+            &rows,
+        );
+    }
+    if s.series.len() > rows.len() {
+        let _ = write!(
+            out,
+            "<p class=\"note\">{} more series are in the run's JSON.</p>",
+            s.series.len() - rows.len()
+        );
+    }
+    for note in &s.notes {
+        let _ = write!(out, "<p class=\"note\">{}</p>", esc(note));
+    }
+    out.push_str("</section>");
 }
 
 /// The target's signals, its processes, what could not be read and, when it died, its output.
