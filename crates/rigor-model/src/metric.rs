@@ -11,7 +11,7 @@ pub mod signal;
 pub mod value;
 
 pub use scraped::{Scraped, SeriesStat};
-pub use signal::{Resource, Signal};
+pub use signal::{Grows, Resource, Signal};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -100,12 +100,21 @@ impl Unit {
                 .parse::<Bytes>()
                 .map(|b| b.0 as f64)
                 .map_err(|e| e.to_string()),
-            Unit::BytesPerSecond => text
-                .strip_suffix("/s")
-                .ok_or_else(|| format!("`{text}` is not a byte rate: write one such as `10MiB/s`"))?
-                .parse::<Bytes>()
-                .map(|b| b.0 as f64)
-                .map_err(|e| e.to_string()),
+            Unit::BytesPerSecond => {
+                let wrong = || {
+                    format!("`{text}` is not a byte rate: write one such as `10MiB/s` or `1MiB/h`")
+                };
+                let (bytes, per) = text.split_once('/').ok_or_else(wrong)?;
+                let period = parse_duration(&format!("1{}", per.trim())).map_err(|_| wrong())?;
+                if period.is_zero() {
+                    return Err(wrong());
+                }
+                bytes
+                    .trim()
+                    .parse::<Bytes>()
+                    .map(|b| b.0 as f64 / period.as_secs_f64())
+                    .map_err(|e| e.to_string())
+            }
             Unit::Count => text
                 .parse::<u64>()
                 .map(|n| n as f64)
@@ -349,6 +358,11 @@ pub const CATALOGUE: &[Entry] = &[
         about: "page faults that read storage, per second (target.faults.minor.rate)",
     },
     Entry {
+        name: "target.rss.slope",
+        kind: RunKind::Load,
+        about: "how fast resident memory grew after the warm-up (Theil–Sen; target.fds.slope, target.threads.slope): `target.rss.slope < 1MiB/h`",
+    },
+    Entry {
         name: "host.pressure.cpu",
         kind: RunKind::Load,
         about: "share of time some task on the host waited for a CPU (PSI; .memory, .io)",
@@ -412,6 +426,9 @@ pub const SUGGESTIONS: &[&str] = &[
     "target.io.write.rate",
     "target.faults.minor.rate",
     "target.faults.major.rate",
+    "target.rss.slope",
+    "target.fds.slope",
+    "target.threads.slope",
     "host.pressure.cpu",
     "host.pressure.memory",
     "host.pressure.io",
@@ -626,5 +643,8 @@ mod tests {
         assert_eq!(Unit::Number.format(5000.0), "5k");
         assert_eq!(Unit::Number.format(12.5), "12.5");
         assert_eq!(Unit::Bytes.parse("64MiB"), Ok(64.0 * 1024.0 * 1024.0));
+        assert_eq!(Unit::BytesPerSecond.parse("10KiB/s"), Ok(10240.0));
+        assert_eq!(Unit::BytesPerSecond.parse("36KiB/h"), Ok(10.24));
+        assert!(Unit::BytesPerSecond.parse("10KiB").is_err());
     }
 }

@@ -128,6 +128,38 @@ pub struct TargetSummary {
     /// What the target printed last (at most 16 KiB), when rigor started it and it failed.
     #[serde(default)]
     pub output_tail: Option<String>,
+    /// Whether its memory, open files and threads kept growing after the warm-up.
+    #[serde(default)]
+    pub trends: Vec<TrendFigures>,
+}
+
+/// Whether a figure of the target kept growing after the warm-up: leak detection by a robust
+/// trend (the Theil–Sen slope over block means, with Sen's 95 % interval). A leak is called
+/// only when the interval is above zero, the growth is beyond the threshold, and both halves
+/// grow at the same pace — so noise, a garbage collector's sawtooth and a one-off step are not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TrendFigures {
+    /// `target.rss`, `target.fds` or `target.threads`.
+    pub series: String,
+    /// The first second judged (after the warm-up) and how many were.
+    pub from_second: u32,
+    pub seconds: u32,
+    /// Growth per second, with its 95 % interval, and over each half of the seconds judged.
+    pub slope_per_s: f64,
+    pub lower_per_s: f64,
+    pub upper_per_s: f64,
+    pub first_half_per_s: f64,
+    pub second_half_per_s: f64,
+    /// The growth per hour beyond which a leak is called.
+    pub threshold_per_hour: f64,
+    pub leaking: bool,
+    /// The verdict in words.
+    pub verdict: String,
+    /// The memory limit the growth is projected to (memory only), and where it was read.
+    pub limit_bytes: Option<u64>,
+    pub limit_source: Option<String>,
+    /// Seconds from the end of the run until the limit, at this slope, when leaking.
+    pub time_to_limit_s: Option<f64>,
 }
 
 /// The target's figures over a span of seconds. Rates are means over the span's seconds;
@@ -228,11 +260,13 @@ pub struct TargetExit {
     pub status: String,
 }
 
-/// The target's own metrics, scraped from its exposition endpoint while the run went
-/// (`[target.metrics]`): how the scraping went and each series' figures over the scrapes.
+/// The target's own metrics, scraped from its exposition endpoint (`[target.metrics]`) and
+/// given by its probes (`[[target.probe]]`) while the run went: how the scraping and the
+/// probes went, and each series' figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScrapeSummary {
-    pub url: String,
+    /// The endpoint scraped, when one was.
+    pub url: Option<String>,
     /// The interval between scrapes, in nanoseconds.
     pub every_ns: u64,
     pub scrapes: u32,
@@ -248,6 +282,37 @@ pub struct ScrapeSummary {
     /// The same over each phase's seconds, for `{phase=...}` filters.
     #[serde(default)]
     pub phases: Vec<PhaseSeries>,
+    /// The probes run, each with how it went.
+    #[serde(default)]
+    pub probes: Vec<ProbeSummary>,
+}
+
+/// One `[[target.probe]]` over the run. Its series (named as the probe) is among the summary's:
+/// a number probe's values, or a text probe's count of changes so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeSummary {
+    pub name: String,
+    pub command: String,
+    /// `number` or `text`.
+    pub kind: String,
+    pub every_ns: u64,
+    pub runs: u32,
+    /// Runs that failed (a non-zero exit, the timeout, a number probe printing no number).
+    pub failed: u32,
+    pub last_error: Option<String>,
+    /// A text probe's first output and each change after it.
+    #[serde(default)]
+    pub texts: Vec<ProbeText>,
+}
+
+/// A text probe's output at the second it first appeared.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProbeText {
+    pub second: u32,
+    /// FNV-1a of the output.
+    pub hash: String,
+    /// Its first line (at most 200 characters).
+    pub first_line: String,
 }
 
 /// A scraped series' figures over a span of scrapes.

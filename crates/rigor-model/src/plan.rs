@@ -71,6 +71,90 @@ pub struct TargetSpec {
     pub ready_timeout: Option<HumanDuration>,
     /// The target's own metrics, scraped while a run goes.
     pub metrics: Option<MetricsSpec>,
+    /// The memory the target may use (`512MiB`): a leak's growth is projected to it (without
+    /// it, to the target's control group limit, when it has one).
+    pub memory_limit: Option<crate::units::Bytes>,
+    /// Commands run every interval while a run goes, whose output is a series of the run.
+    #[serde(default)]
+    pub probe: Vec<ProbeTable>,
+}
+
+/// `[[target.probe]]`: a command whose number becomes the series `target.metric.NAME` (a
+/// queue's depth, a pool's connections), or whose text's changes are counted there (a query
+/// plan's `EXPLAIN`, `kind = "text"`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeTable {
+    /// Its series' name: letters, digits and `_`.
+    pub name: String,
+    /// Run with `sh -c` in the plan's directory.
+    pub command: String,
+    /// How often (default 5s).
+    pub every: Option<HumanDuration>,
+    /// How long one run may take before it is killed and counted failed (default the
+    /// interval, at most 10s).
+    pub timeout: Option<HumanDuration>,
+    /// `number` (default) or `text`.
+    pub kind: Option<String>,
+}
+
+impl ProbeTable {
+    pub fn interval(&self) -> Duration {
+        self.every.map_or(Duration::from_secs(5), |d| d.0)
+    }
+
+    pub fn run_timeout(&self) -> Duration {
+        self.timeout
+            .map_or_else(|| self.interval().min(Duration::from_secs(10)), |d| d.0)
+    }
+
+    /// Whether the probe's output is text (its changes counted) rather than a number.
+    pub fn is_text(&self) -> bool {
+        self.kind.as_deref() == Some("text")
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let name_ok = self
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return Err(format!(
+                "name = \"{}\": a probe's name is its series' and is written with letters, digits and `_`, not starting with a digit",
+                self.name
+            ));
+        }
+        if self.command.trim().is_empty() {
+            return Err(format!("`{}` has no command", self.name));
+        }
+        if let Some(kind) = self
+            .kind
+            .as_deref()
+            .filter(|k| !matches!(*k, "number" | "text"))
+        {
+            return Err(format!(
+                "`{}`: kind = \"{kind}\": a probe is `number` (its output is a series) or `text` (its changes are counted)",
+                self.name
+            ));
+        }
+        limits::duration_within(
+            self.interval(),
+            Duration::from_millis(100),
+            Duration::from_secs(3600),
+        )
+        .map_err(|e| format!("`{}`: every {e}", self.name))?;
+        limits::duration_within(
+            self.run_timeout(),
+            Duration::from_millis(10),
+            Duration::from_secs(600),
+        )
+        .map_err(|e| format!("`{}`: timeout {e}", self.name))
+    }
 }
 
 /// `[target.metrics]`: a Prometheus or OpenMetrics endpoint of the target, scraped once an
@@ -492,6 +576,21 @@ impl Plan {
                 at(
                     &[Step::Key("target"), Step::Key("ready_timeout")],
                     format!("[target] ready_timeout {e}"),
+                )
+            })?;
+        }
+        let probes = self.target.as_ref().map_or(&[][..], |t| &t.probe[..]);
+        for (i, probe) in probes.iter().enumerate() {
+            let twice = probes[..i].iter().any(|p| p.name == probe.name);
+            let problem = if twice {
+                Err(format!("`{}` is named twice", probe.name))
+            } else {
+                probe.check()
+            };
+            problem.map_err(|e| {
+                at(
+                    &[Step::Key("target"), Step::Key("probe"), Step::Index(i)],
+                    format!("[[target.probe]] {e}"),
                 )
             })?;
         }

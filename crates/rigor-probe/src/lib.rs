@@ -17,6 +17,7 @@ pub mod exposition;
 pub mod host;
 pub mod owner;
 pub mod pressure;
+pub mod probes;
 pub mod process;
 pub mod sampler;
 pub mod scrape;
@@ -25,3 +26,21 @@ pub mod target;
 pub use environment::fingerprint;
 pub use sampler::{peak_rss, ProbeError, ProcessSample, Sampled, Sampler, SecondSample};
 pub use target::{describe_exit, Target, TargetCommand, TargetError, TargetHandle};
+
+/// Sleeps until `next`, waking every 20 ms to look at `stop`; false when told to stop.
+///
+/// The scraper's and the probes' threads tick on a fixed schedule from their start, so a slow
+/// scrape or command does not drift the later ones.
+pub(crate) fn wait_until(next: std::time::Instant, stop: &std::sync::atomic::AtomicBool) -> bool {
+    use std::sync::atomic::Ordering;
+    loop {
+        if stop.load(Ordering::Acquire) {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        if now >= next {
+            return true;
+        }
+        std::thread::sleep((next - now).min(std::time::Duration::from_millis(20)));
+    }
+}

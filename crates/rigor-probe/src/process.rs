@@ -191,6 +191,43 @@ impl Stat {
     }
 }
 
+/// The memory limit of the control group `pid` runs in — the lowest `memory.max` (cgroup v2)
+/// or `memory.limit_in_bytes` (v1) on the way from its group up to the root — with the file it
+/// was read from; `None` when no group limits it.
+pub fn cgroup_memory_limit(pid: u32) -> Option<(u64, String)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let mut best: Option<(u64, String)> = None;
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let (root, file) = match controllers {
+            "" => ("/sys/fs/cgroup".to_string(), "memory.max"),
+            c if c.split(',').any(|c| c == "memory") => {
+                ("/sys/fs/cgroup/memory".to_string(), "memory.limit_in_bytes")
+            }
+            _ => continue,
+        };
+        let mut dir = std::path::PathBuf::from(format!("{root}{path}"));
+        loop {
+            let at = dir.join(file);
+            if let Some(limit) = std::fs::read_to_string(&at)
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                // cgroup v1 writes "no limit" as a page-rounded i64::MAX.
+                .filter(|l| *l < 1 << 62)
+            {
+                if best.as_ref().is_none_or(|(b, _)| limit < *b) {
+                    best = Some((limit, at.display().to_string()));
+                }
+            }
+            if dir.as_os_str().len() <= root.len() || !dir.pop() {
+                break;
+            }
+        }
+    }
+    best
+}
+
 fn parse_io(text: &str) -> Io {
     let mut io = Io::default();
     for line in text.lines() {

@@ -437,14 +437,7 @@ fn scrape_loop(spec: &ScrapeSpec, stop: &AtomicBool, sink: &Mutex<Scraped>) {
             k.notes = notes.iter().cloned().collect();
         }
         tick += 1;
-        let next = start + spec.every * tick;
-        while Instant::now() < next {
-            if stop.load(Ordering::Acquire) {
-                return;
-            }
-            std::thread::sleep((next - Instant::now()).min(Duration::from_millis(20)));
-        }
-        if stop.load(Ordering::Acquire) {
+        if !crate::wait_until(start + spec.every * tick, stop) {
             return;
         }
     }

@@ -359,7 +359,7 @@ pub fn die_with_parent(command: &mut Command, signal: libc::c_int) {
 
 /// Sends `signal` to the process group led by `pid`.
 #[allow(unsafe_code)]
-fn signal_group(pid: u32, signal: libc::c_int) {
+pub(crate) fn signal_group(pid: u32, signal: libc::c_int) {
     // SAFETY: kill(2) on our own child's group with a valid signal; at worst ESRCH.
     unsafe {
         libc::kill(-(pid as libc::pid_t), signal);

@@ -14,6 +14,7 @@
 //! or judge anything beyond a run's own thresholds (that is analysis).
 
 mod bench;
+mod leaks;
 mod load;
 mod recording;
 mod recover;

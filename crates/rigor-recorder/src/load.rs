@@ -12,7 +12,7 @@ use rigor_model::{RunKind, RunStatus, StopHandle};
 use rigor_probe::{Sampler, TargetHandle};
 use rigor_store::{HistogramRecord, NewRun, RunEnd, RunHeadline, Store};
 
-use crate::signals::{sample_rows, scrape_rows, summarize, summarize_scrape};
+use crate::signals::{probe_rows, sample_rows, scrape_rows, summarize, summarize_scrape};
 use crate::watch::TargetWatch;
 use crate::{unix_ns_now, OnLost, RecordError, Recorded, Recording};
 
@@ -35,6 +35,11 @@ pub struct LoadOptions {
     pub profile: Option<rigor_profile::ProfileSpec>,
     /// Scrape the target's own metrics (a Prometheus or OpenMetrics endpoint) while it runs.
     pub target_metrics: Option<rigor_probe::scrape::ScrapeSpec>,
+    /// Commands run every interval whose output is a series (`[[target.probe]]`).
+    pub probes: Vec<rigor_probe::probes::ProbeSpec>,
+    /// The memory the target may use (`[target] memory_limit`), which a leak is projected to;
+    /// without it, its control group's limit when it has one.
+    pub memory_limit: Option<u64>,
 }
 
 /// A scenario checked and ready to record: requests compiled, data checked, every origin
@@ -139,6 +144,12 @@ fn record_prepared(
         .clone()
         .map(rigor_probe::scrape::Scraper::start);
     let mut scraped_written = 0;
+    let probers: Vec<rigor_probe::probes::Prober> = options
+        .probes
+        .iter()
+        .map(|p| rigor_probe::probes::Prober::start(p.clone(), options.project_dir.clone()))
+        .collect();
+    let mut probed_written = vec![0; probers.len()];
     let mut phase_of_second = std::collections::BTreeMap::new();
     let outcome = {
         let mut on_window = |window: &Window| {
@@ -159,6 +170,11 @@ fn record_prepared(
                 let new = scraper.values_since(scraped_written);
                 scraped_written += new.len();
                 recording.samples(&scrape_rows(&new));
+            }
+            for (prober, written) in probers.iter().zip(probed_written.iter_mut()) {
+                let new = prober.values_since(*written);
+                *written += new.len();
+                recording.samples(&probe_rows(&prober.spec.name, &new));
             }
             observe(window);
         };
@@ -187,20 +203,38 @@ fn record_prepared(
         ));
         (pid, sampled)
     });
-    let target_metrics = scraper.map(|scraper| {
+    let scraped = scraper.map(|scraper| {
         let scraped = scraper.finish();
         recording.samples(&scrape_rows(
             scraped.values.get(scraped_written..).unwrap_or_default(),
         ));
-        let spec = options
-            .target_metrics
-            .as_ref()
-            .expect("scraped with a spec");
-        summarize_scrape(spec, &scraped, &phase_of_second)
+        scraped
     });
-    let mut target_summary = target
-        .as_ref()
-        .and_then(|(pid, sampled)| summarize(*pid, sampled, &phase_of_second));
+    let probed: Vec<_> = probers
+        .into_iter()
+        .zip(probed_written)
+        .map(|(prober, written)| {
+            let (spec, probed) = prober.finish();
+            let rest = probed.values.get(written..).unwrap_or_default();
+            recording.samples(&probe_rows(&spec.name, rest));
+            (spec, probed)
+        })
+        .collect();
+    let scrape = options.target_metrics.as_ref().zip(scraped.as_ref());
+    let target_metrics = (scrape.is_some() || !probed.is_empty())
+        .then(|| summarize_scrape(scrape, &probed, &phase_of_second));
+    let mut target_summary = target.as_ref().and_then(|(pid, sampled)| {
+        let mut summary = summarize(*pid, sampled, &phase_of_second)?;
+        let limits = crate::leaks::Limits {
+            memory: options
+                .memory_limit
+                .map(|b| (b, "[target] memory_limit".to_string()))
+                .or_else(|| rigor_probe::process::cgroup_memory_limit(*pid)),
+        };
+        summary.trends =
+            crate::leaks::trends(&sampled.samples, &phase_of_second, &phase_names, &limits);
+        Some(summary)
+    });
     if let Some(ended) = watch.ended() {
         let summary = target_summary.get_or_insert_with(|| TargetSummary {
             pid: options.target_pid.unwrap_or_default(),

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use rigor_model::output::{
-    PhaseFigures, PhaseSeries, PressureFigures, ProcessSummary, ScrapeSummary, SeriesFigures,
-    TargetFigures, TargetSummary,
+    PhaseFigures, PhaseSeries, PressureFigures, ProbeSummary, ProbeText, ProcessSummary,
+    ScrapeSummary, SeriesFigures, TargetFigures, TargetSummary,
 };
 use rigor_probe::{Sampled, SecondSample};
 
@@ -117,6 +117,7 @@ pub(crate) fn summarize(
         notes: sampled.notes.clone(),
         exit: None,
         output_tail: None,
+        trends: Vec::new(),
     })
 }
 
@@ -188,29 +189,49 @@ fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
 pub(crate) fn scrape_rows(
     values: &[rigor_probe::scrape::ScrapedValue],
 ) -> Vec<rigor_store::Sample> {
+    metric_rows(
+        values
+            .iter()
+            .map(|v| (v.series.as_str(), v.second, v.value)),
+    )
+}
+
+/// `target.metric.<series>` rows from (series, second, value), leaving out what is not finite.
+fn metric_rows<'a>(values: impl Iterator<Item = (&'a str, u32, f64)>) -> Vec<rigor_store::Sample> {
     values
-        .iter()
-        .filter(|v| v.value.is_finite())
-        .map(|v| rigor_store::Sample {
-            second: v.second,
-            name: rigor_model::metric::Scraped::sample_name(&v.series),
-            value: v.value,
+        .filter(|(_, _, value)| value.is_finite())
+        .map(|(series, second, value)| rigor_store::Sample {
+            second,
+            name: rigor_model::metric::Scraped::sample_name(series),
+            value,
         })
         .collect()
 }
 
 /// How the scraping went and each series' figures, over the run and within each phase.
 pub(crate) fn summarize_scrape(
-    spec: &rigor_probe::scrape::ScrapeSpec,
-    scraped: &rigor_probe::scrape::Scraped,
+    scrape: Option<(
+        &rigor_probe::scrape::ScrapeSpec,
+        &rigor_probe::scrape::Scraped,
+    )>,
+    probes: &[(rigor_probe::probes::ProbeSpec, rigor_probe::probes::Probed)],
     phase_of_second: &BTreeMap<u32, String>,
 ) -> ScrapeSummary {
     let mut by_series: BTreeMap<&str, Vec<(u32, f64)>> = BTreeMap::new();
-    for v in scraped.values.iter().filter(|v| v.value.is_finite()) {
+    let scraped_values = scrape.iter().flat_map(|(_, s)| &s.values);
+    for v in scraped_values.filter(|v| v.value.is_finite()) {
         by_series
             .entry(v.series.as_str())
             .or_default()
             .push((v.second, v.value));
+    }
+    for (spec, probed) in probes {
+        for v in probed.values.iter().filter(|v| v.value.is_finite()) {
+            by_series
+                .entry(spec.name.as_str())
+                .or_default()
+                .push((v.second, v.value));
+        }
     }
     let figures_of = |filter: &dyn Fn(u32) -> bool| -> Vec<SeriesFigures> {
         by_series
@@ -238,16 +259,49 @@ pub(crate) fn summarize_scrape(
             });
         }
     }
+    let probes = probes
+        .iter()
+        .map(|(spec, probed)| ProbeSummary {
+            name: spec.name.clone(),
+            command: spec.command.clone(),
+            kind: match spec.kind {
+                rigor_probe::probes::ProbeKind::Number => "number".into(),
+                rigor_probe::probes::ProbeKind::Text => "text".into(),
+            },
+            every_ns: spec.every.as_nanos() as u64,
+            runs: probed.runs,
+            failed: probed.failed,
+            last_error: probed.last_error.clone(),
+            texts: probed
+                .texts
+                .iter()
+                .map(|t| ProbeText {
+                    second: t.second,
+                    hash: t.hash.clone(),
+                    first_line: t.first_line.clone(),
+                })
+                .collect(),
+        })
+        .collect();
     ScrapeSummary {
-        url: spec.url.clone(),
-        every_ns: spec.every.as_nanos() as u64,
-        scrapes: scraped.scrapes,
-        failed: scraped.failed,
-        last_error: scraped.last_error.clone(),
-        notes: scraped.notes.clone(),
+        url: scrape.map(|(spec, _)| spec.url.clone()),
+        every_ns: scrape.map_or(0, |(spec, _)| spec.every.as_nanos() as u64),
+        scrapes: scrape.map_or(0, |(_, s)| s.scrapes),
+        failed: scrape.map_or(0, |(_, s)| s.failed),
+        last_error: scrape.and_then(|(_, s)| s.last_error.clone()),
+        notes: scrape.map(|(_, s)| s.notes.clone()).unwrap_or_default(),
         series: figures_of(&|_| true),
         phases,
+        probes,
     }
+}
+
+/// The store's rows for the probes' values: `target.metric.<name>`.
+pub(crate) fn probe_rows(
+    name: &str,
+    values: &[rigor_probe::probes::ProbeValue],
+) -> Vec<rigor_store::Sample> {
+    metric_rows(values.iter().map(|v| (name, v.second, v.value)))
 }
 
 /// Mean, least, most, 95th percentile (nearest rank) and last of a series' values.
@@ -379,7 +433,7 @@ mod tests {
                 .into_iter()
                 .map(|(s, p)| (s, p.to_string()))
                 .collect();
-        let s = summarize_scrape(&spec, &scraped, &phases);
+        let s = summarize_scrape(Some((&spec, &scraped)), &[], &phases);
         assert_eq!((s.scrapes, s.failed), (5, 1));
         assert_eq!(s.series.len(), 1, "a NaN is not a figure: {:?}", s.series);
         let lag = &s.series[0];

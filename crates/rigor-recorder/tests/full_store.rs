@@ -42,6 +42,8 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         target: None,
         profile: None,
         target_metrics: None,
+        memory_limit: None,
+        probes: Vec::new(),
     }
 }
 

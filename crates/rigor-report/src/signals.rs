@@ -82,6 +82,17 @@ pub(crate) fn lines(t: &TargetSummary) -> Vec<(&'static str, String)> {
     if let Some(p) = pressure(f) {
         out.push(("host pressure", p));
     }
+    for trend in &t.trends {
+        let label = match trend.series.as_str() {
+            "target.rss" => "memory trend",
+            "target.fds" => "files trend",
+            _ => "threads trend",
+        };
+        // A flat count says nothing worth a line; memory's verdict is always said.
+        if trend.leaking || label == "memory trend" {
+            out.push((label, trend.verdict.clone()));
+        }
+    }
     if let Some(exit) = &t.exit {
         out.push((
             "ended",
@@ -136,18 +147,55 @@ pub(crate) const PROCESS_HEADERS: [&str; 6] = [
     "threads",
 ];
 
-/// How the scraping of the target's own metrics went: `http://…/metrics every 1s: 9 scrapes,
-/// 0 failed`, with the last failure's reason.
-pub(crate) fn scrape_heading(s: &ScrapeSummary) -> String {
-    let every = rigor_model::units::format_duration(std::time::Duration::from_nanos(s.every_ns));
-    let mut text = format!(
-        "{} every {every}: {} scrapes, {} failed",
-        s.url, s.scrapes, s.failed
-    );
-    if let Some(why) = s.last_error.as_ref().filter(|_| s.failed > 0) {
-        text.push_str(&format!(" (last: {why})"));
+/// How the scraping of the target's own metrics and its probes went, a line each:
+/// `http://…/metrics every 1s: 9 scrapes, 0 failed`, `probe plan (text, every 5s): 12 runs,
+/// 0 failed; its output changed once: at second 31, …`.
+pub(crate) fn scrape_heading(s: &ScrapeSummary) -> Vec<String> {
+    let every = |ns: u64| rigor_model::units::format_duration(std::time::Duration::from_nanos(ns));
+    let mut lines = Vec::new();
+    if let Some(url) = &s.url {
+        let mut text = format!(
+            "{url} every {}: {} scrapes, {} failed",
+            every(s.every_ns),
+            s.scrapes,
+            s.failed
+        );
+        if let Some(why) = s.last_error.as_ref().filter(|_| s.failed > 0) {
+            text.push_str(&format!(" (last: {why})"));
+        }
+        lines.push(text);
     }
-    text
+    for p in &s.probes {
+        let mut text = format!(
+            "probe {} ({}, every {}): {} runs, {} failed",
+            p.name,
+            p.kind,
+            every(p.every_ns),
+            p.runs,
+            p.failed
+        );
+        if let Some(why) = p.last_error.as_ref().filter(|_| p.failed > 0) {
+            text.push_str(&format!(" (last: {why})"));
+        }
+        match p.texts.len() {
+            0 | 1 if p.kind == "text" => text.push_str("; its output did not change"),
+            0 | 1 => {}
+            n => {
+                let changes: Vec<String> = p.texts[1..]
+                    .iter()
+                    .map(|t| format!("at second {}: `{}` ({})", t.second, t.first_line, t.hash))
+                    .collect();
+                text.push_str(&format!(
+                    "; its output CHANGED {} time{} ({})",
+                    n - 1,
+                    if n == 2 { "" } else { "s" },
+                    changes.join("; ")
+                ));
+            }
+        }
+        lines.push(text);
+    }
+    lines
 }
 
 /// One row per scraped series: the name a threshold or rule gives it, then its mean, least,

@@ -230,11 +230,10 @@ fn target(out: &mut dyn Write, t: &TargetSummary) -> io::Result<()> {
 
 /// The target's own metrics: how the scraping went and each series kept.
 fn scraped(out: &mut dyn Write, s: &rigor_model::output::ScrapeSummary) -> io::Result<()> {
-    writeln!(
-        out,
-        "  target's metrics  {}",
-        crate::signals::scrape_heading(s)
-    )?;
+    writeln!(out, "  target's metrics")?;
+    for line in crate::signals::scrape_heading(s) {
+        writeln!(out, "    {line}")?;
+    }
     let rows = crate::signals::scrape_rows(s);
     let shown = crate::signals::SCRAPE_ROWS_SHOWN.min(20);
     if !rows.is_empty() {

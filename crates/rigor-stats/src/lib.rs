@@ -48,6 +48,7 @@ pub mod rank;
 pub mod ratio;
 mod resample;
 pub mod runs;
+pub mod trend;
 pub mod verdict;
 
 pub use bootstrap::{
@@ -66,6 +67,7 @@ pub use rank::{
 };
 pub use ratio::ratio_with_uncertainty;
 pub use runs::{between_runs, BetweenRuns};
+pub use trend::{block_means, theil_sen, Trend};
 pub use verdict::{Direction, NoiseBand, Verdict};
 
 /// Why a statistic could not be computed: always a problem with the input, named.

@@ -193,3 +193,79 @@ url = "http://127.0.0.1:{port}/"
         report.stdout
     );
 }
+
+/// A plan whose target leaks `leak` per request (or nothing), under 40 requests a second for
+/// a 2 s warm phase and a 14 s steady one.
+fn leak_plan(port: u16, route: &str) -> String {
+    format!(
+        r#"
+[target]
+command = "rigor target --port {port} --threads 1 --route '{route}'"
+ready = "http://127.0.0.1:{port}/health"
+memory_limit = "1GiB"
+
+[[scenario]]
+name = "soak"
+phases = [{{ name = "warm", kind = "steady", rate = "40/s", for = "2s" }}, {{ name = "steady", kind = "steady", rate = "40/s", for = "14s" }}]
+thresholds = ["target.rss.slope < 1MiB/h"]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/work"
+"#
+    )
+}
+
+#[test]
+fn a_leak_is_found_with_its_slope_and_a_flat_target_is_not() {
+    let _serial = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        leak_plan(port, "/work: latency=1ms, leak=32KiB"),
+    )
+    .unwrap();
+    let r = common::only_scenario(common::run_plan(dir.path()));
+    let trends = r.json["target"]["trends"].as_array().unwrap_or_else(|| {
+        panic!("trends: {}\n{}", r.stdout, r.stderr);
+    });
+    let rss = trends
+        .iter()
+        .find(|t| t["series"] == "target.rss")
+        .expect("a memory trend");
+    assert_eq!(rss["leaking"], true, "{rss}");
+    // What the target kept per second: 32 KiB for each request answered in the steady phase.
+    let steady = &r.json["phases"][1];
+    let configured = 32.0 * 1024.0 * steady["throughput_per_s"].as_f64().unwrap();
+    let slope = rss["slope_per_s"].as_f64().unwrap();
+    assert!(
+        (slope / configured - 1.0).abs() < 0.2,
+        "found {slope} B/s, configured {configured} B/s: {rss}"
+    );
+    assert_eq!(rss["limit_bytes"], 1u64 << 30);
+    assert!(rss["time_to_limit_s"].as_f64().unwrap() > 0.0, "{rss}");
+    assert!(rss["verdict"].as_str().unwrap().starts_with("leaking"));
+    assert_eq!(
+        r.json["thresholds"][0]["passed"], false,
+        "{}",
+        r.json["thresholds"]
+    );
+    assert_eq!(r.code, 1);
+
+    // The same target without the leak is not called leaking, and the threshold holds.
+    let port = common::free_port();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        leak_plan(port, "/work: latency=1ms"),
+    )
+    .unwrap();
+    let r = common::only_scenario(common::run_plan(dir.path()));
+    let trends = r.json["target"]["trends"].as_array().unwrap();
+    for t in trends {
+        assert_eq!(t["leaking"], false, "{t}");
+    }
+    assert_eq!(
+        r.json["thresholds"][0]["passed"], true,
+        "{}",
+        r.json["thresholds"]
+    );
+}

@@ -184,6 +184,35 @@ fn bad_metrics_endpoints_and_selectors_are_bad_input() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("[target.metrics] every"), "{stderr}");
+    for (probe, expected) in [
+        (
+            "name = \"queue-depth\"\ncommand = \"true\"",
+            "letters, digits and `_`",
+        ),
+        ("name = \"q\"\ncommand = \" \"", "has no command"),
+        (
+            "name = \"q\"\ncommand = \"true\"\nkind = \"json\"",
+            "`number`",
+        ),
+        ("name = \"q\"\ncommand = \"true\"\nevery = \"1ms\"", "every"),
+        (
+            "name = \"q\"\ncommand = \"true\"\n[[target.probe]]\nname = \"q\"\ncommand = \"true\"",
+            "named twice",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join("rigor.toml"),
+            format!("[[target.probe]]\n{probe}\n\n[[scenario]]\nname = \"s\"\nrequests = 1\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n"),
+        )
+        .unwrap();
+        let out = rigor(dir.path()).arg("run").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{probe}: {stderr}");
+        assert!(
+            stderr.contains("[[target.probe]]") && stderr.contains(expected),
+            "{probe}: {stderr}"
+        );
+    }
 }
 
 /// The runbook's cache check, "hit ratio after 10 min warm < 85 %", time-compressed: a
@@ -228,4 +257,163 @@ url = "http://127.0.0.1:{port}/"
     );
     let phases = r.json["target_metrics"]["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 2, "{phases:?}");
+}
+
+/// Two builds whose service differs only in a lag it exports: the comparison carries the
+/// target's signals and its scraped series, and a relative rule on a scraped series acts.
+#[test]
+fn scraped_series_and_signals_are_compared_between_runs() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = |lag: u32| {
+        let port = common::free_port();
+        format!(
+            r#"
+[target]
+command = "rigor target --port {port} --threads 1 --route '/: latency=1ms' --gauge consumer_lag={lag}"
+ready = "http://127.0.0.1:{port}/health"
+
+[target.metrics]
+url = "http://127.0.0.1:{port}/metrics"
+select = ["consumer_lag"]
+
+[[scenario]]
+name = "lag"
+phases = [{{ name = "steady", kind = "steady", rate = "50/s", for = "4s" }}]
+[[scenario.request]]
+url = "http://127.0.0.1:{port}/"
+
+[[rule]]
+check = "target.metric.consumer_lag < +50%"
+"#
+        )
+    };
+    for lag in [1000, 3000] {
+        std::fs::write(dir.path().join("rigor.toml"), plan(lag)).unwrap();
+        let r = common::run_plan(dir.path());
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+    }
+    let c = common::ran(
+        rigor(dir.path())
+            .args(["compare", "1", "2", "--json"])
+            .output()
+            .unwrap(),
+    );
+    let metric = |name: &str| {
+        c.json["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} compared: {}", c.stdout))
+    };
+    let lag = metric("target.metric.consumer_lag");
+    assert!(
+        (lag["change"].as_f64().unwrap() - 2.0).abs() < 1e-9,
+        "{lag}"
+    );
+    assert_eq!(lag["verdict"], "regressed", "{lag}");
+    assert!(metric("target.cpu")["baseline"].as_f64().unwrap() > 0.0);
+    // The rule against the baseline sees it too.
+    let set = rigor(dir.path())
+        .args(["baseline", "set", "1"])
+        .output()
+        .unwrap();
+    assert!(set.status.success());
+    let g = common::ran(
+        rigor(dir.path())
+            .args(["gate", "--run", "2", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(g.json["checks"][0]["outcome"], "fail", "{}", g.stdout);
+    assert_eq!(g.code, 1);
+}
+
+/// Probes: a number becomes a series, a text's change mid-run is flagged (the query-plan
+/// monitor), a failing probe is counted, none of it fatal.
+#[test]
+fn probes_give_series_and_flag_a_changed_plan() {
+    let _serial = serial();
+    let server = target(&["/q: latency=1ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("depth"), "17\n").unwrap();
+    std::fs::write(
+        dir.path().join("plan.txt"),
+        "Seq Scan on orders\n  Filter: id = 7\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        format!(
+            r#"
+[[target.probe]]
+name = "queue_depth"
+command = "cat depth"
+every = "200ms"
+
+[[target.probe]]
+name = "query_plan"
+command = "cat plan.txt"
+every = "200ms"
+kind = "text"
+
+[[target.probe]]
+name = "broken"
+command = "echo no >&2; exit 3"
+every = "500ms"
+
+[[scenario]]
+name = "probed"
+phases = [{{ name = "steady", kind = "steady", rate = "20/s", for = "3s" }}]
+thresholds = ["target.metric.queue_depth.max < 100", "target.metric.query_plan.max < 1"]
+[[scenario.request]]
+url = "http://{}/q"
+"#,
+            server.addr()
+        ),
+    )
+    .unwrap();
+    let child = common::spawn(dir.path(), &["run", "--json", "--quiet"]);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::fs::write(
+        dir.path().join("plan.txt"),
+        "Index Scan using orders_pkey\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("depth"), "250\n").unwrap();
+    let r = common::only_scenario(common::ran(child.wait_with_output().unwrap()));
+    let m = &r.json["target_metrics"];
+    assert!(m["url"].is_null(), "no endpoint, only probes: {m}");
+    let probe = |name: &str| {
+        m["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {m}"))
+    };
+    let plan = probe("query_plan");
+    let texts = plan["texts"].as_array().unwrap();
+    assert_eq!(texts.len(), 2, "the first plan and the changed one: {plan}");
+    assert_eq!(texts[1]["first_line"], "Index Scan using orders_pkey");
+    assert_ne!(texts[0]["hash"], texts[1]["hash"]);
+    let broken = probe("broken");
+    assert_eq!(broken["failed"], broken["runs"]);
+    assert!(broken["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("exit status 3"));
+    let t = &r.json["thresholds"];
+    assert_eq!(t[0]["passed"], false, "the depth went to 250: {t}");
+    assert_eq!(t[1]["passed"], false, "the plan changed: {t}");
+    assert_eq!(r.json["total"]["errors"], 0, "the load itself went on");
+    let shown = rigor(dir.path())
+        .args(["show", &r.json["run_id"].to_string()])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains("its output CHANGED 1 time"), "{shown}");
 }

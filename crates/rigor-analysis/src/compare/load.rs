@@ -59,6 +59,113 @@ pub(super) fn compare_load(
         };
         out.extend(compared);
     }
+    compare_signals(a, b, s, out, warnings);
+}
+
+/// The target's signals both runs sampled, compared by seconds: CPU, context switches.
+const SIGNALS: &[&str] = &[
+    "target.cpu",
+    "target.cpu.p95",
+    "target.cpu.user",
+    "target.cpu.system",
+    "target.ctx_switches.rate",
+];
+
+/// Scraped series compared at most: more would bury the comparison (name fewer in
+/// `[target.metrics] select`).
+const MAX_SCRAPED: usize = 50;
+
+/// The target's sampled signals and its own scraped series (their means), each by a
+/// bootstrap over the two runs' seconds; only what both runs have.
+fn compare_signals(
+    a: &RunData,
+    b: &RunData,
+    s: &CompareSettings,
+    out: &mut Vec<Pending>,
+    warnings: &mut Vec<String>,
+) {
+    let scope = phase_scope(s);
+    let prefix = rigor_model::metric::scraped::PREFIX;
+    let scraped = |r: &RunData| -> std::collections::BTreeSet<String> {
+        r.samples
+            .iter()
+            .filter_map(|x| x.name.strip_prefix(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    let common: Vec<String> = scraped(a).intersection(&scraped(b)).cloned().collect();
+    if common.len() > MAX_SCRAPED {
+        warnings.push(format!(
+            "the target's metrics have {} series in both runs; the first {MAX_SCRAPED} are compared: name fewer in [target.metrics] select",
+            common.len()
+        ));
+    }
+    let names = SIGNALS.iter().map(|n| n.to_string()).chain(
+        common
+            .iter()
+            .take(MAX_SCRAPED)
+            .map(|series| format!("{prefix}{series}")),
+    );
+    for name in names {
+        let Ok(metric) = name.parse::<rigor_model::metric::Metric>() else {
+            continue;
+        };
+        let series = |r: &RunData| -> Vec<f64> {
+            crate::series::window_series(r, metric, &scope)
+                .map(|v| {
+                    v.into_iter()
+                        .map(|(_, x)| x)
+                        .filter(|x| x.is_finite())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (xa, xb) = (series(a), series(b));
+        if xa.len() < 2 || xb.len() < 2 {
+            continue;
+        }
+        let statistic = match metric {
+            rigor_model::metric::Metric::Target(rigor_model::metric::Signal::Cpu(
+                rigor_model::metric::Stat::Percentile(p),
+            )) => Statistic::Quantile(p / 100.0),
+            _ => Statistic::Mean,
+        };
+        let Ok(c) = bootstrap(
+            &Sample::Values(&xa),
+            &Sample::Values(&xb),
+            statistic,
+            &s.bootstrap,
+        ) else {
+            continue;
+        };
+        let Some(change) = c.relative_change else {
+            continue;
+        };
+        out.push(Pending {
+            history_only: false,
+            metric: metric.to_string(),
+            measure: metric,
+            scope: scope.clone(),
+            unit: metric.unit(),
+            direction: crate::metrics::stats_direction(metric.direction()),
+            baseline: c.baseline.estimate,
+            candidate: c.candidate.estimate,
+            change_kind: ChangeKind::Relative,
+            change,
+            p_value: c.p_value,
+            noise: noise_for(s, &name),
+            method: format!(
+                "bootstrap of the {} over {} and {} sampled seconds",
+                if statistic == Statistic::Mean {
+                    "mean"
+                } else {
+                    "percentile"
+                },
+                xa.len(),
+                xb.len()
+            ),
+        });
+    }
 }
 
 /// Where a load metric is read in a whole run: the phase compared, or all of it.

@@ -59,8 +59,31 @@ impl SeriesStat {
 const HISTOGRAM_PARTS: &[&str] = &["rate", "p50", "p95", "p99", "max"];
 
 impl Scraped {
-    /// Parses what follows `target.metric.`: a Prometheus name, then dotted suffixes.
-    pub fn parse(path: &str) -> Result<Scraped, String> {
+    /// Parses what follows `target.metric.`: a Prometheus name, then dotted suffixes, and the
+    /// series' labels as the store names them (`{route="/a",status="200"}`) when given.
+    pub fn parse(text: &str) -> Result<Scraped, String> {
+        let Some(open) = text.find('{') else {
+            return Scraped::parse_path(text);
+        };
+        let (path, labels) = text.split_at(open);
+        let wrong = || format!("`{PREFIX}{text}`: labels are written {{name=\"value\", …}}");
+        if !labels.ends_with('}') {
+            return Err(wrong());
+        }
+        let mut pairs = Vec::new();
+        for pair in label_pairs(labels) {
+            let (k, v) = pair.split_once('=').ok_or_else(wrong)?;
+            let v = v
+                .trim()
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .ok_or_else(wrong)?;
+            pairs.push((k.trim().to_string(), unescape(v)));
+        }
+        Ok(Scraped::parse_path(path)?.with_labels(&pairs))
+    }
+
+    fn parse_path(path: &str) -> Result<Scraped, String> {
         let mut parts = path.split('.');
         let name = parts.next().unwrap_or_default();
         let name_ok = name
@@ -227,6 +250,23 @@ pub fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// A label value with the exposition format's escapes undone.
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
 /// The `key="value"` pairs of a rendered `{labels}`, as written (escapes kept).
 fn label_pairs(labels: &str) -> Vec<&str> {
     let inner = labels
@@ -303,6 +343,9 @@ mod tests {
             "target.metric.lag{group=\"a\\\"x\",topic=\"b\"}"
         );
         assert_eq!(m.family(), "lag");
+        // The name a comparison prints parses back to the same series.
+        assert_eq!(Scraped::parse(&m.to_string()[PREFIX.len()..]), Ok(m));
+        assert!(Scraped::parse("lag{topic=b}").is_err());
         assert_eq!(
             m,
             Scraped::parse("lag").unwrap().with_labels(&[

@@ -28,6 +28,27 @@ pub enum Signal {
     MinorFaults,
     MajorFaults,
     Pressure(Resource),
+    /// Growth per second after the warm-up (the leak detector's Theil–Sen slope).
+    Slope(Grows),
+}
+
+/// A figure whose growth is judged for leaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grows {
+    Rss,
+    Fds,
+    Threads,
+}
+
+impl Grows {
+    /// The sampled series it is the growth of.
+    pub fn series(self) -> &'static str {
+        match self {
+            Grows::Rss => "target.rss",
+            Grows::Fds => "target.fds",
+            Grows::Threads => "target.threads",
+        }
+    }
 }
 
 /// A resource the kernel reports stall pressure for.
@@ -75,6 +96,9 @@ pub const NAMES: &[(&str, Signal)] = &[
     ("host.pressure.cpu", Signal::Pressure(Resource::Cpu)),
     ("host.pressure.memory", Signal::Pressure(Resource::Memory)),
     ("host.pressure.io", Signal::Pressure(Resource::Io)),
+    ("target.rss.slope", Signal::Slope(Grows::Rss)),
+    ("target.fds.slope", Signal::Slope(Grows::Fds)),
+    ("target.threads.slope", Signal::Slope(Grows::Threads)),
 ];
 
 /// Names that mean the same as a canonical one.
@@ -114,13 +138,16 @@ impl Signal {
             | Signal::InvoluntarySwitches
             | Signal::MinorFaults
             | Signal::MajorFaults => Unit::PerSecond,
-            Signal::ReadBytes | Signal::WriteBytes => Unit::BytesPerSecond,
+            Signal::ReadBytes | Signal::WriteBytes | Signal::Slope(Grows::Rss) => {
+                Unit::BytesPerSecond
+            }
+            Signal::Slope(_) => Unit::PerSecond,
         }
     }
 
     pub fn judged(self) -> Judged {
         match self {
-            Signal::Threads | Signal::Fds | Signal::Processes => Judged::Point,
+            Signal::Threads | Signal::Fds | Signal::Processes | Signal::Slope(_) => Judged::Point,
             _ => Judged::Samples,
         }
     }
@@ -144,6 +171,7 @@ impl Signal {
             Signal::Pressure(Resource::Cpu) => "host.pressure.cpu",
             Signal::Pressure(Resource::Memory) => "host.pressure.memory",
             Signal::Pressure(Resource::Io) => "host.pressure.io",
+            Signal::Slope(g) => g.series(),
         }
     }
 
@@ -178,6 +206,8 @@ impl Signal {
                 Resource::Memory => p.memory,
                 Resource::Io => p.io,
             }),
+            // A growth is judged over the run after its warm-up: see the summary's trends.
+            Signal::Slope(_) => None,
         }
     }
 }

@@ -103,6 +103,16 @@ pub fn signal_value(
     target: &TargetSummary,
     scope: &Scope,
 ) -> Result<Option<f64>, String> {
+    if let super::Signal::Slope(grows) = signal {
+        if let Scope::Phase(p) = scope {
+            return Err(format!("`{signal}{{phase={p}}}`: growth is judged over the whole run after its warm-up, not one phase"));
+        }
+        return Ok(target
+            .trends
+            .iter()
+            .find(|t| t.series == grows.series())
+            .map(|t| t.slope_per_s));
+    }
     match scope {
         Scope::Run => Ok(signal.value_in(&target.figures)),
         Scope::Phase(name) => Ok(target
@@ -142,8 +152,12 @@ pub fn scraped_value(
             let names: Vec<&str> = scraped.series.iter().map(|s| s.series.as_str()).collect();
             let shown = names.len().min(12);
             Err(format!(
-                "`{metric}`: the target's metrics at {} have no such series; they have {}{}",
-                scraped.url,
+                "`{metric}`: the target's metrics{} have no such series; they have {}{}",
+                scraped
+                    .url
+                    .as_ref()
+                    .map(|u| format!(" at {u}"))
+                    .unwrap_or_default(),
                 names[..shown].join(", "),
                 if names.len() > shown { ", …" } else { "" }
             ))

@@ -349,11 +349,11 @@ fn cell(text: &str) -> String {
 
 /// The target's own metrics: how the scraping went and a table of the series kept.
 fn scraped(out: &mut String, s: &rigor_model::output::ScrapeSummary) {
-    let _ = writeln!(
-        out,
-        "## The target's metrics\n\n{}\n",
-        cell(&crate::signals::scrape_heading(s))
-    );
+    out.push_str("## The target's metrics\n\n");
+    for line in crate::signals::scrape_heading(s) {
+        let _ = writeln!(out, "- {}", cell(&line));
+    }
+    out.push('\n');
     let rows = crate::signals::scrape_rows(s);
     if !rows.is_empty() {
         let _ = writeln!(

@@ -97,6 +97,8 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             every: std::time::Duration::from_secs(1),
             timeout: std::time::Duration::from_secs(1),
         }),
+        memory_limit: None,
+        probes: Vec::new(),
     };
     let prepared = record::prepare_load(&scenario, &options)?;
     let mut store = store::open_store(args.record.store.as_deref(), None, &options.project_dir)?;

@@ -130,6 +130,8 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target: None,
         profile: args.profiling.spec(),
         target_metrics: args.metrics.spec(None)?,
+        memory_limit: None,
+        probes: Vec::new(),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         super::profile::check_phase(&scenario, phase)?;

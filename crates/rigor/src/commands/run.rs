@@ -86,6 +86,17 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target: target.as_ref().map(Target::handle),
         profile: args.profiling.spec(),
         target_metrics,
+        memory_limit: plan
+            .target
+            .as_ref()
+            .and_then(|t| t.memory_limit)
+            .map(|b| b.0),
+        probes: plan
+            .target
+            .iter()
+            .flat_map(|t| &t.probe)
+            .map(rigor_probe::probes::ProbeSpec::from_plan)
+            .collect(),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         for scenario in &scenarios {

@@ -105,11 +105,10 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
 
 /// The target's own metrics: how the scraping went and a table of the series kept.
 fn scraped(out: &mut String, s: &rigor_model::output::ScrapeSummary) {
-    let _ = write!(
-        out,
-        "<section><h2>The target's metrics</h2><p>{}</p>",
-        esc(&crate::signals::scrape_heading(s))
-    );
+    out.push_str("<section><h2>The target's metrics</h2>");
+    for line in crate::signals::scrape_heading(s) {
+        let _ = write!(out, "<p>{}</p>", esc(&line));
+    }
     let rows: Vec<Vec<String>> = crate::signals::scrape_rows(s)
         .iter()
         .take(crate::signals::SCRAPE_ROWS_SHOWN)
