@@ -77,6 +77,7 @@ fn load_run(
             sent: u64::from(per_second),
             corrected: encoded.clone(),
             raw: encoded,
+            slowest: String::new(),
         });
     }
     let requests = u64::from(per_second) * u64::from(seconds);
@@ -109,6 +110,8 @@ fn load_run(
         generator: Default::default(),
         target: None,
         target_metrics: None,
+        slowest: Vec::new(),
+        recoveries: Vec::new(),
         thresholds: vec![],
         environment: environment(),
     };

@@ -71,16 +71,27 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub async fn connect(&self) -> Result<Stream, ErrorKind> {
+    /// Opens a connection: TCP, then TLS for `https`, each within the connect timeout, and
+    /// says how long each took.
+    pub async fn connect(&self) -> Result<(Stream, Opened), ErrorKind> {
+        let began = std::time::Instant::now();
         let tcp =
             match tokio::time::timeout(self.connect_timeout, TcpStream::connect(self.addr)).await {
                 Err(_) => return Err(ErrorKind::ConnectTimeout),
                 Ok(Err(e)) => return Err(ErrorKind::from_connect(&e)),
                 Ok(Ok(tcp)) => tcp,
             };
+        let connected = std::time::Instant::now();
+        let connect_ns = nanos(connected - began);
         let _ = tcp.set_nodelay(true);
         match &self.tls {
-            None => Ok(Stream::Tcp(tcp)),
+            None => Ok((
+                Stream::Tcp(tcp),
+                Opened {
+                    connect_ns,
+                    tls_ns: None,
+                },
+            )),
             Some((config, name)) => {
                 let connector = tokio_rustls::TlsConnector::from(config.clone());
                 match tokio::time::timeout(
@@ -91,7 +102,13 @@ impl Endpoint {
                 {
                     Err(_) => Err(ErrorKind::ConnectTimeout),
                     Ok(Err(_)) => Err(ErrorKind::Tls),
-                    Ok(Ok(tls)) => Ok(Stream::Tls(Box::new(tls))),
+                    Ok(Ok(tls)) => Ok((
+                        Stream::Tls(Box::new(tls)),
+                        Opened {
+                            connect_ns,
+                            tls_ns: Some(nanos(connected.elapsed())),
+                        },
+                    )),
                 }
             }
         }
@@ -106,12 +123,25 @@ impl Endpoint {
     }
 }
 
+/// How long opening a connection took: the TCP connect, and the TLS handshake after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    pub connect_ns: u64,
+    pub tls_ns: Option<u64>,
+}
+
+fn nanos(d: Duration) -> u64 {
+    d.as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
 /// The parts of a response the engine judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
     /// Whether the body contained the checked text (true when nothing was checked).
     pub body_ok: bool,
+    /// When its first byte arrived (HTTP/1.1), or its head (HTTP/2).
+    pub first_byte: std::time::Instant,
 }
 
 /// An HTTP/1.1 keep-alive connection.
@@ -127,8 +157,8 @@ pub struct Http1 {
     pub reusable: bool,
     /// Responses read whole on this connection.
     served: u64,
-    /// Whether any byte of a response arrived during the current exchange.
-    received: bool,
+    /// When the first byte of the current exchange's response arrived, if one has.
+    first_byte: Option<std::time::Instant>,
     /// When the connection last finished an exchange (or opened).
     pub idle_since: std::time::Instant,
 }
@@ -146,7 +176,7 @@ impl Http1 {
             end: 0,
             reusable: true,
             served: 0,
-            received: false,
+            first_byte: None,
             idle_since: std::time::Instant::now(),
         }
     }
@@ -170,7 +200,9 @@ impl Http1 {
     /// on while this request was on its way, so not one byte of a response came back. The
     /// request may not have reached the server's application at all.
     pub fn lost_to_close_race(&self, error: ErrorKind) -> bool {
-        self.served > 0 && !self.received && matches!(error, ErrorKind::Closed | ErrorKind::Reset)
+        self.served > 0
+            && self.first_byte.is_none()
+            && matches!(error, ErrorKind::Closed | ErrorKind::Reset)
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` is EOF.
@@ -194,7 +226,9 @@ impl Http1 {
             .await
             .map_err(|e| ErrorKind::from_io(&e))?;
         self.end += n;
-        self.received |= n > 0;
+        if n > 0 && self.first_byte.is_none() {
+            self.first_byte = Some(std::time::Instant::now());
+        }
         Ok(n)
     }
 
@@ -205,7 +239,7 @@ impl Http1 {
         is_head: bool,
         needle: Option<&[u8]>,
     ) -> Result<Response, ErrorKind> {
-        self.received = false;
+        self.first_byte = None;
         self.stream
             .write_all(request)
             .await
@@ -222,7 +256,7 @@ impl Http1 {
         needle: Option<&[u8]>,
     ) -> Result<Response, ErrorKind> {
         render(&mut self.out);
-        self.received = false;
+        self.first_byte = None;
         self.stream
             .write_all(&self.out)
             .await
@@ -245,7 +279,14 @@ impl Http1 {
             }
             let body_ok = self.read_body(framing, needle).await?;
             self.served += 1;
-            return Ok(Response { status, body_ok });
+            // A response read from bytes that came with the previous one's (pipelined, or
+            // sent unasked) arrived no later than now.
+            let first_byte = self.first_byte.unwrap_or_else(std::time::Instant::now);
+            return Ok(Response {
+                status,
+                body_ok,
+                first_byte,
+            });
         }
     }
 
@@ -478,6 +519,7 @@ pub async fn http2_exchange(
             ErrorKind::Protocol
         }
     })?;
+    let first_byte = std::time::Instant::now();
     let status = response.status().as_u16();
     let mut body = response.into_body();
     let mut matcher = needle.map(BodyMatcher::new);
@@ -490,6 +532,7 @@ pub async fn http2_exchange(
     Ok(Response {
         status,
         body_ok: matcher.is_none_or(|m| m.found),
+        first_byte,
     })
 }
 
@@ -531,38 +574,23 @@ mod tests {
             Some(b"ell"),
         )
         .await;
-        assert_eq!(
-            r.unwrap(),
-            Response {
-                status: 200,
-                body_ok: true
-            }
-        );
+        let r = r.unwrap();
+        assert_eq!((r.status, r.body_ok), (200, true));
         assert!(reuse);
         let (r, _) = exchange_with(
             b"HTTP/1.1 503 Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nwiki\r\n6\r\npedia \r\n0\r\n\r\n",
             Some(b"kiped"),
         )
         .await;
-        assert_eq!(
-            r.unwrap(),
-            Response {
-                status: 503,
-                body_ok: true
-            }
-        );
+        let r = r.unwrap();
+        assert_eq!((r.status, r.body_ok), (503, true));
         let (r, reuse) = exchange_with(
             b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nbody until close",
             Some(b"absent"),
         )
         .await;
-        assert_eq!(
-            r.unwrap(),
-            Response {
-                status: 200,
-                body_ok: false
-            }
-        );
+        let r = r.unwrap();
+        assert_eq!((r.status, r.body_ok), (200, false));
         assert!(!reuse);
         let (r, _) = exchange_with(
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",

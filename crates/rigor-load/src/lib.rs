@@ -11,11 +11,13 @@
 
 mod conn;
 pub mod recorder;
+mod recovery;
 mod result;
 pub mod schedule;
 pub mod template;
 mod timer;
 mod tls;
+pub mod trace;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -33,7 +35,7 @@ use crate::template::{Compiled, Origin, Scheme};
 use crate::tls::{alpn_for, tls_config};
 use crate::worker::{Shared, WorkerMsg};
 pub use recorder::{ErrorKind, Group, Hist, WindowPart};
-pub use result::{LoadResult, Outcome, PhaseResult};
+pub use result::{Describe, LoadResult, Outcome, PhaseResult};
 
 /// How to run a scenario.
 #[derive(Debug, Clone)]
@@ -141,6 +143,11 @@ pub fn run(
 }
 
 impl Prepared {
+    /// Names the requests the run will keep by index (its slowest), with their trace ids.
+    pub fn describe(&self) -> Describe {
+        Describe::new(&self.config.scenario, self.compiled.tracer)
+    }
+
     /// Runs the prepared scenario; see [`run`].
     pub fn run(
         self,
@@ -214,7 +221,7 @@ fn run_prepared(
         handles.push(handle);
     }
     drop(tx);
-    let collected = collect(&shared, threads, rx, planned, on_window);
+    let (collected, seconds) = collect(&shared, threads, rx, planned, on_window);
     for handle in handles {
         let _ = handle.join();
     }
@@ -231,6 +238,7 @@ fn run_prepared(
         cpu_ns: usage_after.0.saturating_sub(usage_before.0),
         peak_rss_bytes: usage_after.1,
         max_lag: config.max_lag,
+        seconds,
     })
 }
 
@@ -253,13 +261,13 @@ fn collect(
     rx: std::sync::mpsc::Receiver<WorkerMsg>,
     planned: Option<Duration>,
     on_window: &mut dyn FnMut(&Window),
-) -> Vec<worker::WorkerResult> {
+) -> (Vec<worker::WorkerResult>, Vec<SecondLevel>) {
     let mut pending: BTreeMap<u32, BTreeMap<usize, WindowPart>> = BTreeMap::new();
     let mut reported: Vec<Option<u32>> = vec![None; threads];
     let mut done = vec![false; threads];
     let mut results = Vec::with_capacity(threads);
     let mut next: u32 = 0;
-    let mut total = recorder::Group::default();
+    let mut so_far = SoFar::default();
     let phase_names: Vec<String> = shared
         .scenario
         .phases
@@ -285,15 +293,33 @@ fn collect(
         // done, the rest goes out below.
         while !done.iter().all(|&d| d) && live_workers_reported(&done, &reported, next) {
             let parts = pending.remove(&next).unwrap_or_default();
-            emit_window(next, parts, &mut total, &phase_names, planned, on_window);
+            emit_window(next, parts, &mut so_far, &phase_names, planned, on_window);
             next += 1;
         }
     }
     // Anything left (a worker's final partial window) goes out in order.
     for (second, parts) in std::mem::take(&mut pending) {
-        emit_window(second, parts, &mut total, &phase_names, planned, on_window);
+        emit_window(second, parts, &mut so_far, &phase_names, planned, on_window);
     }
-    results
+    (results, so_far.seconds)
+}
+
+/// What the windows emitted so far add up to: the run's running totals, and each second's
+/// level (for the recovery after a spike).
+#[derive(Default)]
+struct SoFar {
+    total: recorder::Group,
+    seconds: Vec<SecondLevel>,
+}
+
+/// One second of the run, all phases together: what the recovery after a spike is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SecondLevel {
+    pub second: u32,
+    pub requests: u64,
+    pub errors: u64,
+    /// The 95th percentile of the second's latency from intended start (0 with no response).
+    pub p95_ns: u64,
 }
 
 /// Adds one worker's parts of `second` to what the other workers sent for it.
@@ -319,21 +345,33 @@ fn live_workers_reported(done: &[bool], reported: &[Option<u32>], second: u32) -
 }
 
 /// Hands the merged window of `second` to the caller, with the run's progress to its end
-/// folded into `total`.
+/// folded into `so_far`.
 #[inline]
 fn emit_window(
     second: u32,
     parts: BTreeMap<usize, WindowPart>,
-    total: &mut recorder::Group,
+    so_far: &mut SoFar,
     phase_names: &[String],
     planned: Option<Duration>,
     on_window: &mut dyn FnMut(&Window),
 ) {
     let mut last_second = 0;
+    let mut this_second = recorder::Group::default();
     for part in parts.values() {
-        total.merge(&part.group);
+        so_far.total.merge(&part.group);
+        this_second.merge(&part.group);
         last_second += part.group.requests;
     }
+    so_far.seconds.push(SecondLevel {
+        second,
+        requests: this_second.requests,
+        errors: this_second.errors,
+        p95_ns: this_second
+            .corrected
+            .as_deref()
+            .map_or(0, |h| h.value_at_quantile(0.95)),
+    });
+    let total = &so_far.total;
     let phase = parts
         .keys()
         .last()
@@ -480,7 +518,7 @@ fn connect_first(
     let mut failure = None;
     for addr in addrs {
         match runtime.block_on(probe(*addr).connect()) {
-            Ok(stream) => return Ok((*addr, stream)),
+            Ok((stream, _)) => return Ok((*addr, stream)),
             Err(kind) => failure = Some((*addr, kind)),
         }
     }

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use rigor_model::output::LatencySummary;
+use rigor_model::metric::Stage;
+use rigor_model::output::{LatencySummary, StageSummary};
 
 /// The histogram type, its bounds and its stored byte format live in the model
 /// ([`rigor_model::hist`]), so the analysis of stored runs can read them without this engine;
@@ -107,6 +108,43 @@ pub struct Group {
     pub unanswered: u64,
     /// Requests sent a second time, on a new connection, after the keep-alive race lost them.
     pub retried: u64,
+    /// Where the time went, stage by stage; allocated at the first stage recorded.
+    pub stages: Option<Box<Stages>>,
+}
+
+/// A group's stage histograms (see [`rigor_model::metric::Stage`]), indexed by stage.
+#[derive(Debug, Clone, Default)]
+pub struct Stages {
+    pub hists: [Option<Box<Hist>>; 4],
+}
+
+impl Stages {
+    pub fn get(&self, stage: Stage) -> Option<&Hist> {
+        self.hists[stage as usize].as_deref()
+    }
+
+    fn record(&mut self, stage: Stage, nanos: u64) {
+        record(
+            self.hists[stage as usize].get_or_insert_with(|| Box::new(new_hist())),
+            nanos,
+        );
+    }
+
+    fn merge(&mut self, other: &Stages) {
+        for (into, from) in self.hists.iter_mut().zip(&other.hists) {
+            merge_hist(into, from);
+        }
+    }
+
+    pub fn summary(&self) -> StageSummary {
+        let of = |stage| self.get(stage).map(summarize).unwrap_or_default();
+        StageSummary {
+            connect: of(Stage::Connect),
+            tls: of(Stage::Tls),
+            ttfb: of(Stage::Ttfb),
+            transfer: of(Stage::Transfer),
+        }
+    }
 }
 
 impl Group {
@@ -150,6 +188,9 @@ impl Group {
         self.requests += other.requests;
         self.unanswered += other.unanswered;
         self.retried += other.retried;
+        if let Some(from) = &other.stages {
+            self.stages.get_or_insert_with(Default::default).merge(from);
+        }
         self.errors += other.errors;
         for (k, n) in &other.by_kind {
             *self.by_kind.entry(*k).or_default() += n;
@@ -193,6 +234,8 @@ pub struct WindowPart {
     /// How late those requests went out (actual send minus intended send): the generator's
     /// send lag second by second.
     pub lag: Option<Box<Hist>>,
+    /// The slowest requests completed in the window, at most [`SLOWEST_PER_WINDOW`].
+    pub slowest: Slowest,
 }
 
 impl WindowPart {
@@ -200,6 +243,86 @@ impl WindowPart {
         self.group.merge(&other.group);
         self.sent += other.sent;
         merge_hist(&mut self.lag, &other.lag);
+        self.slowest.merge(&other.slowest, SLOWEST_PER_WINDOW);
+    }
+}
+
+/// How many of the slowest requests each second keeps, per phase.
+pub const SLOWEST_PER_WINDOW: usize = 5;
+
+/// How many of the slowest requests the whole run keeps.
+pub const SLOWEST_PER_RUN: usize = 10;
+
+/// A request kept for being among the slowest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Slow {
+    /// From its intended start to its answer (or failure).
+    pub latency_ns: u64,
+    /// When it was due, from the start of the run.
+    pub due_ns: u64,
+    pub phase: u32,
+    pub request: u32,
+    /// Its arrival's sequence number: its trace id when the run sends `traceparent`.
+    pub seq: u64,
+    pub status: Option<u16>,
+    pub error: Option<ErrorKind>,
+}
+
+/// The slowest requests seen, at most a given number, in no order.
+#[derive(Debug, Clone, Default)]
+pub struct Slowest {
+    kept: Vec<Slow>,
+    /// The fastest of those kept once full: anything no slower is not kept.
+    floor_ns: u64,
+}
+
+impl Slowest {
+    /// Keeps `slow` if it is among the `cap` slowest so far.
+    #[inline]
+    pub fn offer(&mut self, slow: Slow, cap: usize) {
+        if self.kept.len() < cap {
+            self.kept.push(slow);
+            if self.kept.len() == cap {
+                self.floor_ns = self.fastest().1;
+            }
+            return;
+        }
+        if slow.latency_ns <= self.floor_ns {
+            return;
+        }
+        let (at, _) = self.fastest();
+        self.kept[at] = slow;
+        self.floor_ns = self.fastest().1;
+    }
+
+    fn fastest(&self) -> (usize, u64) {
+        self.kept
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, s.latency_ns))
+            .min_by_key(|&(_, ns)| ns)
+            .unwrap_or((0, 0))
+    }
+
+    pub fn merge(&mut self, other: &Slowest, cap: usize) {
+        for s in &other.kept {
+            self.offer(*s, cap);
+        }
+    }
+
+    /// Those kept, slowest first (ties by when they were due).
+    pub fn sorted(&self) -> Vec<Slow> {
+        let mut out = self.kept.clone();
+        out.sort_by(|a, b| {
+            b.latency_ns
+                .cmp(&a.latency_ns)
+                .then(a.due_ns.cmp(&b.due_ns))
+        });
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
     }
 }
 
@@ -217,6 +340,8 @@ pub struct Recorder {
     pub connections_opened: u64,
     /// Idle connections let go: closed by the server, or unused for [`IDLE_LIMIT`].
     pub connections_closed_idle: u64,
+    /// The run's slowest requests so far, at most [`SLOWEST_PER_RUN`].
+    pub slowest: Slowest,
 }
 
 /// How long an idle connection is kept before the generator closes it: after a stall made it
@@ -234,6 +359,7 @@ impl Recorder {
             dropped: 0,
             connections_opened: 0,
             connections_closed_idle: 0,
+            slowest: Slowest::default(),
         }
     }
 
@@ -248,20 +374,55 @@ impl Recorder {
         }
     }
 
-    /// The answer (or failure) of a request that [`sent`](Recorder::sent) recorded.
+    /// The answer (or failure) of a request that [`sent`](Recorder::sent) recorded, due
+    /// `due_ns` after the start as arrival `seq`.
+    #[allow(clippy::too_many_arguments)]
     pub fn answered(
         &mut self,
         phase: usize,
         request: usize,
-        corrected_ns: Option<u64>,
-        raw_ns: Option<u64>,
+        (seq, due_ns): (u64, u64),
+        corrected_ns: u64,
+        raw_ns: u64,
         status: Option<u16>,
         error: Option<ErrorKind>,
     ) {
         if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
             group.unanswered = group.unanswered.saturating_sub(1);
         }
-        self.completed(phase, request, corrected_ns, raw_ns, status, error);
+        self.completed(
+            phase,
+            request,
+            Some(corrected_ns),
+            Some(raw_ns),
+            status,
+            error,
+        );
+        let slow = Slow {
+            latency_ns: corrected_ns,
+            due_ns,
+            phase: phase as u32,
+            request: request as u32,
+            seq,
+            status,
+            error,
+        };
+        self.slowest.offer(slow, SLOWEST_PER_RUN);
+        if let Some(part) = self.window.get_mut(&phase) {
+            part.slowest.offer(slow, SLOWEST_PER_WINDOW);
+        }
+    }
+
+    /// One stage of a request of `phase` × `request` took `nanos`. Kept per group only, not
+    /// per second: the stages explain the latency, the windows judge it.
+    #[inline]
+    pub fn stage(&mut self, phase: usize, request: usize, stage: Stage, nanos: u64) {
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            group
+                .stages
+                .get_or_insert_with(Default::default)
+                .record(stage, nanos);
+        }
     }
 
     /// A request of `phase` × `request` lost to the keep-alive race was sent again.
@@ -360,11 +521,41 @@ mod tests {
     }
 
     #[test]
+    fn the_slowest_are_kept_whatever_the_order_they_come_in() {
+        let slow = |latency_ns: u64, seq: u64| Slow {
+            latency_ns,
+            due_ns: seq,
+            phase: 0,
+            request: 0,
+            seq,
+            status: Some(200),
+            error: None,
+        };
+        let mut a = Slowest::default();
+        let mut b = Slowest::default();
+        // 1..=1000 in a scrambled order, split between two workers.
+        for i in 0..1000u64 {
+            let v = (i * 7919) % 1000 + 1;
+            let into = if i % 3 == 0 { &mut a } else { &mut b };
+            into.offer(slow(v, i), 5);
+        }
+        a.merge(&b, 5);
+        let kept: Vec<u64> = a.sorted().iter().map(|s| s.latency_ns).collect();
+        assert_eq!(kept, vec![1000, 999, 998, 997, 996]);
+        // Fewer than the cap are all kept.
+        let mut few = Slowest::default();
+        few.offer(slow(3, 0), 5);
+        few.offer(slow(9, 1), 5);
+        assert_eq!(few.sorted()[0].latency_ns, 9);
+        assert_eq!(few.sorted().len(), 2);
+    }
+
+    #[test]
     fn requests_sent_and_never_answered_stay_counted() {
         let mut r = Recorder::new(1, 2);
         r.sent(0, 1, 10);
         r.sent(0, 1, 10);
-        r.answered(0, 1, Some(5_000), Some(4_000), Some(200), None);
+        r.answered(0, 1, (1, 0), 5_000, 4_000, Some(200), None);
         r.retried(0, 1);
         let g = &r.groups[1];
         assert_eq!((g.requests, g.unanswered, g.retried), (1, 1, 1));

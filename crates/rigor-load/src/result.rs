@@ -2,15 +2,17 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use rigor_model::metric::Stage;
 use rigor_model::output::{
-    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ScrapeSummary,
+    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ScrapeSummary, SlowRequest,
     TargetSummary, ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
 use rigor_model::threshold::{Metric, Scope, Stat};
 use rigor_model::units::{format_duration, rfc3339};
 
-use crate::recorder::{summarize, Group, Hist};
+use crate::recorder::{summarize, Group, Hist, Slow, Slowest, SLOWEST_PER_RUN};
+use crate::trace::Tracer;
 use crate::worker::{Shared, WorkerResult};
 use crate::{LoadError, StopState};
 
@@ -54,6 +56,53 @@ pub struct LoadResult {
     pub peak_rss_bytes: u64,
     /// Why the measurement cannot be trusted, when it cannot.
     pub invalid: Option<String>,
+    /// The run's slowest requests, merged from the workers.
+    pub slowest: Slowest,
+    /// Each second's level, all phases together.
+    pub seconds: Vec<crate::SecondLevel>,
+    /// Names the requests the engine kept by index.
+    pub describe: Describe,
+}
+
+/// Names what the engine keeps by index — a slow request's name, phase and trace id — for
+/// the summary and the store.
+#[derive(Debug, Clone)]
+pub struct Describe {
+    requests: Vec<String>,
+    phases: Vec<String>,
+    tracer: Option<Tracer>,
+}
+
+impl Describe {
+    pub(crate) fn new(scenario: &Scenario, tracer: Option<Tracer>) -> Describe {
+        Describe {
+            requests: scenario.requests.iter().map(|r| r.name.clone()).collect(),
+            phases: scenario.phases.iter().map(|p| p.name.clone()).collect(),
+            tracer,
+        }
+    }
+
+    /// A kept request as the output tells it.
+    pub fn slow(&self, s: &Slow) -> SlowRequest {
+        let name = |names: &[String], i: u32| names.get(i as usize).cloned().unwrap_or_default();
+        SlowRequest {
+            request: name(&self.requests, s.request),
+            phase: name(&self.phases, s.phase),
+            due_ns: s.due_ns,
+            latency_ns: s.latency_ns,
+            outcome: match (s.error, s.status) {
+                (Some(kind), _) => kind.name(),
+                (None, Some(status)) => status.to_string(),
+                (None, None) => "unknown".to_string(),
+            },
+            trace_id: self.tracer.map(|t| t.trace_id(s.seq)),
+        }
+    }
+
+    /// Kept requests, slowest first, as the output tells them.
+    pub fn slowest(&self, kept: &Slowest) -> Vec<SlowRequest> {
+        kept.sorted().iter().map(|s| self.slow(s)).collect()
+    }
 }
 
 pub(crate) struct Assembly<'a> {
@@ -66,6 +115,7 @@ pub(crate) struct Assembly<'a> {
     pub cpu_ns: u64,
     pub peak_rss_bytes: u64,
     pub max_lag: Duration,
+    pub seconds: Vec<crate::SecondLevel>,
 }
 
 pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
@@ -77,6 +127,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
     let mut timer_lag = crate::empty_hist();
     let mut last_completion: Vec<Option<Duration>> = vec![None; phases_n];
     let (mut late, mut dropped, mut opened, mut closed_idle) = (0, 0, 0, 0);
+    let mut slowest = Slowest::default();
     for w in &a.workers {
         if let Some(e) = &w.error {
             return Err(LoadError::Engine(e.clone()));
@@ -90,6 +141,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         dropped += w.recorder.dropped;
         opened += w.recorder.connections_opened;
         closed_idle += w.recorder.connections_closed_idle;
+        slowest.merge(&w.recorder.slowest, SLOWEST_PER_RUN);
         for (into, from) in last_completion.iter_mut().zip(&w.last_completion) {
             *into = (*into).max(*from);
         }
@@ -145,6 +197,9 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         cpu_ns: a.cpu_ns,
         peak_rss_bytes: a.peak_rss_bytes,
         invalid: None,
+        slowest,
+        describe: Describe::new(&a.shared.scenario, a.shared.compiled.tracer),
+        seconds: a.seconds,
     };
     result.invalid = result.validity(a.max_lag);
     Ok(result)
@@ -242,6 +297,9 @@ impl LoadResult {
         match metric {
             Metric::Latency(s) => stat(group.corrected.as_deref(), s),
             Metric::RawLatency(s) => stat(group.raw.as_deref(), s),
+            Metric::Stage(stage, s) => {
+                stat(group.stages.as_deref().and_then(|st| st.get(stage)), s)
+            }
             Metric::ScheduleLag(s) => match scope {
                 Scope::Run => stat(Some(&self.lag), s),
                 _ => None,
@@ -254,6 +312,8 @@ impl LoadResult {
             }
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
+            // Read off the recoveries by the judge: see `measured`.
+            Metric::Recovery => None,
             // The target's resources come from the probe, not the engine: see `measured`.
             // Bench metrics are not a load run's.
             Metric::Target(_)
@@ -358,6 +418,10 @@ impl LoadResult {
                 .iter()
                 .map(|(k, n)| (k.to_string(), *n))
                 .collect(),
+            stages: group
+                .stages
+                .as_deref()
+                .map(crate::recorder::Stages::summary),
         }
     }
 
@@ -413,12 +477,25 @@ impl LoadResult {
             },
             target,
             target_metrics: None,
+            slowest: self.describe.slowest(&self.slowest),
+            recoveries: self.recoveries(),
             thresholds,
             environment,
         }
     }
 
-    /// The histograms to keep: the run, each request, each phase, and the schedule lag.
+    /// How the service came back after each spike phase.
+    pub fn recoveries(&self) -> Vec<rigor_model::output::Recovery> {
+        crate::recovery::recoveries(
+            &self.scenario.phases,
+            &self.phases,
+            &self.seconds,
+            self.duration,
+        )
+    }
+
+    /// The histograms to keep: the run, each request, each phase, and the schedule lag; the
+    /// run's and each request's stages.
     pub fn histograms(&self) -> Vec<(&'static str, String, &'static str, Hist)> {
         let mut out = Vec::new();
         let mut push = |scope: &'static str, name: String, group: Group| {
@@ -426,7 +503,18 @@ impl LoadResult {
                 out.push((scope, name.clone(), "corrected", *h));
             }
             if let Some(h) = group.raw {
-                out.push((scope, name, "raw", *h));
+                out.push((scope, name.clone(), "raw", *h));
+            }
+            if scope == "phase" {
+                return;
+            }
+            for (stage, hist) in Stage::ALL
+                .into_iter()
+                .zip(group.stages.map(|st| st.hists).unwrap_or_default())
+            {
+                if let Some(h) = hist {
+                    out.push((scope, name.clone(), stage.as_str(), *h));
+                }
             }
         };
         if let Some((g, _)) = self.group(&Scope::Run) {
@@ -504,6 +592,9 @@ impl rigor_model::judge::Measured for EngineMeasured<'_> {
                 rigor_model::metric::value::signal_value(signal, t, scope)
             }
             (Metric::Target(_), None) => Ok(None),
+            (Metric::Recovery, _) => {
+                rigor_model::metric::value::recovery_value(&self.result.recoveries(), scope)
+            }
             (Metric::Scraped(m), _) => match self.scraped {
                 Some(s) => rigor_model::metric::value::scraped_value(m, s, scope),
                 None => Ok(None),

@@ -290,6 +290,7 @@ mod tests {
             kind: PhaseKind::Steady,
             duration: secs.map(Duration::from_secs_f64),
             iterations,
+            tolerance: None,
             load: PhaseLoad::Open {
                 start: Rate::per_second(start),
                 end: Rate::per_second(end),
@@ -348,6 +349,7 @@ mod tests {
             kind: PhaseKind::Ramp,
             duration: secs.map(Duration::from_secs),
             iterations,
+            tolerance: None,
             load: PhaseLoad::Closed { start, end },
         }
     }

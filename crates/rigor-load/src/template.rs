@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rigor_model::plan::{CheckSpec, Request, Scenario};
 
+use crate::trace::{self, Tracer};
 use crate::LoadError;
 
 mod framing;
@@ -224,23 +225,44 @@ pub struct CompiledRequest {
     /// Whether sending it twice does what sending it once does (RFC 9110 §9.2.2), so a
     /// request lost to the keep-alive race may be sent again.
     pub idempotent: bool,
-    /// The whole HTTP/1.1 request when nothing in it varies.
+    /// The whole HTTP/1.1 request when nothing in it varies (but its `traceparent`).
     pub fixed: Option<Vec<u8>>,
+    /// Where in `fixed` the `traceparent` value goes, when the scenario sends one.
+    trace_at: Option<usize>,
+    /// Whether the scenario sends a `traceparent` header on every request.
+    traced: bool,
     host_header: String,
 }
 
 impl CompiledRequest {
-    /// Writes the HTTP/1.1 request for arrival `seq` into `out` (cleared first).
-    pub fn render_http1(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+    /// Writes the HTTP/1.1 request for arrival `seq` into `out` (cleared first), with the
+    /// `traceparent` of `tracer` when the scenario sends one.
+    pub fn render_http1(&self, seq: u64, data: &Data, tracer: Option<&Tracer>, out: &mut Vec<u8>) {
         out.clear();
         if let Some(fixed) = &self.fixed {
             out.extend_from_slice(fixed);
+            if let (Some(at), Some(tracer)) = (self.trace_at, tracer) {
+                tracer.write_value(seq, &mut out[at..at + trace::VALUE_LEN]);
+            }
             return;
         }
-        self.render_http1_uncached(seq, data, out);
+        self.render_http1_uncached(seq, data, tracer, out);
     }
 
-    fn render_http1_uncached(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+    /// Whether the request's bytes are the same for every arrival: sent as they are.
+    pub fn sends_fixed(&self) -> bool {
+        self.fixed.is_some() && !self.traced
+    }
+
+    /// Renders the request; returns where its `traceparent` value is, if it has one.
+    fn render_http1_uncached(
+        &self,
+        seq: u64,
+        data: &Data,
+        tracer: Option<&Tracer>,
+        out: &mut Vec<u8>,
+    ) -> Option<usize> {
+        let mut trace_at = None;
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');
         self.target.render(seq, data, out);
@@ -254,6 +276,14 @@ impl CompiledRequest {
             out.extend_from_slice(b": ");
             value.render(seq, data, out);
             out.extend_from_slice(b"\r\n");
+        }
+        if let Some(tracer) = tracer.filter(|_| self.traced) {
+            out.extend_from_slice(trace::HEADER_NAME);
+            let at = out.len();
+            out.resize(at + trace::VALUE_LEN, b'0');
+            tracer.write_value(seq, &mut out[at..]);
+            out.extend_from_slice(b"\r\n");
+            trace_at = Some(at);
         }
         if !has_host {
             out.extend_from_slice(b"Host: ");
@@ -276,6 +306,7 @@ impl CompiledRequest {
             }
             None => out.extend_from_slice(b"\r\n"),
         }
+        trace_at
     }
 
     /// The request as an `http::Request`, for HTTP/2.
@@ -284,6 +315,7 @@ impl CompiledRequest {
         origin: &Origin,
         seq: u64,
         data: &Data,
+        tracer: Option<&Tracer>,
     ) -> Result<http::Request<bytes::Bytes>, String> {
         let uri = format!("{origin}{}", self.target.render_string(seq, data));
         let mut builder = http::Request::builder()
@@ -295,6 +327,9 @@ impl CompiledRequest {
                 continue;
             }
             builder = builder.header(name.as_str(), value.render_string(seq, data));
+        }
+        if let Some(tracer) = tracer.filter(|_| self.traced) {
+            builder = builder.header("traceparent", tracer.value(seq));
         }
         builder = builder.header("user-agent", concat!("rigor/", env!("CARGO_PKG_VERSION")));
         let body = self
@@ -316,6 +351,8 @@ pub struct Compiled {
     pub data: Data,
     /// Request index for each slot of one weight cycle: weights [3, 1] give [0, 0, 0, 1].
     pub cycle: Vec<usize>,
+    /// The run's trace ids, when its requests carry a `traceparent`.
+    pub tracer: Option<Tracer>,
 }
 
 impl Compiled {
@@ -328,12 +365,11 @@ impl Compiled {
         let mut requests = Vec::new();
         for request in &scenario.requests {
             let compiled =
-                compile_request(request, &data.columns, &mut origins).map_err(|message| {
-                    LoadError::Request {
+                compile_request(request, &data.columns, &mut origins, scenario.traceparent)
+                    .map_err(|message| LoadError::Request {
                         name: request.name.clone(),
                         message,
-                    }
-                })?;
+                    })?;
             requests.push(compiled);
         }
         for (request, compiled) in scenario.requests.iter().zip(&requests) {
@@ -354,6 +390,7 @@ impl Compiled {
             requests,
             data,
             cycle,
+            tracer: scenario.traceparent.then(Tracer::random),
         })
     }
 
@@ -460,6 +497,7 @@ fn compile_request(
     request: &Request,
     columns: &[String],
     origins: &mut Vec<Origin>,
+    traced: bool,
 ) -> Result<CompiledRequest, String> {
     let (origin, target) = parse_origin(&request.url)?;
     let target = if target.is_empty() {
@@ -506,6 +544,11 @@ fn compile_request(
         {
             return Err(format!("the `{name}` header is set by rigor from the body"));
         }
+        if traced && name.eq_ignore_ascii_case("traceparent") {
+            return Err(format!(
+                "the request sets its own `{name}` header and the scenario has `traceparent = true`, which writes one on every request: keep one of the two"
+            ));
+        }
         let value = Template::parse(value, columns)?;
         check_literal(&value, &format!("the value of the header `{name}`"), false)?;
         headers.push((name.clone(), value));
@@ -530,6 +573,8 @@ fn compile_request(
             "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
         ),
         fixed: None,
+        trace_at: None,
+        traced,
         host_header,
     };
     let constant = compiled.target.is_constant()
@@ -537,7 +582,9 @@ fn compile_request(
         && compiled.body.as_ref().is_none_or(Template::is_constant);
     if constant {
         let mut fixed = Vec::new();
-        compiled.render_http1_uncached(0, &Data::default(), &mut fixed);
+        let placeholder = Tracer::with_seed(0);
+        compiled.trace_at =
+            compiled.render_http1_uncached(0, &Data::default(), Some(&placeholder), &mut fixed);
         compiled.fixed = Some(fixed);
     }
     Ok(compiled)
@@ -595,7 +642,7 @@ mod tests {
             check: CheckSpec::default(),
         };
         let mut origins = Vec::new();
-        let c = compile_request(&request, &[], &mut origins).unwrap();
+        let c = compile_request(&request, &[], &mut origins, false).unwrap();
         let text = String::from_utf8(c.fixed.clone().unwrap()).unwrap();
         assert!(
             text.starts_with(
@@ -604,6 +651,53 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("Content-Length: 5\r\n\r\nhello"), "{text}");
+    }
+
+    #[test]
+    fn a_traced_request_gets_each_arrivals_traceparent_fixed_or_rendered() {
+        let request = |url: &str| Request {
+            name: "r".into(),
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![("X-A".into(), "traceparent: not this one".into())],
+            body: None,
+            weight: 1,
+            timeout: std::time::Duration::from_secs(1),
+            check: CheckSpec::default(),
+        };
+        let tracer = Tracer::with_seed(11);
+        let data = Data::default();
+        for url in ["http://127.0.0.1:1/x", "http://127.0.0.1:1/x/{seq}"] {
+            let c = compile_request(&request(url), &[], &mut Vec::new(), true).unwrap();
+            assert!(
+                !c.sends_fixed(),
+                "{url}: a traced request is never sent as it was rendered"
+            );
+            for seq in [0, 1, 99] {
+                let mut out = Vec::new();
+                c.render_http1(seq, &data, Some(&tracer), &mut out);
+                let text = String::from_utf8(out).unwrap();
+                let line = format!("\r\ntraceparent: {}\r\n", tracer.value(seq));
+                assert!(text.contains(&line), "{url} seq {seq}: {text}");
+                assert!(
+                    text.contains("X-A: traceparent: not this one\r\n"),
+                    "{text}"
+                );
+                assert_eq!(text.matches("\r\ntraceparent:").count(), 1, "{text}");
+            }
+        }
+        // Untraced, the constant request goes out as rendered, without the header.
+        let c = compile_request(
+            &request("http://127.0.0.1:1/x"),
+            &[],
+            &mut Vec::new(),
+            false,
+        )
+        .unwrap();
+        assert!(c.sends_fixed());
+        let mut out = Vec::new();
+        c.render_http1(5, &data, Some(&tracer), &mut out);
+        assert!(!String::from_utf8(out).unwrap().contains("\r\ntraceparent:"));
     }
 
     #[test]

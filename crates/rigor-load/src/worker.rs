@@ -20,6 +20,7 @@ use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
 use crate::template::Compiled;
 use crate::{StopHandle, StopState};
 use exchange::exchange;
+use rigor_model::metric::Stage;
 use rigor_model::plan::{Model, Scenario};
 
 /// Arrivals a worker may hold waiting for a connection before it drops them.
@@ -360,10 +361,10 @@ async fn serve(worker: Rc<Worker>, origin: usize, mut conn: Option<Conn>, mut ar
     let pool = &worker.pools[origin];
     loop {
         if conn.is_none() {
-            match open(&worker, origin).await {
+            let request = worker.shared.compiled.pick(arrival.seq);
+            match open(&worker, origin, arrival.phase, request).await {
                 Ok(c) => conn = Some(c),
                 Err(kind) => {
-                    let request = worker.shared.compiled.pick(arrival.seq);
                     worker.complete(arrival.phase, request, None, None, None, Some(kind));
                 }
             }
@@ -395,8 +396,14 @@ async fn serve(worker: Rc<Worker>, origin: usize, mut conn: Option<Conn>, mut ar
     }
 }
 
-/// Opens a connection (or an HTTP/2 stream slot) to `origin`.
-async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
+/// Opens a connection (or an HTTP/2 stream slot) to `origin` for a request of `phase` ×
+/// `request`, which is charged the connect and TLS time of a connection it had to open.
+async fn open(
+    worker: &Worker,
+    origin: usize,
+    phase: usize,
+    request: usize,
+) -> Result<Conn, ErrorKind> {
     let shared = &worker.shared;
     let endpoint = &shared.endpoints[origin];
     if shared.h2[origin] {
@@ -410,8 +417,7 @@ async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
                 return Ok(Conn::H2(send.clone()));
             }
         }
-        let stream = endpoint.connect().await?;
-        worker.recorder.borrow_mut().connections_opened += 1;
+        let stream = worker.connect(endpoint, phase, request).await?;
         if matches!(endpoint.origin.scheme, crate::template::Scheme::Https)
             && !Endpoint::negotiated_h2(&stream)
         {
@@ -426,12 +432,29 @@ async fn open(worker: &Worker, origin: usize) -> Result<Conn, ErrorKind> {
         }
         return Ok(Conn::H2(send));
     }
-    let stream = endpoint.connect().await?;
-    worker.recorder.borrow_mut().connections_opened += 1;
+    let stream = worker.connect(endpoint, phase, request).await?;
     Ok(Conn::H1(Http1::new(stream)))
 }
 
 impl Worker {
+    /// Opens a connection to `endpoint`, counted, with its connect and TLS time recorded
+    /// against the request of `phase` × `request` that needed it.
+    async fn connect(
+        &self,
+        endpoint: &Endpoint,
+        phase: usize,
+        request: usize,
+    ) -> Result<crate::conn::Stream, ErrorKind> {
+        let (stream, opened) = endpoint.connect().await?;
+        let mut recorder = self.recorder.borrow_mut();
+        recorder.connections_opened += 1;
+        recorder.stage(phase, request, Stage::Connect, opened.connect_ns);
+        if let Some(tls) = opened.tls_ns {
+            recorder.stage(phase, request, Stage::Tls, tls);
+        }
+        Ok(stream)
+    }
+
     /// Records a request that failed before it was sent (no connection).
     fn complete(
         &self,
@@ -502,7 +525,7 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
                     intended: now,
                 };
                 if conns[origin].is_none() {
-                    match open(&worker, origin).await {
+                    match open(&worker, origin, phase, request).await {
                         Ok(c) => conns[origin] = Some(c),
                         Err(kind) => {
                             worker.complete(phase, request, None, None, None, Some(kind));

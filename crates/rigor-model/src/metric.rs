@@ -239,6 +239,37 @@ impl fmt::Display for Stat {
     }
 }
 
+/// Where a request's time goes, stage by stage (the protocol's waterfall).
+///
+/// `connect` and `tls` are of the connections a request had to open (a request that reused a
+/// kept-alive connection paid neither, and is not in their counts); `ttfb` runs from the
+/// request's send to the first byte of its response, `transfer` from that byte to the last.
+/// Both are of the responses that succeeded, as `latency` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    Connect,
+    Tls,
+    Ttfb,
+    Transfer,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [Stage::Connect, Stage::Tls, Stage::Ttfb, Stage::Transfer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Tls => "tls",
+            Stage::Ttfb => "ttfb",
+            Stage::Transfer => "transfer",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
 /// A metric, as named in thresholds, budgets, rules, comparisons, goals and history.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Metric {
@@ -246,6 +277,8 @@ pub enum Metric {
     Latency(Stat),
     /// Latency from the actual send.
     RawLatency(Stat),
+    /// One stage of a request's time: connect, TLS handshake, time to first byte, transfer.
+    Stage(Stage, Stat),
     /// How late requests were sent relative to the schedule.
     ScheduleLag(Stat),
     /// Failed requests over all requests.
@@ -256,6 +289,9 @@ pub enum Metric {
     Requests,
     /// Requests failed.
     Errors,
+    /// How long after a spike phase the latency and error rate came back to their level
+    /// before it.
+    Recovery,
     /// A figure of the system under test or its host, sampled each second.
     Target(Signal),
     /// A series of the target's own metrics, scraped from its `/metrics`.
@@ -293,6 +329,11 @@ pub const CATALOGUE: &[Entry] = &[
         about: "latency from the actual send",
     },
     Entry {
+        name: "latency.STAGE.STAT",
+        kind: RunKind::Load,
+        about: "one stage of a request's time: latency.connect and latency.tls (of the connections it opened), latency.ttfb (send to first byte), latency.transfer (first byte to last)",
+    },
+    Entry {
         name: "schedule_lag.STAT",
         kind: RunKind::Load,
         about: "how late requests were sent against the schedule",
@@ -316,6 +357,11 @@ pub const CATALOGUE: &[Entry] = &[
         name: "errors",
         kind: RunKind::Load,
         about: "requests failed",
+    },
+    Entry {
+        name: "recovery.time",
+        kind: RunKind::Load,
+        about: "how long after a spike phase p95 and the error rate came back within the phase's tolerance of their level before it ({phase=NAME} for one of several spikes); no data when they did not",
     },
     Entry {
         name: "target.cpu",
@@ -406,11 +452,16 @@ pub const SUGGESTIONS: &[&str] = &[
     "latency.max",
     "latency.raw.p95",
     "latency.raw.p99",
+    "latency.connect.p95",
+    "latency.tls.p95",
+    "latency.ttfb.p95",
+    "latency.transfer.p95",
     "schedule_lag.p99",
     "error_rate",
     "throughput",
     "requests",
     "errors",
+    "recovery.time",
     "target.cpu",
     "target.cpu.max",
     "target.cpu.p95",
@@ -454,6 +505,8 @@ impl Metric {
         match self {
             Metric::Latency(_)
             | Metric::RawLatency(_)
+            | Metric::Stage(..)
+            | Metric::Recovery
             | Metric::ScheduleLag(_)
             | Metric::Wall(_)
             | Metric::User
@@ -483,7 +536,10 @@ impl Metric {
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
             Metric::Target(s) => s.judged(),
             Metric::Scraped(_) => Judged::Samples,
-            Metric::Requests | Metric::Errors => Judged::Point,
+            // The stages are kept per request and phase, not per second: limits only.
+            Metric::Stage(..) | Metric::Recovery | Metric::Requests | Metric::Errors => {
+                Judged::Point
+            }
         }
     }
 
@@ -515,6 +571,7 @@ impl FromStr for Metric {
                 .map(|e| match e.name {
                     "latency.STAT" => "latency.p95".to_string(),
                     "latency.raw.STAT" => "latency.raw.p95".to_string(),
+                    "latency.STAGE.STAT" => "latency.ttfb.p95".to_string(),
                     "schedule_lag.STAT" => "schedule_lag.p99".to_string(),
                     "wall.STAT" => "wall.median".to_string(),
                     "target.metric.NAME" => "target.metric.NAME".to_string(),
@@ -522,13 +579,20 @@ impl FromStr for Metric {
                 })
                 .collect();
             format!(
-                "unknown metric `{text}`{hint}; metrics are {} (latency, latency.raw and schedule_lag take p50, p90, p95, p99, p99.9, min, mean or max; wall takes median, mean, min or max)",
+                "unknown metric `{text}`{hint}; metrics are {} (latency, latency.raw, latency.connect, latency.tls, latency.ttfb, latency.transfer and schedule_lag take p50, p90, p95, p99, p99.9, min, mean or max; wall takes median, mean, min or max)",
                 families.join(", ")
             )
         };
         let stat = |s: &str| s.parse::<Stat>().map_err(|_| unknown());
         if let Some(s) = text.strip_prefix("latency.raw.") {
             return Ok(Metric::RawLatency(stat(s)?));
+        }
+        if let Some((stage, s)) = text
+            .strip_prefix("latency.")
+            .and_then(|rest| rest.split_once('.'))
+            .and_then(|(stage, s)| Some((Stage::named(stage)?, s)))
+        {
+            return Ok(Metric::Stage(stage, stat(s)?));
         }
         if let Some(s) = text.strip_prefix("latency.") {
             return Ok(Metric::Latency(stat(s)?));
@@ -564,6 +628,7 @@ impl FromStr for Metric {
             "throughput" => Ok(Metric::Throughput),
             "requests" => Ok(Metric::Requests),
             "errors" => Ok(Metric::Errors),
+            "recovery.time" => Ok(Metric::Recovery),
             "user.mean" => Ok(Metric::User),
             "system.mean" => Ok(Metric::System),
             "peak_rss" | "peak_rss.max" => Ok(Metric::PeakRss),
@@ -577,11 +642,13 @@ impl fmt::Display for Metric {
         match self {
             Metric::Latency(s) => write!(f, "latency.{s}"),
             Metric::RawLatency(s) => write!(f, "latency.raw.{s}"),
+            Metric::Stage(stage, s) => write!(f, "latency.{}.{s}", stage.as_str()),
             Metric::ScheduleLag(s) => write!(f, "schedule_lag.{s}"),
             Metric::ErrorRate => f.write_str("error_rate"),
             Metric::Throughput => f.write_str("throughput"),
             Metric::Requests => f.write_str("requests"),
             Metric::Errors => f.write_str("errors"),
+            Metric::Recovery => f.write_str("recovery.time"),
             Metric::Target(s) => s.fmt(f),
             Metric::Scraped(s) => s.fmt(f),
             Metric::Wall(Stat::Percentile(_)) => f.write_str("wall.median"),
@@ -610,6 +677,17 @@ mod tests {
         let m = |t: &str| t.parse::<Metric>().expect(t);
         assert_eq!(m("latency.p999"), Metric::Latency(Stat::Percentile(99.9)));
         assert_eq!(m("latency.median"), Metric::Latency(Stat::Percentile(50.0)));
+        assert_eq!(m("latency.p99.9"), Metric::Latency(Stat::Percentile(99.9)));
+        assert_eq!(
+            m("latency.ttfb.p99.9"),
+            Metric::Stage(Stage::Ttfb, Stat::Percentile(99.9))
+        );
+        assert_eq!(
+            m("latency.connect.max"),
+            Metric::Stage(Stage::Connect, Stat::Max)
+        );
+        assert_eq!(m("latency.tls.mean").unit(), Unit::Nanos);
+        assert!("latency.ttfb.p0".parse::<Metric>().is_err());
         assert_eq!(m("throughput").direction(), Direction::HigherIsBetter);
         assert_eq!(m("wall.median").run_kind(), RunKind::Bench);
         assert_eq!(m("peak_rss").unit(), Unit::Bytes);

@@ -69,6 +69,41 @@ pub struct GroupSummary {
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Responses by HTTP status code.
     pub status_codes: BTreeMap<String, u64>,
+    /// Where the requests' time went, stage by stage; absent in runs recorded before rigor
+    /// measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<StageSummary>,
+}
+
+/// Where a group's requests spent their time: the waterfall of the protocol's network
+/// analysis. Each stage is a distribution of its own, so the stages' percentiles do not add
+/// up to the total's; their means do, nearly: `latency.mean` ≈ wait + connect share + TLS
+/// share + TTFB + transfer, where the wait is for a free connection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageSummary {
+    /// TCP connect of the connections these requests opened (`count` is how many: a request
+    /// on a kept-alive connection opened none).
+    pub connect: LatencySummary,
+    /// TLS handshakes of the connections these requests opened (none over plain HTTP).
+    pub tls: LatencySummary,
+    /// From the request's send to the first byte of its response, for the responses that
+    /// succeeded: the server's think time plus one round trip.
+    pub ttfb: LatencySummary,
+    /// From the first byte of the response to its last, for the responses that succeeded.
+    pub transfer: LatencySummary,
+}
+
+impl StageSummary {
+    /// The stage's distribution.
+    pub fn of(&self, stage: crate::metric::Stage) -> &LatencySummary {
+        use crate::metric::Stage;
+        match stage {
+            Stage::Connect => &self.connect,
+            Stage::Tls => &self.tls,
+            Stage::Ttfb => &self.ttfb,
+            Stage::Transfer => &self.transfer,
+        }
+    }
 }
 
 /// The load generator's own health during the run.
@@ -401,8 +436,63 @@ pub struct RunSummary {
     /// The target's own metrics, when they were scraped.
     #[serde(default)]
     pub target_metrics: Option<ScrapeSummary>,
+    /// The run's slowest requests (at most 10), slowest first, with their trace ids when the
+    /// run sent `traceparent`; each second's slowest are kept with its window in the store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slowest: Vec<SlowRequest>,
+    /// For each spike phase, how long the service took to come back after it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recoveries: Vec<Recovery>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub environment: Environment,
+}
+
+/// How a spike phase's aftermath went: how long after the spike the latency and the error
+/// rate came back to within a tolerance of their level before it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recovery {
+    /// The spike phase.
+    pub phase: String,
+    /// The phase before it, whose level is the one to come back to.
+    pub before: String,
+    /// The level before: the median of that phase's per-second p95s, and its error rate.
+    pub before_p95_ns: u64,
+    pub before_error_rate: f64,
+    /// A second is back when its p95 is within this share above `before_p95_ns` (0.2: 20 %)
+    /// and its error rate within one percentage point of `before_error_rate`, and recovered
+    /// when `hold_s` such seconds come in a row.
+    pub tolerance: f64,
+    pub hold_s: u32,
+    /// The worst per-second p95 from the spike's start to the end of the run.
+    pub peak_p95_ns: u64,
+    /// How long the run went on after the spike ended.
+    pub observed_ns: u64,
+    /// From the spike's end to the first second of the run of `hold_s` seconds back within
+    /// the tolerance, for p95, for the error rate, and for both; `None` when the run ended
+    /// first. Whole seconds, as the windows are.
+    pub p95_recovered_ns: Option<u64>,
+    pub errors_recovered_ns: Option<u64>,
+    pub recovered_ns: Option<u64>,
+    /// Why the recovery could not be judged, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A request kept for being among the slowest: of the run, or of one second.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SlowRequest {
+    /// The request's name.
+    pub request: String,
+    pub phase: String,
+    /// When it was due, from the start of the run.
+    pub due_ns: u64,
+    /// From when it was due to its answer or failure (as `latency` measures).
+    pub latency_ns: u64,
+    /// The status it got (`"200"`), or how it failed (`"timeout"`, `"http_503"`).
+    pub outcome: String,
+    /// The W3C trace id it was sent with (32 hex digits), when the run sent `traceparent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// What the store keeps as a finished run's summary, by the run's kind. The one place that

@@ -26,7 +26,7 @@ mod syntax;
 use locate::{Locator, Step};
 use syntax::syntax_error;
 
-use crate::units::{HumanDuration, Rate};
+use crate::units::{HumanDuration, Rate, Ratio};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use resolve::{check_header_name, check_url, Place, ResolveError};
@@ -236,6 +236,10 @@ pub struct ScenarioSpec {
     /// [`Plan::secret_headers`]).
     #[serde(default)]
     pub secret_headers: Vec<String>,
+    /// Send a W3C `traceparent` header (a new trace, sampled) on every request, so the
+    /// slowest requests the run keeps can be found in the service's traces by their ids.
+    #[serde(default)]
+    pub traceparent: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -286,6 +290,9 @@ pub struct PhaseSpec {
     pub multiple: Option<f64>,
     /// Stop the phase after this many requests.
     pub iterations: Option<u64>,
+    /// A spike's recovery tolerance (default 20%): how far above its level before the spike
+    /// p95 may stay and count as recovered.
+    pub tolerance: Option<Ratio>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -399,7 +406,13 @@ pub struct Phase {
     pub duration: Option<Duration>,
     pub iterations: Option<u64>,
     pub load: PhaseLoad,
+    /// A spike's recovery tolerance as a fraction (0.2 for 20 %); `None` on other phases.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
 }
+
+/// A spike's recovery tolerance when its phase gives none.
+pub const DEFAULT_RECOVERY_TOLERANCE: f64 = 0.2;
 
 /// A resolved request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -432,6 +445,9 @@ pub struct Scenario {
     /// Headers the user marked as credentials, beyond [`DEFAULT_SECRET_HEADERS`].
     #[serde(default)]
     pub secret_headers: Vec<String>,
+    /// Whether every request carries a W3C `traceparent` header.
+    #[serde(default)]
+    pub traceparent: bool,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

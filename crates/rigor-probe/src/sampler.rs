@@ -282,11 +282,20 @@ impl Sampler {
                     let Ok(reading) = TreeReading::now(pid, &mut refused) else {
                         return;
                     };
+                    // Told to stop well before the period was up: the rates of so short a span
+                    // (CPU counted in clock ticks) would read as noise, often a zero, beside
+                    // the whole seconds, so it is left out — unless it is all there is. The
+                    // processes seen still count.
+                    let partial = next
+                        .checked_sub(period / 2)
+                        .is_some_and(|half| reading.at < half);
                     let sample = reading.since(&previous, second, cores);
                     if let Ok(mut k) = sink.lock() {
                         k.note(refused);
                         k.seen(&reading, &previous);
-                        k.samples.push(sample);
+                        if !partial || k.samples.is_empty() {
+                            k.samples.push(sample);
+                        }
                     }
                     previous = reading;
                     second += 1;

@@ -130,6 +130,7 @@ fn record_prepared(
     let mut recording =
         begin(store, scenario, options, &environment, started_at_ns)?.on_lost(on_lost);
     let phase_names: Vec<String> = scenario.phases.iter().map(|p| p.name.clone()).collect();
+    let describe = prepared.describe();
     let mut samples_written = 0;
     // The run's own stop: the process's signals reach it, and so does a failed target.
     let run_stop = stop.child();
@@ -153,7 +154,7 @@ fn record_prepared(
     let mut phase_of_second = std::collections::BTreeMap::new();
     let outcome = {
         let mut on_window = |window: &Window| {
-            recording.windows(&window_rows(window, &phase_names));
+            recording.windows(&window_rows(window, &phase_names, &describe));
             recording.samples(&lag_rows(window));
             if let Some(phase) = busiest_phase(window, &phase_names) {
                 phase_of_second.insert(window.second, phase);
@@ -421,8 +422,12 @@ fn histogram_rows(result: &rigor_load::LoadResult) -> Vec<HistogramRecord> {
         .collect()
 }
 
-/// The store's rows for one window of the engine.
-fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::StoredWindow> {
+/// The store's rows for one window of the engine, each with its slowest requests as JSON.
+fn window_rows(
+    window: &Window,
+    phase_names: &[String],
+    describe: &rigor_load::Describe,
+) -> Vec<rigor_store::StoredWindow> {
     window
         .parts
         .iter()
@@ -444,6 +449,11 @@ fn window_rows(window: &Window, phase_names: &[String]) -> Vec<rigor_store::Stor
                 .as_deref()
                 .map(rigor_model::hist::encode)
                 .unwrap_or_default(),
+            slowest: if part.slowest.is_empty() {
+                String::new()
+            } else {
+                serde_json::to_string(&describe.slowest(&part.slowest)).unwrap_or_default()
+            },
         })
         .collect()
 }

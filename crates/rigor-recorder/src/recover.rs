@@ -84,8 +84,15 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
     let mut total = Totals::default();
     let mut phases: BTreeMap<String, Totals> = BTreeMap::new();
     let mut seconds = std::collections::BTreeSet::new();
+    let mut slowest: Vec<rigor_model::output::SlowRequest> = Vec::new();
     for w in &windows {
         seconds.insert(w.second);
+        if !w.slowest.is_empty() {
+            // A second whose list cannot be read loses its list, not the run.
+            let kept: Vec<rigor_model::output::SlowRequest> =
+                serde_json::from_str(&w.slowest).unwrap_or_default();
+            slowest.extend(kept);
+        }
         let corrected = hist::decode(&w.corrected).ok();
         let raw = hist::decode(&w.raw).ok();
         total.add(w.requests, w.errors, corrected.as_ref(), raw.as_ref());
@@ -96,6 +103,12 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
             raw.as_ref(),
         );
     }
+    slowest.sort_by(|a, b| {
+        b.latency_ns
+            .cmp(&a.latency_ns)
+            .then(a.due_ns.cmp(&b.due_ns))
+    });
+    slowest.truncate(rigor_load::recorder::SLOWEST_PER_RUN);
     let duration = seconds.len() as f64;
     let plan: serde_json::Value = serde_json::from_str(&run.plan).unwrap_or_default();
     let model = plan["scenario"]["model"]
@@ -123,6 +136,8 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         generator: Default::default(),
         target: None,
         target_metrics: None,
+        slowest,
+        recoveries: Vec::new(),
         thresholds: Vec::new(),
         environment,
     };

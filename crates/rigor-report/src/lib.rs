@@ -20,7 +20,9 @@ mod json;
 mod junit;
 mod markdown;
 mod method;
+mod recovery;
 mod signals;
+mod stages;
 pub mod terminal;
 mod writer;
 

@@ -82,6 +82,16 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     if s.requests.len() > 1 {
         groups(out, "request", &s.requests)?;
     }
+    stages(out, s)?;
+    for r in &s.recoveries {
+        writeln!(
+            out,
+            "\n  after the spike `{}`: {}",
+            r.phase,
+            crate::recovery::line(r)
+        )?;
+    }
+    slowest(out, s)?;
     generator(out, &s.model, &s.generator)?;
     if let Some(t) = &s.target {
         target(out, t)?;
@@ -167,6 +177,73 @@ fn latency_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
         writeln!(
             out,
             "  (closed model: each request starts when the previous one ends, so both rows agree)"
+        )?;
+    }
+    Ok(())
+}
+
+/// Where the mean response's time went, stage by stage, per request name.
+fn stages(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
+    let rows = crate::stages::rows(s);
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(28)
+        + 2;
+    writeln!(
+        out,
+        "\n  {:<width$}{:>9}{:>9}{:>9}{:>9}{:>9}{:>10}{:>7}",
+        "where the time goes (mean)",
+        "wait",
+        "connect",
+        "TLS",
+        "TTFB",
+        "transfer",
+        "TTFB p95",
+        "conns"
+    )?;
+    for r in &rows {
+        writeln!(
+            out,
+            "  {:<width$}{:>9}{:>9}{:>9}{:>9}{:>9}{:>10}{:>7}",
+            r.name,
+            r.part(0),
+            r.part(1),
+            r.part(2),
+            r.part(3),
+            r.part(4),
+            format_nanos(r.ttfb.p95_ns as f64),
+            r.connections
+        )?;
+    }
+    Ok(())
+}
+
+/// The run's slowest requests, with their trace ids when the run sent `traceparent`.
+fn slowest(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
+    if s.slowest.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n  slowest requests")?;
+    for r in s.slowest.iter().take(5) {
+        let trace = r
+            .trace_id
+            .as_deref()
+            .map(|t| format!("  trace {t}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "    {:>9}  {}  due at {} ({})  {}{trace}",
+            format_nanos(r.latency_ns as f64),
+            r.request,
+            format_nanos(r.due_ns as f64),
+            r.phase,
+            r.outcome
         )?;
     }
     Ok(())

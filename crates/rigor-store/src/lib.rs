@@ -79,6 +79,9 @@ pub struct StoredWindow {
     pub corrected: Vec<u8>,
     /// Serialised histogram of latency from actual send.
     pub raw: Vec<u8>,
+    /// The second's slowest requests, as JSON text written by the recorder; empty when there
+    /// are none (or the run was recorded before they were kept).
+    pub slowest: String,
 }
 
 /// A profile kept with its run.
@@ -99,7 +102,7 @@ pub struct HistogramRecord {
     pub scope: String,
     /// The request or phase name; `"all"` for the whole run.
     pub name: String,
-    /// `"corrected"`, `"raw"` or `"lag"`.
+    /// `"corrected"`, `"raw"`, `"lag"`, or a stage: `"connect"`, `"tls"`, `"ttfb"`, `"transfer"`.
     pub kind: String,
     /// The histogram, serialised by whoever recorded it.
     pub data: Vec<u8>,

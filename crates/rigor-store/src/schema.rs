@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_bench_runs_owner.sql"),
     include_str!("migrations/005_run_headline.sql"),
     include_str!("migrations/006_profiles.sql"),
+    include_str!("migrations/007_slowest.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

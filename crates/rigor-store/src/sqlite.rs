@@ -217,6 +217,7 @@ fn read_window(row: &Row<'_>) -> rusqlite::Result<StoredWindow> {
         sent: row.get(4)?,
         corrected: row.get(5)?,
         raw: row.get(6)?,
+        slowest: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
     })
 }
 
@@ -280,10 +281,11 @@ impl Store for SqliteStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO windows (run_id, second, phase, requests, errors, sent, \
-                     corrected, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                     corrected, raw, slowest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                      ON CONFLICT (run_id, second, phase) DO UPDATE SET \
                      requests = excluded.requests, errors = excluded.errors, \
-                     sent = excluded.sent, corrected = excluded.corrected, raw = excluded.raw",
+                     sent = excluded.sent, corrected = excluded.corrected, raw = excluded.raw, \
+                     slowest = excluded.slowest",
                 )
                 .map_err(fail)?;
             for w in windows {
@@ -297,6 +299,7 @@ impl Store for SqliteStore {
                         w.sent,
                         w.corrected,
                         w.raw,
+                        (!w.slowest.is_empty()).then_some(w.slowest.as_str()),
                     ])
                     .map_err(fail)?;
             }
@@ -408,8 +411,8 @@ impl Store for SqliteStore {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT second, phase, requests, errors, sent, corrected, raw FROM windows \
-                 WHERE run_id = ?1 ORDER BY second, phase",
+                "SELECT second, phase, requests, errors, sent, corrected, raw, slowest \
+                 FROM windows WHERE run_id = ?1 ORDER BY second, phase",
             )
             .map_err(&fail)?;
         let windows = select

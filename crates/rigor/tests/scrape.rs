@@ -270,7 +270,7 @@ fn scraped_series_and_signals_are_compared_between_runs() {
         format!(
             r#"
 [target]
-command = "rigor target --port {port} --threads 1 --route '/: latency=1ms' --gauge consumer_lag={lag}"
+command = "rigor target --port {port} --threads 1 --route '/: latency=1ms, cpu=2ms' --gauge consumer_lag={lag}"
 ready = "http://127.0.0.1:{port}/health"
 
 [target.metrics]

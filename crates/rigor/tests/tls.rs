@@ -96,6 +96,12 @@ fn self_signed_certificates_need_insecure() {
         r.json["generator"]["connections_opened"], 2,
         "keep-alive over TLS"
     );
+    // Each connection's TCP connect and TLS handshake are timed, once.
+    let stages = &r.json["total"]["stages"];
+    assert_eq!(stages["connect"]["count"], 2, "{stages}");
+    assert_eq!(stages["tls"]["count"], 2, "{stages}");
+    assert!(stages["tls"]["min_ns"].as_u64().unwrap() > 0, "{stages}");
+    assert_eq!(stages["ttfb"]["count"], 40, "{stages}");
 }
 
 #[test]
@@ -134,5 +140,8 @@ fn http2_is_negotiated_through_alpn() {
             r.json["generator"]["connections_opened"], 1,
             "--http {version}"
         );
+        let stages = &r.json["total"]["stages"];
+        assert_eq!(stages["tls"]["count"], 1, "--http {version}: {stages}");
+        assert_eq!(stages["ttfb"]["count"], 60, "--http {version}: {stages}");
     }
 }

@@ -139,6 +139,14 @@ fn compare_signals(
             continue;
         };
         let Some(change) = c.relative_change else {
+            // Zero in the baseline: no change relative to it means anything. Said, not
+            // dropped in silence.
+            warnings.push(format!(
+                "`{metric}` is {} in the baseline (over {} seconds) and {} in the candidate: no relative change to judge, so it is not compared",
+                metric.format_value(c.baseline.estimate),
+                xa.len(),
+                metric.format_value(c.candidate.estimate)
+            ));
             continue;
         };
         out.push(Pending {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use super::{open, Arrival, Conn, Shared, Worker};
 use crate::conn::{http2_exchange, Response};
 use crate::recorder::ErrorKind;
+use rigor_model::metric::Stage;
 use rigor_model::plan::CheckSpec;
 
 /// Performs one request and records it; returns whether the connection can be reused.
@@ -20,7 +21,7 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     let shared = &worker.shared;
     let index = shared.compiled.pick(arrival.seq);
     let request = &shared.compiled.requests[index];
-    if let Err(kind) = replace_if_closed(worker, conn, request.origin).await {
+    if let Err(kind) = replace_if_closed(worker, conn, request.origin, arrival.phase, index).await {
         worker.complete(arrival.phase, index, None, None, None, Some(kind));
         return false;
     }
@@ -32,7 +33,7 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     );
     let mut outcome = attempt(shared, conn, request, arrival.seq).await;
     if request.idempotent && lost_to_close_race(conn, &outcome) {
-        outcome = match open(worker, request.origin).await {
+        outcome = match open(worker, request.origin, arrival.phase, index).await {
             Ok(fresh) => {
                 *conn = fresh;
                 worker.recorder.borrow_mut().retried(arrival.phase, index);
@@ -47,15 +48,33 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     }
     let corrected = nanos_between(arrival.intended, done);
     let raw = nanos_between(sent_at, done);
+    let first_byte = match &outcome {
+        Ok(Ok(response)) => Some(response.first_byte),
+        _ => None,
+    };
     let (status, error) = judge_response(&request.check, outcome);
-    worker.recorder.borrow_mut().answered(
+    let mut recorder = worker.recorder.borrow_mut();
+    recorder.answered(
         arrival.phase,
         index,
-        Some(corrected),
-        Some(raw),
+        (arrival.seq, nanos_between(shared.start, arrival.intended)),
+        corrected,
+        raw,
         status,
         error,
     );
+    // The stages are of the responses that succeeded, as the latency is.
+    if let (Some(first_byte), None) = (first_byte, error) {
+        let ttfb = nanos_between(sent_at, first_byte);
+        recorder.stage(arrival.phase, index, Stage::Ttfb, ttfb);
+        recorder.stage(
+            arrival.phase,
+            index,
+            Stage::Transfer,
+            nanos_between(first_byte, done),
+        );
+    }
+    drop(recorder);
     worker.mark_completion(arrival.phase);
     // Only a connection that got a response is worth reusing: one that timed out or failed
     // mid-exchange is in an unknown state.
@@ -78,10 +97,13 @@ async fn attempt(
             // are; otherwise render into the connection's own buffer.
             let exchange = async {
                 match &request.fixed {
-                    Some(fixed) => h1.exchange(fixed, request.is_head, needle).await,
-                    None => {
+                    Some(fixed) if request.sends_fixed() => {
+                        h1.exchange(fixed, request.is_head, needle).await
+                    }
+                    _ => {
+                        let compiled = &shared.compiled;
                         let render = |out: &mut Vec<u8>| {
-                            request.render_http1(seq, &shared.compiled.data, out)
+                            request.render_http1(seq, &compiled.data, compiled.tracer.as_ref(), out)
                         };
                         h1.exchange_rendered(render, request.is_head, needle).await
                     }
@@ -91,7 +113,8 @@ async fn attempt(
         }
         Conn::H2(send) => {
             let origin = &shared.endpoints[request.origin].origin;
-            match request.to_http(origin, seq, &shared.compiled.data) {
+            let compiled = &shared.compiled;
+            match request.to_http(origin, seq, &compiled.data, compiled.tracer.as_ref()) {
                 Ok(http_request) => {
                     tokio::time::timeout(
                         request.timeout,
@@ -111,11 +134,13 @@ async fn replace_if_closed(
     worker: &Worker,
     conn: &mut Conn,
     origin: usize,
+    phase: usize,
+    request: usize,
 ) -> Result<(), ErrorKind> {
     if let Conn::H1(h1) = conn {
         if h1.closed_while_idle() {
             worker.recorder.borrow_mut().connections_closed_idle += 1;
-            *conn = open(worker, origin).await?;
+            *conn = open(worker, origin, phase, request).await?;
         }
     }
     Ok(())
@@ -146,7 +171,9 @@ fn judge_response(
     match outcome {
         Err(_elapsed) => (None, Some(ErrorKind::Timeout)),
         Ok(Err(kind)) => (None, Some(kind)),
-        Ok(Ok(Response { status, body_ok })) => {
+        Ok(Ok(Response {
+            status, body_ok, ..
+        })) => {
             let status_ok = if check.status.is_empty() {
                 (200..400).contains(&status)
             } else {

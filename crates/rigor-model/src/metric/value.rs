@@ -19,11 +19,16 @@ impl Metric {
         Ok(match self {
             Metric::Latency(s) => latency_stat(&group.latency, s),
             Metric::RawLatency(s) => latency_stat(&group.raw_latency, s),
+            Metric::Stage(stage, s) => group
+                .stages
+                .as_ref()
+                .and_then(|st| latency_stat(st.of(stage), s)),
             Metric::ScheduleLag(s) => latency_stat(&summary.generator.schedule_lag, s),
             Metric::ErrorRate => (group.requests > 0).then_some(group.error_rate),
             Metric::Throughput => Some(group.throughput_per_s),
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
+            Metric::Recovery => recovery_value(&summary.recoveries, scope)?,
             Metric::Target(signal) => match summary.target.as_ref() {
                 None => None,
                 Some(t) => signal_value(signal, t, scope)?,
@@ -170,6 +175,45 @@ pub fn scraped_value(
             "`{metric}` is the target's, not one request's: `{{request=\"{name}\"}}` cannot apply; use `{{phase=...}}` or no filter"
         )),
     }
+}
+
+/// The recovery time after the spike `{phase=NAME}` names, or after the only spike; `None`
+/// when it did not recover within the run or could not be judged.
+pub fn recovery_value(
+    recoveries: &[crate::output::Recovery],
+    scope: &Scope,
+) -> Result<Option<f64>, String> {
+    let found = match scope {
+        Scope::Phase(name) => match recoveries.iter().find(|r| &r.phase == name) {
+            Some(r) => Some(r),
+            None => {
+                return Err(format!(
+                    "`recovery.time{{phase=\"{name}\"}}`: `{name}` is not a spike phase; recovery is measured after a phase of kind spike"
+                ))
+            }
+        },
+        Scope::Run if recoveries.is_empty() => {
+            return Err(
+                "`recovery.time`: the run has no phase of kind spike; recovery is measured after one"
+                    .into(),
+            )
+        }
+        Scope::Run if recoveries.len() == 1 => recoveries.first(),
+        Scope::Run => {
+            let names: Vec<&str> = recoveries.iter().map(|r| r.phase.as_str()).collect();
+            return Err(format!(
+                "`recovery.time`: the run has {} spikes ({}): name one with {{phase=\"…\"}}",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+        Scope::Request(_) => {
+            return Err(
+                "`recovery.time` is of the whole service after a spike, not of one request: use {phase=\"…\"}".into(),
+            )
+        }
+    };
+    Ok(found.and_then(|r| r.recovered_ns).map(|ns| ns as f64))
 }
 
 fn find_group<'s>(

@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::limits::{self, MAX_RATE_PER_SECOND};
 use super::resolve::{Place, ResolveError};
 use super::{
-    LoadLevel, Model, Phase, PhaseKind, PhaseLoad, PhaseSpec, SMOKE_DEFAULT_DURATION,
-    SPIKE_DEFAULT_MULTIPLE,
+    LoadLevel, Model, Phase, PhaseKind, PhaseLoad, PhaseSpec, DEFAULT_RECOVERY_TOLERANCE,
+    SMOKE_DEFAULT_DURATION, SPIKE_DEFAULT_MULTIPLE,
 };
 use crate::units::Rate;
 
@@ -99,6 +99,25 @@ impl PhaseSpec {
         }
         let load = PhaseLoad::between(start, end)?;
         self.refuse_unsendable(load)?;
+        let tolerance = match (self.kind, self.tolerance) {
+            (PhaseKind::Spike, t) => {
+                let t = t.map_or(DEFAULT_RECOVERY_TOLERANCE, |t| t.fraction());
+                if !(t > 0.0 && t <= 10.0) {
+                    return Err(format!(
+                        "`tolerance` {}% is not a tolerance: give a share above 0% and at most 1000% (the default is 20%)",
+                        t * 100.0
+                    ));
+                }
+                Some(t)
+            }
+            (_, Some(_)) => {
+                return Err(
+                    "`tolerance` is a spike's: how close to its level before the spike the service must come back; it does not apply here"
+                        .into(),
+                )
+            }
+            (_, None) => None,
+        };
         Ok(Phase {
             name: self
                 .name
@@ -108,6 +127,7 @@ impl PhaseSpec {
             duration,
             iterations: self.iterations,
             load,
+            tolerance,
         })
     }
 

@@ -124,6 +124,7 @@ impl ScenarioSpec {
             thresholds,
             grace: self.grace.map_or(DEFAULT_GRACE, |g| g.0),
             secret_headers: self.secret_headers.clone(),
+            traceparent: self.traceparent,
         })
     }
 

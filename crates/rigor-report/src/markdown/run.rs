@@ -52,6 +52,20 @@ pub fn load(r: &LoadReport) -> String {
     if s.requests.len() > 1 {
         groups(&mut out, "Requests", "request", &s.requests);
     }
+    stages(&mut out, s);
+    if !s.recoveries.is_empty() {
+        out.push_str("## Recovery after spikes\n\n");
+        for r in &s.recoveries {
+            let _ = writeln!(
+                out,
+                "- After `{}`: {}.",
+                cell(&r.phase),
+                cell(&crate::recovery::line(r))
+            );
+        }
+        out.push('\n');
+    }
+    slowest(&mut out, s);
     generator(&mut out, s);
     if let Some(t) = &s.target {
         target(&mut out, t);
@@ -343,6 +357,63 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
 }
 
 /// Text for a table cell: pipes escaped, line breaks flattened.
+/// Where the mean response's time went, per request name, with each stage's percentiles.
+fn stages(out: &mut String, s: &RunSummary) {
+    let rows = crate::stages::rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "## Where the time goes
+
+",
+    );
+    let _ = writeln!(
+        out,
+        "| {} |\n|---|{}",
+        crate::stages::HEADERS.join(" | "),
+        "---:|".repeat(crate::stages::HEADERS.len() - 1)
+    );
+    for r in &rows {
+        let cells: Vec<String> = r.cells().iter().map(|c| cell(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    let (part, share) = rows[0].dominant();
+    let _ = writeln!(
+        out,
+        "\n{} of the mean response's time is {part}. {}\n",
+        percent(share),
+        crate::stages::CAPTION
+    );
+}
+
+/// The run's slowest requests, with their trace ids when the run sent `traceparent`.
+fn slowest(out: &mut String, s: &RunSummary) {
+    if s.slowest.is_empty() {
+        return;
+    }
+    out.push_str("## Slowest requests\n\n| latency | request | due at | phase | outcome | trace id |\n|---:|---|---:|---|---|---|\n");
+    for r in &s.slowest {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            format_nanos(r.latency_ns as f64),
+            cell(&r.request),
+            format_nanos(r.due_ns as f64),
+            cell(&r.phase),
+            cell(&r.outcome),
+            r.trace_id
+                .as_deref()
+                .map_or("–".to_string(), |t| format!("`{t}`"))
+        );
+    }
+    out.push('\n');
+}
+
+fn percent(share: f64) -> String {
+    format!("{}%", rigor_model::units::three_figures(share * 100.0))
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }

@@ -25,6 +25,12 @@ pub fn window(second: u32, phase: &str) -> StoredWindow {
         // Arbitrary bytes, including a NUL and non-UTF-8: the store must keep them as they are.
         corrected: vec![0x1c, 0x84, 0x93, 0x00, 0xff, second as u8],
         raw: vec![0x1c, 0x84, 0x93, 0x01, second as u8],
+        // Every other second has its slowest requests; the rest have none (stored as NULL).
+        slowest: if second.is_multiple_of(2) {
+            format!(r#"[{{"request":"r","latency_ns":{second}}}]"#)
+        } else {
+            String::new()
+        },
     }
 }
 

@@ -71,6 +71,12 @@ pub struct LoadArgs {
     #[arg(long, short = 'k')]
     pub insecure: bool,
 
+    /// Send a W3C `traceparent` header (a new sampled trace) on every request; the slowest
+    /// requests of each second are kept with their trace ids, to look up in the service's
+    /// tracing backend.
+    #[arg(long)]
+    pub traceparent: bool,
+
     /// Most connections the open model may open.
     #[arg(long, value_name = "N", value_parser = flags::connections)]
     pub max_connections: Option<u32>,
@@ -193,6 +199,7 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         thresholds: args.thresholds.clone(),
         grace: Some(args.grace),
         secret_headers: args.record.secret_headers.clone(),
+        traceparent: args.traceparent,
     })
 }
 

@@ -59,6 +59,25 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if s.requests.len() > 1 {
         groups(out, "Requests", "request", &s.requests);
     }
+    stages(out, s);
+    if !s.recoveries.is_empty() {
+        out.push_str("<section><h2>Recovery after spikes</h2>");
+        for r in &s.recoveries {
+            let class = if r.recovered_ns.is_some() {
+                ""
+            } else {
+                " class=\"warning\""
+            };
+            let _ = write!(
+                out,
+                "<p{class}>After <code>{}</code>: {}.</p>",
+                esc(&r.phase),
+                esc(&crate::recovery::line(r))
+            );
+        }
+        out.push_str("</section>");
+    }
+    slowest(out, s);
     let g = &s.generator;
     out.push_str("<section><h2>Generator health</h2>");
     table(
@@ -101,6 +120,113 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if let Some(m) = &s.target_metrics {
         scraped(out, m);
     }
+}
+
+/// Where the mean response's time went: a waterfall bar per request name (wait, connect,
+/// TLS, TTFB, transfer, to scale across the rows) and the stages' percentiles.
+fn stages(out: &mut String, s: &RunSummary) {
+    let rows = crate::stages::rows(s);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<section><h2>Where the time goes</h2><div class=\"waterfall\">");
+    let longest = rows
+        .iter()
+        .map(|r| r.parts.iter().sum::<f64>())
+        .fold(0.0, f64::max);
+    for r in &rows {
+        let _ = write!(
+            out,
+            "<div class=\"waterfall-row\"><code>{}</code><div class=\"waterfall-bar\">",
+            esc(&r.name)
+        );
+        for (i, (part, ns)) in crate::stages::PARTS.iter().zip(r.parts).enumerate() {
+            if ns <= 0.0 || longest <= 0.0 {
+                continue;
+            }
+            let _ = write!(
+                out,
+                "<span class=\"stage stage-{i}\" style=\"width:{:.3}%\" title=\"{part} {}\"></span>",
+                ns / longest * 100.0,
+                esc(&format_nanos(ns))
+            );
+        }
+        let _ = write!(
+            out,
+            "</div><span class=\"waterfall-total\">{}</span></div>",
+            esc(&format_nanos(r.parts.iter().sum()))
+        );
+    }
+    out.push_str("<p class=\"legend\">");
+    for (i, part) in crate::stages::PARTS.iter().enumerate() {
+        let _ = write!(out, "<span class=\"stage stage-{i}\"></span> {part} ");
+    }
+    out.push_str("</p></div>");
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut c: Vec<String> = r.cells().iter().map(|c| esc(c)).collect();
+            c[0] = format!("<code>{}</code>", c[0]);
+            c
+        })
+        .collect();
+    table(
+        out,
+        "stages",
+        &crate::stages::HEADERS,
+        &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &cells,
+    );
+    let (part, share) = rows[0].dominant();
+    let _ = write!(
+        out,
+        "<p class=\"caption\">{}% of the mean response's time is {part}. {}</p></section>",
+        three_figures(share * 100.0),
+        esc(crate::stages::CAPTION)
+    );
+}
+
+/// The run's slowest requests, with their trace ids when the run sent `traceparent`.
+fn slowest(out: &mut String, s: &RunSummary) {
+    if s.slowest.is_empty() {
+        return;
+    }
+    out.push_str("<section><h2>Slowest requests</h2>");
+    let rows: Vec<Vec<String>> = s
+        .slowest
+        .iter()
+        .map(|r| {
+            vec![
+                format_nanos(r.latency_ns as f64),
+                format!("<code>{}</code>", esc(&r.request)),
+                format_nanos(r.due_ns as f64),
+                esc(&r.phase),
+                esc(&r.outcome),
+                r.trace_id
+                    .as_deref()
+                    .map_or("–".to_string(), |t| format!("<code>{}</code>", esc(t))),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "slowest",
+        &[
+            "latency", "request", "due at", "phase", "outcome", "trace id",
+        ],
+        &[0, 2],
+        &rows,
+    );
+    let traced = s.slowest.iter().any(|r| r.trace_id.is_some());
+    let _ = write!(
+        out,
+        "<p class=\"caption\">Latency from when each request was due. {}</p></section>",
+        if traced {
+            "Each request carried a W3C traceparent with this trace id: look it up in the service's tracing backend."
+        } else {
+            "Run with <code>--traceparent</code> (or <code>traceparent = true</code> in the scenario) to send each request with a trace id to look up in the service's traces."
+        }
+    );
 }
 
 /// The target's own metrics: how the scraping went and a table of the series kept.
