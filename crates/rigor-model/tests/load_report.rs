@@ -12,8 +12,7 @@ use rigor_model::output::report::LoadReport;
 use rigor_model::threshold::Scope;
 
 fn report() -> LoadReport {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load-report-v3.json");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/load-report-v3.json");
     let text = std::fs::read_to_string(path).expect("fixture");
     serde_json::from_str(&text).expect("the captured report parses")
 }
@@ -34,7 +33,10 @@ fn the_signals_sections_read_back_where_the_reports_look() {
     assert!(t.samples >= 7 && t.figures.cpu_mean > 0.0, "{t:?}");
     assert!(t.figures.rss_max_bytes > 0 && t.figures.threads_max > 0);
     assert_eq!(
-        t.phases.iter().map(|p| p.phase.as_str()).collect::<Vec<_>>(),
+        t.phases
+            .iter()
+            .map(|p| p.phase.as_str())
+            .collect::<Vec<_>>(),
         ["steady", "spike", "after"]
     );
     assert!(!t.processes.is_empty());
@@ -59,7 +61,10 @@ fn the_signals_sections_read_back_where_the_reports_look() {
         .slowest
         .iter()
         .all(|x| x.trace_id.as_ref().is_some_and(|t| t.len() == 32)));
-    assert!(s.slowest.windows(2).all(|w| w[0].latency_ns >= w[1].latency_ns));
+    assert!(s
+        .slowest
+        .windows(2)
+        .all(|w| w[0].latency_ns >= w[1].latency_ns));
     assert_eq!(s.recoveries.len(), 1);
     assert_eq!(s.recoveries[0].before, "steady");
 }
@@ -79,7 +84,10 @@ fn its_figures_are_the_metrics_rules_read() {
     assert_eq!(value(&r, "latency.ttfb.p95", &run), Some(ttfb));
     let slow_ttfb = value(&r, "latency.ttfb.p50", &Scope::Request("slow".into())).unwrap();
     let fast_ttfb = value(&r, "latency.ttfb.p50", &Scope::Request("orders".into())).unwrap();
-    assert!(slow_ttfb > fast_ttfb, "the 30 ms route waits longer than the 5 ms one");
+    assert!(
+        slow_ttfb > fast_ttfb,
+        "the 30 ms route waits longer than the 5 ms one"
+    );
     assert_eq!(
         value(&r, "recovery.time", &run),
         s.recoveries[0].recovered_ns.map(|ns| ns as f64)
