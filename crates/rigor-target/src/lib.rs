@@ -15,6 +15,7 @@
 
 mod behaviour;
 mod clock;
+mod flow;
 mod metrics;
 mod server;
 mod spec;

@@ -201,6 +201,7 @@ struct State {
     /// Kept per server rather than per process, so stopping a server gives its memory back.
     leaked: Mutex<Vec<Vec<u8>>>,
     metrics: Metrics,
+    flow: crate::flow::Flow,
 }
 
 /// Who answers a request path.
@@ -212,6 +213,8 @@ enum Answer<'a> {
     SetGauge(&'a str),
     /// The route's index among the metrics' routes, its behaviour and body.
     Route(usize, &'a Behaviour, &'a Bytes),
+    /// A step of the stateful flow, timed as the route matching its path (or the default) says.
+    Flow(crate::flow::Step<'a>),
     Default,
 }
 
@@ -241,6 +244,7 @@ impl State {
             errors: AtomicU64::new(0),
             leaked_bytes: AtomicU64::new(0),
             leaked: Mutex::new(Vec::new()),
+            flow: crate::flow::Flow::new(),
         }
     }
 
@@ -261,6 +265,9 @@ impl State {
             if !self.routes.iter().any(|(route, _)| route.path == path) {
                 return builtin;
             }
+        }
+        if let Some(step) = crate::flow::Step::of(method, path) {
+            return Answer::Flow(step);
         }
         match self
             .routes
@@ -325,6 +332,44 @@ impl State {
         (response(StatusCode::OK, "text/plain", body.clone()), false)
     }
 
+    /// A step of the flow: the latency, CPU and injected errors of the route its path matches
+    /// (or none), then the flow's own answer.
+    async fn flow(
+        &self,
+        step: crate::flow::Step<'_>,
+        path: &str,
+        headers: &http::HeaderMap,
+    ) -> Response<Full<Bytes>> {
+        let (route, behaviour) = match self
+            .routes
+            .iter()
+            .enumerate()
+            .find(|(_, (route, _))| route.matches(path))
+        {
+            Some((i, (route, _))) => (i, &route.behaviour),
+            None => (self.metrics.default_route(), &self.default),
+        };
+        let began = Instant::now();
+        self.metrics.started();
+        let (failed_response, failed) = self.work(behaviour, &Bytes::new()).await;
+        let response = if failed {
+            failed_response
+        } else {
+            let reply = self.flow.answer(step, headers);
+            let mut r = response(reply.status, "application/json", Bytes::from(reply.body));
+            for (name, value) in reply.headers {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    r.headers_mut().append(name, value);
+                }
+            }
+            r
+        };
+        // Counted as the route's injected failures only: the flow's own 401s and 404s are
+        // in /stats, not under the route's error status.
+        self.metrics.answered(route, began.elapsed(), failed);
+        response
+    }
+
     /// `PUT /gauges/NAME` with a number as its body sets gauge NAME.
     fn set_gauge(&self, name: &str, body: &[u8]) -> Response<Full<Bytes>> {
         let refuse =
@@ -344,11 +389,12 @@ impl State {
 
     fn stats(&self) -> Response<Full<Bytes>> {
         let json = format!(
-            "{{\"requests\":{},\"errors\":{},\"leaked_bytes\":{},\"uptime_ms\":{}}}\n",
+            "{{\"requests\":{},\"errors\":{},\"leaked_bytes\":{},\"uptime_ms\":{},\"flow\":{}}}\n",
             self.requests.load(Ordering::Relaxed),
             self.errors.load(Ordering::Relaxed),
             self.leaked_bytes.load(Ordering::Relaxed),
             self.started.elapsed().as_millis(),
+            self.flow.stats_json(),
         );
         response(StatusCode::OK, "application/json", Bytes::from(json))
     }
@@ -360,6 +406,12 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_string();
     let method = request.method().clone();
+    // Only the flow reads a request's headers (its token, its cookie).
+    let headers = if path.starts_with("/flow/") {
+        request.headers().clone()
+    } else {
+        http::HeaderMap::new()
+    };
     // Read the request body to its end so an HTTP/1 connection stays reusable after a POST;
     // only a gauge's (a number) is kept.
     let mut incoming = request.into_body();
@@ -389,6 +441,7 @@ async fn handle(
         ),
         Answer::SetGauge(name) => state.set_gauge(name, &kept),
         Answer::Route(i, behaviour, body) => state.respond(i, behaviour, body).await,
+        Answer::Flow(step) => state.flow(step, &path, &headers).await,
         Answer::Default => {
             let body = Bytes::from_static(OK_BODY);
             state

@@ -59,16 +59,30 @@ impl Client {
     }
 
     async fn send(&mut self, method: Method, path: &str, body: Bytes) -> Answer {
-        let request = Request::builder()
+        self.send_with(method, path, &[], body).await.0
+    }
+
+    /// Sends with extra headers; the answer and its headers.
+    async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> (Answer, http::HeaderMap) {
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::HOST, self.addr.to_string())
-            .body(Full::new(body))
-            .unwrap();
+            .header(header::HOST, self.addr.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body)).unwrap();
         self.sender.ready().await.unwrap();
         let start = Instant::now();
         let response = self.sender.send_request(request).await.unwrap();
-        answer(response, start).await
+        let headers = response.headers().clone();
+        (answer(response, start).await, headers)
     }
 }
 
@@ -290,6 +304,69 @@ async fn metrics_count_each_route_and_gauges_can_be_set() {
             "consumer_lag 6000",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_flow_carries_a_token_and_an_id_from_one_response_to_the_next_request() {
+    let server = start(&["/flow/login: latency=20ms"], None);
+    bounded(async {
+        let mut c = Client::connect(server.addr()).await;
+        let (login, headers) = c
+            .send_with(Method::POST, "/flow/login", &[], Bytes::from("user=ada"))
+            .await;
+        assert_eq!(login.status, StatusCode::OK);
+        assert!(
+            login.took >= Duration::from_millis(20),
+            "the route's latency applies"
+        );
+        let body = std::str::from_utf8(&login.body).unwrap();
+        let token = body.split('"').nth(3).unwrap().to_string();
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("session=s"), "{cookie}");
+        let bearer = format!("Bearer {token}");
+        let auth = [("authorization", bearer.as_str())];
+        let (created, headers) = c
+            .send_with(Method::POST, "/flow/orders", &auth, Bytes::new())
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let location = headers[header::LOCATION].to_str().unwrap().to_string();
+        let (read, _) = c
+            .send_with(Method::GET, &location, &auth, Bytes::new())
+            .await;
+        assert_eq!(read.status, StatusCode::OK);
+        let wrong = [("authorization", "Bearer t1x00000000")];
+        let (refused, _) = c
+            .send_with(Method::GET, &location, &wrong, Bytes::new())
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        let session = cookie.split(';').next().unwrap();
+        let (me, _) = c
+            .send_with(
+                Method::GET,
+                "/flow/me",
+                &[("cookie", session)],
+                Bytes::new(),
+            )
+            .await;
+        assert_eq!(me.status, StatusCode::OK);
+        let stats = c.get("/stats").await.body;
+        for (key, n) in [
+            ("logins", 1),
+            ("created", 1),
+            ("read", 1),
+            ("sessions", 1),
+            ("unauthorized", 1),
+            ("missing", 0),
+        ] {
+            assert_eq!(
+                stat(&stats, key),
+                n,
+                "{key}: {}",
+                String::from_utf8_lossy(&stats)
+            );
         }
     })
     .await;

@@ -29,7 +29,11 @@ pub struct TargetArgs {
     /// PATH ending in `*` matches a prefix (`/products/*`). Keys: latency=20ms (or fixed(20ms)),
     /// latency=uniform(10ms,30ms), latency=lognormal(MEDIAN,P99), errors=5%@503, cpu=1ms,
     /// leak=1KiB, body=1KiB. Unmatched paths answer 200 `ok`; /health, /stats and /metrics (Prometheus) are built in, and
-    /// `PUT /gauges/NAME` with a number sets a gauge /metrics shows.
+    /// `PUT /gauges/NAME` with a number sets a gauge /metrics shows. A stateful flow for
+    /// journeys is built in too: `POST /flow/login` gives a token (and a session cookie),
+    /// `POST /flow/orders` with `Authorization: Bearer TOKEN` creates an order and gives its id,
+    /// `GET /flow/orders/ID` reads it back with the same token, `GET /flow/me` needs the cookie;
+    /// a route on a /flow path sets its latency, CPU and errors.
     /// Example: --route '/slow: latency=lognormal(20ms,200ms), errors=1%@503, cpu=200us'
     #[arg(long, value_name = "SPEC")]
     pub route: Vec<String>,
