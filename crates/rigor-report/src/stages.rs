@@ -12,7 +12,7 @@ pub(crate) struct StageRow {
     pub name: String,
     /// Responses the means are per: the successful ones.
     pub responses: u64,
-    /// Connections its requests opened.
+    /// Connections its requests opened (the `n` of the connect column).
     pub connections: u64,
     /// The mean response's time, in nanoseconds, in the order of [`PARTS`]. They add up to
     /// its mean latency from intended start.
@@ -109,8 +109,10 @@ impl StageRow {
             self.part(2),
             self.part(3),
             self.part(4),
-            self.connections.to_string(),
-            dist(&self.connect),
+            match self.connections {
+                0 => "–".to_string(),
+                n => format!("{} ({n})", dist(&self.connect)),
+            },
             dist(&self.tls),
             dist(&self.ttfb),
             dist(&self.transfer),
@@ -130,15 +132,14 @@ impl StageRow {
 }
 
 /// The headers of [`StageRow::cells`].
-pub(crate) const HEADERS: [&str; 11] = [
+pub(crate) const HEADERS: [&str; 10] = [
     "",
     "wait",
     "connect",
     "TLS",
     "TTFB",
     "transfer",
-    "connections",
-    "connect p50 / p95",
+    "connect p50 / p95 (n)",
     "TLS p50 / p95",
     "TTFB p50 / p95",
     "transfer p50 / p95",
@@ -178,8 +179,9 @@ mod tests {
         assert_eq!(r.parts, [900_000.0, 20_000.0, 80_000.0, 8e6, 1e6]);
         assert_eq!(r.parts.iter().sum::<f64>(), 10e6);
         assert_eq!(r.dominant(), ("TTFB", 0.8));
-        assert_eq!(r.cells()[9], "8ms / 16ms");
-        assert_eq!(r.cells()[8], "2ms / 4ms");
+        assert_eq!(r.cells()[8], "8ms / 16ms");
+        assert_eq!(r.cells()[7], "2ms / 4ms");
+        assert_eq!(r.cells()[6], "500µs / 1ms (4)");
         let plain = GroupSummary {
             stages: Some(StageSummary {
                 tls: LatencySummary::default(),

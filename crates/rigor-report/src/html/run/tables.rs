@@ -174,7 +174,7 @@ fn stages(out: &mut String, s: &RunSummary) {
         out,
         "stages",
         &crate::stages::HEADERS,
-        &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        &[1, 2, 3, 4, 5, 6, 7, 8, 9],
         &cells,
     );
     let (part, share) = rows[0].dominant();
