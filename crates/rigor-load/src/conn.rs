@@ -140,8 +140,12 @@ pub struct Response {
     pub status: u16,
     /// Whether the body contained the checked text (true when nothing was checked).
     pub body_ok: bool,
-    /// When its first byte arrived (HTTP/1.1), or its head (HTTP/2).
+    /// When the first byte of its final response arrived (HTTP/1.1: an interim 1xx is not
+    /// it), or its head (HTTP/2).
     pub first_byte: std::time::Instant,
+    /// When it went out, where that is later than the exchange began: over HTTP/2, once a
+    /// stream was free (the wait for one is the client's, not the server's).
+    pub sent: Option<std::time::Instant>,
 }
 
 /// An HTTP/1.1 keep-alive connection.
@@ -272,7 +276,10 @@ impl Http1 {
         loop {
             let (status, framing, close) = self.read_head(is_head).await?;
             if (100..200).contains(&status) && status != 101 {
-                continue; // 100 Continue and friends precede the real response
+                // 100 Continue and friends precede the real response, whose first byte is
+                // the one that counts: already here if it came with the interim one.
+                self.first_byte = (self.start < self.end).then(std::time::Instant::now);
+                continue;
             }
             if close {
                 self.reusable = false;
@@ -286,6 +293,7 @@ impl Http1 {
                 status,
                 body_ok,
                 first_byte,
+                sent: None,
             });
         }
     }
@@ -511,6 +519,7 @@ pub async fn http2_exchange(
 ) -> Result<Response, ErrorKind> {
     use http_body_util::BodyExt;
     send.ready().await.map_err(|_| ErrorKind::Closed)?;
+    let sent = std::time::Instant::now();
     let request = request.map(http_body_util::Full::new);
     let response = send.send_request(request).await.map_err(|e| {
         if e.is_canceled() || e.is_closed() {
@@ -533,6 +542,7 @@ pub async fn http2_exchange(
         status,
         body_ok: matcher.is_none_or(|m| m.found),
         first_byte,
+        sent: Some(sent),
     })
 }
 

@@ -39,11 +39,20 @@ pub fn recoveries(
         let tolerance = phase
             .tolerance
             .unwrap_or(rigor_model::plan::DEFAULT_RECOVERY_TOLERANCE);
-        out.push(recovery(spike, before, tolerance, seconds, run_end));
+        // The aftermath of this spike lasts until the next one starts.
+        let until = planned
+            .iter()
+            .zip(timeline)
+            .skip(i + 1)
+            .find(|(p, _)| p.kind == PhaseKind::Spike)
+            .map_or(run_end, |(_, t)| t.start);
+        out.push(recovery(spike, before, tolerance, seconds, until));
     }
     out
 }
 
+/// The recovery after `spike`, watched until `run_end` (the run's end, or the next spike's
+/// start).
 fn recovery(
     spike: &PhaseResult,
     before: &PhaseResult,
@@ -88,13 +97,17 @@ fn recovery(
     r.before_error_rate = errors as f64 / requests as f64;
     r.peak_p95_ns = seconds
         .iter()
-        .filter(|s| f64::from(s.second) + 1.0 > spike.start.as_secs_f64())
+        .filter(|s| {
+            f64::from(s.second) + 1.0 > spike.start.as_secs_f64()
+                && f64::from(s.second) < run_end.as_secs_f64()
+        })
         .map(|s| s.p95_ns)
         .max()
         .unwrap_or(0);
     let p95_limit = r.before_p95_ns as f64 * (1.0 + tolerance);
     let error_limit = r.before_error_rate + ERROR_RATE_SLACK;
-    let after: Vec<&SecondLevel> = within(spike.end, run_end + Duration::from_secs(1)).collect();
+    // Whole seconds only: the last, partly after the run, holds the drain's stragglers.
+    let after: Vec<&SecondLevel> = within(spike.end, run_end).collect();
     let back = |ok: &dyn Fn(&SecondLevel) -> bool| -> Option<u64> {
         let mut streak: Option<(u32, u32)> = None; // (first second, length)
         for s in &after {
@@ -215,6 +228,66 @@ mod tests {
         assert_eq!(r.errors_recovered_ns, None);
         let wide = recovery(&timeline[1], &timeline[0], 3.0, &s, Duration::from_secs(7));
         assert_eq!(wide.recovered_ns, None, "two good seconds are not enough");
+    }
+
+    #[test]
+    fn each_spike_is_watched_until_the_next_one() {
+        use rigor_model::plan::{Phase, PhaseLoad};
+        use rigor_model::units::Rate;
+        let phase_of = |name: &str, kind| Phase {
+            name: name.into(),
+            kind,
+            duration: None,
+            iterations: None,
+            load: PhaseLoad::Open {
+                start: Rate::per_second(1.0),
+                end: Rate::per_second(1.0),
+            },
+            tolerance: None,
+        };
+        let planned = [
+            phase_of("steady", PhaseKind::Steady),
+            phase_of("spike", PhaseKind::Spike),
+            phase_of("calm", PhaseKind::Steady),
+            phase_of("spike-2", PhaseKind::Spike),
+            phase_of("after", PhaseKind::Steady),
+        ];
+        let timeline = [
+            phase("steady", 0, 3),
+            phase("spike", 3, 4),
+            phase("calm", 4, 8),
+            phase("spike-2", 8, 9),
+            phase("after", 9, 13),
+        ];
+        // The first spike peaks at 50 ms, the second at 400 ms.
+        let s = seconds(&[
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (50, 0),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (400, 0),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+            (10, 0),
+        ]);
+        let r = recoveries(&planned, &timeline, &s, Duration::from_secs(13));
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            r[0].peak_p95_ns, 50_000_000,
+            "the second spike is not the first's"
+        );
+        assert_eq!(
+            r[0].observed_ns, 4_000_000_000,
+            "watched until the next spike"
+        );
+        assert_eq!(r[0].recovered_ns, Some(0));
+        assert_eq!(r[1].peak_p95_ns, 400_000_000);
+        assert_eq!(r[1].recovered_ns, Some(0));
     }
 
     #[test]

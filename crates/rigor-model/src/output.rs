@@ -480,6 +480,7 @@ pub struct Recovery {
 
 /// A request kept for being among the slowest: of the run, or of one second.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
 pub struct SlowRequest {
     /// The request's name.
     pub request: String,

@@ -6,6 +6,13 @@ use rigor_model::units::{format_nanos, three_figures};
 /// "recovered 4s after it: p95 back within 20% of 10ms in 4s, the error rate within 1 point of
 /// 0.2% in 1s; peak p95 150ms; 3 seconds in a row to count", or why it did not.
 pub(crate) fn line(r: &Recovery) -> String {
+    if r.before_p95_ns == 0 {
+        // No level to come back to: not judged, which is not the same as not recovered.
+        return format!(
+            "not judged: {}",
+            r.note.as_deref().unwrap_or("no level before the spike")
+        );
+    }
     let after = |ns: u64| {
         if ns == 0 {
             "at once".to_string()
@@ -68,6 +75,15 @@ mod tests {
             p95_recovered_ns: None,
             ..r
         };
+        let unjudged = Recovery {
+            before_p95_ns: 0,
+            note: Some("the phase before the spike has no whole second".into()),
+            ..never.clone()
+        };
+        assert_eq!(
+            line(&unjudged),
+            "not judged: the phase before the spike has no whole second"
+        );
         assert!(line(&never).starts_with("NOT RECOVERED within the 8s observed after it: p95 back within 20% of 10ms (steady) not within the run"), "{}", line(&never));
     }
 }

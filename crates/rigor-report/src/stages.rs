@@ -28,7 +28,7 @@ pub(crate) struct StageRow {
 pub(crate) const PARTS: [&str; 5] = ["wait", "connect", "TLS", "TTFB", "transfer"];
 
 /// What the waiting part is, for a caption.
-pub(crate) const CAPTION: &str = "Means per successful response: wait is from the request's intended start to its send less the connect and TLS time its connection took (a free connection, or the schedule); connect and TLS are of the connections requests opened, shared over the responses; TTFB runs from the send to the first byte of the response, transfer from there to the last. The parts add up to the mean latency from intended start; each stage's p50 and p95 are of its own distribution.";
+pub(crate) const CAPTION: &str = "Means per successful response: wait is from the request's intended start to its send less the connect and TLS time its connection took (a free connection, or the schedule); connect and TLS are of the connections requests opened, shared over the responses; TTFB runs from the send to the first byte of the response, transfer from there to the last. The parts add up to the mean latency from intended start, but for connections opened by requests that then failed, which are in connect and TLS too; each stage's p50 and p95 are of its own distribution.";
 
 /// The run's rows: the whole run, then each request name when there are several. Empty for a
 /// run recorded before rigor measured the stages, or one with no successful response.

@@ -151,14 +151,17 @@ impl Flow {
                 let Some(owner) = self.bearer(headers) else {
                     return unauthorized();
                 };
-                let id = self.next.fetch_add(1, Ordering::Relaxed);
-                {
+                // The id is taken under the lock, so the deque stays sorted by id whatever
+                // the number of threads creating orders at once.
+                let id = {
                     let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+                    let id = self.next.fetch_add(1, Ordering::Relaxed);
                     if owners.len() == ORDERS_KEPT {
                         owners.pop_front();
                     }
                     owners.push_back((id, owner));
-                }
+                    id
+                };
                 self.counts.created.fetch_add(1, Ordering::Relaxed);
                 let mut r = reply(StatusCode::CREATED, format!("{{\"id\":{id}}}\n"));
                 r.headers.push(("location", format!("/flow/orders/{id}")));

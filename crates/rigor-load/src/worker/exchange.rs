@@ -32,11 +32,15 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
         nanos_between(arrival.intended, sent_at),
     );
     let mut outcome = attempt(shared, conn, request, arrival.seq).await;
+    // The send its TTFB is measured from: the retry's own, after the lost attempt and the
+    // new connection (whose connect and TLS are stages of their own).
+    let mut attempt_sent = sent_at;
     if request.idempotent && lost_to_close_race(conn, &outcome) {
         outcome = match open(worker, request.origin, arrival.phase, index).await {
             Ok(fresh) => {
                 *conn = fresh;
                 worker.recorder.borrow_mut().retried(arrival.phase, index);
+                attempt_sent = Instant::now();
                 attempt(shared, conn, request, arrival.seq).await
             }
             Err(kind) => Ok(Err(kind)),
@@ -49,7 +53,7 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     let corrected = nanos_between(arrival.intended, done);
     let raw = nanos_between(sent_at, done);
     let first_byte = match &outcome {
-        Ok(Ok(response)) => Some(response.first_byte),
+        Ok(Ok(response)) => Some((response.sent.unwrap_or(attempt_sent), response.first_byte)),
         _ => None,
     };
     let (status, error) = judge_response(&request.check, outcome);
@@ -64,8 +68,8 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
         error,
     );
     // The stages are of the responses that succeeded, as the latency is.
-    if let (Some(first_byte), None) = (first_byte, error) {
-        let ttfb = nanos_between(sent_at, first_byte);
+    if let (Some((sent, first_byte)), None) = (first_byte, error) {
+        let ttfb = nanos_between(sent, first_byte);
         recorder.stage(arrival.phase, index, Stage::Ttfb, ttfb);
         recorder.stage(
             arrival.phase,
