@@ -10,8 +10,10 @@
 //! (the recorder), and [`LoadResult`] is returned for analysis.
 
 mod conn;
+pub mod extract;
 pub mod recorder;
 mod recovery;
+pub mod replay;
 mod result;
 pub mod schedule;
 pub mod template;

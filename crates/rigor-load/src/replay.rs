@@ -1,0 +1,294 @@
+//! Reading real traffic for replay (issue 20): an access log in the Common or Combined Log
+//! Format, or a file of `METHOD URL` lines, into the requests it can reproduce, each at its
+//! offset from the first — and the lines it cannot, counted by why and named by line, never
+//! guessed at: a request with a body the log does not hold, a line that is not the format.
+//!
+//! Common: `host ident user [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326`;
+//! Combined adds `"referer" "user-agent"`. Times are read to the second, as the format has
+//! them; requests of one second keep the log's order.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One request the log holds, as it can be sent again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    /// The log's line, from 1.
+    pub line: usize,
+    /// From the first request's time.
+    pub offset: Duration,
+    pub method: String,
+    /// The path and query, as logged.
+    pub target: String,
+}
+
+/// What a log held.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replay {
+    pub requests: Vec<Logged>,
+    /// Lines left out, by why, each with up to [`LINES_NAMED`] of its line numbers.
+    pub skipped: BTreeMap<String, (u64, Vec<usize>)>,
+}
+
+/// How many line numbers a reason for skipping names.
+pub const LINES_NAMED: usize = 5;
+
+impl Replay {
+    fn skip(&mut self, why: &str, line: usize) {
+        let entry = self.skipped.entry(why.to_string()).or_default();
+        entry.0 += 1;
+        if entry.1.len() < LINES_NAMED {
+            entry.1.push(line);
+        }
+    }
+
+    /// Lines skipped in all.
+    pub fn skipped_count(&self) -> u64 {
+        self.skipped.values().map(|(n, _)| n).sum()
+    }
+}
+
+/// Reads an access log (Common or Combined) or a list of `METHOD URL` / `URL` lines.
+/// Blank lines and `#` comments are passed over.
+pub fn read(text: &str) -> Replay {
+    let mut replay = Replay::default();
+    let mut first: Option<i64> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            continue;
+        }
+        let parsed = if raw.contains('[') && raw.contains('"') {
+            access_line(raw)
+        } else {
+            plain_line(raw).map(|(m, t)| (None, m, t))
+        };
+        let (at, method, target) = match parsed {
+            Ok(p) => p,
+            Err(why) => {
+                replay.skip(why, line);
+                continue;
+            }
+        };
+        if matches!(method.as_str(), "POST" | "PUT" | "PATCH") {
+            replay.skip("a body the log does not hold (POST, PUT, PATCH)", line);
+            continue;
+        }
+        if !matches!(method.as_str(), "GET" | "HEAD" | "DELETE" | "OPTIONS") {
+            replay.skip(
+                "a method that cannot be replayed safely (CONNECT, TRACE, other)",
+                line,
+            );
+            continue;
+        }
+        if !target.starts_with('/') {
+            replay.skip(
+                "a target that is not a path (a proxy's absolute URL, or `*`)",
+                line,
+            );
+            continue;
+        }
+        let offset = match (at, first) {
+            (Some(at), None) => {
+                first = Some(at);
+                Duration::ZERO
+            }
+            (Some(at), Some(first)) if at >= first => Duration::from_secs((at - first) as u64),
+            // Logs are written as requests end, so a slow one can come after a later one:
+            // it goes at the time of the one before it rather than back in time.
+            (Some(_), Some(_)) => replay.requests.last().map_or(Duration::ZERO, |r| r.offset),
+            (None, _) => Duration::ZERO,
+        };
+        replay.requests.push(Logged {
+            line,
+            offset,
+            method,
+            target,
+        });
+    }
+    replay
+}
+
+type Parsed = (Option<i64>, String, String);
+
+/// `host ident user [time] "METHOD target VERSION" status size ...`.
+fn access_line(line: &str) -> Result<Parsed, &'static str> {
+    let not_format = "not a Common or Combined Log Format line";
+    let open = line.find('[').ok_or(not_format)?;
+    let close = open + line[open..].find(']').ok_or(not_format)?;
+    let at = clf_time(&line[open + 1..close])
+        .ok_or("a time that is not `[dd/Mon/yyyy:hh:mm:ss ±zzzz]`")?;
+    let rest = &line[close + 1..];
+    let q1 = rest.find('"').ok_or(not_format)?;
+    let q2 = q1 + 1 + rest[q1 + 1..].find('"').ok_or(not_format)?;
+    let request = &rest[q1 + 1..q2];
+    if request == "-" || request.is_empty() {
+        return Err("no request line (`\"-\"`: the connection closed before one)");
+    }
+    let mut parts = request.split(' ');
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return Err("a request line without a method and a target");
+    };
+    if !method.bytes().all(|b| b.is_ascii_uppercase()) || method.is_empty() {
+        return Err("a request line without a method and a target");
+    }
+    if target.bytes().any(|b| b.is_ascii_control()) || request.contains("\\x") {
+        return Err("a target with control characters or escaped bytes");
+    }
+    Ok((Some(at), method.to_string(), target.to_string()))
+}
+
+/// `METHOD URL`, or a URL alone (a GET); the URL's origin is dropped, its path kept.
+fn plain_line(line: &str) -> Result<(String, String), &'static str> {
+    let mut parts = line.split_whitespace();
+    let (method, url) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(url), None, None) => ("GET", url),
+        (Some(method), Some(url), None) => (method, url),
+        _ => return Err("not `METHOD URL` or a URL"),
+    };
+    if !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err("not `METHOD URL` or a URL");
+    }
+    let target = match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => url,
+    };
+    Ok((method.to_string(), target.to_string()))
+}
+
+/// `10/Oct/2000:13:55:36 -0700` as seconds since the Unix epoch.
+fn clf_time(text: &str) -> Option<i64> {
+    let (stamp, zone) = text.trim().split_once(' ')?;
+    let mut date = stamp.splitn(4, [':', '/']);
+    let day: i64 = date.next()?.parse().ok()?;
+    let month = match date.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = date.next()?.parse().ok()?;
+    let clock: Vec<i64> = date
+        .next()?
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = clock[..] else { return None };
+    if !(1..=31).contains(&day)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0..61).contains(&s)
+    {
+        return None;
+    }
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let zone: i64 = zone.get(1..)?.parse().ok()?;
+    let offset = sign * ((zone / 100) * 3600 + (zone % 100) * 60);
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s - offset)
+}
+
+/// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's
+/// algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_match_published_epoch_values() {
+        // The Apache documentation's example, and dates checked with `date -u -d … +%s`.
+        assert_eq!(clf_time("10/Oct/2000:13:55:36 -0700"), Some(971_211_336));
+        assert_eq!(clf_time("01/Jan/1970:00:00:00 +0000"), Some(0));
+        assert_eq!(clf_time("29/Feb/2024:23:59:59 +0100"), Some(1_709_247_599));
+        assert_eq!(clf_time("31/Dec/1999:23:59:60 +0000"), Some(946_684_800));
+        assert_eq!(clf_time("32/Jan/2000:00:00:00 +0000"), None);
+        assert_eq!(clf_time("10/Foo/2000:13:55:36 -0700"), None);
+    }
+
+    #[test]
+    fn an_access_log_becomes_its_requests_in_order_with_the_rest_named() {
+        let log = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326
+10.0.0.2 - - [10/Oct/2000:13:55:36 -0700] "GET /a?x=1 HTTP/1.1" 200 12 "http://ref/" "curl/8"
+10.0.0.3 - - [10/Oct/2000:13:55:38 -0700] "POST /login HTTP/1.1" 200 5 "-" "curl/8"
+10.0.0.4 - - [10/Oct/2000:13:55:37 -0700] "HEAD /b HTTP/1.1" 200 0
+10.0.0.5 - - [10/Oct/2000:13:55:40 -0700] "-" 408 0
+garbage here
+10.0.0.6 - - [10/Oct/2000:13:55:41 -0700] "CONNECT example.com:443 HTTP/1.1" 200 0
+10.0.0.7 - - [10/Oct/2000:13:55:42 -0700] "GET http://other.example/x HTTP/1.1" 200 0
+10.0.0.8 - - [10/Oct/2000:13:55:46 -0700] "DELETE /c/1 HTTP/1.1" 204 0
+"#;
+        let r = read(log);
+        let got: Vec<(usize, u64, &str, &str)> = r
+            .requests
+            .iter()
+            .map(|l| {
+                (
+                    l.line,
+                    l.offset.as_secs(),
+                    l.method.as_str(),
+                    l.target.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 0, "GET", "/apache_pb.gif"),
+                (2, 0, "GET", "/a?x=1"),
+                (4, 1, "HEAD", "/b"),
+                (9, 10, "DELETE", "/c/1"),
+            ]
+        );
+        assert_eq!(r.skipped_count(), 5);
+        assert_eq!(
+            r.skipped["a body the log does not hold (POST, PUT, PATCH)"],
+            (1, vec![3])
+        );
+        assert_eq!(
+            r.skipped["no request line (`\"-\"`: the connection closed before one)"],
+            (1, vec![5])
+        );
+        assert_eq!(r.skipped["not `METHOD URL` or a URL"], (1, vec![6]));
+        assert!(r
+            .skipped
+            .contains_key("a method that cannot be replayed safely (CONNECT, TRACE, other)"));
+        assert!(r
+            .skipped
+            .contains_key("a target that is not a path (a proxy's absolute URL, or `*`)"));
+    }
+
+    #[test]
+    fn a_list_of_urls_is_read_too() {
+        let r = read("# smoke\nhttp://127.0.0.1:8080/a\nGET /b?q=1\nHEAD http://h/c/d\n\n");
+        let got: Vec<(&str, &str)> = r
+            .requests
+            .iter()
+            .map(|l| (l.method.as_str(), l.target.as_str()))
+            .collect();
+        assert_eq!(got, [("GET", "/a"), ("GET", "/b?q=1"), ("HEAD", "/c/d")]);
+        assert!(r.requests.iter().all(|l| l.offset.is_zero()));
+    }
+}
