@@ -10,6 +10,7 @@
 //! (the recorder), and [`LoadResult`] is returned for analysis.
 
 mod conn;
+mod describe;
 pub mod extract;
 pub mod recorder;
 mod recovery;
@@ -358,20 +359,29 @@ fn emit_window(
     on_window: &mut dyn FnMut(&Window),
 ) {
     let mut last_second = 0;
-    let mut this_second = recorder::Group::default();
+    let mut errors = 0;
+    // The second's own latency, all phases together: only the corrected histograms are
+    // needed, and a second of one phase (the common case) needs no merge at all.
+    let mut latency: Option<std::borrow::Cow<'_, Hist>> = None;
     for part in parts.values() {
         so_far.total.merge(&part.group);
-        this_second.merge(&part.group);
         last_second += part.group.requests;
+        errors += part.group.errors;
+        if let Some(h) = part.group.corrected.as_deref() {
+            match &mut latency {
+                None => latency = Some(std::borrow::Cow::Borrowed(h)),
+                // Same bounds on both sides, so adding cannot fail.
+                Some(merged) => {
+                    let _ = merged.to_mut().add(h);
+                }
+            }
+        }
     }
     so_far.seconds.push(SecondLevel {
         second,
-        requests: this_second.requests,
-        errors: this_second.errors,
-        p95_ns: this_second
-            .corrected
-            .as_deref()
-            .map_or(0, |h| h.value_at_quantile(0.95)),
+        requests: last_second,
+        errors,
+        p95_ns: latency.map_or(0, |h| h.value_at_quantile(0.95)),
     });
     let total = &so_far.total;
     let phase = parts

@@ -425,6 +425,16 @@ impl Recorder {
         }
     }
 
+    /// A successful response's TTFB and transfer, in one look-up of its group.
+    #[inline]
+    pub fn response_stages(&mut self, phase: usize, request: usize, ttfb: u64, transfer: u64) {
+        if let Some(group) = self.groups.get_mut(phase * self.requests + request) {
+            let stages = group.stages.get_or_insert_with(Default::default);
+            stages.record(Stage::Ttfb, ttfb);
+            stages.record(Stage::Transfer, transfer);
+        }
+    }
+
     /// A request of `phase` × `request` lost to the keep-alive race was sent again.
     pub fn retried(&mut self, phase: usize, request: usize) {
         if let Some(group) = self.groups.get_mut(phase * self.requests + request) {

@@ -4,15 +4,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rigor_model::metric::Stage;
 use rigor_model::output::{
-    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ScrapeSummary, SlowRequest,
+    Environment, GeneratorHealth, GroupSummary, RunStatus, RunSummary, ScrapeSummary,
     TargetSummary, ThresholdOutcome, SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Scenario};
 use rigor_model::threshold::{Metric, Scope, Stat};
 use rigor_model::units::{format_duration, rfc3339};
 
-use crate::recorder::{summarize, Group, Hist, Slow, Slowest, SLOWEST_PER_RUN};
-use crate::trace::Tracer;
+pub use crate::describe::Describe;
+use crate::recorder::{summarize, Group, Hist, Slowest, SLOWEST_PER_RUN};
 use crate::worker::{Shared, WorkerResult};
 use crate::{LoadError, StopState};
 
@@ -62,47 +62,6 @@ pub struct LoadResult {
     pub seconds: Vec<crate::SecondLevel>,
     /// Names the requests the engine kept by index.
     pub describe: Describe,
-}
-
-/// Names what the engine keeps by index — a slow request's name, phase and trace id — for
-/// the summary and the store.
-#[derive(Debug, Clone)]
-pub struct Describe {
-    requests: Vec<String>,
-    phases: Vec<String>,
-    tracer: Option<Tracer>,
-}
-
-impl Describe {
-    pub(crate) fn new(scenario: &Scenario, tracer: Option<Tracer>) -> Describe {
-        Describe {
-            requests: scenario.requests.iter().map(|r| r.name.clone()).collect(),
-            phases: scenario.phases.iter().map(|p| p.name.clone()).collect(),
-            tracer,
-        }
-    }
-
-    /// A kept request as the output tells it.
-    pub fn slow(&self, s: &Slow) -> SlowRequest {
-        let name = |names: &[String], i: u32| names.get(i as usize).cloned().unwrap_or_default();
-        SlowRequest {
-            request: name(&self.requests, s.request),
-            phase: name(&self.phases, s.phase),
-            due_ns: s.due_ns,
-            latency_ns: s.latency_ns,
-            outcome: match (s.error, s.status) {
-                (Some(kind), _) => kind.name(),
-                (None, Some(status)) => status.to_string(),
-                (None, None) => "unknown".to_string(),
-            },
-            trace_id: self.tracer.map(|t| t.trace_id(s.seq)),
-        }
-    }
-
-    /// Kept requests, slowest first, as the output tells them.
-    pub fn slowest(&self, kept: &Slowest) -> Vec<SlowRequest> {
-        kept.sorted().iter().map(|s| self.slow(s)).collect()
-    }
 }
 
 pub(crate) struct Assembly<'a> {

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,40 +14,16 @@ use common::{ms, rigor, run_plan, serial};
 /// A keep-alive HTTP/1.1 server on loopback that serves one request at a time, each taking
 /// `each`, whatever the number of connections.
 fn one_at_a_time(each: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let counter = Arc::new(Mutex::new(()));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut pending = Vec::new();
-                loop {
-                    let end = loop {
-                        if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break at + 4;
-                        }
-                        match stream.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => pending.extend_from_slice(&buf[..n]),
-                        }
-                    };
-                    pending.drain(..end);
-                    {
-                        let _one = counter.lock().unwrap_or_else(|e| e.into_inner());
-                        std::thread::sleep(each);
-                    }
-                    let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    if stream.write_all(reply).is_err() {
-                        return;
-                    }
-                }
-            });
+    let one = Arc::new(Mutex::new(()));
+    common::hand_server(move |_, stream| {
+        {
+            let _one = one.lock().unwrap_or_else(|e| e.into_inner());
+            std::thread::sleep(each);
         }
-    });
-    port
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .is_ok()
+    })
 }
 
 fn plan(port: u16, phases: &str, threshold: &str) -> String {

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::time::Duration;
 
 use common::{load, ms, rigor, run_plan, serial, target};
@@ -13,38 +12,15 @@ use common::{load, ms, rigor, run_plan, serial, target};
 /// A keep-alive HTTP/1.1 server on loopback that answers every request by waiting `think`,
 /// sending its head and half of a 10-byte body, waiting `dribble`, then the rest.
 fn dribbling_server(think: Duration, dribble: Duration) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            std::thread::spawn(move || {
-                let _ = stream.set_nodelay(true);
-                let mut buf = [0u8; 4096];
-                let mut pending = Vec::new();
-                loop {
-                    while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => pending.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-                    pending.drain(..end);
-                    std::thread::sleep(think);
-                    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello";
-                    if stream.write_all(head).is_err() {
-                        return;
-                    }
-                    std::thread::sleep(dribble);
-                    if stream.write_all(b"world").is_err() {
-                        return;
-                    }
-                }
-            });
+    common::hand_server(move |_, stream| {
+        std::thread::sleep(think);
+        let head = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello";
+        if stream.write_all(head).is_err() {
+            return false;
         }
-    });
-    port
+        std::thread::sleep(dribble);
+        stream.write_all(b"world").is_ok()
+    })
 }
 
 #[test]

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,48 +16,22 @@ type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 /// A keep-alive HTTP/1.1 server on loopback: `/slow` answers after 40 ms, anything else at
 /// once; it keeps every request's path and `traceparent`.
 fn recording_server() -> (u16, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let seen: Seen = Arc::default();
     let kept = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let kept = kept.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut pending = Vec::new();
-                loop {
-                    let end = loop {
-                        if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break at + 4;
-                        }
-                        match stream.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => pending.extend_from_slice(&buf[..n]),
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&pending[..end]).into_owned();
-                    pending.drain(..end);
-                    let path = head.split(' ').nth(1).unwrap_or("").to_string();
-                    let trace = head.lines().find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("traceparent")
-                            .then(|| value.trim().to_string())
-                    });
-                    if path == "/slow" {
-                        std::thread::sleep(Duration::from_millis(40));
-                    }
-                    kept.lock().unwrap().push((path, trace));
-                    if stream
-                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
+    let port = common::hand_server(move |head, stream| {
+        let path = head.split(' ').nth(1).unwrap_or("").to_string();
+        let trace = head.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("traceparent")
+                .then(|| value.trim().to_string())
+        });
+        if path == "/slow" {
+            std::thread::sleep(Duration::from_millis(40));
         }
+        kept.lock().unwrap().push((path, trace));
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .is_ok()
     });
     (port, seen)
 }

@@ -7,7 +7,6 @@ use std::time::Instant;
 use super::{open, Arrival, Conn, Shared, Worker};
 use crate::conn::{http2_exchange, Response};
 use crate::recorder::ErrorKind;
-use rigor_model::metric::Stage;
 use rigor_model::plan::CheckSpec;
 
 /// Performs one request and records it; returns whether the connection can be reused.
@@ -70,13 +69,8 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     // The stages are of the responses that succeeded, as the latency is.
     if let (Some((sent, first_byte)), None) = (first_byte, error) {
         let ttfb = nanos_between(sent, first_byte);
-        recorder.stage(arrival.phase, index, Stage::Ttfb, ttfb);
-        recorder.stage(
-            arrival.phase,
-            index,
-            Stage::Transfer,
-            nanos_between(first_byte, done),
-        );
+        let transfer = nanos_between(first_byte, done);
+        recorder.response_stages(arrival.phase, index, ttfb, transfer);
     }
     drop(recorder);
     worker.mark_completion(arrival.phase);

@@ -190,3 +190,44 @@ pub fn run_plan(dir: &Path) -> Ran {
         .output()
         .expect("rigor runs"))
 }
+
+/// A keep-alive HTTP/1.1 server on a loopback port, written by hand so a test can time each
+/// part of its answers: for each request head read on a connection, `answer` gets the head
+/// (request line and headers, as text) and the stream to write the response to; it returns
+/// false to close the connection. Request bodies are not read (the tests send none).
+pub fn hand_server(
+    answer: impl Fn(&str, &mut std::net::TcpStream) -> bool + Send + Sync + 'static,
+) -> u16 {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let mut buf = [0u8; 4096];
+                let mut pending = Vec::new();
+                loop {
+                    let end = loop {
+                        if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => pending.extend_from_slice(&buf[..n]),
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                    pending.drain(..end);
+                    if !answer(&head, &mut stream) {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
