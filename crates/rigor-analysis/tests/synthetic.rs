@@ -112,6 +112,7 @@ fn load_run(
         target_metrics: None,
         slowest: Vec::new(),
         recoveries: Vec::new(),
+        journey: None,
         thresholds: vec![],
         environment: environment(),
     };

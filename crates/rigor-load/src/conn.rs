@@ -148,6 +148,75 @@ pub struct Response {
     pub sent: Option<std::time::Instant>,
 }
 
+/// What of a response a journey's step keeps, to take values and cookies from; nothing for
+/// independent requests, whose responses are judged and dropped as they stream in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Keep {
+    pub headers: KeepHeaders,
+    pub body: bool,
+}
+
+impl Keep {
+    pub const NOTHING: Keep = Keep {
+        headers: KeepHeaders::None,
+        body: false,
+    };
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeepHeaders {
+    #[default]
+    None,
+    /// Only `Set-Cookie`, for the journey's cookie jar.
+    SetCookie,
+    All,
+}
+
+/// The most body a step keeps for extraction; a longer body fails the extraction with why.
+pub const MAX_KEPT_BODY: usize = 8 << 20;
+
+/// What a step kept of its response.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Whether the body was longer than [`MAX_KEPT_BODY`] (what is kept is its start).
+    pub body_cut: bool,
+}
+
+impl Captured {
+    fn clear(&mut self) {
+        self.headers.clear();
+        self.body.clear();
+        self.body_cut = false;
+    }
+
+    fn keep_header(&mut self, keep: Keep, name: &str, value: &[u8]) {
+        let wanted = match keep.headers {
+            KeepHeaders::None => false,
+            KeepHeaders::SetCookie => name.eq_ignore_ascii_case("set-cookie"),
+            KeepHeaders::All => true,
+        };
+        if wanted {
+            self.headers.push((
+                name.to_string(),
+                String::from_utf8_lossy(value).into_owned(),
+            ));
+        }
+    }
+
+    fn keep_body(&mut self, keep: Keep, chunk: &[u8]) {
+        if !keep.body {
+            return;
+        }
+        let room = MAX_KEPT_BODY.saturating_sub(self.body.len());
+        if chunk.len() > room {
+            self.body_cut = true;
+        }
+        self.body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
 /// An HTTP/1.1 keep-alive connection.
 pub struct Http1 {
     stream: Stream,
@@ -165,6 +234,9 @@ pub struct Http1 {
     first_byte: Option<std::time::Instant>,
     /// When the connection last finished an exchange (or opened).
     pub idle_since: std::time::Instant,
+    /// What the current exchange keeps of its response, and what it kept.
+    keep: Keep,
+    pub captured: Captured,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -182,6 +254,8 @@ impl Http1 {
             served: 0,
             first_byte: None,
             idle_since: std::time::Instant::now(),
+            keep: Keep::NOTHING,
+            captured: Captured::default(),
         }
     }
 
@@ -236,6 +310,11 @@ impl Http1 {
         Ok(n)
     }
 
+    /// What the next exchanges keep of their responses, in [`captured`](Http1::captured).
+    pub fn keep(&mut self, keep: Keep) {
+        self.keep = keep;
+    }
+
     /// Sends `request` and reads the whole response. `needle` is text the body must contain.
     pub async fn exchange(
         &mut self,
@@ -274,6 +353,10 @@ impl Http1 {
         needle: Option<&[u8]>,
     ) -> Result<Response, ErrorKind> {
         loop {
+            if self.keep != Keep::NOTHING {
+                // An interim response's headers are not the final one's.
+                self.captured.clear();
+            }
             let (status, framing, close) = self.read_head(is_head).await?;
             if (100..200).contains(&status) && status != 101 {
                 // 100 Continue and friends precede the real response, whose first byte is
@@ -310,6 +393,7 @@ impl Http1 {
                     let mut chunked = false;
                     let mut close = http10;
                     for h in response.headers.iter() {
+                        self.captured.keep_header(self.keep, h.name, h.value);
                         if h.name.eq_ignore_ascii_case("content-length") {
                             length = std::str::from_utf8(h.value)
                                 .ok()
@@ -423,6 +507,8 @@ impl Http1 {
         if let Some(m) = matcher {
             m.feed(&self.buf[self.start..self.start + n]);
         }
+        self.captured
+            .keep_body(self.keep, &self.buf[self.start..self.start + n]);
         self.start += n;
         n
     }
@@ -516,6 +602,7 @@ pub async fn http2_exchange(
     send: &mut Http2,
     request: http::Request<bytes::Bytes>,
     needle: Option<&[u8]>,
+    (keep, captured): (Keep, &mut Captured),
 ) -> Result<Response, ErrorKind> {
     use http_body_util::BodyExt;
     send.ready().await.map_err(|_| ErrorKind::Closed)?;
@@ -530,12 +617,21 @@ pub async fn http2_exchange(
     })?;
     let first_byte = std::time::Instant::now();
     let status = response.status().as_u16();
+    if keep != Keep::NOTHING {
+        captured.clear();
+        for (name, value) in response.headers() {
+            captured.keep_header(keep, name.as_str(), value.as_bytes());
+        }
+    }
     let mut body = response.into_body();
     let mut matcher = needle.map(BodyMatcher::new);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| ErrorKind::Reset)?;
-        if let (Some(m), Some(data)) = (matcher.as_mut(), frame.data_ref()) {
-            m.feed(data);
+        if let Some(data) = frame.data_ref() {
+            if let Some(m) = matcher.as_mut() {
+                m.feed(data);
+            }
+            captured.keep_body(keep, data);
         }
     }
     Ok(Response {

@@ -12,6 +12,7 @@
 mod conn;
 mod describe;
 pub mod extract;
+pub mod journey;
 pub mod recorder;
 mod recovery;
 pub mod replay;

@@ -37,6 +37,8 @@ pub enum ErrorKind {
     CheckBody,
     /// The arrival was never sent: no connection became free in time.
     Dropped,
+    /// A journey's step got its response but could not take a value out of it.
+    Extract,
 }
 
 impl ErrorKind {
@@ -53,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Status(code) => format!("http_{code}"),
             ErrorKind::CheckBody => "check_body".into(),
             ErrorKind::Dropped => "dropped".into(),
+            ErrorKind::Extract => "extract".into(),
         }
     }
 
@@ -225,6 +228,55 @@ fn merge_hist(into: &mut Option<Box<Hist>>, from: &Option<Box<Hist>>) {
     }
 }
 
+/// Journeys' figures: of a phase (the one each journey started in), or of one second (the
+/// journeys that ended in it, and those that started).
+#[derive(Debug, Clone, Default)]
+pub struct JourneyGroup {
+    pub started: u64,
+    /// Journeys whose every step succeeded.
+    pub completed: u64,
+    /// Journeys ended by a failed step, counted with that step.
+    pub failed_at: Vec<u64>,
+    /// From each completed journey's intended start to its last step's response.
+    pub duration: Option<Box<Hist>>,
+}
+
+impl JourneyGroup {
+    pub fn failed(&self) -> u64 {
+        self.failed_at.iter().sum()
+    }
+
+    pub fn merge(&mut self, other: &JourneyGroup) {
+        self.started += other.started;
+        self.completed += other.completed;
+        if self.failed_at.len() < other.failed_at.len() {
+            self.failed_at.resize(other.failed_at.len(), 0);
+        }
+        for (into, n) in self.failed_at.iter_mut().zip(&other.failed_at) {
+            *into += n;
+        }
+        merge_hist(&mut self.duration, &other.duration);
+    }
+
+    fn ended(&mut self, outcome: Result<u64, usize>) {
+        match outcome {
+            Ok(duration) => {
+                self.completed += 1;
+                record(
+                    self.duration.get_or_insert_with(|| Box::new(new_hist())),
+                    duration,
+                );
+            }
+            Err(step) => {
+                if self.failed_at.len() <= step {
+                    self.failed_at.resize(step + 1, 0);
+                }
+                self.failed_at[step] += 1;
+            }
+        }
+    }
+}
+
 /// One phase's share of a one-second window.
 #[derive(Debug, Clone, Default)]
 pub struct WindowPart {
@@ -236,10 +288,17 @@ pub struct WindowPart {
     pub lag: Option<Box<Hist>>,
     /// The slowest requests completed in the window, at most [`SLOWEST_PER_WINDOW`].
     pub slowest: Slowest,
+    /// The journeys that started and ended in the window, when the scenario is a journey.
+    pub journey: Option<Box<JourneyGroup>>,
 }
 
 impl WindowPart {
     pub fn merge(&mut self, other: &WindowPart) {
+        if let Some(from) = &other.journey {
+            self.journey
+                .get_or_insert_with(Default::default)
+                .merge(from);
+        }
         self.group.merge(&other.group);
         self.sent += other.sent;
         merge_hist(&mut self.lag, &other.lag);
@@ -342,6 +401,10 @@ pub struct Recorder {
     pub connections_closed_idle: u64,
     /// The run's slowest requests so far, at most [`SLOWEST_PER_RUN`].
     pub slowest: Slowest,
+    /// Per phase, the journeys started in it; empty unless the scenario is a journey.
+    pub journeys: Vec<JourneyGroup>,
+    /// Why a step's value could not be taken, the first time it could not, by request.
+    pub step_failures: BTreeMap<usize, String>,
 }
 
 /// How long an idle connection is kept before the generator closes it: after a stall made it
@@ -360,7 +423,46 @@ impl Recorder {
             connections_opened: 0,
             connections_closed_idle: 0,
             slowest: Slowest::default(),
+            journeys: Vec::new(),
+            step_failures: BTreeMap::new(),
         }
+    }
+
+    /// Keeps journeys' figures too, for a scenario whose requests are a journey's steps.
+    pub fn with_journeys(mut self, phases: usize) -> Recorder {
+        self.journeys = vec![JourneyGroup::default(); phases];
+        self
+    }
+
+    /// A journey of `phase` started.
+    pub fn journey_started(&mut self, phase: usize) {
+        if let Some(j) = self.journeys.get_mut(phase) {
+            j.started += 1;
+        }
+        self.window
+            .entry(phase)
+            .or_default()
+            .journey
+            .get_or_insert_with(Default::default)
+            .started += 1;
+    }
+
+    /// A journey of `phase` ended: completed in `Ok(duration_ns)`, or failed at step `Err(i)`.
+    pub fn journey_ended(&mut self, phase: usize, outcome: Result<u64, usize>) {
+        if let Some(j) = self.journeys.get_mut(phase) {
+            j.ended(outcome);
+        }
+        self.window
+            .entry(phase)
+            .or_default()
+            .journey
+            .get_or_insert_with(Default::default)
+            .ended(outcome);
+    }
+
+    /// Why request `request` (a step) could not take its value, kept the first time.
+    pub fn step_failed(&mut self, request: usize, why: String) {
+        self.step_failures.entry(request).or_insert(why);
     }
 
     /// A request of `phase` × `request` went out `lag_ns` after its intended start.

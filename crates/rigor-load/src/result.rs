@@ -12,7 +12,7 @@ use rigor_model::threshold::{Metric, Scope, Stat};
 use rigor_model::units::{format_duration, rfc3339};
 
 pub use crate::describe::Describe;
-use crate::recorder::{summarize, Group, Hist, Slowest, SLOWEST_PER_RUN};
+use crate::recorder::{summarize, Group, Hist, JourneyGroup, Slowest, SLOWEST_PER_RUN};
 use crate::worker::{Shared, WorkerResult};
 use crate::{LoadError, StopState};
 
@@ -62,6 +62,10 @@ pub struct LoadResult {
     pub seconds: Vec<crate::SecondLevel>,
     /// Names the requests the engine kept by index.
     pub describe: Describe,
+    /// Per phase, the journeys that started in it; empty unless the scenario is a journey.
+    pub journeys: Vec<JourneyGroup>,
+    /// Why a step could not take its value, the first time, by request.
+    pub step_failures: std::collections::BTreeMap<usize, String>,
 }
 
 pub(crate) struct Assembly<'a> {
@@ -87,9 +91,21 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
     let mut last_completion: Vec<Option<Duration>> = vec![None; phases_n];
     let (mut late, mut dropped, mut opened, mut closed_idle) = (0, 0, 0, 0);
     let mut slowest = Slowest::default();
+    let mut journeys = if scenario.journey.is_some() {
+        vec![JourneyGroup::default(); phases_n]
+    } else {
+        Vec::new()
+    };
+    let mut step_failures = std::collections::BTreeMap::new();
     for w in &a.workers {
         if let Some(e) = &w.error {
             return Err(LoadError::Engine(e.clone()));
+        }
+        for (into, from) in journeys.iter_mut().zip(&w.recorder.journeys) {
+            into.merge(from);
+        }
+        for (step, why) in &w.recorder.step_failures {
+            step_failures.entry(*step).or_insert_with(|| why.clone());
         }
         for (into, from) in groups.iter_mut().zip(&w.recorder.groups) {
             into.merge(from);
@@ -159,6 +175,8 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         slowest,
         describe: Describe::new(&a.shared.scenario, a.shared.compiled.tracer),
         seconds: a.seconds,
+        journeys,
+        step_failures,
     };
     result.invalid = result.validity(a.max_lag);
     Ok(result)
@@ -273,6 +291,16 @@ impl LoadResult {
             Metric::Errors => Some(group.errors as f64),
             // Read off the recoveries by the judge: see `measured`.
             Metric::Recovery => None,
+            Metric::JourneyDuration(s) => {
+                let journeys = self.journey_group(scope)?;
+                stat(journeys.duration.as_deref(), s)
+            }
+            Metric::JourneyFailureRate => {
+                let journeys = self.journey_group(scope)?;
+                let ended = journeys.completed + journeys.failed();
+                (ended > 0).then(|| journeys.failed() as f64 / ended as f64)
+            }
+            Metric::Journeys => Some(self.journey_group(scope)?.completed as f64),
             // The target's resources come from the probe, not the engine: see `measured`.
             // Bench metrics are not a load run's.
             Metric::Target(_)
@@ -438,8 +466,89 @@ impl LoadResult {
             target_metrics: None,
             slowest: self.describe.slowest(&self.slowest),
             recoveries: self.recoveries(),
+            journey: self.journey_summary(),
             thresholds,
             environment,
+        }
+    }
+
+    /// The journeys of the run and of each phase, when the scenario is a journey.
+    pub fn journey_summary(&self) -> Option<rigor_model::output::JourneySummary> {
+        use rigor_model::output::{JourneyPhaseSummary, JourneyStepSummary, JourneySummary};
+        let journey = self.scenario.journey.as_ref()?;
+        let whole = self.journey_group(&Scope::Run)?;
+        let per_s = |n: u64, span: Duration| {
+            if span.is_zero() {
+                0.0
+            } else {
+                n as f64 / span.as_secs_f64()
+            }
+        };
+        let duration = |g: &JourneyGroup| g.duration.as_deref().map(summarize).unwrap_or_default();
+        let failed = whole.failed();
+        let ended = whole.completed + failed;
+        Some(JourneySummary {
+            started: whole.started,
+            completed: whole.completed,
+            failed,
+            unfinished: whole.started.saturating_sub(ended),
+            started_per_s: per_s(whole.started, self.duration),
+            failure_rate: if ended > 0 {
+                failed as f64 / ended as f64
+            } else {
+                0.0
+            },
+            duration: duration(&whole),
+            steps: journey
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| JourneyStepSummary {
+                    step: self.request_names.get(i).cloned().unwrap_or_default(),
+                    repeat: step.repeat,
+                    think_ns: step.think.as_nanos() as u64,
+                    extracts: step
+                        .extract
+                        .iter()
+                        .map(|e| format!("{} = {}", e.variable, e.from))
+                        .collect(),
+                    failed_walks: whole.failed_at.get(i).copied().unwrap_or(0),
+                    extract_failure: self.step_failures.get(&i).cloned(),
+                })
+                .collect(),
+            phases: self
+                .phases
+                .iter()
+                .zip(&self.journeys)
+                .map(|(p, g)| JourneyPhaseSummary {
+                    phase: p.name.clone(),
+                    started: g.started,
+                    completed: g.completed,
+                    failed: g.failed(),
+                    started_per_s: per_s(g.started, p.end.saturating_sub(p.start)),
+                    duration: duration(g),
+                })
+                .collect(),
+        })
+    }
+
+    /// The journeys of the run or of one phase; `None` when the scenario is not a journey
+    /// (or the phase is unknown).
+    pub fn journey_group(&self, scope: &Scope) -> Option<JourneyGroup> {
+        self.scenario.journey.as_ref()?;
+        match scope {
+            Scope::Run => {
+                let mut merged = JourneyGroup::default();
+                for g in &self.journeys {
+                    merged.merge(g);
+                }
+                Some(merged)
+            }
+            Scope::Phase(name) => {
+                let p = self.phases.iter().position(|ph| &ph.name == name)?;
+                self.journeys.get(p).cloned()
+            }
+            Scope::Request(_) => None,
         }
     }
 
@@ -553,6 +662,14 @@ impl rigor_model::judge::Measured for EngineMeasured<'_> {
             (Metric::Target(_), None) => Ok(None),
             (Metric::Recovery, _) => {
                 rigor_model::metric::value::recovery_value(&self.result.recoveries(), scope)
+            }
+            (Metric::JourneyDuration(_) | Metric::JourneyFailureRate | Metric::Journeys, _)
+                if self.result.scenario.journey.is_none() || matches!(scope, Scope::Request(_)) =>
+            {
+                // Not a journey, or a step: the same errors as a stored run's.
+                let empty = rigor_model::output::JourneySummary::default();
+                let journey = self.result.scenario.journey.as_ref().map(|_| &empty);
+                rigor_model::metric::value::journey_value(metric, journey, scope)
             }
             (Metric::Scraped(m), _) => match self.scraped {
                 Some(s) => rigor_model::metric::value::scraped_value(m, s, scope),

@@ -44,6 +44,8 @@ enum Segment {
     Literal(String),
     Column(usize),
     Seq,
+    /// A value a journey's earlier step extracted, by its slot.
+    Var(usize),
 }
 
 /// Text with `{variable}` holes; `{{` and `}}` stand for literal braces.
@@ -53,57 +55,36 @@ pub struct Template {
 }
 
 impl Template {
-    fn parse(text: &str, columns: &[String]) -> Result<Template, String> {
+    /// Parses `text` against the data `columns`; a journey's steps also see the `variables`
+    /// its steps extract (their slots are indices into that list).
+    fn parse(text: &str, columns: &[String], variables: &[String]) -> Result<Template, String> {
+        use rigor_model::plan::template::{pieces, Piece};
         let mut segments = Vec::new();
-        let mut literal = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    let closed = chars.by_ref().any(|c| {
-                        let end = c == '}';
-                        if !end {
-                            name.push(c);
-                        }
-                        end
-                    });
-                    if !closed {
-                        return Err(format!(
-                            "`{{` is not closed: write `{{{}}}` for a variable, or `{{{{` for a literal brace",
-                            name.trim()
-                        ));
-                    }
-                    if !literal.is_empty() {
-                        segments.push(Segment::Literal(std::mem::take(&mut literal)));
-                    }
-                    let name = name.trim();
-                    if name == "seq" {
-                        segments.push(Segment::Seq);
-                    } else if let Some(i) = columns.iter().position(|c| c == name) {
-                        segments.push(Segment::Column(i));
+        for piece in pieces(text)? {
+            segments.push(match piece {
+                Piece::Literal(text) => Segment::Literal(text),
+                Piece::Variable(name) if name == "seq" => Segment::Seq,
+                Piece::Variable(name) => {
+                    if let Some(i) = variables.iter().position(|v| *v == name) {
+                        Segment::Var(i)
+                    } else if let Some(i) = columns.iter().position(|c| *c == name) {
+                        Segment::Column(i)
                     } else {
-                        let known = if columns.is_empty() {
+                        let mut known = if columns.is_empty() {
                             "no `data` CSV is set, so only {seq} is defined".to_string()
                         } else {
                             format!("the data columns are {}, and {{seq}}", columns.join(", "))
                         };
-                        return Err(unknown_variable(name, columns, &known));
+                        if !variables.is_empty() {
+                            known.push_str(&format!(
+                                "; the journey's steps extract {}",
+                                variables.join(", ")
+                            ));
+                        }
+                        return Err(unknown_variable(&name, columns, &known));
                     }
                 }
-                c => literal.push(c),
-            }
-        }
-        if !literal.is_empty() {
-            segments.push(Segment::Literal(literal));
+            });
         }
         Ok(Template { segments })
     }
@@ -131,6 +112,18 @@ impl Template {
     }
 
     pub fn render(&self, seq: u64, data: &Data, out: &mut Vec<u8>) {
+        self.render_with(seq, data, &[], out);
+    }
+
+    /// Whether the template uses a value a journey's step extracted.
+    pub fn uses_variables(&self) -> bool {
+        self.segments.iter().any(|s| matches!(s, Segment::Var(_)))
+    }
+
+    /// Renders with a journey's extracted values, by slot. The engine never renders a step
+    /// whose variables are not all set: the plan checks that earlier steps extract them, and
+    /// a failed extraction ends the journey.
+    pub fn render_with(&self, seq: u64, data: &Data, vars: &[String], out: &mut Vec<u8>) {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.extend_from_slice(text.as_bytes()),
@@ -143,13 +136,18 @@ impl Template {
                         out.extend_from_slice(row[*i].as_bytes());
                     }
                 }
+                Segment::Var(i) => {
+                    if let Some(value) = vars.get(*i) {
+                        out.extend_from_slice(value.as_bytes());
+                    }
+                }
             }
         }
     }
 
-    pub fn render_string(&self, seq: u64, data: &Data) -> String {
+    pub fn render_string(&self, seq: u64, data: &Data, vars: &[String]) -> String {
         let mut out = Vec::new();
-        self.render(seq, data, &mut out);
+        self.render_with(seq, data, vars, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
 }
@@ -210,6 +208,34 @@ impl Data {
     }
 }
 
+/// What fills in a request's templates for one send: its arrival's number and data row, and
+/// in a journey the values its earlier steps extracted and the user's cookies.
+#[derive(Debug, Clone, Copy)]
+pub struct Fill<'a> {
+    pub seq: u64,
+    /// The number its `traceparent` is made from: the arrival's for an independent request,
+    /// the send's within the journey for a step (each request its own span).
+    pub trace: u64,
+    pub data: &'a Data,
+    /// A journey's extracted values, by slot; empty outside journeys.
+    pub vars: &'a [String],
+    /// The `Cookie` header's value from the journey's cookie jar, when it holds any.
+    pub cookie: Option<&'a str>,
+}
+
+impl<'a> Fill<'a> {
+    /// An independent request's fill: its number and data only.
+    pub fn plain(seq: u64, data: &'a Data) -> Fill<'a> {
+        Fill {
+            seq,
+            trace: seq,
+            data,
+            vars: &[],
+            cookie: None,
+        }
+    }
+}
+
 /// A request ready for the hot path.
 #[derive(Debug, Clone)]
 pub struct CompiledRequest {
@@ -231,22 +257,24 @@ pub struct CompiledRequest {
     trace_at: Option<usize>,
     /// Whether the scenario sends a `traceparent` header on every request.
     traced: bool,
+    /// Whether the request writes its own `Cookie` header (then a journey's jar is not sent).
+    sets_cookie: bool,
     host_header: String,
 }
 
 impl CompiledRequest {
     /// Writes the HTTP/1.1 request for arrival `seq` into `out` (cleared first), with the
     /// `traceparent` of `tracer` when the scenario sends one.
-    pub fn render_http1(&self, seq: u64, data: &Data, tracer: Option<&Tracer>, out: &mut Vec<u8>) {
+    pub fn render_http1(&self, fill: &Fill<'_>, tracer: Option<&Tracer>, out: &mut Vec<u8>) {
         out.clear();
-        if let Some(fixed) = &self.fixed {
+        if let Some(fixed) = self.fixed.as_ref().filter(|_| fill.cookie.is_none()) {
             out.extend_from_slice(fixed);
             if let (Some(at), Some(tracer)) = (self.trace_at, tracer) {
-                tracer.write_value(seq, &mut out[at..at + trace::VALUE_LEN]);
+                tracer.write_value(fill.trace, &mut out[at..at + trace::VALUE_LEN]);
             }
             return;
         }
-        self.render_http1_uncached(seq, data, tracer, out);
+        self.render_http1_uncached(fill, tracer, out);
     }
 
     /// Whether the request's bytes are the same for every arrival: sent as they are.
@@ -257,15 +285,21 @@ impl CompiledRequest {
     /// Renders the request; returns where its `traceparent` value is, if it has one.
     fn render_http1_uncached(
         &self,
-        seq: u64,
-        data: &Data,
+        fill: &Fill<'_>,
         tracer: Option<&Tracer>,
         out: &mut Vec<u8>,
     ) -> Option<usize> {
+        let Fill {
+            seq,
+            trace,
+            data,
+            vars,
+            cookie,
+        } = *fill;
         let mut trace_at = None;
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');
-        self.target.render(seq, data, out);
+        self.target.render_with(seq, data, vars, out);
         out.extend_from_slice(b" HTTP/1.1\r\n");
         let mut has_host = false;
         let mut has_agent = false;
@@ -274,14 +308,19 @@ impl CompiledRequest {
             has_agent |= name.eq_ignore_ascii_case("user-agent");
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
-            value.render(seq, data, out);
+            value.render_with(seq, data, vars, out);
+            out.extend_from_slice(b"\r\n");
+        }
+        if let Some(cookie) = cookie.filter(|_| !self.sets_cookie) {
+            out.extend_from_slice(b"Cookie: ");
+            out.extend_from_slice(cookie.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
         if let Some(tracer) = tracer.filter(|_| self.traced) {
             out.extend_from_slice(trace::HEADER_NAME);
             let at = out.len();
             out.resize(at + trace::VALUE_LEN, b'0');
-            tracer.write_value(seq, &mut out[at..]);
+            tracer.write_value(trace, &mut out[at..]);
             out.extend_from_slice(b"\r\n");
             trace_at = Some(at);
         }
@@ -296,7 +335,7 @@ impl CompiledRequest {
         match &self.body {
             Some(body) => {
                 let mut rendered = Vec::new();
-                body.render(seq, data, &mut rendered);
+                body.render_with(seq, data, vars, &mut rendered);
                 use std::io::Write;
                 let _ = write!(out, "Content-Length: {}\r\n\r\n", rendered.len());
                 out.extend_from_slice(&rendered);
@@ -313,11 +352,17 @@ impl CompiledRequest {
     pub fn to_http(
         &self,
         origin: &Origin,
-        seq: u64,
-        data: &Data,
+        fill: &Fill<'_>,
         tracer: Option<&Tracer>,
     ) -> Result<http::Request<bytes::Bytes>, String> {
-        let uri = format!("{origin}{}", self.target.render_string(seq, data));
+        let Fill {
+            seq,
+            trace,
+            data,
+            vars,
+            cookie,
+        } = *fill;
+        let uri = format!("{origin}{}", self.target.render_string(seq, data, vars));
         let mut builder = http::Request::builder()
             .method(self.method.as_str())
             .uri(uri)
@@ -326,16 +371,19 @@ impl CompiledRequest {
             if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("connection") {
                 continue;
             }
-            builder = builder.header(name.as_str(), value.render_string(seq, data));
+            builder = builder.header(name.as_str(), value.render_string(seq, data, vars));
+        }
+        if let Some(cookie) = cookie.filter(|_| !self.sets_cookie) {
+            builder = builder.header("cookie", cookie);
         }
         if let Some(tracer) = tracer.filter(|_| self.traced) {
-            builder = builder.header("traceparent", tracer.value(seq));
+            builder = builder.header("traceparent", tracer.value(trace));
         }
         builder = builder.header("user-agent", concat!("rigor/", env!("CARGO_PKG_VERSION")));
         let body = self
             .body
             .as_ref()
-            .map(|b| bytes::Bytes::from(b.render_string(seq, data)))
+            .map(|b| bytes::Bytes::from(b.render_string(seq, data, vars)))
             .unwrap_or_default();
         builder.body(body).map_err(|e| e.to_string())
     }
@@ -353,6 +401,8 @@ pub struct Compiled {
     pub cycle: Vec<usize>,
     /// The run's trace ids, when its requests carry a `traceparent`.
     pub tracer: Option<Tracer>,
+    /// The order the requests are walked in, when the scenario is a journey.
+    pub journey: Option<crate::journey::CompiledJourney>,
 }
 
 impl Compiled {
@@ -363,15 +413,40 @@ impl Compiled {
         };
         let mut origins: Vec<Origin> = Vec::new();
         let mut requests = Vec::new();
+        let variables = scenario
+            .journey
+            .as_ref()
+            .map_or(&[][..], |j| &j.variables[..]);
+        if let Some(both) = variables.iter().find(|v| data.columns.contains(v)) {
+            return Err(LoadError::Data {
+                path: scenario.data.clone().unwrap_or_default(),
+                message: format!(
+                    "`{both}` is a column of the data and a variable a step extracts: `{{{both}}}` would mean either; rename one"
+                ),
+            });
+        }
         for request in &scenario.requests {
-            let compiled =
-                compile_request(request, &data.columns, &mut origins, scenario.traceparent)
-                    .map_err(|message| LoadError::Request {
-                        name: request.name.clone(),
-                        message,
-                    })?;
+            let compiled = compile_request(
+                request,
+                (&data.columns, variables),
+                &mut origins,
+                scenario.traceparent,
+            )
+            .map_err(|message| LoadError::Request {
+                name: request.name.clone(),
+                message,
+            })?;
             requests.push(compiled);
         }
+        let journey = scenario
+            .journey
+            .as_ref()
+            .map(crate::journey::CompiledJourney::new)
+            .transpose()
+            .map_err(|message| LoadError::Request {
+                name: scenario.name.clone(),
+                message,
+            })?;
         for (request, compiled) in scenario.requests.iter().zip(&requests) {
             check_data_values(compiled, &data).map_err(|message| LoadError::Data {
                 path: scenario.data.clone().unwrap_or_default(),
@@ -391,6 +466,7 @@ impl Compiled {
             data,
             cycle,
             tracer: scenario.traceparent.then(Tracer::random),
+            journey,
         })
     }
 
@@ -441,7 +517,13 @@ pub fn parse_origin(url: &str) -> Result<(Origin, &str), String> {
     } else {
         return Err(format!("`{url}` is not an http:// or https:// URL"));
     };
+    // A variable right after the authority starts the target: `http://host:8080{location}`
+    // sends a journey's extracted `Location` path to the same origin.
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let end = match rest[..end].find('{') {
+        Some(brace) if brace > 0 => brace,
+        _ => end,
+    };
     let (authority, target) = rest.split_at(end);
     if authority.contains('{') {
         return Err(format!(
@@ -495,7 +577,7 @@ pub fn parse_origin(url: &str) -> Result<(Origin, &str), String> {
 
 fn compile_request(
     request: &Request,
-    columns: &[String],
+    (columns, variables): (&[String], &[String]),
     origins: &mut Vec<Origin>,
     traced: bool,
 ) -> Result<CompiledRequest, String> {
@@ -532,7 +614,7 @@ fn compile_request(
             request.method.escape_debug()
         ));
     }
-    let target = Template::parse(&target, columns)?;
+    let target = Template::parse(&target, columns, variables)?;
     check_literal(&target, "the URL", true)?;
     let mut headers = Vec::new();
     for (name, value) in &request.headers {
@@ -549,14 +631,14 @@ fn compile_request(
                 "the request sets its own `{name}` header and the scenario has `traceparent = true`, which writes one on every request: keep one of the two"
             ));
         }
-        let value = Template::parse(value, columns)?;
+        let value = Template::parse(value, columns, variables)?;
         check_literal(&value, &format!("the value of the header `{name}`"), false)?;
         headers.push((name.clone(), value));
     }
     let body = request
         .body
         .as_deref()
-        .map(|b| Template::parse(b, columns))
+        .map(|b| Template::parse(b, columns, variables))
         .transpose()?;
     let mut compiled = CompiledRequest {
         name: request.name.clone(),
@@ -575,6 +657,10 @@ fn compile_request(
         fixed: None,
         trace_at: None,
         traced,
+        sets_cookie: request
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("cookie")),
         host_header,
     };
     let constant = compiled.target.is_constant()
@@ -583,8 +669,11 @@ fn compile_request(
     if constant {
         let mut fixed = Vec::new();
         let placeholder = Tracer::with_seed(0);
-        compiled.trace_at =
-            compiled.render_http1_uncached(0, &Data::default(), Some(&placeholder), &mut fixed);
+        compiled.trace_at = compiled.render_http1_uncached(
+            &Fill::plain(0, &Data::default()),
+            Some(&placeholder),
+            &mut fixed,
+        );
         compiled.fixed = Some(fixed);
     }
     Ok(compiled)
@@ -621,10 +710,10 @@ mod tests {
             columns: columns.clone(),
             rows: vec![vec!["7".into(), "a".into()], vec!["8".into(), "b".into()]],
         };
-        let t = Template::parse("/p/{id}/{name}?n={seq}&x={{y}}", &columns).unwrap();
-        assert_eq!(t.render_string(0, &data), "/p/7/a?n=0&x={y}");
-        assert_eq!(t.render_string(3, &data), "/p/8/b?n=3&x={y}");
-        let err = Template::parse("/{nope}", &columns).unwrap_err();
+        let t = Template::parse("/p/{id}/{name}?n={seq}&x={{y}}", &columns, &[]).unwrap();
+        assert_eq!(t.render_string(0, &data, &[]), "/p/7/a?n=0&x={y}");
+        assert_eq!(t.render_string(3, &data, &[]), "/p/8/b?n=3&x={y}");
+        let err = Template::parse("/{nope}", &columns, &[]).unwrap_err();
         assert!(err.contains("unknown variable `{nope}`"), "{err}");
         assert!(err.contains("id, name"), "{err}");
     }
@@ -642,7 +731,7 @@ mod tests {
             check: CheckSpec::default(),
         };
         let mut origins = Vec::new();
-        let c = compile_request(&request, &[], &mut origins, false).unwrap();
+        let c = compile_request(&request, (&[], &[]), &mut origins, false).unwrap();
         let text = String::from_utf8(c.fixed.clone().unwrap()).unwrap();
         assert!(
             text.starts_with(
@@ -668,14 +757,14 @@ mod tests {
         let tracer = Tracer::with_seed(11);
         let data = Data::default();
         for url in ["http://127.0.0.1:1/x", "http://127.0.0.1:1/x/{seq}"] {
-            let c = compile_request(&request(url), &[], &mut Vec::new(), true).unwrap();
+            let c = compile_request(&request(url), (&[], &[]), &mut Vec::new(), true).unwrap();
             assert!(
                 !c.sends_fixed(),
                 "{url}: a traced request is never sent as it was rendered"
             );
             for seq in [0, 1, 99] {
                 let mut out = Vec::new();
-                c.render_http1(seq, &data, Some(&tracer), &mut out);
+                c.render_http1(&Fill::plain(seq, &data), Some(&tracer), &mut out);
                 let text = String::from_utf8(out).unwrap();
                 let line = format!("\r\ntraceparent: {}\r\n", tracer.value(seq));
                 assert!(text.contains(&line), "{url} seq {seq}: {text}");
@@ -689,14 +778,14 @@ mod tests {
         // Untraced, the constant request goes out as rendered, without the header.
         let c = compile_request(
             &request("http://127.0.0.1:1/x"),
-            &[],
+            (&[], &[]),
             &mut Vec::new(),
             false,
         )
         .unwrap();
         assert!(c.sends_fixed());
         let mut out = Vec::new();
-        c.render_http1(5, &data, Some(&tracer), &mut out);
+        c.render_http1(&Fill::plain(5, &data), Some(&tracer), &mut out);
         assert!(!String::from_utf8(out).unwrap().contains("\r\ntraceparent:"));
     }
 

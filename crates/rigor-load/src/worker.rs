@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::conn::{http2_handshake, Endpoint, Http1, Http2};
 
 mod exchange;
+mod journey;
 use crate::recorder::{ErrorKind, Recorder, WindowPart};
 use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
 use crate::template::Compiled;
@@ -81,6 +82,8 @@ struct Arrival {
     seq: u64,
     phase: usize,
     intended: Instant,
+    /// Which request it sends (a journey's step, or the weight cycle's pick).
+    request: usize,
 }
 
 /// Connections to one origin, owned by one worker.
@@ -95,6 +98,9 @@ struct Pool {
     /// Held while an HTTP/2 connection is being set up, so streams that arrive meanwhile
     /// share it instead of each opening their own.
     h2_opening: tokio::sync::Mutex<()>,
+    /// Journeys' steps waiting for a connection to come back, and the signal that one has.
+    waiting: Cell<usize>,
+    freed: tokio::sync::Notify,
 }
 
 struct Worker {
@@ -119,7 +125,11 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
     let per_worker_max = (max / threads + u32::from((index as u32) < max % threads)).max(1);
     let worker = Rc::new(Worker {
         index,
-        recorder: RefCell::new(Recorder::new(phases, requests)),
+        recorder: RefCell::new(if shared.compiled.journey.is_some() {
+            Recorder::new(phases, requests).with_journeys(phases)
+        } else {
+            Recorder::new(phases, requests)
+        }),
         pools: shared
             .endpoints
             .iter()
@@ -131,6 +141,8 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
                 h2_conns: RefCell::new(Vec::new()),
                 h2_slots: Cell::new(0),
                 h2_opening: tokio::sync::Mutex::new(()),
+                waiting: Cell::new(0),
+                freed: tokio::sync::Notify::new(),
             })
             .collect(),
         in_flight: Cell::new(0),
@@ -305,14 +317,19 @@ async fn open_schedule(worker: &Rc<Worker>) {
                 &mut worker.timer_lag.borrow_mut(),
                 now.saturating_duration_since(intended).as_nanos() as u64,
             );
-            dispatch(
-                worker,
-                Arrival {
-                    seq: base + k,
-                    phase: p,
-                    intended,
-                },
-            );
+            let seq = base + k;
+            let arrival = Arrival {
+                seq,
+                phase: p,
+                intended,
+                request: shared.compiled.pick(seq),
+            };
+            if shared.compiled.journey.is_some() {
+                worker.in_flight.set(worker.in_flight.get() + 1);
+                tokio::task::spawn_local(journey::walk_open(worker.clone(), arrival));
+            } else {
+                dispatch(worker, arrival);
+            }
             // Behind schedule: keep dispatching, but let the connections run now and then.
             behind += 1;
             if behind.is_multiple_of(64) {
@@ -326,7 +343,7 @@ async fn open_schedule(worker: &Rc<Worker>) {
 
 /// Sends an arrival on an idle connection, a new one, or queues it when all are busy.
 fn dispatch(worker: &Rc<Worker>, arrival: Arrival) {
-    let request = worker.shared.compiled.pick(arrival.seq);
+    let request = arrival.request;
     let origin = worker.shared.compiled.requests[request].origin;
     let pool = &worker.pools[origin];
     let conn = pool.idle.borrow_mut().pop();
@@ -361,7 +378,7 @@ async fn serve(worker: Rc<Worker>, origin: usize, mut conn: Option<Conn>, mut ar
     let pool = &worker.pools[origin];
     loop {
         if conn.is_none() {
-            let request = worker.shared.compiled.pick(arrival.seq);
+            let request = arrival.request;
             match open(&worker, origin, arrival.phase, request).await {
                 Ok(c) => conn = Some(c),
                 Err(kind) => {
@@ -370,7 +387,7 @@ async fn serve(worker: Rc<Worker>, origin: usize, mut conn: Option<Conn>, mut ar
             }
         }
         if let Some(c) = conn.as_mut() {
-            if !exchange(&worker, c, arrival).await {
+            if !exchange(&worker, c, arrival, None).await.reusable {
                 conn = None;
             }
         }
@@ -517,12 +534,26 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
                 let seq = shared
                     .closed_seq
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if shared.compiled.journey.is_some() {
+                    let arrival = Arrival {
+                        seq,
+                        phase,
+                        intended: now,
+                        request: 0,
+                    };
+                    journey::walk(&worker, arrival, journey::Conns::Own(&mut conns)).await;
+                    if !shared.scenario.think_time.is_zero() {
+                        tokio::time::sleep(shared.scenario.think_time).await;
+                    }
+                    continue;
+                }
                 let request = shared.compiled.pick(seq);
                 let origin = shared.compiled.requests[request].origin;
                 let arrival = Arrival {
                     seq,
                     phase,
                     intended: now,
+                    request,
                 };
                 if conns[origin].is_none() {
                     match open(&worker, origin, phase, request).await {
@@ -535,7 +566,7 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
                     }
                 }
                 if let Some(conn) = conns[origin].as_mut() {
-                    if !exchange(&worker, conn, arrival).await {
+                    if !exchange(&worker, conn, arrival, None).await.reusable {
                         conns[origin] = None;
                     }
                 }

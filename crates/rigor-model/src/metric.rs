@@ -292,6 +292,12 @@ pub enum Metric {
     /// How long after a spike phase the latency and error rate came back to their level
     /// before it.
     Recovery,
+    /// A journey's whole walk, from its intended start to its last step's response.
+    JourneyDuration(Stat),
+    /// Walks ended by a failed step, over walks that ended.
+    JourneyFailureRate,
+    /// Walks completed.
+    Journeys,
     /// A figure of the system under test or its host, sampled each second.
     Target(Signal),
     /// A series of the target's own metrics, scraped from its `/metrics`.
@@ -362,6 +368,21 @@ pub const CATALOGUE: &[Entry] = &[
         name: "recovery.time",
         kind: RunKind::Load,
         about: "how long after a spike phase p95 and the error rate came back within the phase's tolerance of their level before it ({phase=NAME} for one of several spikes); no data when they did not",
+    },
+    Entry {
+        name: "journey.duration.STAT",
+        kind: RunKind::Load,
+        about: "a journey's whole walk ([[scenario.step]]), from its intended start to its last step's response, think times included; of the walks that completed",
+    },
+    Entry {
+        name: "journey.failure_rate",
+        kind: RunKind::Load,
+        about: "journeys ended by a failed step over journeys that ended",
+    },
+    Entry {
+        name: "journeys",
+        kind: RunKind::Load,
+        about: "journeys completed",
     },
     Entry {
         name: "target.cpu",
@@ -462,6 +483,11 @@ pub const SUGGESTIONS: &[&str] = &[
     "requests",
     "errors",
     "recovery.time",
+    "journey.duration.p95",
+    "journey.duration.p99",
+    "journey.duration.mean",
+    "journey.failure_rate",
+    "journeys",
     "target.cpu",
     "target.cpu.max",
     "target.cpu.p95",
@@ -507,13 +533,14 @@ impl Metric {
             | Metric::RawLatency(_)
             | Metric::Stage(..)
             | Metric::Recovery
+            | Metric::JourneyDuration(_)
             | Metric::ScheduleLag(_)
             | Metric::Wall(_)
             | Metric::User
             | Metric::System => Unit::Nanos,
-            Metric::ErrorRate => Unit::Fraction,
+            Metric::ErrorRate | Metric::JourneyFailureRate => Unit::Fraction,
             Metric::Throughput => Unit::PerSecond,
-            Metric::Requests | Metric::Errors => Unit::Count,
+            Metric::Requests | Metric::Errors | Metric::Journeys => Unit::Count,
             Metric::PeakRss => Unit::Bytes,
             Metric::Target(s) => s.unit(),
             Metric::Scraped(s) => s.unit(),
@@ -522,7 +549,7 @@ impl Metric {
 
     pub fn direction(self) -> Direction {
         match self {
-            Metric::Throughput | Metric::Requests => Direction::HigherIsBetter,
+            Metric::Throughput | Metric::Requests | Metric::Journeys => Direction::HigherIsBetter,
             Metric::Scraped(s) => s.direction(),
             _ => Direction::LowerIsBetter,
         }
@@ -530,16 +557,21 @@ impl Metric {
 
     pub fn judged(self) -> Judged {
         match self {
-            Metric::Latency(_) | Metric::RawLatency(_) | Metric::ScheduleLag(_) => Judged::Windows,
-            Metric::ErrorRate => Judged::Proportion,
+            Metric::Latency(_)
+            | Metric::RawLatency(_)
+            | Metric::ScheduleLag(_)
+            | Metric::JourneyDuration(_) => Judged::Windows,
+            Metric::ErrorRate | Metric::JourneyFailureRate => Judged::Proportion,
             Metric::Throughput => Judged::Rate,
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
             Metric::Target(s) => s.judged(),
             Metric::Scraped(_) => Judged::Samples,
             // The stages are kept per request and phase, not per second: limits only.
-            Metric::Stage(..) | Metric::Recovery | Metric::Requests | Metric::Errors => {
-                Judged::Point
-            }
+            Metric::Stage(..)
+            | Metric::Recovery
+            | Metric::Requests
+            | Metric::Errors
+            | Metric::Journeys => Judged::Point,
         }
     }
 
@@ -573,13 +605,14 @@ impl FromStr for Metric {
                     "latency.raw.STAT" => "latency.raw.p95".to_string(),
                     "latency.STAGE.STAT" => "latency.ttfb.p95".to_string(),
                     "schedule_lag.STAT" => "schedule_lag.p99".to_string(),
+                    "journey.duration.STAT" => "journey.duration.p95".to_string(),
                     "wall.STAT" => "wall.median".to_string(),
                     "target.metric.NAME" => "target.metric.NAME".to_string(),
                     name => name.to_string(),
                 })
                 .collect();
             format!(
-                "unknown metric `{text}`{hint}; metrics are {} (latency, latency.raw, latency.connect, latency.tls, latency.ttfb, latency.transfer and schedule_lag take p50, p90, p95, p99, p99.9, min, mean or max; wall takes median, mean, min or max)",
+                "unknown metric `{text}`{hint}; metrics are {} (latency, latency.raw, latency.connect, latency.tls, latency.ttfb, latency.transfer, schedule_lag and journey.duration take p50, p90, p95, p99, p99.9, min, mean or max; wall takes median, mean, min or max)",
                 families.join(", ")
             )
         };
@@ -599,6 +632,9 @@ impl FromStr for Metric {
         }
         if let Some(s) = text.strip_prefix("schedule_lag.") {
             return Ok(Metric::ScheduleLag(stat(s)?));
+        }
+        if let Some(s) = text.strip_prefix("journey.duration.") {
+            return Ok(Metric::JourneyDuration(stat(s)?));
         }
         if let Some(path) = text.strip_prefix(scraped::PREFIX) {
             return Scraped::parse(path).map(Metric::Scraped);
@@ -629,6 +665,8 @@ impl FromStr for Metric {
             "requests" => Ok(Metric::Requests),
             "errors" => Ok(Metric::Errors),
             "recovery.time" => Ok(Metric::Recovery),
+            "journey.failure_rate" => Ok(Metric::JourneyFailureRate),
+            "journeys" => Ok(Metric::Journeys),
             "user.mean" => Ok(Metric::User),
             "system.mean" => Ok(Metric::System),
             "peak_rss" | "peak_rss.max" => Ok(Metric::PeakRss),
@@ -649,6 +687,9 @@ impl fmt::Display for Metric {
             Metric::Requests => f.write_str("requests"),
             Metric::Errors => f.write_str("errors"),
             Metric::Recovery => f.write_str("recovery.time"),
+            Metric::JourneyDuration(s) => write!(f, "journey.duration.{s}"),
+            Metric::JourneyFailureRate => f.write_str("journey.failure_rate"),
+            Metric::Journeys => f.write_str("journeys"),
             Metric::Target(s) => s.fmt(f),
             Metric::Scraped(s) => s.fmt(f),
             Metric::Wall(Stat::Percentile(_)) => f.write_str("wall.median"),

@@ -18,7 +18,7 @@ pub mod report;
 pub use crate::status::{RunKind, RunStatus};
 
 /// Version of the JSON output and stored summaries.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Summary statistics of one latency distribution, in nanoseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -443,8 +443,65 @@ pub struct RunSummary {
     /// For each spike phase, how long the service took to come back after it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recoveries: Vec<Recovery>,
+    /// The journeys walked, when the scenario is a journey (its steps' figures are the
+    /// `requests`, by the same names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey: Option<JourneySummary>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub environment: Environment,
+}
+
+/// A journey's walks: how many started, completed and failed (at which step), and how long a
+/// whole walk took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct JourneySummary {
+    pub started: u64,
+    /// Walks whose every step succeeded.
+    pub completed: u64,
+    /// Walks ended by a failed step (counted with it in `steps`).
+    pub failed: u64,
+    /// Walks started but neither completed nor failed: stopped mid-walk, or still walking
+    /// when the run's drain ended.
+    pub unfinished: u64,
+    /// Walks started per second of the run: the arrival rate, in the open model.
+    pub started_per_s: f64,
+    /// Failed over completed and failed.
+    pub failure_rate: f64,
+    /// From each completed walk's intended start to its last step's response, think times
+    /// included.
+    pub duration: LatencySummary,
+    pub steps: Vec<JourneyStepSummary>,
+    /// The same, per phase (the phase each walk started in).
+    pub phases: Vec<JourneyPhaseSummary>,
+}
+
+/// One step of a journey, beside its request's figures (under the same name in `requests`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct JourneyStepSummary {
+    pub step: String,
+    pub repeat: u32,
+    pub think_ns: u64,
+    /// What it takes from its response: `token = json:/token`.
+    pub extracts: Vec<String>,
+    /// Walks that ended at this step because it failed.
+    pub failed_walks: u64,
+    /// Why a value could not be taken, the first time it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extract_failure: Option<String>,
+}
+
+/// A phase's walks.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct JourneyPhaseSummary {
+    pub phase: String,
+    pub started: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub started_per_s: f64,
+    pub duration: LatencySummary,
 }
 
 /// How a spike phase's aftermath went: how long after the spike the latency and the error

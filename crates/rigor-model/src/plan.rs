@@ -15,20 +15,25 @@ use crate::threshold::Threshold;
 
 mod bench;
 mod checks;
+mod extraction;
 mod gate;
+mod journey;
 pub mod limits;
 mod locate;
 mod phases;
 mod resolve;
 mod secrets;
 mod syntax;
+pub mod template;
 
 use locate::{Locator, Step};
 use syntax::syntax_error;
 
 use crate::units::{HumanDuration, Rate, Ratio};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
+pub use extraction::Extraction;
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
+pub use journey::{Extract, Journey, JourneyStep, StepSpec};
 pub use resolve::{check_header_name, check_url, Place, ResolveError};
 pub use secrets::{redact_value, DEFAULT_SECRET_HEADERS, REDACTED};
 
@@ -212,6 +217,12 @@ pub struct ScenarioSpec {
     pub phases: Vec<PhaseSpec>,
     #[serde(default)]
     pub request: Vec<RequestSpec>,
+    /// A journey: ordered steps one virtual user walks, in place of independent requests.
+    #[serde(default)]
+    pub step: Vec<StepSpec>,
+    /// Whether a journey keeps the cookies its responses set and sends them back (default
+    /// true; each journey starts with none).
+    pub cookies: Option<bool>,
     /// CSV file whose columns become `{variables}` in URLs, headers and bodies.
     pub data: Option<String>,
     /// Upper bound on connections the open model may open (default 1000).
@@ -448,6 +459,10 @@ pub struct Scenario {
     /// Whether every request carries a W3C `traceparent` header.
     #[serde(default)]
     pub traceparent: bool,
+    /// The order its requests are walked in, when the scenario is a journey: then an
+    /// arrival (open model) or a user's turn (closed) is one walk of all its steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey: Option<Journey>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -660,6 +675,14 @@ fn place_in(locator: &Locator, index: usize, place: Place) -> Option<(usize, usi
             let mut steps = within(&[Step::Key("request"), Step::Index(i)]);
             steps.extend(key.map(Step::Key));
             locator.find(&steps)
+        }
+        Place::Step(i, key) => {
+            let mut steps = within(&[Step::Key("step"), Step::Index(i)]);
+            steps.extend(key.map(Step::Key));
+            locator.find(&steps).or_else(|| {
+                // A key the step inherits (`think` from the scenario): the step itself.
+                locator.find(&within(&[Step::Key("step"), Step::Index(i)]))
+            })
         }
         Place::Phase(i) => locator.find(&within(&[Step::Key("phases"), Step::Index(i)])),
         Place::Threshold(i, column) => {

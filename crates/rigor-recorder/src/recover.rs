@@ -138,6 +138,7 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         target_metrics: None,
         slowest,
         recoveries: Vec::new(),
+        journey: None,
         thresholds: Vec::new(),
         environment,
     };

@@ -16,6 +16,7 @@ mod csv_export;
 mod csv_run;
 pub mod flamegraph;
 mod html;
+mod journey;
 mod json;
 mod junit;
 mod markdown;

@@ -79,7 +79,9 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     if s.phases.len() > 1 {
         groups(out, "phase", &s.phases)?;
     }
-    if s.requests.len() > 1 {
+    if s.journey.is_some() {
+        journey(out, s)?;
+    } else if s.requests.len() > 1 {
         groups(out, "request", &s.requests)?;
     }
     stages(out, s)?;
@@ -183,6 +185,44 @@ fn latency_table(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
 }
 
 /// Where the mean response's time went, stage by stage, per request name.
+/// The journey: its walks, their duration, and a row per step.
+fn journey(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
+    let Some(j) = &s.journey else {
+        return Ok(());
+    };
+    writeln!(out, "\n  journey: {}", crate::journey::headline(j))?;
+    writeln!(out, "  {}", crate::journey::duration(j))?;
+    let rows = crate::journey::rows(s);
+    let headers = crate::journey::HEADERS;
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(&r.cells) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| {
+        let mut text = String::from(" ");
+        for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
+            text.push(' ');
+            if i == 0 || i == cells.len() - 1 {
+                text.push_str(&format!("{c:<w$}"));
+            } else {
+                text.push_str(&format!("{c:>w$}"));
+            }
+        }
+        text.trim_end().to_string()
+    };
+    writeln!(out, "\n{}", line(&headers))?;
+    for r in &rows {
+        let cells: Vec<&str> = r.cells.iter().map(String::as_str).collect();
+        writeln!(out, "{}", line(&cells))?;
+    }
+    for why in rows.iter().filter_map(|r| r.failure.as_ref()) {
+        writeln!(out, "  {why}")?;
+    }
+    Ok(())
+}
+
 fn stages(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     let rows = crate::stages::rows(s);
     if rows.is_empty() {

@@ -143,15 +143,7 @@ fn every_command_reports_a_damaged_store_alike_and_none_writes_to_it() {
 
 /// How many requests the built-in target has answered on its routes (its `/stats`).
 fn served(t: &rigor_target::RunningTarget) -> u64 {
-    use std::io::{Read, Write};
-    let mut conn = std::net::TcpStream::connect(t.addr()).unwrap();
-    conn.write_all(b"GET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut text = String::new();
-    conn.read_to_string(&mut text).unwrap();
-    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
-    let stats: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
-    stats["requests"].as_u64().unwrap()
+    common::stats(t)["requests"].as_u64().unwrap()
 }
 
 /// Runs `cmd` as a user who may read the store but not write it: as root (which may write any

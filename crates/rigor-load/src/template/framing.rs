@@ -79,8 +79,9 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             check: CheckSpec::default(),
         };
-        let compile =
-            |r: &Request, columns: &[String]| compile_request(r, columns, &mut Vec::new(), false);
+        let compile = |r: &Request, columns: &[String]| {
+            compile_request(r, (columns, &[]), &mut Vec::new(), false)
+        };
         let err = compile(&request("http://h/x", "1\r\nX-Injected: 1"), &[]).unwrap_err();
         assert!(err.contains("header `X-A` contains a line break"), "{err}");
         let err = compile(&request("http://h/x\n/y", "1"), &[]).unwrap_err();

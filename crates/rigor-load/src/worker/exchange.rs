@@ -5,9 +5,29 @@
 use std::time::Instant;
 
 use super::{open, Arrival, Conn, Shared, Worker};
-use crate::conn::{http2_exchange, Response};
+use crate::conn::{http2_exchange, Captured, Keep, Response};
+use crate::journey::{CompiledStep, Walk};
 use crate::recorder::ErrorKind;
+use crate::template::Fill;
 use rigor_model::plan::CheckSpec;
+
+/// A journey's step on its way: what fills in its templates and what takes values from its
+/// response.
+pub(super) struct StepSend<'a> {
+    pub step: &'a CompiledStep,
+    pub walk: &'a mut Walk,
+    /// The send's number within the run, for its own `traceparent`.
+    pub trace: u64,
+}
+
+/// How an exchange went.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sent {
+    /// Whether the connection can carry the next request.
+    pub reusable: bool,
+    /// Whether the request succeeded (and, for a step, its values were taken).
+    pub ok: bool,
+}
 
 /// Performs one request and records it; returns whether the connection can be reused.
 ///
@@ -16,21 +36,45 @@ use rigor_model::plan::CheckSpec;
 /// connection as the request was on its way: not one byte came back) is sent once more on a
 /// new connection when its method is idempotent, and counted as retried. Its latency from
 /// intended start includes both attempts.
-pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival) -> bool {
+pub(super) async fn exchange(
+    worker: &Worker,
+    conn: &mut Conn,
+    arrival: Arrival,
+    mut step: Option<StepSend<'_>>,
+) -> Sent {
     let shared = &worker.shared;
-    let index = shared.compiled.pick(arrival.seq);
+    let index = arrival.request;
     let request = &shared.compiled.requests[index];
     if let Err(kind) = replace_if_closed(worker, conn, request.origin, arrival.phase, index).await {
         worker.complete(arrival.phase, index, None, None, None, Some(kind));
-        return false;
+        return Sent {
+            reusable: false,
+            ok: false,
+        };
     }
+    let cookies = shared.compiled.journey.as_ref().is_some_and(|j| j.cookies);
+    let cookie = step
+        .as_ref()
+        .filter(|_| cookies)
+        .and_then(|s| s.walk.jar.header(request.origin));
+    let keep = step.as_ref().map_or(Keep::NOTHING, |s| s.step.keep);
+    let mut h2_captured = Captured::default();
     let sent_at = Instant::now();
     worker.recorder.borrow_mut().sent(
         arrival.phase,
         index,
         nanos_between(arrival.intended, sent_at),
     );
-    let mut outcome = attempt(shared, conn, request, arrival.seq).await;
+    let vars = step.as_ref().map_or(&[][..], |s| &s.walk.vars[..]);
+    let fill = Fill {
+        seq: arrival.seq,
+        trace: step.as_ref().map_or(arrival.seq, |s| s.trace),
+        data: &shared.compiled.data,
+        vars,
+        cookie: cookie.as_deref(),
+    };
+    let trace = fill.trace;
+    let mut outcome = attempt(shared, conn, request, &fill, (keep, &mut h2_captured)).await;
     // The send its TTFB is measured from: the retry's own, after the lost attempt and the
     // new connection (whose connect and TLS are stages of their own).
     let mut attempt_sent = sent_at;
@@ -40,7 +84,7 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
                 *conn = fresh;
                 worker.recorder.borrow_mut().retried(arrival.phase, index);
                 attempt_sent = Instant::now();
-                attempt(shared, conn, request, arrival.seq).await
+                attempt(shared, conn, request, &fill, (keep, &mut h2_captured)).await
             }
             Err(kind) => Ok(Err(kind)),
         };
@@ -55,12 +99,29 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
         Ok(Ok(response)) => Some((response.sent.unwrap_or(attempt_sent), response.first_byte)),
         _ => None,
     };
-    let (status, error) = judge_response(&request.check, outcome);
+    let (status, mut error) = judge_response(&request.check, outcome);
+    let mut failure = None;
+    if let (Some(step), Some(code), None) = (step.as_mut(), status, error) {
+        let captured = match conn {
+            Conn::H1(h1) => &h1.captured,
+            Conn::H2(_) => &h2_captured,
+        };
+        if let Err(why) = step
+            .walk
+            .take(step.step, cookies, request.origin, code, captured)
+        {
+            error = Some(ErrorKind::Extract);
+            failure = Some(why);
+        }
+    }
     let mut recorder = worker.recorder.borrow_mut();
+    if let Some(why) = failure {
+        recorder.step_failed(index, why);
+    }
     recorder.answered(
         arrival.phase,
         index,
-        (arrival.seq, nanos_between(shared.start, arrival.intended)),
+        (trace, nanos_between(shared.start, arrival.intended)),
         corrected,
         raw,
         status,
@@ -76,7 +137,10 @@ pub(super) async fn exchange(worker: &Worker, conn: &mut Conn, arrival: Arrival)
     worker.mark_completion(arrival.phase);
     // Only a connection that got a response is worth reusing: one that timed out or failed
     // mid-exchange is in an unknown state.
-    status.is_some() && conn.reusable()
+    Sent {
+        reusable: status.is_some() && conn.reusable(),
+        ok: error.is_none(),
+    }
 }
 
 type Outcome = Result<Result<Response, ErrorKind>, tokio::time::error::Elapsed>;
@@ -86,23 +150,23 @@ async fn attempt(
     shared: &Shared,
     conn: &mut Conn,
     request: &crate::template::CompiledRequest,
-    seq: u64,
+    fill: &Fill<'_>,
+    (keep, h2_captured): (Keep, &mut Captured),
 ) -> Outcome {
     let needle = request.check.body_contains.as_deref().map(str::as_bytes);
     match conn {
         Conn::H1(h1) => {
+            h1.keep(keep);
             // A constant request was rendered once, before the run: send those bytes as they
             // are; otherwise render into the connection's own buffer.
             let exchange = async {
                 match &request.fixed {
-                    Some(fixed) if request.sends_fixed() => {
+                    Some(fixed) if request.sends_fixed() && fill.cookie.is_none() => {
                         h1.exchange(fixed, request.is_head, needle).await
                     }
                     _ => {
-                        let compiled = &shared.compiled;
-                        let render = |out: &mut Vec<u8>| {
-                            request.render_http1(seq, &compiled.data, compiled.tracer.as_ref(), out)
-                        };
+                        let tracer = shared.compiled.tracer.as_ref();
+                        let render = |out: &mut Vec<u8>| request.render_http1(fill, tracer, out);
                         h1.exchange_rendered(render, request.is_head, needle).await
                     }
                 }
@@ -111,12 +175,11 @@ async fn attempt(
         }
         Conn::H2(send) => {
             let origin = &shared.endpoints[request.origin].origin;
-            let compiled = &shared.compiled;
-            match request.to_http(origin, seq, &compiled.data, compiled.tracer.as_ref()) {
+            match request.to_http(origin, fill, shared.compiled.tracer.as_ref()) {
                 Ok(http_request) => {
                     tokio::time::timeout(
                         request.timeout,
-                        http2_exchange(send, http_request, needle),
+                        http2_exchange(send, http_request, needle, (keep, h2_captured)),
                     )
                     .await
                 }

@@ -29,6 +29,9 @@ impl Metric {
             Metric::Requests => Some(group.requests as f64),
             Metric::Errors => Some(group.errors as f64),
             Metric::Recovery => recovery_value(&summary.recoveries, scope)?,
+            Metric::JourneyDuration(_) | Metric::JourneyFailureRate | Metric::Journeys => {
+                journey_value(self, summary.journey.as_ref(), scope)?
+            }
             Metric::Target(signal) => match summary.target.as_ref() {
                 None => None,
                 Some(t) => signal_value(signal, t, scope)?,
@@ -179,6 +182,40 @@ pub fn scraped_value(
 
 /// The recovery time after the spike `{phase=NAME}` names, or after the only spike; `None`
 /// when it did not recover within the run or could not be judged.
+/// A journey metric of the run or one phase; a step has its own request figures instead.
+pub fn journey_value(
+    metric: Metric,
+    journey: Option<&crate::output::JourneySummary>,
+    scope: &Scope,
+) -> Result<Option<f64>, String> {
+    let Some(journey) = journey else {
+        return Err(format!(
+            "`{metric}`: the scenario is not a journey (it has no [[scenario.step]])"
+        ));
+    };
+    let (completed, failed, duration) = match scope {
+        Scope::Run => (journey.completed, journey.failed, &journey.duration),
+        Scope::Phase(name) => match journey.phases.iter().find(|p| &p.phase == name) {
+            Some(p) => (p.completed, p.failed, &p.duration),
+            None => return Ok(None),
+        },
+        Scope::Request(name) => {
+            return Err(format!(
+                "`{metric}` is of whole journeys, not of the step `{name}`: a step's own figures are its latency, error_rate and the rest, with {{request=\"{name}\"}}"
+            ))
+        }
+    };
+    Ok(match metric {
+        Metric::JourneyDuration(s) => latency_stat(duration, s),
+        Metric::JourneyFailureRate => {
+            let ended = completed + failed;
+            (ended > 0).then(|| failed as f64 / ended as f64)
+        }
+        Metric::Journeys => Some(completed as f64),
+        _ => None,
+    })
+}
+
 pub fn recovery_value(
     recoveries: &[crate::output::Recovery],
     scope: &Scope,

@@ -30,6 +30,13 @@ pub const MIN_TIME: Duration = Duration::from_millis(1);
 /// The most generator threads (0 means one per core).
 pub const MAX_THREADS: usize = 1024;
 
+/// The most times one step of a journey may be sent in a row (`repeat`).
+pub const MAX_REPEAT: u32 = 1000;
+
+/// The most requests one journey may send, its steps' repeats summed: a journey is one user's
+/// visit, and one that sends more never ends in any run worth measuring.
+pub const MAX_JOURNEY_SENDS: u32 = 10_000;
+
 /// The most timed or warm-up runs of one benchmarked command.
 pub const MAX_BENCH_RUNS: u64 = 1_000_000;
 

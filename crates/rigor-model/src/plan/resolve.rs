@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::journey::resolve_steps;
 use super::limits;
 use super::phases::resolve_phases;
 use super::{did_you_mean, Phase};
@@ -23,6 +24,8 @@ pub enum Place {
     Key(&'static str),
     /// A request, or one of its keys.
     Request(usize, Option<&'static str>),
+    /// A journey's step, or one of its keys.
+    Step(usize, Option<&'static str>),
     /// A phase.
     Phase(usize),
     /// A threshold, at a column (from 1) of its expression.
@@ -56,13 +59,37 @@ impl ScenarioSpec {
                 "`name` must not be empty",
             ));
         }
-        if self.request.is_empty() {
+        if self.request.is_empty() && self.step.is_empty() {
             return Err(ResolveError::new(
                 Place::Scenario,
-                "no [[scenario.request]]: add at least one request with a `url`",
+                "no [[scenario.request]] and no [[scenario.step]]: add at least one request with a `url` (or the steps of a journey)",
             ));
         }
-        let requests = self.requests_resolved()?;
+        if !self.request.is_empty() && !self.step.is_empty() {
+            return Err(ResolveError::new(
+                Place::Step(0, None),
+                "the scenario has both [[scenario.request]] and [[scenario.step]]: a scenario is a weighted set of independent requests or one journey; put the journey in a scenario of its own",
+            ));
+        }
+        if self.cookies.is_some() && self.step.is_empty() {
+            return Err(ResolveError::new(
+                Place::Key("cookies"),
+                "`cookies` is kept per journey, and this scenario has no [[scenario.step]]",
+            ));
+        }
+        let think_time = self.think_time.map_or(Duration::ZERO, |t| t.0);
+        let (requests, journey) = if self.step.is_empty() {
+            (self.requests_resolved()?, None)
+        } else {
+            let (requests, journey) = resolve_steps(
+                &self.step,
+                self.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0),
+                think_time,
+                self.cookies.unwrap_or(true),
+                self.data.is_some(),
+            )?;
+            (requests, Some(journey))
+        };
         let phases = resolve_phases(&self.phases)?;
         let model = match phases[0].load {
             PhaseLoad::Open { .. } => Model::Open,
@@ -117,7 +144,7 @@ impl ScenarioSpec {
             requests,
             data: self.data.as_ref().map(|d| base.join(d)),
             max_connections: self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
-            think_time: self.think_time.map_or(Duration::ZERO, |t| t.0),
+            think_time,
             http: self.http.unwrap_or_default(),
             insecure: self.insecure,
             request_limit: self.requests,
@@ -125,6 +152,7 @@ impl ScenarioSpec {
             grace: self.grace.map_or(DEFAULT_GRACE, |g| g.0),
             secret_headers: self.secret_headers.clone(),
             traceparent: self.traceparent,
+            journey,
         })
     }
 
@@ -227,7 +255,10 @@ impl ScenarioSpec {
 
 impl RequestSpec {
     /// The request as it is sent; an error names the key at fault.
-    fn resolve(&self, default_timeout: Duration) -> Result<Request, (&'static str, String)> {
+    pub(super) fn resolve(
+        &self,
+        default_timeout: Duration,
+    ) -> Result<Request, (&'static str, String)> {
         let method = self
             .method
             .clone()

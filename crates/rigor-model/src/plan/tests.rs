@@ -225,3 +225,90 @@ fn zero_and_absurd_rates_are_refused_with_what_to_do() {
     );
     assert!(pause.is_ok(), "{pause:?}");
 }
+
+const JOURNEY_HEAD: &str =
+    "[[scenario]]\nname = \"j\"\nthink_time = \"5ms\"\nphases = [{ kind = \"steady\", rate = \"10/s\", for = \"1s\" }]\n";
+
+#[test]
+fn a_journey_resolves_into_steps_with_slots_think_and_repeats() {
+    let s = scenario(&format!(
+        "{JOURNEY_HEAD}[[scenario.step]]\nname = \"login\"\nmethod = \"POST\"\nurl = \"http://127.0.0.1:1/login\"\nextract = {{ token = \"json:/token\", sid = \"cookie:session\" }}\n[[scenario.step]]\nurl = \"http://127.0.0.1:1/orders/{{seq}}\"\nheaders = {{ Authorization = \"Bearer {{token}}\" }}\nextract = {{ order = \"header:Location\" }}\nthink = \"0s\"\nrepeat = 3\n[[scenario.step]]\nname = \"read\"\nurl = \"http://127.0.0.1:1{{order}}\"\n"
+    ))
+    .unwrap();
+    let names: Vec<&str> = s.requests.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["login", "GET /orders/{seq}", "read"]);
+    let j = s.journey.expect("a journey");
+    assert_eq!(j.variables, ["sid", "token", "order"]);
+    assert!(j.cookies);
+    assert_eq!(
+        j.steps[0].think,
+        Duration::from_millis(5),
+        "the scenario's think_time"
+    );
+    assert_eq!((j.steps[1].think, j.steps[1].repeat), (Duration::ZERO, 3));
+    assert_eq!(j.steps[1].extract[0].slot, 2);
+    assert_eq!(j.sends(), 5);
+}
+
+#[test]
+fn a_step_using_what_no_earlier_step_extracts_is_named_with_its_line() {
+    let step = |extra: &str| {
+        format!("{JOURNEY_HEAD}[[scenario.step]]\nurl = \"http://127.0.0.1:1/a\"\nextract = {{ token = \"json:/t\" }}\n[[scenario.step]]\nname = \"b\"\n{extra}\n[[scenario.step]]\nname = \"c\"\nurl = \"http://127.0.0.1:1/c\"\nextract = {{ later = \"status\" }}\n")
+    };
+    let err = scenario(&step("url = \"http://127.0.0.1:1/b/{tokn}\"")).unwrap_err();
+    assert!(err.starts_with("rigor.toml:10:7: scenario `j`"), "{err}");
+    assert!(err.contains("step 2: `{tokn}` is not a variable"), "{err}");
+    assert!(err.contains("earlier steps extract token"), "{err}");
+    assert!(err.contains("did you mean `{token}`"), "{err}");
+    let err = scenario(&step(
+        "url = \"http://127.0.0.1:1/b\"\nheaders = { X = \"{later}\" }",
+    ))
+    .unwrap_err();
+    assert!(err.starts_with("rigor.toml:11:"), "{err}");
+    assert!(err.contains("step 3 extracts it, after this step"), "{err}");
+    let err = scenario(&format!(
+        "{JOURNEY_HEAD}[[scenario.step]]\nurl = \"http://127.0.0.1:1/a?t={{t}}\"\nrepeat = 2\nextract = {{ t = \"status\" }}\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("its own response"), "{err}");
+}
+
+#[test]
+fn malformed_extractions_repeats_and_mixed_scenarios_are_refused() {
+    let one = |keys: &str| {
+        scenario(&format!(
+            "{JOURNEY_HEAD}[[scenario.step]]\nurl = \"http://127.0.0.1:1/a\"\n{keys}\n"
+        ))
+        .unwrap_err()
+    };
+    let err = one("extract = { id = \"json:$.items[*].id\" }");
+    assert!(err.starts_with("rigor.toml:7:11:"), "{err}");
+    assert!(err.contains("step 1: id: "), "{err}");
+    assert!(err.contains("neither an index nor a quoted key"), "{err}");
+    assert!(one("extract = { id = \"xml:/a\" }").contains("not a place"));
+    assert!(one("extract = { seq = \"status\" }").contains("cannot be a variable's name"));
+    assert!(one("extract = { \"a-b\" = \"status\" }").contains("cannot be a variable's name"));
+    assert!(one("repeat = 0").contains("from 1 to 1000 times"));
+    assert!(one("repeat = 5000").contains("from 1 to 1000 times"));
+    let steps: String = (0..11)
+        .map(|i| format!("[[scenario.step]]\nurl = \"http://127.0.0.1:1/{i}\"\nrepeat = 1000\n"))
+        .collect();
+    let err = scenario(&format!("{JOURNEY_HEAD}{steps}")).unwrap_err();
+    assert!(err.contains("more than 10000"), "{err}");
+    assert!(err.contains("must end"), "{err}");
+    let err = scenario(&format!(
+        "{JOURNEY_HEAD}{REQ}[[scenario.step]]\nurl = \"http://127.0.0.1:1/a\"\n"
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("both [[scenario.request]] and [[scenario.step]]"),
+        "{err}"
+    );
+    let err = scenario(&format!("{JOURNEY_HEAD}cookies = false\n{REQ}")).unwrap_err();
+    assert!(err.contains("no [[scenario.step]]"), "{err}");
+    let err = scenario(&format!(
+        "{JOURNEY_HEAD}[[scenario.step]]\nurl = \"http://127.0.0.1:1/a\"\nweight = 2\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("unknown field `weight`"), "{err}");
+}

@@ -52,6 +52,7 @@ pub fn load(r: &LoadReport) -> String {
     if s.requests.len() > 1 {
         groups(&mut out, "Requests", "request", &s.requests);
     }
+    journey(&mut out, s);
     stages(&mut out, s);
     if !s.recoveries.is_empty() {
         out.push_str("## Recovery after spikes\n\n");
@@ -357,6 +358,36 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
 }
 
 /// Text for a table cell: pipes escaped, line breaks flattened.
+/// The journey: its walks, their duration and a row per step.
+fn journey(out: &mut String, s: &RunSummary) {
+    let Some(j) = &s.journey else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "## Journey\n\n{}.\n\n{}.\n",
+        crate::journey::headline(j),
+        crate::journey::duration(j)
+    );
+    let headers = crate::journey::HEADERS;
+    let _ = writeln!(
+        out,
+        "| {} |\n|---|{}---|",
+        headers.join(" | "),
+        "---:|".repeat(headers.len() - 3)
+    );
+    let rows = crate::journey::rows(s);
+    for r in &rows {
+        let cells: Vec<String> = r.cells.iter().map(|c| cell(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out.push('\n');
+    for why in rows.iter().filter_map(|r| r.failure.as_ref()) {
+        let _ = writeln!(out, "- {}", cell(why));
+    }
+    out.push_str("Each step's latency is from its intended start: the previous step's response plus its think time (the arrival's due time for the first). A failed step ends its walk, which is counted with it.\n\n");
+}
+
 /// Where the mean response's time went, per request name, with each stage's percentiles.
 fn stages(out: &mut String, s: &RunSummary) {
     let rows = crate::stages::rows(s);

@@ -200,6 +200,7 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         grace: Some(args.grace),
         secret_headers: args.record.secret_headers.clone(),
         traceparent: args.traceparent,
+        ..ScenarioSpec::default()
     })
 }
 

@@ -31,6 +31,18 @@ pub fn target(routes: &[&str], stall: Option<&str>) -> rigor_target::RunningTarg
     rigor_target::spawn("127.0.0.1:0".parse().unwrap(), config).expect("target starts")
 }
 
+/// The built-in target's `/stats`: what it answered, by route and by step of its flow.
+pub fn stats(t: &rigor_target::RunningTarget) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(t.addr()).unwrap();
+    conn.write_all(b"GET /stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    serde_json::from_str(body.trim()).unwrap()
+}
+
 /// The rigor binary, run in `dir` with no inherited store setting.
 pub fn rigor(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("rigor").expect("binary built");

@@ -59,6 +59,7 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if s.requests.len() > 1 {
         groups(out, "Requests", "request", &s.requests);
     }
+    journey(out, s);
     stages(out, s);
     if !s.recoveries.is_empty() {
         out.push_str("<section><h2>Recovery after spikes</h2>");
@@ -120,6 +121,35 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if let Some(m) = &s.target_metrics {
         scraped(out, m);
     }
+}
+
+/// The journey: its walks, their duration and a row per step.
+fn journey(out: &mut String, s: &RunSummary) {
+    let Some(j) = &s.journey else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<section><h2>Journey</h2><p>{}.</p><p>{}.</p>",
+        esc(&crate::journey::headline(j)),
+        esc(&crate::journey::duration(j))
+    );
+    let rows = crate::journey::rows(s);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.cells.iter().map(|c| esc(c)).collect())
+        .collect();
+    table(
+        out,
+        "journey",
+        &crate::journey::HEADERS,
+        &[1, 2, 3, 4, 5, 6, 7],
+        &cells,
+    );
+    for why in rows.iter().filter_map(|r| r.failure.as_ref()) {
+        let _ = write!(out, "<p class=\"warning\">{}</p>", esc(why));
+    }
+    out.push_str("<p class=\"caption\">Each step's latency is from its intended start: the previous step's response plus its think time (the arrival's due time for the first). A failed step ends its walk, which is counted with it.</p></section>");
 }
 
 /// Where the mean response's time went: a waterfall bar per request name (wait, connect,

@@ -1,0 +1,167 @@
+//! Walking a journey: one virtual user's steps in order, each sent when the step before it
+//! has answered and its think time has passed, each step's latency from that intended start.
+//!
+//! In the open model each arrival starts a walk that borrows a connection from the worker's
+//! pool for each step and gives it back after, so a user thinking holds no connection; in the
+//! closed model a user walks on its own connections, journey after journey. A step that
+//! fails (no connection, an error status, a failed check, a value it could not take) ends
+//! the walk and is counted with that step, so no later step is ever sent with a value
+//! missing.
+
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::exchange::{exchange, StepSend};
+use super::{open, Arrival, Conn, Worker, BACKLOG_LIMIT};
+use crate::journey::Walk;
+use crate::recorder::ErrorKind;
+use crate::StopState;
+
+/// Where a walk's connections come from.
+pub(super) enum Conns<'a> {
+    /// The worker's pools (open model): borrowed for a step, given back after it.
+    Pool,
+    /// A closed-model user's own, one per origin.
+    Own(&'a mut Vec<Option<Conn>>),
+}
+
+/// One open-model arrival's walk, as a task of its own.
+pub(super) async fn walk_open(worker: Rc<Worker>, arrival: Arrival) {
+    walk(&worker, arrival, Conns::Pool).await;
+    worker.in_flight.set(worker.in_flight.get() - 1);
+    if worker.in_flight.get() == 0 {
+        worker.idle_notify.notify_waiters();
+    }
+}
+
+/// Walks the journey once from `arrival` (its intended start is the first step's).
+pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>) {
+    let shared = &worker.shared;
+    let Some(journey) = shared.compiled.journey.as_ref() else {
+        return;
+    };
+    let phase = arrival.phase;
+    worker.recorder.borrow_mut().journey_started(phase);
+    let mut walk = Walk::new(journey.slots);
+    let mut intended = arrival.intended;
+    let mut last_answer = intended;
+    let sends = journey.sends();
+    let mut sent: u64 = 0;
+    let open_model = matches!(conns, Conns::Pool);
+    for (index, step) in journey.steps.iter().enumerate() {
+        for _ in 0..step.repeat {
+            if shared.stop.state() != StopState::Running {
+                // Stopped mid-walk: neither completed nor failed (counted as unfinished).
+                return;
+            }
+            let now = Instant::now();
+            if intended > now {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
+            }
+            if !open_model {
+                // A closed-model user is its own schedule: its step starts when it wakes.
+                intended = intended.max(Instant::now());
+            }
+            let origin = shared.compiled.requests[index].origin;
+            let conn = match &mut conns {
+                Conns::Pool => acquire(worker, origin, phase, index).await,
+                Conns::Own(own) => match own[origin].take() {
+                    Some(c) => Ok(c),
+                    None => open(worker, origin, phase, index).await,
+                },
+            };
+            let mut conn = match conn {
+                Ok(c) => c,
+                Err(kind) => {
+                    worker.complete(phase, index, None, None, None, Some(kind));
+                    worker
+                        .recorder
+                        .borrow_mut()
+                        .journey_ended(phase, Err(index));
+                    return;
+                }
+            };
+            let step_arrival = Arrival {
+                seq: arrival.seq,
+                phase,
+                intended,
+                request: index,
+            };
+            let send = StepSend {
+                step,
+                walk: &mut walk,
+                trace: arrival.seq.saturating_mul(sends).saturating_add(sent),
+            };
+            let outcome = exchange(worker, &mut conn, step_arrival, Some(send)).await;
+            sent += 1;
+            let kept = outcome.reusable.then_some(conn);
+            match &mut conns {
+                Conns::Pool => release(worker, origin, kept),
+                Conns::Own(own) => own[origin] = kept,
+            }
+            if !outcome.ok {
+                worker
+                    .recorder
+                    .borrow_mut()
+                    .journey_ended(phase, Err(index));
+                return;
+            }
+            last_answer = Instant::now();
+            intended = last_answer + step.think;
+        }
+    }
+    let duration = last_answer.saturating_duration_since(arrival.intended);
+    worker
+        .recorder
+        .borrow_mut()
+        .journey_ended(phase, Ok(duration.as_nanos() as u64));
+}
+
+/// A connection to `origin` from the pool: an idle one, a new one while the pool has room, or
+/// the next one given back. A step that waits is counted late; one that would wait behind
+/// [`BACKLOG_LIMIT`] others is dropped.
+async fn acquire(
+    worker: &Worker,
+    origin: usize,
+    phase: usize,
+    request: usize,
+) -> Result<Conn, ErrorKind> {
+    let pool = &worker.pools[origin];
+    let mut counted_late = false;
+    loop {
+        if let Some(conn) = pool.idle.borrow_mut().pop() {
+            return Ok(conn);
+        }
+        if pool.open.get() < pool.max {
+            pool.open.set(pool.open.get() + 1);
+            let opened = open(worker, origin, phase, request).await;
+            if opened.is_err() {
+                pool.open.set(pool.open.get().saturating_sub(1));
+                pool.freed.notify_one();
+            }
+            return opened;
+        }
+        if pool.waiting.get() >= BACKLOG_LIMIT {
+            worker.recorder.borrow_mut().dropped += 1;
+            return Err(ErrorKind::Dropped);
+        }
+        if !counted_late {
+            counted_late = true;
+            worker.recorder.borrow_mut().late += 1;
+        }
+        pool.waiting.set(pool.waiting.get() + 1);
+        pool.freed.notified().await;
+        pool.waiting.set(pool.waiting.get() - 1);
+    }
+}
+
+/// Gives a step's connection back to the pool (or its place, when it cannot be reused), and
+/// wakes a step waiting for one.
+fn release(worker: &Worker, origin: usize, conn: Option<Conn>) {
+    let pool = &worker.pools[origin];
+    match conn {
+        Some(c) => pool.idle.borrow_mut().push(c),
+        None => pool.open.set(pool.open.get().saturating_sub(1)),
+    }
+    pool.freed.notify_one();
+}
