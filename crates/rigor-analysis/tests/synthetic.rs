@@ -113,6 +113,7 @@ fn load_run(
         slowest: Vec::new(),
         recoveries: Vec::new(),
         journey: None,
+        replay: None,
         thresholds: vec![],
         environment: environment(),
     };

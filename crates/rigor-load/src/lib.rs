@@ -114,8 +114,10 @@ pub struct Prepared {
 /// Checks `config` completely and connects to each origin once (about a second at most for a
 /// dead target, with one clear message).
 pub fn prepare(config: &LoadConfig) -> Result<Prepared, LoadError> {
+    let mut config = config.clone();
+    let replay = replay::expand(&mut config.scenario)?;
     let scenario = &config.scenario;
-    let compiled = Compiled::new(scenario)?;
+    let compiled = Compiled::with_replay(scenario, replay)?;
     let threads = match config.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -128,7 +130,7 @@ pub fn prepare(config: &LoadConfig) -> Result<Prepared, LoadError> {
     let threads = threads.min(ceiling.max(1) as usize);
     let (endpoints, h2) = prepare_endpoints(&compiled, scenario, config.connect_timeout)?;
     Ok(Prepared {
-        config: config.clone(),
+        config,
         compiled,
         endpoints,
         h2,
@@ -147,6 +149,11 @@ pub fn run(
 }
 
 impl Prepared {
+    /// The scenario as it will run: a replayed log's requests filled in.
+    pub fn scenario(&self) -> &Scenario {
+        &self.config.scenario
+    }
+
     /// Names the requests the run will keep by index (its slowest), with their trace ids.
     pub fn describe(&self) -> Describe {
         Describe::new(&self.config.scenario, self.compiled.tracer)
@@ -179,7 +186,14 @@ fn run_prepared(
     on_window: &mut dyn FnMut(&Window),
 ) -> Result<LoadResult, LoadError> {
     let scenario = config.scenario.clone();
-    let schedule = OpenSchedule::new(&scenario.phases, scenario.request_limit);
+    let mut schedule = OpenSchedule::new(&scenario.phases, scenario.request_limit);
+    if let (Some(due), Some(phase)) = (
+        compiled.replay.as_ref().and_then(|r| r.due.clone()),
+        schedule.phases.first_mut(),
+    ) {
+        // A log replayed at its own timing: each arrival when the log has it.
+        phase.times = Some(Arc::new(due));
+    }
     // After the schedule, in-flight requests get their timeout (plus a margin for the
     // connect that may precede the send) to finish on their own.
     let drain = scenario

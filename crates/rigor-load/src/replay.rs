@@ -49,8 +49,9 @@ impl Replay {
 }
 
 /// Reads an access log (Common or Combined) or a list of `METHOD URL` / `URL` lines.
-/// Blank lines and `#` comments are passed over.
-pub fn read(text: &str) -> Replay {
+/// Blank lines and `#` comments are passed over. A listed URL of another origin than
+/// `base` (`http://host:port`, when given) is left out: it is not this target's traffic.
+pub fn read(text: &str, base: Option<&str>) -> Replay {
     let mut replay = Replay::default();
     let mut first: Option<i64> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -62,7 +63,7 @@ pub fn read(text: &str) -> Replay {
         let parsed = if raw.contains('[') && raw.contains('"') {
             access_line(raw)
         } else {
-            plain_line(raw).map(|(m, t)| (None, m, t))
+            plain_line(raw, base).map(|(m, t)| (None, m, t))
         };
         let (at, method, target) = match parsed {
             Ok(p) => p,
@@ -110,6 +111,159 @@ pub fn read(text: &str) -> Replay {
     replay
 }
 
+/// The most request names a replay reports its requests under: each `METHOD path` (without
+/// the query) up to this many, then one `METHOD (other paths)` per method.
+pub const MAX_REPLAY_NAMES: usize = 50;
+
+/// A log ready to be sent: the target of each arrival in order (a data column the requests'
+/// URL fills in), which named request each arrival is, and, at the log's own timing, when
+/// each is due.
+#[derive(Debug, Clone)]
+pub struct ReplayPlan {
+    pub targets: Vec<String>,
+    pub cycle: Vec<usize>,
+    /// From the start of the run, when the log's own timing is kept.
+    pub due: Option<Vec<Duration>>,
+    pub summary: rigor_model::output::ReplaySummary,
+}
+
+/// Reads the scenario's replay file and fills in its requests (one per `METHOD path`) and,
+/// at the log's own timing, its one phase's length and count. A log with nothing to replay
+/// is an error that says what its lines were.
+pub fn expand(
+    scenario: &mut rigor_model::plan::Scenario,
+) -> Result<Option<ReplayPlan>, crate::LoadError> {
+    let Some(spec) = scenario.replay.clone() else {
+        return Ok(None);
+    };
+    let bad = |message: String| crate::LoadError::Data {
+        path: spec.file.clone(),
+        message,
+    };
+    let bytes =
+        std::fs::read(&spec.file).map_err(|e| bad(format!("cannot read the replay file: {e}")))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let log = read(&text, Some(&spec.base));
+    let skipped: Vec<rigor_model::output::SkippedLines> = log
+        .skipped
+        .iter()
+        .map(
+            |(reason, (count, lines))| rigor_model::output::SkippedLines {
+                reason: reason.clone(),
+                count: *count,
+                lines: lines.clone(),
+            },
+        )
+        .collect();
+    if log.requests.is_empty() {
+        let why: Vec<String> = skipped
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} line{} with {} (lines {})",
+                    s.count,
+                    if s.count == 1 { "" } else { "s" },
+                    s.reason,
+                    join(&s.lines)
+                )
+            })
+            .collect();
+        return Err(bad(if why.is_empty() {
+            "holds no request to replay (it is empty, or only comments)".into()
+        } else {
+            format!("holds no request that can be replayed: {}", why.join("; "))
+        }));
+    }
+    let mut requests = log.requests;
+    let offsets: Vec<Duration> = requests.iter().map(|r| r.offset).collect();
+    if let Some(seed) = spec.shuffle {
+        fastrand::Rng::with_seed(seed).shuffle(&mut requests);
+    }
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut cycle = Vec::with_capacity(requests.len());
+    for r in &requests {
+        let path = r.target.split('?').next().unwrap_or("/");
+        let exact = format!("{} {path}", r.method);
+        let name = if names.iter().any(|(_, n)| *n == exact) || names.len() < MAX_REPLAY_NAMES {
+            exact
+        } else {
+            format!("{} (other paths)", r.method)
+        };
+        let index = match names.iter().position(|(_, n)| *n == name) {
+            Some(i) => i,
+            None => {
+                names.push((r.method.clone(), name));
+                names.len() - 1
+            }
+        };
+        cycle.push(index);
+    }
+    scenario.requests = names
+        .into_iter()
+        .map(|(method, name)| rigor_model::plan::Request {
+            name,
+            method,
+            url: format!("{}{{target}}", spec.base),
+            headers: Vec::new(),
+            body: None,
+            weight: 1,
+            timeout: spec.timeout,
+            check: Default::default(),
+        })
+        .collect();
+    let n = requests.len() as u64;
+    let span = offsets.last().copied().unwrap_or_default();
+    let due = match spec.speed {
+        Some(speed) => {
+            let due: Vec<Duration> = offsets.iter().map(|o| o.div_f64(speed)).collect();
+            // One phase as long as the scaled log, plus a second for its last requests.
+            let length = due.last().copied().unwrap_or_default() + Duration::from_secs(1);
+            if let Some(phase) = scenario.phases.first_mut() {
+                phase.duration = Some(length);
+                phase.iterations = Some(n);
+                let rate = rigor_model::units::Rate::per_second(n as f64 / length.as_secs_f64());
+                phase.load = rigor_model::plan::PhaseLoad::Open {
+                    start: rate,
+                    end: rate,
+                };
+            }
+            Some(due)
+        }
+        None => {
+            // At the phases' rate, the log is sent once unless the scenario asks for more.
+            scenario.request_limit = scenario.request_limit.or(Some(n));
+            None
+        }
+    };
+    Ok(Some(ReplayPlan {
+        targets: requests.into_iter().map(|r| r.target).collect(),
+        cycle,
+        due,
+        summary: rigor_model::output::ReplaySummary {
+            file: spec.file.display().to_string(),
+            replayable: n,
+            order: if spec.shuffle.is_some() {
+                "shuffle"
+            } else {
+                "log"
+            }
+            .into(),
+            seed: spec.shuffle,
+            speed: spec.speed,
+            span_ns: span.as_nanos() as u64,
+            skipped,
+        },
+    }))
+}
+
+fn join(lines: &[usize]) -> String {
+    lines
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 type Parsed = (Option<i64>, String, String);
 
 /// `host ident user [time] "METHOD target VERSION" status size ...`.
@@ -139,8 +293,9 @@ fn access_line(line: &str) -> Result<Parsed, &'static str> {
     Ok((Some(at), method.to_string(), target.to_string()))
 }
 
-/// `METHOD URL`, or a URL alone (a GET); the URL's origin is dropped, its path kept.
-fn plain_line(line: &str) -> Result<(String, String), &'static str> {
+/// `METHOD URL`, or a URL alone (a GET); the URL's path is kept, and its origin must be
+/// `base`'s when one is given.
+fn plain_line(line: &str, base: Option<&str>) -> Result<(String, String), &'static str> {
     let mut parts = line.split_whitespace();
     let (method, url) = match (parts.next(), parts.next(), parts.next()) {
         (Some(url), None, None) => ("GET", url),
@@ -151,7 +306,21 @@ fn plain_line(line: &str) -> Result<(String, String), &'static str> {
         return Err("not `METHOD URL` or a URL");
     }
     let target = match url.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        Some((scheme, rest)) => {
+            let at = rest.find(['/', '?']).unwrap_or(rest.len());
+            let same = base.is_none_or(|b| {
+                b.split_once("://").is_some_and(|(s, a)| {
+                    s.eq_ignore_ascii_case(scheme) && a.eq_ignore_ascii_case(&rest[..at])
+                })
+            });
+            if !same {
+                return Err("a URL of another origin than the replay's base");
+            }
+            match &rest[at..] {
+                "" => "/",
+                t => t,
+            }
+        }
         None => url,
     };
     Ok((method.to_string(), target.to_string()))
@@ -240,7 +409,7 @@ garbage here
 10.0.0.7 - - [10/Oct/2000:13:55:42 -0700] "GET http://other.example/x HTTP/1.1" 200 0
 10.0.0.8 - - [10/Oct/2000:13:55:46 -0700] "DELETE /c/1 HTTP/1.1" 204 0
 "#;
-        let r = read(log);
+        let r = read(log, None);
         let got: Vec<(usize, u64, &str, &str)> = r
             .requests
             .iter()
@@ -282,7 +451,10 @@ garbage here
 
     #[test]
     fn a_list_of_urls_is_read_too() {
-        let r = read("# smoke\nhttp://127.0.0.1:8080/a\nGET /b?q=1\nHEAD http://h/c/d\n\n");
+        let r = read(
+            "# smoke\nhttp://127.0.0.1:8080/a\nGET /b?q=1\nHEAD http://127.0.0.1:8080/c/d\nhttp://other:1/x\n\n",
+            Some("http://127.0.0.1:8080"),
+        );
         let got: Vec<(&str, &str)> = r
             .requests
             .iter()
@@ -290,5 +462,9 @@ garbage here
             .collect();
         assert_eq!(got, [("GET", "/a"), ("GET", "/b?q=1"), ("HEAD", "/c/d")]);
         assert!(r.requests.iter().all(|l| l.offset.is_zero()));
+        assert_eq!(
+            r.skipped["a URL of another origin than the replay's base"],
+            (1, vec![5])
+        );
     }
 }

@@ -66,6 +66,8 @@ pub struct LoadResult {
     pub journeys: Vec<JourneyGroup>,
     /// Why a step could not take its value, the first time, by request.
     pub step_failures: std::collections::BTreeMap<usize, String>,
+    /// What was replayed, when the scenario replays a log.
+    pub replay: Option<rigor_model::output::ReplaySummary>,
 }
 
 pub(crate) struct Assembly<'a> {
@@ -177,6 +179,7 @@ pub(crate) fn assemble(a: Assembly<'_>) -> Result<LoadResult, LoadError> {
         seconds: a.seconds,
         journeys,
         step_failures,
+        replay: a.shared.compiled.replay.as_ref().map(|r| r.summary.clone()),
     };
     result.invalid = result.validity(a.max_lag);
     Ok(result)
@@ -467,6 +470,7 @@ impl LoadResult {
             slowest: self.describe.slowest(&self.slowest),
             recoveries: self.recoveries(),
             journey: self.journey_summary(),
+            replay: self.replay.clone(),
             thresholds,
             environment,
         }

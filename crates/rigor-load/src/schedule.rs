@@ -20,6 +20,9 @@ pub struct OpenPhase {
     ramp: f64,
     /// Arrivals due in this phase.
     pub arrivals: u64,
+    /// Each arrival's due time from the start of the phase, when they are given rather than
+    /// spaced by the rate (a log replayed at its own timing).
+    pub times: Option<std::sync::Arc<Vec<Duration>>>,
 }
 
 impl OpenPhase {
@@ -27,6 +30,13 @@ impl OpenPhase {
     /// the (linear) rate reaches `k`, so arrivals are evenly spaced at a constant rate and
     /// follow the ramp exactly otherwise.
     pub fn due(&self, k: u64) -> Duration {
+        if let Some(times) = &self.times {
+            return times
+                .get(k as usize)
+                .or(times.last())
+                .copied()
+                .unwrap_or_default();
+        }
         let k = k as f64;
         let (r0, r1) = (self.start_rate, self.end_rate);
         let seconds = if (r1 - r0).abs() < 1e-12 || self.ramp <= 0.0 {
@@ -98,6 +108,7 @@ impl OpenSchedule {
                 end_rate: r1,
                 ramp: planned.unwrap_or(0.0),
                 arrivals,
+                times: None,
             };
             // Cut short by iterations or the request limit: the phase ends one interval after
             // its last arrival, so the next phase keeps the spacing.

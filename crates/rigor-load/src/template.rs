@@ -403,13 +403,28 @@ pub struct Compiled {
     pub tracer: Option<Tracer>,
     /// The order the requests are walked in, when the scenario is a journey.
     pub journey: Option<crate::journey::CompiledJourney>,
+    /// The log being replayed, when the scenario replays one.
+    pub replay: Option<crate::replay::ReplayPlan>,
 }
 
 impl Compiled {
     pub fn new(scenario: &Scenario) -> Result<Compiled, LoadError> {
-        let data = match &scenario.data {
-            Some(path) => Data::load(path)?,
-            None => Data::default(),
+        Compiled::with_replay(scenario, None)
+    }
+
+    /// Compiles `scenario`, whose requests a replayed log's `replay` filled in (their URL's
+    /// `{target}` is each arrival's logged target, in the plan's order).
+    pub fn with_replay(
+        scenario: &Scenario,
+        replay: Option<crate::replay::ReplayPlan>,
+    ) -> Result<Compiled, LoadError> {
+        let data = match (&scenario.data, &replay) {
+            (_, Some(plan)) => Data {
+                columns: vec!["target".into()],
+                rows: plan.targets.iter().map(|t| vec![t.clone()]).collect(),
+            },
+            (Some(path), None) => Data::load(path)?,
+            (None, None) => Data::default(),
         };
         let mut origins: Vec<Origin> = Vec::new();
         let mut requests = Vec::new();
@@ -453,13 +468,16 @@ impl Compiled {
                 message: format!("{message} (request `{}`)", request.name),
             })?;
         }
-        let cycle = weight_cycle(
-            &scenario
-                .requests
-                .iter()
-                .map(|r| r.weight)
-                .collect::<Vec<_>>(),
-        );
+        let cycle = match &replay {
+            Some(plan) => plan.cycle.clone(),
+            None => weight_cycle(
+                &scenario
+                    .requests
+                    .iter()
+                    .map(|r| r.weight)
+                    .collect::<Vec<_>>(),
+            ),
+        };
         Ok(Compiled {
             origins,
             requests,
@@ -467,6 +485,7 @@ impl Compiled {
             cycle,
             tracer: scenario.traceparent.then(Tracer::random),
             journey,
+            replay,
         })
     }
 

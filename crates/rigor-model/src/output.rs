@@ -447,8 +447,40 @@ pub struct RunSummary {
     /// `requests`, by the same names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journey: Option<JourneySummary>,
+    /// What was replayed, when the scenario replays a log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplaySummary>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub environment: Environment,
+}
+
+/// A replayed log: what of it was sent, how, and what it could not reproduce.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct ReplaySummary {
+    pub file: String,
+    /// Its requests that can be sent again, each once per pass over the log.
+    pub replayable: u64,
+    /// `log` or `shuffle`.
+    pub order: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The log's timing, this many times faster; `null` when the phases set the rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<f64>,
+    /// How long the log spans, first request to last.
+    pub span_ns: u64,
+    /// Lines it could not reproduce, by why: never guessed at, never sent.
+    pub skipped: Vec<SkippedLines>,
+}
+
+/// Lines of a replayed log left out for one reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SkippedLines {
+    pub reason: String,
+    pub count: u64,
+    /// The first few of their line numbers.
+    pub lines: Vec<usize>,
 }
 
 /// A journey's walks: how many started, completed and failed (at which step), and how long a

@@ -223,6 +223,8 @@ pub struct ScenarioSpec {
     /// Whether a journey keeps the cookies its responses set and sends them back (default
     /// true; each journey starts with none).
     pub cookies: Option<bool>,
+    /// Real traffic to send again, in place of written requests.
+    pub replay: Option<ReplaySpec>,
     /// CSV file whose columns become `{variables}` in URLs, headers and bodies.
     pub data: Option<String>,
     /// Upper bound on connections the open model may open (default 1000).
@@ -251,6 +253,38 @@ pub struct ScenarioSpec {
     /// slowest requests the run keeps can be found in the service's traces by their ids.
     #[serde(default)]
     pub traceparent: bool,
+}
+
+/// `[scenario.replay]`: an access log (Common or Combined Log Format) or a list of `METHOD URL`
+/// lines, whose requests are sent again to `base`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaySpec {
+    /// The file, from the plan's directory.
+    pub file: String,
+    /// Where its paths go: `http://127.0.0.1:8080`.
+    pub base: String,
+    /// `log` (default: the log's order) or `shuffle`.
+    pub order: Option<String>,
+    /// The shuffle's seed (default 1): the same seed gives the same order.
+    pub seed: Option<u64>,
+    /// Send at the log's own timing, this many times faster (1 is as logged); without it,
+    /// the phases set the rate.
+    pub speed: Option<f64>,
+}
+
+/// A resolved replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replay {
+    pub file: PathBuf,
+    /// `scheme://authority`, without a trailing slash.
+    pub base: String,
+    /// The shuffle's seed, when the order is shuffled.
+    pub shuffle: Option<u64>,
+    /// The log's timing, this many times faster; `None` when the phases set the rate.
+    pub speed: Option<f64>,
+    /// Each replayed request's timeout.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -463,6 +497,10 @@ pub struct Scenario {
     /// arrival (open model) or a user's turn (closed) is one walk of all its steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journey: Option<Journey>,
+    /// The traffic to send again, when the scenario replays a log: its requests are filled
+    /// in from the file when the run is prepared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Replay>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

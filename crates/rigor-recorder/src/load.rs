@@ -73,7 +73,8 @@ pub fn prepare_load(
         }
     }
     Ok(PreparedLoad {
-        scenario: scenario.clone(),
+        // As it will run: a replayed log's requests filled in.
+        scenario: prepared.scenario().clone(),
         options: options.clone(),
         prepared,
         on_lost: None,

@@ -139,6 +139,7 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         slowest,
         recoveries: Vec::new(),
         journey: None,
+        replay: None,
         thresholds: Vec::new(),
         environment,
     };

@@ -2,7 +2,7 @@
 //! started, completed and failed, how long a whole walk took, and a row per step with its
 //! latency, its errors, the walks that ended there and what it takes from its response.
 
-use rigor_model::output::{JourneySummary, RunSummary};
+use rigor_model::output::{JourneySummary, ReplaySummary, RunSummary, SkippedLines};
 use rigor_model::units::{format_nanos, three_figures};
 
 /// The column headers of [`StepRow::cells`].
@@ -104,4 +104,51 @@ pub(crate) fn rows(s: &RunSummary) -> Vec<StepRow> {
             }
         })
         .collect()
+}
+
+/// What a replay sent: the file, how many of its requests, in which order and at what pace,
+/// and how many lines it left out.
+pub(crate) fn replay_line(r: &ReplaySummary) -> String {
+    let order = match r.seed {
+        Some(seed) => format!("shuffled (seed {seed})"),
+        None => "in the log's order".into(),
+    };
+    let pace = match r.speed {
+        Some(speed) => format!(
+            "at the log's own timing ×{} ({} logged)",
+            three_figures(speed),
+            format_nanos(r.span_ns as f64)
+        ),
+        None => "at the phases' rate".into(),
+    };
+    let skipped: u64 = r.skipped.iter().map(|s| s.count).sum();
+    let left_out = if skipped == 0 {
+        "no line left out".to_string()
+    } else {
+        format!(
+            "{skipped} line{} left out, never sent",
+            if skipped == 1 { "" } else { "s" }
+        )
+    };
+    format!(
+        "{} · {} requests {order}, {pace} · {left_out}",
+        r.file, r.replayable
+    )
+}
+
+/// One reason lines of a replayed log were left out, with the first of them.
+pub(crate) fn skipped_line(s: &SkippedLines) -> String {
+    let lines: Vec<String> = s.lines.iter().map(usize::to_string).collect();
+    let more = if (s.lines.len() as u64) < s.count {
+        ", …"
+    } else {
+        ""
+    };
+    format!(
+        "{} × {} (line{} {}{more})",
+        s.count,
+        s.reason,
+        if s.count == 1 { "" } else { "s" },
+        lines.join(", ")
+    )
 }

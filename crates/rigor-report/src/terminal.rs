@@ -79,6 +79,12 @@ pub fn summary(out: &mut dyn Write, s: &RunSummary) -> io::Result<()> {
     if s.phases.len() > 1 {
         groups(out, "phase", &s.phases)?;
     }
+    if let Some(r) = &s.replay {
+        writeln!(out, "\n  replay: {}", crate::journey::replay_line(r))?;
+        for skip in &r.skipped {
+            writeln!(out, "    {}", crate::journey::skipped_line(skip))?;
+        }
+    }
     if s.journey.is_some() {
         journey(out, s)?;
     } else if s.requests.len() > 1 {

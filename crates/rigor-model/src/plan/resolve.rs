@@ -59,6 +59,9 @@ impl ScenarioSpec {
                 "`name` must not be empty",
             ));
         }
+        if self.replay.is_some() {
+            return self.resolve_replay(base);
+        }
         if self.request.is_empty() && self.step.is_empty() {
             return Err(ResolveError::new(
                 Place::Scenario,
@@ -91,10 +94,7 @@ impl ScenarioSpec {
             (requests, Some(journey))
         };
         let phases = resolve_phases(&self.phases)?;
-        let model = match phases[0].load {
-            PhaseLoad::Open { .. } => Model::Open,
-            PhaseLoad::Closed { .. } => Model::Closed,
-        };
+        let model = model_of(&phases);
         if self.requests.is_none() {
             if let Some(i) = phases
                 .iter()
@@ -109,16 +109,7 @@ impl ScenarioSpec {
                 ));
             }
         }
-        let thresholds = self
-            .thresholds
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                t.parse::<Threshold>().map_err(|e| {
-                    ResolveError::new(Place::Threshold(i, e.column), format!("thresholds: {e}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let thresholds = self.thresholds_parsed()?;
         for (i, threshold) in thresholds.iter().enumerate() {
             self.check_labels(threshold, &phases, &requests)
                 .map_err(|e| {
@@ -153,7 +144,114 @@ impl ScenarioSpec {
             secret_headers: self.secret_headers.clone(),
             traceparent: self.traceparent,
             journey,
+            replay: None,
         })
+    }
+
+    /// A scenario that replays a log: its phases (or the log's own timing), and no written
+    /// requests, data or steps beside it.
+    fn resolve_replay(&self, base: &Path) -> Result<Scenario, ResolveError> {
+        let Some(spec) = &self.replay else {
+            return Err(ResolveError::new(Place::Key("replay"), "no replay"));
+        };
+        let at = |message: String| ResolveError::new(Place::Key("replay"), message);
+        if !self.request.is_empty() || !self.step.is_empty() || self.data.is_some() {
+            return Err(at("[scenario.replay] sends the log's requests: the scenario cannot also have [[scenario.request]], [[scenario.step]] or `data`; put them in a scenario of their own".into()));
+        }
+        if spec.file.trim().is_empty() {
+            return Err(at("`file` is empty: give the access log or URL list to replay, from the plan's directory".into()));
+        }
+        check_url(&spec.base).map_err(|e| at(format!("base: {e}")))?;
+        let origin = spec.base.trim_end_matches('/');
+        if origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.contains(['/', '?', '{']))
+        {
+            return Err(at(format!(
+                "base = \"{}\": give the origin only (`http://host:port`); the log holds the paths",
+                spec.base
+            )));
+        }
+        let shuffle = match spec.order.as_deref() {
+            None | Some("log") => {
+                if spec.seed.is_some() {
+                    return Err(at("`seed` is the shuffle's: set order = \"shuffle\" too, or drop it".into()));
+                }
+                None
+            }
+            Some("shuffle") => Some(spec.seed.unwrap_or(1)),
+            Some(other) => {
+                return Err(at(format!(
+                    "order = \"{other}\": a replay goes in the log's order (`log`) or shuffled with a seed (`shuffle`)"
+                )))
+            }
+        };
+        let phases = match spec.speed {
+            Some(speed) => {
+                if !(speed.is_finite() && speed > 0.0 && speed <= 1e6) {
+                    return Err(at(format!(
+                        "speed = {speed}: give how many times faster than logged, above 0 and at most 1000000 (1 is as logged)"
+                    )));
+                }
+                if !self.phases.is_empty() {
+                    return Err(at("a replay at the log's own timing (`speed`) has no phases: drop `phases`, or drop `speed` to send the log at the phases' rate".into()));
+                }
+                // The engine sets its length and count from the log.
+                vec![Phase {
+                    name: "replay".into(),
+                    kind: super::PhaseKind::Steady,
+                    duration: None,
+                    iterations: None,
+                    load: PhaseLoad::Open {
+                        start: crate::units::Rate::per_second(1.0),
+                        end: crate::units::Rate::per_second(1.0),
+                    },
+                    tolerance: None,
+                }]
+            }
+            None => resolve_phases(&self.phases)?,
+        };
+        let model = model_of(&phases);
+        let thresholds = self.thresholds_parsed()?;
+        self.check_limits()?;
+        let timeout = self.timeout.map_or(DEFAULT_TIMEOUT, |t| t.0);
+        Ok(Scenario {
+            name: self.name.clone(),
+            model,
+            phases,
+            requests: Vec::new(),
+            data: None,
+            max_connections: self.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            think_time: self.think_time.map_or(Duration::ZERO, |t| t.0),
+            http: self.http.unwrap_or_default(),
+            insecure: self.insecure,
+            request_limit: self.requests,
+            thresholds,
+            grace: self.grace.map_or(DEFAULT_GRACE, |g| g.0),
+            secret_headers: self.secret_headers.clone(),
+            traceparent: self.traceparent,
+            journey: None,
+            replay: Some(super::Replay {
+                file: base.join(&spec.file),
+                base: origin.to_string(),
+                shuffle,
+                speed: spec.speed,
+                timeout,
+            }),
+        })
+    }
+
+    /// The thresholds parsed; an error points at the column of the expression at fault.
+    fn thresholds_parsed(&self) -> Result<Vec<Threshold>, ResolveError> {
+        self.thresholds
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                t.parse::<Threshold>().map_err(|e| {
+                    ResolveError::new(Place::Threshold(i, e.column), format!("thresholds: {e}"))
+                })
+            })
+            .collect()
     }
 
     /// Every request resolved, each with its own name.
@@ -302,6 +400,14 @@ impl RequestSpec {
             timeout: self.timeout.map_or(default_timeout, |t| t.0),
             check: self.check.clone(),
         })
+    }
+}
+
+/// The model the first phase's load is in (the phases' check keeps them all in one).
+fn model_of(phases: &[Phase]) -> Model {
+    match phases.first().map(|p| p.load) {
+        Some(PhaseLoad::Closed { .. }) => Model::Closed,
+        _ => Model::Open,
     }
 }
 

@@ -212,12 +212,16 @@ fn latency(l: Option<SecondLatency>, pick: fn(&SecondLatency) -> u64) -> Option<
     l.map(|l| pick(&l) as f64)
 }
 
-/// The planned arrival rate second by second (open model): each phase's rate, ramped from
-/// its start to its end rate.
+/// The planned request rate second by second (open model): each phase's arrival rate,
+/// ramped from its start to its end rate; for a journey, its walks' rate times the requests
+/// a walk sends, so it reads against the requests completed.
 fn planned_rate(r: &LoadReport) -> Option<Vec<(f64, Option<f64>)>> {
     if r.method.model != "open" || r.method.phases.is_empty() {
         return None;
     }
+    let per_arrival = r.summary.journey.as_ref().map_or(1.0, |j| {
+        j.steps.iter().map(|s| f64::from(s.repeat.max(1))).sum()
+    });
     let mut out = Vec::new();
     let mut at = 0.0;
     for p in &r.method.phases {
@@ -225,8 +229,8 @@ fn planned_rate(r: &LoadReport) -> Option<Vec<(f64, Option<f64>)>> {
             return None;
         };
         let length = p.duration_ns as f64 / 1e9;
-        out.push((at, Some(a)));
-        out.push((at + length, Some(b)));
+        out.push((at, Some(a * per_arrival)));
+        out.push((at + length, Some(b * per_arrival)));
         at += length;
     }
     Some(out)

@@ -52,6 +52,7 @@ pub fn load(r: &LoadReport) -> String {
     if s.requests.len() > 1 {
         groups(&mut out, "Requests", "request", &s.requests);
     }
+    replay(&mut out, s);
     journey(&mut out, s);
     stages(&mut out, s);
     if !s.recoveries.is_empty() {
@@ -358,6 +359,24 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
 }
 
 /// Text for a table cell: pipes escaped, line breaks flattened.
+/// What a replay sent, and the lines it left out.
+fn replay(out: &mut String, s: &RunSummary) {
+    let Some(r) = &s.replay else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "## Replay\n\n{}.\n",
+        cell(&crate::journey::replay_line(r))
+    );
+    for skip in &r.skipped {
+        let _ = writeln!(out, "- {}", cell(&crate::journey::skipped_line(skip)));
+    }
+    if !r.skipped.is_empty() {
+        out.push('\n');
+    }
+}
+
 /// The journey: its walks, their duration and a row per step.
 fn journey(out: &mut String, s: &RunSummary) {
     let Some(j) = &s.journey else {
@@ -374,7 +393,7 @@ fn journey(out: &mut String, s: &RunSummary) {
         out,
         "| {} |\n|---|{}---|",
         headers.join(" | "),
-        "---:|".repeat(headers.len() - 3)
+        "---:|".repeat(headers.len() - 2)
     );
     let rows = crate::journey::rows(s);
     for r in &rows {

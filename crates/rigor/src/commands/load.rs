@@ -97,6 +97,22 @@ pub struct LoadArgs {
     #[arg(long, value_name = "CSV")]
     pub data: Option<String>,
 
+    /// Replay real traffic: an access log (Common or Combined Log Format) or a list of
+    /// `METHOD URL` lines, sent to the URL's origin in the log's order, once, at --rate or
+    /// --concurrency (or at the log's own timing with --speed). Requests it cannot reproduce
+    /// (bodies it does not hold, other hosts) are counted and named, never sent.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "body"])]
+    pub replay: Option<String>,
+
+    /// With --replay: shuffle the log's requests, with this seed (the same seed, the same
+    /// order).
+    #[arg(long, value_name = "SEED", requires = "replay")]
+    pub shuffle: Option<u64>,
+
+    /// With --replay: keep the log's own timing, this many times faster (1 is as logged).
+    #[arg(long, value_name = "X", requires = "replay", conflicts_with_all = ["rate", "concurrency", "duration", "ramp"])]
+    pub speed: Option<f64>,
+
     /// How long in-flight requests may finish after Ctrl-C.
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = flags::pause)]
     pub grace: HumanDuration,
@@ -164,6 +180,9 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 
 /// Turns the flags into a scenario spec; errors name the flag at fault.
 fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
+    if let Some(file) = &args.replay {
+        return replay_spec(args, file);
+    }
     if args.duration.is_none() && args.requests.is_none() {
         return Err(exit::bad_input(anyhow::anyhow!(
             "the run would never end: give --duration (e.g. --duration 30s) or --requests (e.g. --requests 1000)"
@@ -196,6 +215,48 @@ fn scenario_spec(args: &LoadArgs) -> anyhow::Result<ScenarioSpec> {
         http: Some(args.http),
         insecure: args.insecure,
         requests: args.duration.and(args.requests),
+        thresholds: args.thresholds.clone(),
+        grace: Some(args.grace),
+        secret_headers: args.record.secret_headers.clone(),
+        traceparent: args.traceparent,
+        ..ScenarioSpec::default()
+    })
+}
+
+/// A replay of `file` to the URL's origin: at the log's timing (--speed), or at the rate or
+/// concurrency the flags give, the log sent once unless --requests or --duration says more.
+fn replay_spec(args: &LoadArgs, file: &str) -> anyhow::Result<ScenarioSpec> {
+    let base = args
+        .url
+        .split_once("://")
+        .map(|(scheme, rest)| {
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            format!("{scheme}://{}", &rest[..end])
+        })
+        .unwrap_or_else(|| args.url.clone());
+    rigor_model::plan::check_url(&base).map_err(|m| exit::bad_input(anyhow::anyhow!("URL {m}")))?;
+    // Without --duration, the log bounds the run: its last request ends it.
+    let phases = if args.speed.is_some() {
+        Vec::new()
+    } else {
+        phases_from(args)
+    };
+    Ok(ScenarioSpec {
+        name: args.name.clone(),
+        phases,
+        replay: Some(rigor_model::plan::ReplaySpec {
+            file: file.to_string(),
+            base,
+            order: args.shuffle.map(|_| "shuffle".to_string()),
+            seed: args.shuffle,
+            speed: args.speed,
+        }),
+        max_connections: args.max_connections,
+        timeout: Some(args.timeout),
+        think_time: args.think_time,
+        http: Some(args.http),
+        insecure: args.insecure,
+        requests: args.requests,
         thresholds: args.thresholds.clone(),
         grace: Some(args.grace),
         secret_headers: args.record.secret_headers.clone(),

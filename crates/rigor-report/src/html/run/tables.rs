@@ -59,6 +59,7 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if s.requests.len() > 1 {
         groups(out, "Requests", "request", &s.requests);
     }
+    replay(out, s);
     journey(out, s);
     stages(out, s);
     if !s.recoveries.is_empty() {
@@ -121,6 +122,26 @@ pub(super) fn tables(out: &mut String, s: &RunSummary) {
     if let Some(m) = &s.target_metrics {
         scraped(out, m);
     }
+}
+
+/// What a replay sent, and the lines it left out.
+fn replay(out: &mut String, s: &RunSummary) {
+    let Some(r) = &s.replay else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<section><h2>Replay</h2><p>{}.</p>",
+        esc(&crate::journey::replay_line(r))
+    );
+    if !r.skipped.is_empty() {
+        out.push_str("<ul>");
+        for skip in &r.skipped {
+            let _ = write!(out, "<li>{}</li>", esc(&crate::journey::skipped_line(skip)));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</section>");
 }
 
 /// The journey: its walks, their duration and a row per step.
