@@ -19,9 +19,18 @@ pub struct WindowData {
     pub errors: u64,
     corrected: Vec<u8>,
     raw: Vec<u8>,
+    /// The second's journeys, when the scenario is a journey.
+    pub journeys: Option<rigor_model::output::WindowJourneys>,
+    journey_duration: Vec<u8>,
 }
 
 impl WindowData {
+    /// The durations of the walks completed in the window; `None` when it had none (or the
+    /// scenario is not a journey).
+    pub fn journey_duration(&self) -> Option<Hist> {
+        decoded(&self.journey_duration)
+    }
+
     /// Latency from intended start of the window's successful responses; `None` when it had
     /// none.
     pub fn corrected(&self) -> Option<Hist> {
@@ -105,7 +114,7 @@ impl RunData {
             Some(StoredSummary::Load(summary)) => {
                 let mut checked = Vec::with_capacity(windows.len());
                 for w in windows {
-                    for bytes in [&w.corrected, &w.raw] {
+                    for bytes in [&w.corrected, &w.raw, &w.journey_duration] {
                         if !bytes.is_empty() {
                             rigor_model::hist::decode(bytes).map_err(|e| DataError::Histogram {
                                 id,
@@ -121,6 +130,15 @@ impl RunData {
                         errors: w.errors,
                         corrected: w.corrected,
                         raw: w.raw,
+                        journeys: (!w.journeys.is_empty())
+                            .then(|| serde_json::from_str(&w.journeys))
+                            .transpose()
+                            .map_err(|e| DataError::Histogram {
+                                id,
+                                second: w.second,
+                                message: format!("its journeys are not readable: {e}"),
+                            })?,
+                        journey_duration: w.journey_duration,
                     });
                 }
                 Ok(RunData {

@@ -29,6 +29,11 @@ pub const LOAD_METRICS: &[&str] = &[
     "latency.raw.p99",
     "throughput",
     "error_rate",
+    "journey.duration.p50",
+    "journey.duration.p95",
+    "journey.duration.p99",
+    "journey.duration.mean",
+    "journey.failure_rate",
 ];
 
 /// The metrics `rigor compare` reports for each command of a bench run.

@@ -78,6 +78,7 @@ fn load_run(
             corrected: encoded.clone(),
             raw: encoded,
             slowest: String::new(),
+            ..StoredWindow::default()
         });
     }
     let requests = u64::from(per_second) * u64::from(seconds);

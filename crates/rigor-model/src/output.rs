@@ -508,6 +508,23 @@ pub struct JourneySummary {
     pub phases: Vec<JourneyPhaseSummary>,
 }
 
+/// One second's journeys as the store keeps them beside its window (JSON in the `journeys`
+/// column): the walks that started in it, and those that ended in it, completed or failed
+/// by step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WindowJourneys {
+    pub started: u64,
+    pub completed: u64,
+    pub failed_at: Vec<u64>,
+}
+
+impl WindowJourneys {
+    pub fn failed(&self) -> u64 {
+        self.failed_at.iter().sum()
+    }
+}
+
 /// One step of a journey, beside its request's figures (under the same name in `requests`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]

@@ -455,6 +455,20 @@ fn window_rows(
             } else {
                 serde_json::to_string(&describe.slowest(&part.slowest)).unwrap_or_default()
             },
+            journeys: part.journey.as_deref().map_or_else(String::new, |j| {
+                serde_json::to_string(&rigor_model::output::WindowJourneys {
+                    started: j.started,
+                    completed: j.completed,
+                    failed_at: j.failed_at.clone(),
+                })
+                .unwrap_or_default()
+            }),
+            journey_duration: part
+                .journey
+                .as_deref()
+                .and_then(|j| j.duration.as_deref())
+                .map(rigor_model::hist::encode)
+                .unwrap_or_default(),
         })
         .collect()
 }

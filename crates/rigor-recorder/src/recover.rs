@@ -85,8 +85,10 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
     let mut phases: BTreeMap<String, Totals> = BTreeMap::new();
     let mut seconds = std::collections::BTreeSet::new();
     let mut slowest: Vec<rigor_model::output::SlowRequest> = Vec::new();
+    let mut journeys = JourneyTotals::default();
     for w in &windows {
         seconds.insert(w.second);
+        journeys.add(w);
         if !w.slowest.is_empty() {
             // A second whose list cannot be read loses its list, not the run.
             let kept: Vec<rigor_model::output::SlowRequest> =
@@ -116,6 +118,8 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         .unwrap_or("open")
         .to_lowercase();
     let environment = serde_json::from_str(&run.environment).unwrap_or_default();
+    let scenario: Option<rigor_model::plan::Scenario> =
+        serde_json::from_value(plan["scenario"].clone()).ok();
     let summary = RunSummary {
         schema_version: SCHEMA_VERSION,
         run_id: run.id,
@@ -138,7 +142,9 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         target_metrics: None,
         slowest,
         recoveries: Vec::new(),
-        journey: None,
+        journey: scenario
+            .as_ref()
+            .and_then(|s| journeys.summary(s, duration)),
         replay: None,
         thresholds: Vec::new(),
         environment,
@@ -150,6 +156,117 @@ fn load_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, StoreE
         duration,
         what,
     ))
+}
+
+/// A crashed journey run's walks, added up from its windows.
+#[derive(Default)]
+struct JourneyTotals {
+    any: bool,
+    whole: rigor_model::output::WindowJourneys,
+    duration: Option<Hist>,
+    phases: BTreeMap<String, (rigor_model::output::WindowJourneys, Option<Hist>)>,
+}
+
+impl JourneyTotals {
+    fn add(&mut self, w: &rigor_store::StoredWindow) {
+        if w.journeys.is_empty() {
+            return;
+        }
+        // A second whose journeys cannot be read loses them, not the run.
+        let Ok(j) = serde_json::from_str::<rigor_model::output::WindowJourneys>(&w.journeys) else {
+            return;
+        };
+        self.any = true;
+        let hist = hist::decode(&w.journey_duration).ok();
+        let phase = self.phases.entry(w.phase.clone()).or_default();
+        for (into, h) in [
+            (&mut self.whole, &mut self.duration),
+            (&mut phase.0, &mut phase.1),
+        ] {
+            into.started += j.started;
+            into.completed += j.completed;
+            if into.failed_at.len() < j.failed_at.len() {
+                into.failed_at.resize(j.failed_at.len(), 0);
+            }
+            for (a, b) in into.failed_at.iter_mut().zip(&j.failed_at) {
+                *a += b;
+            }
+            if let Some(from) = &hist {
+                match h {
+                    Some(h) => {
+                        let _ = h.add(from);
+                    }
+                    None => *h = Some(from.clone()),
+                }
+            }
+        }
+    }
+
+    /// The journey's summary, when the run's scenario is one and its windows kept walks.
+    fn summary(
+        &self,
+        scenario: &rigor_model::plan::Scenario,
+        seconds: f64,
+    ) -> Option<rigor_model::output::JourneySummary> {
+        use rigor_model::output::{JourneyPhaseSummary, JourneyStepSummary, JourneySummary};
+        let journey = scenario.journey.as_ref().filter(|_| self.any)?;
+        let summarise = |h: &Option<Hist>| h.as_ref().map(hist::summarize).unwrap_or_default();
+        let per_s = |n: u64| {
+            if seconds > 0.0 {
+                n as f64 / seconds
+            } else {
+                0.0
+            }
+        };
+        let w = &self.whole;
+        let ended = w.completed + w.failed();
+        Some(JourneySummary {
+            started: w.started,
+            completed: w.completed,
+            failed: w.failed(),
+            unfinished: w.started.saturating_sub(ended),
+            started_per_s: per_s(w.started),
+            failure_rate: if ended > 0 {
+                w.failed() as f64 / ended as f64
+            } else {
+                0.0
+            },
+            duration: summarise(&self.duration),
+            steps: journey
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| JourneyStepSummary {
+                    step: scenario
+                        .requests
+                        .get(i)
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
+                    repeat: step.repeat,
+                    think_ns: step.think.as_nanos() as u64,
+                    extracts: step
+                        .extract
+                        .iter()
+                        .map(|e| format!("{} = {}", e.variable, e.from))
+                        .collect(),
+                    failed_walks: w.failed_at.get(i).copied().unwrap_or(0),
+                    extract_failure: None,
+                })
+                .collect(),
+            phases: self
+                .phases
+                .iter()
+                .map(|(name, (j, h))| JourneyPhaseSummary {
+                    phase: name.clone(),
+                    started: j.started,
+                    completed: j.completed,
+                    failed: j.failed(),
+                    started_per_s: 0.0,
+                    duration: summarise(h),
+                })
+                .collect(),
+        })
+    }
 }
 
 #[derive(Default)]

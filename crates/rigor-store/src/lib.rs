@@ -82,6 +82,11 @@ pub struct StoredWindow {
     /// The second's slowest requests, as JSON text written by the recorder; empty when there
     /// are none (or the run was recorded before they were kept).
     pub slowest: String,
+    /// The second's journeys (walks started, completed, failed by step), as JSON text written
+    /// by the recorder; empty unless the scenario is a journey.
+    pub journeys: String,
+    /// Serialised histogram of the durations of the walks completed in the second.
+    pub journey_duration: Vec<u8>,
 }
 
 /// A profile kept with its run.

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_run_headline.sql"),
     include_str!("migrations/006_profiles.sql"),
     include_str!("migrations/007_slowest.sql"),
+    include_str!("migrations/008_journeys.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

@@ -218,6 +218,8 @@ fn read_window(row: &Row<'_>) -> rusqlite::Result<StoredWindow> {
         corrected: row.get(5)?,
         raw: row.get(6)?,
         slowest: row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        journeys: row.get::<_, Option<String>>(8)?.unwrap_or_default(),
+        journey_duration: row.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default(),
     })
 }
 
@@ -281,11 +283,13 @@ impl Store for SqliteStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO windows (run_id, second, phase, requests, errors, sent, \
-                     corrected, raw, slowest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                     corrected, raw, slowest, journeys, journey_duration) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
                      ON CONFLICT (run_id, second, phase) DO UPDATE SET \
                      requests = excluded.requests, errors = excluded.errors, \
                      sent = excluded.sent, corrected = excluded.corrected, raw = excluded.raw, \
-                     slowest = excluded.slowest",
+                     slowest = excluded.slowest, journeys = excluded.journeys, \
+                     journey_duration = excluded.journey_duration",
                 )
                 .map_err(fail)?;
             for w in windows {
@@ -300,6 +304,8 @@ impl Store for SqliteStore {
                         w.corrected,
                         w.raw,
                         (!w.slowest.is_empty()).then_some(w.slowest.as_str()),
+                        (!w.journeys.is_empty()).then_some(w.journeys.as_str()),
+                        (!w.journey_duration.is_empty()).then_some(w.journey_duration.as_slice()),
                     ])
                     .map_err(fail)?;
             }
@@ -411,7 +417,8 @@ impl Store for SqliteStore {
         let mut select = self
             .conn
             .prepare_cached(
-                "SELECT second, phase, requests, errors, sent, corrected, raw, slowest \
+                "SELECT second, phase, requests, errors, sent, corrected, raw, slowest, \
+                 journeys, journey_duration \
                  FROM windows WHERE run_id = ?1 ORDER BY second, phase",
             )
             .map_err(&fail)?;

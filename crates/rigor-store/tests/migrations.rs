@@ -72,8 +72,8 @@ fn write_schema_1_store(path: &Path) -> (i64, i64) {
 }
 
 #[test]
-fn this_build_writes_schema_7() {
-    assert_eq!(SCHEMA_VERSION, 7);
+fn this_build_writes_schema_8() {
+    assert_eq!(SCHEMA_VERSION, 8);
 }
 
 /// The first four migrations exactly as released, for a store as rigor at schema 4 left it.
@@ -199,11 +199,14 @@ fn a_schema_1_store_is_upgraded_and_keeps_its_runs() {
         ),
         ("product-get", Some("{\"ok\":true}"), Some("abc1234"))
     );
-    // A second recorded before its slowest requests were kept reads back with none.
+    // A second recorded before its slowest requests and journeys were kept reads back with
+    // none.
     assert_eq!(
         store.windows(finished).expect("windows"),
         vec![rigor_store::StoredWindow {
             slowest: String::new(),
+            journeys: String::new(),
+            journey_duration: Vec::new(),
             ..window(0, "steady")
         }]
     );

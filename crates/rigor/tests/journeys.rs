@@ -312,3 +312,106 @@ fn a_journey_that_cannot_be_walked_is_refused_before_anything_runs() {
         assert!(r.stderr.contains(says), "{says}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_journey_run_killed_midway_keeps_its_walks() {
+    let _lock = serial();
+    let t = target(&[], None);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = flow_plan(&base(&t), "rate = \"50/s\"", "30s", "Bearer {token}");
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let mut run = common::spawn(dir.path(), &["run", "--quiet"]);
+    let db = dir.path().join(".rigor").join("rigor.db");
+    let stored = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        rigor_store::SqliteStore::open(&db).is_ok_and(|s| {
+            use rigor_store::Store;
+            s.windows(1).is_ok_and(|w| w.len() >= 3)
+        })
+    });
+    assert!(stored, "no windows were stored");
+    run.kill().unwrap(); // SIGKILL: nothing of rigor's runs after it
+    let _ = run.wait();
+    let listed = common::ran(
+        common::rigor(dir.path())
+            .args(["runs", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let summary = &listed.json[0]["summary"];
+    assert_eq!(summary["status"], "crashed", "{summary}");
+    let j = &summary["journey"];
+    let completed = j["completed"].as_u64().unwrap();
+    assert!(completed >= 100, "{j}");
+    assert!(ms(&j["duration"]["p50_ns"]) > 0.0, "{j}");
+    let steps: Vec<&str> = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["login", "create", "read", "me"]);
+    // What the target answered is what the store kept, but for the second being written.
+    let logins = stats(&t)["flow"]["logins"].as_u64().unwrap();
+    assert!(logins >= j["started"].as_u64().unwrap(), "{j}");
+}
+
+#[test]
+fn compare_and_gate_judge_the_walks_duration_and_failure_rate() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let fast = target(&["/flow/login: latency=10ms"], None);
+    let slow = target(&["/flow/login: latency=25ms"], None);
+    let walk = |t: &rigor_target::RunningTarget| {
+        let plan = flow_plan(&base(t), "rate = \"40/s\"", "3s", "Bearer {token}")
+            + "\n[[rule]]\nmetric = \"journey.duration.p50\"\nmax_increase = \"20%\"\naction = \"fail\"\n";
+        std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+        let r = common::only_scenario(run_plan(dir.path()));
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        r.json["run_id"].as_i64().unwrap()
+    };
+    let a = walk(&fast);
+    let b = walk(&slow);
+    let c = common::ran(
+        common::rigor(dir.path())
+            .args(["compare", &a.to_string(), &b.to_string(), "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    let row = |name: &str| {
+        c.json["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == name)
+            .unwrap_or_else(|| panic!("no {name}: {}", c.json))
+            .clone()
+    };
+    let p50 = row("journey.duration.p50");
+    assert_eq!(p50["verdict"], "regressed", "{p50}");
+    assert!(
+        p50["method"]
+            .as_str()
+            .unwrap()
+            .contains("one-second windows"),
+        "{p50}"
+    );
+    assert_ne!(row("journey.failure_rate")["verdict"], "regressed");
+    // The rule over the walk's duration fails the gate against the first run as baseline.
+    let set = common::ran(
+        common::rigor(dir.path())
+            .args(["baseline", "set", &a.to_string()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let gate = common::ran(common::rigor(dir.path()).args(["gate"]).output().unwrap());
+    assert_eq!(gate.code, 1, "{}\n{}", gate.stdout, gate.stderr);
+    assert!(
+        gate.stdout.contains("journey.duration.p50"),
+        "{}",
+        gate.stdout
+    );
+}

@@ -30,6 +30,17 @@ pub(super) fn compare_load(
         latency_windows(&wa, Latency::Raw),
         latency_windows(&wb, Latency::Raw),
     );
+    // Journeys' metrics, when both runs walked one: compared as the requests' are.
+    let journeys = |w: &[&crate::data::WindowData]| w.iter().any(|w| w.journeys.is_some());
+    let both_journeys = journeys(&wa) && journeys(&wb);
+    let (ja, jb) = if both_journeys {
+        (
+            latency_windows(&wa, Latency::Journey),
+            latency_windows(&wb, Latency::Journey),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     if ca.len() < 2 || cb.len() < 2 {
         warnings.push(format!(
             "latency needs at least two one-second windows with responses in each run{}; runs {} and {} have {} and {}",
@@ -44,15 +55,24 @@ pub(super) fn compare_load(
         let Some(info) = info(RunKind::Load, metric) else {
             continue;
         };
+        if metric.starts_with("journey") && !both_journeys {
+            continue;
+        }
         let compared = match *metric {
             "throughput" => compare_throughput(metric, &info, (a, b), (&wa, &wb), s),
-            "error_rate" => compare_error_rate(metric, &info, &wa, &wb, s),
+            "error_rate" => compare_error_rate(metric, &info, (&wa, &wb), s, Counted::Requests),
+            "journey.failure_rate" => {
+                compare_error_rate(metric, &info, (&wa, &wb), s, Counted::Journeys)
+            }
             _ => match latency_statistic(metric) {
                 Some((Latency::Corrected, statistic)) => {
                     compare_latency(metric, &info, statistic, (&ca, &cb), s, warnings)
                 }
                 Some((Latency::Raw, statistic)) => {
                     compare_latency(metric, &info, statistic, (&ra, &rb), s, warnings)
+                }
+                Some((Latency::Journey, statistic)) => {
+                    compare_latency(metric, &info, statistic, (&ja, &jb), s, warnings)
                 }
                 None => None,
             },
@@ -184,11 +204,13 @@ fn phase_scope(s: &CompareSettings) -> Scope {
     }
 }
 
-/// Which of a window's two latency histograms a metric reads.
+/// Which of a window's latency histograms a metric reads.
 #[derive(Clone, Copy)]
 enum Latency {
     Corrected,
     Raw,
+    /// The durations of a journey's completed walks.
+    Journey,
 }
 
 /// The latency metrics: the histograms each reads and the statistic taken of them.
@@ -202,6 +224,10 @@ fn latency_statistic(metric: &str) -> Option<(Latency, Statistic)> {
         "latency.raw.p50" => (Latency::Raw, Statistic::MEDIAN),
         "latency.raw.p95" => (Latency::Raw, Statistic::P95),
         "latency.raw.p99" => (Latency::Raw, Statistic::P99),
+        "journey.duration.p50" => (Latency::Journey, Statistic::MEDIAN),
+        "journey.duration.p95" => (Latency::Journey, Statistic::P95),
+        "journey.duration.p99" => (Latency::Journey, Statistic::P99),
+        "journey.duration.mean" => (Latency::Journey, Statistic::Mean),
         _ => return None,
     })
 }
@@ -215,6 +241,7 @@ fn latency_windows(windows: &[&crate::data::WindowData], latency: Latency) -> Ve
         .filter_map(|w| match latency {
             Latency::Raw => w.raw(),
             Latency::Corrected => w.corrected(),
+            Latency::Journey => w.journey_duration(),
         })
         .filter(|h| !h.is_empty())
         .map(|h| {
@@ -361,17 +388,31 @@ fn whole_second_counts(windows: &[&crate::data::WindowData]) -> Vec<f64> {
     }
 }
 
-/// The error rate by the two-proportion test over all requests; its noise is absolute.
+/// What a failure rate counts: requests (failed over all), or a journey's walks (failed over
+/// those that ended).
+#[derive(Clone, Copy)]
+enum Counted {
+    Requests,
+    Journeys,
+}
+
+/// A failure rate by the two-proportion test over all requests (or walks); its noise is
+/// absolute.
 fn compare_error_rate(
     metric: &str,
     info: &MetricInfo,
-    wa: &[&crate::data::WindowData],
-    wb: &[&crate::data::WindowData],
+    (wa, wb): (&[&crate::data::WindowData], &[&crate::data::WindowData]),
     s: &CompareSettings,
+    counted: Counted,
 ) -> Option<Pending> {
     let total = |w: &[&crate::data::WindowData]| {
-        w.iter()
-            .fold((0u64, 0u64), |(e, r), w| (e + w.errors, r + w.requests))
+        w.iter().fold((0u64, 0u64), |(e, r), w| match counted {
+            Counted::Requests => (e + w.errors, r + w.requests),
+            Counted::Journeys => w
+                .journeys
+                .as_ref()
+                .map_or((e, r), |j| (e + j.failed(), r + j.completed + j.failed())),
+        })
     };
     let ((ea, na), (eb, nb)) = (total(wa), total(wb));
     if na == 0 || nb == 0 {

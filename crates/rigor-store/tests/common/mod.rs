@@ -31,6 +31,17 @@ pub fn window(second: u32, phase: &str) -> StoredWindow {
         } else {
             String::new()
         },
+        // Every third second has journeys; the rest have none (stored as NULL).
+        journeys: if second.is_multiple_of(3) {
+            format!(r#"{{"started":{second},"completed":1,"failed_at":[0,2]}}"#)
+        } else {
+            String::new()
+        },
+        journey_duration: if second.is_multiple_of(3) {
+            vec![0x1c, 0x00, second as u8]
+        } else {
+            Vec::new()
+        },
     }
 }
 
