@@ -479,7 +479,6 @@ impl LoadResult {
     /// The journeys of the run and of each phase, when the scenario is a journey.
     pub fn journey_summary(&self) -> Option<rigor_model::output::JourneySummary> {
         use rigor_model::output::{JourneyPhaseSummary, JourneyStepSummary, JourneySummary};
-        let journey = self.scenario.journey.as_ref()?;
         let whole = self.journey_group(&Scope::Run)?;
         let per_s = |n: u64, span: Duration| {
             if span.is_zero() {
@@ -503,23 +502,9 @@ impl LoadResult {
                 0.0
             },
             duration: duration(&whole),
-            steps: journey
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, step)| JourneyStepSummary {
-                    step: self.request_names.get(i).cloned().unwrap_or_default(),
-                    repeat: step.repeat,
-                    think_ns: step.think.as_nanos() as u64,
-                    extracts: step
-                        .extract
-                        .iter()
-                        .map(|e| format!("{} = {}", e.variable, e.from))
-                        .collect(),
-                    failed_walks: whole.failed_at.get(i).copied().unwrap_or(0),
-                    extract_failure: self.step_failures.get(&i).cloned(),
-                })
-                .collect(),
+            steps: JourneyStepSummary::of_steps(&self.scenario, &whole.failed_at, |i| {
+                self.step_failures.get(&i).cloned()
+            }),
             phases: self
                 .phases
                 .iter()

@@ -541,6 +541,41 @@ pub struct JourneyStepSummary {
     pub extract_failure: Option<String>,
 }
 
+impl JourneyStepSummary {
+    /// The rows of `scenario`'s journey (empty when it has none), each with the walks that
+    /// ended at it (`failed_at`, by step) and why it could not take a value, if it could not.
+    pub fn of_steps(
+        scenario: &crate::plan::Scenario,
+        failed_at: &[u64],
+        why: impl Fn(usize) -> Option<String>,
+    ) -> Vec<JourneyStepSummary> {
+        let Some(journey) = &scenario.journey else {
+            return Vec::new();
+        };
+        journey
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| JourneyStepSummary {
+                step: scenario
+                    .requests
+                    .get(i)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+                repeat: step.repeat,
+                think_ns: step.think.as_nanos() as u64,
+                extracts: step
+                    .extract
+                    .iter()
+                    .map(|e| format!("{} = {}", e.variable, e.from))
+                    .collect(),
+                failed_walks: failed_at.get(i).copied().unwrap_or(0),
+                extract_failure: why(i),
+            })
+            .collect()
+    }
+}
+
 /// A phase's walks.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]

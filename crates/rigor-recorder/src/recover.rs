@@ -209,7 +209,7 @@ impl JourneyTotals {
         seconds: f64,
     ) -> Option<rigor_model::output::JourneySummary> {
         use rigor_model::output::{JourneyPhaseSummary, JourneyStepSummary, JourneySummary};
-        let journey = scenario.journey.as_ref().filter(|_| self.any)?;
+        scenario.journey.as_ref().filter(|_| self.any)?;
         let summarise = |h: &Option<Hist>| h.as_ref().map(hist::summarize).unwrap_or_default();
         let per_s = |n: u64| {
             if seconds > 0.0 {
@@ -232,27 +232,7 @@ impl JourneyTotals {
                 0.0
             },
             duration: summarise(&self.duration),
-            steps: journey
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, step)| JourneyStepSummary {
-                    step: scenario
-                        .requests
-                        .get(i)
-                        .map(|r| r.name.clone())
-                        .unwrap_or_default(),
-                    repeat: step.repeat,
-                    think_ns: step.think.as_nanos() as u64,
-                    extracts: step
-                        .extract
-                        .iter()
-                        .map(|e| format!("{} = {}", e.variable, e.from))
-                        .collect(),
-                    failed_walks: w.failed_at.get(i).copied().unwrap_or(0),
-                    extract_failure: None,
-                })
-                .collect(),
+            steps: JourneyStepSummary::of_steps(scenario, &w.failed_at, |_| None),
             phases: self
                 .phases
                 .iter()
