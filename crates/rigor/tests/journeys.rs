@@ -415,3 +415,29 @@ fn compare_and_gate_judge_the_walks_duration_and_failure_rate() {
         gate.stdout
     );
 }
+
+#[test]
+fn a_journey_walks_over_http2_too() {
+    let _lock = serial();
+    let t = target(&[], None);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = flow_plan(&base(&t), "rate = \"20/s\"", "1s", "Bearer {token}").replace(
+        "name = \"checkout\"\n",
+        "name = \"checkout\"\nhttp = \"2\"\n",
+    );
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let r = common::only_scenario(run_plan(dir.path()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json["journey"]["completed"], 20, "{}", r.json["journey"]);
+    let flow = &stats(&t)["flow"];
+    assert_eq!(
+        [
+            &flow["logins"],
+            &flow["created"],
+            &flow["read"],
+            &flow["sessions"]
+        ],
+        [20, 20, 40, 20],
+        "{flow}"
+    );
+}
