@@ -541,7 +541,11 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
                         intended: now,
                         request: 0,
                     };
-                    journey::walk(&worker, arrival, journey::Conns::Own(&mut conns)).await;
+                    let walked =
+                        journey::walk(&worker, arrival, journey::Conns::Own(&mut conns)).await;
+                    if walked == journey::Walked::NoConnection {
+                        tokio::time::sleep(CONNECT_RETRY_PAUSE).await;
+                    }
                     if !shared.scenario.think_time.is_zero() {
                         tokio::time::sleep(shared.scenario.think_time).await;
                     }

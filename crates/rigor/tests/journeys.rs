@@ -441,3 +441,39 @@ fn a_journey_walks_over_http2_too() {
         "{flow}"
     );
 }
+
+#[test]
+fn closed_model_users_pause_when_the_target_is_gone() {
+    let _lock = serial();
+    let t = target(&[], None);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = flow_plan(&base(&t), "concurrency = 2", "3s", "Bearer {token}");
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let path = dir.path().to_path_buf();
+    let run = std::thread::spawn(move || common::only_scenario(run_plan(&path)));
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    t.stop().unwrap();
+    let r = run.join().unwrap();
+    assert_ne!(
+        r.code, 0,
+        "walks failed after the target went: {}",
+        r.stdout
+    );
+    let j = &r.json["journey"];
+    assert!(j["completed"].as_u64().unwrap() > 0, "{j}");
+    // Up to 2 s without a target, two users pausing 10 ms after each refused connect: a few
+    // hundred refusals at most, not the tens of thousands of a tight loop.
+    let refused = r.json["total"]["errors_by_kind"]["connect_refused"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!((1..=1000).contains(&refused), "{}", r.json["total"]);
+    // The run saw the target go (and stopped on it); every failed walk is counted at a step.
+    assert_eq!(r.json["status"], "target_failed", "{}", r.stdout);
+    let at_steps: u64 = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["failed_walks"].as_u64().unwrap())
+        .sum();
+    assert_eq!(at_steps, j["failed"].as_u64().unwrap(), "{j}");
+}

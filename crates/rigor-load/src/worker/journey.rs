@@ -34,11 +34,24 @@ pub(super) async fn walk_open(worker: Rc<Worker>, arrival: Arrival) {
     }
 }
 
+/// How a walk ended, for a closed-model user deciding what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Walked {
+    Completed,
+    /// A step failed with a response, or a timeout or reset: the target is there.
+    Failed,
+    /// A step could not get a connection: the target may be down, so a user pauses before
+    /// walking again rather than hammering it.
+    NoConnection,
+    /// The run was stopped mid-walk.
+    Stopped,
+}
+
 /// Walks the journey once from `arrival` (its intended start is the first step's).
-pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>) {
+pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>) -> Walked {
     let shared = &worker.shared;
     let Some(journey) = shared.compiled.journey.as_ref() else {
-        return;
+        return Walked::Stopped;
     };
     let phase = arrival.phase;
     worker.recorder.borrow_mut().journey_started(phase);
@@ -52,7 +65,7 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
         for _ in 0..step.repeat {
             if shared.stop.state() != StopState::Running {
                 // Stopped mid-walk: neither completed nor failed (counted as unfinished).
-                return;
+                return Walked::Stopped;
             }
             let now = Instant::now();
             if intended > now {
@@ -78,7 +91,7 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
                         .recorder
                         .borrow_mut()
                         .journey_ended(phase, Err(index));
-                    return;
+                    return Walked::NoConnection;
                 }
             };
             let step_arrival = Arrival {
@@ -104,7 +117,7 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
                     .recorder
                     .borrow_mut()
                     .journey_ended(phase, Err(index));
-                return;
+                return Walked::Failed;
             }
             last_answer = Instant::now();
             intended = last_answer + step.think;
@@ -115,6 +128,7 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
         .recorder
         .borrow_mut()
         .journey_ended(phase, Ok(duration.as_nanos() as u64));
+    Walked::Completed
 }
 
 /// A connection to `origin` from the pool: an idle one, a new one while the pool has room, or
