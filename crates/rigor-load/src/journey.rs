@@ -8,6 +8,7 @@ use rigor_model::plan::{Extraction, Journey};
 
 use crate::conn::{Captured, Keep, KeepHeaders, MAX_KEPT_BODY};
 use crate::extract::{extract, Answer};
+use crate::template::{CompiledRequest, Origin};
 
 /// A journey ready for the hot path.
 #[derive(Debug, Clone)]
@@ -15,7 +16,20 @@ pub struct CompiledJourney {
     pub steps: Vec<CompiledStep>,
     /// How many variables a walk carries.
     pub slots: usize,
+    /// How the steps' URLs use each slot, so a value that would break a request line, or
+    /// send a step to another origin, fails the step that took it instead.
+    pub uses: Vec<SlotUse>,
     pub cookies: bool,
+}
+
+/// How a journey's URLs use one of its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotUse {
+    /// Some step's URL path or query holds it.
+    pub in_url: bool,
+    /// Some step's URL path starts with it, on this origin (`http://host:port`): the value
+    /// must be a path there (a `Location` header's absolute URL of that origin is cut to it).
+    pub starts_url: Option<String>,
 }
 
 /// One step's work around its request (the request itself is the scenario's request of the
@@ -31,8 +45,35 @@ pub struct CompiledStep {
 }
 
 impl CompiledJourney {
-    /// Compiles the plan's journey; its extractions were checked when the plan was read.
-    pub fn new(journey: &Journey) -> Result<CompiledJourney, String> {
+    /// Compiles the plan's journey, whose steps are `requests` (to `origins`); its extractions
+    /// were checked when the plan was read.
+    pub fn new(
+        journey: &Journey,
+        requests: &[CompiledRequest],
+        origins: &[Origin],
+    ) -> Result<CompiledJourney, String> {
+        let mut uses = vec![SlotUse::default(); journey.variables.len()];
+        for request in requests {
+            for slot in request.target.var_slots() {
+                if let Some(u) = uses.get_mut(slot) {
+                    u.in_url = true;
+                }
+            }
+            if let Some(u) = request
+                .target
+                .starts_with_var()
+                .and_then(|s| uses.get_mut(s))
+            {
+                let origin = origins.get(request.origin).map(ToString::to_string);
+                if u.starts_url.is_some() && u.starts_url != origin {
+                    return Err(format!(
+                        "`{{{}}}` starts the URLs of steps on different origins: a value can be a path on one of them",
+                        journey.variables[request.target.starts_with_var().unwrap_or(0)]
+                    ));
+                }
+                u.starts_url = origin;
+            }
+        }
         let mut steps = Vec::with_capacity(journey.steps.len());
         for step in &journey.steps {
             let extract = step
@@ -65,6 +106,7 @@ impl CompiledJourney {
         Ok(CompiledJourney {
             steps,
             slots: journey.variables.len(),
+            uses,
             cookies: journey.cookies,
         })
     }
@@ -96,13 +138,12 @@ impl Walk {
     /// could not be taken and why.
     pub fn take(
         &mut self,
-        step: &CompiledStep,
-        cookies: bool,
+        (journey, step): (&CompiledJourney, &CompiledStep),
         origin: usize,
         status: u16,
         captured: &Captured,
     ) -> Result<(), String> {
-        if cookies {
+        if journey.cookies {
             self.jar.take_from(origin, &captured.headers);
         }
         let answer = Answer {
@@ -118,10 +159,57 @@ impl Walk {
                 ));
             }
             let value = extract(how, &answer).map_err(|why| format!("{variable}: {why}"))?;
+            let value = fit_for_url(value, journey.uses.get(*slot))
+                .map_err(|why| format!("{variable}: {why}"))?;
             self.vars[*slot] = value;
         }
         Ok(())
     }
+}
+
+/// `value` as the URLs that use it can send it: a path on the origin of a URL that starts
+/// with it (an absolute URL of that origin cut to its path), and nothing that would end or
+/// break the request line (a space, a control character, a fragment).
+fn fit_for_url(value: String, used: Option<&SlotUse>) -> Result<String, String> {
+    let Some(used) = used else {
+        return Ok(value);
+    };
+    let mut value = value;
+    if let Some(origin) = &used.starts_url {
+        let same = value.len() >= origin.len()
+            && value.is_char_boundary(origin.len())
+            && value[..origin.len()].eq_ignore_ascii_case(origin);
+        if same {
+            let path = &value[origin.len()..];
+            value = if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_string()
+            };
+        }
+        if !value.starts_with('/') {
+            return Err(format!(
+                "`{value}` is not a path on {origin}, where the next URL sends it: a journey sends only to the origins the plan names"
+            ));
+        }
+    }
+    if used.in_url {
+        if let Some(c) = value
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || *c == '#')
+        {
+            return Err(format!(
+                "`{}` holds {}, which a URL cannot carry as it is: the value is not sent",
+                value.escape_debug(),
+                match c {
+                    '#' => "a fragment (`#`)".to_string(),
+                    c if c.is_whitespace() => "a space".to_string(),
+                    c => format!("a control character ({c:?})"),
+                }
+            ));
+        }
+    }
+    Ok(value)
 }
 
 /// The cookies a journey's responses set, per origin, sent back as one `Cookie` header to the
@@ -194,6 +282,36 @@ mod tests {
             .iter()
             .map(|v| ("Set-Cookie".to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_value_a_url_uses_is_a_path_of_its_origin_and_nothing_that_breaks_the_line() {
+        let starts = SlotUse {
+            in_url: true,
+            starts_url: Some("http://127.0.0.1:8080".into()),
+        };
+        let fit = |v: &str, u: &SlotUse| fit_for_url(v.to_string(), Some(u));
+        assert_eq!(fit("/flow/orders/7", &starts).unwrap(), "/flow/orders/7");
+        assert_eq!(
+            fit("HTTP://127.0.0.1:8080/o/7?x=1", &starts).unwrap(),
+            "/o/7?x=1"
+        );
+        assert_eq!(fit("http://127.0.0.1:8080", &starts).unwrap(), "/");
+        assert!(fit("http://other.example/x", &starts)
+            .unwrap_err()
+            .contains("not a path on http://127.0.0.1:8080"));
+        assert!(fit("orders/7", &starts).unwrap_err().contains("not a path"));
+        let inside = SlotUse {
+            in_url: true,
+            starts_url: None,
+        };
+        assert!(fit("a b HTTP/1.0", &inside)
+            .unwrap_err()
+            .contains("a space"));
+        assert!(fit("a#frag", &inside).unwrap_err().contains("fragment"));
+        assert_eq!(fit("abc-1_2.%20", &inside).unwrap(), "abc-1_2.%20");
+        // A value only a header uses may hold a space.
+        assert_eq!(fit("a b", &SlotUse::default()).unwrap(), "a b");
     }
 
     #[test]

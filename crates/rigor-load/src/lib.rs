@@ -196,13 +196,23 @@ fn run_prepared(
     }
     // After the schedule, in-flight requests get their timeout (plus a margin for the
     // connect that may precede the send) to finish on their own.
-    let drain = scenario
+    let longest = scenario
         .requests
         .iter()
         .map(|r| r.timeout)
         .max()
-        .unwrap_or(Duration::from_secs(10))
-        + config.connect_timeout;
+        .unwrap_or(Duration::from_secs(10));
+    // A journey's walks still under way get the time the rest of a walk may take: each
+    // step's timeout and think time (at most a quarter of an hour).
+    let walk = scenario.journey.as_ref().map_or(Duration::ZERO, |j| {
+        j.steps
+            .iter()
+            .zip(&scenario.requests)
+            .map(|(step, request)| (request.timeout + step.think) * step.repeat)
+            .sum::<Duration>()
+            .min(Duration::from_secs(900))
+    });
+    let drain = longest.max(walk) + config.connect_timeout;
     let planned = match scenario.model {
         Model::Open => Some(schedule.end()),
         Model::Closed => scenario

@@ -28,6 +28,8 @@ pub struct Replay {
     pub requests: Vec<Logged>,
     /// Lines left out, by why, each with up to [`LINES_NAMED`] of its line numbers.
     pub skipped: BTreeMap<String, (u64, Vec<usize>)>,
+    /// Whether its requests have times (an access log's do; a URL list's do not).
+    pub timed: bool,
 }
 
 /// How many line numbers a reason for skipping names.
@@ -50,12 +52,17 @@ impl Replay {
 
 /// Reads an access log (Common or Combined) or a list of `METHOD URL` / `URL` lines.
 /// Blank lines and `#` comments are passed over. A listed URL of another origin than
-/// `base` (`http://host:port`, when given) is left out: it is not this target's traffic.
-pub fn read(text: &str, base: Option<&str>) -> Replay {
+/// `base` (`http://host:port`, when given) is left out: it is not this target's traffic. A
+/// line that is not UTF-8 text is left out too: rigor sends only bytes it can read back.
+pub fn read(bytes: &[u8], base: Option<&str>) -> Replay {
     let mut replay = Replay::default();
     let mut first: Option<i64> = None;
-    for (i, raw) in text.lines().enumerate() {
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = i + 1;
+        let Ok(raw) = std::str::from_utf8(raw) else {
+            replay.skip("a line that is not UTF-8 text", line);
+            continue;
+        };
         let raw = raw.trim();
         if raw.is_empty() || raw.starts_with('#') {
             continue;
@@ -90,17 +97,20 @@ pub fn read(text: &str, base: Option<&str>) -> Replay {
             );
             continue;
         }
+        // Logs are written as requests end, so a slow one can come after a later one: it
+        // goes at the time of the one before it rather than back in time.
+        let before = replay.requests.last().map_or(Duration::ZERO, |r| r.offset);
         let offset = match (at, first) {
             (Some(at), None) => {
                 first = Some(at);
                 Duration::ZERO
             }
-            (Some(at), Some(first)) if at >= first => Duration::from_secs((at - first) as u64),
-            // Logs are written as requests end, so a slow one can come after a later one:
-            // it goes at the time of the one before it rather than back in time.
-            (Some(_), Some(_)) => replay.requests.last().map_or(Duration::ZERO, |r| r.offset),
+            (Some(at), Some(first)) => {
+                Duration::from_secs(at.saturating_sub(first).max(0) as u64).max(before)
+            }
             (None, _) => Duration::ZERO,
         };
+        replay.timed |= at.is_some();
         replay.requests.push(Logged {
             line,
             offset,
@@ -142,8 +152,10 @@ pub fn expand(
     };
     let bytes =
         std::fs::read(&spec.file).map_err(|e| bad(format!("cannot read the replay file: {e}")))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let log = read(&text, Some(&spec.base));
+    let log = read(&bytes, Some(&spec.base));
+    if spec.speed.is_some() && !log.timed && !log.requests.is_empty() {
+        return Err(bad("its lines have no times (a list of URLs, not an access log), so there is no timing to keep: replay it at a rate or concurrency instead of `speed`".into()));
+    }
     let skipped: Vec<rigor_model::output::SkippedLines> = log
         .skipped
         .iter()
@@ -204,7 +216,7 @@ pub fn expand(
             name,
             method,
             url: format!("{}{{target}}", spec.base),
-            headers: Vec::new(),
+            headers: spec.headers.clone(),
             body: None,
             weight: 1,
             timeout: spec.timeout,
@@ -274,6 +286,11 @@ fn access_line(line: &str) -> Result<Parsed, &'static str> {
     let at = clf_time(&line[open + 1..close])
         .ok_or("a time that is not `[dd/Mon/yyyy:hh:mm:ss ±zzzz]`")?;
     let rest = &line[close + 1..];
+    if rest.contains("\\\"") {
+        return Err(
+            "an escaped quote in the request line (its target cannot be read back as sent)",
+        );
+    }
     let q1 = rest.find('"').ok_or(not_format)?;
     let q2 = q1 + 1 + rest[q1 + 1..].find('"').ok_or(not_format)?;
     let request = &rest[q1 + 1..q2];
@@ -304,6 +321,9 @@ fn plain_line(line: &str, base: Option<&str>) -> Result<(String, String), &'stat
     };
     if !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err("not `METHOD URL` or a URL");
+    }
+    if url.chars().any(char::is_control) {
+        return Err("a target with control characters or escaped bytes");
     }
     let target = match url.split_once("://") {
         Some((scheme, rest)) => {
@@ -409,7 +429,7 @@ garbage here
 10.0.0.7 - - [10/Oct/2000:13:55:42 -0700] "GET http://other.example/x HTTP/1.1" 200 0
 10.0.0.8 - - [10/Oct/2000:13:55:46 -0700] "DELETE /c/1 HTTP/1.1" 204 0
 "#;
-        let r = read(log, None);
+        let r = read(log.as_bytes(), None);
         let got: Vec<(usize, u64, &str, &str)> = r
             .requests
             .iter()
@@ -450,9 +470,49 @@ garbage here
     }
 
     #[test]
+    fn times_never_go_back_and_unreadable_lines_are_named_not_mangled() {
+        let mut log = Vec::new();
+        for (second, target) in [(30, "/a"), (35, "/b"), (33, "/c"), (36, "/d")] {
+            log.extend_from_slice(
+                format!(
+                    "h - - [10/Oct/2000:13:55:{second} +0000] \"GET {target} HTTP/1.1\" 200 1\n"
+                )
+                .as_bytes(),
+            );
+        }
+        log.extend_from_slice(
+            b"h - - [10/Oct/2000:13:55:37 +0000] \"GET /caf\xe9 HTTP/1.1\" 200 1\n",
+        );
+        log.extend_from_slice(
+            b"h - - [10/Oct/2000:13:55:37 +0000] \"GET /q?a=\\\"x HTTP/1.1\" 200 1\n",
+        );
+        let r = read(&log, None);
+        let offsets: Vec<u64> = r.requests.iter().map(|l| l.offset.as_secs()).collect();
+        assert_eq!(
+            offsets,
+            [0, 5, 5, 6],
+            "a line logged late goes with the one before it"
+        );
+        assert!(r.timed);
+        assert_eq!(r.skipped["a line that is not UTF-8 text"], (1, vec![5]));
+        assert_eq!(
+            r.skipped
+                ["an escaped quote in the request line (its target cannot be read back as sent)"],
+            (1, vec![6])
+        );
+        let listed = read(b"GET /a\x01b\n/ok\n", None);
+        assert!(!listed.timed);
+        assert_eq!(listed.requests.len(), 1);
+        assert_eq!(
+            listed.skipped["a target with control characters or escaped bytes"],
+            (1, vec![1])
+        );
+    }
+
+    #[test]
     fn a_list_of_urls_is_read_too() {
         let r = read(
-            "# smoke\nhttp://127.0.0.1:8080/a\nGET /b?q=1\nHEAD http://127.0.0.1:8080/c/d\nhttp://other:1/x\n\n",
+            b"# smoke\nhttp://127.0.0.1:8080/a\nGET /b?q=1\nHEAD http://127.0.0.1:8080/c/d\nhttp://other:1/x\n\n",
             Some("http://127.0.0.1:8080"),
         );
         let got: Vec<(&str, &str)> = r

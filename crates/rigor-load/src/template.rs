@@ -115,9 +115,20 @@ impl Template {
         self.render_with(seq, data, &[], out);
     }
 
-    /// Whether the template uses a value a journey's step extracted.
-    pub fn uses_variables(&self) -> bool {
-        self.segments.iter().any(|s| matches!(s, Segment::Var(_)))
+    /// The slots of the journey's values the template uses.
+    pub fn var_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Var(i) => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// The slot of the journey's value the template starts with, if it starts with one.
+    pub fn starts_with_var(&self) -> Option<usize> {
+        match self.segments.first() {
+            Some(Segment::Var(i)) => Some(*i),
+            _ => None,
+        }
     }
 
     /// Renders with a journey's extracted values, by slot. The engine never renders a step
@@ -456,7 +467,7 @@ impl Compiled {
         let journey = scenario
             .journey
             .as_ref()
-            .map(crate::journey::CompiledJourney::new)
+            .map(|j| crate::journey::CompiledJourney::new(j, &requests, &origins))
             .transpose()
             .map_err(|message| LoadError::Request {
                 name: scenario.name.clone(),

@@ -98,9 +98,9 @@ struct Pool {
     /// Held while an HTTP/2 connection is being set up, so streams that arrive meanwhile
     /// share it instead of each opening their own.
     h2_opening: tokio::sync::Mutex<()>,
-    /// Journeys' steps waiting for a connection to come back, and the signal that one has.
-    waiting: Cell<usize>,
-    freed: tokio::sync::Notify,
+    /// Journeys' steps waiting for a connection, first come first served: a connection given
+    /// back (or the room to open one) goes to the first of them.
+    waiters: RefCell<VecDeque<tokio::sync::oneshot::Sender<journey::Grant>>>,
 }
 
 struct Worker {
@@ -141,8 +141,7 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
                 h2_conns: RefCell::new(Vec::new()),
                 h2_slots: Cell::new(0),
                 h2_opening: tokio::sync::Mutex::new(()),
-                waiting: Cell::new(0),
-                freed: tokio::sync::Notify::new(),
+                waiters: RefCell::new(VecDeque::new()),
             })
             .collect(),
         in_flight: Cell::new(0),
@@ -506,8 +505,14 @@ async fn closed_users(worker: &Rc<Worker>) {
         user += shared.threads as u32;
     }
     drop(users);
-    // Users leave when the schedule ends; on an interrupt the caller applies the grace period.
-    while worker.in_flight.get() > 0 && shared.stop.state() == StopState::Running {
+    // Users leave when the schedule ends (a journey's user at the end of its walk, which the
+    // drain bounds past the planned end); on an interrupt the caller applies the grace period.
+    let planned: Option<Duration> = shared.scenario.phases.iter().map(|p| p.duration).sum();
+    let deadline = planned.map(|p| shared.start + p + shared.drain);
+    while worker.in_flight.get() > 0
+        && shared.stop.state() == StopState::Running
+        && deadline.is_none_or(|d| Instant::now() < d)
+    {
         let notified = worker.idle_notify.notified();
         let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
     }
@@ -546,8 +551,15 @@ async fn virtual_user(worker: Rc<Worker>, user: u32) {
                     if walked == journey::Walked::NoConnection {
                         tokio::time::sleep(CONNECT_RETRY_PAUSE).await;
                     }
-                    if !shared.scenario.think_time.is_zero() {
-                        tokio::time::sleep(shared.scenario.think_time).await;
+                    // The last step's think time is the user's pause before it walks again.
+                    let pause = shared
+                        .compiled
+                        .journey
+                        .as_ref()
+                        .and_then(|j| j.steps.last())
+                        .map_or(shared.scenario.think_time, |s| s.think);
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
                     }
                     continue;
                 }

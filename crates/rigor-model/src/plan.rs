@@ -271,6 +271,9 @@ pub struct ReplaySpec {
     /// Send at the log's own timing, this many times faster (1 is as logged); without it,
     /// the phases set the rate.
     pub speed: Option<f64>,
+    /// Headers sent with every replayed request (the log holds none): `Authorization`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// A resolved replay.
@@ -285,6 +288,9 @@ pub struct Replay {
     pub speed: Option<f64>,
     /// Each replayed request's timeout.
     pub timeout: Duration,
+    /// Headers sent with every replayed request.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -477,3 +477,29 @@ fn closed_model_users_pause_when_the_target_is_gone() {
         .sum();
     assert_eq!(at_steps, j["failed"].as_u64().unwrap(), "{j}");
 }
+
+#[test]
+fn walks_share_one_connection_in_turn_when_the_pool_is_full() {
+    let _lock = serial();
+    let t = target(&["/flow/login: latency=15ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    // Each walk needs about 20 ms of the one connection; 30 walks a second want 60 % of it,
+    // in bursts whenever walks overlap: they wait their turn, and every one completes.
+    let plan = flow_plan(&base(&t), "rate = \"30/s\"", "2s", "Bearer {token}").replace(
+        "name = \"checkout\"\n",
+        "name = \"checkout\"\nmax_connections = 1\n",
+    );
+    std::fs::write(dir.path().join("rigor.toml"), plan).unwrap();
+    let r = common::only_scenario(run_plan(dir.path()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let j = &r.json["journey"];
+    assert_eq!(
+        (j["started"].as_u64(), j["completed"].as_u64()),
+        (Some(60), Some(60)),
+        "{j}"
+    );
+    let g = &r.json["generator"];
+    assert_eq!(g["connections_opened"], 1, "{g}");
+    assert_eq!(g["dropped_arrivals"], 0, "{g}");
+    assert_eq!(stats(&t)["flow"]["read"], 120);
+}

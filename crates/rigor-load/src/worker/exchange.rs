@@ -27,6 +27,8 @@ pub(super) struct Sent {
     pub reusable: bool,
     /// Whether the request succeeded (and, for a step, its values were taken).
     pub ok: bool,
+    /// When its answer (or failure) came: the next step's think time runs from here.
+    pub done: Instant,
 }
 
 /// Performs one request and records it; returns whether the connection can be reused.
@@ -50,6 +52,7 @@ pub(super) async fn exchange(
         return Sent {
             reusable: false,
             ok: false,
+            done: Instant::now(),
         };
     }
     let cookies = shared.compiled.journey.as_ref().is_some_and(|j| j.cookies);
@@ -101,14 +104,19 @@ pub(super) async fn exchange(
     };
     let (status, mut error) = judge_response(&request.check, outcome);
     let mut failure = None;
-    if let (Some(step), Some(code), None) = (step.as_mut(), status, error) {
+    if let (Some(step), Some(code), None, Some(journey)) = (
+        step.as_mut(),
+        status,
+        error,
+        shared.compiled.journey.as_ref(),
+    ) {
         let captured = match conn {
             Conn::H1(h1) => &h1.captured,
             Conn::H2(_) => &h2_captured,
         };
         if let Err(why) = step
             .walk
-            .take(step.step, cookies, request.origin, code, captured)
+            .take((journey, step.step), request.origin, code, captured)
         {
             error = Some(ErrorKind::Extract);
             failure = Some(why);
@@ -140,6 +148,7 @@ pub(super) async fn exchange(
     Sent {
         reusable: status.is_some() && conn.reusable(),
         ok: error.is_none(),
+        done,
     }
 }
 

@@ -70,6 +70,9 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
             let now = Instant::now();
             if intended > now {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
+                if shared.stop.state() != StopState::Running {
+                    return Walked::Stopped;
+                }
             }
             if !open_model {
                 // A closed-model user is its own schedule: its step starts when it wakes.
@@ -84,6 +87,14 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
                 },
             };
             let mut conn = match conn {
+                // Stopped while it waited for a connection: the step is not sent.
+                Ok(c) if shared.stop.state() != StopState::Running => {
+                    match &mut conns {
+                        Conns::Pool => release(worker, origin, Some(c)),
+                        Conns::Own(own) => own[origin] = Some(c),
+                    }
+                    return Walked::Stopped;
+                }
                 Ok(c) => c,
                 Err(kind) => {
                     worker.complete(phase, index, None, None, None, Some(kind));
@@ -119,7 +130,7 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
                     .journey_ended(phase, Err(index));
                 return Walked::Failed;
             }
-            last_answer = Instant::now();
+            last_answer = outcome.done;
             intended = last_answer + step.think;
         }
     }
@@ -131,9 +142,17 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
     Walked::Completed
 }
 
+/// What a waiting step is given: a connection, or the room in the pool to open one. Moved
+/// once per step that waited; boxing the connection would cost an allocation each time.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Grant {
+    Conn(Conn),
+    Room,
+}
+
 /// A connection to `origin` from the pool: an idle one, a new one while the pool has room, or
-/// the next one given back. A step that waits is counted late; one that would wait behind
-/// [`BACKLOG_LIMIT`] others is dropped.
+/// else the first one given back to the steps waiting, in the order they came. A step that
+/// waits is counted late; one that would wait behind [`BACKLOG_LIMIT`] others is dropped.
 async fn acquire(
     worker: &Worker,
     origin: usize,
@@ -141,41 +160,68 @@ async fn acquire(
     request: usize,
 ) -> Result<Conn, ErrorKind> {
     let pool = &worker.pools[origin];
-    let mut counted_late = false;
-    loop {
+    // Steps already waiting come first: a newcomer takes nothing from under them (and while
+    // they wait no connection is idle, as one given back goes to them).
+    let mut room = false;
+    if pool.waiters.borrow().is_empty() {
         if let Some(conn) = pool.idle.borrow_mut().pop() {
             return Ok(conn);
         }
         if pool.open.get() < pool.max {
             pool.open.set(pool.open.get() + 1);
-            let opened = open(worker, origin, phase, request).await;
-            if opened.is_err() {
-                pool.open.set(pool.open.get().saturating_sub(1));
-                pool.freed.notify_one();
-            }
-            return opened;
+            room = true;
         }
-        if pool.waiting.get() >= BACKLOG_LIMIT {
+    }
+    if !room {
+        if pool.waiters.borrow().len() >= BACKLOG_LIMIT {
             worker.recorder.borrow_mut().dropped += 1;
             return Err(ErrorKind::Dropped);
         }
-        if !counted_late {
-            counted_late = true;
-            worker.recorder.borrow_mut().late += 1;
+        worker.recorder.borrow_mut().late += 1;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        pool.waiters.borrow_mut().push_back(tx);
+        match rx.await {
+            Ok(Grant::Conn(conn)) => return Ok(conn),
+            // The room is counted in `open` for this step already.
+            Ok(Grant::Room) => {}
+            Err(_) => return Err(ErrorKind::Dropped),
         }
-        pool.waiting.set(pool.waiting.get() + 1);
-        pool.freed.notified().await;
-        pool.waiting.set(pool.waiting.get() - 1);
+    }
+    match open(worker, origin, phase, request).await {
+        Ok(conn) => Ok(conn),
+        Err(kind) => {
+            hand(pool, Grant::Room);
+            Err(kind)
+        }
     }
 }
 
-/// Gives a step's connection back to the pool (or its place, when it cannot be reused), and
-/// wakes a step waiting for one.
+/// Gives a step's connection back (or, when it cannot be reused, its room in the pool).
 fn release(worker: &Worker, origin: usize, conn: Option<Conn>) {
     let pool = &worker.pools[origin];
-    match conn {
-        Some(c) => pool.idle.borrow_mut().push(c),
-        None => pool.open.set(pool.open.get().saturating_sub(1)),
+    hand(
+        pool,
+        match conn {
+            Some(conn) => Grant::Conn(conn),
+            None => Grant::Room,
+        },
+    );
+}
+
+/// Hands `grant` to the first step still waiting (one whose walk ended meanwhile is passed
+/// over), or back to the pool when none is.
+fn hand(pool: &super::Pool, mut grant: Grant) {
+    loop {
+        let Some(waiter) = pool.waiters.borrow_mut().pop_front() else {
+            break;
+        };
+        match waiter.send(grant) {
+            Ok(()) => return,
+            Err(back) => grant = back,
+        }
     }
-    pool.freed.notify_one();
+    match grant {
+        Grant::Conn(conn) => pool.idle.borrow_mut().push(conn),
+        Grant::Room => pool.open.set(pool.open.get().saturating_sub(1)),
+    }
 }

@@ -172,6 +172,9 @@ impl ScenarioSpec {
                 spec.base
             )));
         }
+        for name in spec.headers.keys() {
+            check_header_name(name).map_err(|e| at(format!("headers: {e}")))?;
+        }
         let shuffle = match spec.order.as_deref() {
             None | Some("log") => {
                 if spec.seed.is_some() {
@@ -237,6 +240,11 @@ impl ScenarioSpec {
                 shuffle,
                 speed: spec.speed,
                 timeout,
+                headers: spec
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
             }),
         })
     }
@@ -286,6 +294,25 @@ impl ScenarioSpec {
         phases: &[Phase],
         requests: &[Request],
     ) -> Result<(), String> {
+        if matches!(
+            threshold.metric,
+            crate::metric::Metric::JourneyDuration(_)
+                | crate::metric::Metric::JourneyFailureRate
+                | crate::metric::Metric::Journeys
+        ) {
+            if self.step.is_empty() {
+                return Err(format!(
+                    "`{}` is a journey's, and scenario `{}` has no [[scenario.step]]",
+                    threshold.metric, self.name
+                ));
+            }
+            if let Scope::Request(step) = &threshold.scope {
+                return Err(format!(
+                    "`{}` is of whole walks, not of the step `{step}`: judge a step by its own latency, error_rate and the rest",
+                    threshold.metric
+                ));
+            }
+        }
         if let Some(other) = threshold.scenario.as_ref().filter(|s| **s != self.name) {
             return Err(format!(
                 "names scenario `{other}`, but it is a threshold of scenario `{}`: a threshold judges its own scenario's run (drop the label, or move the threshold)",

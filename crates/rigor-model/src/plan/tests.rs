@@ -304,6 +304,17 @@ fn malformed_extractions_repeats_and_mixed_scenarios_are_refused() {
         err.contains("both [[scenario.request]] and [[scenario.step]]"),
         "{err}"
     );
+    let err = scenario(&format!(
+        "{}thresholds = [\"journey.duration.p95 < 1s\"]\n{REQ}",
+        JOURNEY_HEAD
+    ))
+    .unwrap_err();
+    assert!(err.contains("has no [[scenario.step]]"), "{err}");
+    let err = scenario(&format!(
+        "{JOURNEY_HEAD}thresholds = [\"journey.failure_rate{{request=a}} < 1%\"]\n[[scenario.step]]\nname = \"a\"\nurl = \"http://127.0.0.1:1/a\"\n"
+    ))
+    .unwrap_err();
+    assert!(err.contains("not of the step `a`"), "{err}");
     let err = scenario(&format!("{JOURNEY_HEAD}cookies = false\n{REQ}")).unwrap_err();
     assert!(err.contains("no [[scenario.step]]"), "{err}");
     let err = scenario(&format!(

@@ -101,7 +101,7 @@ pub struct LoadArgs {
     /// `METHOD URL` lines, sent to the URL's origin in the log's order, once, at --rate or
     /// --concurrency (or at the log's own timing with --speed). Requests it cannot reproduce
     /// (bodies it does not hold, other hosts) are counted and named, never sent.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "body"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data", "body", "method"])]
     pub replay: Option<String>,
 
     /// With --replay: shuffle the log's requests, with this seed (the same seed, the same
@@ -235,7 +235,8 @@ fn replay_spec(args: &LoadArgs, file: &str) -> anyhow::Result<ScenarioSpec> {
         })
         .unwrap_or_else(|| args.url.clone());
     rigor_model::plan::check_url(&base).map_err(|m| exit::bad_input(anyhow::anyhow!("URL {m}")))?;
-    // Without --duration, the log bounds the run: its last request ends it.
+    // The log is sent once (its last request ends the run) unless --requests asks for more,
+    // which sends it again from the top.
     let phases = if args.speed.is_some() {
         Vec::new()
     } else {
@@ -250,6 +251,7 @@ fn replay_spec(args: &LoadArgs, file: &str) -> anyhow::Result<ScenarioSpec> {
             order: args.shuffle.map(|_| "shuffle".to_string()),
             seed: args.shuffle,
             speed: args.speed,
+            headers: headers_from(&args.headers)?,
         }),
         max_connections: args.max_connections,
         timeout: Some(args.timeout),
