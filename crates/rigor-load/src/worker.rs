@@ -16,6 +16,7 @@ use crate::conn::{http2_handshake, Endpoint, Http1, Http2};
 
 mod exchange;
 mod journey;
+mod wakes;
 use crate::recorder::{ErrorKind, Recorder, WindowPart};
 use crate::schedule::{peak_concurrency, OpenSchedule, PhaseClock, Turn};
 use crate::template::Compiled;
@@ -112,6 +113,8 @@ struct Worker {
     idle_notify: tokio::sync::Notify,
     last_completion: RefCell<Vec<Option<Duration>>>,
     timer_lag: RefCell<crate::recorder::Hist>,
+    /// Precise wake-ups for the think times of journeys' walks.
+    wakes: wakes::Wakes,
 }
 
 /// Runs worker `index` to completion on the current thread.
@@ -148,6 +151,7 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
         idle_notify: tokio::sync::Notify::new(),
         last_completion: RefCell::new(vec![None; phases]),
         timer_lag: RefCell::new(crate::recorder::new_hist()),
+        wakes: wakes::Wakes::new(),
         shared,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -199,6 +203,10 @@ pub fn run(shared: Arc<Shared>, index: usize, tx: Sender<WorkerMsg>) {
 
 async fn main(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
     let ticker = tokio::task::spawn_local(ticker(worker.clone(), tx));
+    let wakes = worker.shared.compiled.journey.is_some().then(|| {
+        let worker = worker.clone();
+        tokio::task::spawn_local(async move { worker.wakes.drive().await })
+    });
     match worker.shared.scenario.model {
         Model::Open => open_schedule(&worker).await,
         Model::Closed => closed_users(&worker).await,
@@ -225,6 +233,9 @@ async fn main(worker: Rc<Worker>, tx: Sender<WorkerMsg>) {
     }
     worker.recorder.borrow_mut().dropped += dropped;
     ticker.abort();
+    if let Some(wakes) = wakes {
+        wakes.abort();
+    }
 }
 
 /// Hands over a window at every second boundary.

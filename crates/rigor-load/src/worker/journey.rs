@@ -69,7 +69,14 @@ pub(super) async fn walk(worker: &Worker, arrival: Arrival, mut conns: Conns<'_>
             }
             let now = Instant::now();
             if intended > now {
-                tokio::time::sleep_until(tokio::time::Instant::from_std(intended)).await;
+                worker.wakes.sleep_until(intended).await;
+                // The wake's own lag is the generator's, and judged with its other delays.
+                crate::recorder::record(
+                    &mut worker.timer_lag.borrow_mut(),
+                    Instant::now()
+                        .saturating_duration_since(intended)
+                        .as_nanos() as u64,
+                );
                 if shared.stop.state() != StopState::Running {
                     return Walked::Stopped;
                 }
