@@ -18,6 +18,7 @@ pub mod plan;
 pub mod status;
 pub mod stop;
 pub mod threshold;
+pub mod tune;
 pub mod units;
 
 pub use plan::{Plan, PlanError};

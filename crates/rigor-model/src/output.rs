@@ -771,5 +771,9 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             "load-report.schema.json",
             value(schemars::schema_for!(report::LoadReport)),
         ),
+        (
+            "tune-status.schema.json",
+            value(schemars::schema_for!(crate::tune::TuneStatus)),
+        ),
     ]
 }

@@ -25,6 +25,7 @@ mod recovery;
 mod signals;
 mod stages;
 pub mod terminal;
+pub mod tune;
 mod writer;
 
 use std::io;

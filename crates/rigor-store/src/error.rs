@@ -72,6 +72,23 @@ pub enum StoreError {
         text: String,
     },
 
+    #[error("a tuning session is already open here: `{name}` (session {id} in {path}); close it with `rigor tune close` (or `rigor tune close --abort --reason '…'`) before starting another")]
+    SessionOpen {
+        path: PathBuf,
+        id: i64,
+        name: String,
+    },
+
+    #[error("a tuning session named `{name}` already exists (session {id} in {path}): give the new one another name")]
+    SessionName {
+        path: PathBuf,
+        id: i64,
+        name: String,
+    },
+
+    #[error("no tuning {what} in {path}: `rigor tune list` lists them, `rigor tune start NAME` starts one")]
+    NoSession { path: PathBuf, what: String },
+
     #[error("--store {location}: {why}")]
     Unsupported { location: String, why: &'static str },
 

@@ -324,6 +324,59 @@ pub trait Store {
     /// A benchmark's stored runs, by `seq`.
     fn bench_runs(&self, run: RunId) -> Result<Vec<BenchRun>, StoreError>;
 
+    /// Starts a tuning session (its id is assigned); refused while another is open or
+    /// blocked in the same directory, or when its name is taken.
+    fn create_session(
+        &mut self,
+        session: &rigor_model::tune::Session,
+        now_ns: i64,
+    ) -> Result<i64, StoreError> {
+        let _ = (session, now_ns);
+        Err(self.no_sessions())
+    }
+
+    /// Saves a session's whole state.
+    fn save_session(
+        &mut self,
+        session: &rigor_model::tune::Session,
+        now_ns: i64,
+    ) -> Result<(), StoreError> {
+        let _ = (session, now_ns);
+        Err(self.no_sessions())
+    }
+
+    /// The sessions of a directory (every one with `None`), oldest first.
+    fn sessions(
+        &self,
+        plan_dir: Option<&str>,
+    ) -> Result<Vec<rigor_model::tune::Session>, StoreError> {
+        let _ = plan_dir;
+        Err(self.no_sessions())
+    }
+
+    /// The directory's current session: the open or blocked one, else the latest.
+    fn current_session(
+        &self,
+        plan_dir: &str,
+    ) -> Result<Option<rigor_model::tune::Session>, StoreError> {
+        let _ = plan_dir;
+        Err(self.no_sessions())
+    }
+
+    /// A session by name (or id).
+    fn find_session(&self, which: &str) -> Result<rigor_model::tune::Session, StoreError> {
+        let _ = which;
+        Err(self.no_sessions())
+    }
+
+    /// The error of a store that keeps no tuning sessions.
+    fn no_sessions(&self) -> StoreError {
+        StoreError::Unsupported {
+            location: self.location(),
+            why: "this store keeps no tuning sessions",
+        }
+    }
+
     /// Moves the evaluations of check `from` for `scenario` to the key `to` (a check whose
     /// key changed keeps its history); returns how many moved.
     fn rename_gate_check(

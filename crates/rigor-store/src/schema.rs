@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_profiles.sql"),
     include_str!("migrations/007_slowest.sql"),
     include_str!("migrations/008_journeys.sql"),
+    include_str!("migrations/009_tune_sessions.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

@@ -10,6 +10,7 @@ mod gates;
 mod open;
 mod profiles;
 mod samples;
+mod sessions;
 
 use std::path::{Path, PathBuf};
 
@@ -446,6 +447,40 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(&fail)?;
         Ok(histograms)
+    }
+
+    fn create_session(
+        &mut self,
+        session: &rigor_model::tune::Session,
+        now_ns: i64,
+    ) -> Result<i64, StoreError> {
+        sessions::create(self, session, now_ns)
+    }
+
+    fn save_session(
+        &mut self,
+        session: &rigor_model::tune::Session,
+        now_ns: i64,
+    ) -> Result<(), StoreError> {
+        sessions::save(self, session, now_ns)
+    }
+
+    fn sessions(
+        &self,
+        plan_dir: Option<&str>,
+    ) -> Result<Vec<rigor_model::tune::Session>, StoreError> {
+        sessions::list(self, plan_dir)
+    }
+
+    fn current_session(
+        &self,
+        plan_dir: &str,
+    ) -> Result<Option<rigor_model::tune::Session>, StoreError> {
+        sessions::current(self, plan_dir)
+    }
+
+    fn find_session(&self, which: &str) -> Result<rigor_model::tune::Session, StoreError> {
+        sessions::find(self, which)
     }
 
     fn set_baseline(

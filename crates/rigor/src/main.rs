@@ -58,6 +58,9 @@ enum Command {
     Profile(Box<commands::profile::ProfileCommandArgs>),
     /// Serve the built-in demo HTTP target (configurable latency, errors, CPU work, leaks, stalls).
     Target(commands::target::TargetArgs),
+    /// The performance-tuning procedure as a tracked session: `rigor tune start NAME --goal '…'`,
+    /// then `baseline`, `hypothesis add`, `gate`, `status`, `close`.
+    Tune(Box<commands::tune::TuneArgs>),
     /// Internal: the helper that starts `rigor bench`'s commands (see rigor_bench::spawn_server).
     #[command(name = record::SPAWN_SERVER, hide = true)]
     SpawnServer,
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Show(args) => commands::show::run(args, &mut w),
         Command::Profile(args) => commands::profile::run(args, &mut w),
         Command::Target(args) => commands::target::run(args, &mut w),
+        Command::Tune(args) => commands::tune::run(args, &mut w),
         Command::SpawnServer => commands::bench::spawn_server(),
     };
     match result {

@@ -245,8 +245,9 @@ fn json_output_follows_the_committed_schema() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     common::assert_schema("run-summary.schema.json", &r.json);
-    // Schema 2: the statuses completed, target_failed and crashed; the run kind as an enum.
-    assert_eq!(r.json["schema_version"], 3);
+    // Schema 4: journeys and replays (schema 2 brought the statuses completed, target_failed
+    // and crashed and the run kind as an enum; 3, the stages and the slowest requests).
+    assert_eq!(r.json["schema_version"], 4);
     assert_eq!(r.json["thresholds"].as_array().unwrap().len(), 2);
     assert!(r.json["environment"]["cores"].as_u64().unwrap() >= 1);
 }

@@ -14,6 +14,7 @@ pub mod run;
 pub mod runs;
 pub mod show;
 pub mod target;
+pub mod tune;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,676 @@
+//! A tuning session (issue 16): the performance-tuning procedure as data — its required
+//! inputs, its plan of hypotheses, its phases and gates, and how it ended — so that it can be
+//! stored, resumed from another shell and reported. The commands that move it along are the
+//! CLI's (`rigor tune`); this module says what a session is and what it still needs.
+//!
+//! The procedure's words are kept: the required inputs (goal, baseline, scope, a test or
+//! benchmark, the tuning approved, no functional regressions), the remediation paths (a
+//! missing baseline is taken now; a missing benchmark is written), the five phases and the
+//! exit states `completed`, `blocked` and `aborted`.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::expr::{Expr, ExprError, Target};
+
+/// The version of the session's stored form; a change that old readers cannot follow bumps it.
+pub const SESSION_VERSION: u32 = 1;
+
+/// A tuning session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Session {
+    pub version: u32,
+    pub id: i64,
+    pub name: String,
+    /// The plan's directory: one session is current per directory.
+    pub plan_dir: String,
+    pub state: SessionState,
+    /// The performance goal, in the metric-expression grammar.
+    pub goal: Option<String>,
+    /// The load the service is expected to peak at (the validation runs there too).
+    pub expected_peak: Option<String>,
+    /// The component, service or code path in scope, as the user says it.
+    pub scope: Option<String>,
+    /// What reproduces the load and measures it.
+    pub reproducer: Option<Reproducer>,
+    /// The command whose success says there is no functional regression.
+    pub tests: Option<String>,
+    /// Who approved the tuning, and when.
+    pub approved: Option<Signed>,
+    /// The run the session measures against.
+    pub baseline_run: Option<i64>,
+    pub hypotheses: Vec<Hypothesis>,
+    /// Every gate's answer, in order.
+    pub gates: Vec<GateAnswer>,
+    /// The audit trail: every step taken, by whom and when.
+    pub log: Vec<LogEntry>,
+    /// How it ended, once it has.
+    pub closed: Option<Closure>,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session {
+            version: SESSION_VERSION,
+            id: 0,
+            name: String::new(),
+            plan_dir: String::new(),
+            state: SessionState::Open,
+            goal: None,
+            expected_peak: None,
+            scope: None,
+            reproducer: None,
+            tests: None,
+            approved: None,
+            baseline_run: None,
+            hypotheses: Vec::new(),
+            gates: Vec::new(),
+            log: Vec::new(),
+            closed: None,
+        }
+    }
+}
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// Going: its inputs are there, or being remedied.
+    Open,
+    /// An input is missing that rigor cannot supply: see [`Session::missing`].
+    Blocked,
+    /// Every gate passed.
+    Completed,
+    /// Stopped, with the reason; every result so far kept.
+    Aborted,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Open => "open",
+            SessionState::Blocked => "blocked",
+            SessionState::Completed => "completed",
+            SessionState::Aborted => "aborted",
+        }
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(self) -> bool {
+        matches!(self, SessionState::Completed | SessionState::Aborted)
+    }
+
+    pub fn parse(text: &str) -> Option<SessionState> {
+        [
+            SessionState::Open,
+            SessionState::Blocked,
+            SessionState::Completed,
+            SessionState::Aborted,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What reproduces the load: a scenario or bench of the plan, or a URL or command that the
+/// session writes into the plan as a minimal one (the missing-benchmark remediation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reproducer {
+    Scenario(String),
+    Bench(String),
+}
+
+impl fmt::Display for Reproducer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reproducer::Scenario(s) => write!(f, "scenario `{s}`"),
+            Reproducer::Bench(b) => write!(f, "bench `{b}`"),
+        }
+    }
+}
+
+/// Who did something, and when (RFC 3339, UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Signed {
+    pub by: String,
+    pub at: String,
+}
+
+/// A hypothesis of the plan: "cache X will reduce DB load", with its expected effect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct Hypothesis {
+    /// From 1, in the order they were added.
+    pub id: u32,
+    pub text: String,
+    pub area: Area,
+    /// The metric it should move, and by how much (`latency.p95 -30%`).
+    pub expected: Option<String>,
+    /// Its expected gain and its effort, each 1 (small) to 5 (large): the plan orders the
+    /// hypotheses by gain over effort.
+    pub gain: u8,
+    pub effort: u8,
+    pub status: HypothesisStatus,
+    /// The figures that confirmed or refuted it.
+    pub evidence: Option<String>,
+    pub added: Signed,
+}
+
+impl Hypothesis {
+    /// Return on effort: gain over effort.
+    pub fn return_on_effort(&self) -> f64 {
+        f64::from(self.gain) / f64::from(self.effort.max(1))
+    }
+}
+
+/// Where a hypothesis acts, in the procedure's areas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    Algorithm,
+    Database,
+    Caching,
+    Frontend,
+    Infrastructure,
+    #[default]
+    Configuration,
+}
+
+impl Area {
+    pub const ALL: [Area; 6] = [
+        Area::Algorithm,
+        Area::Database,
+        Area::Caching,
+        Area::Frontend,
+        Area::Infrastructure,
+        Area::Configuration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Area::Algorithm => "algorithm",
+            Area::Database => "database",
+            Area::Caching => "caching",
+            Area::Frontend => "frontend",
+            Area::Infrastructure => "infrastructure",
+            Area::Configuration => "configuration",
+        }
+    }
+}
+
+impl std::str::FromStr for Area {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Area, String> {
+        Area::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Area::ALL.iter().map(|a| a.as_str()).collect();
+                format!("`{text}` is not an area: give one of {}", names.join(", "))
+            })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HypothesisStatus {
+    #[default]
+    Proposed,
+    Confirmed,
+    Refuted,
+    Dropped,
+}
+
+impl HypothesisStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HypothesisStatus::Proposed => "proposed",
+            HypothesisStatus::Confirmed => "confirmed",
+            HypothesisStatus::Refuted => "refuted",
+            HypothesisStatus::Dropped => "dropped",
+        }
+    }
+}
+
+/// The procedure's quality gates, in order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// The plan reviewed before execution (an explicit yes).
+    Plan,
+    /// Baseline recorded, goal and gap stated.
+    Baseline,
+    /// The scenarios ran, saturation and profile captured, bottleneck named.
+    Diagnosis,
+    /// Measurable improvement, goal met (or the variance signed off), no regression, the
+    /// functional tests pass.
+    Optimisation,
+    /// SLO and budget updates recorded, report published.
+    Governance,
+}
+
+impl Gate {
+    pub const ALL: [Gate; 5] = [
+        Gate::Plan,
+        Gate::Baseline,
+        Gate::Diagnosis,
+        Gate::Optimisation,
+        Gate::Governance,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::Plan => "plan",
+            Gate::Baseline => "baseline",
+            Gate::Diagnosis => "diagnosis",
+            Gate::Optimisation => "optimisation",
+            Gate::Governance => "governance",
+        }
+    }
+
+    /// What the gate asks, in the procedure's words.
+    pub fn question(self) -> &'static str {
+        match self {
+            Gate::Plan => "Is the tuning plan (goal, baseline, approach, measurement, risks) approved for execution?",
+            Gate::Baseline => "Is the baseline recorded, and the goal and the gap to it stated?",
+            Gate::Diagnosis => "Did the scenarios run, were saturation and a profile captured, and is the bottleneck named?",
+            Gate::Optimisation => "Is the improvement measurable, the goal met (or the variance signed off), no other metric regressed and the functional tests passing?",
+            Gate::Governance => "Are the SLO and budget updates recorded and the report published?",
+        }
+    }
+}
+
+impl std::str::FromStr for Gate {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Gate, String> {
+        Gate::ALL
+            .into_iter()
+            .enumerate()
+            .find(|(i, g)| g.as_str() == text || (i + 1).to_string() == text)
+            .map(|(_, g)| g)
+            .ok_or_else(|| {
+                let names: Vec<String> = Gate::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| format!("{} ({})", g.as_str(), i + 1))
+                    .collect();
+                format!("`{text}` is not a gate: the gates are {}", names.join(", "))
+            })
+    }
+}
+
+/// An answer to a gate: Yes, No or Clarify, by whom, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GateAnswer {
+    pub gate: Gate,
+    pub answer: Answer,
+    pub note: Option<String>,
+    pub signed: Signed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Yes,
+    No,
+    Clarify,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LogEntry {
+    pub signed: Signed,
+    pub what: String,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Closure {
+    pub state: SessionState,
+    pub reason: Option<String>,
+    pub signed: Signed,
+}
+
+/// A required input the session lacks, and what supplies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Missing {
+    /// The procedure's name for it: `performance goal`, `baseline`, `scope`, …
+    pub input: String,
+    /// Whether rigor remedies it itself (a baseline is taken now) rather than blocking.
+    pub remedied_by_rigor: bool,
+    /// The command that supplies it.
+    pub remedy: String,
+}
+
+/// A phase of the protocol, as the tracker shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PhaseRow {
+    pub number: u8,
+    pub title: String,
+    pub status: PhaseStatus,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    Done,
+    InProgress,
+    NotStarted,
+    Blocked,
+}
+
+impl PhaseStatus {
+    /// The tracker's mark.
+    pub fn mark(self) -> &'static str {
+        match self {
+            PhaseStatus::Done => "✅ done",
+            PhaseStatus::InProgress => "⏳ in progress",
+            PhaseStatus::NotStarted => "❌ not started",
+            PhaseStatus::Blocked => "⛔ blocked",
+        }
+    }
+}
+
+/// The protocol's phases, in order.
+pub const PHASES: [&str; 5] = [
+    "Baseline and requirements",
+    "Profiling and bottleneck discovery",
+    "Optimisation",
+    "Load testing and capacity",
+    "Monitoring and continuous optimisation",
+];
+
+/// A goal checked: it parses in the expression grammar and, when it is a change, it is one a
+/// baseline can measure.
+pub fn parse_goal(text: &str) -> Result<Expr, ExprError> {
+    let expr: Expr = text.parse()?;
+    if expr.sustained.is_some() || expr.occurrences.is_some() || expr.consecutive.is_some() {
+        return Err(ExprError {
+            text: text.to_string(),
+            column: 1,
+            message: "a goal is one target at one load (`latency.p95 < 120ms at 100/s`, `target.cpu -20%`); `sustained`, `occurrences` and `consecutive` belong to rules".into(),
+        });
+    }
+    Ok(expr)
+}
+
+impl Session {
+    /// The required inputs it lacks, in the procedure's order, each with its remedy.
+    pub fn missing(&self) -> Vec<Missing> {
+        let mut out = Vec::new();
+        let mut need = |input: &str, remedied_by_rigor, remedy: &str| {
+            out.push(Missing {
+                input: input.to_string(),
+                remedied_by_rigor,
+                remedy: remedy.to_string(),
+            })
+        };
+        if self.goal.is_none() {
+            need(
+                "performance goal",
+                false,
+                "rigor tune set --goal 'latency.p95 < 120ms at 100/s'",
+            );
+        }
+        if self.reproducer.is_none() {
+            need(
+                "test or benchmark",
+                false,
+                "rigor tune set --scenario NAME (or --bench NAME; --url URL or --command CMD writes a minimal one into the plan)",
+            );
+        }
+        if self.baseline_run.is_none() {
+            need("baseline", true, "rigor tune baseline");
+        }
+        if self.scope.is_none() {
+            need(
+                "scope",
+                false,
+                "rigor tune set --scope 'the component, service or code path'",
+            );
+        }
+        if self.approved.is_none() {
+            need("tuning approved", false, "rigor tune approve");
+        }
+        if self.tests.is_none() {
+            need(
+                "no functional regressions (a test command)",
+                false,
+                "rigor tune set --tests 'cargo test'",
+            );
+        }
+        out
+    }
+
+    /// Why it is blocked — the inputs rigor cannot supply itself — or `None`.
+    pub fn blocked_by(&self) -> Vec<Missing> {
+        self.missing()
+            .into_iter()
+            .filter(|m| !m.remedied_by_rigor)
+            .collect()
+    }
+
+    /// The latest answer to `gate`, if it has one.
+    pub fn answer(&self, gate: Gate) -> Option<&GateAnswer> {
+        self.gates.iter().rev().find(|a| a.gate == gate)
+    }
+
+    fn passed(&self, gate: Gate) -> bool {
+        self.answer(gate).is_some_and(|a| a.answer == Answer::Yes)
+    }
+
+    /// The hypotheses in the plan's order: by return on effort, highest first (the 80/20),
+    /// then as they were added.
+    pub fn ordered_hypotheses(&self) -> Vec<&Hypothesis> {
+        let mut out: Vec<&Hypothesis> = self.hypotheses.iter().collect();
+        out.sort_by(|a, b| {
+            b.return_on_effort()
+                .total_cmp(&a.return_on_effort())
+                .then(a.id.cmp(&b.id))
+        });
+        out
+    }
+
+    /// The phase tracker: the protocol's table of phase, title, status and notes.
+    pub fn phases(&self) -> Vec<PhaseRow> {
+        let blocked = self.state == SessionState::Blocked;
+        let row = |number: u8, status: PhaseStatus, notes: String| PhaseRow {
+            number,
+            title: PHASES[usize::from(number) - 1].to_string(),
+            status,
+            notes,
+        };
+        let baseline = match (self.baseline_run, self.passed(Gate::Baseline)) {
+            (_, true) => row(
+                1,
+                PhaseStatus::Done,
+                format!("baseline run {}", self.baseline_run.unwrap_or_default()),
+            ),
+            (Some(run), false) => row(
+                1,
+                PhaseStatus::InProgress,
+                format!("baseline run {run}; the baseline gate is unanswered"),
+            ),
+            (None, _) if blocked => row(
+                1,
+                PhaseStatus::Blocked,
+                self.blocked_by()
+                    .iter()
+                    .map(|m| m.input.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + " missing",
+            ),
+            (None, _) => row(
+                1,
+                PhaseStatus::InProgress,
+                "no baseline yet: `rigor tune baseline` takes one".into(),
+            ),
+        };
+        let later = |number: u8, gate: Gate, started: bool| {
+            if self.passed(gate) {
+                row(
+                    number,
+                    PhaseStatus::Done,
+                    format!("{} gate passed", gate.as_str()),
+                )
+            } else if started {
+                row(number, PhaseStatus::InProgress, String::new())
+            } else {
+                row(number, PhaseStatus::NotStarted, String::new())
+            }
+        };
+        vec![
+            baseline,
+            later(2, Gate::Diagnosis, self.passed(Gate::Baseline)),
+            later(
+                3,
+                Gate::Optimisation,
+                self.hypotheses
+                    .iter()
+                    .any(|h| h.status != HypothesisStatus::Proposed),
+            ),
+            row(
+                4,
+                PhaseStatus::NotStarted,
+                "the capacity search is not yet part of a session".into(),
+            ),
+            later(5, Gate::Governance, self.passed(Gate::Optimisation)),
+        ]
+    }
+
+    /// The command to run next, for `rigor tune status`.
+    pub fn next_command(&self) -> String {
+        if self.state.is_closed() {
+            return "rigor tune report".into();
+        }
+        if let Some(first) = self.blocked_by().first() {
+            return first.remedy.clone();
+        }
+        if self.baseline_run.is_none() {
+            return "rigor tune baseline".into();
+        }
+        if self.hypotheses.is_empty() {
+            return "rigor tune hypothesis add 'what will change and why' --expect 'latency.p95 -20%'".into();
+        }
+        if !self.passed(Gate::Plan) {
+            return "rigor tune gate plan --yes".into();
+        }
+        "rigor tune status".into()
+    }
+}
+
+/// What `rigor tune status --json` prints: the session, its tracker, what it still needs, how
+/// its baseline stands against the goal, and the next command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TuneStatus {
+    pub session: Session,
+    pub phases: Vec<PhaseRow>,
+    pub missing: Vec<Missing>,
+    pub goal: Option<GoalCheck>,
+    pub next: String,
+}
+
+/// A measured run against the goal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GoalCheck {
+    pub run_id: i64,
+    pub metric: String,
+    /// The value measured, in the metric's unit; `None` when the run has no data for it.
+    pub value: Option<f64>,
+    pub value_text: String,
+    /// The goal's target as written (`120ms`, `-20%`).
+    pub target_text: String,
+    pub met: Option<bool>,
+    /// The gap in words: how far from the goal, or how far past it.
+    pub verdict: String,
+}
+
+/// Whether a goal's target is relative to the baseline.
+pub fn goal_is_relative(goal: &Expr) -> bool {
+    matches!(goal.target, Target::Relative(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_parse_in_the_expression_grammar() {
+        let g = parse_goal("latency.p95{scenario=product-get} < 120ms at 100/s").unwrap();
+        assert_eq!(g.at.map(|r| r.as_per_second()), Some(100.0));
+        assert!(goal_is_relative(&parse_goal("target.cpu -20%").unwrap()));
+        assert!(parse_goal("throughput > 500/s").is_ok());
+        let e = parse_goal("latency.p95 < 120ms sustained 1m").unwrap_err();
+        assert!(e.message.contains("belong to rules"), "{e}");
+        assert!(parse_goal("latncy.p95 < 1s")
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean"));
+    }
+
+    #[test]
+    fn a_new_session_needs_every_input_and_takes_its_baseline_itself() {
+        let mut s = Session::default();
+        let missing = s.missing();
+        let inputs: Vec<&str> = missing.iter().map(|m| m.input.as_str()).collect();
+        assert_eq!(
+            inputs,
+            [
+                "performance goal",
+                "test or benchmark",
+                "baseline",
+                "scope",
+                "tuning approved",
+                "no functional regressions (a test command)"
+            ]
+        );
+        assert!(!s.blocked_by().iter().any(|m| m.input == "baseline"));
+        assert_eq!(
+            s.next_command(),
+            "rigor tune set --goal 'latency.p95 < 120ms at 100/s'"
+        );
+        s.goal = Some("latency.p95 < 1s".into());
+        s.reproducer = Some(Reproducer::Scenario("api".into()));
+        s.scope = Some("the API".into());
+        s.approved = Some(Signed::default());
+        s.tests = Some("true".into());
+        assert_eq!(s.next_command(), "rigor tune baseline");
+        assert_eq!(s.phases()[0].status, PhaseStatus::InProgress);
+    }
+
+    #[test]
+    fn hypotheses_are_ordered_by_return_on_effort() {
+        let h = |id, gain, effort| Hypothesis {
+            id,
+            gain,
+            effort,
+            ..Hypothesis::default()
+        };
+        let s = Session {
+            hypotheses: vec![h(1, 2, 4), h(2, 5, 1), h(3, 3, 3), h(4, 4, 1)],
+            ..Session::default()
+        };
+        let order: Vec<u32> = s.ordered_hypotheses().iter().map(|h| h.id).collect();
+        assert_eq!(order, [2, 4, 3, 1]);
+        assert_eq!("caching".parse::<Area>(), Ok(Area::Caching));
+        assert!("magic"
+            .parse::<Area>()
+            .unwrap_err()
+            .contains("algorithm, database"));
+        assert_eq!("3".parse::<Gate>(), Ok(Gate::Diagnosis));
+    }
+}

@@ -1,0 +1,134 @@
+//! A tuning session in the terminal: the protocol's phase tracker (phase, title, status,
+//! notes), the goal against the baseline, the gates, the plan's hypotheses in order of return
+//! on effort, what the session still lacks and the next command.
+
+use std::fmt::Write;
+
+use rigor_model::tune::{Answer, Gate, TuneStatus};
+
+/// The status of a session as text.
+pub fn status(t: &TuneStatus) -> String {
+    let s = &t.session;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "tune session {} · {} · {}",
+        s.id,
+        s.name,
+        s.state.as_str().to_uppercase()
+    );
+    if let Some(c) = &s.closed {
+        let _ = writeln!(
+            out,
+            "  closed {} by {} at {}{}",
+            c.state,
+            c.signed.by,
+            c.signed.at,
+            c.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+    let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "–".into());
+    let _ = writeln!(out, "  goal: {}", field(&s.goal));
+    if let Some(peak) = &s.expected_peak {
+        let _ = writeln!(out, "  expected peak: {peak}");
+    }
+    let _ = writeln!(out, "  scope: {}", field(&s.scope));
+    let _ = writeln!(
+        out,
+        "  reproduced by: {}",
+        s.reproducer
+            .as_ref()
+            .map_or("–".into(), ToString::to_string)
+    );
+    let _ = writeln!(out, "  functional tests: {}", field(&s.tests));
+    let _ = writeln!(
+        out,
+        "  approved: {}",
+        s.approved
+            .as_ref()
+            .map_or("no".into(), |a| format!("by {} at {}", a.by, a.at))
+    );
+    let _ = writeln!(
+        out,
+        "  baseline: {}",
+        s.baseline_run
+            .map_or("none yet".into(), |r| format!("run {r}"))
+    );
+    if let Some(g) = &t.goal {
+        let _ = writeln!(out, "  {}", g.verdict);
+    }
+    let _ = writeln!(
+        out,
+        "\n  phase  title                                     status           notes"
+    );
+    for p in &t.phases {
+        let _ = writeln!(
+            out,
+            "  {:<6} {:<41} {:<16} {}",
+            p.number,
+            p.title,
+            p.status.mark(),
+            p.notes
+        );
+    }
+    let _ = writeln!(out, "\n  gate           answer");
+    for gate in Gate::ALL {
+        let answer = s.answer(gate).map_or("–".to_string(), |a| {
+            format!(
+                "{} by {} at {}{}",
+                match a.answer {
+                    Answer::Yes => "yes",
+                    Answer::No => "no",
+                    Answer::Clarify => "clarify",
+                },
+                a.signed.by,
+                a.signed.at,
+                a.note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            )
+        });
+        let _ = writeln!(out, "  {:<14} {answer}", gate.as_str());
+    }
+    let ordered = s.ordered_hypotheses();
+    if !ordered.is_empty() {
+        let _ = writeln!(out, "\n  hypotheses (by gain over effort)");
+        for h in ordered {
+            let _ = writeln!(
+                out,
+                "  {:>3}. [{}] {} · {} · gain {} / effort {}{}{}",
+                h.id,
+                h.status.as_str(),
+                h.text,
+                h.area.as_str(),
+                h.gain,
+                h.effort,
+                h.expected
+                    .as_deref()
+                    .map(|e| format!(" · expects {e}"))
+                    .unwrap_or_default(),
+                h.evidence
+                    .as_deref()
+                    .map(|e| format!(" · {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if !t.missing.is_empty() && !s.state.is_closed() {
+        let _ = writeln!(out, "\n  required inputs missing");
+        for m in &t.missing {
+            let who = if m.remedied_by_rigor {
+                " (rigor takes it)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "    {}{who}: {}", m.input, m.remedy);
+        }
+    }
+    let _ = write!(out, "\n  next: {}", t.next);
+    out
+}

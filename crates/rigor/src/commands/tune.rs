@@ -1,0 +1,706 @@
+//! `rigor tune`: the performance-tuning procedure as a tracked session (issue 16, first slice).
+//!
+//! A session holds the procedure's required inputs — the goal, the scope, what reproduces the
+//! load (a scenario or bench of the plan), the functional tests, the approval — and its plan of
+//! hypotheses, its gates and its audit trail, in the run store, so it resumes from any shell.
+//! A missing input the user must give blocks the session with the command that supplies it;
+//! a missing baseline is the procedure's remediation path: `rigor tune baseline` runs the
+//! reproducer now and records the run as the session's baseline, with the goal's gap.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use rigor_model::expr::Target;
+use rigor_model::metric::Scope;
+use rigor_model::tune::{
+    parse_goal, Answer, Area, Closure, Gate, GateAnswer, GoalCheck, Hypothesis, HypothesisStatus,
+    LogEntry, Reproducer, Session, SessionState, Signed, TuneStatus,
+};
+use rigor_model::Plan;
+use rigor_report::Writer;
+use rigor_store::Store;
+
+use crate::{exit, store};
+
+#[derive(clap::Args, Debug)]
+pub struct TuneArgs {
+    #[command(subcommand)]
+    pub action: TuneAction,
+
+    /// The plan whose scenarios and benches reproduce the load.
+    #[arg(long, short = 'p', default_value = "rigor.toml", global = true)]
+    pub plan: PathBuf,
+
+    /// The run store (default .rigor/rigor.db next to the plan).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH", global = true)]
+    pub store: Option<PathBuf>,
+
+    /// Who is acting, for the audit trail (default: git's user.name, else $USER).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub by: Option<String>,
+
+    /// Print the session as JSON (schema/tune-status.schema.json).
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The inputs a session takes, at its start or later with `set`.
+#[derive(clap::Args, Debug, Default)]
+pub struct Inputs {
+    /// The performance goal: `latency.p95 < 120ms at 100/s`, `throughput > 500/s`,
+    /// `target.cpu -20%` (relative to the baseline).
+    #[arg(long, value_name = "EXPR")]
+    pub goal: Option<String>,
+    /// The load the service is expected to peak at (`300/s`).
+    #[arg(long, value_name = "RATE")]
+    pub peak: Option<rigor_model::Rate>,
+    /// The component, service or code path in scope.
+    #[arg(long, value_name = "TEXT")]
+    pub scope: Option<String>,
+    /// The plan's scenario that reproduces the load.
+    #[arg(long, value_name = "NAME", conflicts_with = "bench")]
+    pub scenario: Option<String>,
+    /// The plan's bench that reproduces the work.
+    #[arg(long, value_name = "NAME")]
+    pub bench: Option<String>,
+    /// The command whose success says nothing broke (`cargo test`), run through `sh -c`.
+    #[arg(long, value_name = "CMD")]
+    pub tests: Option<String>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TuneAction {
+    /// Start a session: `rigor tune start NAME --goal '…' --scope '…' --scenario S --tests '…'`.
+    Start {
+        name: String,
+        #[command(flatten)]
+        inputs: Inputs,
+        /// The tuning is approved (scheduled and prioritised).
+        #[arg(long)]
+        approve: bool,
+    },
+    /// Give or change the current session's inputs.
+    Set {
+        #[command(flatten)]
+        inputs: Inputs,
+    },
+    /// The phase tracker, the gates, the goal against the latest measurement, what is
+    /// missing and the next command.
+    Status,
+    /// Record that the tuning is approved.
+    Approve,
+    /// Run the reproducer now and record the run as the session's baseline (or adopt a
+    /// stored run with --run), with the goal's gap.
+    Baseline {
+        /// A stored run to adopt instead of taking a new one.
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
+    },
+    /// The plan's hypotheses: add, list, update.
+    Hypothesis {
+        #[command(subcommand)]
+        action: HypothesisAction,
+    },
+    /// Answer a gate (plan, baseline, diagnosis, optimisation, governance, or 1–5).
+    Gate {
+        gate: Gate,
+        #[arg(long, conflicts_with_all = ["no", "clarify"])]
+        yes: bool,
+        #[arg(long, conflicts_with = "clarify")]
+        no: bool,
+        /// A question that must be answered before the gate can pass.
+        #[arg(long, value_name = "WHY")]
+        clarify: Option<String>,
+        /// Why, with a Yes or a No.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Close the session: completed when its gates passed, or --abort with a reason.
+    Close {
+        #[arg(long, requires = "reason")]
+        abort: bool,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Every session in the store, with its state.
+    List,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum HypothesisAction {
+    /// Add one: `rigor tune hypothesis add 'cache the product list' --area caching
+    /// --expect 'latency.p95 -30%' --gain 4 --effort 2`.
+    Add {
+        text: String,
+        #[arg(long, default_value = "configuration")]
+        area: Area,
+        /// The metric it should move, and by how much, in the goal's grammar.
+        #[arg(long, value_name = "EXPR")]
+        expect: Option<String>,
+        /// Expected gain, 1 (small) to 5 (large).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+        gain: u8,
+        /// Effort, 1 (small) to 5 (large).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=5))]
+        effort: u8,
+    },
+    /// List them in the plan's order: by gain over effort.
+    List,
+    /// Mark one confirmed, refuted or dropped, with the evidence.
+    Update {
+        id: u32,
+        #[arg(long, value_parser = ["confirmed", "refuted", "dropped", "proposed"])]
+        status: String,
+        #[arg(long, value_name = "TEXT")]
+        evidence: Option<String>,
+    },
+}
+
+pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    let dir = plan_dir(&args.plan);
+    let plan = Plan::load(&args.plan).ok();
+    let mut store = store::open_store(
+        args.store.as_deref(),
+        plan.as_ref().and_then(|p| p.store.as_deref()),
+        &dir,
+    )?;
+    let by = signer(args.by.as_deref(), &dir);
+    let dir_text = dir.display().to_string();
+    let session = match &args.action {
+        TuneAction::Start {
+            name,
+            inputs,
+            approve,
+        } => {
+            let mut session = Session {
+                name: name.clone(),
+                plan_dir: dir_text.clone(),
+                ..Session::default()
+            };
+            if name.trim().is_empty() {
+                return Err(exit::bad_input(anyhow::anyhow!("a session needs a name")));
+            }
+            apply(&mut session, inputs, plan.as_ref(), &args.plan)?;
+            if *approve {
+                session.approved = Some(by.clone());
+            }
+            log(&mut session, &by, format!("started session `{name}`"));
+            settle(&mut session);
+            let id = store
+                .create_session(&session, now_ns())
+                .map_err(|e| match e {
+                    rigor_store::StoreError::SessionOpen { .. }
+                    | rigor_store::StoreError::SessionName { .. } => exit::bad_input(e),
+                    e => e.into(),
+                })?;
+            session.id = id;
+            session
+        }
+        TuneAction::List => {
+            let sessions = store.sessions(None)?;
+            if args.json {
+                w.line(format_args!("{}", serde_json::to_string_pretty(&sessions)?))?;
+            } else if sessions.is_empty() {
+                w.line(format_args!(
+                    "no tuning sessions in {}: `rigor tune start NAME` starts one",
+                    store.location()
+                ))?;
+            } else {
+                for s in &sessions {
+                    w.line(format_args!(
+                        "{:>4}  {:<24} {:<10} {}  {}",
+                        s.id,
+                        s.name,
+                        s.state.as_str(),
+                        s.plan_dir,
+                        s.goal.as_deref().unwrap_or("(no goal)")
+                    ))?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        action => {
+            let mut session = store
+                .current_session(&dir_text)?
+                .ok_or_else(|| exit::bad_input(anyhow::anyhow!("no tuning session in {dir_text}: `rigor tune start NAME --goal '…'` starts one")))?;
+            let changes = !matches!(action, TuneAction::Status);
+            if changes && session.state.is_closed() {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "session `{}` is {}: its results are kept as they are; `rigor tune start NAME` starts another",
+                    session.name,
+                    session.state
+                )));
+            }
+            act(
+                action,
+                &mut session,
+                plan.as_ref(),
+                args,
+                &by,
+                store.as_mut(),
+                w,
+            )?;
+            if changes {
+                settle(&mut session);
+                store.save_session(&session, now_ns())?;
+            }
+            session
+        }
+    };
+    show(&session, store.as_ref(), args.json, w)?;
+    Ok(if session.state == SessionState::Blocked {
+        ExitCode::from(exit::NOT_COMPLETED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Carries out one subcommand on the current session.
+fn act(
+    action: &TuneAction,
+    session: &mut Session,
+    plan: Option<&Plan>,
+    args: &TuneArgs,
+    by: &Signed,
+    store: &mut dyn Store,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    match action {
+        TuneAction::Set { inputs } => {
+            apply(session, inputs, plan, &args.plan)?;
+            log(session, by, "changed its inputs".into());
+        }
+        TuneAction::Approve => {
+            if session.approved.is_some() {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "the tuning of `{}` is already approved",
+                    session.name
+                )));
+            }
+            session.approved = Some(by.clone());
+            log(session, by, "approved the tuning".into());
+        }
+        TuneAction::Baseline { run } => {
+            let id = match run {
+                Some(id) => {
+                    let record = store.run(*id).map_err(exit::bad_input)?;
+                    if !record.status.is_finished() {
+                        return Err(exit::bad_input(anyhow::anyhow!(
+                            "run {id} is {}: a baseline is a finished run",
+                            record.status.as_str()
+                        )));
+                    }
+                    *id
+                }
+                None => take_baseline(session, &args.plan, args.store.as_deref(), w)?,
+            };
+            session.baseline_run = Some(id);
+            log(session, by, format!("recorded run {id} as the baseline"));
+        }
+        TuneAction::Hypothesis { action } => match action {
+            HypothesisAction::Add {
+                text,
+                area,
+                expect,
+                gain,
+                effort,
+            } => {
+                if text.trim().is_empty() {
+                    return Err(exit::bad_input(anyhow::anyhow!(
+                        "a hypothesis says what will change and why"
+                    )));
+                }
+                if let Some(e) = expect {
+                    parse_goal(e).map_err(|e| exit::bad_input(anyhow::anyhow!("--expect {e}")))?;
+                }
+                let id = session.hypotheses.iter().map(|h| h.id).max().unwrap_or(0) + 1;
+                session.hypotheses.push(Hypothesis {
+                    id,
+                    text: text.clone(),
+                    area: *area,
+                    expected: expect.clone(),
+                    gain: *gain,
+                    effort: *effort,
+                    status: HypothesisStatus::Proposed,
+                    evidence: None,
+                    added: by.clone(),
+                });
+                log(session, by, format!("added hypothesis {id}: {text}"));
+            }
+            HypothesisAction::List => {}
+            HypothesisAction::Update {
+                id,
+                status,
+                evidence,
+            } => {
+                let h = session
+                    .hypotheses
+                    .iter_mut()
+                    .find(|h| h.id == *id)
+                    .ok_or_else(|| {
+                        exit::bad_input(anyhow::anyhow!(
+                            "no hypothesis {id}: `rigor tune hypothesis list` lists them"
+                        ))
+                    })?;
+                h.status = match status.as_str() {
+                    "confirmed" => HypothesisStatus::Confirmed,
+                    "refuted" => HypothesisStatus::Refuted,
+                    "dropped" => HypothesisStatus::Dropped,
+                    _ => HypothesisStatus::Proposed,
+                };
+                if evidence.is_some() {
+                    h.evidence = evidence.clone();
+                }
+                let what = format!("marked hypothesis {id} {status}");
+                log(session, by, what);
+            }
+        },
+        TuneAction::Gate {
+            gate,
+            yes,
+            no,
+            clarify,
+            note,
+        } => {
+            let answer = match (yes, no, clarify) {
+                (true, _, _) => Answer::Yes,
+                (_, true, _) => Answer::No,
+                (_, _, Some(_)) => Answer::Clarify,
+                _ => {
+                    return Err(exit::bad_input(anyhow::anyhow!(
+                        "answer the {} gate with --yes, --no or --clarify 'what must be answered first'",
+                        gate.as_str()
+                    )))
+                }
+            };
+            if let Some(done) = session.answer(*gate).filter(|a| a.answer == Answer::Yes) {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "the {} gate was answered yes by {} at {}; an answered gate stays answered (the audit trail keeps it)",
+                    gate.as_str(),
+                    done.signed.by,
+                    done.signed.at
+                )));
+            }
+            if answer == Answer::Yes {
+                check_gate(session, *gate)?;
+            }
+            session.gates.push(GateAnswer {
+                gate: *gate,
+                answer,
+                note: clarify.clone().or(note.clone()),
+                signed: by.clone(),
+            });
+            log(
+                session,
+                by,
+                format!("answered the {} gate {answer:?}", gate.as_str()),
+            );
+        }
+        TuneAction::Close { abort, reason } => {
+            let state = if *abort {
+                SessionState::Aborted
+            } else {
+                let open: Vec<&str> = Gate::ALL
+                    .iter()
+                    .filter(|g| session.answer(**g).is_none_or(|a| a.answer != Answer::Yes))
+                    .map(|g| g.as_str())
+                    .collect();
+                if !open.is_empty() {
+                    return Err(exit::bad_input(anyhow::anyhow!(
+                        "session `{}` cannot close as completed: the {} gate{} not passed; answer {} or close with --abort --reason '…' (every result is kept)",
+                        session.name,
+                        open.join(", "),
+                        if open.len() == 1 { " has" } else { "s have" },
+                        if open.len() == 1 { "it" } else { "them" },
+                    )));
+                }
+                SessionState::Completed
+            };
+            session.closed = Some(Closure {
+                state,
+                reason: reason.clone(),
+                signed: by.clone(),
+            });
+            log(session, by, format!("closed the session: {state}"));
+        }
+        TuneAction::Start { .. } | TuneAction::List | TuneAction::Status => {}
+    }
+    Ok(())
+}
+
+/// What a gate needs before it can pass with a Yes.
+fn check_gate(session: &Session, gate: Gate) -> anyhow::Result<()> {
+    let refuse = |why: String| {
+        Err(exit::bad_input(anyhow::anyhow!(
+            "the {} gate cannot pass yet: {why}",
+            gate.as_str()
+        )))
+    };
+    match gate {
+        Gate::Plan if session.hypotheses.is_empty() => {
+            refuse("the plan has no hypothesis (`rigor tune hypothesis add …`)".into())
+        }
+        Gate::Plan | Gate::Baseline if !session.blocked_by().is_empty() => refuse(format!(
+            "the session lacks its {}",
+            session
+                .blocked_by()
+                .iter()
+                .map(|m| m.input.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Gate::Baseline if session.baseline_run.is_none() => {
+            refuse("no baseline is recorded (`rigor tune baseline`)".into())
+        }
+        Gate::Diagnosis | Gate::Optimisation | Gate::Governance
+            if session
+                .answer(Gate::Baseline)
+                .is_none_or(|a| a.answer != Answer::Yes) =>
+        {
+            refuse("the baseline gate has not passed".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Sets the inputs given, each checked: a goal that parses, a scenario or bench the plan has.
+fn apply(
+    session: &mut Session,
+    inputs: &Inputs,
+    plan: Option<&Plan>,
+    plan_path: &Path,
+) -> anyhow::Result<()> {
+    if let Some(goal) = &inputs.goal {
+        parse_goal(goal).map_err(|e| exit::bad_input(anyhow::anyhow!("--goal {e}")))?;
+        session.goal = Some(goal.clone());
+    }
+    if let Some(peak) = inputs.peak {
+        session.expected_peak = Some(peak.to_string());
+    }
+    if let Some(scope) = &inputs.scope {
+        session.scope = Some(scope.clone());
+    }
+    if let Some(tests) = &inputs.tests {
+        session.tests = Some(tests.clone());
+    }
+    let wanted = match (&inputs.scenario, &inputs.bench) {
+        (Some(s), _) => Some(Reproducer::Scenario(s.clone())),
+        (_, Some(b)) => Some(Reproducer::Bench(b.clone())),
+        _ => None,
+    };
+    if let Some(reproducer) = wanted {
+        let Some(plan) = plan else {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "no plan at {} to find {reproducer} in: `rigor init` writes one, or pass --plan FILE",
+                plan_path.display()
+            )));
+        };
+        let (name, names): (&str, Vec<&str>) = match &reproducer {
+            Reproducer::Scenario(s) => (s, plan.scenario.iter().map(|s| s.name.as_str()).collect()),
+            Reproducer::Bench(b) => (b, plan.bench.iter().map(|b| b.name.as_str()).collect()),
+        };
+        if !names.contains(&name) {
+            let hint = rigor_model::plan::did_you_mean(name, &names)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "{} has no {reproducer}{hint}; it has {}",
+                plan_path.display(),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        session.reproducer = Some(reproducer);
+    }
+    Ok(())
+}
+
+/// Blocked while an input only the user can give is missing; open otherwise.
+fn settle(session: &mut Session) {
+    session.state = match &session.closed {
+        Some(c) => c.state,
+        None if session.blocked_by().is_empty() => SessionState::Open,
+        None => SessionState::Blocked,
+    };
+}
+
+/// Runs the reproducer as `rigor run NAME --json` (this binary) and returns its run id.
+fn take_baseline(
+    session: &Session,
+    plan: &Path,
+    store: Option<&Path>,
+    w: &mut Writer,
+) -> anyhow::Result<i64> {
+    let name = match &session.reproducer {
+        Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
+        None => {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "the session has no test or benchmark to take a baseline with: `rigor tune set --scenario NAME` (or --bench NAME)"
+            )))
+        }
+    };
+    w.note(format_args!(
+        "[PHASE 1 START] - taking the baseline: rigor run {name} --plan {}",
+        plan.display()
+    ));
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(["run", name, "--json", "--quiet", "--plan"])
+        .arg(plan);
+    if let Some(store) = store {
+        cmd.arg("--store").arg(store);
+    }
+    let output = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| exit::not_completed(anyhow::anyhow!("cannot run the reproducer: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let run = json["scenarios"][0]["run_id"]
+        .as_i64()
+        .or_else(|| json["benches"][0]["run_id"].as_i64())
+        .ok_or_else(|| {
+            exit::not_completed(anyhow::anyhow!(
+                "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run `rigor tune baseline` again",
+                output.status.code().unwrap_or(-1)
+            ))
+        })?;
+    let status = json["scenarios"][0]["status"]
+        .as_str()
+        .or_else(|| json["benches"][0]["status"].as_str())
+        .unwrap_or("completed");
+    if matches!(
+        status,
+        "invalid" | "target_failed" | "aborted" | "interrupted"
+    ) {
+        return Err(exit::not_completed(anyhow::anyhow!(
+            "LoadTestFailure: the baseline run {run} is {status}: a baseline must be a trustworthy run; `rigor show {run}` says why"
+        )));
+    }
+    w.note(format_args!(
+        "[PHASE 1 COMPLETE] - baseline run {run} ({status})"
+    ));
+    Ok(run)
+}
+
+/// The goal's metric in run `run`, against its target.
+fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
+    let goal = parse_goal(session.goal.as_deref()?).ok()?;
+    let run = session.baseline_run?;
+    let record = store.run(run).ok()?;
+    let data = super::compare::load(store, record).ok()?;
+    let scope = match (&goal.labels.request, &goal.labels.phase) {
+        (Some(r), _) => Scope::Request(r.clone()),
+        (_, Some(p)) => Scope::Phase(p.clone()),
+        _ => Scope::Run,
+    };
+    let value = rigor_analysis::metrics::value(&data, goal.metric, &scope)
+        .ok()
+        .flatten();
+    let value_text = value.map_or("no data".into(), |v| goal.metric.format_value(v));
+    let target_text = goal.target_text();
+    let (met, verdict) = match (goal.target, value) {
+        (_, None) => (None, format!("run {run} has no data for {}", goal.metric)),
+        (Target::Absolute(limit), Some(v)) => {
+            let met = goal.comparator.holds(v, limit);
+            let gap = if limit != 0.0 {
+                (v - limit) / limit
+            } else {
+                0.0
+            };
+            let verdict = if met {
+                format!(
+                    "the baseline already meets the goal ({value_text} {} {target_text}, {:.0}% of margin): tuning is not justified by this goal; close with `rigor tune close --abort --reason 'goal already met'`, or set a harder one",
+                    goal.comparator.as_str(),
+                    gap.abs() * 100.0
+                )
+            } else {
+                format!(
+                    "the gap: {value_text} against {} {target_text} ({:+.0}%)",
+                    goal.comparator.as_str(),
+                    gap * 100.0
+                )
+            };
+            (Some(met), verdict)
+        }
+        (Target::Relative(change), Some(v)) => (
+            None,
+            format!(
+                "the baseline's {} is {value_text}; the goal asks {:+.0}% of it: {}",
+                goal.metric,
+                change * 100.0,
+                goal.metric.format_value(v * (1.0 + change))
+            ),
+        ),
+    };
+    Some(GoalCheck {
+        run_id: run,
+        metric: goal.metric.to_string(),
+        value,
+        value_text,
+        target_text,
+        met,
+        verdict,
+    })
+}
+
+/// Prints the session: its tracker, gates, goal, hypotheses, what it lacks, and what next.
+fn show(session: &Session, store: &dyn Store, json: bool, w: &mut Writer) -> anyhow::Result<()> {
+    let status = TuneStatus {
+        session: session.clone(),
+        phases: session.phases(),
+        missing: session.missing(),
+        goal: goal_check(session, store),
+        next: session.next_command(),
+    };
+    if json {
+        w.line(format_args!("{}", serde_json::to_string_pretty(&status)?))?;
+        return Ok(());
+    }
+    w.line(format_args!("{}", rigor_report::tune::status(&status)))?;
+    Ok(())
+}
+
+fn log(session: &mut Session, by: &Signed, what: String) {
+    session.log.push(LogEntry {
+        signed: by.clone(),
+        what,
+    });
+}
+
+/// Who acts, and now.
+fn signer(by: Option<&str>, dir: &Path) -> Signed {
+    let name = by
+        .map(str::to_string)
+        .or_else(|| {
+            std::process::Command::new("git")
+                .args(["config", "user.name"])
+                .current_dir(dir)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .filter(|n| !n.is_empty())
+        })
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    Signed {
+        by: name,
+        at: rigor_model::units::rfc3339(std::time::SystemTime::now()),
+    }
+}
+
+fn plan_dir(plan: &Path) -> PathBuf {
+    let dir = plan
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    dir.canonicalize().unwrap_or(dir)
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}

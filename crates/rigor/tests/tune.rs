@@ -1,0 +1,239 @@
+//! `rigor tune`: a tuning session from its start to its close against the built-in target —
+//! the inputs it requires and blocks without, the baseline it takes itself, the goal's gap,
+//! the plan of hypotheses, the gates and their audit trail — and the bad input it refuses.
+
+mod common;
+
+use common::{rigor, serial, target};
+
+fn tune(dir: &std::path::Path, args: &[&str]) -> common::Ran {
+    let mut cmd = rigor(dir);
+    cmd.arg("tune").args(args).args(["--json", "--by", "alice"]);
+    common::ran(cmd.output().expect("rigor runs"))
+}
+
+fn plan(dir: &std::path::Path, url: &str) {
+    std::fs::write(
+        dir.join("rigor.toml"),
+        format!(
+            "[[scenario]]\nname = \"api\"\nphases = [{{ kind = \"steady\", rate = \"40/s\", for = \"2s\" }}]\n[[scenario.request]]\nurl = \"{url}\"\n\n[[bench]]\nname = \"noop\"\ncommand = \"true\"\nruns = 3\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_session_blocks_without_its_inputs_then_takes_its_baseline_and_states_the_gap() {
+    let _lock = serial();
+    let t = target(&["/slow: latency=30ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    plan(dir.path(), &t.url("/slow"));
+    // Only a goal: blocked, each missing input named with the command that supplies it.
+    let r = tune(
+        dir.path(),
+        &["start", "speed-up", "--goal", "latency.p95 < 20ms at 40/s"],
+    );
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json["session"]["state"], "blocked");
+    let missing: Vec<&str> = r.json["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["input"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            "test or benchmark",
+            "baseline",
+            "scope",
+            "tuning approved",
+            "no functional regressions (a test command)"
+        ]
+    );
+    assert_eq!(r.json["phases"][0]["status"], "blocked");
+    assert!(r.json["next"]
+        .as_str()
+        .unwrap()
+        .starts_with("rigor tune set --scenario"));
+    let r = tune(
+        dir.path(),
+        &[
+            "set",
+            "--scenario",
+            "api",
+            "--scope",
+            "the /slow route",
+            "--tests",
+            "true",
+        ],
+    );
+    assert_eq!(r.code, 3, "still not approved: {}", r.stderr);
+    let r = tune(dir.path(), &["approve"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["session"]["state"], "open");
+    assert_eq!(r.json["session"]["approved"]["by"], "alice");
+    assert_eq!(r.json["next"], "rigor tune baseline");
+    // The missing baseline is the procedure's remediation: taken now, by running the scenario.
+    let r = tune(dir.path(), &["baseline"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("[PHASE 1 START]"), "{}", r.stderr);
+    let run = r.json["session"]["baseline_run"].as_i64().unwrap();
+    let goal = &r.json["goal"];
+    assert_eq!(goal["run_id"], run);
+    assert_eq!(goal["met"], false, "{goal}");
+    assert!(goal["value"].as_f64().unwrap() >= 30e6, "{goal}");
+    assert!(
+        goal["verdict"].as_str().unwrap().starts_with("the gap: "),
+        "{goal}"
+    );
+    common::assert_schema("tune-status.schema.json", &r.json);
+    // The plan: hypotheses in order of gain over effort; the plan gate needs one.
+    let e = tune(dir.path(), &["gate", "plan", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(e.stderr.contains("no hypothesis"), "{}", e.stderr);
+    for (text, gain, effort) in [("a cache", "2", "4"), ("drop the sleep", "5", "1")] {
+        let r = tune(
+            dir.path(),
+            &[
+                "hypothesis",
+                "add",
+                text,
+                "--expect",
+                "latency.p95 -50%",
+                "--gain",
+                gain,
+                "--effort",
+                effort,
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = tune(dir.path(), &["gate", "plan", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tune(dir.path(), &["gate", "plan", "--yes"]);
+    assert_eq!(r.code, 2, "a gate answered twice: {}", r.stderr);
+    assert!(r.stderr.contains("answered yes by alice"), "{}", r.stderr);
+    let r = tune(dir.path(), &["status"]);
+    let s = &r.json["session"];
+    assert_eq!(s["hypotheses"].as_array().unwrap().len(), 2);
+    assert_eq!(s["gates"][0]["gate"], "plan");
+    let trail: Vec<&str> = s["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["what"].as_str().unwrap())
+        .collect();
+    assert!(trail.contains(&"approved the tuning"), "{trail:?}");
+    assert!(
+        trail.iter().any(|t| t.starts_with("recorded run")),
+        "{trail:?}"
+    );
+    // The terminal form: the tracker and the hypotheses by return on effort.
+    let text = common::ran(
+        rigor(dir.path())
+            .args(["tune", "status", "--by", "alice"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        text.stdout.contains("1      Baseline and requirements"),
+        "{}",
+        text.stdout
+    );
+    let first = text.stdout.find("drop the sleep").unwrap();
+    let second = text.stdout.find("a cache").unwrap();
+    assert!(first < second, "{}", text.stdout);
+    // Not every gate passed: closing as completed is refused; aborting keeps everything.
+    let r = tune(dir.path(), &["close"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = tune(
+        dir.path(),
+        &["close", "--abort", "--reason", "moved to another team"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["session"]["state"], "aborted");
+    assert_eq!(r.json["session"]["baseline_run"], run);
+    assert_eq!(
+        r.json["session"]["closed"]["reason"],
+        "moved to another team"
+    );
+    let r = tune(dir.path(), &["hypothesis", "add", "late"]);
+    assert_eq!(r.code, 2, "a closed session is kept as it is: {}", r.stderr);
+}
+
+#[test]
+fn a_goal_already_met_is_said_plainly_and_bad_input_is_refused() {
+    let _lock = serial();
+    let t = target(&["/fast: latency=1ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    plan(dir.path(), &t.url("/fast"));
+    for (args, says) in [
+        (
+            vec!["start", "s", "--goal", "latncy.p95 < 1s"],
+            "did you mean `latency.p95`",
+        ),
+        (
+            vec!["start", "s", "--goal", "latency.p95 < 1s sustained 1m"],
+            "belong to rules",
+        ),
+        (
+            vec!["start", "s", "--scenario", "apii"],
+            "did you mean `api`",
+        ),
+        (vec!["status"], "no tuning session in"),
+    ] {
+        let r = tune(dir.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "fast",
+            "--goal",
+            "latency.p95 < 500ms",
+            "--scenario",
+            "api",
+            "--scope",
+            "all",
+            "--tests",
+            "true",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let again = tune(
+        dir.path(),
+        &["start", "other", "--goal", "latency.p95 < 1s"],
+    );
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already open here: `fast`"),
+        "{}",
+        again.stderr
+    );
+    let r = tune(dir.path(), &["baseline"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let goal = &r.json["goal"];
+    assert_eq!(goal["met"], true, "{goal}");
+    assert!(
+        goal["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("tuning is not justified"),
+        "{goal}"
+    );
+    // A bench reproduces work too, and a stored run can be adopted as the baseline.
+    let r = tune(dir.path(), &["set", "--bench", "noop"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tune(dir.path(), &["baseline"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bench_run = r.json["session"]["baseline_run"].as_i64().unwrap();
+    let r = tune(dir.path(), &["baseline", "--run", "1"]);
+    assert_eq!(r.json["session"]["baseline_run"], 1, "{}", r.stderr);
+    assert!(bench_run > 1);
+    let r = tune(dir.path(), &["baseline", "--run", "99"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
