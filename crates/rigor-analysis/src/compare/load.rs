@@ -33,6 +33,14 @@ pub(super) fn compare_load(
     // Journeys' metrics, when both runs walked one: compared as the requests' are.
     let journeys = |w: &[&crate::data::WindowData]| w.iter().any(|w| w.journeys.is_some());
     let both_journeys = journeys(&wa) && journeys(&wb);
+    if journeys(&wa) != journeys(&wb) {
+        let (walked, other) = if journeys(&wa) { (a, b) } else { (b, a) };
+        warnings.push(format!(
+            "journey metrics are not compared: run {} walked a journey and run {} did not",
+            walked.id(),
+            other.id()
+        ));
+    }
     let (ja, jb) = if both_journeys {
         (
             latency_windows(&wa, Latency::Journey),
