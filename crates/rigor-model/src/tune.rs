@@ -45,6 +45,8 @@ pub struct Session {
     pub hypotheses: Vec<Hypothesis>,
     /// Every gate's answer, in order.
     pub gates: Vec<GateAnswer>,
+    /// Each change validated against the baseline, in order.
+    pub iterations: Vec<Iteration>,
     /// The audit trail: every step taken, by whom and when.
     pub log: Vec<LogEntry>,
     /// How it ended, once it has.
@@ -68,6 +70,7 @@ impl Default for Session {
             baseline_run: None,
             hypotheses: Vec::new(),
             gates: Vec::new(),
+            iterations: Vec::new(),
             log: Vec::new(),
             closed: None,
         }
@@ -328,6 +331,87 @@ pub enum Answer {
     Clarify,
 }
 
+/// A change validated: its run against the session's baseline at the goal's load, the
+/// functional tests, and what it did to every metric both runs have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Iteration {
+    /// From 1.
+    pub number: u32,
+    pub run_id: i64,
+    /// The baseline it was compared with.
+    pub against: i64,
+    /// What changed, as the user says it.
+    pub note: Option<String>,
+    /// The hypothesis it tested, confirmed or refuted by it.
+    pub hypothesis: Option<u32>,
+    pub goal: Option<GoalCheck>,
+    /// The goal's metric against the baseline, when the comparison judged it.
+    pub goal_change: Option<MetricChange>,
+    /// Other metrics that improved, and the outcomes that regressed (latency, throughput,
+    /// errors, CPU, memory, wall time: the trade-offs to sign off).
+    pub improved: Vec<MetricChange>,
+    pub regressed: Vec<MetricChange>,
+    /// Diagnostic signals that moved the wrong way (context switches, the target's own
+    /// series): shown, but no trade-off by themselves.
+    #[serde(default)]
+    pub signals_regressed: Vec<MetricChange>,
+    pub tests: Option<TestsOutcome>,
+    pub outcome: IterationOutcome,
+    pub signed: Signed,
+}
+
+/// A metric's verdict against the baseline, with its change and interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MetricChange {
+    pub metric: String,
+    pub verdict: String,
+    /// The change as the comparison gives it (relative, or absolute for shares).
+    pub change: f64,
+    pub lower: f64,
+    pub upper: f64,
+    /// `-48% [-52%, -44%]`.
+    pub text: String,
+    pub method: String,
+}
+
+/// The functional tests' run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TestsOutcome {
+    pub command: String,
+    pub passed: bool,
+    pub exit_code: Option<i32>,
+    /// The last lines of what it printed.
+    pub output_tail: String,
+}
+
+/// What an iteration came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IterationOutcome {
+    /// The goal's metric improved, no other regressed, the tests passed.
+    Improved,
+    /// Improved, but another metric regressed: a trade-off to sign off.
+    TradeOff,
+    /// The goal's metric did not improve beyond the noise.
+    NoImprovement,
+    /// The goal's metric regressed: name the change to roll back.
+    Regressed,
+    /// A functional test failed: fast but wrong is useless, whatever the speed-up.
+    TestsFailed,
+}
+
+impl IterationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IterationOutcome::Improved => "improved",
+            IterationOutcome::TradeOff => "trade_off",
+            IterationOutcome::NoImprovement => "no_improvement",
+            IterationOutcome::Regressed => "regressed",
+            IterationOutcome::TestsFailed => "tests_failed",
+        }
+    }
+}
+
 /// One line of the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
@@ -569,7 +653,25 @@ impl Session {
         if !self.passed(Gate::Plan) {
             return "rigor tune gate plan --yes".into();
         }
-        "rigor tune status".into()
+        if !self.passed(Gate::Baseline) {
+            return "rigor tune gate baseline --yes".into();
+        }
+        match self.iterations.last().map(|i| i.outcome) {
+            _ if self.passed(Gate::Optimisation) => {
+                if self.passed(Gate::Governance) {
+                    "rigor tune close".into()
+                } else {
+                    "rigor tune gate governance --yes".into()
+                }
+            }
+            Some(IterationOutcome::Improved | IterationOutcome::TradeOff) => {
+                "rigor tune gate optimisation --yes".into()
+            }
+            _ => {
+                "change the system, then `rigor tune validate --note 'what changed' --hypothesis N`"
+                    .into()
+            }
+        }
     }
 }
 
@@ -597,6 +699,20 @@ pub struct GoalCheck {
     pub met: Option<bool>,
     /// The gap in words: how far from the goal, or how far past it.
     pub verdict: String,
+}
+
+/// Whether a metric is an outcome a change can trade away (latency, throughput, errors, CPU,
+/// memory, a command's times) rather than a diagnostic signal.
+pub fn is_outcome(metric: &str) -> bool {
+    use crate::metric::Metric;
+    match metric.parse::<Metric>() {
+        Ok(Metric::Target(_)) => {
+            metric.starts_with("target.cpu") || metric.starts_with("target.rss")
+        }
+        Ok(Metric::Scraped(_) | Metric::ScheduleLag(_) | Metric::Stage(..)) => false,
+        Ok(_) => true,
+        Err(_) => false,
+    }
 }
 
 /// Whether a goal's target is relative to the baseline.

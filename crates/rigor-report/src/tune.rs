@@ -118,6 +118,41 @@ pub fn status(t: &TuneStatus) -> String {
             );
         }
     }
+    if !s.iterations.is_empty() {
+        let _ = writeln!(out, "\n  iterations (against the baseline)");
+        for i in &s.iterations {
+            let _ = writeln!(
+                out,
+                "  {:>3}. run {} vs {} · {}{}{}{}{}",
+                i.number,
+                i.run_id,
+                i.against,
+                i.outcome.as_str().replace('_', " "),
+                i.goal_change
+                    .as_ref()
+                    .map(|c| format!(" · {} {}", c.metric, c.text))
+                    .unwrap_or_default(),
+                i.goal
+                    .as_ref()
+                    .map(|g| format!(" · {}", g.verdict))
+                    .unwrap_or_default(),
+                i.tests
+                    .as_ref()
+                    .map(|t| format!(" · tests {}", if t.passed { "passed" } else { "FAILED" }))
+                    .unwrap_or_default(),
+                i.note
+                    .as_deref()
+                    .map(|n| format!(" · {n}"))
+                    .unwrap_or_default()
+            );
+            for r in &i.regressed {
+                let _ = writeln!(out, "       trade-off: {} {}", r.metric, r.text);
+            }
+            for r in &i.signals_regressed {
+                let _ = writeln!(out, "       also moved: {} {}", r.metric, r.text);
+            }
+        }
+    }
     if !t.missing.is_empty() && !s.state.is_closed() {
         let _ = writeln!(out, "\n  required inputs missing");
         for m in &t.missing {

@@ -237,3 +237,157 @@ fn a_goal_already_met_is_said_plainly_and_bad_input_is_refused() {
     let r = tune(dir.path(), &["baseline", "--run", "99"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
 }
+
+/// A plan whose target is the built-in one, started by the plan, with `/api` answering as
+/// `route` says (`latency=30ms`): changing the route is the "fix" a session validates.
+fn target_plan(dir: &std::path::Path, port: u16, route: &str) {
+    std::fs::write(
+        dir.join("rigor.toml"),
+        format!(
+            "[target]\ncommand = \"rigor target --port {port} --route '/api: {route}'\"\nready = \"http://127.0.0.1:{port}/health\"\n\n[[scenario]]\nname = \"api\"\nphases = [{{ kind = \"steady\", rate = \"50/s\", for = \"3s\" }}]\n[[scenario.request]]\nurl = \"http://127.0.0.1:{port}/api\"\ncheck = {{ status = [200] }}\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    target_plan(dir.path(), port, "latency=30ms");
+    std::fs::write(dir.path().join("check.sh"), "test ! -f broken\n").unwrap();
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "api-latency",
+            "--goal",
+            "latency.p50 < 15ms",
+            "--scenario",
+            "api",
+            "--scope",
+            "the /api route",
+            "--tests",
+            "sh check.sh",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let e = tune(dir.path(), &["validate"]);
+    assert_eq!(
+        e.code, 2,
+        "validate before the plan is approved: {}",
+        e.stderr
+    );
+    assert!(
+        e.stderr.contains("reviewed before it is executed"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(tune(dir.path(), &["baseline"]).code, 0);
+    tune(
+        dir.path(),
+        &[
+            "hypothesis",
+            "add",
+            "the route's latency is configuration",
+            "--expect",
+            "latency.p50 -50%",
+            "--gain",
+            "5",
+            "--effort",
+            "1",
+        ],
+    );
+    assert_eq!(tune(dir.path(), &["gate", "plan", "--yes"]).code, 0);
+    assert_eq!(tune(dir.path(), &["gate", "baseline", "--yes"]).code, 0);
+    let e = tune(dir.path(), &["gate", "optimisation", "--yes"]);
+    assert_eq!(e.code, 2, "nothing validated yet: {}", e.stderr);
+
+    // The fix: the route answers in 3 ms. Validated against the baseline.
+    target_plan(dir.path(), port, "latency=3ms");
+    let r = tune(
+        dir.path(),
+        &[
+            "validate",
+            "--note",
+            "route latency 30ms → 3ms",
+            "--hypothesis",
+            "1",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let it = &r.json["session"]["iterations"][0];
+    assert_eq!(it["outcome"], "improved", "{it}");
+    let change = &it["goal_change"];
+    assert_eq!(
+        (change["metric"].as_str(), change["verdict"].as_str()),
+        (Some("latency.p50"), Some("improved")),
+        "{it}"
+    );
+    assert!(
+        change["upper"].as_f64().unwrap() < -0.5,
+        "the whole interval is a large cut: {change}"
+    );
+    assert_eq!(it["goal"]["met"], true, "{it}");
+    assert_eq!(it["tests"]["passed"], true, "{it}");
+    assert_eq!(r.json["session"]["hypotheses"][0]["status"], "confirmed");
+    assert!(r.json["session"]["hypotheses"][0]["evidence"]
+        .as_str()
+        .unwrap()
+        .contains("latency.p50"));
+    assert_eq!(r.json["next"], "rigor tune gate optimisation --yes");
+
+    // A faster change that breaks the functional tests: the gate refuses it whatever the
+    // speed-up.
+    std::fs::write(dir.path().join("broken"), "").unwrap();
+    let r = tune(dir.path(), &["validate", "--note", "skip the checks"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json["session"]["iterations"][1]["outcome"],
+        "tests_failed"
+    );
+    let e = tune(dir.path(), &["gate", "optimisation", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("fast but wrong is useless"),
+        "{}",
+        e.stderr
+    );
+    std::fs::remove_file(dir.path().join("broken")).unwrap();
+
+    // A change that is faster but fails requests: a trade-off, passed only when signed off.
+    target_plan(dir.path(), port, "latency=3ms, errors=10%@503");
+    let r = tune(dir.path(), &["validate", "--note", "drop the retries"]);
+    let it = &r.json["session"]["iterations"][2];
+    assert_eq!(it["outcome"], "trade_off", "{it}");
+    assert!(it["regressed"].to_string().contains("error_rate"), "{it}");
+    let e = tune(dir.path(), &["gate", "optimisation", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("error_rate") && e.stderr.contains("regressed (a trade-off)"),
+        "{}",
+        e.stderr
+    );
+    let r = tune(
+        dir.path(),
+        &[
+            "gate",
+            "optimisation",
+            "--yes",
+            "--note",
+            "errors are retried by the client",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tune(dir.path(), &["gate", "governance", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tune(dir.path(), &["gate", "diagnosis", "--yes"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = tune(dir.path(), &["close"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["session"]["state"], "completed");
+    assert_eq!(r.json["session"]["iterations"].as_array().unwrap().len(), 3);
+    common::assert_schema("tune-status.schema.json", &r.json);
+}

@@ -12,9 +12,11 @@ use std::process::ExitCode;
 
 use rigor_model::expr::Target;
 use rigor_model::metric::Scope;
+use rigor_model::output::analysis::{ChangeKind, MetricComparison, VerdictName};
 use rigor_model::tune::{
     parse_goal, Answer, Area, Closure, Gate, GateAnswer, GoalCheck, Hypothesis, HypothesisStatus,
-    LogEntry, Reproducer, Session, SessionState, Signed, TuneStatus,
+    Iteration, IterationOutcome, LogEntry, MetricChange, Reproducer, Session, SessionState, Signed,
+    TestsOutcome, TuneStatus,
 };
 use rigor_model::Plan;
 use rigor_report::Writer;
@@ -95,6 +97,16 @@ pub enum TuneAction {
         /// A stored run to adopt instead of taking a new one.
         #[arg(long, value_name = "ID")]
         run: Option<i64>,
+    },
+    /// Validate a change: run the reproducer again, compare it with the baseline (every
+    /// metric, with intervals), run the functional tests, and judge the iteration.
+    Validate {
+        /// What changed, for the record.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// The hypothesis the change tests: confirmed or refuted by the result.
+        #[arg(long, value_name = "ID")]
+        hypothesis: Option<u32>,
     },
     /// The plan's hypotheses: add, list, update.
     Hypothesis {
@@ -292,10 +304,13 @@ fn act(
                     }
                     *id
                 }
-                None => take_baseline(session, &args.plan, args.store.as_deref(), w)?,
+                None => run_reproducer(session, &args.plan, args.store.as_deref(), 1, w)?,
             };
             session.baseline_run = Some(id);
             log(session, by, format!("recorded run {id} as the baseline"));
+        }
+        TuneAction::Validate { note, hypothesis } => {
+            validate(session, (note, *hypothesis), args, by, store, w)?;
         }
         TuneAction::Hypothesis { action } => match action {
             HypothesisAction::Add {
@@ -382,7 +397,7 @@ fn act(
                 )));
             }
             if answer == Answer::Yes {
-                check_gate(session, *gate)?;
+                check_gate(session, *gate, note.as_deref())?;
             }
             session.gates.push(GateAnswer {
                 gate: *gate,
@@ -428,8 +443,8 @@ fn act(
     Ok(())
 }
 
-/// What a gate needs before it can pass with a Yes.
-fn check_gate(session: &Session, gate: Gate) -> anyhow::Result<()> {
+/// What a gate needs before it can pass with a Yes (`note` is the answer's sign-off).
+fn check_gate(session: &Session, gate: Gate, note: Option<&str>) -> anyhow::Result<()> {
     let refuse = |why: String| {
         Err(exit::bad_input(anyhow::anyhow!(
             "the {} gate cannot pass yet: {why}",
@@ -459,8 +474,52 @@ fn check_gate(session: &Session, gate: Gate) -> anyhow::Result<()> {
         {
             refuse("the baseline gate has not passed".into())
         }
+        Gate::Optimisation => optimisation_ready(session, note).or_else(refuse),
         _ => Ok(()),
     }
+}
+
+/// Whether the latest iteration can pass the optimisation gate: it improved the goal's
+/// metric, the functional tests passed (whatever the speed-up), and a goal missed or a
+/// trade-off is signed off with a note. `Err` says what stands in the way.
+fn optimisation_ready(session: &Session, note: Option<&str>) -> Result<(), String> {
+    let Some(last) = session.iterations.last() else {
+        return Err(
+            "no change has been validated (`rigor tune validate --note 'what changed'`)".into(),
+        );
+    };
+    if last.tests.as_ref().is_some_and(|t| !t.passed) {
+        return Err(format!(
+            "the functional tests failed in iteration {} (fast but wrong is useless, whatever the speed-up): fix them and validate again",
+            last.number
+        ));
+    }
+    if !matches!(
+        last.outcome,
+        IterationOutcome::Improved | IterationOutcome::TradeOff
+    ) {
+        return Err(format!(
+            "iteration {} came to {}: validate a change that improves the goal's metric",
+            last.number,
+            last.outcome.as_str()
+        ));
+    }
+    let goal_missed = last.goal.as_ref().is_some_and(|g| g.met == Some(false));
+    let traded: Vec<&str> = last.regressed.iter().map(|m| m.metric.as_str()).collect();
+    if (goal_missed || !traded.is_empty()) && note.is_none() {
+        let mut why = Vec::new();
+        if goal_missed {
+            why.push("the goal is not met".to_string());
+        }
+        if !traded.is_empty() {
+            why.push(format!("{} regressed (a trade-off)", traded.join(", ")));
+        }
+        return Err(format!(
+            "{}: sign it off explicitly with --yes --note 'why it is acceptable'",
+            why.join(" and ")
+        ));
+    }
+    Ok(())
 }
 
 /// Sets the inputs given, each checked: a goal that parses, a scenario or bench the plan has.
@@ -527,13 +586,20 @@ fn settle(session: &mut Session) {
     };
 }
 
-/// Runs the reproducer as `rigor run NAME --json` (this binary) and returns its run id.
-fn take_baseline(
+/// Runs the reproducer as `rigor run NAME --json` (this binary), announced as part of the
+/// protocol's phase `phase`, and returns its run id.
+fn run_reproducer(
     session: &Session,
     plan: &Path,
     store: Option<&Path>,
+    phase: u8,
     w: &mut Writer,
 ) -> anyhow::Result<i64> {
+    let what = if phase == 1 {
+        "taking the baseline"
+    } else {
+        "validating the change"
+    };
     let name = match &session.reproducer {
         Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
         None => {
@@ -543,7 +609,7 @@ fn take_baseline(
         }
     };
     w.note(format_args!(
-        "[PHASE 1 START] - taking the baseline: rigor run {name} --plan {}",
+        "[PHASE {phase} START] - {what}: rigor run {name} --plan {}",
         plan.display()
     ));
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
@@ -562,7 +628,7 @@ fn take_baseline(
         .or_else(|| json["benches"][0]["run_id"].as_i64())
         .ok_or_else(|| {
             exit::not_completed(anyhow::anyhow!(
-                "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run `rigor tune baseline` again",
+                "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run it again",
                 output.status.code().unwrap_or(-1)
             ))
         })?;
@@ -575,7 +641,7 @@ fn take_baseline(
         "invalid" | "target_failed" | "aborted" | "interrupted"
     ) {
         return Err(exit::not_completed(anyhow::anyhow!(
-            "LoadTestFailure: the baseline run {run} is {status}: a baseline must be a trustworthy run; `rigor show {run}` says why"
+            "LoadTestFailure: run {run} is {status}: a measurement to judge by must be trustworthy; `rigor show {run}` says why"
         )));
     }
     w.note(format_args!(
@@ -584,20 +650,24 @@ fn take_baseline(
     Ok(run)
 }
 
-/// The goal's metric in run `run`, against its target.
-fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
+/// The goal's metric in `run` (the baseline's when `None`), against its target; a relative
+/// goal is judged against the baseline's value.
+fn goal_check(session: &Session, store: &dyn Store, run: Option<i64>) -> Option<GoalCheck> {
     let goal = parse_goal(session.goal.as_deref()?).ok()?;
-    let run = session.baseline_run?;
-    let record = store.run(run).ok()?;
-    let data = super::compare::load(store, record).ok()?;
+    let baseline = session.baseline_run?;
+    let run = run.unwrap_or(baseline);
     let scope = match (&goal.labels.request, &goal.labels.phase) {
         (Some(r), _) => Scope::Request(r.clone()),
         (_, Some(p)) => Scope::Phase(p.clone()),
         _ => Scope::Run,
     };
-    let value = rigor_analysis::metrics::value(&data, goal.metric, &scope)
-        .ok()
-        .flatten();
+    let value_of = |id: i64| -> Option<f64> {
+        let data = super::compare::load(store, store.run(id).ok()?).ok()?;
+        rigor_analysis::metrics::value(&data, goal.metric, &scope)
+            .ok()
+            .flatten()
+    };
+    let value = value_of(run);
     let value_text = value.map_or("no data".into(), |v| goal.metric.format_value(v));
     let target_text = goal.target_text();
     let (met, verdict) = match (goal.target, value) {
@@ -609,7 +679,13 @@ fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
             } else {
                 0.0
             };
-            let verdict = if met {
+            let verdict = if met && run != baseline {
+                format!(
+                    "the goal is met: {value_text} {} {target_text} ({:.0}% of margin)",
+                    goal.comparator.as_str(),
+                    gap.abs() * 100.0
+                )
+            } else if met {
                 format!(
                     "the baseline already meets the goal ({value_text} {} {target_text}, {:.0}% of margin): tuning is not justified by this goal; close with `rigor tune close --abort --reason 'goal already met'`, or set a harder one",
                     goal.comparator.as_str(),
@@ -624,7 +700,7 @@ fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
             };
             (Some(met), verdict)
         }
-        (Target::Relative(change), Some(v)) => (
+        (Target::Relative(change), Some(v)) if run == baseline => (
             None,
             format!(
                 "the baseline's {} is {value_text}; the goal asks {:+.0}% of it: {}",
@@ -633,6 +709,26 @@ fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
                 goal.metric.format_value(v * (1.0 + change))
             ),
         ),
+        (Target::Relative(change), Some(v)) => match value_of(baseline) {
+            None => (
+                None,
+                format!("baseline run {baseline} has no data for {}", goal.metric),
+            ),
+            Some(base) => {
+                let limit = base * (1.0 + change);
+                let met = goal.comparator.holds(v, limit);
+                (
+                    Some(met),
+                    format!(
+                        "{value_text} against the goal's {} ({:+.0}% of the baseline's {}): {}",
+                        goal.metric.format_value(limit),
+                        change * 100.0,
+                        goal.metric.format_value(base),
+                        if met { "met" } else { "not met" }
+                    ),
+                )
+            }
+        },
     };
     Some(GoalCheck {
         run_id: run,
@@ -645,13 +741,203 @@ fn goal_check(session: &Session, store: &dyn Store) -> Option<GoalCheck> {
     })
 }
 
+/// Validates a change: the reproducer again, the comparison with the baseline, the functional
+/// tests, the goal; the iteration is recorded whatever it came to.
+fn validate(
+    session: &mut Session,
+    (note, hypothesis): (&Option<String>, Option<u32>),
+    args: &TuneArgs,
+    by: &Signed,
+    store: &mut dyn Store,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    let refuse = |why: &str| {
+        Err(exit::bad_input(anyhow::anyhow!(
+            "cannot validate yet: {why}"
+        )))
+    };
+    if session.approved.is_none() {
+        return refuse("the tuning is not approved (`rigor tune approve`)");
+    }
+    if session
+        .answer(Gate::Plan)
+        .is_none_or(|a| a.answer != Answer::Yes)
+    {
+        return refuse("the plan is not approved (`rigor tune gate plan --yes`): it is reviewed before it is executed");
+    }
+    let Some(baseline) = session.baseline_run else {
+        return refuse("no baseline is recorded (`rigor tune baseline`)");
+    };
+    if let Some(id) = hypothesis {
+        if !session.hypotheses.iter().any(|h| h.id == id) {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "no hypothesis {id}: `rigor tune hypothesis list` lists them"
+            )));
+        }
+    }
+    let run = run_reproducer(session, &args.plan, args.store.as_deref(), 3, w)?;
+    let comparison = {
+        let a = super::compare::load(store, store.run(baseline)?)?;
+        let b = super::compare::load(store, store.run(run)?)?;
+        let settings = rigor_analysis::CompareSettings::default();
+        let history = super::compare::history(store, &a, &b, settings.history_runs)?;
+        rigor_analysis::compare_with_history(&a, &history, &b, &settings).ok()
+    };
+    let metrics = comparison.as_ref().map_or(&[][..], |c| &c.metrics[..]);
+    let goal_metric = session
+        .goal
+        .as_deref()
+        .and_then(|g| parse_goal(g).ok())
+        .map(|g| g.metric.to_string());
+    let goal_change = metrics
+        .iter()
+        .find(|m| Some(&m.metric) == goal_metric.as_ref())
+        .map(change_of);
+    let others = |verdict: VerdictName| -> Vec<MetricChange> {
+        metrics
+            .iter()
+            .filter(|m| m.verdict == verdict && Some(&m.metric) != goal_metric.as_ref())
+            .map(change_of)
+            .collect()
+    };
+    let tests = session
+        .tests
+        .as_deref()
+        .map(|cmd| run_tests(cmd, &plan_dir(&args.plan), w));
+    let goal = goal_check(session, store, Some(run));
+    let (regressed, signals_regressed): (Vec<MetricChange>, Vec<MetricChange>) =
+        others(VerdictName::Regressed)
+            .into_iter()
+            .partition(|m| rigor_model::tune::is_outcome(&m.metric));
+    let outcome = match (&tests, &goal_change) {
+        (Some(t), _) if !t.passed => IterationOutcome::TestsFailed,
+        (_, Some(c)) if c.verdict == "regressed" => IterationOutcome::Regressed,
+        (_, Some(c)) if c.verdict == "improved" && regressed.is_empty() => {
+            IterationOutcome::Improved
+        }
+        (_, Some(c)) if c.verdict == "improved" => IterationOutcome::TradeOff,
+        // A goal the comparison does not judge (a request's or a target's figure): met or not.
+        (_, None) if goal.as_ref().and_then(|g| g.met) == Some(true) && regressed.is_empty() => {
+            IterationOutcome::Improved
+        }
+        _ => IterationOutcome::NoImprovement,
+    };
+    let number = session.iterations.len() as u32 + 1;
+    if let Some(id) = hypothesis {
+        if let Some(h) = session.hypotheses.iter_mut().find(|h| h.id == id) {
+            let confirmed = matches!(
+                outcome,
+                IterationOutcome::Improved | IterationOutcome::TradeOff
+            );
+            h.status = if confirmed {
+                HypothesisStatus::Confirmed
+            } else {
+                HypothesisStatus::Refuted
+            };
+            h.evidence = Some(format!(
+                "iteration {number}, run {run} against {baseline}: {}",
+                goal_change.as_ref().map_or_else(
+                    || outcome.as_str().to_string(),
+                    |c| format!("{} {}", c.metric, c.text)
+                )
+            ));
+        }
+    }
+    session.iterations.push(Iteration {
+        number,
+        run_id: run,
+        against: baseline,
+        note: note.clone(),
+        hypothesis,
+        goal,
+        goal_change,
+        improved: others(VerdictName::Improved),
+        regressed,
+        signals_regressed,
+        tests,
+        outcome,
+        signed: by.clone(),
+    });
+    log(
+        session,
+        by,
+        format!(
+            "validated iteration {number} (run {run}): {}",
+            outcome.as_str()
+        ),
+    );
+    if outcome == IterationOutcome::Regressed {
+        w.warn(format_args!(
+            "RegressionDetected: iteration {number} made {} worse; roll back {}",
+            goal_metric.unwrap_or_default(),
+            note.as_deref()
+                .map_or("the change".into(), |n| format!("`{n}`"))
+        ));
+    }
+    Ok(())
+}
+
+fn change_of(m: &MetricComparison) -> MetricChange {
+    let pct = |v: f64| match m.change_kind {
+        ChangeKind::Relative => format!("{:+.1}%", v * 100.0),
+        ChangeKind::Absolute => format!("{:+.2}pt", v * 100.0),
+    };
+    MetricChange {
+        metric: m.metric.clone(),
+        verdict: m.verdict.as_str().to_string(),
+        change: m.change,
+        lower: m.change_lower,
+        upper: m.change_upper,
+        text: format!(
+            "{} [{}, {}] ({})",
+            pct(m.change),
+            pct(m.change_lower),
+            pct(m.change_upper),
+            m.verdict.as_str()
+        ),
+        method: m.method.clone(),
+    }
+}
+
+/// Runs the functional tests (`sh -c`, in the plan's directory).
+fn run_tests(command: &str, dir: &Path, w: &mut Writer) -> TestsOutcome {
+    w.note(format_args!("functional tests: sh -c '{command}'"));
+    let output = std::process::Command::new("sh")
+        .args(["-c", command])
+        .current_dir(dir)
+        .output();
+    match output {
+        Err(e) => TestsOutcome {
+            command: command.to_string(),
+            passed: false,
+            exit_code: None,
+            output_tail: format!("could not start: {e}"),
+        },
+        Ok(o) => {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+            TestsOutcome {
+                command: command.to_string(),
+                passed: o.status.success(),
+                exit_code: o.status.code(),
+                output_tail: tail,
+            }
+        }
+    }
+}
+
 /// Prints the session: its tracker, gates, goal, hypotheses, what it lacks, and what next.
 fn show(session: &Session, store: &dyn Store, json: bool, w: &mut Writer) -> anyhow::Result<()> {
     let status = TuneStatus {
         session: session.clone(),
         phases: session.phases(),
         missing: session.missing(),
-        goal: goal_check(session, store),
+        goal: goal_check(session, store, None),
         next: session.next_command(),
     };
     if json {
