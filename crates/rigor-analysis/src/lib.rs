@@ -16,6 +16,7 @@ pub mod gate;
 pub mod metrics;
 pub mod profile;
 pub mod report;
+pub mod triage;
 /// The comparison and gate output types, which live in the model with every other output.
 pub use rigor_model::output::analysis as output;
 mod series;

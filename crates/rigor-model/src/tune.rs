@@ -47,6 +47,8 @@ pub struct Session {
     pub gates: Vec<GateAnswer>,
     /// Each change validated against the baseline, in order.
     pub iterations: Vec<Iteration>,
+    /// The latest diagnosis: the run it read and what it found, strongest first.
+    pub diagnosis: Option<Diagnosis>,
     /// The audit trail: every step taken, by whom and when.
     pub log: Vec<LogEntry>,
     /// How it ended, once it has.
@@ -71,6 +73,7 @@ impl Default for Session {
             hypotheses: Vec::new(),
             gates: Vec::new(),
             iterations: Vec::new(),
+            diagnosis: None,
             log: Vec::new(),
             closed: None,
         }
@@ -329,6 +332,57 @@ pub enum Answer {
     Yes,
     No,
     Clarify,
+}
+
+/// What a diagnostic run says limits the service, from its measured evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Diagnosis {
+    pub run_id: i64,
+    /// Strongest first; the first is the bottleneck named.
+    pub findings: Vec<Finding>,
+}
+
+/// One thing the evidence shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    pub bottleneck: Bottleneck,
+    /// One sentence: what it is, in figures.
+    pub headline: String,
+    /// The measured figures it rests on.
+    pub evidence: Vec<String>,
+    /// Where to look next.
+    pub next: String,
+}
+
+/// The kinds of bottleneck the triage names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Bottleneck {
+    /// The generator fell behind: nothing else measured can be trusted.
+    GeneratorLimited,
+    /// Requests fail under the load.
+    ErrorsUnderLoad,
+    /// The target's memory grows while it serves.
+    MemoryGrowth,
+    /// Arrivals queue: the service does not keep up with the rate offered.
+    ThroughputPlateau,
+    /// A request's time is mostly the target's CPU.
+    CpuBound,
+    /// A request's time is mostly waiting: a slow dependency, a lock, I/O, a sleep.
+    Waiting,
+}
+
+impl Bottleneck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bottleneck::GeneratorLimited => "generator limited",
+            Bottleneck::ErrorsUnderLoad => "errors under load",
+            Bottleneck::MemoryGrowth => "memory growth",
+            Bottleneck::ThroughputPlateau => "throughput plateau",
+            Bottleneck::CpuBound => "CPU-bound",
+            Bottleneck::Waiting => "waiting",
+        }
+    }
 }
 
 /// A change validated: its run against the session's baseline at the goal's load, the
@@ -617,9 +671,13 @@ impl Session {
                 row(number, PhaseStatus::NotStarted, String::new())
             }
         };
+        let mut diagnosis = later(2, Gate::Diagnosis, self.passed(Gate::Baseline));
+        if let Some(first) = self.diagnosis.as_ref().and_then(|d| d.findings.first()) {
+            diagnosis.notes = format!("bottleneck: {}", first.bottleneck.as_str());
+        }
         vec![
             baseline,
-            later(2, Gate::Diagnosis, self.passed(Gate::Baseline)),
+            diagnosis,
             later(
                 3,
                 Gate::Optimisation,
@@ -655,6 +713,9 @@ impl Session {
         }
         if !self.passed(Gate::Baseline) {
             return "rigor tune gate baseline --yes".into();
+        }
+        if self.diagnosis.is_none() {
+            return "rigor tune diagnose".into();
         }
         match self.iterations.last().map(|i| i.outcome) {
             _ if self.passed(Gate::Optimisation) => {

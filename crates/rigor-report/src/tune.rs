@@ -94,6 +94,25 @@ pub fn status(t: &TuneStatus) -> String {
         });
         let _ = writeln!(out, "  {:<14} {answer}", gate.as_str());
     }
+    if let Some(d) = &s.diagnosis {
+        let _ = writeln!(out, "\n  diagnosis (run {})", d.run_id);
+        if d.findings.is_empty() {
+            let _ = writeln!(out, "    nothing stands out: the target is neither busy nor waiting, failing, growing or queueing at this load");
+        }
+        for (i, f) in d.findings.iter().enumerate() {
+            let lead = if i == 0 { "bottleneck" } else { "also" };
+            let _ = writeln!(
+                out,
+                "    {lead}: {} — {}",
+                f.bottleneck.as_str(),
+                f.headline
+            );
+            for e in &f.evidence {
+                let _ = writeln!(out, "      · {e}");
+            }
+            let _ = writeln!(out, "      next: {}", f.next);
+        }
+    }
     let ordered = s.ordered_hypotheses();
     if !ordered.is_empty() {
         let _ = writeln!(out, "\n  hypotheses (by gain over effort)");

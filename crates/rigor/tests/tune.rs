@@ -391,3 +391,79 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert_eq!(r.json["session"]["iterations"].as_array().unwrap().len(), 3);
     common::assert_schema("tune-status.schema.json", &r.json);
 }
+
+/// A plan of the built-in target on `port` with `/work` answering as `route`, `phases` long.
+fn triage_plan(dir: &std::path::Path, port: u16, route: &str, phases: &str) {
+    std::fs::write(
+        dir.join("rigor.toml"),
+        format!(
+            "[target]\ncommand = \"rigor target --port {port} --threads 1 --route '/work: {route}'\"\nready = \"http://127.0.0.1:{port}/health\"\nmemory_limit = \"1GiB\"\n\n[[scenario]]\nname = \"work\"\nphases = {phases}\n[[scenario.request]]\nurl = \"http://127.0.0.1:{port}/work\"\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_triage_names_each_bottleneck_from_its_evidence() {
+    let _lock = serial();
+    let steady = r#"[{ kind = "steady", rate = "40/s", for = "3s" }]"#;
+    let soak = r#"[{ name = "warm", kind = "steady", rate = "40/s", for = "2s" }, { name = "steady", kind = "steady", rate = "40/s", for = "12s" }]"#;
+    for (route, phases, named, says) in [
+        ("cpu=8ms", steady, "cpu_bound", "CPU per request"),
+        ("latency=40ms", steady, "waiting", "CPU is"),
+        (
+            "latency=1ms, errors=20%@503",
+            steady,
+            "errors_under_load",
+            "http_503",
+        ),
+        ("latency=1ms, leak=32KiB", soak, "memory_growth", "grew"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = common::free_port();
+        triage_plan(dir.path(), port, route, phases);
+        let r = tune(
+            dir.path(),
+            &[
+                "start",
+                "t",
+                "--goal",
+                "latency.p95 < 1ms",
+                "--scenario",
+                "work",
+                "--scope",
+                "/work",
+                "--tests",
+                "true",
+                "--approve",
+            ],
+        );
+        assert_eq!(r.code, 0, "{route}: {}", r.stderr);
+        assert_eq!(tune(dir.path(), &["baseline"]).code, 0, "{route}");
+        let r = tune(dir.path(), &["diagnose"]);
+        assert_eq!(r.code, 0, "{route}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("[PHASE 2 START]"), "{}", r.stderr);
+        let d = &r.json["session"]["diagnosis"];
+        let findings = d["findings"].as_array().unwrap();
+        let kinds: Vec<&str> = findings
+            .iter()
+            .map(|f| f["bottleneck"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&named), "{route}: named {kinds:?}: {d}");
+        let finding = findings.iter().find(|f| f["bottleneck"] == named).unwrap();
+        assert!(
+            finding["evidence"].to_string().contains(says),
+            "{route}: {finding}"
+        );
+        // The CPU-bound and waiting routes are told apart: each is not called the other.
+        match named {
+            "cpu_bound" => assert!(!kinds.contains(&"waiting"), "{kinds:?}"),
+            "waiting" => assert_eq!(kinds[0], "waiting", "{kinds:?}"),
+            _ => {}
+        }
+        assert!(r.json["phases"][1]["notes"]
+            .as_str()
+            .unwrap()
+            .starts_with("bottleneck:"));
+    }
+}

@@ -98,6 +98,14 @@ pub enum TuneAction {
         #[arg(long, value_name = "ID")]
         run: Option<i64>,
     },
+    /// Diagnose: run the reproducer (with the target's signals; --profile samples its stacks
+    /// with perf) and name the bottleneck from the evidence: CPU-bound, waiting, memory
+    /// growth, errors under load, a throughput plateau.
+    Diagnose {
+        /// Profile the target with Linux perf during the run.
+        #[arg(long)]
+        profile: bool,
+    },
     /// Validate a change: run the reproducer again, compare it with the baseline (every
     /// metric, with intervals), run the functional tests, and judge the iteration.
     Validate {
@@ -304,10 +312,51 @@ fn act(
                     }
                     *id
                 }
-                None => run_reproducer(session, &args.plan, args.store.as_deref(), 1, w)?,
+                None => run_reproducer(session, &args.plan, args.store.as_deref(), (1, &[]), w)?,
             };
             session.baseline_run = Some(id);
             log(session, by, format!("recorded run {id} as the baseline"));
+        }
+        TuneAction::Diagnose { profile } => {
+            if session.baseline_run.is_none() {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "diagnose after the baseline: `rigor tune baseline` first"
+                )));
+            }
+            let extra: &[&str] = if *profile { &["--profile"] } else { &[] };
+            let run = run_reproducer(session, &args.plan, args.store.as_deref(), (2, extra), w)?;
+            let record = store.run(run)?;
+            let summary = match rigor_model::output::StoredSummary::parse(
+                record.kind,
+                record.summary.as_deref(),
+            ) {
+                Ok(Some(rigor_model::output::StoredSummary::Load(s))) => Some(*s),
+                _ => None,
+            };
+            let findings = match &summary {
+                Some(s) => rigor_analysis::triage::triage(s),
+                None => {
+                    w.warn(format_args!(
+                        "TelemetryGap: run {run} is not a load run: the triage reads a load run's signals"
+                    ));
+                    Vec::new()
+                }
+            };
+            if summary.as_ref().is_some_and(|s| s.target.is_none()) {
+                w.warn(format_args!(
+                    "TelemetryGap: run {run} sampled no target process: start the target with the plan's [target] command so its CPU and memory are read"
+                ));
+            }
+            let named = findings
+                .first()
+                .map_or("nothing stands out".to_string(), |f| {
+                    f.bottleneck.as_str().to_string()
+                });
+            session.diagnosis = Some(rigor_model::tune::Diagnosis {
+                run_id: run,
+                findings,
+            });
+            log(session, by, format!("diagnosed run {run}: {named}"));
         }
         TuneAction::Validate { note, hypothesis } => {
             validate(session, (note, *hypothesis), args, by, store, w)?;
@@ -592,13 +641,13 @@ fn run_reproducer(
     session: &Session,
     plan: &Path,
     store: Option<&Path>,
-    phase: u8,
+    (phase, extra): (u8, &[&str]),
     w: &mut Writer,
 ) -> anyhow::Result<i64> {
-    let what = if phase == 1 {
-        "taking the baseline"
-    } else {
-        "validating the change"
+    let what = match phase {
+        1 => "taking the baseline",
+        2 => "diagnosing under load",
+        _ => "validating the change",
     };
     let name = match &session.reproducer {
         Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
@@ -614,7 +663,8 @@ fn run_reproducer(
     ));
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.args(["run", name, "--json", "--quiet", "--plan"])
-        .arg(plan);
+        .arg(plan)
+        .args(extra);
     if let Some(store) = store {
         cmd.arg("--store").arg(store);
     }
@@ -775,7 +825,7 @@ fn validate(
             )));
         }
     }
-    let run = run_reproducer(session, &args.plan, args.store.as_deref(), 3, w)?;
+    let run = run_reproducer(session, &args.plan, args.store.as_deref(), (3, &[]), w)?;
     let comparison = {
         let a = super::compare::load(store, store.run(baseline)?)?;
         let b = super::compare::load(store, store.run(run)?)?;
