@@ -775,5 +775,31 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             "tune-status.schema.json",
             value(schemars::schema_for!(crate::tune::TuneStatus)),
         ),
+        (
+            "performance-intake-report.schema.json",
+            value(schemars::schema_for!(crate::tune::artifacts::IntakeReport)),
+        ),
+        (
+            "optimization-plan.schema.json",
+            value(schemars::schema_for!(
+                crate::tune::artifacts::OptimizationPlan
+            )),
+        ),
+        (
+            "optimization-validation-report.schema.json",
+            value(schemars::schema_for!(
+                crate::tune::artifacts::ValidationReport
+            )),
+        ),
+        (
+            "load-test-results.schema.json",
+            value(schemars::schema_for!(
+                crate::tune::artifacts::LoadTestResults
+            )),
+        ),
+        (
+            "performance-report-manifest.schema.json",
+            value(schemars::schema_for!(crate::tune::artifacts::Manifest)),
+        ),
     ]
 }

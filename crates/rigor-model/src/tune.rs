@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::expr::{Expr, ExprError, Target};
 
+pub mod artifacts;
+
 /// The version of the session's stored form; a change that old readers cannot follow bumps it.
 pub const SESSION_VERSION: u32 = 1;
 

@@ -304,6 +304,18 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert_eq!(tune(dir.path(), &["gate", "baseline", "--yes"]).code, 0);
     let e = tune(dir.path(), &["gate", "optimisation", "--yes"]);
     assert_eq!(e.code, 2, "nothing validated yet: {}", e.stderr);
+    assert_eq!(
+        tune(dir.path(), &["status"]).json["next"],
+        "rigor tune diagnose"
+    );
+    let r = tune(dir.path(), &["diagnose"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json["session"]["diagnosis"]["findings"][0]["bottleneck"], "waiting",
+        "a 30 ms route that uses little CPU waits: {}",
+        r.json["session"]["diagnosis"]
+    );
+    assert_eq!(tune(dir.path(), &["gate", "diagnosis", "--yes"]).code, 0);
 
     // The fix: the route answers in 3 ms. Validated against the baseline.
     target_plan(dir.path(), port, "latency=3ms");
@@ -383,13 +395,80 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = tune(dir.path(), &["gate", "governance", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = tune(dir.path(), &["gate", "diagnosis", "--yes"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let r = tune(dir.path(), &["close"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json["session"]["state"], "completed");
     assert_eq!(r.json["session"]["iterations"].as_array().unwrap().len(), 3);
     common::assert_schema("tune-status.schema.json", &r.json);
+    check_artifacts(&dir.path().join(".artifacts/performance"), "completed");
+}
+
+/// Every artifact is there, each JSON one follows its schema, and the manifest lists each
+/// with the SHA-256 and size of the file beside it.
+fn check_artifacts(dir: &std::path::Path, state: &str) {
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_str(&read("performance-report-manifest.json")).unwrap();
+    common::assert_schema("performance-report-manifest.schema.json", &manifest);
+    assert_eq!(manifest["state"], state);
+    let listed: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    for name in [
+        "performance-intake-report.json",
+        "baseline-metrics.csv",
+        "hypothesis-log.md",
+        "optimization-plan.json",
+        "profiling-report.md",
+        "load-test-results.json",
+        "optimization-validation-report.json",
+        "phase1_performance_baseline.md",
+        "phase2_performance_profiling.md",
+        "phase3_performance_optimization.md",
+        "phase4_performance_capacity.md",
+        "phase5_performance_operations.md",
+        "PERFORMANCE-REPORT.md",
+    ] {
+        assert!(
+            listed.contains(&name),
+            "{name} not in the manifest: {listed:?}"
+        );
+    }
+    for entry in manifest["artifacts"].as_array().unwrap() {
+        let name = entry["path"].as_str().unwrap();
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let hash: String = ring::digest::digest(&ring::digest::SHA256, &bytes)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(entry["sha256"], hash, "{name}");
+        assert_eq!(entry["bytes"], bytes.len() as u64, "{name}");
+        if let Some(stem) = name.strip_suffix(".json") {
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            common::assert_schema(&format!("{stem}.schema.json"), &value);
+        }
+    }
+    let csv = read("baseline-metrics.csv");
+    assert!(
+        csv.starts_with("metric,value,unit,run_id,method\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nlatency.p50,"), "{csv}");
+    let report = read("PERFORMANCE-REPORT.md");
+    assert!(
+        report.contains("## Phase 4: Load testing and capacity"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Phase not reached"),
+        "an unreached phase says so: {report}"
+    );
 }
 
 /// A plan of the built-in target on `port` with `/work` answering as `route`, `phases` long.

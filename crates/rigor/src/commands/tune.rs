@@ -24,6 +24,8 @@ use rigor_store::Store;
 
 use crate::{exit, store};
 
+mod artifacts;
+
 #[derive(clap::Args, Debug)]
 pub struct TuneArgs {
     #[command(subcommand)]
@@ -144,6 +146,14 @@ pub enum TuneAction {
     },
     /// Every session in the store, with its state.
     List,
+    /// Write the session's evidence: the intake report, baseline metrics, hypothesis log,
+    /// plan, profiling report, runs, validation report, phase reports, PERFORMANCE-REPORT.md
+    /// and a manifest with each file's SHA-256 (also written at close).
+    Report {
+        /// Where (default .artifacts/performance next to the plan).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -243,7 +253,7 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             let mut session = store
                 .current_session(&dir_text)?
                 .ok_or_else(|| exit::bad_input(anyhow::anyhow!("no tuning session in {dir_text}: `rigor tune start NAME --goal '…'` starts one")))?;
-            let changes = !matches!(action, TuneAction::Status);
+            let changes = !matches!(action, TuneAction::Status | TuneAction::Report { .. });
             if changes && session.state.is_closed() {
                 return Err(exit::bad_input(anyhow::anyhow!(
                     "session `{}` is {}: its results are kept as they are; `rigor tune start NAME` starts another",
@@ -267,6 +277,21 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             session
         }
     };
+    let written = match &args.action {
+        TuneAction::Report { out } => Some(out.as_deref()),
+        TuneAction::Close { .. } => Some(None),
+        _ => None,
+    };
+    if let Some(out) = written {
+        let status = status_of(&session, store.as_ref());
+        let dir = artifacts::dir(out, &plan_dir(&args.plan));
+        let manifest = artifacts::write(&status, store.as_ref(), &dir)?;
+        w.note(format_args!(
+            "wrote {} artifacts and their manifest to {}",
+            manifest.artifacts.len(),
+            dir.display()
+        ));
+    }
     show(&session, store.as_ref(), args.json, w)?;
     Ok(if session.state == SessionState::Blocked {
         ExitCode::from(exit::NOT_COMPLETED)
@@ -487,7 +512,10 @@ fn act(
             });
             log(session, by, format!("closed the session: {state}"));
         }
-        TuneAction::Start { .. } | TuneAction::List | TuneAction::Status => {}
+        TuneAction::Start { .. }
+        | TuneAction::List
+        | TuneAction::Status
+        | TuneAction::Report { .. } => {}
     }
     Ok(())
 }
@@ -983,19 +1011,23 @@ fn run_tests(command: &str, dir: &Path, w: &mut Writer) -> TestsOutcome {
 
 /// Prints the session: its tracker, gates, goal, hypotheses, what it lacks, and what next.
 fn show(session: &Session, store: &dyn Store, json: bool, w: &mut Writer) -> anyhow::Result<()> {
-    let status = TuneStatus {
-        session: session.clone(),
-        phases: session.phases(),
-        missing: session.missing(),
-        goal: goal_check(session, store, None),
-        next: session.next_command(),
-    };
+    let status = status_of(session, store);
     if json {
         w.line(format_args!("{}", serde_json::to_string_pretty(&status)?))?;
         return Ok(());
     }
     w.line(format_args!("{}", rigor_report::tune::status(&status)))?;
     Ok(())
+}
+
+fn status_of(session: &Session, store: &dyn Store) -> TuneStatus {
+    TuneStatus {
+        session: session.clone(),
+        phases: session.phases(),
+        missing: session.missing(),
+        goal: goal_check(session, store, None),
+        next: session.next_command(),
+    }
 }
 
 fn log(session: &mut Session, by: &Signed, what: String) {

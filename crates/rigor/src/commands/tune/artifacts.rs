@@ -1,0 +1,295 @@
+//! Writing a session's evidence under `.artifacts/performance/` (or `--out DIR`): the intake
+//! report, the baseline's metrics, the hypothesis log, the plan, the diagnosis, the runs, the
+//! validation report, one report per phase and the whole report, and the manifest that lists
+//! each with its SHA-256, size and the runs it comes from. Written again whole each time, so
+//! the manifest always matches the files beside it.
+
+use std::path::{Path, PathBuf};
+
+use rigor_model::metric::{Metric, Scope};
+use rigor_model::tune::artifacts::{
+    ArtifactEntry, IntakeReport, LoadTestResults, Manifest, OptimizationPlan, SessionRun,
+    ValidationReport,
+};
+use rigor_model::tune::TuneStatus;
+use rigor_store::Store;
+
+/// The default directory, from the plan's.
+pub const DEFAULT_DIR: &str = ".artifacts/performance";
+
+/// Writes every artifact of `status` into `dir`; returns the manifest written.
+pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Result<Manifest> {
+    let s = &status.session;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        crate::exit::not_completed(anyhow::anyhow!(
+            "cannot create the artifacts' directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let baseline: Vec<i64> = s.baseline_run.into_iter().collect();
+    let all_runs = session_runs(status);
+    let json = |v: &dyn erased::Json| v.pretty();
+    let mut files: Vec<(&str, String, Vec<i64>)> = vec![
+        (
+            "performance-intake-report.json",
+            json(&IntakeReport {
+                session: s.name.clone(),
+                goal: s.goal.clone(),
+                expected_peak: s.expected_peak.clone(),
+                baseline_run: s.baseline_run,
+                scope: s.scope.clone(),
+                reproducer: s.reproducer.clone(),
+                tests: s.tests.clone(),
+                approved: s.approved.clone(),
+                missing: status.missing.clone(),
+            }),
+            baseline.clone(),
+        ),
+        (
+            "baseline-metrics.csv",
+            baseline_csv(status, store),
+            baseline.clone(),
+        ),
+        (
+            "hypothesis-log.md",
+            rigor_report::tune::hypothesis_log(status),
+            Vec::new(),
+        ),
+        (
+            "optimization-plan.json",
+            json(&OptimizationPlan {
+                session: s.name.clone(),
+                goal: s.goal.clone(),
+                baseline_run: s.baseline_run,
+                hypotheses: s.ordered_hypotheses().into_iter().cloned().collect(),
+                measurement: format!(
+                    "{} run by `rigor run` for the baseline, the diagnosis and each change, compared with the baseline second by second (block bootstrap, with the spread between earlier runs when there are 5 or more); the functional tests ({}) after each change",
+                    s.reproducer.as_ref().map_or("the reproducer".into(), ToString::to_string),
+                    s.tests.as_deref().unwrap_or("none given")
+                ),
+                risks: risks(status),
+                approved: s.approved.clone(),
+            }),
+            baseline.clone(),
+        ),
+        (
+            "profiling-report.md",
+            rigor_report::tune::profiling_report(status),
+            s.diagnosis.iter().map(|d| d.run_id).collect(),
+        ),
+        (
+            "load-test-results.json",
+            json(&LoadTestResults {
+                session: s.name.clone(),
+                runs: all_runs
+                    .iter()
+                    .map(|(id, role)| session_run(store, *id, role))
+                    .collect(),
+            }),
+            all_runs.iter().map(|(id, _)| *id).collect(),
+        ),
+        (
+            "optimization-validation-report.json",
+            json(&ValidationReport {
+                session: s.name.clone(),
+                goal: s.goal.clone(),
+                baseline_run: s.baseline_run,
+                iterations: s.iterations.clone(),
+                diagnosis: s.diagnosis.clone(),
+            }),
+            s.iterations.iter().map(|i| i.run_id).chain(baseline.clone()).collect(),
+        ),
+    ];
+    let phases = [
+        "phase1_performance_baseline.md",
+        "phase2_performance_profiling.md",
+        "phase3_performance_optimization.md",
+        "phase4_performance_capacity.md",
+        "phase5_performance_operations.md",
+    ];
+    for (i, name) in phases.iter().enumerate() {
+        files.push((
+            name,
+            rigor_report::tune::phase_report(status, i as u8 + 1),
+            Vec::new(),
+        ));
+    }
+    files.push((
+        "PERFORMANCE-REPORT.md",
+        rigor_report::tune::performance_report(status),
+        all_runs.iter().map(|(id, _)| *id).collect(),
+    ));
+    let mut artifacts = Vec::with_capacity(files.len());
+    for (name, text, runs) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, &text).map_err(|e| {
+            crate::exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+        })?;
+        artifacts.push(ArtifactEntry {
+            path: name.to_string(),
+            sha256: sha256(text.as_bytes()),
+            bytes: text.len() as u64,
+            runs,
+        });
+    }
+    let manifest = Manifest {
+        session: s.name.clone(),
+        state: s.state.as_str().to_string(),
+        written_at: rigor_model::units::rfc3339(std::time::SystemTime::now()),
+        artifacts,
+    };
+    let path = dir.join("performance-report-manifest.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&manifest)?).map_err(|e| {
+        crate::exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", path.display()))
+    })?;
+    Ok(manifest)
+}
+
+/// The artifacts' directory: `out`, else `.artifacts/performance` in the plan's directory.
+pub fn dir(out: Option<&Path>, plan_dir: &Path) -> PathBuf {
+    out.map_or_else(|| plan_dir.join(DEFAULT_DIR), Path::to_path_buf)
+}
+
+/// Each run the session made, with what it was for.
+fn session_runs(status: &TuneStatus) -> Vec<(i64, String)> {
+    let s = &status.session;
+    let mut runs: Vec<(i64, String)> = s
+        .baseline_run
+        .map(|r| (r, "baseline".to_string()))
+        .into_iter()
+        .collect();
+    if let Some(d) = &s.diagnosis {
+        runs.push((d.run_id, "diagnosis".into()));
+    }
+    runs.extend(
+        s.iterations
+            .iter()
+            .map(|i| (i.run_id, format!("iteration {}", i.number))),
+    );
+    runs
+}
+
+fn session_run(store: &dyn Store, id: i64, role: &str) -> SessionRun {
+    let record = store.run(id).ok();
+    let summary = record.as_ref().and_then(|r| {
+        match rigor_model::output::StoredSummary::parse(r.kind, r.summary.as_deref()) {
+            Ok(Some(rigor_model::output::StoredSummary::Load(s))) => Some(*s),
+            _ => None,
+        }
+    });
+    let total = summary.as_ref().map(|s| &s.total);
+    SessionRun {
+        run_id: id,
+        role: role.to_string(),
+        scenario: record
+            .as_ref()
+            .map(|r| r.scenario.clone())
+            .unwrap_or_default(),
+        status: record
+            .as_ref()
+            .map(|r| r.status.as_str().to_string())
+            .unwrap_or_else(|| "missing".into()),
+        requests: total.map(|t| t.requests),
+        throughput_per_s: total.map(|t| t.throughput_per_s),
+        p50_ns: total
+            .filter(|t| t.latency.count > 0)
+            .map(|t| t.latency.p50_ns),
+        p95_ns: total
+            .filter(|t| t.latency.count > 0)
+            .map(|t| t.latency.p95_ns),
+        p99_ns: total
+            .filter(|t| t.latency.count > 0)
+            .map(|t| t.latency.p99_ns),
+        error_rate: total.map(|t| t.error_rate),
+    }
+}
+
+/// `baseline-metrics.csv`: the baseline's key figures, with the method that measured them.
+fn baseline_csv(status: &TuneStatus, store: &dyn Store) -> String {
+    let mut out = String::from("metric,value,unit,run_id,method\n");
+    let Some(run) = status.session.baseline_run else {
+        return out;
+    };
+    let Ok(record) = store.run(run) else {
+        return out;
+    };
+    let method = format!("rigor run {} (stored run {run})", record.scenario);
+    let Ok(data) = super::super::compare::load(store, record) else {
+        return out;
+    };
+    let names: &[&str] = match data.kind {
+        rigor_store::RunKind::Load => &[
+            "latency.p50",
+            "latency.p95",
+            "latency.p99",
+            "latency.max",
+            "throughput",
+            "error_rate",
+            "target.cpu",
+            "target.rss",
+        ],
+        rigor_store::RunKind::Bench => &[
+            "wall.median",
+            "wall.mean",
+            "user.mean",
+            "system.mean",
+            "peak_rss",
+        ],
+    };
+    for name in names {
+        let Ok(metric) = name.parse::<Metric>() else {
+            continue;
+        };
+        if let Ok(Some(v)) = rigor_analysis::metrics::value(&data, metric, &Scope::Run) {
+            out.push_str(&format!(
+                "{name},{v},{},{run},{method}\n",
+                metric.unit().as_str()
+            ));
+        }
+    }
+    out
+}
+
+/// The risks the session has seen: trade-offs, failed tests, a goal not met.
+fn risks(status: &TuneStatus) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in &status.session.iterations {
+        for r in &i.regressed {
+            out.push(format!(
+                "iteration {}: {} {} (a trade-off)",
+                i.number, r.metric, r.text
+            ));
+        }
+        if i.tests.as_ref().is_some_and(|t| !t.passed) {
+            out.push(format!(
+                "iteration {}: the functional tests failed",
+                i.number
+            ));
+        }
+    }
+    if out.is_empty() {
+        out.push("none seen yet: trade-offs (memory for CPU, errors for latency) are checked on every validation".into());
+    }
+    out
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Pretty JSON of any artifact type, for the table of files above.
+mod erased {
+    pub trait Json {
+        fn pretty(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn pretty(&self) -> String {
+            serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+        }
+    }
+}
