@@ -673,7 +673,11 @@ impl Session {
                 row(number, PhaseStatus::NotStarted, String::new())
             }
         };
-        let mut diagnosis = later(2, Gate::Diagnosis, self.passed(Gate::Baseline));
+        let mut diagnosis = later(
+            2,
+            Gate::Diagnosis,
+            self.passed(Gate::Baseline) || self.diagnosis.is_some(),
+        );
         if let Some(first) = self.diagnosis.as_ref().and_then(|d| d.findings.first()) {
             diagnosis.notes = format!("bottleneck: {}", first.bottleneck.as_str());
         }

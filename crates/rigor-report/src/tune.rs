@@ -287,6 +287,10 @@ pub fn phase_report(t: &TuneStatus, number: u8) -> String {
             &profiling_report(t)
                 .lines()
                 .skip(2)
+                .map(|l| match l.strip_prefix("## ") {
+                    Some(rest) => format!("### {rest}"),
+                    None => l.to_string(),
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),
