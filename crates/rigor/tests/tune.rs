@@ -522,6 +522,7 @@ fn the_triage_names_each_bottleneck_from_its_evidence() {
         let r = tune(dir.path(), &["diagnose"]);
         assert_eq!(r.code, 0, "{route}: {}\n{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("[PHASE 2 START]"), "{}", r.stderr);
+        assert!(r.stderr.contains("[PHASE 2 COMPLETE] - run "), "{}", r.stderr);
         let d = &r.json["session"]["diagnosis"];
         let findings = d["findings"].as_array().unwrap();
         let kinds: Vec<&str> = findings

@@ -723,7 +723,7 @@ fn run_reproducer(
         )));
     }
     w.note(format_args!(
-        "[PHASE 1 COMPLETE] - baseline run {run} ({status})"
+        "[PHASE {phase} COMPLETE] - run {run} ({status})"
     ));
     Ok(run)
 }
