@@ -522,7 +522,11 @@ fn the_triage_names_each_bottleneck_from_its_evidence() {
         let r = tune(dir.path(), &["diagnose"]);
         assert_eq!(r.code, 0, "{route}: {}\n{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("[PHASE 2 START]"), "{}", r.stderr);
-        assert!(r.stderr.contains("[PHASE 2 COMPLETE] - run "), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("[PHASE 2 COMPLETE] - run "),
+            "{}",
+            r.stderr
+        );
         let d = &r.json["session"]["diagnosis"];
         let findings = d["findings"].as_array().unwrap();
         let kinds: Vec<&str> = findings
@@ -546,4 +550,59 @@ fn the_triage_names_each_bottleneck_from_its_evidence() {
             .unwrap()
             .starts_with("bottleneck:"));
     }
+}
+
+#[test]
+fn a_missing_benchmark_is_written_into_the_plan_and_measured() {
+    let _lock = serial();
+    let t = target(&["/item: latency=2ms"], None);
+    let dir = tempfile::tempdir().unwrap();
+    // No plan at all: --url writes a minimal scenario at the goal's rate, and says where.
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "items",
+            "--goal",
+            "latency.p95 < 100ms at 20/s",
+            "--url",
+            &t.url("/item"),
+            "--scope",
+            "items",
+            "--tests",
+            "true",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("wrote a minimal scenario `tune-items` to rigor.toml:3"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json["session"]["reproducer"]["scenario"], "tune-items");
+    let plan = std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap();
+    assert!(plan.contains("rate = \"20/s\""), "{plan}");
+    rigor_model::Plan::parse(&plan, std::path::Path::new("rigor.toml")).expect("a valid plan");
+    // Shortened for the test; the user edits it to match real use.
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        plan.replace("for = \"30s\"", "for = \"2s\""),
+    )
+    .unwrap();
+    let r = tune(dir.path(), &["baseline"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["goal"]["met"], true, "{}", r.json["goal"]);
+    // A command is written as a bench.
+    let r = tune(dir.path(), &["set", "--command", "sleep 0.01"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["session"]["reproducer"]["bench"], "tune-items-bench");
+    let plan = std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap();
+    assert!(
+        plan.contains("[[bench]]\nname = \"tune-items-bench\"\ncommand = \"sleep 0.01\""),
+        "{plan}"
+    );
+    let e = tune(dir.path(), &["set", "--url", "not a url"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
 }

@@ -26,7 +26,30 @@ use crate::{exit, store};
 
 mod artifacts;
 
+/// The protocol's phases and gates as `rigor tune` carries them out, for `--help`.
+const PROTOCOL: &str = "\
+The procedure, phase by phase:
+  1 Baseline and requirements           start (goal, scope, --scenario/--bench or --url/--command,
+                                        --tests, --approve), set, approve, baseline
+  2 Profiling and bottleneck discovery  diagnose [--profile]
+  3 Optimisation                        hypothesis add/update, validate --note … --hypothesis N
+  4 Load testing and capacity           (not yet part of a session: a recorded skip)
+  5 Monitoring and continuous           gate governance, close; report writes the evidence
+    optimisation
+
+The gates, each answered once with --yes, --no or --clarify WHY (who and when recorded):
+  plan          the plan reviewed before execution (needs a hypothesis)
+  baseline      baseline recorded, goal and gap stated
+  diagnosis     the scenarios ran, saturation and profile captured, bottleneck named
+  optimisation  improvement measured with its interval, the goal met (or signed off with
+                --note), no regression (or the trade-off signed off), the functional tests pass
+  governance    SLO and budget updates recorded, report published
+
+Exit codes: 0 done · 2 bad input (nothing changed) · 3 blocked: an input is missing (the
+output names it and the command that supplies it).";
+
 #[derive(clap::Args, Debug)]
+#[command(after_long_help = PROTOCOL)]
 pub struct TuneArgs {
     #[command(subcommand)]
     pub action: TuneAction,
@@ -62,11 +85,18 @@ pub struct Inputs {
     #[arg(long, value_name = "TEXT")]
     pub scope: Option<String>,
     /// The plan's scenario that reproduces the load.
-    #[arg(long, value_name = "NAME", conflicts_with = "bench")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["bench", "url", "command"])]
     pub scenario: Option<String>,
     /// The plan's bench that reproduces the work.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "command"])]
     pub bench: Option<String>,
+    /// No benchmark yet: write a minimal scenario loading this URL into the plan (at the
+    /// goal's `at` rate, else 10/s, for 30 s) and use it: the missing-benchmark remediation.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
+    /// No benchmark yet: write a minimal bench of this command into the plan and use it.
+    #[arg(long, value_name = "CMD")]
+    pub command: Option<String>,
     /// The command whose success says nothing broke (`cargo test`), run through `sh -c`.
     #[arg(long, value_name = "CMD")]
     pub tests: Option<String>,
@@ -210,7 +240,9 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             if name.trim().is_empty() {
                 return Err(exit::bad_input(anyhow::anyhow!("a session needs a name")));
             }
-            apply(&mut session, inputs, plan.as_ref(), &args.plan)?;
+            for note in apply(&mut session, inputs, plan.as_ref(), &args.plan)? {
+                w.note(format_args!("{note}"));
+            }
             if *approve {
                 session.approved = Some(by.clone());
             }
@@ -312,7 +344,9 @@ fn act(
 ) -> anyhow::Result<()> {
     match action {
         TuneAction::Set { inputs } => {
-            apply(session, inputs, plan, &args.plan)?;
+            for note in apply(session, inputs, plan, &args.plan)? {
+                w.note(format_args!("{note}"));
+            }
             log(session, by, "changed its inputs".into());
         }
         TuneAction::Approve => {
@@ -605,7 +639,7 @@ fn apply(
     inputs: &Inputs,
     plan: Option<&Plan>,
     plan_path: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     if let Some(goal) = &inputs.goal {
         parse_goal(goal).map_err(|e| exit::bad_input(anyhow::anyhow!("--goal {e}")))?;
         session.goal = Some(goal.clone());
@@ -619,9 +653,18 @@ fn apply(
     if let Some(tests) = &inputs.tests {
         session.tests = Some(tests.clone());
     }
-    let wanted = match (&inputs.scenario, &inputs.bench) {
-        (Some(s), _) => Some(Reproducer::Scenario(s.clone())),
-        (_, Some(b)) => Some(Reproducer::Bench(b.clone())),
+    let mut notes = Vec::new();
+    let written = write_minimal(session, inputs, (plan, plan_path), &mut notes)?;
+    let plan_now = if written.is_some() {
+        Plan::load(plan_path).ok()
+    } else {
+        None
+    };
+    let plan = plan_now.as_ref().or(plan);
+    let wanted = match (&inputs.scenario, &inputs.bench, written) {
+        (_, _, Some(r)) => Some(r),
+        (Some(s), _, _) => Some(Reproducer::Scenario(s.clone())),
+        (_, Some(b), _) => Some(Reproducer::Bench(b.clone())),
         _ => None,
     };
     if let Some(reproducer) = wanted {
@@ -651,7 +694,80 @@ fn apply(
         }
         session.reproducer = Some(reproducer);
     }
-    Ok(())
+    Ok(notes)
+}
+
+/// The missing-benchmark remediation: appends a minimal scenario for `--url` (or bench for
+/// `--command`) to the plan, creating it if need be, and says where; `None` when neither is
+/// given.
+fn write_minimal(
+    session: &Session,
+    inputs: &Inputs,
+    (plan, plan_path): (Option<&Plan>, &Path),
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Option<Reproducer>> {
+    // Scenarios and benches share one namespace (`rigor run NAME`): each kind has its own.
+    let name = if inputs.url.is_some() {
+        format!("tune-{}", session.name)
+    } else {
+        format!("tune-{}-bench", session.name)
+    };
+    let taken = plan.is_some_and(|p| {
+        p.scenario.iter().any(|s| s.name == name) || p.bench.iter().any(|b| b.name == name)
+    });
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    let (block, reproducer) = match (&inputs.url, &inputs.command) {
+        (Some(url), _) => {
+            rigor_model::plan::check_url(url)
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("--url {e}")))?;
+            let rate = session
+                .goal
+                .as_deref()
+                .and_then(|g| parse_goal(g).ok())
+                .and_then(|g| g.at)
+                .map_or_else(|| "10/s".to_string(), |r| r.to_string());
+            (
+                format!(
+                    "[[scenario]]\nname = {}\nphases = [{{ kind = \"steady\", rate = \"{rate}\", for = \"30s\" }}]\n[[scenario.request]]\nurl = {}\n",
+                    quote(&name),
+                    quote(url)
+                ),
+                Reproducer::Scenario(name.clone()),
+            )
+        }
+        (None, Some(command)) => (
+            format!(
+                "[[bench]]\nname = {}\ncommand = {}\nshell = true\nwarmup = 2\nmin_runs = 10\n",
+                quote(&name),
+                quote(command)
+            ),
+            Reproducer::Bench(name.clone()),
+        ),
+        (None, None) => return Ok(None),
+    };
+    if taken {
+        return Ok(Some(reproducer));
+    }
+    let before = std::fs::read_to_string(plan_path).unwrap_or_default();
+    let line = before.lines().count() + 3;
+    let text = format!(
+        "{before}{}\n# Written by `rigor tune` for session `{}`: a minimal benchmark, the procedure's remedy for a missing one. Edit it to match real use.\n{block}",
+        if before.is_empty() || before.ends_with('\n') { "" } else { "\n" },
+        session.name
+    );
+    Plan::parse(&text, plan_path).map_err(|e| {
+        exit::bad_input(anyhow::anyhow!(
+            "the minimal benchmark would not make a valid plan: {e}"
+        ))
+    })?;
+    std::fs::write(plan_path, text).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", plan_path.display()))
+    })?;
+    notes.push(format!(
+        "wrote a minimal {reproducer} to {}:{line}: edit it to match real use",
+        plan_path.display()
+    ));
+    Ok(Some(reproducer))
 }
 
 /// Blocked while an input only the user can give is missing; open otherwise.
