@@ -605,4 +605,17 @@ fn a_missing_benchmark_is_written_into_the_plan_and_measured() {
     );
     let e = tune(dir.path(), &["set", "--url", "not a url"]);
     assert_eq!(e.code, 2, "{}", e.stderr);
+    // A second start is refused before it writes anything into the plan.
+    let before = std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap();
+    let e = tune(dir.path(), &["start", "more", "--url", &t.url("/other")]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("already open here: `items`"),
+        "{}",
+        e.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap(),
+        before
+    );
 }

@@ -240,6 +240,23 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             if name.trim().is_empty() {
                 return Err(exit::bad_input(anyhow::anyhow!("a session needs a name")));
             }
+            // Refused before anything is written (a minimal benchmark into the plan).
+            if let Some(open) = store
+                .current_session(&dir_text)?
+                .filter(|s| !s.state.is_closed())
+            {
+                return Err(exit::bad_input(rigor_store::StoreError::SessionOpen {
+                    path: store.location().into(),
+                    id: open.id,
+                    name: open.name,
+                }));
+            }
+            if store.sessions(None)?.iter().any(|s| s.name == *name) {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "a tuning session named `{name}` already exists in {}: give the new one another name",
+                    store.location()
+                )));
+            }
             for note in apply(&mut session, inputs, plan.as_ref(), &args.plan)? {
                 w.note(format_args!("{note}"));
             }
