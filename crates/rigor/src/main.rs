@@ -76,6 +76,20 @@ pub fn data_format(json: bool) -> rigor_report::Format {
 }
 
 fn main() -> ExitCode {
+    // The helper that starts `rigor bench`'s commands goes straight to its work: a child
+    // starts with its spawner's peak resident memory, so the helper touches as little as it
+    // can (building the whole command line's parser would add megabytes to every command's
+    // measured peak).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == record::SPAWN_SERVER)
+    {
+        let mut w = rigor_report::Writer::stdio(false);
+        return match commands::bench::spawn_server() {
+            Ok(code) => code,
+            Err(error) => exit::report(&error, &mut w),
+        };
+    }
     let cli = Cli::try_parse().unwrap_or_else(|error| with_bench_tip(error).exit());
     let mut w = rigor_report::Writer::stdio(false);
     let result = match &cli.command {
