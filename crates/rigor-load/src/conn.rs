@@ -393,7 +393,9 @@ impl Http1 {
                     let mut chunked = false;
                     let mut close = http10;
                     for h in response.headers.iter() {
-                        self.captured.keep_header(self.keep, h.name, h.value);
+                        if self.keep.headers != KeepHeaders::None {
+                            self.captured.keep_header(self.keep, h.name, h.value);
+                        }
                         if h.name.eq_ignore_ascii_case("content-length") {
                             length = std::str::from_utf8(h.value)
                                 .ok()
@@ -507,8 +509,10 @@ impl Http1 {
         if let Some(m) = matcher {
             m.feed(&self.buf[self.start..self.start + n]);
         }
-        self.captured
-            .keep_body(self.keep, &self.buf[self.start..self.start + n]);
+        if self.keep.body {
+            self.captured
+                .keep_body(self.keep, &self.buf[self.start..self.start + n]);
+        }
         self.start += n;
         n
     }

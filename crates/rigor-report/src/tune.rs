@@ -140,29 +140,15 @@ pub fn status(t: &TuneStatus) -> String {
     if !s.iterations.is_empty() {
         let _ = writeln!(out, "\n  iterations (against the baseline)");
         for i in &s.iterations {
+            let mut parts = facts(i, "FAILED", true);
+            parts.extend(i.note.clone());
             let _ = writeln!(
                 out,
-                "  {:>3}. run {} vs {} · {}{}{}{}{}",
+                "  {:>3}. run {} vs {} · {}",
                 i.number,
                 i.run_id,
                 i.against,
-                i.outcome.as_str().replace('_', " "),
-                i.goal_change
-                    .as_ref()
-                    .map(|c| format!(" · {} {}", c.metric, c.text))
-                    .unwrap_or_default(),
-                i.goal
-                    .as_ref()
-                    .map(|g| format!(" · {}", g.verdict))
-                    .unwrap_or_default(),
-                i.tests
-                    .as_ref()
-                    .map(|t| format!(" · tests {}", if t.passed { "passed" } else { "FAILED" }))
-                    .unwrap_or_default(),
-                i.note
-                    .as_deref()
-                    .map(|n| format!(" · {n}"))
-                    .unwrap_or_default()
+                parts.join(" · ")
             );
             for r in &i.regressed {
                 let _ = writeln!(out, "       trade-off: {} {}", r.metric, r.text);
@@ -301,19 +287,11 @@ pub fn phase_report(t: &TuneStatus, number: u8) -> String {
             for i in &s.iterations {
                 let _ = writeln!(
                     out,
-                    "- Iteration {} (run {} against {}): {}{}{}",
+                    "- Iteration {} (run {} against {}): {}",
                     i.number,
                     i.run_id,
                     i.against,
-                    i.outcome.as_str().replace('_', " "),
-                    i.goal_change
-                        .as_ref()
-                        .map(|c| format!("; {} {}", c.metric, c.text))
-                        .unwrap_or_default(),
-                    i.tests
-                        .as_ref()
-                        .map(|t| format!("; tests {}", if t.passed { "passed" } else { "failed" }))
-                        .unwrap_or_default()
+                    facts(i, "failed", false).join("; ")
                 );
             }
         }
@@ -391,6 +369,27 @@ pub fn performance_report(t: &TuneStatus) -> String {
         );
     }
     out
+}
+
+/// What an iteration came to, in the words every form of the report uses: its outcome, the
+/// goal's metric against the baseline, the goal's verdict (with `goal`) and the functional
+/// tests (`failed` is how a failure is written).
+fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) -> Vec<String> {
+    let mut parts = vec![i.outcome.as_str().replace('_', " ")];
+    parts.extend(
+        i.goal_change
+            .as_ref()
+            .map(|c| format!("{} {}", c.metric, c.text)),
+    );
+    if goal {
+        parts.extend(i.goal.as_ref().map(|g| g.verdict.clone()));
+    }
+    parts.extend(
+        i.tests
+            .as_ref()
+            .map(|t| format!("tests {}", if t.passed { "passed" } else { failed })),
+    );
+    parts
 }
 
 fn cell(text: &str) -> String {

@@ -55,10 +55,10 @@ pub(super) async fn exchange(
             done: Instant::now(),
         };
     }
-    let cookies = shared.compiled.journey.as_ref().is_some_and(|j| j.cookies);
+    // Only a journey's step carries cookies (and only when its journey keeps them).
     let cookie = step
         .as_ref()
-        .filter(|_| cookies)
+        .filter(|_| shared.compiled.journey.as_ref().is_some_and(|j| j.cookies))
         .and_then(|s| s.walk.jar.header(request.origin));
     let keep = step.as_ref().map_or(Keep::NOTHING, |s| s.step.keep);
     let mut h2_captured = Captured::default();
