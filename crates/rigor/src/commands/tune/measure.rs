@@ -1,0 +1,172 @@
+//! Measuring for a session: the reproducer run as a child `rigor run`, and a run's figure
+//! against the session's goal.
+
+use std::path::Path;
+
+use rigor_model::expr::Target;
+use rigor_model::metric::Scope;
+use rigor_model::tune::{parse_goal, GoalCheck, Reproducer, Session};
+use rigor_report::Writer;
+use rigor_store::Store;
+
+use crate::exit;
+
+/// Runs the reproducer as `rigor run NAME --json` (this binary), announced as part of the
+/// protocol's phase `phase`, and returns its run id.
+pub(super) fn run_reproducer(
+    session: &Session,
+    plan: &Path,
+    store: Option<&Path>,
+    (phase, extra): (u8, &[&str]),
+    w: &mut Writer,
+) -> anyhow::Result<i64> {
+    let what = match phase {
+        1 => "taking the baseline",
+        2 => "diagnosing under load",
+        _ => "validating the change",
+    };
+    let name = match &session.reproducer {
+        Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
+        None => {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "the session has no test or benchmark to take a baseline with: `rigor tune set --scenario NAME` (or --bench NAME)"
+            )))
+        }
+    };
+    w.note(format_args!(
+        "[PHASE {phase} START] - {what}: rigor run {name} --plan {}",
+        plan.display()
+    ));
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(["run", name, "--json", "--quiet", "--plan"])
+        .arg(plan)
+        .args(extra);
+    if let Some(store) = store {
+        cmd.arg("--store").arg(store);
+    }
+    let output = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| exit::not_completed(anyhow::anyhow!("cannot run the reproducer: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let run = json["scenarios"][0]["run_id"]
+        .as_i64()
+        .or_else(|| json["benches"][0]["run_id"].as_i64())
+        .ok_or_else(|| {
+            exit::not_completed(anyhow::anyhow!(
+                "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run it again",
+                output.status.code().unwrap_or(-1)
+            ))
+        })?;
+    let status = json["scenarios"][0]["status"]
+        .as_str()
+        .or_else(|| json["benches"][0]["status"].as_str())
+        .unwrap_or("completed");
+    if matches!(
+        status,
+        "invalid" | "target_failed" | "aborted" | "interrupted"
+    ) {
+        return Err(exit::not_completed(anyhow::anyhow!(
+            "LoadTestFailure: run {run} is {status}: a measurement to judge by must be trustworthy; `rigor show {run}` says why"
+        )));
+    }
+    w.note(format_args!(
+        "[PHASE {phase} COMPLETE] - run {run} ({status})"
+    ));
+    Ok(run)
+}
+
+/// The goal's metric in `run` (the baseline's when `None`), against its target; a relative
+/// goal is judged against the baseline's value.
+pub(super) fn goal_check(
+    session: &Session,
+    store: &dyn Store,
+    run: Option<i64>,
+) -> Option<GoalCheck> {
+    let goal = parse_goal(session.goal.as_deref()?).ok()?;
+    let baseline = session.baseline_run?;
+    let run = run.unwrap_or(baseline);
+    let scope = match (&goal.labels.request, &goal.labels.phase) {
+        (Some(r), _) => Scope::Request(r.clone()),
+        (_, Some(p)) => Scope::Phase(p.clone()),
+        _ => Scope::Run,
+    };
+    let value_of = |id: i64| -> Option<f64> {
+        let data = crate::commands::compare::load(store, store.run(id).ok()?).ok()?;
+        rigor_analysis::metrics::value(&data, goal.metric, &scope)
+            .ok()
+            .flatten()
+    };
+    let value = value_of(run);
+    let value_text = value.map_or("no data".into(), |v| goal.metric.format_value(v));
+    let target_text = goal.target_text();
+    let (met, verdict) = match (goal.target, value) {
+        (_, None) => (None, format!("run {run} has no data for {}", goal.metric)),
+        (Target::Absolute(limit), Some(v)) => {
+            let met = goal.comparator.holds(v, limit);
+            let gap = if limit != 0.0 {
+                (v - limit) / limit
+            } else {
+                0.0
+            };
+            let verdict = if met && run != baseline {
+                format!(
+                    "the goal is met: {value_text} {} {target_text} ({:.0}% of margin)",
+                    goal.comparator.as_str(),
+                    gap.abs() * 100.0
+                )
+            } else if met {
+                format!(
+                    "the baseline already meets the goal ({value_text} {} {target_text}, {:.0}% of margin): tuning is not justified by this goal; close with `rigor tune close --abort --reason 'goal already met'`, or set a harder one",
+                    goal.comparator.as_str(),
+                    gap.abs() * 100.0
+                )
+            } else {
+                format!(
+                    "the gap: {value_text} against {} {target_text} ({:+.0}%)",
+                    goal.comparator.as_str(),
+                    gap * 100.0
+                )
+            };
+            (Some(met), verdict)
+        }
+        (Target::Relative(change), Some(v)) if run == baseline => (
+            None,
+            format!(
+                "the baseline's {} is {value_text}; the goal asks {:+.0}% of it: {}",
+                goal.metric,
+                change * 100.0,
+                goal.metric.format_value(v * (1.0 + change))
+            ),
+        ),
+        (Target::Relative(change), Some(v)) => match value_of(baseline) {
+            None => (
+                None,
+                format!("baseline run {baseline} has no data for {}", goal.metric),
+            ),
+            Some(base) => {
+                let limit = base * (1.0 + change);
+                let met = goal.comparator.holds(v, limit);
+                (
+                    Some(met),
+                    format!(
+                        "{value_text} against the goal's {} ({:+.0}% of the baseline's {}): {}",
+                        goal.metric.format_value(limit),
+                        change * 100.0,
+                        goal.metric.format_value(base),
+                        if met { "met" } else { "not met" }
+                    ),
+                )
+            }
+        },
+    };
+    Some(GoalCheck {
+        run_id: run,
+        metric: goal.metric.to_string(),
+        value,
+        value_text,
+        target_text,
+        met,
+        verdict,
+    })
+}
