@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 mod bench;
 mod between;
 mod load;
+mod paired;
+
+pub use paired::{compare_interleaved, MIN_ROUNDS};
 
 use bench::compare_bench;
 use load::compare_load;
@@ -79,6 +82,8 @@ pub enum CompareError {
     },
     #[error("the runs' environments differ and --strict-env is set: {0}")]
     Environment(String),
+    #[error("an interleaved comparison needs at least {needed} rounds of a before and an after run each; it has {rounds}")]
+    Rounds { rounds: usize, needed: usize },
     #[error("runs {a} and {b} share no metric with enough data to compare{hint}")]
     Nothing { a: i64, b: i64, hint: String },
 }

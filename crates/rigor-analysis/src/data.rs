@@ -217,6 +217,33 @@ pub fn environment_key(environment: Option<&Environment>) -> String {
     }
 }
 
+/// What a stored run measured, from the plan it keeps: the scenario as resolved (its requests,
+/// phases and rates) or the bench as run, the plan's `[target]` (what started the system under
+/// test), and the command line's changes (`rigor run --rate …`, `--target-command …`). Runs
+/// with the same key measured the same thing the same way; a run of another target
+/// configuration or at another rate is no sample of the baseline's spread.
+pub fn measurement_key(stored_plan: &str) -> String {
+    let Ok(plan) = serde_json::from_str::<serde_json::Value>(stored_plan) else {
+        return stored_plan.to_string();
+    };
+    let Some(text) = plan.get("plan_text").and_then(|t| t.as_str()) else {
+        return stored_plan.to_string();
+    };
+    let target = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|t| t.get("target").map(ToString::to_string));
+    let overrides: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("# rigor run --"))
+        .collect();
+    serde_json::json!({
+        "scenario": plan.get("scenario"),
+        "target": target,
+        "overrides": overrides,
+    })
+    .to_string()
+}
+
 /// Differences between two environments worth a warning.
 pub fn environment_differences(a: Option<&Environment>, b: Option<&Environment>) -> Vec<String> {
     let (Some(a), Some(b)) = (a, b) else {
@@ -234,4 +261,31 @@ pub fn environment_differences(a: Option<&Environment>, b: Option<&Environment>)
     differ("rigor version", &a.rigor_version, &b.rigor_version);
     differ("host", &a.hostname, &b.hostname);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::measurement_key;
+
+    fn stored(text: &str, rate: &str) -> String {
+        serde_json::json!({ "plan_text": text, "scenario": { "name": "api", "rate": rate } })
+            .to_string()
+    }
+
+    #[test]
+    fn the_measurement_is_the_scenario_the_target_and_the_overrides() {
+        let plan = "[target]\ncommand = \"serve --fast\"\n\n[[scenario]]\nname = \"api\"\n";
+        let key = measurement_key(&stored(plan, "10/s"));
+        // Another scenario of the plan edited, or a comment: the same measurement.
+        let other = format!("{plan}\n# a note\n[[scenario]]\nname = \"other\"\n");
+        assert_eq!(measurement_key(&stored(&other, "10/s")), key);
+        // Another rate, another target command, an override: another measurement.
+        assert_ne!(measurement_key(&stored(plan, "20/s")), key);
+        let slow = plan.replace("--fast", "--slow");
+        assert_ne!(measurement_key(&stored(&slow, "10/s")), key);
+        let overridden = format!("{plan}\n# rigor run --target-command \"serve --slow\"\n");
+        assert_ne!(measurement_key(&stored(&overridden, "10/s")), key);
+        // A bench's entry is its own key.
+        assert_eq!(measurement_key("{\"name\":\"b\"}"), "{\"name\":\"b\"}");
+    }
 }

@@ -706,3 +706,53 @@ fn a_busier_machine_during_one_run_is_said() {
         c.warnings
     );
 }
+
+#[test]
+fn interleaved_rounds_cancel_the_machines_drift() {
+    // Five rounds A B: the machine drifts by up to ±8 % from round to round (far more than
+    // the change), moving both runs of a round alike; B does 3 % less work.
+    let drift = [1.0, 1.08, 0.95, 1.04, 0.92];
+    let before: Vec<RunData> = drift
+        .iter()
+        .enumerate()
+        .map(|(i, d)| bench_run(10 + 2 * i as i64, 100.0 * d, 50, i as u64))
+        .collect();
+    let after: Vec<RunData> = drift
+        .iter()
+        .enumerate()
+        .map(|(i, d)| bench_run(11 + 2 * i as i64, 97.0 * d, 50, 50 + i as u64))
+        .collect();
+    let settings = CompareSettings::default();
+    let c = rigor_analysis::compare::compare_interleaved(&before, &after, &settings).unwrap();
+    let m = metric(&c, "wall.mean");
+    assert_eq!(m.verdict, VerdictName::Improved, "{m:?}");
+    assert!(m.change_lower < -0.02 && m.change_upper > -0.04, "{m:?}");
+    assert!(
+        m.method.starts_with("interleaved: 5 rounds"),
+        "{}",
+        m.method
+    );
+    assert!(m.method.contains("10/11, 12/13"), "{}", m.method);
+    // The same drift without the change: nothing is called.
+    let same: Vec<RunData> = drift
+        .iter()
+        .enumerate()
+        .map(|(i, d)| bench_run(11 + 2 * i as i64, 100.0 * d, 50, 50 + i as u64))
+        .collect();
+    let aa = rigor_analysis::compare::compare_interleaved(&before, &same, &settings).unwrap();
+    for m in &aa.metrics {
+        assert!(
+            !matches!(m.verdict, VerdictName::Improved | VerdictName::Regressed),
+            "{m:?}"
+        );
+    }
+    // Judged against the spread between the before runs alone, the drift swamps the change.
+    let history: Vec<RunData> = before[..4].iter().rev().cloned().collect();
+    let between =
+        rigor_analysis::compare_with_history(&before[4], &history, &after[4], &settings).unwrap();
+    assert_ne!(metric(&between, "wall.mean").verdict, VerdictName::Improved);
+    // Too few rounds are refused with the number needed.
+    let e = rigor_analysis::compare::compare_interleaved(&before[..2], &after[..2], &settings)
+        .unwrap_err();
+    assert!(e.to_string().contains("at least 3 rounds"), "{e}");
+}

@@ -21,6 +21,7 @@ mod journey;
 pub mod limits;
 mod locate;
 mod phases;
+mod rate;
 mod resolve;
 mod secrets;
 mod syntax;

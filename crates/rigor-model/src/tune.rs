@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::expr::{Expr, ExprError, Target};
 
 pub mod artifacts;
+mod iteration;
+
+pub use iteration::{
+    Interleaved, Iteration, IterationOutcome, MetricChange, PeakCheck, TestsOutcome,
+};
 
 /// The version of the session's stored form; a change that old readers cannot follow bumps it.
 pub const SESSION_VERSION: u32 = 1;
@@ -44,6 +49,11 @@ pub struct Session {
     pub approved: Option<Signed>,
     /// The run the session measures against.
     pub baseline_run: Option<i64>,
+    /// Every run of the unchanged system taken as the baseline (`--repeat`), the first being
+    /// `baseline_run`: their spread is the benchmark's own noise.
+    pub baseline_runs: Vec<i64>,
+    /// The baseline at the expected peak load, when the session has one.
+    pub baseline_peak_run: Option<i64>,
     pub hypotheses: Vec<Hypothesis>,
     /// Every gate's answer, in order.
     pub gates: Vec<GateAnswer>,
@@ -72,6 +82,8 @@ impl Default for Session {
             tests: None,
             approved: None,
             baseline_run: None,
+            baseline_runs: Vec::new(),
+            baseline_peak_run: None,
             hypotheses: Vec::new(),
             gates: Vec::new(),
             iterations: Vec::new(),
@@ -387,87 +399,6 @@ impl Bottleneck {
     }
 }
 
-/// A change validated: its run against the session's baseline at the goal's load, the
-/// functional tests, and what it did to every metric both runs have.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Iteration {
-    /// From 1.
-    pub number: u32,
-    pub run_id: i64,
-    /// The baseline it was compared with.
-    pub against: i64,
-    /// What changed, as the user says it.
-    pub note: Option<String>,
-    /// The hypothesis it tested, confirmed or refuted by it.
-    pub hypothesis: Option<u32>,
-    pub goal: Option<GoalCheck>,
-    /// The goal's metric against the baseline, when the comparison judged it.
-    pub goal_change: Option<MetricChange>,
-    /// Other metrics that improved, and the outcomes that regressed (latency, throughput,
-    /// errors, CPU, memory, wall time: the trade-offs to sign off).
-    pub improved: Vec<MetricChange>,
-    pub regressed: Vec<MetricChange>,
-    /// Diagnostic signals that moved the wrong way (context switches, the target's own
-    /// series): shown, but no trade-off by themselves.
-    #[serde(default)]
-    pub signals_regressed: Vec<MetricChange>,
-    pub tests: Option<TestsOutcome>,
-    pub outcome: IterationOutcome,
-    pub signed: Signed,
-}
-
-/// A metric's verdict against the baseline, with its change and interval.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct MetricChange {
-    pub metric: String,
-    pub verdict: String,
-    /// The change as the comparison gives it (relative, or absolute for shares).
-    pub change: f64,
-    pub lower: f64,
-    pub upper: f64,
-    /// `-48% [-52%, -44%]`.
-    pub text: String,
-    pub method: String,
-}
-
-/// The functional tests' run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TestsOutcome {
-    pub command: String,
-    pub passed: bool,
-    pub exit_code: Option<i32>,
-    /// The last lines of what it printed.
-    pub output_tail: String,
-}
-
-/// What an iteration came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IterationOutcome {
-    /// The goal's metric improved, no other regressed, the tests passed.
-    Improved,
-    /// Improved, but another metric regressed: a trade-off to sign off.
-    TradeOff,
-    /// The goal's metric did not improve beyond the noise.
-    NoImprovement,
-    /// The goal's metric regressed: name the change to roll back.
-    Regressed,
-    /// A functional test failed: fast but wrong is useless, whatever the speed-up.
-    TestsFailed,
-}
-
-impl IterationOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IterationOutcome::Improved => "improved",
-            IterationOutcome::TradeOff => "trade_off",
-            IterationOutcome::NoImprovement => "no_improvement",
-            IterationOutcome::Regressed => "regressed",
-            IterationOutcome::TestsFailed => "tests_failed",
-        }
-    }
-}
-
 /// One line of the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
@@ -750,6 +681,10 @@ pub struct TuneStatus {
     pub phases: Vec<PhaseRow>,
     pub missing: Vec<Missing>,
     pub goal: Option<GoalCheck>,
+    /// The plan's risks: a benchmark noisier than the goal's margin, the trade-offs each
+    /// hypothesis's area tends to make, and those the iterations made.
+    #[serde(default)]
+    pub risks: Vec<String>,
     pub next: String,
 }
 

@@ -158,6 +158,12 @@ pub fn status(t: &TuneStatus) -> String {
             }
         }
     }
+    if !t.risks.is_empty() {
+        let _ = writeln!(out, "\n  risks");
+        for r in &t.risks {
+            let _ = writeln!(out, "    · {r}");
+        }
+    }
     if !t.missing.is_empty() && !s.state.is_closed() {
         let _ = writeln!(out, "\n  required inputs missing");
         for m in &t.missing {
@@ -381,8 +387,27 @@ fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) -> Vec<Stri
             .as_ref()
             .map(|c| format!("{} {}", c.metric, c.text)),
     );
+    if let Some(x) = &i.interleaved {
+        parts.push(format!(
+            "interleaved with the version before over {} rounds",
+            x.rounds
+        ));
+    }
     if goal {
         parts.extend(i.goal.as_ref().map(|g| g.verdict.clone()));
+    }
+    if let Some(p) = &i.previous {
+        parts.push(format!("against the previous iteration: {}", p.text));
+    }
+    if let Some(p) = &i.peak {
+        parts.push(match (&p.goal_change, &p.note) {
+            (Some(c), _) => format!(
+                "at the peak {} (run {}): {} {}",
+                p.rate, p.run_id, c.metric, c.text
+            ),
+            (None, Some(note)) => format!("at the peak {} (run {}): {note}", p.rate, p.run_id),
+            (None, None) => format!("at the peak {} (run {}): measured", p.rate, p.run_id),
+        });
     }
     parts.extend(
         i.tests

@@ -16,6 +16,8 @@
 //! - [`ratio`]: the ratio of two means with its propagated uncertainty.
 //! - [`runs`]: a candidate run's value against the spread between earlier runs (Student-t
 //!   prediction interval), for verdicts that hold across separate invocations.
+//! - [`paired`]: interleaved before/after runs (A B A B …) judged by the paired Student-t over
+//!   each round's difference, which cancels the machine's drift.
 //!
 //! ```
 //! use rigor_stats::{compare, BootstrapConfig, Direction, NoiseBand, Sample, Statistic, Verdict};
@@ -42,6 +44,7 @@
 pub mod bootstrap;
 pub mod distribution;
 pub mod fdr;
+pub mod paired;
 pub mod proportion;
 pub mod quantile;
 pub mod rank;
@@ -57,6 +60,7 @@ pub use bootstrap::{
 };
 pub use distribution::{normal_cdf, normal_quantile, normal_sf};
 pub use fdr::{benjamini_hochberg, FdrResult};
+pub use paired::{paired_difference, paired_ratio, Paired};
 pub use proportion::{two_proportions, wilson_interval, Proportion, ProportionComparison};
 pub use quantile::{
     mean, median, median_abs_deviation, median_ci_ranks, quantile, quantile_sorted, std_dev,

@@ -523,7 +523,8 @@ fn the_triage_names_each_bottleneck_from_its_evidence() {
         assert_eq!(r.code, 0, "{route}: {}\n{}", r.stdout, r.stderr);
         assert!(r.stderr.contains("[PHASE 2 START]"), "{}", r.stderr);
         assert!(
-            r.stderr.contains("[PHASE 2 COMPLETE] - run "),
+            r.stderr
+                .contains("[PHASE 2 COMPLETE] - diagnosing under load: run "),
             "{}",
             r.stderr
         );
@@ -618,4 +619,141 @@ fn a_missing_benchmark_is_written_into_the_plan_and_measured() {
         std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap(),
         before
     );
+}
+
+#[test]
+fn an_interleaved_validation_judges_round_by_round_and_at_the_expected_peak() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    std::fs::write(
+        dir.path().join("rigor.toml"),
+        format!(
+            "[target]\ncommand = \"rigor target --port {port} --route '/api: latency=20ms'\"\nready = \"http://127.0.0.1:{port}/health\"\n\n[[scenario]]\nname = \"api\"\nphases = [{{ kind = \"steady\", rate = \"60/s\", for = \"2s\" }}]\n[[scenario.request]]\nurl = \"http://127.0.0.1:{port}/api\"\ncheck = {{ status = [200] }}\n"
+        ),
+    )
+    .unwrap();
+    let version =
+        |latency: &str| format!("rigor target --port {port} --route '/api: latency={latency}'");
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "interleaved",
+            "--goal",
+            "latency.p50 < 10ms at 60/s",
+            "--peak",
+            "120/s",
+            "--scenario",
+            "api",
+            "--scope",
+            "the /api route",
+            "--tests",
+            "true",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // The baseline: two runs of the unchanged system, and one at the expected peak.
+    let r = tune(dir.path(), &["baseline", "--repeat", "2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("taking the baseline at the expected peak: rigor run api")
+            && r.stderr.contains("--rate 120/s"),
+        "{}",
+        r.stderr
+    );
+    let s = &r.json["session"];
+    assert_eq!(s["baseline_runs"].as_array().unwrap().len(), 2, "{s}");
+    let peak_baseline = s["baseline_peak_run"].as_i64().expect("a run at the peak");
+    let peak_run = tune(dir.path(), &["status"]);
+    let risks = peak_run.json["risks"].to_string();
+    assert!(
+        !risks.contains("noisy benchmark"),
+        "20 ms against 10 ms: {risks}"
+    );
+    // The peak run ran at twice the rate.
+    let shown = common::ran(
+        rigor(dir.path())
+            .args(["show", &peak_baseline.to_string(), "--json"])
+            .output()
+            .unwrap(),
+    );
+    let sent = shown.json["total"]["requests"].as_u64().unwrap();
+    assert!((200..=250).contains(&sent), "120/s for 2 s: {sent}");
+
+    tune(
+        dir.path(),
+        &["hypothesis", "add", "the route is slow by configuration"],
+    );
+    assert_eq!(tune(dir.path(), &["gate", "plan", "--yes"]).code, 0);
+    let e = tune(
+        dir.path(),
+        &["validate", "--before", &version("20ms"), "--rounds", "2"],
+    );
+    assert_eq!(
+        e.code, 2,
+        "--before without --after, 2 rounds: {}",
+        e.stderr
+    );
+    // Before and after started by their own commands, A B A B A B, then the after at the peak.
+    let r = tune(
+        dir.path(),
+        &[
+            "validate",
+            "--note",
+            "route latency 20ms → 5ms",
+            "--hypothesis",
+            "1",
+            "--before",
+            &version("20ms"),
+            "--after",
+            &version("5ms"),
+            "--rounds",
+            "3",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let it = &r.json["session"]["iterations"][0];
+    assert_eq!(it["outcome"], "improved", "{it}");
+    let x = &it["interleaved"];
+    assert_eq!(x["rounds"], 3);
+    let (before, after) = (
+        x["before_runs"].as_array().unwrap(),
+        x["after_runs"].as_array().unwrap(),
+    );
+    assert_eq!((before.len(), after.len()), (3, 3), "{x}");
+    // Alternation: each before run comes just ahead of its after run.
+    for (b, a) in before.iter().zip(after) {
+        assert_eq!(b.as_i64().unwrap() + 1, a.as_i64().unwrap(), "{x}");
+    }
+    assert_eq!(it["against"], before[2]);
+    let change = &it["goal_change"];
+    assert_eq!(change["verdict"], "improved", "{change}");
+    assert!(
+        change["method"]
+            .as_str()
+            .unwrap()
+            .starts_with("interleaved: 3 rounds"),
+        "{change}"
+    );
+    assert!(change["upper"].as_f64().unwrap() < -0.5, "{change}");
+    let peak = &it["peak"];
+    assert_eq!(peak["rate"], "120/s");
+    assert_eq!(peak["against"], peak_baseline, "{peak}");
+    assert_eq!(peak["goal_change"]["verdict"], "improved", "{peak}");
+    assert!(it["previous"].is_null(), "the first iteration: {it}");
+
+    // A second change, validated alone: judged against the baseline and the previous one.
+    let r = tune(dir.path(), &["validate", "--note", "nothing changed"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let it = &r.json["session"]["iterations"][1];
+    assert_eq!(it["against"], r.json["session"]["baseline_run"]);
+    assert_eq!(it["previous"]["metric"], "latency.p50", "{it}");
+    assert_eq!(
+        it["previous"]["verdict"], "regressed",
+        "the plan's 20 ms against the interleaved 5 ms: {it}"
+    );
+    common::assert_schema("tune-status.schema.json", &r.json);
 }

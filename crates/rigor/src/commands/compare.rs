@@ -174,7 +174,8 @@ pub fn comparison(
 }
 
 /// Up to `limit - 1` runs of the baseline's scenario before it, newest first, whose figures
-/// can be trusted and that ran on the same hardware: the spread between them is what separate
+/// can be trusted, that measured the same way (the same scenario, target and overrides: see
+/// [`rigor_analysis::data::measurement_key`]) and that ran on the same hardware: the spread between them is what separate
 /// invocations of the same code differ by. Runs of the baseline's own commit are preferred
 /// when there are enough of them (runs of other commits may differ by real changes, which
 /// widens the spread: fewer changes found, never more). Not the candidate. Their summaries
@@ -189,6 +190,7 @@ pub fn history(
         return Ok(Vec::new());
     }
     let key = rigor_analysis::data::environment_key(baseline.environment.as_ref());
+    let measured = rigor_analysis::data::measurement_key(&baseline.record.plan);
     let records = store.runs(&rigor_store::RunFilter {
         scenario: Some(baseline.record.scenario.clone()),
         kind: Some(baseline.record.kind),
@@ -202,6 +204,7 @@ pub fn history(
                 && r.id != candidate.id()
                 && r.started_at_ns < baseline.record.started_at_ns
                 && r.status.is_trustworthy()
+                && rigor_analysis::data::measurement_key(&r.plan) == measured
         })
         .filter_map(|r| RunData::new(r, Vec::new()).ok())
         .filter(|r| rigor_analysis::data::environment_key(r.environment.as_ref()) == key)

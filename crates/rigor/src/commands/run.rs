@@ -35,6 +35,21 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub metrics: super::MetricsArgs,
+
+    /// Run each open-model scenario at this arrival rate: every phase's rate scaled so that
+    /// its highest is RATE (the shape of ramps and spikes kept), e.g. at the expected peak.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<rigor_model::Rate>,
+
+    /// Start the target with this command instead of the plan's `[target] command` (another
+    /// build or configuration of the same service; the plan's `ready` URL still says when it
+    /// is up).
+    #[arg(long, value_name = "CMD")]
+    pub target_command: Option<String>,
+
+    /// Benchmark this command instead of the bench's own (a bench of one command).
+    #[arg(long, value_name = "CMD")]
+    pub bench_command: Option<String>,
 }
 
 pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
@@ -81,7 +96,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         max_lag: args.record.max_lag.0,
         project_dir,
         // The whole plan is stored with each run: no scenario's credentials in it.
-        plan_text: Some(plan.text_without_secrets(&args.record.secret_headers)),
+        plan_text: Some(plan.text_without_secrets(&args.record.secret_headers) + &overrides(args)),
         target_pid: target.as_ref().map(Target::pid),
         target: target.as_ref().map(Target::handle),
         profile: args.profiling.spec(),
@@ -141,13 +156,33 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
     for scenario in &mut scenarios {
         let marked = args.record.secret_headers.iter().cloned();
         scenario.secret_headers.extend(marked);
+        if let Some(rate) = args.rate {
+            *scenario = scenario
+                .at_rate(rate)
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("--rate {rate}: {e}")))?;
+        }
     }
-    let benches: Vec<BenchEntry> = plan
+    let mut benches: Vec<BenchEntry> = plan
         .bench
         .iter()
         .filter(|b| args.scenario.as_deref().is_none_or(|n| b.name == n))
         .cloned()
         .collect();
+    if let Some(command) = &args.bench_command {
+        for bench in &mut benches {
+            if !bench.commands.is_empty() || bench.scan.is_some() || bench.list.is_some() {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "--bench-command replaces the command of a bench of one command; {} has several",
+                    plan.bench_at(&args.plan, &bench.name)
+                )));
+            }
+            bench.command = Some(command.clone());
+        }
+    }
+    let mut plan = plan;
+    if let Some(command) = &args.target_command {
+        plan.target.get_or_insert_with(TargetSpec::default).command = Some(command.clone());
+    }
     if scenarios.is_empty() && benches.is_empty() {
         return Err(exit::bad_input(anyhow::anyhow!(
             "{} has no [[scenario]] or [[bench]] to run",
@@ -155,6 +190,26 @@ fn read_plan(args: &RunArgs) -> anyhow::Result<(Plan, Vec<Scenario>, Vec<BenchEn
         )));
     }
     Ok((plan, scenarios, benches))
+}
+
+/// The command line's changes to the plan, as comments after the plan stored with each run:
+/// the run records what it measured, not only what the file says.
+fn overrides(args: &RunArgs) -> String {
+    let mut out = String::new();
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_default();
+    if let Some(rate) = args.rate {
+        out += &format!("\n# rigor run --rate {rate}: every open-model phase scaled to it");
+    }
+    if let Some(command) = &args.target_command {
+        out += &format!("\n# rigor run --target-command {}", quote(command));
+    }
+    if let Some(command) = &args.bench_command {
+        out += &format!("\n# rigor run --bench-command {}", quote(command));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// The runs of one `rigor run`, in order, each shown as it ends.

@@ -24,6 +24,7 @@ mod artifacts;
 mod gates;
 mod inputs;
 mod measure;
+mod risks;
 mod validate;
 
 use inputs::apply;
@@ -33,9 +34,12 @@ use measure::{goal_check, run_reproducer};
 const PROTOCOL: &str = "\
 The procedure, phase by phase:
   1 Baseline and requirements           start (goal, scope, --scenario/--bench or --url/--command,
-                                        --tests, --approve), set, approve, baseline
+                                        --tests, --peak, --approve), set, approve,
+                                        baseline [--repeat N] (and a run at the expected peak)
   2 Profiling and bottleneck discovery  diagnose [--profile]
   3 Optimisation                        hypothesis add/update, validate --note … --hypothesis N
+                                        (at the goal's load and at the expected peak; with
+                                        --before CMD --after CMD [--rounds N]: interleaved)
   4 Load testing and capacity           (not yet part of a session: a recorded skip)
   5 Monitoring and continuous           gate governance, close; report writes the evidence
     optimisation
@@ -130,8 +134,14 @@ pub enum TuneAction {
     /// stored run with --run), with the goal's gap.
     Baseline {
         /// A stored run to adopt instead of taking a new one.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", conflicts_with = "repeat")]
         run: Option<i64>,
+        /// Take this many runs of the unchanged system (the first is the baseline): their
+        /// spread is the benchmark's own noise, set against the goal's margin in the plan's
+        /// risks.
+        #[arg(long, value_name = "N", default_value_t = 1,
+              value_parser = clap::value_parser!(u32).range(1..=20))]
+        repeat: u32,
     },
     /// Diagnose: run the reproducer (with the target's signals; --profile samples its stacks
     /// with perf) and name the bottleneck from the evidence: CPU-bound, waiting, memory
@@ -150,6 +160,19 @@ pub enum TuneAction {
         /// The hypothesis the change tests: confirmed or refuted by the result.
         #[arg(long, value_name = "ID")]
         hypothesis: Option<u32>,
+        /// Interleave: the command that starts the version before the change (the target's
+        /// command for a scenario, the benchmarked command for a bench), run in alternation
+        /// with --after, A B A B …, and judged round by round, so that the machine's drift
+        /// cannot fake a win.
+        #[arg(long, value_name = "CMD", requires = "after")]
+        before: Option<String>,
+        /// The command that starts the version after the change (with --before).
+        #[arg(long, value_name = "CMD", requires = "before")]
+        after: Option<String>,
+        /// Rounds of an interleaved validation (each a run before and a run after).
+        #[arg(long, value_name = "N", default_value_t = 5,
+              value_parser = clap::value_parser!(u32).range(3..=50))]
+        rounds: u32,
     },
     /// The plan's hypotheses: add, list, update.
     Hypothesis {
@@ -379,8 +402,8 @@ fn act(
             session.approved = Some(by.clone());
             log(session, by, "approved the tuning".into());
         }
-        TuneAction::Baseline { run } => {
-            let id = match run {
+        TuneAction::Baseline { run, repeat } => {
+            let runs = match run {
                 Some(id) => {
                     let record = store.run(*id).map_err(exit::bad_input)?;
                     if !record.status.is_finished() {
@@ -389,12 +412,52 @@ fn act(
                             record.status.as_str()
                         )));
                     }
-                    *id
+                    vec![*id]
                 }
-                None => run_reproducer(session, &args.plan, args.store.as_deref(), (1, &[]), w)?,
+                None => (1..=*repeat)
+                    .map(|i| {
+                        let what = if *repeat == 1 {
+                            "taking the baseline".to_string()
+                        } else {
+                            format!("taking the baseline, run {i} of {repeat}")
+                        };
+                        let step = measure::Step::new(1, what);
+                        run_reproducer(session, &args.plan, args.store.as_deref(), step, w)
+                    })
+                    .collect::<anyhow::Result<Vec<i64>>>()?,
             };
+            let peak = match (&session.expected_peak, &session.reproducer, run) {
+                (Some(rate), Some(rigor_model::tune::Reproducer::Scenario(_)), None) => {
+                    let step = measure::Step::new(1, "taking the baseline at the expected peak")
+                        .with(&["--rate", rate]);
+                    Some(run_reproducer(
+                        session,
+                        &args.plan,
+                        args.store.as_deref(),
+                        step,
+                        w,
+                    )?)
+                }
+                _ => None,
+            };
+            let id = runs[0];
             session.baseline_run = Some(id);
-            log(session, by, format!("recorded run {id} as the baseline"));
+            session.baseline_runs = runs.clone();
+            session.baseline_peak_run = peak;
+            let also = match (runs.len(), peak) {
+                (1, None) => String::new(),
+                (_, None) => format!(" (of runs {})", join(&runs)),
+                (1, Some(p)) => format!(", and run {p} at the expected peak"),
+                (_, Some(p)) => format!(
+                    " (of runs {}), and run {p} at the expected peak",
+                    join(&runs)
+                ),
+            };
+            log(
+                session,
+                by,
+                format!("recorded run {id} as the baseline{also}"),
+            );
         }
         TuneAction::Diagnose { profile } => {
             if session.baseline_run.is_none() {
@@ -403,7 +466,8 @@ fn act(
                 )));
             }
             let extra: &[&str] = if *profile { &["--profile"] } else { &[] };
-            let run = run_reproducer(session, &args.plan, args.store.as_deref(), (2, extra), w)?;
+            let step = measure::Step::new(2, "diagnosing under load").with(extra);
+            let run = run_reproducer(session, &args.plan, args.store.as_deref(), step, w)?;
             let record = store.run(run)?;
             let summary = match rigor_model::output::StoredSummary::parse(
                 record.kind,
@@ -437,8 +501,20 @@ fn act(
             });
             log(session, by, format!("diagnosed run {run}: {named}"));
         }
-        TuneAction::Validate { note, hypothesis } => {
-            validate::validate(session, (note, *hypothesis), args, by, store, w)?;
+        TuneAction::Validate {
+            note,
+            hypothesis,
+            before,
+            after,
+            rounds,
+        } => {
+            let request = validate::Request {
+                note: note.as_deref(),
+                hypothesis: *hypothesis,
+                interleave: before.as_deref().zip(after.as_deref()),
+                rounds: *rounds,
+            };
+            validate::validate(session, &request, args, by, store, w)?;
         }
         TuneAction::Hypothesis { action } => match action {
             HypothesisAction::Add {
@@ -600,8 +676,16 @@ fn status_of(session: &Session, store: &dyn Store) -> TuneStatus {
         phases: session.phases(),
         missing: session.missing(),
         goal: goal_check(session, store, None),
+        risks: risks::risks(session, store),
         next: session.next_command(),
     }
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn log(session: &mut Session, by: &Signed, what: String) {

@@ -67,7 +67,7 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
                     s.reproducer.as_ref().map_or("the reproducer".into(), ToString::to_string),
                     s.tests.as_deref().unwrap_or("none given")
                 ),
-                risks: risks(status),
+                risks: status.risks.clone(),
                 approved: s.approved.clone(),
             }),
             baseline.clone(),
@@ -246,29 +246,6 @@ fn baseline_csv(status: &TuneStatus, store: &dyn Store) -> String {
                 metric.unit().as_str()
             ));
         }
-    }
-    out
-}
-
-/// The risks the session has seen: trade-offs, failed tests, a goal not met.
-fn risks(status: &TuneStatus) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in &status.session.iterations {
-        for r in &i.regressed {
-            out.push(format!(
-                "iteration {}: {} {} (a trade-off)",
-                i.number, r.metric, r.text
-            ));
-        }
-        if i.tests.as_ref().is_some_and(|t| !t.passed) {
-            out.push(format!(
-                "iteration {}: the functional tests failed",
-                i.number
-            ));
-        }
-    }
-    if out.is_empty() {
-        out.push("none seen yet: trade-offs (memory for CPU, errors for latency) are checked on every validation".into());
     }
     out
 }

@@ -11,20 +11,39 @@ use rigor_store::Store;
 
 use crate::exit;
 
+/// One run of the reproducer: the protocol's phase it belongs to, what it is for, and the
+/// `rigor run` options that change it (`--rate`, `--target-command`, `--profile` …).
+pub(super) struct Step<'a> {
+    pub phase: u8,
+    pub what: String,
+    pub extra: Vec<&'a str>,
+}
+
+impl<'a> Step<'a> {
+    pub fn new(phase: u8, what: impl Into<String>) -> Step<'a> {
+        Step {
+            phase,
+            what: what.into(),
+            extra: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, extra: &[&'a str]) -> Step<'a> {
+        self.extra.extend_from_slice(extra);
+        self
+    }
+}
+
 /// Runs the reproducer as `rigor run NAME --json` (this binary), announced as part of the
-/// protocol's phase `phase`, and returns its run id.
+/// protocol's phase, and returns its run id.
 pub(super) fn run_reproducer(
     session: &Session,
     plan: &Path,
     store: Option<&Path>,
-    (phase, extra): (u8, &[&str]),
+    step: Step<'_>,
     w: &mut Writer,
 ) -> anyhow::Result<i64> {
-    let what = match phase {
-        1 => "taking the baseline",
-        2 => "diagnosing under load",
-        _ => "validating the change",
-    };
+    let Step { phase, what, extra } = step;
     let name = match &session.reproducer {
         Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
         None => {
@@ -34,13 +53,17 @@ pub(super) fn run_reproducer(
         }
     };
     w.note(format_args!(
-        "[PHASE {phase} START] - {what}: rigor run {name} --plan {}",
-        plan.display()
+        "[PHASE {phase} START] - {what}: rigor run {name} --plan {}{}",
+        plan.display(),
+        extra
+            .iter()
+            .map(|a| format!(" {}", shell_quote(a)))
+            .collect::<String>()
     ));
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.args(["run", name, "--json", "--quiet", "--plan"])
         .arg(plan)
-        .args(extra);
+        .args(&extra);
     if let Some(store) = store {
         cmd.arg("--store").arg(store);
     }
@@ -71,9 +94,22 @@ pub(super) fn run_reproducer(
         )));
     }
     w.note(format_args!(
-        "[PHASE {phase} COMPLETE] - run {run} ({status})"
+        "[PHASE {phase} COMPLETE] - {what}: run {run} ({status})"
     ));
     Ok(run)
+}
+
+/// `text` as `sh` reads it back, for the commands rigor announces.
+fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=%+,".contains(c))
+    {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// The goal's metric in `run` (the baseline's when `None`), against its target; a relative
@@ -83,20 +119,21 @@ pub(super) fn goal_check(
     store: &dyn Store,
     run: Option<i64>,
 ) -> Option<GoalCheck> {
-    let goal = parse_goal(session.goal.as_deref()?).ok()?;
     let baseline = session.baseline_run?;
-    let run = run.unwrap_or(baseline);
-    let scope = match (&goal.labels.request, &goal.labels.phase) {
-        (Some(r), _) => Scope::Request(r.clone()),
-        (_, Some(p)) => Scope::Phase(p.clone()),
-        _ => Scope::Run,
-    };
-    let value_of = |id: i64| -> Option<f64> {
-        let data = crate::commands::compare::load(store, store.run(id).ok()?).ok()?;
-        rigor_analysis::metrics::value(&data, goal.metric, &scope)
-            .ok()
-            .flatten()
-    };
+    goal_check_against(session, store, run.unwrap_or(baseline), baseline)
+}
+
+/// The goal's metric in `run` against its target, a relative goal judged against `baseline`'s
+/// value (the baseline at the peak, for a run at the peak).
+pub(super) fn goal_check_against(
+    session: &Session,
+    store: &dyn Store,
+    run: i64,
+    baseline: i64,
+) -> Option<GoalCheck> {
+    let goal = parse_goal(session.goal.as_deref()?).ok()?;
+    let scope = goal_scope(&goal);
+    let value_of = |id: i64| goal_value(&goal, &scope, store, id);
     let value = value_of(run);
     let value_text = value.map_or("no data".into(), |v| goal.metric.format_value(v));
     let target_text = goal.target_text();
@@ -169,4 +206,26 @@ pub(super) fn goal_check(
         met,
         verdict,
     })
+}
+
+/// Where the goal's metric is read: one request's figures, one phase's, or the whole run's.
+pub(super) fn goal_scope(goal: &rigor_model::expr::Expr) -> Scope {
+    match (&goal.labels.request, &goal.labels.phase) {
+        (Some(r), _) => Scope::Request(r.clone()),
+        (_, Some(p)) => Scope::Phase(p.clone()),
+        _ => Scope::Run,
+    }
+}
+
+/// The goal's metric in stored run `id`; `None` when the run or its figure is missing.
+pub(super) fn goal_value(
+    goal: &rigor_model::expr::Expr,
+    scope: &Scope,
+    store: &dyn Store,
+    id: i64,
+) -> Option<f64> {
+    let data = crate::commands::compare::load(store, store.run(id).ok()?).ok()?;
+    rigor_analysis::metrics::value(&data, goal.metric, scope)
+        .ok()
+        .flatten()
 }
