@@ -15,6 +15,7 @@ pub mod judge;
 pub mod metric;
 pub mod output;
 pub mod plan;
+pub mod slo;
 pub mod status;
 pub mod stop;
 pub mod threshold;

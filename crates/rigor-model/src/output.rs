@@ -801,5 +801,9 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             "performance-report-manifest.schema.json",
             value(schemars::schema_for!(crate::tune::artifacts::Manifest)),
         ),
+        (
+            "slo-update-record.schema.json",
+            value(schemars::schema_for!(crate::slo::SloUpdateRecord)),
+        ),
     ]
 }

@@ -15,6 +15,7 @@ use crate::threshold::Threshold;
 
 mod bench;
 mod checks;
+mod edit;
 mod extraction;
 mod gate;
 mod journey;
@@ -32,6 +33,7 @@ use syntax::syntax_error;
 
 use crate::units::{HumanDuration, Rate, Ratio};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
+pub use edit::{set_budget, BudgetEdit};
 pub use extraction::Extraction;
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use journey::{Extract, Journey, JourneyStep, StepSpec};

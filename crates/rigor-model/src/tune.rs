@@ -61,8 +61,18 @@ pub struct Session {
     pub iterations: Vec<Iteration>,
     /// The latest diagnosis: the run it read and what it found, strongest first.
     pub diagnosis: Option<Diagnosis>,
+    /// Phase 4, load testing and capacity: its search, or a recorded skip.
+    pub capacity: Option<CapacityPhase>,
+    /// Phase 5, monitoring: the budgets written into the plan and the objectives changed.
+    pub monitoring: Option<Monitoring>,
+    /// The final run made the named baseline at close.
+    pub promoted: Option<Promotion>,
     /// The audit trail: every step taken, by whom and when.
     pub log: Vec<LogEntry>,
+    /// The session log in the protocol's form, each line timestamped: `[PHASE 1 START] - …`,
+    /// `[PHASE 1 COMPLETE] - …`, and failures in its terms (`LoadTestFailure: …`,
+    /// `TelemetryGap: …`, `RegressionDetected: …`) with their recovery.
+    pub events: Vec<String>,
     /// How it ended, once it has.
     pub closed: Option<Closure>,
 }
@@ -88,7 +98,11 @@ impl Default for Session {
             gates: Vec::new(),
             iterations: Vec::new(),
             diagnosis: None,
+            capacity: None,
+            monitoring: None,
+            promoted: None,
             log: Vec::new(),
+            events: Vec::new(),
             closed: None,
         }
     }
@@ -399,6 +413,39 @@ impl Bottleneck {
     }
 }
 
+/// Phase 4 as the session carried it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CapacityPhase {
+    /// Why the capacity search was skipped, when it was.
+    pub skipped: Option<String>,
+    pub signed: Signed,
+}
+
+/// Phase 5 as the session carried it out: the budgets it wrote into the plan (as TOML) and
+/// the objective changes they make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Monitoring {
+    /// The plan written to.
+    pub plan: String,
+    pub budgets: Vec<String>,
+    pub updates: Vec<crate::slo::SloUpdate>,
+    /// The run whose figures the budgets hold to (the last change that improved).
+    pub final_run: i64,
+    pub signed: Signed,
+}
+
+/// The named baseline moved to the session's final run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Promotion {
+    pub baseline: String,
+    pub run_id: i64,
+    /// The run it replaced, when the name was taken.
+    pub previous: Option<i64>,
+    /// Where its snapshot was written (`docs/perf/baselines/…`).
+    pub snapshot: Option<String>,
+    pub signed: Signed,
+}
+
 /// One line of the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LogEntry {
@@ -622,12 +669,33 @@ impl Session {
                     .iter()
                     .any(|h| h.status != HypothesisStatus::Proposed),
             ),
-            row(
-                4,
-                PhaseStatus::NotStarted,
-                "the capacity search is not yet part of a session".into(),
-            ),
-            later(5, Gate::Governance, self.passed(Gate::Optimisation)),
+            match &self.capacity {
+                Some(CapacityPhase {
+                    skipped: Some(why), ..
+                }) => row(4, PhaseStatus::Done, format!("skipped: {why}")),
+                Some(_) => row(4, PhaseStatus::Done, "capacity measured".into()),
+                None => row(
+                    4,
+                    PhaseStatus::NotStarted,
+                    "no capacity search: `rigor tune capacity --skip --reason …` records why"
+                        .into(),
+                ),
+            },
+            {
+                let mut monitoring = later(
+                    5,
+                    Gate::Governance,
+                    self.passed(Gate::Optimisation) || self.monitoring.is_some(),
+                );
+                if let (Some(m), false) = (&self.monitoring, self.passed(Gate::Governance)) {
+                    monitoring.notes = format!(
+                        "{} budget{} written; the governance gate is unanswered",
+                        m.budgets.len(),
+                        if m.budgets.len() == 1 { "" } else { "s" }
+                    );
+                }
+                monitoring
+            },
         ]
     }
 
@@ -656,8 +724,13 @@ impl Session {
         }
         match self.iterations.last().map(|i| i.outcome) {
             _ if self.passed(Gate::Optimisation) => {
-                if self.passed(Gate::Governance) {
-                    "rigor tune close".into()
+                if self.capacity.is_none() {
+                    "rigor tune capacity --skip --reason 'why the capacity search is not needed'"
+                        .into()
+                } else if self.monitoring.is_none() {
+                    "rigor tune monitor".into()
+                } else if self.passed(Gate::Governance) {
+                    "rigor tune close --promote".into()
                 } else {
                     "rigor tune gate governance --yes".into()
                 }

@@ -6,6 +6,13 @@ use std::fmt::Write;
 
 use rigor_model::tune::{Answer, Gate, TuneStatus};
 
+mod evidence;
+
+pub use evidence::{
+    hypothesis_log, improvement_notes, instrumentation_log, performance_report, phase_report,
+    profiling_report, Signals,
+};
+
 /// The status of a session as text.
 pub fn status(t: &TuneStatus) -> String {
     let s = &t.session;
@@ -179,208 +186,10 @@ pub fn status(t: &TuneStatus) -> String {
     out
 }
 
-/// `hypothesis-log.md`: the plan's hypotheses by return on effort, with what became of them.
-pub fn hypothesis_log(t: &TuneStatus) -> String {
-    let s = &t.session;
-    let mut out = format!("# Hypothesis log — {}\n\n", s.name);
-    if s.hypotheses.is_empty() {
-        out.push_str("No hypothesis was recorded.\n");
-        return out;
-    }
-    out.push_str("| # | hypothesis | area | expects | gain | effort | status | evidence | added by |\n|---:|---|---|---|---:|---:|---|---|---|\n");
-    for h in s.ordered_hypotheses() {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} at {} |",
-            h.id,
-            cell(&h.text),
-            h.area.as_str(),
-            cell(h.expected.as_deref().unwrap_or("–")),
-            h.gain,
-            h.effort,
-            h.status.as_str(),
-            cell(h.evidence.as_deref().unwrap_or("–")),
-            cell(&h.added.by),
-            h.added.at
-        );
-    }
-    out
-}
-
-/// `profiling-report.md`: the diagnosis and its evidence, or why there is none.
-pub fn profiling_report(t: &TuneStatus) -> String {
-    let s = &t.session;
-    let mut out = format!("# Profiling and bottleneck discovery — {}\n\n", s.name);
-    let Some(d) = &s.diagnosis else {
-        out.push_str("Phase not reached: no diagnostic run was made (`rigor tune diagnose`).\n");
-        return out;
-    };
-    let _ = writeln!(out, "Diagnostic run: {}.\n", d.run_id);
-    if d.findings.is_empty() {
-        out.push_str("Nothing stood out at this load: the target was neither CPU-bound nor waiting, failing, growing or queueing.\n");
-    }
-    for (i, f) in d.findings.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "## {} {}\n\n{}.\n",
-            if i == 0 { "Bottleneck:" } else { "Also:" },
-            f.bottleneck.as_str(),
-            f.headline
-        );
-        for e in &f.evidence {
-            let _ = writeln!(out, "- {e}");
-        }
-        let _ = writeln!(out, "\nNext: {}\n", f.next);
-    }
-    out
-}
-
-/// `phaseN_performance_*.md`: one phase of the protocol, as far as the session reached it.
-pub fn phase_report(t: &TuneStatus, number: u8) -> String {
-    let s = &t.session;
-    let Some(row) = t.phases.iter().find(|p| p.number == number) else {
-        return String::new();
-    };
-    let mut out = format!(
-        "# Phase {number}: {} — {}\n\nStatus: {}.{}\n\n",
-        row.title,
-        s.name,
-        row.status.mark(),
-        if row.notes.is_empty() {
-            String::new()
-        } else {
-            format!(" {}.", row.notes)
-        }
-    );
-    let gate = match number {
-        1 => Some(Gate::Baseline),
-        2 => Some(Gate::Diagnosis),
-        3 => Some(Gate::Optimisation),
-        5 => Some(Gate::Governance),
-        _ => None,
-    };
-    match number {
-        1 => {
-            let _ = writeln!(
-                out,
-                "- Goal: {}\n- Scope: {}\n- Reproduced by: {}\n- Baseline: {}",
-                s.goal.as_deref().unwrap_or("–"),
-                s.scope.as_deref().unwrap_or("–"),
-                s.reproducer
-                    .as_ref()
-                    .map_or("–".into(), ToString::to_string),
-                s.baseline_run.map_or("none".into(), |r| format!("run {r}"))
-            );
-            if let Some(g) = &t.goal {
-                let _ = writeln!(out, "- {}", g.verdict);
-            }
-        }
-        2 => out.push_str(
-            &profiling_report(t)
-                .lines()
-                .skip(2)
-                .map(|l| match l.strip_prefix("## ") {
-                    Some(rest) => format!("### {rest}"),
-                    None => l.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        3 => {
-            if s.iterations.is_empty() {
-                out.push_str("Phase not reached: no change was validated.\n");
-            }
-            for i in &s.iterations {
-                let _ = writeln!(
-                    out,
-                    "- Iteration {} (run {} against {}): {}",
-                    i.number,
-                    i.run_id,
-                    i.against,
-                    facts(i, "failed", false).join("; ")
-                );
-            }
-        }
-        4 => out.push_str(
-            "Phase not reached: a capacity search is not yet part of a session (recorded skip).\n",
-        ),
-        _ => {
-            if s.answer(Gate::Governance).is_none() {
-                out.push_str("Phase not reached: the governance gate is unanswered.\n");
-            }
-        }
-    }
-    if let Some(gate) = gate {
-        let _ = writeln!(
-            out,
-            "\nGate `{}` — {}\n\nAnswer: {}",
-            gate.as_str(),
-            gate.question(),
-            s.answer(gate).map_or("none yet".to_string(), |a| format!(
-                "{:?} by {} at {}{}",
-                a.answer,
-                a.signed.by,
-                a.signed.at,
-                a.note
-                    .as_deref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            ))
-        );
-    }
-    out
-}
-
-/// `PERFORMANCE-REPORT.md`: the session in one page.
-pub fn performance_report(t: &TuneStatus) -> String {
-    let s = &t.session;
-    let mut out = format!(
-        "# Performance report — {}\n\nState: **{}**{}\n\n",
-        s.name,
-        s.state.as_str(),
-        s.closed
-            .as_ref()
-            .and_then(|c| c.reason.as_deref())
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default()
-    );
-    let _ = writeln!(
-        out,
-        "## Phases\n\n| phase | title | status | notes |\n|---:|---|---|---|"
-    );
-    for p in &t.phases {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} |",
-            p.number,
-            p.title,
-            p.status.mark(),
-            cell(&p.notes)
-        );
-    }
-    out.push('\n');
-    for n in 1..=5 {
-        let phase = phase_report(t, n);
-        out.push_str(&phase.replacen("# ", "## ", 1));
-        out.push('\n');
-    }
-    let _ = writeln!(out, "## Audit trail\n");
-    for entry in &s.log {
-        let _ = writeln!(
-            out,
-            "- {} · {} · {}",
-            entry.signed.at,
-            entry.signed.by,
-            cell(&entry.what)
-        );
-    }
-    out
-}
-
 /// What an iteration came to, in the words every form of the report uses: its outcome, the
 /// goal's metric against the baseline, the goal's verdict (with `goal`) and the functional
 /// tests (`failed` is how a failure is written).
-fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) -> Vec<String> {
+pub(crate) fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) -> Vec<String> {
     let mut parts = vec![i.outcome.as_str().replace('_', " ")];
     parts.extend(
         i.goal_change
@@ -417,6 +226,6 @@ fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) -> Vec<Stri
     parts
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }

@@ -160,6 +160,27 @@ fn a_session_blocks_without_its_inputs_then_takes_its_baseline_and_states_the_ga
     );
     let r = tune(dir.path(), &["hypothesis", "add", "late"]);
     assert_eq!(r.code, 2, "a closed session is kept as it is: {}", r.stderr);
+    // The aborted session's evidence: every phase it did not reach says so, none is empty.
+    let artifacts = dir.path().join(".artifacts/performance");
+    for (name, says) in [
+        (
+            "phase3_performance_optimization.md",
+            "Phase not reached: no change was validated",
+        ),
+        (
+            "phase4_performance_capacity.md",
+            "Phase not reached: no capacity search ran",
+        ),
+        (
+            "phase5_performance_operations.md",
+            "Phase not reached: no budget or SLO update",
+        ),
+        ("instrumentation-update-log.md", "| baseline |"),
+        ("continuous-improvement-notes.md", "State: aborted"),
+    ] {
+        let text = std::fs::read_to_string(artifacts.join(name)).unwrap();
+        assert!(text.contains(says), "{name}: {text}");
+    }
 }
 
 #[test]
@@ -393,14 +414,115 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // Phases 4 and 5: the governance gate needs the capacity phase done (here a recorded
+    // skip) and the budgets written.
+    let e = tune(dir.path(), &["gate", "governance", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(e.stderr.contains("phase 4 is not done"), "{}", e.stderr);
+    assert_eq!(
+        tune(dir.path(), &["status"]).json["next"],
+        "rigor tune capacity --skip --reason 'why the capacity search is not needed'"
+    );
+    let e = tune(dir.path(), &["capacity", "--skip"]);
+    assert_eq!(e.code, 2, "a skip says why: {}", e.stderr);
+    let r = tune(
+        dir.path(),
+        &[
+            "capacity",
+            "--skip",
+            "--reason",
+            "one route's latency, not its capacity",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["phases"][3]["status"], "done");
+    let e = tune(dir.path(), &["gate", "governance", "--yes"]);
+    assert!(e.stderr.contains("rigor tune monitor"), "{}", e.stderr);
+    let e = tune(dir.path(), &["monitor", "--budget", "latency.p95 < +10%"]);
+    assert_eq!(e.code, 2, "a budget is absolute: {}", e.stderr);
+    let r = tune(dir.path(), &["monitor", "--budget", "latency.p99 < 50ms"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan = std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap();
+    assert!(
+        plan.contains("check = \"latency.p50 < 15ms\"")
+            && plan.contains("check = \"latency.p99 < 50ms\""),
+        "{plan}"
+    );
+    let updates = &r.json["session"]["monitoring"]["updates"];
+    assert_eq!(updates[0]["new"], "latency.p50 < 15ms", "{updates}");
+    assert!(updates[0]["old"].is_null(), "{updates}");
+    // The budgets hold the final run: the gate passes on it.
+    let final_run = r.json["session"]["monitoring"]["final_run"]
+        .as_i64()
+        .unwrap();
+    let gate = common::ran(
+        rigor(dir.path())
+            .args(["gate", "--run", &final_run.to_string()])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(gate.code, 0, "{}\n{}", gate.stdout, gate.stderr);
     let r = tune(dir.path(), &["gate", "governance", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = tune(dir.path(), &["close"]);
+    assert_eq!(
+        r.json["session"]["monitoring"]["updates"][0]["approved"]["by"],
+        "alice"
+    );
+    assert_eq!(r.json["next"], "rigor tune close --promote");
+    let r = tune(dir.path(), &["close", "--promote"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json["session"]["state"], "completed");
     assert_eq!(r.json["session"]["iterations"].as_array().unwrap().len(), 3);
+    assert_eq!(r.json["session"]["promoted"]["run_id"], final_run);
+    let shown = common::ran(
+        rigor(dir.path())
+            .args(["baseline", "show", "api"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        shown.stdout.contains(&format!("run {final_run}")),
+        "{}\n{}",
+        shown.stdout,
+        shown.stderr
+    );
+    let snapshot = r.json["session"]["promoted"]["snapshot"].as_str().unwrap();
+    assert!(snapshot.starts_with("docs/perf/baselines/"), "{snapshot}");
+    assert!(dir.path().join(snapshot).is_file(), "{snapshot}");
     common::assert_schema("tune-status.schema.json", &r.json);
-    check_artifacts(&dir.path().join(".artifacts/performance"), "completed");
+    let artifacts = dir.path().join(".artifacts/performance");
+    check_artifacts(&artifacts, "completed");
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(artifacts.join("slo-update-record.json")).unwrap(),
+    )
+    .unwrap();
+    let kinds: Vec<&str> = record["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["budget", "budget", "baseline"], "{record}");
+    let log = std::fs::read_to_string(artifacts.join("tune-session.log")).unwrap();
+    for line in [
+        "[PHASE 1 START]",
+        "[PHASE 1 COMPLETE]",
+        "[PHASE 2 START]",
+        "[PHASE 3 COMPLETE]",
+    ] {
+        assert!(log.contains(line), "{line} not in {log}");
+    }
+    let notes = std::fs::read_to_string(artifacts.join("continuous-improvement-notes.md")).unwrap();
+    assert!(
+        notes.contains("errors are retried by the client"),
+        "the sign-off: {notes}"
+    );
+    let log = std::fs::read_to_string(artifacts.join("instrumentation-update-log.md")).unwrap();
+    assert!(log.contains("| yes |"), "the target was sampled: {log}");
+    assert!(
+        log.contains("latency.p50: none → latency.p50 < 15ms"),
+        "{log}"
+    );
 }
 
 /// Every artifact is there, each JSON one follows its schema, and the manifest lists each
@@ -432,6 +554,10 @@ fn check_artifacts(dir: &std::path::Path, state: &str) {
         "phase3_performance_optimization.md",
         "phase4_performance_capacity.md",
         "phase5_performance_operations.md",
+        "slo-update-record.json",
+        "instrumentation-update-log.md",
+        "continuous-improvement-notes.md",
+        "tune-session.log",
         "PERFORMANCE-REPORT.md",
     ] {
         assert!(
@@ -466,8 +592,8 @@ fn check_artifacts(dir: &std::path::Path, state: &str) {
         "{report}"
     );
     assert!(
-        report.contains("Phase not reached"),
-        "an unreached phase says so: {report}"
+        report.contains("Skipped by alice"),
+        "the skipped phase says who and why: {report}"
     );
 }
 

@@ -24,6 +24,7 @@ mod artifacts;
 mod gates;
 mod inputs;
 mod measure;
+mod monitor;
 mod risks;
 mod validate;
 
@@ -193,12 +194,40 @@ pub enum TuneAction {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
+    /// Phase 4, load testing and capacity: the capacity search is not yet part of a
+    /// session, so record it as skipped with --skip --reason WHY.
+    Capacity {
+        #[arg(long)]
+        skip: bool,
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
+    /// Phase 5, monitoring: write the goal into the plan as a budget of the reproducer
+    /// (`rigor gate` enforces it; one of the same metric is changed in place) and record
+    /// the objective changes in slo-update-record.json.
+    Monitor {
+        /// Another budget to write, an absolute limit (`error_rate < 0.1%`); repeatable.
+        #[arg(long, value_name = "EXPR")]
+        budget: Vec<String>,
+    },
     /// Close the session: completed when its gates passed, or --abort with a reason.
     Close {
-        #[arg(long, requires = "reason")]
+        #[arg(long, requires = "reason", conflicts_with = "promote")]
         abort: bool,
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Make the final run the named baseline (see --baseline) and write its snapshot to
+        /// docs/perf/baselines/.
+        #[arg(long)]
+        promote: bool,
+        /// The baseline name --promote sets.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "main",
+            requires = "promote"
+        )]
+        baseline: String,
     },
     /// Every session in the store, with its state.
     List,
@@ -336,7 +365,8 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                     session.state
                 )));
             }
-            act(
+            let events = session.events.len();
+            let acted = act(
                 action,
                 &mut session,
                 plan.as_ref(),
@@ -344,7 +374,15 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 &by,
                 store.as_mut(),
                 w,
-            )?;
+            );
+            if let Err(e) = acted {
+                // A step that failed (the load test did not run) changes nothing else, but the
+                // failure is kept in the session log, in the protocol's terms.
+                if session.events.len() > events {
+                    store.save_session(&session, now_ns())?;
+                }
+                return Err(e);
+            }
             if changes {
                 settle(&mut session);
                 store.save_session(&session, now_ns())?;
@@ -355,6 +393,12 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let written = match &args.action {
         TuneAction::Report { out } => Some(out.as_deref()),
         TuneAction::Close { .. } => Some(None),
+        // The governance gate's "report published": written as it passes.
+        TuneAction::Gate {
+            gate: Gate::Governance,
+            yes: true,
+            ..
+        } => Some(None),
         _ => None,
     };
     if let Some(out) = written {
@@ -426,7 +470,11 @@ fn act(
                     })
                     .collect::<anyhow::Result<Vec<i64>>>()?,
             };
-            let peak = match (&session.expected_peak, &session.reproducer, run) {
+            let peak = match (
+                &session.expected_peak.clone(),
+                &session.reproducer.clone(),
+                run,
+            ) {
                 (Some(rate), Some(rigor_model::tune::Reproducer::Scenario(_)), None) => {
                     let step = measure::Step::new(1, "taking the baseline at the expected peak")
                         .with(&["--rate", rate]);
@@ -479,16 +527,16 @@ fn act(
             let findings = match &summary {
                 Some(s) => rigor_analysis::triage::triage(s),
                 None => {
-                    w.warn(format_args!(
-                        "TelemetryGap: run {run} is not a load run: the triage reads a load run's signals"
-                    ));
+                    let gap = format!("TelemetryGap: run {run} is not a load run: the triage reads a load run's signals");
+                    w.warn(format_args!("{gap}"));
+                    measure::record(session, &gap);
                     Vec::new()
                 }
             };
             if summary.as_ref().is_some_and(|s| s.target.is_none()) {
-                w.warn(format_args!(
-                    "TelemetryGap: run {run} sampled no target process: start the target with the plan's [target] command so its CPU and memory are read"
-                ));
+                let gap = format!("TelemetryGap: run {run} sampled no target process: start the target with the plan's [target] command so its CPU and memory are read");
+                w.warn(format_args!("{gap}"));
+                measure::record(session, &gap);
             }
             let named = findings
                 .first()
@@ -603,6 +651,11 @@ fn act(
             if answer == Answer::Yes {
                 gates::check_gate(session, *gate, note.as_deref())?;
             }
+            if (*gate, answer) == (Gate::Governance, Answer::Yes) {
+                for u in session.monitoring.iter_mut().flat_map(|m| &mut m.updates) {
+                    u.approved = Some(by.clone());
+                }
+            }
             session.gates.push(GateAnswer {
                 gate: *gate,
                 answer,
@@ -615,7 +668,35 @@ fn act(
                 format!("answered the {} gate {answer:?}", gate.as_str()),
             );
         }
-        TuneAction::Close { abort, reason } => {
+        TuneAction::Capacity { skip, reason } => {
+            monitor::capacity(session, (*skip, reason.as_deref()), by)?;
+            log(
+                session,
+                by,
+                format!(
+                    "recorded phase 4 as skipped: {}",
+                    reason.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        TuneAction::Monitor { budget } => {
+            monitor::monitor(session, budget, &args.plan, store, by, w)?;
+            let n = session.monitoring.as_ref().map_or(0, |m| m.budgets.len());
+            log(
+                session,
+                by,
+                format!(
+                    "wrote {n} budget{} into the plan",
+                    if n == 1 { "" } else { "s" }
+                ),
+            );
+        }
+        TuneAction::Close {
+            abort,
+            reason,
+            promote,
+            baseline,
+        } => {
             let state = if *abort {
                 SessionState::Aborted
             } else {
@@ -635,6 +716,15 @@ fn act(
                 }
                 SessionState::Completed
             };
+            if *promote {
+                monitor::promote(session, baseline, &plan_dir(&args.plan), store, by, w)?;
+                let run = session.promoted.as_ref().map_or(0, |p| p.run_id);
+                log(
+                    session,
+                    by,
+                    format!("made run {run} the baseline `{baseline}`"),
+                );
+            }
             session.closed = Some(Closure {
                 state,
                 reason: reason.clone(),

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use rigor_model::metric::{Metric, Scope};
+use rigor_model::slo::SloUpdateRecord;
 use rigor_model::tune::artifacts::{
     ArtifactEntry, IntakeReport, LoadTestResults, Manifest, OptimizationPlan, SessionRun,
     ValidationReport,
@@ -114,6 +115,39 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
             Vec::new(),
         ));
     }
+    let slo_runs: Vec<i64> = s
+        .monitoring
+        .iter()
+        .flat_map(|m| m.updates.iter().flat_map(|u| u.evidence.clone()))
+        .collect();
+    files.push((
+        "slo-update-record.json",
+        json(&SloUpdateRecord {
+            schema_version: rigor_model::slo::SLO_RECORD_VERSION,
+            session: Some(s.name.clone()),
+            updates: s
+                .monitoring
+                .iter()
+                .flat_map(|m| m.updates.clone())
+                .collect(),
+        }),
+        slo_runs,
+    ));
+    files.push((
+        "instrumentation-update-log.md",
+        rigor_report::tune::instrumentation_log(status, &signals(store, &all_runs)),
+        all_runs.iter().map(|(id, _)| *id).collect(),
+    ));
+    files.push((
+        "continuous-improvement-notes.md",
+        rigor_report::tune::improvement_notes(status),
+        Vec::new(),
+    ));
+    files.push((
+        "tune-session.log",
+        s.events.iter().map(|e| format!("{e}\n")).collect(),
+        Vec::new(),
+    ));
     files.push((
         "PERFORMANCE-REPORT.md",
         rigor_report::tune::performance_report(status),
@@ -150,23 +184,83 @@ pub fn dir(out: Option<&Path>, plan_dir: &Path) -> PathBuf {
     out.map_or_else(|| plan_dir.join(DEFAULT_DIR), Path::to_path_buf)
 }
 
-/// Each run the session made, with what it was for.
+/// Each run the session made, with what it was for, in the order they were made.
 fn session_runs(status: &TuneStatus) -> Vec<(i64, String)> {
     let s = &status.session;
-    let mut runs: Vec<(i64, String)> = s
-        .baseline_run
-        .map(|r| (r, "baseline".to_string()))
-        .into_iter()
-        .collect();
-    if let Some(d) = &s.diagnosis {
-        runs.push((d.run_id, "diagnosis".into()));
+    let mut runs: Vec<(i64, String)> = Vec::new();
+    let mut add = |id: i64, role: String| {
+        if !runs.iter().any(|(r, _)| *r == id) {
+            runs.push((id, role));
+        }
+    };
+    for (i, id) in s.baseline_run.iter().chain(&s.baseline_runs).enumerate() {
+        add(
+            *id,
+            if i == 0 {
+                "baseline".into()
+            } else {
+                format!("baseline, repeat {i}")
+            },
+        );
     }
-    runs.extend(
-        s.iterations
-            .iter()
-            .map(|i| (i.run_id, format!("iteration {}", i.number))),
-    );
+    if let Some(id) = s.baseline_peak_run {
+        add(id, "baseline at the expected peak".into());
+    }
+    if let Some(d) = &s.diagnosis {
+        add(d.run_id, "diagnosis".into());
+    }
+    for i in &s.iterations {
+        if let Some(x) = &i.interleaved {
+            for (round, (b, a)) in x.before_runs.iter().zip(&x.after_runs).enumerate() {
+                add(
+                    *b,
+                    format!("iteration {}, round {}, before", i.number, round + 1),
+                );
+                add(
+                    *a,
+                    format!("iteration {}, round {}, after", i.number, round + 1),
+                );
+            }
+        }
+        add(i.run_id, format!("iteration {}", i.number));
+        if let Some(p) = &i.peak {
+            add(
+                p.run_id,
+                format!("iteration {} at the expected peak", i.number),
+            );
+        }
+    }
     runs
+}
+
+/// What each run captured beside its latency: the target's process, its own metrics, a
+/// profile, probes — for the instrumentation log.
+fn signals(store: &dyn Store, runs: &[(i64, String)]) -> Vec<rigor_report::tune::Signals> {
+    runs.iter()
+        .map(|(id, role)| {
+            let summary = store.run(*id).ok().and_then(|r| {
+                match rigor_model::output::StoredSummary::parse(r.kind, r.summary.as_deref()) {
+                    Ok(Some(rigor_model::output::StoredSummary::Load(s))) => Some(*s),
+                    _ => None,
+                }
+            });
+            rigor_report::tune::Signals {
+                run_id: *id,
+                role: role.clone(),
+                load: summary.is_some(),
+                target: summary.as_ref().is_some_and(|s| s.target.is_some()),
+                scraped: summary
+                    .as_ref()
+                    .and_then(|s| s.target_metrics.as_ref())
+                    .map_or(0, |m| m.series.len()),
+                probes: summary
+                    .as_ref()
+                    .and_then(|s| s.target_metrics.as_ref())
+                    .map_or(0, |m| m.probes.len()),
+                profiled: store.profiles(*id).is_ok_and(|p| !p.is_empty()),
+            }
+        })
+        .collect()
 }
 
 fn session_run(store: &dyn Store, id: i64, role: &str) -> SessionRun {

@@ -36,6 +36,15 @@ pub(super) fn check_gate(session: &Session, gate: Gate, note: Option<&str>) -> a
             refuse("the baseline gate has not passed".into())
         }
         Gate::Optimisation => optimisation_ready(session, note).or_else(refuse),
+        Gate::Governance if session.answer(Gate::Optimisation).is_none_or(|a| a.answer != Answer::Yes) => {
+            refuse("the optimisation gate has not passed".into())
+        }
+        Gate::Governance if session.capacity.is_none() => refuse(
+            "phase 4 is not done: `rigor tune capacity --skip --reason …` records why it is skipped".into(),
+        ),
+        Gate::Governance if session.monitoring.is_none() => refuse(
+            "no budget or SLO update is recorded: `rigor tune monitor` writes the goal into the plan as a budget".into(),
+        ),
         _ => Ok(()),
     }
 }

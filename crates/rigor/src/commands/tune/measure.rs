@@ -37,7 +37,7 @@ impl<'a> Step<'a> {
 /// Runs the reproducer as `rigor run NAME --json` (this binary), announced as part of the
 /// protocol's phase, and returns its run id.
 pub(super) fn run_reproducer(
-    session: &Session,
+    session: &mut Session,
     plan: &Path,
     store: Option<&Path>,
     step: Step<'_>,
@@ -45,42 +45,47 @@ pub(super) fn run_reproducer(
 ) -> anyhow::Result<i64> {
     let Step { phase, what, extra } = step;
     let name = match &session.reproducer {
-        Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n,
+        Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n.clone(),
         None => {
             return Err(exit::bad_input(anyhow::anyhow!(
                 "the session has no test or benchmark to take a baseline with: `rigor tune set --scenario NAME` (or --bench NAME)"
             )))
         }
     };
-    w.note(format_args!(
+    let start = format!(
         "[PHASE {phase} START] - {what}: rigor run {name} --plan {}{}",
         plan.display(),
         extra
             .iter()
             .map(|a| format!(" {}", shell_quote(a)))
             .collect::<String>()
-    ));
+    );
+    announce(session, w, &start);
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.args(["run", name, "--json", "--quiet", "--plan"])
+    cmd.args(["run", &name, "--json", "--quiet", "--plan"])
         .arg(plan)
         .args(&extra);
     if let Some(store) = store {
         cmd.arg("--store").arg(store);
     }
-    let output = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| exit::not_completed(anyhow::anyhow!("cannot run the reproducer: {e}")))?;
+    let output = match cmd.stderr(std::process::Stdio::inherit()).output() {
+        Ok(o) => o,
+        Err(e) => {
+            let why = format!("LoadTestFailure: cannot run the reproducer: {e}");
+            return Err(failure(session, why));
+        }
+    };
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     let run = json["scenarios"][0]["run_id"]
         .as_i64()
-        .or_else(|| json["benches"][0]["run_id"].as_i64())
-        .ok_or_else(|| {
-            exit::not_completed(anyhow::anyhow!(
-                "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run it again",
-                output.status.code().unwrap_or(-1)
-            ))
-        })?;
+        .or_else(|| json["benches"][0]["run_id"].as_i64());
+    let Some(run) = run else {
+        let why = format!(
+            "LoadTestFailure: `rigor run {name}` stored no run (exit {}); fix what it said and run it again",
+            output.status.code().unwrap_or(-1)
+        );
+        return Err(failure(session, why));
+    };
     let status = json["scenarios"][0]["status"]
         .as_str()
         .or_else(|| json["benches"][0]["status"].as_str())
@@ -89,14 +94,36 @@ pub(super) fn run_reproducer(
         status,
         "invalid" | "target_failed" | "aborted" | "interrupted"
     ) {
-        return Err(exit::not_completed(anyhow::anyhow!(
-            "LoadTestFailure: run {run} is {status}: a measurement to judge by must be trustworthy; `rigor show {run}` says why"
-        )));
+        let why = format!(
+            "LoadTestFailure: run {run} is {status}: a measurement to judge by must be trustworthy; `rigor show {run}` says why, then run this step again"
+        );
+        return Err(failure(session, why));
     }
-    w.note(format_args!(
-        "[PHASE {phase} COMPLETE] - {what}: run {run} ({status})"
-    ));
+    announce(
+        session,
+        w,
+        &format!("[PHASE {phase} COMPLETE] - {what}: run {run} ({status})"),
+    );
     Ok(run)
+}
+
+/// Says `line` (a phase's start or end) and keeps it, timestamped, in the session log.
+pub(super) fn announce(session: &mut Session, w: &mut Writer, line: &str) {
+    w.note(format_args!("{line}"));
+    record(session, line);
+}
+
+/// A failure in the protocol's terms, kept in the session log, as the error to return (the
+/// session is saved with it: see `tune::run`).
+pub(super) fn failure(session: &mut Session, why: String) -> anyhow::Error {
+    record(session, &why);
+    exit::not_completed(anyhow::anyhow!(why))
+}
+
+/// Keeps `line` in the session log with the time.
+pub(super) fn record(session: &mut Session, line: &str) {
+    let at = rigor_model::units::rfc3339(std::time::SystemTime::now());
+    session.events.push(format!("{at} {line}"));
 }
 
 /// `text` as `sh` reads it back, for the commands rigor announces.

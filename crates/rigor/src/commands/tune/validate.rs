@@ -238,13 +238,15 @@ pub(super) fn validate(
         ),
     );
     if outcome == IterationOutcome::Regressed {
-        w.warn(format_args!(
+        let why = format!(
             "RegressionDetected: iteration {number} made {} worse; roll back {}",
             goal_metric.unwrap_or_default(),
             request
                 .note
                 .map_or("the change".into(), |n| format!("`{n}`"))
-        ));
+        );
+        w.warn(format_args!("{why}"));
+        super::measure::record(session, &why);
     }
     Ok(())
 }
@@ -252,7 +254,7 @@ pub(super) fn validate(
 /// Runs the version before the change and the version after it in alternation, `rounds`
 /// times each (A B A B …), each started by its command through `flag`; returns their runs.
 fn interleave(
-    session: &Session,
+    session: &mut Session,
     args: &TuneArgs,
     (flag, before, after): (&str, &str, &str),
     rounds: u32,
@@ -281,16 +283,17 @@ fn interleave(
 /// The change at the expected peak load: one run there (of the version after the change, for
 /// an interleaved validation) against the baseline's run at the peak.
 fn at_peak(
-    session: &Session,
+    session: &mut Session,
     args: &TuneArgs,
     after: Option<(&str, &str)>,
     number: u32,
     store: &dyn Store,
     w: &mut Writer,
 ) -> anyhow::Result<Option<PeakCheck>> {
-    let Some(rate) = session.expected_peak.as_deref() else {
+    let Some(rate) = session.expected_peak.clone() else {
         return Ok(None);
     };
+    let rate = rate.as_str();
     if matches!(session.reproducer, Some(Reproducer::Bench(_))) {
         return Ok(None);
     }

@@ -1,0 +1,149 @@
+//! Writing into a plan the user keeps: a budget set by a tuning session's monitoring phase,
+//! edited in place (toml_edit keeps the user's comments, order and formatting) so that the
+//! plan stays theirs to read.
+
+use toml_edit::{value, ArrayOfTables, DocumentMut, Item, Table};
+
+use crate::expr::Expr;
+
+/// What [`set_budget`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetEdit {
+    /// The plan's new text.
+    pub text: String,
+    /// The budget it replaced, as its expression, when the plan had one for the same metric
+    /// (and request and phase) of the same scenario.
+    pub replaced: Option<String>,
+}
+
+/// Sets the budget `check` (an expression of the metric grammar) for `scenario` in the plan
+/// `text`: a `[[budget]]` of the same scenario and metric is changed in place, otherwise one
+/// is appended after `comment`. Budgets for every scenario (no `scenario` key) are left alone.
+pub fn set_budget(
+    text: &str,
+    scenario: &str,
+    check: &str,
+    comment: &str,
+) -> Result<BudgetEdit, String> {
+    let wanted: Expr = check.parse().map_err(|e| format!("{e}"))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let budgets = doc
+        .entry("budget")
+        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+    let Some(budgets) = budgets.as_array_of_tables_mut() else {
+        return Err("the plan's `budget` is not an array of tables (`[[budget]]`)".into());
+    };
+    let same = |t: &Table| -> Option<String> {
+        if t.get("scenario").and_then(|s| s.as_str()) != Some(scenario) {
+            return None;
+        }
+        let text = |key: &str| t.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let (metric, request, phase, old) = match text("check") {
+            Some(c) => {
+                let e: Expr = c.parse().ok()?;
+                (
+                    e.metric.to_string(),
+                    e.labels.request.or(text("request")),
+                    e.labels.phase.or(text("phase")),
+                    c,
+                )
+            }
+            None => {
+                let metric = text("metric")?;
+                let old = match (text("max"), text("min")) {
+                    (Some(max), _) => format!("{metric} <= {max}"),
+                    (None, Some(min)) => format!("{metric} >= {min}"),
+                    (None, None) => metric.clone(),
+                };
+                (metric, text("request"), text("phase"), old)
+            }
+        };
+        (metric == wanted.metric.to_string()
+            && request == wanted.labels.request
+            && phase == wanted.labels.phase)
+            .then_some(old)
+    };
+    let found = budgets.iter_mut().find_map(|t| same(t).map(|old| (old, t)));
+    let replaced = match found {
+        Some((old, table)) => {
+            for key in ["metric", "max", "min", "request", "phase"] {
+                table.remove(key);
+            }
+            table["check"] = value(check);
+            Some(old)
+        }
+        None => {
+            let mut table = Table::new();
+            table["scenario"] = value(scenario);
+            table["check"] = value(check);
+            let prefix: String = comment.lines().map(|l| format!("\n# {l}")).collect();
+            table.decor_mut().set_prefix(format!("{prefix}\n"));
+            budgets.push(table);
+            None
+        }
+    };
+    Ok(BudgetEdit {
+        text: doc.to_string(),
+        replaced,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "# the team's plan\n[[scenario]]\nname = \"api\" # the public API\nphases = [{ kind = \"steady\", rate = \"10/s\", for = \"2s\" }]\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n";
+
+    #[test]
+    fn a_new_budget_is_appended_and_the_users_text_is_kept() {
+        let edit = set_budget(PLAN, "api", "latency.p95 < 20ms", "set by tuning").unwrap();
+        assert!(edit.replaced.is_none());
+        assert!(edit.text.starts_with(PLAN), "{}", edit.text);
+        assert!(
+            edit.text.contains(
+                "# set by tuning\n[[budget]]\nscenario = \"api\"\ncheck = \"latency.p95 < 20ms\""
+            ),
+            "{}",
+            edit.text
+        );
+        let plan = crate::Plan::parse(&edit.text, std::path::Path::new("rigor.toml")).unwrap();
+        assert_eq!(plan.budget.len(), 1);
+    }
+
+    #[test]
+    fn the_same_metric_of_the_same_scenario_is_changed_in_place() {
+        let text = format!(
+            "{PLAN}\n[[budget]]\nscenario = \"api\"\nmetric = \"latency.p95\"\nmax = \"50ms\"\n\n[[budget]]\nmetric = \"latency.p95\"\nmax = \"80ms\"\n"
+        );
+        let edit = set_budget(&text, "api", "latency.p95 < 20ms", "x").unwrap();
+        assert_eq!(edit.replaced.as_deref(), Some("latency.p95 <= 50ms"));
+        let plan = crate::Plan::parse(&edit.text, std::path::Path::new("rigor.toml")).unwrap();
+        assert_eq!(plan.budget.len(), 2, "{}", edit.text);
+        assert_eq!(plan.budget[0].check.as_deref(), Some("latency.p95 < 20ms"));
+        assert_eq!(
+            plan.budget[1].max.as_deref(),
+            Some("80ms"),
+            "every scenario's is left"
+        );
+        // Again: the check it set is what it replaces.
+        let again = set_budget(&edit.text, "api", "latency.p95 < 18ms", "x").unwrap();
+        assert_eq!(again.replaced.as_deref(), Some("latency.p95 < 20ms"));
+        // Another request's figure is another budget.
+        let other = set_budget(
+            &again.text,
+            "api",
+            "latency.p95{request=\"home\"} < 9ms",
+            "x",
+        )
+        .unwrap();
+        assert!(other.replaced.is_none());
+    }
+
+    #[test]
+    fn what_is_not_a_budget_is_refused() {
+        assert!(set_budget(PLAN, "api", "latncy.p95 < 1s", "x").is_err());
+        assert!(set_budget("budget = 3\n", "api", "latency.p95 < 1s", "x")
+            .unwrap_err()
+            .contains("array of tables"));
+    }
+}

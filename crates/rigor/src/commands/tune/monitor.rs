@@ -1,0 +1,312 @@
+//! Phases 4 and 5 of a session, and its close: the capacity phase (a recorded skip until the
+//! capacity search joins the session), the monitoring phase — the goal written into the plan
+//! as a budget `rigor gate` enforces, with the objective changes it makes — and the promotion
+//! of the final run to the named baseline, with its snapshot under `docs/perf/baselines/`.
+
+use std::path::Path;
+
+use rigor_model::expr::Target;
+use rigor_model::slo::{SloUpdate, SloUpdateKind};
+use rigor_model::tune::{
+    parse_goal, Answer, CapacityPhase, Gate, IterationOutcome, Monitoring, Promotion, Reproducer,
+    Session, Signed,
+};
+use rigor_model::Plan;
+use rigor_report::Writer;
+use rigor_store::Store;
+
+use super::measure::{goal_scope, goal_value};
+use crate::exit;
+
+/// Where promoted baselines' snapshots go, from the plan's directory.
+pub const SNAPSHOT_DIR: &str = "docs/perf/baselines";
+
+/// Phase 4: the capacity search is not yet part of a session, so the phase is a recorded
+/// skip with its reason.
+pub(super) fn capacity(
+    session: &mut Session,
+    (skip, reason): (bool, Option<&str>),
+    by: &Signed,
+) -> anyhow::Result<()> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    match (skip, reason) {
+        (true, Some(reason)) => {
+            session.capacity = Some(CapacityPhase {
+                skipped: Some(reason.to_string()),
+                signed: by.clone(),
+            });
+            Ok(())
+        }
+        (true, None) => Err(exit::bad_input(anyhow::anyhow!(
+            "a skipped phase says why: `rigor tune capacity --skip --reason 'the change does not alter how load is served'`"
+        ))),
+        (false, _) => Err(exit::bad_input(anyhow::anyhow!(
+            "the capacity search (its breaking point, knee and scalability model) is not yet part of a tuning session: record the phase as skipped, with why, by `rigor tune capacity --skip --reason '…'`; the change was validated at the expected peak{}",
+            session
+                .expected_peak
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_else(|| " once the session has one (`rigor tune set --peak RATE`)".into())
+        ))),
+    }
+}
+
+/// Phase 5: writes the goal (and each `extra` budget) into the plan as budgets of the
+/// reproducer, changed in place when the plan has one for the metric, and records each
+/// change as an objective update with its evidence.
+pub(super) fn monitor(
+    session: &mut Session,
+    extra: &[String],
+    plan_path: &Path,
+    store: &dyn Store,
+    by: &Signed,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    if session
+        .answer(Gate::Optimisation)
+        .is_none_or(|a| a.answer != Answer::Yes)
+    {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "the optimisation gate has not passed: the budgets hold a validated change's figures (`rigor tune gate optimisation --yes`)"
+        )));
+    }
+    let Some(last) = session.iterations.iter().rev().find(|i| {
+        matches!(
+            i.outcome,
+            IterationOutcome::Improved | IterationOutcome::TradeOff
+        )
+    }) else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no iteration improved the goal's metric: there is no figure to hold as a budget"
+        )));
+    };
+    let final_run = last.run_id;
+    let scenario = match &session.reproducer {
+        Some(Reproducer::Scenario(n) | Reproducer::Bench(n)) => n.clone(),
+        None => {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "the session has no reproducer"
+            )))
+        }
+    };
+    let baseline = session.baseline_run.unwrap_or(final_run);
+    let mut checks: Vec<(String, String)> = Vec::new();
+    if let Some(goal) = session.goal.as_deref().and_then(|g| parse_goal(g).ok()) {
+        checks.push(goal_budget(&goal, session, store, (baseline, final_run))?);
+    }
+    for text in extra {
+        let e: rigor_model::expr::Expr = text
+            .parse()
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("--budget {e}")))?;
+        if e.is_relative() || e.at.is_some() || e.sustained.is_some() {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "--budget `{text}`: a budget is an absolute limit (`latency.p95 < 120ms`); changes against a baseline are the plan's rules"
+            )));
+        }
+        checks.push((text.clone(), "given with --budget".into()));
+    }
+    let mut text = std::fs::read_to_string(plan_path).map_err(|e| {
+        exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", plan_path.display()))
+    })?;
+    let mut updates = Vec::new();
+    for (check, reason) in &checks {
+        let comment = format!(
+            "Written by `rigor tune monitor` for session `{}`: {reason}; `rigor gate` enforces it.",
+            session.name
+        );
+        let edit = rigor_model::plan::set_budget(&text, &scenario, check, &comment)
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", plan_path.display())))?;
+        text = edit.text;
+        let metric = check
+            .parse::<rigor_model::expr::Expr>()
+            .map(|e| e.metric.to_string())
+            .unwrap_or_default();
+        updates.push(SloUpdate {
+            kind: SloUpdateKind::Budget,
+            scenario: Some(scenario.clone()),
+            metric,
+            old: edit.replaced,
+            new: check.clone(),
+            reason: reason.clone(),
+            evidence: vec![baseline, final_run],
+            recorded: by.clone(),
+            approved: None,
+        });
+    }
+    Plan::parse(&text, plan_path).map_err(|e| {
+        exit::bad_input(anyhow::anyhow!(
+            "the budgets would not make a valid plan: {e}"
+        ))
+    })?;
+    std::fs::write(plan_path, &text).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", plan_path.display()))
+    })?;
+    for u in &updates {
+        w.note(format_args!(
+            "budget for `{scenario}`: {}{} in {}",
+            u.old
+                .as_deref()
+                .map(|o| format!("{o} → "))
+                .unwrap_or_default(),
+            u.new,
+            plan_path.display()
+        ));
+    }
+    session.monitoring = Some(Monitoring {
+        plan: plan_path.display().to_string(),
+        budgets: checks.into_iter().map(|(c, _)| c).collect(),
+        updates,
+        final_run,
+        signed: by.clone(),
+    });
+    Ok(())
+}
+
+/// The goal as a budget: as written when the final run meets it; a relative goal at the
+/// level it asks of the baseline; a goal missed (and signed off) at the level reached, said.
+fn goal_budget(
+    goal: &rigor_model::expr::Expr,
+    session: &Session,
+    store: &dyn Store,
+    (baseline, final_run): (i64, i64),
+) -> anyhow::Result<(String, String)> {
+    let scope = goal_scope(goal);
+    let labels = rigor_model::expr::Labels {
+        scenario: None,
+        ..goal.labels.clone()
+    };
+    let name = format!("{}{labels}", goal.metric);
+    let reached = goal_value(goal, &scope, store, final_run);
+    let limit = match goal.target {
+        Target::Absolute(limit) => limit,
+        Target::Relative(change) => {
+            let base = goal_value(goal, &scope, store, baseline).ok_or_else(|| {
+                exit::not_completed(anyhow::anyhow!(
+                    "baseline run {baseline} has no {} to set the budget from",
+                    goal.metric
+                ))
+            })?;
+            base * (1.0 + change)
+        }
+    };
+    let met = reached.is_some_and(|v| goal.comparator.holds(v, limit));
+    let signed_off = session
+        .answer(Gate::Optimisation)
+        .and_then(|a| a.note.clone())
+        .unwrap_or_default();
+    Ok(match (met, reached) {
+        (true, _) | (false, None) => (
+            format!(
+                "{name} {} {}",
+                goal.comparator.as_str(),
+                goal.metric.format_value(limit)
+            ),
+            format!(
+                "the session's goal `{}`, met by run {final_run}{}",
+                goal.text,
+                reached
+                    .map(|v| format!(" ({})", goal.metric.format_value(v)))
+                    .unwrap_or_default()
+            ),
+        ),
+        (false, Some(v)) => {
+            let inclusive = match goal.comparator {
+                rigor_model::expr::Comparator::Less | rigor_model::expr::Comparator::LessEqual => {
+                    "<="
+                }
+                _ => ">=",
+            };
+            (
+                format!("{name} {inclusive} {}", goal.metric.format_value(v)),
+                format!(
+                    "the level run {final_run} reached: the goal `{}` was not met and was signed off ({signed_off})",
+                    goal.text
+                ),
+            )
+        }
+    })
+}
+
+/// At close: the final run becomes baseline `name` for its scenario, its snapshot written
+/// under `docs/perf/baselines/`, and the move recorded as an objective update.
+pub(super) fn promote(
+    session: &mut Session,
+    name: &str,
+    plan_dir: &Path,
+    store: &mut dyn Store,
+    by: &Signed,
+    w: &mut Writer,
+) -> anyhow::Result<()> {
+    let Some(run) = session
+        .monitoring
+        .as_ref()
+        .map(|m| m.final_run)
+        .or_else(|| {
+            session
+                .iterations
+                .iter()
+                .rev()
+                .find(|i| i.outcome == IterationOutcome::Improved)
+                .map(|i| i.run_id)
+        })
+    else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no iteration improved: there is no final run to promote (close without --promote)"
+        )));
+    };
+    let record = store.run(run)?;
+    let environment: Option<rigor_model::output::Environment> =
+        serde_json::from_str(&record.environment).ok();
+    let key = rigor_analysis::data::environment_key(environment.as_ref());
+    let previous = store
+        .baseline(name, record.kind, &record.scenario, Some(&key))?
+        .map(|b| b.run_id);
+    store
+        .set_baseline(name, run, &key, rigor_recorder::unix_ns_now())
+        .map_err(crate::store::lookup_failure)?;
+    let snapshot = crate::commands::report::write_snapshot(
+        store,
+        record.clone(),
+        &plan_dir.join(SNAPSHOT_DIR),
+        w,
+    )?;
+    w.note(format_args!(
+        "baseline `{name}` for `{}` is now run {run}{}; its snapshot is {}",
+        record.scenario,
+        previous
+            .map(|p| format!(" (was run {p})"))
+            .unwrap_or_default(),
+        snapshot.display()
+    ));
+    let update = SloUpdate {
+        kind: SloUpdateKind::Baseline,
+        scenario: Some(record.scenario.clone()),
+        metric: name.to_string(),
+        old: previous.map(|p| format!("run {p}")),
+        new: format!("run {run}"),
+        reason: format!(
+            "session `{}` completed: its final run is the new baseline `{name}`",
+            session.name
+        ),
+        evidence: previous.into_iter().chain([run]).collect(),
+        recorded: by.clone(),
+        approved: session.answer(Gate::Governance).map(|a| a.signed.clone()),
+    };
+    if let Some(m) = session.monitoring.as_mut() {
+        m.updates.push(update);
+    }
+    session.promoted = Some(Promotion {
+        baseline: name.to_string(),
+        run_id: run,
+        previous,
+        snapshot: Some(
+            snapshot
+                .strip_prefix(plan_dir)
+                .unwrap_or(&snapshot)
+                .display()
+                .to_string(),
+        ),
+        signed: by.clone(),
+    });
+    Ok(())
+}
