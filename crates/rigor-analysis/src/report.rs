@@ -42,6 +42,7 @@ pub fn load_report(run: &RunData) -> Option<LoadReport> {
         method: method(&run.record.plan, &summary.model),
         spectrum: spectrum(&corrected, &raw),
         profiles: Vec::new(),
+        session: None,
     })
 }
 

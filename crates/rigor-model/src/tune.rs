@@ -699,6 +699,54 @@ impl Session {
         ]
     }
 
+    /// Each run the session made, with what it was for, in the order it made them.
+    pub fn runs(&self) -> Vec<(i64, String)> {
+        let mut runs: Vec<(i64, String)> = Vec::new();
+        let mut add = |id: i64, role: String| {
+            if !runs.iter().any(|(r, _)| *r == id) {
+                runs.push((id, role));
+            }
+        };
+        for (i, id) in self
+            .baseline_run
+            .iter()
+            .chain(&self.baseline_runs)
+            .enumerate()
+        {
+            add(
+                *id,
+                if i == 0 {
+                    "baseline".into()
+                } else {
+                    format!("baseline, repeat {i}")
+                },
+            );
+        }
+        if let Some(id) = self.baseline_peak_run {
+            add(id, "baseline at the expected peak".into());
+        }
+        if let Some(d) = &self.diagnosis {
+            add(d.run_id, "diagnosis".into());
+        }
+        for i in &self.iterations {
+            if let Some(x) = &i.interleaved {
+                for (round, (b, a)) in x.before_runs.iter().zip(&x.after_runs).enumerate() {
+                    let round = round + 1;
+                    add(*b, format!("iteration {}, round {round}, before", i.number));
+                    add(*a, format!("iteration {}, round {round}, after", i.number));
+                }
+            }
+            add(i.run_id, format!("iteration {}", i.number));
+            if let Some(p) = &i.peak {
+                add(
+                    p.run_id,
+                    format!("iteration {} at the expected peak", i.number),
+                );
+            }
+        }
+        runs
+    }
+
     /// The command to run next, for `rigor tune status`.
     pub fn next_command(&self) -> String {
         if self.state.is_closed() {

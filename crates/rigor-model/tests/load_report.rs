@@ -107,3 +107,38 @@ fn it_writes_back_as_it_was_read() {
         serde_json::from_value(serde_json::to_value(&r).expect("writes")).expect("reads");
     assert_eq!(again, r);
 }
+
+/// A run of a tuning session, captured from this build: `rigor tune` start, baseline, a
+/// hypothesis, the plan and baseline gates, the fix, `validate`, then `rigor report 2 -f json`.
+/// Its session section reads back with what the run was for and what it showed.
+#[test]
+fn a_tuning_sessions_run_carries_its_section() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/load-report-v4-session.json");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let r: LoadReport = serde_json::from_str(&text).expect("the captured report parses");
+    let x = r.session.as_ref().expect("the run belongs to a session");
+    assert_eq!(x.session, "checkout-latency");
+    assert_eq!(x.role, "iteration 1");
+    assert_eq!(x.against, Some(1));
+    assert_eq!(x.outcome.as_deref(), Some("improved"));
+    let change = x
+        .goal_change
+        .as_ref()
+        .expect("the goal's metric was judged");
+    assert_eq!(
+        (change.metric.as_str(), change.verdict.as_str()),
+        ("latency.p50", "improved")
+    );
+    assert!(change.lower <= change.change && change.change <= change.upper);
+    let check = x.goal_check.as_ref().expect("checked against the goal");
+    assert_eq!(check.met, Some(true));
+    assert_eq!(check.run_id, r.summary.run_id);
+    // The figure the goal was checked on is the report's own.
+    let p50 = value(&r, "latency.p50", &Scope::Run).unwrap();
+    assert_eq!(check.value, Some(p50));
+    assert_eq!(x.phases.len(), 5);
+    assert_eq!(x.phases[0].status, rigor_model::tune::PhaseStatus::Done);
+    // A report without a session (the signals fixture) reads back with none.
+    assert!(report().session.is_none());
+}

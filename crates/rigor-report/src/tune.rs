@@ -229,3 +229,56 @@ pub(crate) fn facts(i: &rigor_model::tune::Iteration, failed: &str, goal: bool) 
 pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
+
+/// What a run's report says of its tuning session: one sentence on what the run was for and
+/// what it showed, then the facts (the goal, the change, the outcome).
+pub fn section_lines(x: &rigor_model::output::report::SessionSection) -> Vec<String> {
+    let role = if x.role.starts_with("iteration") {
+        x.role.clone()
+    } else {
+        format!("the {}", x.role)
+    };
+    let mut out = vec![format!(
+        "Tuning session `{}` ({}{}): this run is {role}.",
+        x.session,
+        x.state,
+        x.scope
+            .as_deref()
+            .map(|s| format!("; scope: {s}"))
+            .unwrap_or_default()
+    )];
+    if let Some(goal) = &x.goal {
+        out.push(format!("Goal: `{goal}`."));
+    }
+    if let Some(g) = &x.goal_check {
+        out.push(format!("{}.", capitalise(&g.verdict)));
+    }
+    if let Some(c) = &x.goal_change {
+        out.push(format!(
+            "Against run {}: {} {}.",
+            x.against
+                .map_or("the baseline".to_string(), |a| a.to_string()),
+            c.metric,
+            c.text
+        ));
+    }
+    if let Some(o) = &x.outcome {
+        out.push(format!(
+            "The change{} came to: {}.",
+            x.note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            o.replace('_', " ")
+        ));
+    }
+    out
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -523,6 +523,21 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
         log.contains("latency.p50: none → latency.p50 < 15ms"),
         "{log}"
     );
+    // The final run's own report says what it was in the session.
+    let report = common::ran(
+        rigor(dir.path())
+            .args(["report", &final_run.to_string(), "-f", "md"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        report.stdout.contains("## Tuning session")
+            && report.stdout.contains(
+                "`api-latency` (completed; scope: the /api route): this run is iteration 3"
+            ),
+        "{}",
+        report.stdout
+    );
 }
 
 /// Every artifact is there, each JSON one follows its schema, and the manifest lists each

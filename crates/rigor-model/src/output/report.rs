@@ -24,6 +24,35 @@ pub struct LoadReport {
     /// flame graph.
     #[serde(default)]
     pub profiles: Vec<ProfileSection>,
+    /// The tuning session the run belongs to, when it does: what the run was for in it and
+    /// what it showed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionSection>,
+}
+
+/// A run's place in a tuning session (`rigor tune`), as its report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SessionSection {
+    pub session: String,
+    /// `open`, `blocked`, `completed`, `aborted`.
+    pub state: String,
+    pub goal: Option<String>,
+    pub scope: Option<String>,
+    /// What the run was for: `baseline`, `diagnosis`, `iteration 2`, `iteration 2 at the
+    /// expected peak` …
+    pub role: String,
+    /// The run it was judged against, for a change's run.
+    pub against: Option<i64>,
+    /// The run's figure against the goal.
+    pub goal_check: Option<crate::tune::GoalCheck>,
+    /// The goal's metric against the run it was judged against, with its interval.
+    pub goal_change: Option<crate::tune::MetricChange>,
+    /// What the change came to (`improved`, `trade_off` …), for a change's run.
+    pub outcome: Option<String>,
+    /// What changed, as the user said it.
+    pub note: Option<String>,
+    /// The session's phase tracker when the report was written.
+    pub phases: Vec<crate::tune::PhaseRow>,
 }
 
 /// A run's profile as its report shows it.

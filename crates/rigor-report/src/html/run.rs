@@ -14,13 +14,18 @@ use rigor_model::units::{format_nanos, three_figures, Bytes};
 mod tables;
 
 use super::chart::{Limit, LineChart, Scale, XAxis};
-use super::{badge, esc, table};
+use rigor_model::tune::PhaseStatus;
+
+use super::{badge, badge_of, esc, table};
 use crate::terminal::HIGH_ERROR_RATE;
 
 pub fn load(r: &LoadReport) -> String {
     let s = &r.summary;
     let mut out = String::new();
     header(&mut out, s);
+    if let Some(x) = &r.session {
+        session(&mut out, x);
+    }
     key_figures(&mut out, s);
     thresholds(&mut out, s);
     out.push_str("<section><h2>Over time</h2>");
@@ -33,6 +38,54 @@ pub fn load(r: &LoadReport) -> String {
         super::profile::section(&mut out, p);
     }
     method(&mut out, r);
+    out
+}
+
+/// The tuning session the run belongs to: what it was for, what it showed, and the phase
+/// tracker.
+fn session(out: &mut String, x: &rigor_model::output::report::SessionSection) {
+    out.push_str("<section class=\"session\"><h2>Tuning session</h2>");
+    for line in crate::tune::section_lines(x) {
+        let _ = write!(out, "<p>{}</p>", code_spans(&esc(&line)));
+    }
+    let rows: Vec<Vec<String>> = x
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.number.to_string(),
+                esc(&p.title),
+                // A word in a badge: the tracker's emoji need a font a browser may lack.
+                match p.status {
+                    PhaseStatus::Done => badge_of("done", "good"),
+                    PhaseStatus::InProgress => badge_of("in progress", "warn"),
+                    PhaseStatus::NotStarted => badge_of("not started", "plain"),
+                    PhaseStatus::Blocked => badge_of("blocked", "bad"),
+                },
+                code_spans(&esc(&p.notes)),
+            ]
+        })
+        .collect();
+    table(
+        out,
+        "phases",
+        &["phase", "title", "status", "notes"],
+        &[0],
+        &rows,
+    );
+    out.push_str("</section>");
+}
+
+/// Escaped text with its `code` spans as `<code>`.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
     out
 }
 

@@ -21,6 +21,25 @@ pub fn load(r: &LoadReport) -> String {
     if let Some(reason) = &s.status_reason {
         let _ = writeln!(out, "Reason: {}\n", reason);
     }
+    if let Some(x) = &r.session {
+        let _ = writeln!(
+            out,
+            "## Tuning session\n\n{}\n",
+            crate::tune::section_lines(x).join(" ")
+        );
+        out.push_str("| phase | title | status | notes |\n|---:|---|---|---|\n");
+        for p in &x.phases {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                p.number,
+                p.title,
+                p.status.mark(),
+                cell(&p.notes)
+            );
+        }
+        out.push('\n');
+    }
     summary_table(&mut out, s);
     latency_table(&mut out, s);
     if !s.total.errors_by_kind.is_empty() {

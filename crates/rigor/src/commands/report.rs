@@ -373,6 +373,7 @@ fn run_reports(
         RunKind::Load => {
             let mut r = rigor_analysis::load_report(&data).ok_or_else(no_results)?;
             r.profiles = profile_sections(store, id)?;
+            r.session = super::tune::section(store, id);
             for f in formats {
                 texts.push((*f, render(&Report::LoadReport(&r), *f, "a load run")?));
             }

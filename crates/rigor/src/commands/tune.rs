@@ -771,6 +771,44 @@ fn status_of(session: &Session, store: &dyn Store) -> TuneStatus {
     }
 }
 
+/// The tuning session run `run` belongs to, as its report shows it: what the run was for,
+/// and what it showed against the goal; `None` when it belongs to none (or the store keeps no
+/// sessions).
+pub fn section(store: &dyn Store, run: i64) -> Option<rigor_model::output::report::SessionSection> {
+    let sessions = store.sessions(None).ok()?;
+    let (session, role) = sessions.into_iter().rev().find_map(|s| {
+        let role = s.runs().into_iter().find(|(id, _)| *id == run)?.1;
+        Some((s, role))
+    })?;
+    let iteration = session.iterations.iter().find(|i| i.run_id == run);
+    let peak = session
+        .iterations
+        .iter()
+        .find_map(|i| i.peak.as_ref().filter(|p| p.run_id == run));
+    let goal_check = match (iteration, peak) {
+        (Some(i), _) => i.goal.clone(),
+        (_, Some(p)) => p.goal.clone(),
+        _ => goal_check(&session, store, Some(run)),
+    };
+    Some(rigor_model::output::report::SessionSection {
+        session: session.name.clone(),
+        state: session.state.as_str().to_string(),
+        goal: session.goal.clone(),
+        scope: session.scope.clone(),
+        role,
+        against: iteration
+            .map(|i| i.against)
+            .or(peak.and_then(|p| p.against)),
+        goal_check,
+        goal_change: iteration
+            .and_then(|i| i.goal_change.clone())
+            .or(peak.and_then(|p| p.goal_change.clone())),
+        outcome: iteration.map(|i| i.outcome.as_str().to_string()),
+        note: iteration.and_then(|i| i.note.clone()),
+        phases: session.phases(),
+    })
+}
+
 fn join(ids: &[i64]) -> String {
     ids.iter()
         .map(ToString::to_string)

@@ -28,7 +28,7 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
         ))
     })?;
     let baseline: Vec<i64> = s.baseline_run.into_iter().collect();
-    let all_runs = session_runs(status);
+    let all_runs = status.session.runs();
     let json = |v: &dyn erased::Json| v.pretty();
     let mut files: Vec<(&str, String, Vec<i64>)> = vec![
         (
@@ -182,55 +182,6 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
 /// The artifacts' directory: `out`, else `.artifacts/performance` in the plan's directory.
 pub fn dir(out: Option<&Path>, plan_dir: &Path) -> PathBuf {
     out.map_or_else(|| plan_dir.join(DEFAULT_DIR), Path::to_path_buf)
-}
-
-/// Each run the session made, with what it was for, in the order they were made.
-fn session_runs(status: &TuneStatus) -> Vec<(i64, String)> {
-    let s = &status.session;
-    let mut runs: Vec<(i64, String)> = Vec::new();
-    let mut add = |id: i64, role: String| {
-        if !runs.iter().any(|(r, _)| *r == id) {
-            runs.push((id, role));
-        }
-    };
-    for (i, id) in s.baseline_run.iter().chain(&s.baseline_runs).enumerate() {
-        add(
-            *id,
-            if i == 0 {
-                "baseline".into()
-            } else {
-                format!("baseline, repeat {i}")
-            },
-        );
-    }
-    if let Some(id) = s.baseline_peak_run {
-        add(id, "baseline at the expected peak".into());
-    }
-    if let Some(d) = &s.diagnosis {
-        add(d.run_id, "diagnosis".into());
-    }
-    for i in &s.iterations {
-        if let Some(x) = &i.interleaved {
-            for (round, (b, a)) in x.before_runs.iter().zip(&x.after_runs).enumerate() {
-                add(
-                    *b,
-                    format!("iteration {}, round {}, before", i.number, round + 1),
-                );
-                add(
-                    *a,
-                    format!("iteration {}, round {}, after", i.number, round + 1),
-                );
-            }
-        }
-        add(i.run_id, format!("iteration {}", i.number));
-        if let Some(p) = &i.peak {
-            add(
-                p.run_id,
-                format!("iteration {} at the expected peak", i.number),
-            );
-        }
-    }
-    runs
 }
 
 /// What each run captured beside its latency: the target's process, its own metrics, a
