@@ -898,3 +898,82 @@ fn an_interleaved_validation_judges_round_by_round_and_at_the_expected_peak() {
     );
     common::assert_schema("tune-status.schema.json", &r.json);
 }
+
+#[test]
+fn a_gate_asks_a_person_at_a_terminal_and_refuses_what_is_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    plan(dir.path(), "http://127.0.0.1:9/");
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "asked",
+            "--goal",
+            "latency.p95 < 20ms",
+            "--scenario",
+            "api",
+            "--scope",
+            "the API",
+            "--tests",
+            "true",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Not at a terminal: the answer must be given as a flag.
+    let e = tune(dir.path(), &["gate", "plan"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("--yes, --no or --clarify"),
+        "{}",
+        e.stderr
+    );
+    // At a terminal (`script` gives the command one): the question, what stands in the way,
+    // then Yes / No / Clarify; an unknown answer is asked again.
+    let exe = env!("CARGO_BIN_EXE_rigor");
+    let asked = |input: &str, gate: &str| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-qec",
+            &format!("'{exe}' tune gate {gate} --by carol"),
+            "/dev/null",
+        ])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().expect("script (util-linux) runs");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, text) = asked("maybe\nc\nwhich build is measured?\n", "baseline");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("gate `baseline`: "), "{text}");
+    assert!(
+        text.contains("no baseline is recorded"),
+        "what stands in the way: {text}"
+    );
+    assert_eq!(text.matches("Yes, No or Clarify?").count(), 2, "{text}");
+    let s = tune(dir.path(), &["status"]);
+    let answered = &s.json["session"]["gates"][0];
+    assert_eq!(answered["answer"], "clarify", "{answered}");
+    assert_eq!(answered["note"], "which build is measured?");
+    assert_eq!(answered["signed"]["by"], "carol");
+    // A Yes the gate cannot take is refused as with --yes, and nothing is recorded.
+    let (code, text) = asked("y\n\n", "baseline");
+    assert_eq!(code, Some(2), "{text}");
+    let e = tune(dir.path(), &["gate", "diagnosis", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    let s = tune(dir.path(), &["status"]);
+    assert_eq!(s.json["session"]["gates"].as_array().unwrap().len(), 1);
+}

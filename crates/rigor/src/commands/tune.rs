@@ -41,17 +41,22 @@ The procedure, phase by phase:
   3 Optimisation                        hypothesis add/update, validate --note … --hypothesis N
                                         (at the goal's load and at the expected peak; with
                                         --before CMD --after CMD [--rounds N]: interleaved)
-  4 Load testing and capacity           (not yet part of a session: a recorded skip)
-  5 Monitoring and continuous           gate governance, close; report writes the evidence
-    optimisation
+  4 Load testing and capacity           capacity --skip --reason WHY (the capacity search is
+                                        not yet part of a session: a recorded skip)
+  5 Monitoring and continuous           monitor [--budget EXPR] (the goal into the plan as a
+    optimisation                        budget), gate governance, close [--promote];
+                                        report writes the evidence
 
-The gates, each answered once with --yes, --no or --clarify WHY (who and when recorded):
+The gates, each answered once with --yes, --no or --clarify WHY (who and when recorded; at a
+terminal, `rigor tune gate G` asks Yes / No / Clarify):
   plan          the plan reviewed before execution (needs a hypothesis)
   baseline      baseline recorded, goal and gap stated
   diagnosis     the scenarios ran, saturation and profile captured, bottleneck named
+                (needs `diagnose`)
   optimisation  improvement measured with its interval, the goal met (or signed off with
                 --note), no regression (or the trade-off signed off), the functional tests pass
-  governance    SLO and budget updates recorded, report published
+  governance    SLO and budget updates recorded (needs phase 4 done or skipped, and
+                `monitor`), report published (the evidence is written as it passes)
 
 Exit codes: 0 done · 2 bad input (nothing changed) · 3 blocked: an input is missing (the
 output names it and the command that supplies it).";
@@ -629,17 +634,6 @@ fn act(
             clarify,
             note,
         } => {
-            let answer = match (yes, no, clarify) {
-                (true, _, _) => Answer::Yes,
-                (_, true, _) => Answer::No,
-                (_, _, Some(_)) => Answer::Clarify,
-                _ => {
-                    return Err(exit::bad_input(anyhow::anyhow!(
-                        "answer the {} gate with --yes, --no or --clarify 'what must be answered first'",
-                        gate.as_str()
-                    )))
-                }
-            };
             if let Some(done) = session.answer(*gate).filter(|a| a.answer == Answer::Yes) {
                 return Err(exit::bad_input(anyhow::anyhow!(
                     "the {} gate was answered yes by {} at {}; an answered gate stays answered (the audit trail keeps it)",
@@ -648,6 +642,19 @@ fn act(
                     done.signed.at
                 )));
             }
+            let (answer, note) = match (yes, no, clarify) {
+                (true, _, _) => (Answer::Yes, note.clone()),
+                (_, true, _) => (Answer::No, note.clone()),
+                (_, _, Some(why)) => (Answer::Clarify, Some(why.clone())),
+                _ if gates::interactive() => gates::ask(session, *gate)?,
+                _ => {
+                    return Err(exit::bad_input(anyhow::anyhow!(
+                        "answer the {} gate with --yes, --no or --clarify 'what must be answered first' (at a terminal, `rigor tune gate {}` asks)",
+                        gate.as_str(),
+                        gate.as_str()
+                    )))
+                }
+            };
             if answer == Answer::Yes {
                 gates::check_gate(session, *gate, note.as_deref())?;
             }
@@ -659,7 +666,7 @@ fn act(
             session.gates.push(GateAnswer {
                 gate: *gate,
                 answer,
-                note: clarify.clone().or(note.clone()),
+                note,
                 signed: by.clone(),
             });
             log(

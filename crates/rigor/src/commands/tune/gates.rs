@@ -1,5 +1,7 @@
 //! The gates of a session: what each needs before it can pass with a Yes.
 
+use std::io::{BufRead, IsTerminal, Write};
+
 use rigor_model::tune::{Answer, Gate, IterationOutcome, Session};
 
 use crate::exit;
@@ -34,6 +36,9 @@ pub(super) fn check_gate(session: &Session, gate: Gate, note: Option<&str>) -> a
                 .is_none_or(|a| a.answer != Answer::Yes) =>
         {
             refuse("the baseline gate has not passed".into())
+        }
+        Gate::Diagnosis if session.diagnosis.is_none() => {
+            refuse("no diagnosis ran (`rigor tune diagnose [--profile]` runs the scenario and names the bottleneck)".into())
         }
         Gate::Optimisation => optimisation_ready(session, note).or_else(refuse),
         Gate::Governance if session.answer(Gate::Optimisation).is_none_or(|a| a.answer != Answer::Yes) => {
@@ -90,4 +95,55 @@ fn optimisation_ready(session: &Session, note: Option<&str>) -> Result<(), Strin
         ));
     }
     Ok(())
+}
+
+/// Whether a person is at the terminal to answer a gate (stdin and stderr both a terminal).
+pub(super) fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks a person at the terminal: the gate's question, what stands in the way of a Yes (when
+/// something does), then Yes / No / Clarify, and the note a sign-off or a question needs.
+pub(super) fn ask(session: &Session, gate: Gate) -> anyhow::Result<(Answer, Option<String>)> {
+    let mut err = std::io::stderr();
+    writeln!(err, "gate `{}`: {}", gate.as_str(), gate.question())?;
+    let needs_note = match check_gate(session, gate, None) {
+        Ok(()) => false,
+        Err(e) => {
+            writeln!(err, "  {e}")?;
+            check_gate(session, gate, Some("signed off")).is_ok()
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut line = String::new();
+    let mut read = |prompt: &str| -> anyhow::Result<String> {
+        write!(err, "{prompt}")?;
+        err.flush()?;
+        line.clear();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "no answer (end of input): the gate is left unanswered"
+            )));
+        }
+        Ok(line.trim().to_string())
+    };
+    loop {
+        let choice = read("Yes, No or Clarify? [y/n/c] ")?.to_lowercase();
+        let answer = match choice.as_str() {
+            "y" | "yes" => Answer::Yes,
+            "n" | "no" => Answer::No,
+            "c" | "clarify" => Answer::Clarify,
+            _ => continue,
+        };
+        let note = match answer {
+            Answer::Clarify => Some(read("What must be answered first? ")?),
+            Answer::Yes if needs_note => Some(read("Why is it acceptable? (the sign-off) ")?),
+            _ => Some(read("A note for the record (Enter for none): ")?),
+        }
+        .filter(|n| !n.is_empty());
+        if answer == Answer::Clarify && note.is_none() {
+            continue;
+        }
+        return Ok((answer, note));
+    }
 }
