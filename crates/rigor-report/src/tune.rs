@@ -282,3 +282,59 @@ fn capitalise(text: &str) -> String {
         None => String::new(),
     }
 }
+
+/// `rigor tune plan`: the plan as a reviewer reads it before approving it.
+pub fn plan(p: &rigor_model::tune::artifacts::OptimizationPlan) -> String {
+    let mut out = format!(
+        "optimisation plan · {}\n  goal: {}\n  baseline: {}\n\n  steps\n",
+        p.session,
+        p.goal.as_deref().unwrap_or("none yet"),
+        p.baseline_run.map_or(
+            "none yet (`rigor tune baseline` takes it)".into(),
+            |r| format!("run {r}")
+        )
+    );
+    for step in &p.steps {
+        let _ = writeln!(out, "    {step}");
+    }
+    out.push_str("\n  approach (by gain over effort)\n");
+    if p.hypotheses.is_empty() {
+        out.push_str("    no hypothesis yet: `rigor tune hypothesis add 'what will change and why' --expect 'latency.p95 -20%'`\n");
+    }
+    for h in &p.hypotheses {
+        let _ = writeln!(
+            out,
+            "    {}. {} · {} · expects {} · gain {} / effort {} · {}",
+            h.id,
+            h.text,
+            h.area.as_str(),
+            h.expected.as_deref().unwrap_or("–"),
+            h.gain,
+            h.effort,
+            h.status.as_str()
+        );
+    }
+    let _ = writeln!(out, "\n  measurement\n    {}", p.measurement);
+    out.push_str("\n  risks\n");
+    if p.risks.is_empty() {
+        out.push_str("    none seen yet\n");
+    }
+    for r in &p.risks {
+        let _ = writeln!(out, "    · {r}");
+    }
+    let _ = write!(
+        out,
+        "\n  approved: {}\n  reviewed: {}",
+        p.approved
+            .as_ref()
+            .map_or("no (`rigor tune approve`)".into(), |a| format!(
+                "by {} at {}",
+                a.by, a.at
+            )),
+        p.reviewed.as_ref().map_or(
+            "not yet: `rigor tune gate plan --yes` approves it before validation runs".into(),
+            |a| format!("{:?} by {} at {}", a.answer, a.signed.by, a.signed.at)
+        )
+    );
+    out
+}

@@ -109,6 +109,23 @@ fn a_session_blocks_without_its_inputs_then_takes_its_baseline_and_states_the_ga
         );
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
+    // The plan, reviewed before execution: printed, and written with the evidence.
+    let p = tune(dir.path(), &["plan"]);
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    common::assert_schema("optimization-plan.schema.json", &p.json);
+    let order: Vec<&str> = p.json["hypotheses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["drop the sleep", "a cache"]);
+    assert!(p.json["reviewed"].is_null(), "not yet reviewed: {}", p.json);
+    assert_eq!(p.json["steps"].as_array().unwrap().len(), 5);
+    assert!(dir
+        .path()
+        .join(".artifacts/performance/optimization-plan.json")
+        .is_file());
     let r = tune(dir.path(), &["gate", "plan", "--yes"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = tune(dir.path(), &["gate", "plan", "--yes"]);

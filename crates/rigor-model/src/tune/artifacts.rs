@@ -31,10 +31,17 @@ pub struct OptimizationPlan {
     pub baseline_run: Option<i64>,
     /// By gain over effort, highest first.
     pub hypotheses: Vec<Hypothesis>,
+    /// The steps, in order, each with the command that carries it out.
+    #[serde(default)]
+    pub steps: Vec<String>,
     /// How and when it is measured.
     pub measurement: String,
     pub risks: Vec<String>,
+    /// Who approved the tuning.
     pub approved: Option<Signed>,
+    /// The plan gate's answer: reviewed before execution.
+    #[serde(default)]
+    pub reviewed: Option<super::GateAnswer>,
 }
 
 /// `optimization-validation-report.json`: every iteration against the baseline.

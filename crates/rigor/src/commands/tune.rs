@@ -234,6 +234,10 @@ pub enum TuneAction {
         )]
         baseline: String,
     },
+    /// Print the plan for review — steps, goal and baseline, hypotheses by return on
+    /// effort, measurement, risks — and write it (optimization-plan.json, with the rest of
+    /// the evidence).
+    Plan,
     /// Every session in the store, with its state.
     List,
     /// Write the session's evidence: the intake report, baseline metrics, hypothesis log,
@@ -362,7 +366,10 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             let mut session = store
                 .current_session(&dir_text)?
                 .ok_or_else(|| exit::bad_input(anyhow::anyhow!("no tuning session in {dir_text}: `rigor tune start NAME --goal '…'` starts one")))?;
-            let changes = !matches!(action, TuneAction::Status | TuneAction::Report { .. });
+            let changes = !matches!(
+                action,
+                TuneAction::Status | TuneAction::Report { .. } | TuneAction::Plan
+            );
             if changes && session.state.is_closed() {
                 return Err(exit::bad_input(anyhow::anyhow!(
                     "session `{}` is {}: its results are kept as they are; `rigor tune start NAME` starts another",
@@ -397,6 +404,7 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let written = match &args.action {
         TuneAction::Report { out } => Some(out.as_deref()),
+        TuneAction::Plan => Some(None),
         TuneAction::Close { .. } => Some(None),
         // The governance gate's "report published": written as it passes.
         TuneAction::Gate {
@@ -415,6 +423,15 @@ pub fn run(args: &TuneArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             manifest.artifacts.len(),
             dir.display()
         ));
+    }
+    if let TuneAction::Plan = args.action {
+        let plan = artifacts::plan(&status_of(&session, store.as_ref()));
+        if args.json {
+            w.line(format_args!("{}", serde_json::to_string_pretty(&plan)?))?;
+        } else {
+            w.line(format_args!("{}", rigor_report::tune::plan(&plan)))?;
+        }
+        return Ok(ExitCode::SUCCESS);
     }
     show(&session, store.as_ref(), args.json, w)?;
     Ok(if session.state == SessionState::Blocked {
@@ -742,6 +759,7 @@ fn act(
         TuneAction::Start { .. }
         | TuneAction::List
         | TuneAction::Status
+        | TuneAction::Plan
         | TuneAction::Report { .. } => {}
     }
     Ok(())

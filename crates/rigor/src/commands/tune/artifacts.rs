@@ -58,19 +58,7 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
         ),
         (
             "optimization-plan.json",
-            json(&OptimizationPlan {
-                session: s.name.clone(),
-                goal: s.goal.clone(),
-                baseline_run: s.baseline_run,
-                hypotheses: s.ordered_hypotheses().into_iter().cloned().collect(),
-                measurement: format!(
-                    "{} run by `rigor run` for the baseline, the diagnosis and each change, compared with the baseline second by second (block bootstrap, with the spread between earlier runs when there are 5 or more); the functional tests ({}) after each change",
-                    s.reproducer.as_ref().map_or("the reproducer".into(), ToString::to_string),
-                    s.tests.as_deref().unwrap_or("none given")
-                ),
-                risks: status.risks.clone(),
-                approved: s.approved.clone(),
-            }),
+            json(&plan(status)),
             baseline.clone(),
         ),
         (
@@ -98,7 +86,11 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
                 iterations: s.iterations.clone(),
                 diagnosis: s.diagnosis.clone(),
             }),
-            s.iterations.iter().map(|i| i.run_id).chain(baseline.clone()).collect(),
+            s.iterations
+                .iter()
+                .map(|i| i.run_id)
+                .chain(baseline.clone())
+                .collect(),
         ),
     ];
     let phases = [
@@ -177,6 +169,49 @@ pub fn write(status: &TuneStatus, store: &dyn Store, dir: &Path) -> anyhow::Resu
         crate::exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", path.display()))
     })?;
     Ok(manifest)
+}
+
+/// The optimisation plan: the steps, the goal and baseline, the hypotheses by return on
+/// effort, how each change is measured, the risks, and who approved and reviewed it.
+pub fn plan(status: &TuneStatus) -> OptimizationPlan {
+    let s = &status.session;
+    let reproducer = s
+        .reproducer
+        .as_ref()
+        .map_or("the reproducer".into(), ToString::to_string);
+    let repeats = s.baseline_runs.len().max(1);
+    let mut measurement = format!(
+        "{reproducer} run by `rigor run`: the baseline ({repeats} run{} of the unchanged system), the diagnosis, and each change, compared with the baseline metric by metric with 95% intervals (block bootstrap over one-second windows; the spread between earlier runs of the same measurement when there are 5 or more; with --before/--after, interleaved rounds judged by the paired Student-t)",
+        if repeats == 1 { "" } else { "s" }
+    );
+    if let Some(peak) = &s.expected_peak {
+        measurement +=
+            &format!("; each again at the expected peak, {peak} (every phase's rate scaled to it)");
+    }
+    measurement += &format!(
+        "; the functional tests ({}) after each change",
+        s.tests.as_deref().unwrap_or("none given")
+    );
+    let steps = [
+        "1. Baseline: `rigor tune baseline [--repeat N]`, the goal's gap stated; gate `baseline`",
+        "2. Profile and find the bottleneck: `rigor tune diagnose [--profile]`; gate `diagnosis`",
+        "3. Optimise the hypotheses in the order below, each change validated: `rigor tune validate --note … --hypothesis N`; gate `optimisation`",
+        "4. Load testing and capacity: `rigor tune capacity` (a recorded skip for now)",
+        "5. Monitoring: `rigor tune monitor` writes the goal into the plan as a budget; gate `governance`; `rigor tune close --promote`",
+    ]
+    .map(String::from)
+    .to_vec();
+    OptimizationPlan {
+        session: s.name.clone(),
+        goal: s.goal.clone(),
+        baseline_run: s.baseline_run,
+        hypotheses: s.ordered_hypotheses().into_iter().cloned().collect(),
+        steps,
+        measurement,
+        risks: status.risks.clone(),
+        approved: s.approved.clone(),
+        reviewed: s.answer(rigor_model::tune::Gate::Plan).cloned(),
+    }
 }
 
 /// The artifacts' directory: `out`, else `.artifacts/performance` in the plan's directory.
