@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 mod bench;
 mod between;
 mod load;
+mod memory;
 mod paired;
 
 pub use paired::{compare_interleaved, MIN_ROUNDS};

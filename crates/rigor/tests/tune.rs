@@ -994,3 +994,94 @@ fn a_gate_asks_a_person_at_a_terminal_and_refuses_what_is_not_ready() {
     let s = tune(dir.path(), &["status"]);
     assert_eq!(s.json["session"]["gates"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_faster_change_that_costs_memory_is_a_trade_off_to_sign_off() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    target_plan(dir.path(), port, "latency=30ms");
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "memory-for-latency",
+            "--goal",
+            "latency.p50 < 15ms",
+            "--scenario",
+            "api",
+            "--scope",
+            "the /api route",
+            "--tests",
+            "true",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(tune(dir.path(), &["baseline"]).code, 0);
+    tune(
+        dir.path(),
+        &[
+            "hypothesis",
+            "add",
+            "cache the answers",
+            "--area",
+            "caching",
+        ],
+    );
+    let plan = tune(dir.path(), &["plan"]);
+    assert!(
+        plan.json["risks"]
+            .to_string()
+            .contains("memory for latency"),
+        "a cache's trade-off is a risk the plan names: {}",
+        plan.json
+    );
+    assert_eq!(tune(dir.path(), &["gate", "plan", "--yes"]).code, 0);
+    assert_eq!(tune(dir.path(), &["gate", "baseline", "--yes"]).code, 0);
+    // The "cache": ten times faster, and every answer kept (256 KiB each, 150 of them).
+    target_plan(dir.path(), port, "latency=3ms, leak=256KiB");
+    let r = tune(
+        dir.path(),
+        &["validate", "--note", "a cache", "--hypothesis", "1"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let it = &r.json["session"]["iterations"][0];
+    assert_eq!(it["outcome"], "trade_off", "{it}");
+    assert_eq!(it["goal_change"]["verdict"], "improved", "{it}");
+    let traded: Vec<&str> = it["regressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["metric"].as_str().unwrap())
+        .collect();
+    assert!(
+        traded.iter().any(|m| m.starts_with("target.rss")),
+        "the memory it costs: {it}"
+    );
+    let e = tune(dir.path(), &["gate", "optimisation", "--yes"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("target.rss") && e.stderr.contains("sign it off explicitly"),
+        "{}",
+        e.stderr
+    );
+    let r = tune(
+        dir.path(),
+        &[
+            "gate",
+            "optimisation",
+            "--yes",
+            "--note",
+            "40 MiB is within the pod's limit",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let answered = &r.json["session"]["gates"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(answered["note"], "40 MiB is within the pod's limit");
+}

@@ -88,6 +88,7 @@ pub(super) fn compare_load(
         out.extend(compared);
     }
     compare_signals(a, b, s, out, warnings);
+    super::memory::compare_peak_memory(a, b, s, &phase_scope(s), out);
 }
 
 /// The target's signals both runs sampled, compared by seconds: CPU, context switches.
