@@ -993,6 +993,23 @@ fn a_gate_asks_a_person_at_a_terminal_and_refuses_what_is_not_ready() {
     assert_eq!(e.code, 2, "{}", e.stderr);
     let s = tune(dir.path(), &["status"]);
     assert_eq!(s.json["session"]["gates"].as_array().unwrap().len(), 1);
+    // Interleaving starts the target for each run: a plan without a ready URL is refused.
+    let e = tune(
+        dir.path(),
+        &[
+            "validate",
+            "--before",
+            "serve --old",
+            "--after",
+            "serve --new",
+        ],
+    );
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(
+        e.stderr.contains("needs a [target] with `ready`"),
+        "{}",
+        e.stderr
+    );
 }
 
 #[test]

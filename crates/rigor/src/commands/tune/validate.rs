@@ -98,6 +98,18 @@ pub(super) fn validate(
             "cannot validate yet: {why}"
         )))
     };
+    if request.interleave.is_some() && override_flag(session) == "--target-command" {
+        let ready = rigor_model::Plan::load(&args.plan)
+            .ok()
+            .and_then(|p| p.target)
+            .and_then(|t| t.ready);
+        if ready.is_none() {
+            return Err(exit::bad_input(anyhow::anyhow!(
+                "--before and --after start the target for each run: {} needs a [target] with `ready`, the URL that answers once the target is up, so no run loads a target still starting",
+                args.plan.display()
+            )));
+        }
+    }
     if session.approved.is_none() {
         return refuse("the tuning is not approved (`rigor tune approve`)");
     }
