@@ -16,6 +16,8 @@
 //! - [`ratio`]: the ratio of two means with its propagated uncertainty.
 //! - [`runs`]: a candidate run's value against the spread between earlier runs (Student-t
 //!   prediction interval), for verdicts that hold across separate invocations.
+//! - [`usl`]: the Universal Scalability Law fitted to (concurrency, throughput), with its
+//!   coefficients' standard errors, the peak and the Amdahl ceiling.
 //! - [`paired`]: interleaved before/after runs (A B A B …) judged by the paired Student-t over
 //!   each round's difference, which cancels the machine's drift.
 //!
@@ -52,6 +54,7 @@ pub mod ratio;
 mod resample;
 pub mod runs;
 pub mod trend;
+pub mod usl;
 pub mod verdict;
 
 pub use bootstrap::{
@@ -72,6 +75,7 @@ pub use rank::{
 pub use ratio::ratio_with_uncertainty;
 pub use runs::{between_runs, BetweenRuns};
 pub use trend::{block_means, theil_sen, Trend};
+pub use usl::{fit_usl, Usl, UslError};
 pub use verdict::{Direction, NoiseBand, Verdict};
 
 /// Why a statistic could not be computed: always a problem with the input, named.
