@@ -16,6 +16,7 @@
 //! - [`ratio`]: the ratio of two means with its propagated uncertainty.
 //! - [`runs`]: a candidate run's value against the spread between earlier runs (Student-t
 //!   prediction interval), for verdicts that hold across separate invocations.
+//! - [`knee`]: Kneedle, the knee of a latency–load or throughput–concurrency curve.
 //! - [`usl`]: the Universal Scalability Law fitted to (concurrency, throughput), with its
 //!   coefficients' standard errors, the peak and the Amdahl ceiling.
 //! - [`paired`]: interleaved before/after runs (A B A B …) judged by the paired Student-t over
@@ -46,6 +47,7 @@
 pub mod bootstrap;
 pub mod distribution;
 pub mod fdr;
+pub mod knee;
 pub mod paired;
 pub mod proportion;
 pub mod quantile;
@@ -63,6 +65,7 @@ pub use bootstrap::{
 };
 pub use distribution::{normal_cdf, normal_quantile, normal_sf};
 pub use fdr::{benjamini_hochberg, FdrResult};
+pub use knee::{kneedle, Bend};
 pub use paired::{paired_difference, paired_ratio, Paired};
 pub use proportion::{two_proportions, wilson_interval, Proportion, ProportionComparison};
 pub use quantile::{
