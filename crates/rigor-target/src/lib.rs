@@ -99,6 +99,10 @@ pub struct Behaviour {
     pub leak: u64,
     /// The body size; `None` answers `ok\n`.
     pub body_bytes: Option<u64>,
+    /// At most this many of the route's requests are served at once; the rest wait their
+    /// turn, first come first served, as on a pool of N workers or connections. The route's
+    /// throughput is then capped at N over its service time, whatever the machine.
+    pub concurrency: Option<u32>,
 }
 
 impl Default for Behaviour {
@@ -110,6 +114,7 @@ impl Default for Behaviour {
             cpu: Duration::ZERO,
             leak: 0,
             body_bytes: None,
+            concurrency: None,
         }
     }
 }
@@ -156,8 +161,10 @@ pub enum SpecProblem {
     StarInsidePath(String),
     #[error("`{0}` is not a setting: expected key=value such as latency=20ms")]
     NotKeyValue(String),
-    #[error("unknown key `{0}`: expected one of latency, errors, cpu, leak, body")]
+    #[error("unknown key `{0}`: expected one of latency, errors, cpu, leak, body, concurrency")]
     UnknownKey(String),
+    #[error("`concurrency={0}` cannot be: expected a whole number of requests served at once, from 1 to 100000")]
+    Concurrency(String),
     #[error("`{0}` is given twice")]
     DuplicateKey(String),
     #[error(transparent)]

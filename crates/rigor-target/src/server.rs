@@ -200,8 +200,47 @@ struct State {
     leaked_bytes: AtomicU64,
     /// Kept per server rather than per process, so stopping a server gives its memory back.
     leaked: Mutex<Vec<Vec<u8>>>,
+    /// Each route's limit on requests served at once (`concurrency=N`), by route index.
+    limits: Vec<Option<Limit>>,
     metrics: Metrics,
     flow: crate::flow::Flow,
+}
+
+/// A route's `concurrency=N`: a fair semaphore (tokio's wakes waiters in order), and the most
+/// requests seen in service and waiting at once, for `/stats`.
+struct Limit {
+    permits: tokio::sync::Semaphore,
+    waiting: AtomicU64,
+    most_waiting: AtomicU64,
+    in_service: AtomicU64,
+    most_in_service: AtomicU64,
+}
+
+impl Limit {
+    fn new(n: u32) -> Limit {
+        Limit {
+            permits: tokio::sync::Semaphore::new(n as usize),
+            waiting: AtomicU64::new(0),
+            most_waiting: AtomicU64::new(0),
+            in_service: AtomicU64::new(0),
+            most_in_service: AtomicU64::new(0),
+        }
+    }
+}
+
+/// `text` as a JSON string (a route's path: printable, but `"` and `\` are possible).
+fn json_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Who answers a request path.
@@ -228,6 +267,10 @@ impl State {
                 (route, body)
             })
             .collect::<Vec<(Route, Bytes)>>();
+        let routes_limits = routes
+            .iter()
+            .map(|(r, _)| r.behaviour.concurrency.map(Limit::new))
+            .collect();
         let metrics = Metrics::new(
             routes
                 .iter()
@@ -244,6 +287,7 @@ impl State {
             errors: AtomicU64::new(0),
             leaked_bytes: AtomicU64::new(0),
             leaked: Mutex::new(Vec::new()),
+            limits: routes_limits,
             flow: crate::flow::Flow::new(),
         }
     }
@@ -288,7 +332,24 @@ impl State {
     ) -> Response<Full<Bytes>> {
         let began = Instant::now();
         self.metrics.started();
+        // A limited route: wait for a turn (the wait is part of the response's time).
+        let limit = self.limits.get(route).and_then(Option::as_ref);
+        let _permit = match limit {
+            Some(l) => {
+                let waiting = l.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+                l.most_waiting.fetch_max(waiting, Ordering::Relaxed);
+                let permit = l.permits.acquire().await.ok();
+                l.waiting.fetch_sub(1, Ordering::Relaxed);
+                let serving = l.in_service.fetch_add(1, Ordering::Relaxed) + 1;
+                l.most_in_service.fetch_max(serving, Ordering::Relaxed);
+                permit
+            }
+            None => None,
+        };
         let (response, failed) = self.work(behaviour, body).await;
+        if let Some(l) = limit {
+            l.in_service.fetch_sub(1, Ordering::Relaxed);
+        }
         self.metrics.answered(route, began.elapsed(), failed);
         response
     }
@@ -388,13 +449,29 @@ impl State {
     }
 
     fn stats(&self) -> Response<Full<Bytes>> {
+        let limited: Vec<String> = self
+            .routes
+            .iter()
+            .zip(&self.limits)
+            .filter_map(|((route, _), limit)| {
+                let l = limit.as_ref()?;
+                Some(format!(
+                    "{{\"path\":{},\"concurrency\":{},\"most_in_service\":{},\"most_waiting\":{}}}",
+                    json_string(&route.path),
+                    route.behaviour.concurrency.unwrap_or_default(),
+                    l.most_in_service.load(Ordering::Relaxed),
+                    l.most_waiting.load(Ordering::Relaxed),
+                ))
+            })
+            .collect();
         let json = format!(
-            "{{\"requests\":{},\"errors\":{},\"leaked_bytes\":{},\"uptime_ms\":{},\"flow\":{}}}\n",
+            "{{\"requests\":{},\"errors\":{},\"leaked_bytes\":{},\"uptime_ms\":{},\"flow\":{},\"limited\":[{}]}}\n",
             self.requests.load(Ordering::Relaxed),
             self.errors.load(Ordering::Relaxed),
             self.leaked_bytes.load(Ordering::Relaxed),
             self.started.elapsed().as_millis(),
             self.flow.stats_json(),
+            limited.join(","),
         );
         response(StatusCode::OK, "application/json", Bytes::from(json))
     }

@@ -85,6 +85,15 @@ fn parse_behaviour(settings: &str) -> Result<Behaviour, SpecProblem> {
             "cpu" => behaviour.cpu = parse_duration(value)?,
             "leak" => behaviour.leak = value.parse::<Bytes>()?.0,
             "body" => behaviour.body_bytes = Some(parse_body(value)?),
+            "concurrency" => {
+                behaviour.concurrency = Some(
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=100_000).contains(n))
+                        .ok_or_else(|| SpecProblem::Concurrency(value.to_string()))?,
+                )
+            }
             _ => return Err(SpecProblem::UnknownKey(key.to_string())),
         }
         seen.push(key);

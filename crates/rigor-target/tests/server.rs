@@ -371,3 +371,41 @@ async fn the_flow_carries_a_token_and_an_id_from_one_response_to_the_next_reques
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_limited_route_serves_at_most_its_concurrency_and_queues_the_rest() {
+    let server = start(&["/pool: latency=300ms, concurrency=2"], None);
+    bounded(async {
+        // Eight at once on eight connections: two in service, the rest waiting their turn.
+        let mut waiting = Vec::new();
+        for _ in 0..8 {
+            let addr = server.addr();
+            waiting.push(tokio::spawn(async move {
+                Client::connect(addr).await.get("/pool").await.status
+            }));
+        }
+        for w in waiting {
+            assert_eq!(w.await.unwrap(), StatusCode::OK, "every one is answered");
+        }
+        let stats = Client::connect(server.addr()).await.get("/stats").await;
+        let text = String::from_utf8_lossy(&stats.body).to_string();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let pool = &json["limited"][0];
+        assert_eq!(pool["path"], "/pool", "{text}");
+        assert_eq!(pool["concurrency"], 2);
+        assert_eq!(
+            pool["most_in_service"], 2,
+            "never more than the limit: {text}"
+        );
+        assert!(
+            pool["most_waiting"].as_u64().unwrap() >= 1,
+            "some waited: {text}"
+        );
+        assert_eq!(stat(&stats.body, "requests"), 8);
+    })
+    .await;
+    let e = "/x: concurrency=0"
+        .parse::<rigor_target::Route>()
+        .unwrap_err();
+    assert!(e.to_string().contains("concurrency=0"), "{e}");
+}
