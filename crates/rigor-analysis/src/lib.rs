@@ -10,6 +10,7 @@
 //! `rigor-stats` and `rigor-store` only: comparing two stored runs must not link the load
 //! engine (an HTTP client, tokio, TLS) or the bench engine. `.ci/run` holds that line.
 
+pub mod capacity;
 pub mod compare;
 pub mod data;
 pub mod gate;
