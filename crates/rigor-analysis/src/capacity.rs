@@ -9,6 +9,8 @@ use rigor_model::metric::Scope;
 use rigor_model::output::RunSummary;
 use rigor_model::RunStatus;
 
+use crate::data::RunData;
+
 /// Achieved throughput below this share of the offered rate means arrivals queue: the step
 /// is past what the system sustains, whatever its latency says so far.
 pub const QUEUEING_SHARE: f64 = 0.95;
@@ -25,9 +27,30 @@ pub enum StepVerdict {
     Unjudged(String),
 }
 
-/// Judges a step's run at `offered` requests (or walks) a second against `slos` (absolute
-/// expressions) over `scope` (the hold phase).
-pub fn judge_step(summary: &RunSummary, offered: f64, slos: &[Expr], scope: &Scope) -> StepVerdict {
+/// The rate responses came back at over the whole seconds `from..to` of the run (the hold's):
+/// their completions, averaged. Not the summary's phase throughput, which counts requests by
+/// when they were due: an overloaded step completes what it can and queues the rest, and
+/// only the completions per second show it.
+pub fn achieved_rate(run: &RunData, seconds: std::ops::Range<u32>) -> Option<f64> {
+    let n = seconds.len();
+    (n > 0).then(|| {
+        run.windows(None)
+            .iter()
+            .filter(|w| seconds.contains(&w.second))
+            .map(|w| w.requests as f64)
+            .sum::<f64>()
+            / n as f64
+    })
+}
+
+/// Judges a step's run at `offered` requests (or walks) a second, whose responses came back
+/// at `achieved` a second, against `slos` (absolute expressions) over `scope` (the hold).
+pub fn judge_step(
+    summary: &RunSummary,
+    (offered, achieved): (f64, f64),
+    slos: &[Expr],
+    scope: &Scope,
+) -> StepVerdict {
     match summary.status {
         RunStatus::Invalid => {
             return StepVerdict::Unjudged(format!(
@@ -58,11 +81,6 @@ pub fn judge_step(summary: &RunSummary, offered: f64, slos: &[Expr], scope: &Sco
                 .unwrap_or_default()
         ));
     }
-    let achieved = rigor_model::metric::Metric::Throughput
-        .value_in_load(summary, scope)
-        .ok()
-        .flatten()
-        .unwrap_or(0.0);
     if achieved < QUEUEING_SHARE * offered {
         reasons.push(format!(
             "achieved {achieved:.1}/s of {offered:.1}/s offered ({:.0}%, under {:.0}%): arrivals queue",
@@ -222,13 +240,14 @@ mod tests {
         assert_eq!(
             judge_step(
                 &s,
-                50.0,
+                (50.0, 50.0),
                 &[slo("latency.p50 < 15ms"), slo("error_rate < 1%")],
                 &all
             ),
             StepVerdict::Pass
         );
-        let StepVerdict::Fail(why) = judge_step(&s, 100.0, &[slo("latency.p50 < 1ms")], &all)
+        let StepVerdict::Fail(why) =
+            judge_step(&s, (100.0, 50.0), &[slo("latency.p50 < 1ms")], &all)
         else {
             panic!("twice the rate achieved, and p50 over 1 ms");
         };
@@ -241,7 +260,7 @@ mod tests {
         let mut invalid = s.clone();
         invalid.status = RunStatus::Invalid;
         assert!(matches!(
-            judge_step(&invalid, 50.0, &[], &all),
+            judge_step(&invalid, (50.0, 50.0), &[], &all),
             StepVerdict::Unjudged(w) if w.contains("measured the generator")
         ));
     }

@@ -34,6 +34,9 @@ enum Command {
     Baseline(commands::baseline::BaselineArgs),
     /// Benchmark whole commands (hyperfine-class): `rigor bench -- CMD`, `--vs 'OTHER'` for A/B.
     Bench(Box<commands::bench::BenchArgs>),
+    /// Search for the highest load the service sustains within its SLOs: `rigor capacity --slo
+    /// 'latency.p99 < 200ms'`.
+    Capacity(Box<commands::capacity::CapacityArgs>),
     /// Statistical before/after of two runs (default: the latest run against its baseline).
     Compare(Box<commands::compare::CompareArgs>),
     /// Start the built-in demo target, load it briefly, store and print the run.
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
     let mut w = rigor_report::Writer::stdio(false);
     let result = match &cli.command {
         Command::Baseline(args) => commands::baseline::run(args, &mut w),
+        Command::Capacity(args) => commands::capacity::run(args, &mut w),
         Command::Compare(args) => commands::compare::run(args, &mut w),
         Command::Gate(args) => commands::gate::run(args, &mut w),
         Command::Bench(args) => commands::bench::run(args, &mut w),

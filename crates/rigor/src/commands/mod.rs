@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod bench;
+pub mod capacity;
 pub mod compare;
 pub mod demo;
 pub mod gate;

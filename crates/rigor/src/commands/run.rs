@@ -356,7 +356,10 @@ fn worse(a: u8, b: u8) -> u8 {
 
 /// Starts the plan's `[target] command` and waits until it is ready, or, for a target that
 /// runs already, waits for its `ready` URL.
-fn start_target(spec: Option<&TargetSpec>, dir: &Path) -> anyhow::Result<Option<Target>> {
+pub(crate) fn start_target(
+    spec: Option<&TargetSpec>,
+    dir: &Path,
+) -> anyhow::Result<Option<Target>> {
     let Some(spec) = spec else {
         return Ok(None);
     };
