@@ -28,19 +28,25 @@ pub enum StepVerdict {
 }
 
 /// The rate responses came back at over the whole seconds `from..to` of the run (the hold's):
-/// their completions, averaged. Not the summary's phase throughput, which counts requests by
-/// when they were due: an overloaded step completes what it can and queues the rest, and
-/// only the completions per second show it.
+/// the median of their completions per second. Not the summary's phase throughput, which
+/// counts requests by when they were due: an overloaded step completes what it can and queues
+/// the rest, and only the completions per second show it. The median, because a second's
+/// boundary is each generator thread's own tick: on a busy machine a tick a little late moves
+/// completions from one second to the next, and the mean of a short hold would call that a
+/// shortfall.
 pub fn achieved_rate(run: &RunData, seconds: std::ops::Range<u32>) -> Option<f64> {
-    let n = seconds.len();
-    (n > 0).then(|| {
-        run.windows(None)
-            .iter()
-            .filter(|w| seconds.contains(&w.second))
-            .map(|w| w.requests as f64)
-            .sum::<f64>()
-            / n as f64
-    })
+    let mut per_second: Vec<f64> = seconds
+        .clone()
+        .map(|second| {
+            run.windows(None)
+                .iter()
+                .filter(|w| w.second == second)
+                .map(|w| w.requests as f64)
+                .sum()
+        })
+        .collect();
+    per_second.sort_by(f64::total_cmp);
+    rigor_stats::median(&per_second)
 }
 
 /// Judges a step's run at `offered` requests (or walks) a second, whose responses came back
