@@ -61,10 +61,59 @@ pub(super) fn run_reproducer(
             .collect::<String>()
     );
     announce(session, w, &start);
+    let mut attempt = 1;
+    let (run, status) = loop {
+        let (run, status) = run_once(session, plan, store, (&name, &extra))?;
+        // An invalid run measured the generator, not the system (it fell behind its schedule:
+        // a busy machine); it says nothing either way, so the step measures again, the
+        // invalid run kept and named. The target's failure is the system's and is not retried.
+        if status == "invalid" && attempt < INVALID_ATTEMPTS {
+            let why = format!(
+                "LoadTestFailure: run {run} is invalid (the generator fell behind its schedule: `rigor show {run}` says how far); measuring again, attempt {} of {INVALID_ATTEMPTS}",
+                attempt + 1
+            );
+            announce(session, w, &why);
+            attempt += 1;
+            continue;
+        }
+        break (run, status);
+    };
+    if matches!(
+        status.as_str(),
+        "invalid" | "target_failed" | "aborted" | "interrupted"
+    ) {
+        let why = format!(
+            "LoadTestFailure: run {run} is {status}{}: a measurement to judge by must be trustworthy; `rigor show {run}` says why, then run this step again",
+            if attempt > 1 {
+                format!(" (after {attempt} attempts)")
+            } else {
+                String::new()
+            }
+        );
+        return Err(failure(session, why));
+    }
+    announce(
+        session,
+        w,
+        &format!("[PHASE {phase} COMPLETE] - {what}: run {run} ({status})"),
+    );
+    Ok(run)
+}
+
+/// How many times a step runs the reproducer while its runs come out invalid.
+const INVALID_ATTEMPTS: u32 = 3;
+
+/// One `rigor run NAME --json`: its run id and status.
+fn run_once(
+    session: &mut Session,
+    plan: &Path,
+    store: Option<&Path>,
+    (name, extra): (&str, &[&str]),
+) -> anyhow::Result<(i64, String)> {
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.args(["run", &name, "--json", "--quiet", "--plan"])
+    cmd.args(["run", name, "--json", "--quiet", "--plan"])
         .arg(plan)
-        .args(&extra);
+        .args(extra);
     if let Some(store) = store {
         cmd.arg("--store").arg(store);
     }
@@ -90,21 +139,7 @@ pub(super) fn run_reproducer(
         .as_str()
         .or_else(|| json["benches"][0]["status"].as_str())
         .unwrap_or("completed");
-    if matches!(
-        status,
-        "invalid" | "target_failed" | "aborted" | "interrupted"
-    ) {
-        let why = format!(
-            "LoadTestFailure: run {run} is {status}: a measurement to judge by must be trustworthy; `rigor show {run}` says why, then run this step again"
-        );
-        return Err(failure(session, why));
-    }
-    announce(
-        session,
-        w,
-        &format!("[PHASE {phase} COMPLETE] - {what}: run {run} ({status})"),
-    );
-    Ok(run)
+    Ok((run, status.to_string()))
 }
 
 /// Says `line` (a phase's start or end) and keeps it, timestamped, in the session log.
