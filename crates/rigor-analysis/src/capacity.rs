@@ -4,8 +4,12 @@
 //! (stepping up until a step fails, then narrowing between the last pass and the first fail).
 //! `rigor capacity` makes the runs; this says what they mean.
 
+pub mod curve;
+pub mod growth;
+
 use rigor_model::expr::{Expr, Target};
-use rigor_model::metric::Scope;
+use rigor_model::metric::{Metric, Scope};
+use rigor_model::output::capacity::{CapacityReport, CapacityStep, StepVerdictKind};
 use rigor_model::output::RunSummary;
 use rigor_model::RunStatus;
 
@@ -35,14 +39,21 @@ pub enum StepVerdict {
 /// completions from one second to the next, and the mean of a short hold would call that a
 /// shortfall.
 pub fn achieved_rate(run: &RunData, seconds: std::ops::Range<u32>) -> Option<f64> {
-    let mut per_second: Vec<f64> = seconds
-        .clone()
+    let windows = run.windows(None);
+    // Seconds past the run's last (a run stopped early) are not seconds without responses.
+    let end = windows
+        .iter()
+        .map(|w| w.second + 1)
+        .max()
+        .unwrap_or(0)
+        .min(seconds.end);
+    let mut per_second: Vec<f64> = (seconds.start..end)
         .map(|second| {
-            run.windows(None)
+            windows
                 .iter()
                 .filter(|w| w.second == second)
                 .map(|w| w.requests as f64)
-                .sum()
+                .fold(0.0, |a, b| a + b)
         })
         .collect();
     per_second.sort_by(f64::total_cmp);
@@ -50,36 +61,37 @@ pub fn achieved_rate(run: &RunData, seconds: std::ops::Range<u32>) -> Option<f64
 }
 
 /// Judges a step's run at `offered` requests (or walks) a second, whose responses came back
-/// at `achieved` a second, against `slos` (absolute expressions) over `scope` (the hold).
+/// at `achieved` a second, against `slos` (absolute expressions) over `scope` (the hold). A
+/// closed-model step (`offered` is `None`) offers no rate, so only its SLOs and its run's
+/// status judge it.
 pub fn judge_step(
     summary: &RunSummary,
-    (offered, achieved): (f64, f64),
+    (offered, achieved): (Option<f64>, f64),
     slos: &[Expr],
     scope: &Scope,
 ) -> StepVerdict {
     match summary.status {
         RunStatus::Invalid => {
             return StepVerdict::Unjudged(format!(
-                "the generator could not hold {offered:.1}/s{}: the step measured the generator, not the target",
-                summary
-                    .status_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ))
+            "the generator could not hold {}{}: the step measured the generator, not the target",
+            offered.map_or("the load".into(), |o| format!("{o:.1}/s")),
+            summary
+                .status_reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ))
         }
         RunStatus::Interrupted | RunStatus::Aborted | RunStatus::Running | RunStatus::Crashed => {
-            return StepVerdict::Unjudged(format!(
-                "the step's run is {}",
-                summary.status.as_str()
-            ))
+            return StepVerdict::Unjudged(format!("the step's run is {}", summary.status.as_str()))
         }
         _ => {}
     }
     let mut reasons = Vec::new();
     if summary.status == RunStatus::TargetFailed {
         reasons.push(format!(
-            "the target failed at {offered:.1}/s{}",
+            "the target failed{}{}",
+            offered.map_or(String::new(), |o| format!(" at {o:.1}/s")),
             summary
                 .status_reason
                 .as_deref()
@@ -87,7 +99,7 @@ pub fn judge_step(
                 .unwrap_or_default()
         ));
     }
-    if achieved < QUEUEING_SHARE * offered {
+    if let Some(offered) = offered.filter(|&o| achieved < QUEUEING_SHARE * o) {
         reasons.push(format!(
             "achieved {achieved:.1}/s of {offered:.1}/s offered ({:.0}%, under {:.0}%): arrivals queue",
             achieved / offered * 100.0,
@@ -120,6 +132,87 @@ pub fn judge_step(
         StepVerdict::Pass
     } else {
         StepVerdict::Fail(reasons)
+    }
+}
+
+/// A step as the capacity report keeps it: its load, what came back over `scope` (the hold)
+/// and its verdict. `offered` for the open model, `users` for the closed.
+pub fn step_record(
+    step: u32,
+    summary: &RunSummary,
+    (offered, users): (Option<f64>, Option<u32>),
+    achieved: f64,
+    verdict: &StepVerdict,
+    scope: &Scope,
+) -> CapacityStep {
+    let read = |name: &str| -> Option<f64> {
+        name.parse::<Metric>()
+            .ok()?
+            .value_in_load(summary, scope)
+            .ok()
+            .flatten()
+    };
+    let mean = read("latency.mean");
+    let (verdict, reasons) = match verdict {
+        StepVerdict::Pass => (StepVerdictKind::Pass, Vec::new()),
+        StepVerdict::Fail(why) => (StepVerdictKind::Fail, why.clone()),
+        StepVerdict::Unjudged(why) => (StepVerdictKind::NotJudged, vec![why.clone()]),
+    };
+    CapacityStep {
+        step,
+        run_id: summary.run_id,
+        offered_per_s: offered,
+        users,
+        achieved_per_s: achieved,
+        latency_mean_ns: mean,
+        latency_p50_ns: read("latency.p50"),
+        latency_p95_ns: read("latency.p95"),
+        latency_p99_ns: read("latency.p99"),
+        error_rate: read("error_rate").unwrap_or(0.0),
+        target_cpu: read("target.cpu"),
+        in_flight: mean.map(|m| achieved * m / 1e9),
+        verdict,
+        reasons,
+    }
+}
+
+/// Fills in what the steps of `report` say together: the knee, the scalability model (or
+/// why there is none, in the notes), and with `question` what growth needs from the maximum
+/// sustainable throughput.
+pub fn analyse(report: &mut CapacityReport, question: Option<growth::GrowthQuestion>) {
+    report.knee = curve::knee(&report.steps);
+    match curve::scalability(&report.steps, report.model) {
+        Ok(s) => {
+            if s.peak_extrapolated {
+                report.outcome.notes.push(format!(
+                    "the scalability model's peak ({:.1} in flight) lies beyond twice the most measured ({:.1}): an extrapolation, not a finding",
+                    s.peak_concurrency.unwrap_or(0.0),
+                    s.largest_measured
+                ));
+            }
+            report.scalability = Some(s);
+        }
+        Err(why) => {
+            report.scalability = None;
+            report.outcome.notes.push(why);
+        }
+    }
+    report.growth = None;
+    if let Some(q) = question {
+        match report.outcome.max_sustainable_per_s {
+            Some(capacity) if capacity > 0.0 => {
+                report.growth = Some(growth::growth(
+                    q,
+                    capacity,
+                    report.knee.as_ref(),
+                    &report.steps,
+                ));
+            }
+            _ => report.outcome.notes.push(
+                "no growth projection: the search found no sustainable throughput to project from"
+                    .into(),
+            ),
+        }
     }
 }
 
@@ -246,14 +339,14 @@ mod tests {
         assert_eq!(
             judge_step(
                 &s,
-                (50.0, 50.0),
+                (Some(50.0), 50.0),
                 &[slo("latency.p50 < 15ms"), slo("error_rate < 1%")],
                 &all
             ),
             StepVerdict::Pass
         );
         let StepVerdict::Fail(why) =
-            judge_step(&s, (100.0, 50.0), &[slo("latency.p50 < 1ms")], &all)
+            judge_step(&s, (Some(100.0), 50.0), &[slo("latency.p50 < 1ms")], &all)
         else {
             panic!("twice the rate achieved, and p50 over 1 ms");
         };
@@ -266,7 +359,7 @@ mod tests {
         let mut invalid = s.clone();
         invalid.status = RunStatus::Invalid;
         assert!(matches!(
-            judge_step(&invalid, (50.0, 50.0), &[], &all),
+            judge_step(&invalid, (Some(50.0), 50.0), &[], &all),
             StepVerdict::Unjudged(w) if w.contains("measured the generator")
         ));
     }

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub mod analysis;
+pub mod capacity;
 pub mod profile;
 pub mod report;
 
@@ -770,6 +771,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "load-report.schema.json",
             value(schemars::schema_for!(report::LoadReport)),
+        ),
+        (
+            "capacity-analysis.schema.json",
+            value(schemars::schema_for!(capacity::CapacityReport)),
         ),
         (
             "tune-status.schema.json",

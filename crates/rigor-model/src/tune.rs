@@ -415,11 +415,62 @@ impl Bottleneck {
 }
 
 /// Phase 4 as the session carried it out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CapacityPhase {
     /// Why the capacity search was skipped, when it was.
     pub skipped: Option<String>,
+    /// What the search the phase took found, when one was taken.
+    #[serde(default)]
+    pub search: Option<CapacityFinding>,
     pub signed: Signed,
+}
+
+/// A capacity search as a session's phase 4 keeps it: what it found, against the session's
+/// expected peak.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CapacityFinding {
+    /// The search in the store (`rigor capacity --show ID`).
+    pub search_id: i64,
+    pub scenario: String,
+    /// The search's result in a sentence.
+    pub summary: String,
+    /// The maximum sustainable throughput, when the search claims one.
+    pub max_sustainable_per_s: Option<f64>,
+    /// The lowest rate that failed.
+    pub first_fail_per_s: Option<f64>,
+    /// The throughput at the knee of latency against load.
+    pub knee_per_s: Option<f64>,
+    /// `contention` or `coherency`, from the scalability model.
+    pub bound_by: Option<String>,
+    /// The session's expected peak, per second.
+    pub expected_peak_per_s: Option<f64>,
+    /// Capacity over the expected peak, minus one (0.4 = 40 % headroom; negative: the peak
+    /// is beyond what was sustained).
+    pub headroom: Option<f64>,
+    /// The search's steps' runs.
+    pub runs: Vec<i64>,
+}
+
+impl CapacityFinding {
+    /// The phase tracker's note: the capacity against the expected peak.
+    pub fn phase_note(&self) -> String {
+        match (
+            self.max_sustainable_per_s,
+            self.expected_peak_per_s,
+            self.headroom,
+        ) {
+            (Some(c), Some(p), Some(h)) if h < 0.0 => format!(
+                "capacity {c:.1}/s is BELOW the expected peak {p:.1}/s ({:.0} %)",
+                h * 100.0
+            ),
+            (Some(c), Some(p), Some(h)) => format!(
+                "capacity {c:.1}/s, {:.0} % above the expected peak {p:.1}/s",
+                h * 100.0
+            ),
+            (Some(c), _, _) => format!("capacity {c:.1}/s (no expected peak to compare)"),
+            (None, _, _) => format!("search {}: {}", self.search_id, self.summary),
+        }
+    }
 }
 
 /// Phase 5 as the session carried it out: the budgets it wrote into the plan (as TOML) and

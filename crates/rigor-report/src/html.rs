@@ -7,6 +7,7 @@
 //! the command gives their seconds) and a gate. Text from plans and targets is escaped
 //! everywhere ([`esc`]).
 
+mod capacity;
 mod chart;
 mod profile;
 mod run;
@@ -60,6 +61,10 @@ impl Exporter for Html {
             Report::Gate { report, .. } => {
                 page(&format!("rigor gate: {}", report.outcome), &gate(report))
             }
+            Report::Capacity(r) => page(
+                &format!("rigor capacity · {}", r.scenario),
+                &capacity::page(r),
+            ),
             _ => return Err(ReportError::unsupported(Format::Html, report)),
         };
         out.write_all(page.as_bytes())?;

@@ -20,6 +20,7 @@ impl Exporter for Json {
             Report::PlanRun(output) => write(out, output),
             Report::Profile(r) => write(out, r),
             Report::ProfileDiff(d) => write(out, d),
+            Report::Capacity(r) => write(out, r),
         }
     }
 }

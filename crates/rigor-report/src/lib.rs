@@ -12,6 +12,7 @@
 //! anything.
 
 mod annotations;
+pub mod capacity;
 mod csv_export;
 mod csv_run;
 pub mod flamegraph;
@@ -33,6 +34,7 @@ use std::path::Path;
 
 use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
+use rigor_model::output::capacity::CapacityReport;
 use rigor_model::output::profile::{ProfileDiff, ProfileReport};
 use rigor_model::output::report::LoadReport;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
@@ -76,6 +78,8 @@ pub enum Report<'a> {
     Profile(&'a ProfileReport),
     /// Where the time moved between two profiles.
     ProfileDiff(&'a ProfileDiff),
+    /// A capacity search: its steps, knee, scalability model and growth.
+    Capacity(&'a CapacityReport),
 }
 
 impl Report<'_> {
@@ -90,6 +94,7 @@ impl Report<'_> {
             Report::PlanRun(_) => "a plan's runs",
             Report::Profile(_) => "a profile",
             Report::ProfileDiff(_) => "a profile diff",
+            Report::Capacity(_) => "a capacity search",
         }
     }
 }

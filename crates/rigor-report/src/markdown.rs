@@ -21,6 +21,7 @@ impl Exporter for Markdown {
             Report::Gate { report, .. } => gate(report),
             Report::Profile(r) => profile(r),
             Report::LoadReport(r) => run::load(r),
+            Report::Capacity(r) => crate::capacity::markdown(r),
             Report::Comparison {
                 comparison,
                 baseline_name,

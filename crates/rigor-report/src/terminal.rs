@@ -46,6 +46,7 @@ impl Exporter for Terminal {
             Report::Profile(r) => profile::profile(out, r)?,
             Report::ProfileDiff(d) => profile::diff(out, d)?,
             Report::RunList { runs, location } => run_list(out, runs, location)?,
+            Report::Capacity(r) => out.write_all(crate::capacity::terminal(r).as_bytes())?,
             Report::PlanRun(output) => {
                 for s in &output.scenarios {
                     summary(out, s)?;

@@ -89,6 +89,9 @@ pub enum StoreError {
     #[error("no tuning {what} in {path}: `rigor tune list` lists them, `rigor tune start NAME` starts one")]
     NoSession { path: PathBuf, what: String },
 
+    #[error("no capacity search {what} in {path}: `rigor capacity` makes one")]
+    NoSearch { path: PathBuf, what: String },
+
     #[error("--store {location}: {why}")]
     Unsupported { location: String, why: &'static str },
 

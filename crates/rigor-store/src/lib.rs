@@ -369,6 +369,43 @@ pub trait Store {
         Err(self.no_sessions())
     }
 
+    /// Starts keeping a capacity search (its id is assigned and written into the report).
+    fn create_capacity_search(
+        &mut self,
+        report: &rigor_model::output::capacity::CapacityReport,
+        now_ns: i64,
+    ) -> Result<i64, StoreError> {
+        let _ = (report, now_ns);
+        Err(self.no_capacity())
+    }
+
+    /// Saves a capacity search's report whole, under its `search_id`.
+    fn save_capacity_search(
+        &mut self,
+        report: &rigor_model::output::capacity::CapacityReport,
+        now_ns: i64,
+    ) -> Result<(), StoreError> {
+        let _ = (report, now_ns);
+        Err(self.no_capacity())
+    }
+
+    /// The capacity searches of `scenario` (every one with `None`), oldest first.
+    fn capacity_searches(
+        &self,
+        scenario: Option<&str>,
+    ) -> Result<Vec<rigor_model::output::capacity::CapacityReport>, StoreError> {
+        let _ = scenario;
+        Err(self.no_capacity())
+    }
+
+    /// The error of a store that keeps no capacity searches.
+    fn no_capacity(&self) -> StoreError {
+        StoreError::Unsupported {
+            location: self.location(),
+            why: "this store keeps no capacity searches",
+        }
+    }
+
     /// The error of a store that keeps no tuning sessions.
     fn no_sessions(&self) -> StoreError {
         StoreError::Unsupported {

@@ -6,6 +6,7 @@
 
 mod baselines;
 mod bench_runs;
+mod capacity;
 mod gates;
 mod open;
 mod profiles;
@@ -481,6 +482,29 @@ impl Store for SqliteStore {
 
     fn find_session(&self, which: &str) -> Result<rigor_model::tune::Session, StoreError> {
         sessions::find(self, which)
+    }
+
+    fn create_capacity_search(
+        &mut self,
+        report: &rigor_model::output::capacity::CapacityReport,
+        now_ns: i64,
+    ) -> Result<i64, StoreError> {
+        capacity::create(self, report, now_ns)
+    }
+
+    fn save_capacity_search(
+        &mut self,
+        report: &rigor_model::output::capacity::CapacityReport,
+        now_ns: i64,
+    ) -> Result<(), StoreError> {
+        capacity::save(self, report, now_ns)
+    }
+
+    fn capacity_searches(
+        &self,
+        scenario: Option<&str>,
+    ) -> Result<Vec<rigor_model::output::capacity::CapacityReport>, StoreError> {
+        capacity::list(self, scenario)
     }
 
     fn set_baseline(

@@ -1,5 +1,5 @@
 //! The HTML reports in a real browser: headless Chromium opens each report (a load run with
-//! a sampled target, a comparison, a benchmark, a gate) from a `file://` URL with the network
+//! a sampled target, a comparison, a benchmark, a gate, a capacity search) from a `file://` URL with the network
 //! shut off, and the page's own count says every chart was drawn with data points, that it
 //! asked for nothing from anywhere and raised no error. A screenshot of each is kept under
 //! the target directory (`report-screenshots/`) for a person to look at.
@@ -221,6 +221,28 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
         .unwrap());
     assert_eq!(gate.code, 0, "{}\n{}", gate.stderr, gate.stdout);
 
+    // A capacity sweep, short: three user counts, each 3 s.
+    let capacity = ran(rigor(dir.path())
+        .args([
+            "capacity",
+            "--quiet",
+            "--concurrency",
+            "1,2,4",
+            "--ramp",
+            "0s",
+            "--warmup",
+            "1s",
+            "--hold",
+            "2s",
+            "--max-lag",
+            LOOSE_MAX_LAG,
+            "--report",
+            "reports",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(capacity.code, 0, "{}\n{}", capacity.stderr, capacity.stdout);
+
     let reports = dir.path().join("reports");
     let run = std::fs::read_to_string(reports.join("run-2.html")).unwrap();
     assert!(
@@ -235,6 +257,8 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
         ("compare-1-2.html", "a comparison", 3, 2600),
         ("run-3.html", "a benchmark", 2, 1300),
         ("gate.html", "a gate", 0, 700),
+        // Throughput and latency against the users, and the scalability model.
+        ("capacity-analysis.html", "a capacity search", 3, 2400),
     ];
     for (file, what, charts, height) in pages {
         let page = reports.join(file);

@@ -410,6 +410,7 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     // A change that is faster but fails requests: a trade-off, passed only when signed off.
     target_plan(dir.path(), port, "latency=3ms, errors=10%@503");
     let r = tune(dir.path(), &["validate", "--note", "drop the retries"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let it = &r.json["session"]["iterations"][2];
     assert_eq!(it["outcome"], "trade_off", "{it}");
     assert!(it["regressed"].to_string().contains("error_rate"), "{it}");
@@ -438,10 +439,20 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert!(e.stderr.contains("phase 4 is not done"), "{}", e.stderr);
     assert_eq!(
         tune(dir.path(), &["status"]).json["next"],
-        "rigor tune capacity --skip --reason 'why the capacity search is not needed'"
+        "rigor capacity api --slo '…', then rigor tune capacity --search latest"
     );
     let e = tune(dir.path(), &["capacity", "--skip"]);
     assert_eq!(e.code, 2, "a skip says why: {}", e.stderr);
+    let e = tune(dir.path(), &["capacity"]);
+    assert_eq!(e.code, 2, "{}", e.stderr);
+    assert!(e.stderr.contains("run `rigor capacity api"), "{}", e.stderr);
+    let e = tune(dir.path(), &["capacity", "--search", "latest"]);
+    assert_eq!(e.code, 2, "no search was made: {}", e.stderr);
+    assert!(
+        e.stderr.contains("no capacity search `latest`"),
+        "{}",
+        e.stderr
+    );
     let r = tune(
         dir.path(),
         &[
@@ -1101,4 +1112,82 @@ fn a_faster_change_that_costs_memory_is_a_trade_off_to_sign_off() {
         .unwrap()
         .clone();
     assert_eq!(answered["note"], "40 MiB is within the pod's limit");
+}
+
+#[test]
+fn a_capacity_search_of_the_tuned_system_is_phase_4_with_its_headroom_over_the_peak() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    // Four 20 ms workers: 200/s at most, below the expected peak of 250/s.
+    target_plan(dir.path(), port, "latency=20ms, concurrency=4");
+    let r = tune(
+        dir.path(),
+        &[
+            "start",
+            "pool",
+            "--goal",
+            "latency.p95 < 50ms",
+            "--scenario",
+            "api",
+            "--scope",
+            "the /api route",
+            "--tests",
+            "true",
+            "--peak",
+            "250/s",
+            "--approve",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let search = common::ran(
+        rigor(dir.path())
+            .args([
+                "capacity",
+                "api",
+                "--slo",
+                "latency.p99 < 200ms",
+                "--start",
+                "150/s",
+                "--rounds",
+                "1",
+                "--ramp",
+                "1s",
+                "--warmup",
+                "1s",
+                "--hold",
+                "3s",
+            ])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(search.code, 0, "{}\n{}", search.stdout, search.stderr);
+    let r = tune(dir.path(), &["capacity", "--search", "latest"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let found = &r.json["session"]["capacity"]["search"];
+    let capacity = found["max_sustainable_per_s"].as_f64().unwrap();
+    assert!((150.0..=210.0).contains(&capacity), "{found}");
+    assert!(found["headroom"].as_f64().unwrap() < 0.0, "{found}");
+    assert_eq!(found["expected_peak_per_s"], 250.0);
+    assert_eq!(r.json["phases"][3]["status"], "done");
+    let note = r.json["phases"][3]["notes"].as_str().unwrap();
+    assert!(note.contains("BELOW the expected peak 250.0/s"), "{note}");
+    let risks = r.json["risks"].to_string();
+    assert!(
+        risks.contains("will not be served within the SLOs"),
+        "{risks}"
+    );
+    common::assert_schema("tune-status.schema.json", &r.json);
+    // The phase's report names the search and its runs.
+    let r = tune(dir.path(), &["report"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let phase4 = std::fs::read_to_string(
+        dir.path()
+            .join(".artifacts/performance/phase4_performance_capacity.md"),
+    )
+    .unwrap();
+    assert!(
+        phase4.contains("Capacity search 1 of scenario `api`"),
+        "{phase4}"
+    );
 }

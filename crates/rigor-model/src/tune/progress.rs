@@ -78,11 +78,14 @@ impl Session {
                 Some(CapacityPhase {
                     skipped: Some(why), ..
                 }) => row(4, PhaseStatus::Done, format!("skipped: {why}")),
-                Some(_) => row(4, PhaseStatus::Done, "capacity measured".into()),
+                Some(CapacityPhase {
+                    search: Some(f), ..
+                }) => row(4, PhaseStatus::Done, f.phase_note()),
+                Some(_) => row(4, PhaseStatus::Done, "capacity recorded".into()),
                 None => row(
                     4,
                     PhaseStatus::NotStarted,
-                    "no capacity search: `rigor tune capacity --skip --reason …` records why"
+                    "no capacity search: `rigor capacity SCENARIO` then `rigor tune capacity --search latest`, or `--skip --reason …`"
                         .into(),
                 ),
             },
@@ -178,8 +181,13 @@ impl Session {
         match self.iterations.last().map(|i| i.outcome) {
             _ if self.passed(Gate::Optimisation) => {
                 if self.capacity.is_none() {
-                    "rigor tune capacity --skip --reason 'why the capacity search is not needed'"
-                        .into()
+                    match &self.reproducer {
+                        Some(crate::tune::Reproducer::Scenario(name)) => format!(
+                            "rigor capacity {name} --slo '…', then rigor tune capacity --search latest"
+                        ),
+                        _ => "rigor tune capacity --skip --reason 'why the capacity search is not needed'"
+                            .into(),
+                    }
                 } else if self.monitoring.is_none() {
                     "rigor tune monitor".into()
                 } else if self.passed(Gate::Governance) {

@@ -83,6 +83,9 @@ pub enum XAxis {
     /// Percentiles, 0 to 100, on HdrHistogram's axis: `log10(1 / (1 - p))`, so 90 %, 99 %,
     /// 99.9 % are evenly spaced; 100 (the maximum) sits a little beyond the last.
     Percentile,
+    /// A plain quantity (offered load, users, requests in flight), from zero, labelled with
+    /// its unit (`/s`).
+    Linear(&'static str),
 }
 
 /// One line of a chart.
@@ -159,7 +162,7 @@ impl LineChart {
 
     fn x_of(&self, x: f64) -> f64 {
         match self.x {
-            XAxis::Seconds => x,
+            XAxis::Seconds | XAxis::Linear(_) => x,
             XAxis::Percentile => percentile_position(x),
         }
     }
@@ -197,7 +200,7 @@ impl LineChart {
         if !x_min.is_finite() {
             (x_min, x_max) = (0.0, 1.0);
         }
-        if self.x == XAxis::Seconds {
+        if matches!(self.x, XAxis::Seconds | XAxis::Linear(_)) {
             x_min = x_min.min(0.0);
         }
         if x_max <= x_min {
@@ -248,12 +251,18 @@ impl LineChart {
         );
         for (x, label) in &self.marks {
             let x = px(*x);
+            // A label that would run past the plot's right edge is set to the mark's left.
+            let wide = 6.5 * label.chars().count() as f64;
+            let (tx, anchor) = if x + 3.0 + wide > WIDTH - RIGHT {
+                (x - 3.0, "end")
+            } else {
+                (x + 3.0, "start")
+            };
             let _ = write!(
                 out,
                 "<line class=\"mark\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{y2}\"/>\
-                 <text class=\"mark-label\" x=\"{tx:.1}\" y=\"{ty}\">{label}</text>",
+                 <text class=\"mark-label\" x=\"{tx:.1}\" y=\"{ty}\" text-anchor=\"{anchor}\">{label}</text>",
                 y2 = TOP + plot_h,
-                tx = x + 3.0,
                 ty = TOP + 10.0,
                 label = esc(label),
             );

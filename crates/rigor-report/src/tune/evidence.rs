@@ -131,10 +131,35 @@ pub fn phase_report(t: &TuneStatus, number: u8) -> String {
             }
         }
         4 => match &s.capacity {
+            Some(rigor_model::tune::CapacityPhase {
+                search: Some(f),
+                signed,
+                ..
+            }) => {
+                let _ = writeln!(
+                    out,
+                    "Capacity search {} of scenario `{}`, taken by {} at {}: {}.\n\n- {}\n- knee: {}\n- scalability: {}\n- evidence: runs {}; `rigor capacity --show {} --report DIR` writes capacity-analysis.md and its chart.",
+                    f.search_id,
+                    f.scenario,
+                    signed.by,
+                    signed.at,
+                    f.summary,
+                    f.phase_note(),
+                    f.knee_per_s
+                        .map_or("none found".into(), |k| format!("{k:.1}/s")),
+                    f.bound_by.as_deref().map_or("no model fitted".into(), |b| format!("{b}-bound")),
+                    f.runs
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    f.search_id,
+                );
+            }
             Some(c) => {
                 let _ = writeln!(
                     out,
-                    "Skipped by {} at {}: {}.\n\nThe capacity search (breaking point, knee, scalability model) is not yet part of a session; {}",
+                    "Skipped by {} at {}: {}.\n\nNo capacity search (breaking point, knee, scalability model) was taken; {}",
                     c.signed.by,
                     c.signed.at,
                     c.skipped.as_deref().unwrap_or("no reason given"),

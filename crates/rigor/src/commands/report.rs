@@ -465,7 +465,7 @@ pub fn write_whole(path: &Path, text: &str) -> anyhow::Result<()> {
 
 /// What [`write_file`] does with a file already at its path.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Existing {
+pub(crate) enum Existing {
     Replace,
     /// Leave it as it is and write nothing.
     Keep,
@@ -474,7 +474,12 @@ enum Existing {
 /// Writes `text` (the `what` of a message) to `path` whole; `false` when `existing` is
 /// [`Existing::Keep`] and a file is there already, checked at the rename itself so a file
 /// that appears meanwhile is kept too.
-fn write_file(path: &Path, text: &str, existing: Existing, what: &str) -> anyhow::Result<bool> {
+pub(crate) fn write_file(
+    path: &Path,
+    text: &str,
+    existing: Existing,
+    what: &str,
+) -> anyhow::Result<bool> {
     if existing == Existing::Keep && path.exists() {
         return Ok(false);
     }

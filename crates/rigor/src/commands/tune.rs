@@ -445,16 +445,19 @@ fn act(
                 format!("answered the {} gate {answer:?}", gate.as_str()),
             );
         }
-        TuneAction::Capacity { skip, reason } => {
-            monitor::capacity(session, (*skip, reason.as_deref()), by)?;
-            log(
+        TuneAction::Capacity {
+            skip,
+            reason,
+            search,
+        } => {
+            let said = monitor::capacity(
                 session,
+                (*skip, reason.as_deref(), search.as_deref()),
+                store,
                 by,
-                format!(
-                    "recorded phase 4 as skipped: {}",
-                    reason.as_deref().unwrap_or_default()
-                ),
-            );
+            )?;
+            w.note(format_args!("{said}"));
+            log(session, by, said);
         }
         TuneAction::Monitor { budget } => {
             monitor::monitor(session, budget, &args.plan, store, by, w)?;

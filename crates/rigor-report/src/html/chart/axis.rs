@@ -120,6 +120,16 @@ pub(super) fn x_ticks(axis: XAxis, min: f64, max: f64) -> Vec<(f64, String)> {
             }
             out
         }
+        XAxis::Linear(unit) => {
+            let step = nice_step((max - min) / 8.0);
+            let mut out = Vec::new();
+            let mut t = (min / step).ceil() * step;
+            while t <= max + 1e-9 {
+                out.push((t, format!("{}{unit}", three_figures(t))));
+                t += step;
+            }
+            out
+        }
         XAxis::Percentile => {
             let mut out: Vec<(f64, String)> = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
                 .into_iter()

@@ -15,8 +15,9 @@ The procedure, phase by phase:
   3 Optimisation                        hypothesis add/update, validate --note … --hypothesis N
                                         (at the goal's load and at the expected peak; with
                                         --before CMD --after CMD [--rounds N]: interleaved)
-  4 Load testing and capacity           capacity --skip --reason WHY (the capacity search is
-                                        not yet part of a session: a recorded skip)
+  4 Load testing and capacity           capacity --search latest (a `rigor capacity` search
+                                        after the last change, against the expected peak),
+                                        or capacity --skip --reason WHY
   5 Monitoring and continuous           monitor [--budget EXPR] (the goal into the plan as a
     optimisation                        budget), gate governance, close [--promote];
                                         report writes the evidence
@@ -173,9 +174,14 @@ pub enum TuneAction {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
-    /// Phase 4, load testing and capacity: the capacity search is not yet part of a
-    /// session, so record it as skipped with --skip --reason WHY.
+    /// Phase 4, load testing and capacity: take a capacity search of the reproducer made
+    /// after the last change (`rigor capacity SCENARIO --slo …`, then --search latest), kept
+    /// with its headroom over the expected peak; or record the phase as skipped with --skip
+    /// --reason WHY.
     Capacity {
+        /// The capacity search to take: its id, or `latest`.
+        #[arg(long, value_name = "ID|latest", conflicts_with = "skip")]
+        search: Option<String>,
         #[arg(long)]
         skip: bool,
         #[arg(long, value_name = "TEXT")]

@@ -196,7 +196,7 @@ pub fn plan(status: &TuneStatus) -> OptimizationPlan {
         "1. Baseline: `rigor tune baseline [--repeat N]`, the goal's gap stated; gate `baseline`",
         "2. Profile and find the bottleneck: `rigor tune diagnose [--profile]`; gate `diagnosis`",
         "3. Optimise the hypotheses in the order below, each change validated: `rigor tune validate --note … --hypothesis N`; gate `optimisation`",
-        "4. Load testing and capacity: `rigor tune capacity` (a recorded skip for now)",
+        "4. Load testing and capacity: `rigor capacity SCENARIO --slo …` on the tuned system, then `rigor tune capacity --search latest` (its headroom over the expected peak), or a recorded skip",
         "5. Monitoring: `rigor tune monitor` writes the goal into the plan as a budget; gate `governance`; `rigor tune close --promote`",
     ]
     .map(String::from)

@@ -45,7 +45,7 @@ pub(super) fn check_gate(session: &Session, gate: Gate, note: Option<&str>) -> a
             refuse("the optimisation gate has not passed".into())
         }
         Gate::Governance if session.capacity.is_none() => refuse(
-            "phase 4 is not done: `rigor tune capacity --skip --reason …` records why it is skipped".into(),
+            "phase 4 is not done: `rigor tune capacity --search latest` takes a capacity search of the tuned system, or `--skip --reason …` records why it is skipped".into(),
         ),
         Gate::Governance if session.monitoring.is_none() => refuse(
             "no budget or SLO update is recorded: `rigor tune monitor` writes the goal into the plan as a budget".into(),

@@ -1,5 +1,5 @@
-//! Phases 4 and 5 of a session, and its close: the capacity phase (a recorded skip until the
-//! capacity search joins the session), the monitoring phase — the goal written into the plan
+//! Phases 4 and 5 of a session, and its close: the capacity phase (a search of the tuned
+//! system against the expected peak, or a recorded skip), the monitoring phase — the goal written into the plan
 //! as a budget `rigor gate` enforces, with the objective changes it makes — and the promotion
 //! of the final run to the named baseline, with its snapshot under `docs/perf/baselines/`.
 
@@ -8,8 +8,8 @@ use std::path::Path;
 use rigor_model::expr::Target;
 use rigor_model::slo::{SloUpdate, SloUpdateKind};
 use rigor_model::tune::{
-    parse_goal, Answer, CapacityPhase, Gate, IterationOutcome, Monitoring, Promotion, Reproducer,
-    Session, Signed,
+    parse_goal, Answer, CapacityFinding, CapacityPhase, Gate, IterationOutcome, Monitoring,
+    Promotion, Reproducer, Session, Signed,
 };
 use rigor_model::Plan;
 use rigor_report::Writer;
@@ -21,34 +21,124 @@ use crate::exit;
 /// Where promoted baselines' snapshots go, from the plan's directory.
 pub const SNAPSHOT_DIR: &str = "docs/perf/baselines";
 
-/// Phase 4: the capacity search is not yet part of a session, so the phase is a recorded
-/// skip with its reason.
+/// Phase 4: the capacity search `--search ID|latest` (made by `rigor capacity` on the
+/// session's reproducer after its last change), recorded with its headroom over the expected
+/// peak; or a recorded skip with its reason.
 pub(super) fn capacity(
     session: &mut Session,
-    (skip, reason): (bool, Option<&str>),
+    (skip, reason, search): (bool, Option<&str>, Option<&str>),
+    store: &dyn Store,
     by: &Signed,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    match (skip, reason) {
-        (true, Some(reason)) => {
+    match (skip, reason, search) {
+        (true, Some(reason), None) => {
             session.capacity = Some(CapacityPhase {
                 skipped: Some(reason.to_string()),
+                search: None,
                 signed: by.clone(),
             });
-            Ok(())
+            Ok(format!("recorded phase 4 as skipped: {reason}"))
         }
-        (true, None) => Err(exit::bad_input(anyhow::anyhow!(
+        (true, None, None) => Err(exit::bad_input(anyhow::anyhow!(
             "a skipped phase says why: `rigor tune capacity --skip --reason 'the change does not alter how load is served'`"
         ))),
-        (false, _) => Err(exit::bad_input(anyhow::anyhow!(
-            "the capacity search (its breaking point, knee and scalability model) is not yet part of a tuning session: record the phase as skipped, with why, by `rigor tune capacity --skip --reason '…'`; the change was validated at the expected peak{}",
+        (_, _, Some(which)) => {
+            let finding = finding(session, which, store)?;
+            let said = format!(
+                "recorded capacity search {} for phase 4: {}",
+                finding.search_id, finding.summary
+            );
+            session.capacity = Some(CapacityPhase {
+                skipped: None,
+                search: Some(finding),
+                signed: by.clone(),
+            });
+            Ok(said)
+        }
+        (false, _, None) => Err(exit::bad_input(anyhow::anyhow!(
+            "phase 4 takes a capacity search of the reproducer made after the last change: run `rigor capacity {} --slo '…'`, then `rigor tune capacity --search latest`; or record the phase as skipped, with why, by `rigor tune capacity --skip --reason '…'`{}",
+            match &session.reproducer {
+                Some(Reproducer::Scenario(s)) => s.as_str(),
+                _ => "SCENARIO",
+            },
             session
                 .expected_peak
                 .as_deref()
-                .map(|p| format!(" ({p})"))
-                .unwrap_or_else(|| " once the session has one (`rigor tune set --peak RATE`)".into())
+                .map(|p| format!(" (the change was validated at the expected peak, {p})"))
+                .unwrap_or_default()
         ))),
     }
+}
+
+/// The capacity search `which` (an id or `latest`) of the session's reproducer scenario, made
+/// after the session's last iteration, as the phase keeps it.
+fn finding(session: &Session, which: &str, store: &dyn Store) -> anyhow::Result<CapacityFinding> {
+    let Some(Reproducer::Scenario(scenario)) = &session.reproducer else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "the capacity search offers load to a scenario, and the session's reproducer is {}: record phase 4 as skipped with `rigor tune capacity --skip --reason '…'`",
+            session
+                .reproducer
+                .as_ref()
+                .map_or("not set".to_string(), ToString::to_string)
+        )));
+    };
+    let searches = store
+        .capacity_searches(Some(scenario))
+        .map_err(crate::store::store_failure)?;
+    let found = match which {
+        "latest" => searches.last(),
+        id => {
+            let id: i64 = id.parse().map_err(|_| {
+                exit::bad_input(anyhow::anyhow!(
+                    "--search `{id}`: give a capacity search's id or `latest`"
+                ))
+            })?;
+            searches.iter().find(|s| s.search_id == Some(id))
+        }
+    };
+    let Some(report) = found else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no capacity search `{which}` of scenario `{scenario}`: run `rigor capacity {scenario} --slo '…'` first"
+        )));
+    };
+    let last_change = session.iterations.last().map_or(0, |i| i.run_id);
+    if let Some(early) = report.steps.iter().find(|s| s.run_id <= last_change) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "capacity search {} measured run {} before the session's last change (run {last_change}): it is not of the system as tuned; run `rigor capacity {scenario}` again",
+            report.search_id.unwrap_or_default(),
+            early.run_id
+        )));
+    }
+    if report.steps.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "capacity search {} has no steps: run `rigor capacity {scenario}` again",
+            report.search_id.unwrap_or_default()
+        )));
+    }
+    let peak = session
+        .expected_peak
+        .as_deref()
+        .and_then(|p| p.parse::<rigor_model::Rate>().ok())
+        .map(rigor_model::Rate::as_per_second);
+    let capacity = report.outcome.max_sustainable_per_s;
+    let knee = report
+        .knee
+        .as_ref()
+        .and_then(|k| k.kneedle.as_ref().or(k.slope.as_ref()))
+        .map(|p| p.throughput_per_s);
+    Ok(CapacityFinding {
+        search_id: report.search_id.unwrap_or_default(),
+        scenario: scenario.clone(),
+        summary: report.outcome.summary.clone(),
+        max_sustainable_per_s: capacity,
+        first_fail_per_s: report.outcome.first_fail_per_s,
+        knee_per_s: knee,
+        bound_by: report.scalability.as_ref().map(|s| s.bound_by.clone()),
+        expected_peak_per_s: peak,
+        headroom: capacity.zip(peak).map(|(c, p)| c / p - 1.0),
+        runs: report.steps.iter().map(|s| s.run_id).collect(),
+    })
 }
 
 /// Phase 5: writes the goal (and each `extra` budget) into the plan as budgets of the

@@ -1,6 +1,7 @@
 //! The plan's risks, as a performance engineer reviews them before execution: a benchmark
 //! whose own noise is larger than the goal's margin (no verdict could tell the change from
-//! it), the trade-offs each hypothesis's area tends to make, and those the iterations made.
+//! it), the trade-offs each hypothesis's area tends to make, those the iterations made, and
+//! a capacity below (or barely above) the expected peak.
 
 use rigor_model::expr::Target;
 use rigor_model::tune::{parse_goal, Area, HypothesisStatus, Session};
@@ -36,6 +37,23 @@ pub(super) fn risks(session: &Session, store: &dyn Store) -> Vec<String> {
                 "iteration {}: the functional tests failed",
                 i.number
             ));
+        }
+    }
+    if let Some(f) = session.capacity.as_ref().and_then(|c| c.search.as_ref()) {
+        match (f.max_sustainable_per_s, f.headroom) {
+            (Some(_), Some(h)) if h < 0.0 => out.push(format!(
+                "capacity: {} — the expected peak will not be served within the SLOs",
+                f.phase_note()
+            )),
+            (Some(_), Some(h)) if h < 0.3 => out.push(format!(
+                "capacity: {} — less than 30 % headroom for bursts and a lost instance",
+                f.phase_note()
+            )),
+            (None, _) => out.push(format!(
+                "capacity: search {} claimed no capacity ({})",
+                f.search_id, f.summary
+            )),
+            _ => {}
         }
     }
     out
