@@ -14,6 +14,7 @@ pub mod capacity;
 pub mod compare;
 pub mod data;
 pub mod gate;
+pub mod history;
 pub mod metrics;
 pub mod profile;
 pub mod report;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod analysis;
 pub mod capacity;
+pub mod history;
 pub mod profile;
 pub mod report;
 
@@ -771,6 +772,10 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "load-report.schema.json",
             value(schemars::schema_for!(report::LoadReport)),
+        ),
+        (
+            "history.schema.json",
+            value(schemars::schema_for!(history::HistoryReport)),
         ),
         (
             "capacity-analysis.schema.json",

@@ -340,6 +340,50 @@ impl<'de> Deserialize<'de> for Ratio {
 
 use std::time::SystemTime;
 
+/// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard Hinnant's
+/// algorithm).
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `2026-11-01` as Unix nanoseconds at its midnight, UTC; `None` for anything else (a month
+/// or day out of range included).
+pub fn parse_day(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let mut next = |len: usize| -> Option<i64> {
+        let p = parts.next()?;
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (next(4)?, next(2)?, next(2)?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day < 1 || day > days_in[(month - 1) as usize] {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 * 1_000_000_000)
+}
+
 /// Formats a time as RFC 3339 in UTC with millisecond precision.
 pub fn rfc3339(time: SystemTime) -> String {
     let since = time
@@ -369,6 +413,16 @@ pub fn rfc3339(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_parse_to_their_published_epoch_seconds() {
+        // Python: calendar.timegm(datetime.date(2026, 11, 1).timetuple()) = 1793491200.
+        assert_eq!(parse_day("2026-11-01"), Some(1_793_491_200 * 1_000_000_000));
+        assert_eq!(parse_day("2000-02-29"), Some(951_782_400 * 1_000_000_000));
+        for bad in ["2026-02-29", "1900-02-29", "2026-13-01", "2026-1-01", "26-11-01", "2026-11-01x", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn rfc3339_matches_known_instants() {

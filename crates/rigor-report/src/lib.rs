@@ -16,6 +16,7 @@ pub mod capacity;
 mod csv_export;
 mod csv_run;
 pub mod flamegraph;
+pub mod history;
 mod html;
 mod journey;
 mod json;
@@ -35,6 +36,7 @@ use std::path::Path;
 use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
 use rigor_model::output::capacity::CapacityReport;
+use rigor_model::output::history::HistoryReport;
 use rigor_model::output::profile::{ProfileDiff, ProfileReport};
 use rigor_model::output::report::LoadReport;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
@@ -80,6 +82,11 @@ pub enum Report<'a> {
     ProfileDiff(&'a ProfileDiff),
     /// A capacity search: its steps, knee, scalability model and growth.
     Capacity(&'a CapacityReport),
+    /// A metric's history and its change points; `points` lists every run's value.
+    History {
+        report: &'a HistoryReport,
+        points: bool,
+    },
 }
 
 impl Report<'_> {
@@ -95,6 +102,7 @@ impl Report<'_> {
             Report::Profile(_) => "a profile",
             Report::ProfileDiff(_) => "a profile diff",
             Report::Capacity(_) => "a capacity search",
+            Report::History { .. } => "a history",
         }
     }
 }

@@ -47,6 +47,9 @@ impl Exporter for Terminal {
             Report::ProfileDiff(d) => profile::diff(out, d)?,
             Report::RunList { runs, location } => run_list(out, runs, location)?,
             Report::Capacity(r) => out.write_all(crate::capacity::terminal(r).as_bytes())?,
+            Report::History { report, points } => {
+                out.write_all(crate::history::terminal(report, *points).as_bytes())?
+            }
             Report::PlanRun(output) => {
                 for s in &output.scenarios {
                     summary(out, s)?;

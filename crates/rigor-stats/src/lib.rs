@@ -45,6 +45,7 @@
 //! reference implementations (scipy, statsmodels, numpy), not against this crate itself.
 
 pub mod bootstrap;
+pub mod changepoint;
 pub mod distribution;
 pub mod fdr;
 pub mod knee;

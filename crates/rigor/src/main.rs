@@ -43,6 +43,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Judge budgets and regression rules on the latest runs: the CI exit code.
     Gate(Box<commands::gate::GateArgs>),
+    /// A metric over stored runs and where it stepped: `rigor history latency.p95 --scenario api`.
+    History(commands::history::HistoryArgs),
     /// Bring another tool's results into the store: `rigor import hyperfine results.json`.
     Import(commands::import::ImportArgs),
     /// Write a commented starter plan, rigor.toml.
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(args, &mut w),
         Command::Gate(args) => commands::gate::run(args, &mut w),
         Command::Bench(args) => commands::bench::run(args, &mut w),
+        Command::History(args) => commands::history::run(args, &mut w),
         Command::Import(args) => commands::import::run(args, &mut w),
         Command::Demo(args) => commands::demo::run(args, &mut w),
         Command::Init(args) => commands::init::run(args, &mut w),

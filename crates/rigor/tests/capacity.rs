@@ -212,3 +212,68 @@ fn a_closed_sweep_measures_every_concurrency_and_models_the_pool() {
     let capacity = a.outcome.max_sustainable_per_s.unwrap();
     assert!((160.0..=205.0).contains(&capacity), "{capacity}");
 }
+
+#[test]
+fn ctrl_c_and_a_kill_keep_every_step_measured_and_claim_nothing() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    plan(dir.path(), common::free_port());
+    let args = [
+        "capacity", "--start", "50/s", "--ramp", "1s", "--warmup", "1s", "--hold", "3s", "--json",
+        "--quiet",
+    ];
+    // Ctrl-C in the second step: the first is kept, the second stopped and not judged.
+    let child = common::spawn(dir.path(), &args);
+    first_step_kept(dir.path(), 1);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    common::signal(&child, libc::SIGINT);
+    let r = common::ran(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 130, "{}\n{}", r.stdout, r.stderr);
+    let a: CapacityReport = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(a.outcome.ended, SearchEnd::Interrupted);
+    assert_eq!(a.outcome.max_sustainable_per_s, None, "nothing claimed");
+    assert!(!a.steps.is_empty(), "{a:?}");
+    assert_eq!(a.steps[0].verdict, StepVerdictKind::Pass, "{a:?}");
+    // SIGKILL: rigor runs nothing after it, and the store still holds the steps saved so far
+    // as one search that claims nothing.
+    let child = common::spawn(dir.path(), &args);
+    first_step_kept(dir.path(), 2);
+    common::signal(&child, libc::SIGKILL);
+    let _ = child.wait_with_output().unwrap();
+    let shown = common::ran(
+        rigor(dir.path())
+            .args(["capacity", "--show", "latest", "--json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(shown.code, 0, "{}", shown.stderr);
+    let killed: CapacityReport = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(killed.search_id, Some(2));
+    assert_eq!(killed.outcome.ended, SearchEnd::Interrupted);
+    assert_eq!(killed.outcome.max_sustainable_per_s, None);
+    assert!(!killed.steps.is_empty(), "{killed:?}");
+    assert!(
+        killed.outcome.summary.contains("did not finish"),
+        "{killed:?}"
+    );
+}
+
+/// Waits (at most a minute) until the store holds search `id` with a step in it.
+fn first_step_kept(dir: &std::path::Path, id: i64) {
+    use rigor_store::Store;
+    let path = dir.join(".rigor/rigor.db");
+    for _ in 0..300 {
+        let kept = rigor_store::SqliteStore::open_for_reading(&path)
+            .ok()
+            .and_then(|store| store.capacity_searches(None).ok())
+            .is_some_and(|all| {
+                all.iter()
+                    .any(|s| s.search_id == Some(id) && !s.steps.is_empty())
+            });
+        if kept {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("search {id} kept no step within a minute");
+}

@@ -248,12 +248,13 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         settings,
         started_at_ns: now_ns(),
         steps: Vec::new(),
+        // What a search killed before it ended is kept as: its steps, no capacity claimed.
         outcome: CapacityOutcome {
             ended: SearchEnd::Interrupted,
             max_sustainable_per_s: None,
             last_pass_per_s: None,
             first_fail_per_s: None,
-            summary: String::new(),
+            summary: "the search did not finish (interrupted or killed): its steps are what it measured, and no capacity is claimed".into(),
             notes: Vec::new(),
         },
         knee: None,

@@ -6,6 +6,7 @@ pub mod capacity;
 pub mod compare;
 pub mod demo;
 pub mod gate;
+pub mod history;
 pub mod import;
 pub mod init;
 pub mod load;

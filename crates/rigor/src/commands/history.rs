@@ -1,0 +1,278 @@
+//! `rigor history [METRIC] --scenario S`: a metric over a scenario's (or bench's) stored runs,
+//! oldest first, with the change points found in it — where it stepped, by how much, how
+//! surely, and the first run and commit after the step. Without a metric, every metric of the
+//! scenario's kind. Runs that are no measurement (invalid, crashed, interrupted, a failed
+//! target), or that were measured on another machine or another way (another rate, target or
+//! plan), are left out and counted, never mixed silently into the series.
+
+use std::process::ExitCode;
+
+use rigor_analysis::data::{environment_key, measurement_key, RunData};
+use rigor_analysis::history::{metric_history, Options, MIN_RUNS};
+use rigor_model::metric::{Metric, Scope};
+use rigor_model::output::history::{
+    HistoryOptions, HistoryPoint, HistoryReport, LeftOut, HISTORY_SCHEMA_VERSION,
+};
+use rigor_model::{Ratio, RunKind, RunStatus};
+use rigor_report::{Report, Writer};
+use rigor_store::{RunFilter, StoredRun};
+
+use crate::{data_format, exit, store};
+
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    /// The metric (`latency.p95`, `wall.median`); default: every metric of the scenario's kind.
+    pub metric: Option<String>,
+
+    /// The scenario or bench (default: that of the latest run).
+    #[arg(long, short = 's')]
+    pub scenario: Option<String>,
+
+    /// Only the newest N runs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub last: Option<u64>,
+
+    /// Only runs started on or after this day (`2026-11-01`).
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub since: Option<i64>,
+
+    /// Points in each window the detector searches (Otava's default).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(4..=10_000))]
+    pub window: u64,
+
+    /// The largest p-value a change point may have.
+    #[arg(long, default_value_t = 0.001)]
+    pub max_pvalue: f64,
+
+    /// The smallest relative change reported as a step (`5%`): noise-sized steps, however
+    /// significant, are not reported.
+    #[arg(long, default_value = "0%", value_name = "PERCENT")]
+    pub min_magnitude: Ratio,
+
+    /// Mix runs from every machine and every way of measuring (flagged); by default only those
+    /// measured as the latest run was.
+    #[arg(long)]
+    pub mixed: bool,
+
+    /// List every run's value, not only the change points.
+    #[arg(long)]
+    pub points: bool,
+
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<std::path::PathBuf>,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `2026-11-01` as Unix nanoseconds at midnight UTC.
+fn parse_day(text: &str) -> Result<i64, String> {
+    rigor_model::units::parse_day(text)
+        .ok_or_else(|| format!("`{text}`: give a day as YYYY-MM-DD (`2026-11-01`)"))
+}
+
+pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
+    if !(args.max_pvalue > 0.0 && args.max_pvalue < 1.0) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--max-pvalue must be between 0 and 1, not {}",
+            args.max_pvalue
+        )));
+    }
+    let cwd = std::env::current_dir()?;
+    let store = store::open_existing_store(args.store.as_deref(), &cwd)?.map_err(|path| {
+        exit::bad_input(anyhow::anyhow!(
+            "no run store at {}: record runs first (`rigor run`, `rigor bench`)",
+            path.display()
+        ))
+    })?;
+    let scenario = match &args.scenario {
+        Some(s) => s.clone(),
+        None => store
+            .latest_run(&RunFilter::default())?
+            .map(|r| r.scenario)
+            .ok_or_else(|| store::no_runs_yet(&store.location()))?,
+    };
+    let mut runs = store.runs(&RunFilter {
+        scenario: Some(scenario.clone()),
+        ..RunFilter::default()
+    })?;
+    if runs.is_empty() {
+        let names = store::run_names(&*store);
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no runs of `{scenario}` in {}{}{}",
+            store.location(),
+            store::near_name(&scenario, &names),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("; it has runs of {}", names.join(", "))
+            }
+        )));
+    }
+    runs.reverse(); // oldest first
+    if let Some(since) = args.since {
+        runs.retain(|r| r.started_at_ns >= since);
+    }
+    if let Some(last) = args.last {
+        let keep = runs.len().saturating_sub(last as usize);
+        runs.drain(..keep);
+    }
+    let (runs, left_out) = select(runs, args.mixed);
+    let Some(latest) = runs.last() else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no run of `{scenario}` is a measurement to follow ({}): record runs that complete",
+            left_out
+                .iter()
+                .map(|l| format!("{} {}", l.runs.len(), l.why))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    };
+    let kind = latest.kind;
+    let metrics: Vec<Metric> = match &args.metric {
+        Some(name) => {
+            let m: Metric = name
+                .parse()
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
+            if m.run_kind() != kind {
+                return Err(exit::bad_input(anyhow::anyhow!(
+                    "`{m}` is not a metric of {kind} runs; `{scenario}`'s runs have {}",
+                    rigor_analysis::metrics::names(kind).join(", ")
+                )));
+            }
+            vec![m]
+        }
+        None => rigor_analysis::metrics::names(kind)
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect(),
+    };
+    if args.metric.is_some() && runs.len() < MIN_RUNS {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "`{scenario}` has {} run{} to follow{}: change points need at least {MIN_RUNS} (three either side of a step); record more runs",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" },
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} more left out: {})",
+                    left_out.iter().map(|l| l.runs.len()).sum::<usize>(),
+                    left_out
+                        .iter()
+                        .map(|l| l.why.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        )));
+    }
+    let options = Options {
+        window: args.window as usize,
+        max_pvalue: args.max_pvalue,
+        min_magnitude: args.min_magnitude.fraction(),
+    };
+    let series = metrics
+        .iter()
+        .filter_map(|&m| {
+            let points: Vec<HistoryPoint> = runs
+                .iter()
+                .filter_map(|r| {
+                    let value = rigor_analysis::metrics::value(r, m, &Scope::Run)
+                        .ok()
+                        .flatten()
+                        .filter(|v| v.is_finite())?;
+                    Some(HistoryPoint {
+                        run_id: r.record.id,
+                        started_at_ns: r.record.started_at_ns,
+                        git_commit: r.record.git_commit.clone(),
+                        value,
+                    })
+                })
+                .collect();
+            (!points.is_empty()).then(|| metric_history(m, points, &options))
+        })
+        .collect();
+    let report = HistoryReport {
+        schema_version: HISTORY_SCHEMA_VERSION,
+        scenario,
+        kind: kind.as_str().into(),
+        options: HistoryOptions {
+            method: "E-divisive means in sliding windows, merged on Student's t-test (Hunter, as Apache Otava)".into(),
+            window: options.window,
+            max_pvalue: options.max_pvalue,
+            min_magnitude: options.min_magnitude,
+        },
+        series,
+        left_out,
+    };
+    w.report(
+        &Report::History {
+            report: &report,
+            points: args.points,
+        },
+        data_format(args.json),
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The runs that are measurements of the same thing on the same machine as the latest one
+/// (all measurements with `mixed`), and the rest by why they were left out.
+fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<LeftOut>) {
+    let mut not_measurements: Vec<i64> = Vec::new();
+    let mut measured: Vec<RunData> = Vec::new();
+    for record in runs {
+        let usable = matches!(
+            record.status,
+            RunStatus::Passed | RunStatus::Completed | RunStatus::Failed
+        ) && matches!(record.kind, RunKind::Load | RunKind::Bench);
+        let id = record.id;
+        match RunData::new(record, Vec::new()) {
+            Ok(data) if usable => measured.push(data),
+            _ => not_measurements.push(id),
+        }
+    }
+    let mut left_out = Vec::new();
+    if !not_measurements.is_empty() {
+        left_out.push(LeftOut {
+            runs: not_measurements,
+            why: "not a measurement (invalid, interrupted, crashed, aborted or its target failed)"
+                .into(),
+        });
+    }
+    if mixed {
+        return (measured, left_out);
+    }
+    let Some(latest) = measured.last() else {
+        return (measured, left_out);
+    };
+    let environment = environment_key(latest.environment.as_ref());
+    let measurement = measurement_key(&latest.record.plan);
+    let (mut elsewhere, mut otherwise) = (Vec::new(), Vec::new());
+    measured.retain(|m| {
+        if environment_key(m.environment.as_ref()) != environment {
+            elsewhere.push(m.record.id);
+            false
+        } else if measurement_key(&m.record.plan) != measurement {
+            otherwise.push(m.record.id);
+            false
+        } else {
+            true
+        }
+    });
+    if !elsewhere.is_empty() {
+        left_out.push(LeftOut {
+            runs: elsewhere,
+            why: format!("measured on another machine than the latest run ({environment}); --mixed includes them"),
+        });
+    }
+    if !otherwise.is_empty() {
+        left_out.push(LeftOut {
+            runs: otherwise,
+            why: "measured another way (another plan, rate or target than the latest run); --mixed includes them".into(),
+        });
+    }
+    (measured, left_out)
+}

@@ -1,0 +1,150 @@
+//! `rigor history`: 30 benchmark runs in a throw-away git repository, each after a commit,
+//! with a slowdown committed before run 20 (the command's script sleeps 25 ms instead of
+//! 10 ms): the history names run 20 and its commit, and only there. And its bad input.
+//!
+//! Steps under 40 % are not asked for: on a busy machine the time to start `sh` and wake from
+//! `sleep` drifts by a fifth over a minute (seen beside another test's CPU-bound target), and
+//! that drift is a real change of the environment, which the detector rightly finds.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{ran, rigor, serial};
+use rigor_model::output::history::HistoryReport;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_committed_slowdown_is_named_at_its_run_and_commit() {
+    let _lock = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    std::fs::write(
+        d.join("rigor.toml"),
+        "[[bench]]\nname = \"work\"\ncommand = \"sh work.sh\"\nruns = 5\nwarmup = 1\n",
+    )
+    .unwrap();
+    std::fs::write(d.join(".gitignore"), ".rigor/\n").unwrap();
+    let mut slow_commit = String::new();
+    for run in 1..=30 {
+        let sleep = if run < 20 { "0.010" } else { "0.025" };
+        std::fs::write(d.join("work.sh"), format!("sleep {sleep}\n# build {run}\n")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-q", "-m", &format!("build {run}")]);
+        if run == 20 {
+            slow_commit = git(d, &["rev-parse", "HEAD"]);
+        }
+        let r = ran(rigor(d).args(["run", "--quiet"]).output().unwrap());
+        assert_eq!(r.code, 0, "run {run}: {}\n{}", r.stdout, r.stderr);
+    }
+    let r = ran(rigor(d)
+        .args([
+            "history",
+            "wall.median",
+            "--scenario",
+            "work",
+            "--min-magnitude",
+            "40%",
+            "--json",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let h: HistoryReport = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(h.series.len(), 1);
+    let s = &h.series[0];
+    assert_eq!(s.points.len(), 30);
+    assert_eq!(s.change_points.len(), 1, "{:?}", s.change_points);
+    let c = &s.change_points[0];
+    assert_eq!(c.run_id, 20, "{c:?}");
+    assert_eq!(c.git_commit.as_deref(), Some(slow_commit.as_str()));
+    assert_eq!(c.kind, "regression");
+    assert!(
+        (0.6..1.6).contains(&c.change),
+        "10 ms → 25 ms, plus starting sh: {c:?}"
+    );
+    assert!(c.change_lower.unwrap() > 0.0, "{c:?}");
+    common::assert_schema("history.schema.json", &r.json);
+    // The terminal says it in a line, with the commit.
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--min-magnitude", "40%"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("run 20 ({}", &slow_commit[..10]))
+            && r.stdout.contains("REGRESSION"),
+        "{}",
+        r.stdout
+    );
+    // Every metric of the scenario, when none is named.
+    let r = ran(rigor(d).args(["history", "--json"]).output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all: HistoryReport = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        all.series.len() > 3,
+        "{:?}",
+        all.series.iter().map(|s| &s.metric).collect::<Vec<_>>()
+    );
+    // Only the newest five: too few to look for a step in.
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--last", "5"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "five runs are too few: {}", r.stderr);
+    assert!(r.stderr.contains("at least 6"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let r = ran(rigor(d).args(["history", "latency.p95"]).output().unwrap());
+    assert_eq!(r.code, 2, "no store: {}", r.stderr);
+    assert!(r.stderr.contains("no run store"), "{}", r.stderr);
+    std::fs::write(
+        d.join("rigor.toml"),
+        "[[bench]]\nname = \"work\"\ncommand = \"true\"\nruns = 3\n",
+    )
+    .unwrap();
+    assert_eq!(
+        ran(rigor(d).args(["run", "--quiet"]).output().unwrap()).code,
+        0
+    );
+    let r = ran(rigor(d).args(["history", "wal.median"]).output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean"), "{}", r.stderr);
+    let r = ran(rigor(d).args(["history", "latency.p95"]).output().unwrap());
+    assert_eq!(r.code, 2, "a load metric of a bench: {}", r.stderr);
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--scenario", "wrok"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("work"), "{}", r.stderr);
+    let r = ran(rigor(d)
+        .args(["history", "--since", "2026-02-30"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = ran(rigor(d).args(["history", "wall.median"]).output().unwrap());
+    assert_eq!(r.code, 2, "one run: {}", r.stderr);
+    assert!(r.stderr.contains("has 1 run to follow"), "{}", r.stderr);
+}
