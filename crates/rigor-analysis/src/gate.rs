@@ -40,6 +40,12 @@ pub trait GateContext {
     ) -> Vec<RunData> {
         Vec::new()
     }
+    /// The runs before `run` measured as it was (same scenario, kind, plan and machine),
+    /// newest first, at most `limit`: the history a `step within N` rule reads. None by
+    /// default.
+    fn runs_earlier(&mut self, _run: &RunData, _limit: usize) -> Vec<RunData> {
+        Vec::new()
+    }
     /// Moves the history stored under an earlier rigor's key of a check to its key now, so a
     /// new formatting of values never resets what `consecutive` counts. Nothing by default.
     fn adopt_history(&mut self, _legacy: &str, _key: &str, _scenario: &str) {}

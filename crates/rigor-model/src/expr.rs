@@ -12,11 +12,14 @@
 //!            | "sustained" duration           within a run: only a breach lasting this long counts
 //!            | N "occurrences"                within a run: only N breaching seconds count
 //!            | N "consecutive"                across runs: only N breaching runs in a row count
+//!            | "step" ["within"] N            across history: a change point among the last N runs
 //!            | "vs" baseline-name             the baseline a change is measured against
 //! ```
 //!
 //! Examples: `latency.p95{scenario=product-get} < 120ms at 100/s`, `error_rate < 1%`,
-//! `latency.p95 < +30% consecutive 2`, `target.cpu.max < 85% sustained 10m`, and, as a goal,
+//! `latency.p95 < +30% consecutive 2`, `target.cpu.max < 85% sustained 10m`,
+//! `latency.p95 < +10% step within 20` (no step up of 10 % or more among the last 20 runs, by
+//! the change points of the metric's history), and, as a goal,
 //! `target.cpu -20%` (a change without a comparison means "better by at least this much").
 
 use std::fmt;
@@ -122,6 +125,9 @@ pub struct Expr {
     pub sustained: Option<Duration>,
     pub occurrences: Option<u32>,
     pub consecutive: Option<u32>,
+    /// A rule over the metric's history: a step (a change point) among the last N runs,
+    /// its change judged against the relative target.
+    pub step_within: Option<u32>,
     pub baseline: Option<String>,
 }
 
@@ -284,9 +290,20 @@ impl<'t> Parser<'t> {
             sustained: None,
             occurrences: None,
             consecutive: None,
+            step_within: None,
             baseline: None,
         };
         self.qualifiers(&mut expr)?;
+        if expr.step_within.is_some() {
+            let at = self.text.find(" step").map_or(1, |i| i + 2);
+            if !expr.is_relative() {
+                return Err(self.error(at - 1, "a step is a change between runs: give it as one (`latency.p95 < +10% step within 20`)"));
+            }
+            if expr.sustained.is_some() || expr.occurrences.is_some() || expr.consecutive.is_some()
+            {
+                return Err(self.error(at - 1, "`step within N` judges the history's change points; `sustained`, `occurrences` and `consecutive` judge single runs: give one kind per rule"));
+            }
+        }
         Ok(expr)
     }
 
@@ -431,6 +448,19 @@ impl<'t> Parser<'t> {
                     }
                     set_once(&mut expr.baseline, v.to_string(), || self.error(at, "`vs` is given twice"))?;
                 }
+                // A step among the last N runs: `step within 20` (or `step 20`).
+                "step" => {
+                    let (mut nat, mut number) = self.word();
+                    if number == "within" {
+                        (nat, number) = self.word();
+                    }
+                    let n: u32 = number
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| self.error(nat, "`step` needs the runs to look back over, e.g. `step within 20`"))?;
+                    set_once(&mut expr.step_within, n, || self.error(at, "`step` is given twice"))?;
+                }
                 // The count after its word, as a runbook writes it: `consecutive 2`.
                 "consecutive" | "occurrences" => {
                     let (nat, number) = self.word();
@@ -461,7 +491,7 @@ impl<'t> Parser<'t> {
                 other => {
                     return Err(self.error(
                         at,
-                        format!("unexpected `{other}`: after the value come `at RATE`, `sustained DURATION`, `N occurrences` (or `occurrences N`), `N consecutive` (or `consecutive N`) or `vs BASELINE`"),
+                        format!("unexpected `{other}`: after the value come `at RATE`, `sustained DURATION`, `N occurrences` (or `occurrences N`), `N consecutive` (or `consecutive N`), `step within N` or `vs BASELINE`"),
                     ))
                 }
             }
@@ -528,6 +558,25 @@ mod tests {
         assert_eq!(parse("throughput > 900/s").target, Target::Absolute(900.0));
         assert!(parse("throughput > 900/s").holds(901.0));
         assert!(!parse("throughput > 900/s").holds(900.0));
+    }
+
+    #[test]
+    fn a_step_over_history_is_a_change_looked_for_among_the_last_runs() {
+        let e = parse("latency.p95 < +10% step within 20");
+        assert_eq!((e.target, e.step_within), (Target::Relative(0.1), Some(20)));
+        assert_eq!(parse("latency.p95 < +10% step 5").step_within, Some(5));
+        let e = error("latency.p95 < 120ms step within 20");
+        assert!(e.message.contains("a change between runs"), "{e}");
+        assert_eq!(e.column, 21, "{e}");
+        assert!(error("latency.p95 < +10% step within 20 consecutive 2")
+            .message
+            .contains("one kind per rule"));
+        assert!(error("latency.p95 < +10% step within 0")
+            .message
+            .contains("`step` needs"));
+        assert!(error("latency.p95 < +10% step 3 step 4")
+            .message
+            .contains("given twice"));
     }
 
     #[test]

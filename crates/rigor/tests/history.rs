@@ -103,6 +103,38 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
         "{:?}",
         all.series.iter().map(|s| &s.metric).collect::<Vec<_>>()
     );
+    // The gate's rule over history: a step up of 40 % or more among the last 15 runs fails
+    // the build, and names the run and commit; looking back only 5 runs, the step (10 runs
+    // ago) is not among them.
+    let plan = std::fs::read_to_string(d.join("rigor.toml")).unwrap();
+    for (within, code) in [(15, 1), (5, 0)] {
+        std::fs::write(
+            d.join("rigor.toml"),
+            format!("{plan}\n[[rule]]\ncheck = \"wall.median < +40% step within {within}\"\naction = \"fail\"\n"),
+        )
+        .unwrap();
+        let gate = ran(rigor(d).args(["gate", "--json"]).output().unwrap());
+        assert_eq!(
+            gate.code, code,
+            "step within {within}: {}\n{}",
+            gate.stdout, gate.stderr
+        );
+        let message = gate.json["checks"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if code == 1 {
+            assert!(
+                message.contains("at run 20")
+                    && message.contains(&slow_commit[..10])
+                    && message.contains("10 runs ago"),
+                "{message}"
+            );
+        } else {
+            assert!(message.contains("no regression step"), "{message}");
+        }
+    }
+    std::fs::write(d.join("rigor.toml"), &plan).unwrap();
     // Only the newest five: too few to look for a step in.
     let r = ran(rigor(d)
         .args(["history", "wall.median", "--last", "5"])

@@ -9,9 +9,14 @@ use rigor_model::plan::{Check, CheckKind};
 use super::{GateContext, GateError};
 use crate::compare::{compare_with_history, CompareSettings};
 use crate::data::RunData;
+use crate::history::{metric_history, Options, MIN_RUNS};
 use crate::metrics::value;
 use crate::output::{Comparison, VerdictName};
 use crate::series::{longest_streak, occurrences, window_series};
+use rigor_model::output::history::{HistoryChange, HistoryPoint};
+
+/// The most earlier runs a `step within N` rule reads its history from.
+pub const STEP_HISTORY: usize = 500;
 
 /// What a check found on a run.
 pub(super) struct Judgement {
@@ -35,12 +40,100 @@ impl Judging<'_> {
     pub(super) fn judge(&mut self, check: &Check, run: &RunData) -> Result<Judgement, GateError> {
         let expr = &check.expr;
         match (expr.target, expr.sustained, expr.occurrences) {
+            (Target::Relative(change), _, _) if expr.step_within.is_some() => {
+                Ok(self.step(check, run, change))
+            }
             (Target::Relative(change), _, _) => self.relative(check, run, change),
             (Target::Absolute(limit), Some(sustained), _) => {
                 sustained_beyond(check, run, limit, sustained)
             }
             (Target::Absolute(limit), None, Some(n)) => occurring_beyond(check, run, limit, n),
             (Target::Absolute(limit), None, None) => absolute(check, run, limit),
+        }
+    }
+
+    /// A step in the metric's history among the last N runs (this one included): a change
+    /// point whose regression reaches the limit breaches. The history is every earlier run
+    /// measured as this one was, up to [`STEP_HISTORY`].
+    fn step(&mut self, check: &Check, run: &RunData, limit: f64) -> Judgement {
+        let n = check.expr.step_within.unwrap_or(1) as usize;
+        let metric = check.expr.metric;
+        let scope = check.expr.labels.scope();
+        let mut runs = self.context.runs_earlier(run, STEP_HISTORY);
+        runs.reverse();
+        runs.push(run.clone());
+        let points: Vec<HistoryPoint> = runs
+            .iter()
+            .filter_map(|r| {
+                let v = value(r, metric, &scope)
+                    .ok()
+                    .flatten()
+                    .filter(|v| v.is_finite())?;
+                Some(HistoryPoint {
+                    run_id: r.id(),
+                    started_at_ns: r.record.started_at_ns,
+                    git_commit: r.record.git_commit.clone(),
+                    value: v,
+                })
+            })
+            .collect();
+        if points.len() < MIN_RUNS {
+            return Judgement {
+                breach: None,
+                value: None,
+                value_text: "not judged".into(),
+                message: format!(
+                    "{} runs of history measured as this one was: a step needs at least {MIN_RUNS} (three either side)",
+                    points.len()
+                ),
+            };
+        }
+        let len = points.len();
+        let history = metric_history(metric, points, &Options::default());
+        let recent: Vec<&HistoryChange> = history
+            .change_points
+            .iter()
+            .filter(|c| c.index + n >= len)
+            .collect();
+        let worst = recent
+            .iter()
+            .filter(|c| c.kind == "regression")
+            .max_by(|a, b| a.change.abs().total_cmp(&b.change.abs()));
+        let pct = |v: f64| format!("{:+.1}%", v * 100.0);
+        let describe = |c: &HistoryChange| {
+            format!(
+                "{metric} stepped {} ({}…{}) at run {}{}, {} run{} ago",
+                pct(c.change),
+                c.change_lower.map_or("?".into(), pct),
+                c.change_upper.map_or("?".into(), pct),
+                c.run_id,
+                c.git_commit
+                    .as_deref()
+                    .map(|g| format!(" (commit {})", &g[..g.len().min(10)]))
+                    .unwrap_or_default(),
+                len - 1 - c.index,
+                if len - 1 - c.index == 1 { "" } else { "s" }
+            )
+        };
+        match worst {
+            Some(c) if !check.expr.comparator.holds(c.change, limit) => Judgement {
+                breach: Some(true),
+                value: Some(c.change),
+                value_text: pct(c.change),
+                message: format!("{}: beyond {}", describe(c), pct(limit)),
+            },
+            Some(c) => Judgement {
+                breach: Some(false),
+                value: Some(c.change),
+                value_text: pct(c.change),
+                message: format!("{}: within {}", describe(c), pct(limit)),
+            },
+            None => Judgement {
+                breach: Some(false),
+                value: Some(0.0),
+                value_text: "no step".into(),
+                message: format!("no regression step of {metric} among the last {n} of {len} runs"),
+            },
         }
     }
 

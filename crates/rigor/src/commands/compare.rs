@@ -189,25 +189,9 @@ pub fn history(
     if limit < rigor_analysis::MIN_HISTORY {
         return Ok(Vec::new());
     }
-    let key = rigor_analysis::data::environment_key(baseline.environment.as_ref());
-    let measured = rigor_analysis::data::measurement_key(&baseline.record.plan);
-    let records = store.runs(&rigor_store::RunFilter {
-        scenario: Some(baseline.record.scenario.clone()),
-        kind: Some(baseline.record.kind),
-        limit: Some(200),
-        status: None,
-    })?;
-    let earlier: Vec<RunData> = records
+    let earlier: Vec<RunData> = comparable_before(store, baseline, 200)?
         .into_iter()
-        .filter(|r| {
-            r.id != baseline.id()
-                && r.id != candidate.id()
-                && r.started_at_ns < baseline.record.started_at_ns
-                && r.status.is_trustworthy()
-                && rigor_analysis::data::measurement_key(&r.plan) == measured
-        })
-        .filter_map(|r| RunData::new(r, Vec::new()).ok())
-        .filter(|r| rigor_analysis::data::environment_key(r.environment.as_ref()) == key)
+        .filter(|r| r.id() != candidate.id())
         .collect();
     let commit = baseline.record.git_commit.as_deref();
     let same_commit = earlier
@@ -224,6 +208,34 @@ pub fn history(
     } else {
         earlier.into_iter().take(wanted).collect()
     })
+}
+
+/// The trustworthy runs of `run`'s scenario and kind started before it, measured the same way
+/// on the same kind of machine, newest first, at most `limit` (their summaries only).
+pub fn comparable_before(
+    store: &dyn Store,
+    run: &RunData,
+    limit: usize,
+) -> anyhow::Result<Vec<RunData>> {
+    let key = rigor_analysis::data::environment_key(run.environment.as_ref());
+    let measured = rigor_analysis::data::measurement_key(&run.record.plan);
+    let records = store.runs(&rigor_store::RunFilter {
+        scenario: Some(run.record.scenario.clone()),
+        kind: Some(run.record.kind),
+        limit: Some(limit),
+        status: None,
+    })?;
+    Ok(records
+        .into_iter()
+        .filter(|r| {
+            r.id != run.id()
+                && r.started_at_ns < run.record.started_at_ns
+                && r.status.is_trustworthy()
+                && rigor_analysis::data::measurement_key(&r.plan) == measured
+        })
+        .filter_map(|r| RunData::new(r, Vec::new()).ok())
+        .filter(|r| rigor_analysis::data::environment_key(r.environment.as_ref()) == key)
+        .collect())
 }
 
 /// Reads a run and its windows for analysis.

@@ -305,6 +305,11 @@ impl GateContext for StoreContext<'_> {
         super::compare::history(&*self.store, baseline, candidate, limit).unwrap_or_default()
     }
 
+    fn runs_earlier(&mut self, run: &RunData, limit: usize) -> Vec<RunData> {
+        // Best effort: a history that cannot be read is judged as too short, and said so.
+        super::compare::comparable_before(&*self.store, run, limit).unwrap_or_default()
+    }
+
     fn adopt_history(&mut self, legacy: &str, key: &str, scenario: &str) {
         // Best effort: a store that cannot move the history still judges this run, and the
         // next gate tries again.
