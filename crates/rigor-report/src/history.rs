@@ -8,7 +8,7 @@ use rigor_model::output::history::{HistoryChange, HistoryReport, MetricHistory};
 use rigor_model::units::{format_nanos, rfc3339, three_figures};
 
 /// A value in the series's unit.
-fn value(unit: &str, v: f64) -> String {
+pub(crate) fn value(unit: &str, v: f64) -> String {
     match unit {
         "ns" => format_nanos(v),
         "fraction" => format!("{}%", three_figures(v * 100.0)),

@@ -9,6 +9,7 @@
 
 mod capacity;
 mod chart;
+mod history;
 mod profile;
 mod run;
 
@@ -64,6 +65,10 @@ impl Exporter for Html {
             Report::Capacity(r) => page(
                 &format!("rigor capacity · {}", r.scenario),
                 &capacity::page(r),
+            ),
+            Report::History { report, .. } => page(
+                &format!("rigor history · {}", report.scenario),
+                &history::page(report),
             ),
             _ => return Err(ReportError::unsupported(Format::Html, report)),
         };

@@ -243,6 +243,29 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
         .unwrap());
     assert_eq!(capacity.code, 0, "{}\n{}", capacity.stderr, capacity.stdout);
 
+    // The load scenario's history over its two runs, every metric: too few runs for steps,
+    // each drawn all the same.
+    let history = ran(rigor(dir.path())
+        .args([
+            "history",
+            "--scenario",
+            "checkout",
+            "--json",
+            "--report",
+            "reports",
+        ])
+        .output()
+        .unwrap());
+    assert_eq!(history.code, 0, "{}\n{}", history.stderr, history.stdout);
+    // A chart for each metric with two runs or more (one run is said, not drawn).
+    let history_charts = history.json["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["points"].as_array().unwrap().len() >= 2)
+        .count() as u64;
+    assert!(history_charts > 5, "{}", history.stdout);
+
     let reports = dir.path().join("reports");
     let run = std::fs::read_to_string(reports.join("run-2.html")).unwrap();
     assert!(
@@ -259,6 +282,7 @@ fn every_html_report_draws_its_charts_offline_in_a_real_browser() {
         ("gate.html", "a gate", 0, 700),
         // Throughput and latency against the users, and the scalability model.
         ("capacity-analysis.html", "a capacity search", 3, 2400),
+        ("history-checkout.html", "a history", history_charts, 4000),
     ];
     for (file, what, charts, height) in pages {
         let page = reports.join(file);

@@ -14,7 +14,7 @@ use rigor_model::output::history::{
     HistoryOptions, HistoryPoint, HistoryReport, LeftOut, HISTORY_SCHEMA_VERSION,
 };
 use rigor_model::{Ratio, RunKind, RunStatus};
-use rigor_report::{Report, Writer};
+use rigor_report::{Format, Report, Writer};
 use rigor_store::{RunFilter, StoredRun};
 
 use crate::{data_format, exit, store};
@@ -57,6 +57,11 @@ pub struct HistoryArgs {
     /// List every run's value, not only the change points.
     #[arg(long)]
     pub points: bool,
+
+    /// Also write the history to DIR: history-SCENARIO.html (each metric run by run with its
+    /// steps marked) and history-SCENARIO.json.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
 
     /// The run store (default .rigor/rigor.db).
     #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
@@ -208,13 +213,36 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         series,
         left_out,
     };
-    w.report(
-        &Report::History {
-            report: &report,
-            points: args.points,
-        },
-        data_format(args.json),
-    )?;
+    let shown = Report::History {
+        report: &report,
+        points: args.points,
+    };
+    w.report(&shown, data_format(args.json))?;
+    if let Some(dir) = &args.report {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            exit::not_completed(anyhow::anyhow!(
+                "cannot make the report directory {}: {e}: give a place you can write to",
+                dir.display()
+            ))
+        })?;
+        let stem: String = report
+            .scenario
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        for (format, suffix) in [(Format::Html, "html"), (Format::Json, "json")] {
+            let path = dir.join(format!("history-{stem}.{suffix}"));
+            let text = rigor_report::to_string(&shown, format)?;
+            super::report::write_file(&path, &text, super::report::Existing::Replace, "history")?;
+            w.note(format_args!("wrote {}", path.display()));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
