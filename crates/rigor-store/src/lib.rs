@@ -167,6 +167,8 @@ pub struct Baseline {
     pub run_id: RunId,
     /// When the baseline was set, nanoseconds since the Unix epoch.
     pub set_at_ns: i64,
+    /// Why, when something other than a person's command set it (`rigor baseline auto`).
+    pub reason: Option<String>,
 }
 
 /// One evaluation of one gate check (a budget or a rule) on one run.
@@ -276,6 +278,20 @@ pub trait Store {
         environment_key: &str,
         set_at_ns: i64,
     ) -> Result<Baseline, StoreError>;
+
+    /// [`Store::set_baseline`], keeping why it was set. A store that keeps no reasons sets
+    /// the baseline without one.
+    fn set_baseline_because(
+        &mut self,
+        name: &str,
+        run: RunId,
+        environment_key: &str,
+        set_at_ns: i64,
+        reason: &str,
+    ) -> Result<Baseline, StoreError> {
+        let _ = reason;
+        self.set_baseline(name, run, environment_key, set_at_ns)
+    }
 
     /// The baseline `name` for `kind` and `scenario` in the environment `environment_key`;
     /// with `None`, the most recently set one in any environment (by `set_at_ns`, then by

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_journeys.sql"),
     include_str!("migrations/009_tune_sessions.sql"),
     include_str!("migrations/010_capacity_searches.sql"),
+    include_str!("migrations/011_baseline_reason.sql"),
 ];
 
 /// The schema version this build writes, and the newest it can read.

@@ -514,7 +514,18 @@ impl Store for SqliteStore {
         environment_key: &str,
         set_at_ns: i64,
     ) -> Result<Baseline, StoreError> {
-        baselines::set(self, name, run, environment_key, set_at_ns)
+        baselines::set(self, name, run, (environment_key, set_at_ns), None)
+    }
+
+    fn set_baseline_because(
+        &mut self,
+        name: &str,
+        run: RunId,
+        environment_key: &str,
+        set_at_ns: i64,
+        reason: &str,
+    ) -> Result<Baseline, StoreError> {
+        baselines::set(self, name, run, (environment_key, set_at_ns), Some(reason))
     }
 
     fn baseline(

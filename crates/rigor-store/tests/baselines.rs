@@ -20,6 +20,7 @@ fn baseline(name: &str, kind: RunKind, scenario: &str, env: &str, run: i64, at: 
         environment_key: env.to_string(),
         run_id: run,
         set_at_ns: at,
+        reason: None,
     }
 }
 
@@ -316,4 +317,24 @@ fn baseline_names_are_distinct_and_sorted() {
         store.baseline_names().expect("names"),
         vec!["Main", "main", "release-1.2"]
     );
+}
+
+#[test]
+fn a_baseline_set_for_a_reason_keeps_it_and_one_set_by_hand_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("rigor.db")).unwrap();
+    let a = finished_run(&mut store, "work", RunKind::Bench, 1);
+    let b = finished_run(&mut store, "work", RunKind::Bench, 3);
+    let set = store.set_baseline("main", a, "env", 10).unwrap();
+    assert_eq!(set.reason, None);
+    let why = "an improvement step of -20.0 % at run 2";
+    let moved = store
+        .set_baseline_because("main", b, "env", 11, why)
+        .unwrap();
+    assert_eq!(moved.reason.as_deref(), Some(why));
+    let read = store
+        .baseline("main", RunKind::Bench, "work", Some("env"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((read.run_id, read.reason.as_deref()), (b, Some(why)));
 }

@@ -1,6 +1,8 @@
 //! `rigor history`: 30 benchmark runs in a throw-away git repository, each after a commit,
 //! with a slowdown committed before run 20 (the command's script sleeps 25 ms instead of
-//! 10 ms): the history names run 20 and its commit, and only there. And its bad input.
+//! 10 ms): the history names run 20 and its commit, and only there; the gate's rule over
+//! history fails on it; the baseline does not follow it, but follows the fix after it. And
+//! its bad input.
 //!
 //! Steps under 40 % are not asked for: on a busy machine the time to start `sh` and wake from
 //! `sleep` drifts by a fifth over a minute (seen beside another test's CPU-bound target), and
@@ -135,6 +137,64 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
         }
     }
     std::fs::write(d.join("rigor.toml"), &plan).unwrap();
+    // The baseline follows improvements only: after the slowdown it stays where it was set.
+    let set = ran(rigor(d).args(["baseline", "set", "5"]).output().unwrap());
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let auto = |extra: &[&str]| {
+        let r = ran(rigor(d)
+            .args(["baseline", "auto", "work", "--min-magnitude", "40%"])
+            .args(extra)
+            .output()
+            .unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let said = auto(&[]);
+    assert!(
+        said.contains("stays at run 5") && said.contains("regression"),
+        "{said}"
+    );
+    // Then the fix lands: ten fast builds. The baseline moves past the improvement step, to
+    // a run after it, with the reason kept.
+    for run in 31..=40 {
+        std::fs::write(d.join("work.sh"), format!("sleep 0.010\n# build {run}\n")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-q", "-m", &format!("build {run}")]);
+        assert_eq!(
+            ran(rigor(d).args(["run", "--quiet"]).output().unwrap()).code,
+            0
+        );
+    }
+    let said = auto(&["--dry-run"]);
+    assert!(
+        said.starts_with("would move baseline `main` of `work` from run 5 to run "),
+        "{said}"
+    );
+    let said = auto(&[]);
+    assert!(
+        said.contains("moved from run 5 to run ") && said.contains("at run 31"),
+        "{said}"
+    );
+    let moved: i64 = said
+        .split("to run ")
+        .nth(1)
+        .and_then(|t| t.split(':').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((31..=40).contains(&moved), "{said}");
+    let shown = ran(rigor(d)
+        .args(["baseline", "show", "work"])
+        .output()
+        .unwrap());
+    assert!(
+        shown.stdout.contains(&format!("run {moved}"))
+            && shown.stdout.contains("an improvement step of wall.median"),
+        "{}",
+        shown.stdout
+    );
+    let said = auto(&[]);
+    assert!(said.contains("already after the latest step"), "{said}");
     // Only the newest five: too few to look for a step in.
     let r = ran(rigor(d)
         .args(["history", "wall.median", "--last", "5"])

@@ -10,11 +10,11 @@ use super::SqliteStore;
 use crate::{Baseline, RunId, RunKind, RunStatus, StoreError};
 
 /// The baseline columns, in the order [`read_baseline`] expects them.
-const BASELINE_COLUMNS: &str = "name, kind, scenario, environment_key, run_id, set_at_ns";
+const BASELINE_COLUMNS: &str = "name, kind, scenario, environment_key, run_id, set_at_ns, reason";
 
 /// One baseline by name, kind, scenario and environment key; `?4 IS NULL` matches every
 /// environment, and the most recently set one comes first.
-const LOOKUP: &str = "SELECT name, kind, scenario, environment_key, run_id, set_at_ns \
+const LOOKUP: &str = "SELECT name, kind, scenario, environment_key, run_id, set_at_ns, reason \
                       FROM baselines WHERE name = ?1 AND kind = ?2 AND scenario = ?3 \
                       AND (?4 IS NULL OR environment_key = ?4) \
                       ORDER BY set_at_ns DESC, id DESC LIMIT 1";
@@ -27,6 +27,7 @@ fn read_baseline(row: &Row<'_>) -> rusqlite::Result<Baseline> {
         environment_key: row.get(3)?,
         run_id: row.get(4)?,
         set_at_ns: row.get(5)?,
+        reason: row.get(6)?,
     })
 }
 
@@ -34,8 +35,8 @@ pub(super) fn set(
     store: &mut SqliteStore,
     name: &str,
     run: RunId,
-    environment_key: &str,
-    set_at_ns: i64,
+    (environment_key, set_at_ns): (&str, i64),
+    reason: Option<&str>,
 ) -> Result<Baseline, StoreError> {
     let action = "set the baseline";
     store.write(action, |tx, path| {
@@ -72,15 +73,16 @@ pub(super) fn set(
         )
         .map_err(fail)?;
         tx.execute(
-            "INSERT INTO baselines (name, kind, scenario, environment_key, run_id, set_at_ns) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO baselines (name, kind, scenario, environment_key, run_id, set_at_ns, reason) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 name,
                 kind.as_str(),
                 scenario,
                 environment_key,
                 run,
-                set_at_ns
+                set_at_ns,
+                reason
             ],
         )
         .map_err(fail)?;
@@ -91,6 +93,7 @@ pub(super) fn set(
             environment_key: environment_key.to_string(),
             run_id: run,
             set_at_ns,
+            reason: reason.map(str::to_string),
         })
     })
 }

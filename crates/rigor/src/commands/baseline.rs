@@ -1,5 +1,6 @@
-//! `rigor baseline set/show/list`: name a run as the reference for its scenario (or bench)
-//! and environment; comparisons and gate rules read it.
+//! `rigor baseline set/show/list/auto`: name a run as the reference for its scenario (or
+//! bench) and environment, by hand or by following the history's improvement steps;
+//! comparisons and gate rules read it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,13 +49,34 @@ pub enum BaselineAction {
     },
     /// List every baseline.
     List,
+    /// Follow the history: move the baseline to the run that best stands for the level
+    /// after the latest change point, when that step is an improvement (a release) the
+    /// baseline is still before; recorded with the reason. A regression step never moves it.
+    Auto {
+        /// The scenario or bench [default: the latest run's].
+        scenario: Option<String>,
+        #[arg(long, default_value = "main")]
+        name: String,
+        /// The metric whose steps decide [default: latency.p95 for a scenario, wall.median
+        /// for a bench].
+        #[arg(long)]
+        metric: Option<String>,
+        /// The smallest step that moves the baseline.
+        #[arg(long, default_value = "5%", value_name = "PERCENT")]
+        min_magnitude: rigor_model::Ratio,
+        /// Say what would be done, and do nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     // Only `set` writes: showing and listing work on a read-only store, and create none.
     let mut store = match &args.action {
-        BaselineAction::Set { .. } => store::open_store(args.store.as_deref(), None, &cwd)?,
+        BaselineAction::Set { .. } | BaselineAction::Auto { .. } => {
+            store::open_store(args.store.as_deref(), None, &cwd)?
+        }
         BaselineAction::Show { .. } | BaselineAction::List => {
             store::open_existing_store(args.store.as_deref(), &cwd)?
                 .map_err(|path| store::no_runs_yet(&path.display().to_string()))?
@@ -94,6 +116,21 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 super::report::write_snapshot(&*store, record, dir, w)?;
             }
         }
+        BaselineAction::Auto {
+            scenario,
+            name,
+            metric,
+            min_magnitude,
+            dry_run,
+        } => {
+            let said = auto(
+                &mut *store,
+                (scenario.as_deref(), name, metric.as_deref()),
+                min_magnitude.fraction(),
+                *dry_run,
+            )?;
+            w.line(format_args!("{said}"))?;
+        }
         BaselineAction::Show { scenario, name } => {
             let (kind, scenario) = match scenario {
                 Some(s) => {
@@ -114,8 +151,15 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             };
             let baseline = find(&*store, name, kind, &scenario)?;
             w.line(format_args!(
-                "baseline `{}` of {kind} `{scenario}`: run {} ({})\n",
-                baseline.name, baseline.run_id, baseline.environment_key
+                "baseline `{}` of {kind} `{scenario}`: run {} ({}){}\n",
+                baseline.name,
+                baseline.run_id,
+                baseline.environment_key,
+                baseline
+                    .reason
+                    .as_deref()
+                    .map(|r| format!("\nset by `rigor baseline auto`: {r}"))
+                    .unwrap_or_default()
             ))?;
             let record = store.run(baseline.run_id)?;
             super::show::show_record(w, &record, Format::Terminal)?;
@@ -129,13 +173,133 @@ pub fn run(args: &BaselineArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             }
             for b in all {
                 w.line(format_args!(
-                    "{:<12} {:<6} {:<28} run {:<6} {}",
-                    b.name, b.kind, b.scenario, b.run_id, b.environment_key
+                    "{:<12} {:<6} {:<28} run {:<6} {}{}",
+                    b.name,
+                    b.kind,
+                    b.scenario,
+                    b.run_id,
+                    b.environment_key,
+                    if b.reason.is_some() { " (auto)" } else { "" }
                 ))?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `baseline auto`: moves the baseline `name` past the latest improvement step of `metric`
+/// in the scenario's history, to the run after the step whose value is nearest the level
+/// after it; says what it did (or would do) and why.
+fn auto(
+    store: &mut dyn Store,
+    (scenario, name, metric): (Option<&str>, &str, Option<&str>),
+    min_magnitude: f64,
+    dry_run: bool,
+) -> anyhow::Result<String> {
+    let (scenario, runs) = super::history::scenario_runs(&*store, scenario)?;
+    let (runs, _) = super::history::select(runs, false);
+    let Some(latest) = runs.last() else {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no finished runs of `{scenario}` to follow: record runs first"
+        )));
+    };
+    let kind = latest.kind;
+    let default = if kind == RunKind::Bench {
+        "wall.median"
+    } else {
+        "latency.p95"
+    };
+    let metric: rigor_model::metric::Metric = metric
+        .unwrap_or(default)
+        .parse()
+        .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
+    if metric.run_kind() != kind {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "`{metric}` is not a metric of {kind} runs; give --metric one of {}",
+            rigor_analysis::metrics::names(kind).join(", ")
+        )));
+    }
+    let key = environment_key(latest.environment.as_ref());
+    let points = super::history::points(&runs, metric);
+    if points.len() < rigor_analysis::history::MIN_RUNS {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "`{scenario}` has {} runs to follow: a step needs at least {} (three either side); the baseline stays",
+            points.len(),
+            rigor_analysis::history::MIN_RUNS
+        )));
+    }
+    let options = rigor_analysis::history::Options {
+        min_magnitude,
+        ..rigor_analysis::history::Options::default()
+    };
+    let history = rigor_analysis::history::metric_history(metric, points, &options);
+    let current = store.baseline(name, kind, &scenario, Some(&key))?;
+    let Some(step) = history.change_points.last() else {
+        return Ok(format!(
+            "baseline `{name}` of `{scenario}` stays{}: {metric} has no step of {:.0} % or more in its {} runs",
+            current.as_ref().map(|b| format!(" at run {}", b.run_id)).unwrap_or_default(),
+            min_magnitude * 100.0,
+            history.points.len()
+        ));
+    };
+    let pct = |v: f64| format!("{:+.1}%", v * 100.0);
+    let at = format!(
+        "{metric} {} at run {}{}",
+        pct(step.change),
+        step.run_id,
+        step.git_commit
+            .as_deref()
+            .map(|c| format!(" (commit {})", &c[..c.len().min(10)]))
+            .unwrap_or_default()
+    );
+    if step.kind != "improvement" {
+        return Ok(format!(
+            "baseline `{name}` of `{scenario}` stays{}: the latest step is a {} ({at}); a baseline follows improvements only — fix it, or set the baseline by hand with `rigor baseline set`",
+            current.as_ref().map(|b| format!(" at run {}", b.run_id)).unwrap_or_default(),
+            step.kind
+        ));
+    }
+    let after = &history.points[step.index..];
+    if let Some(b) = current
+        .as_ref()
+        .filter(|b| after.iter().any(|p| p.run_id == b.run_id))
+    {
+        return Ok(format!(
+            "baseline `{name}` of `{scenario}` stays at run {}: it is already after the latest step ({at})",
+            b.run_id
+        ));
+    }
+    // The run after the step nearest its level: one run's noise does not become the baseline.
+    let chosen = after
+        .iter()
+        .min_by(|a, b| {
+            (a.value - step.median_after)
+                .abs()
+                .total_cmp(&(b.value - step.median_after).abs())
+        })
+        .map_or(step.run_id, |p| p.run_id);
+    let reason = format!(
+        "an improvement step of {at} ({} runs before, {} after, p {:.1e}): run {chosen} stands for the level after it",
+        step.runs_before, step.runs_after, step.pvalue
+    );
+    if dry_run {
+        return Ok(format!(
+            "would move baseline `{name}` of `{scenario}` from {} to run {chosen}: {reason}",
+            current
+                .as_ref()
+                .map_or("none".into(), |b| format!("run {}", b.run_id))
+        ));
+    }
+    let set = store
+        .set_baseline_because(name, chosen, &key, rigor_recorder::unix_ns_now(), &reason)
+        .map_err(store::lookup_failure)?;
+    Ok(format!(
+        "baseline `{name}` of `{scenario}` moved from {} to run {}: {reason}",
+        current
+            .as_ref()
+            .map_or("none".into(), |b| format!("run {}", b.run_id)),
+        set.run_id
+    ))
 }
 
 /// `latest` or a run id, as a stored record.

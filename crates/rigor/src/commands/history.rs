@@ -92,31 +92,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             path.display()
         ))
     })?;
-    let scenario = match &args.scenario {
-        Some(s) => s.clone(),
-        None => store
-            .latest_run(&RunFilter::default())?
-            .map(|r| r.scenario)
-            .ok_or_else(|| store::no_runs_yet(&store.location()))?,
-    };
-    let mut runs = store.runs(&RunFilter {
-        scenario: Some(scenario.clone()),
-        ..RunFilter::default()
-    })?;
-    if runs.is_empty() {
-        let names = store::run_names(&*store);
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "no runs of `{scenario}` in {}{}{}",
-            store.location(),
-            store::near_name(&scenario, &names),
-            if names.is_empty() {
-                String::new()
-            } else {
-                format!("; it has runs of {}", names.join(", "))
-            }
-        )));
-    }
-    runs.reverse(); // oldest first
+    let (scenario, mut runs) = scenario_runs(&*store, args.scenario.as_deref())?;
     if let Some(since) = args.since {
         runs.retain(|r| r.started_at_ns >= since);
     }
@@ -182,21 +158,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let series = metrics
         .iter()
         .filter_map(|&m| {
-            let points: Vec<HistoryPoint> = runs
-                .iter()
-                .filter_map(|r| {
-                    let value = rigor_analysis::metrics::value(r, m, &Scope::Run)
-                        .ok()
-                        .flatten()
-                        .filter(|v| v.is_finite())?;
-                    Some(HistoryPoint {
-                        run_id: r.record.id,
-                        started_at_ns: r.record.started_at_ns,
-                        git_commit: r.record.git_commit.clone(),
-                        value,
-                    })
-                })
-                .collect();
+            let points = points(&runs, m);
             (!points.is_empty()).then(|| metric_history(m, points, &options))
         })
         .collect();
@@ -246,9 +208,61 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The stored runs of `scenario` (default: the latest run's), oldest first; a scenario with
+/// none is refused with the names that have runs.
+pub(crate) fn scenario_runs(
+    store: &dyn rigor_store::Store,
+    scenario: Option<&str>,
+) -> anyhow::Result<(String, Vec<StoredRun>)> {
+    let scenario = match scenario {
+        Some(s) => s.to_string(),
+        None => store
+            .latest_run(&RunFilter::default())?
+            .map(|r| r.scenario)
+            .ok_or_else(|| store::no_runs_yet(&store.location()))?,
+    };
+    let mut runs = store.runs(&RunFilter {
+        scenario: Some(scenario.clone()),
+        ..RunFilter::default()
+    })?;
+    if runs.is_empty() {
+        let names = store::run_names(store);
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "no runs of `{scenario}` in {}{}{}",
+            store.location(),
+            store::near_name(&scenario, &names),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("; it has runs of {}", names.join(", "))
+            }
+        )));
+    }
+    runs.reverse();
+    Ok((scenario, runs))
+}
+
+/// `metric` of each run that has it, in the runs' order.
+pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
+    runs.iter()
+        .filter_map(|r| {
+            let value = rigor_analysis::metrics::value(r, metric, &Scope::Run)
+                .ok()
+                .flatten()
+                .filter(|v| v.is_finite())?;
+            Some(HistoryPoint {
+                run_id: r.record.id,
+                started_at_ns: r.record.started_at_ns,
+                git_commit: r.record.git_commit.clone(),
+                value,
+            })
+        })
+        .collect()
+}
+
 /// The runs that are measurements of the same thing on the same machine as the latest one
 /// (all measurements with `mixed`), and the rest by why they were left out.
-fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<LeftOut>) {
+pub(crate) fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<LeftOut>) {
     let mut not_measurements: Vec<i64> = Vec::new();
     let mut measured: Vec<RunData> = Vec::new();
     for record in runs {
