@@ -68,8 +68,10 @@ pub fn terminal(r: &HistoryReport, points: bool) -> String {
         r.options.max_pvalue,
         three_figures(r.options.min_magnitude * 100.0)
     );
+    for warning in &r.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     for s in &r.series {
-        // Without a metric asked, the quiet series are one line each.
         let (first, last) = (s.points.first(), s.points.last());
         let span = match (first, last) {
             (Some(a), Some(b)) => format!(

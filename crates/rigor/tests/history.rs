@@ -202,6 +202,33 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
         .unwrap());
     assert_eq!(r.code, 2, "five runs are too few: {}", r.stderr);
     assert!(r.stderr.contains("at least 6"), "{}", r.stderr);
+    // The plan changes (more runs a benchmark): the next run is measured another way, and the
+    // earlier ones are not mixed into its series unless asked, and then it is said.
+    std::fs::write(d.join("rigor.toml"), plan.replace("runs = 5", "runs = 6")).unwrap();
+    assert_eq!(
+        ran(rigor(d).args(["run", "--quiet"]).output().unwrap()).code,
+        0
+    );
+    let r = ran(rigor(d).args(["history", "wall.median"]).output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("has 1 run to follow (40 more left out: measured another way"),
+        "{}",
+        r.stderr
+    );
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--mixed", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mixed: HistoryReport = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(mixed.series[0].points.len(), 41);
+    assert!(
+        mixed.warnings[0].contains("1 machine and 2 ways of measuring"),
+        "{:?}",
+        mixed.warnings
+    );
 }
 
 #[test]

@@ -19,6 +19,9 @@ pub struct HistoryReport {
     pub series: Vec<MetricHistory>,
     /// Runs left out of every series, and why.
     pub left_out: Vec<LeftOut>,
+    /// What the reader must know of the whole: runs of several machines or ways of measuring
+    /// mixed in one series (`--mixed`).
+    pub warnings: Vec<String>,
 }
 
 /// How change points were found.

@@ -37,6 +37,9 @@ pub fn page(r: &HistoryReport) -> String {
         r.options.max_pvalue,
         three_figures(r.options.min_magnitude * 100.0),
     );
+    for warning in &r.warnings {
+        let _ = write!(out, "<p class=\"alarm\">{}</p>", esc(warning));
+    }
     for s in &r.series {
         series(&mut out, s);
     }

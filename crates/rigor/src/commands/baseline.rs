@@ -197,7 +197,7 @@ fn auto(
     dry_run: bool,
 ) -> anyhow::Result<String> {
     let (scenario, runs) = super::history::scenario_runs(&*store, scenario)?;
-    let (runs, _) = super::history::select(runs, false);
+    let (runs, _, _) = super::history::select(runs, false);
     let Some(latest) = runs.last() else {
         return Err(exit::bad_input(anyhow::anyhow!(
             "no finished runs of `{scenario}` to follow: record runs first"

@@ -100,7 +100,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         let keep = runs.len().saturating_sub(last as usize);
         runs.drain(..keep);
     }
-    let (runs, left_out) = select(runs, args.mixed);
+    let (runs, left_out, warnings) = select(runs, args.mixed);
     let Some(latest) = runs.last() else {
         return Err(exit::bad_input(anyhow::anyhow!(
             "no run of `{scenario}` is a measurement to follow ({}): record runs that complete",
@@ -174,6 +174,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         },
         series,
         left_out,
+        warnings,
     };
     let shown = Report::History {
         report: &report,
@@ -261,8 +262,12 @@ pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
 }
 
 /// The runs that are measurements of the same thing on the same machine as the latest one
-/// (all measurements with `mixed`), and the rest by why they were left out.
-pub(crate) fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<LeftOut>) {
+/// (all measurements with `mixed`), the rest by why they were left out, and what mixing
+/// machines or ways of measuring means for the series.
+pub(crate) fn select(
+    runs: Vec<StoredRun>,
+    mixed: bool,
+) -> (Vec<RunData>, Vec<LeftOut>, Vec<String>) {
     let mut not_measurements: Vec<i64> = Vec::new();
     let mut measured: Vec<RunData> = Vec::new();
     for record in runs {
@@ -285,10 +290,26 @@ pub(crate) fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<Le
         });
     }
     if mixed {
-        return (measured, left_out);
+        let distinct = |key: &dyn Fn(&RunData) -> String| {
+            let mut keys: Vec<String> = measured.iter().map(key).collect();
+            keys.sort();
+            keys.dedup();
+            keys.len()
+        };
+        let machines = distinct(&|m| environment_key(m.environment.as_ref()));
+        let ways = distinct(&|m| measurement_key(&m.record.plan));
+        let mut warnings = Vec::new();
+        if machines > 1 || ways > 1 {
+            warnings.push(format!(
+                "--mixed puts runs of {machines} machine{} and {ways} way{} of measuring in one series: a step may be a change of machine or plan, not of the system",
+                if machines == 1 { "" } else { "s" },
+                if ways == 1 { "" } else { "s" }
+            ));
+        }
+        return (measured, left_out, warnings);
     }
     let Some(latest) = measured.last() else {
-        return (measured, left_out);
+        return (measured, left_out, Vec::new());
     };
     let environment = environment_key(latest.environment.as_ref());
     let measurement = measurement_key(&latest.record.plan);
@@ -316,5 +337,5 @@ pub(crate) fn select(runs: Vec<StoredRun>, mixed: bool) -> (Vec<RunData>, Vec<Le
             why: "measured another way (another plan, rate or target than the latest run); --mixed includes them".into(),
         });
     }
-    (measured, left_out)
+    (measured, left_out, Vec::new())
 }
