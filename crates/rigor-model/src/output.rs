@@ -409,6 +409,10 @@ pub struct Environment {
     pub memory_bytes: u64,
     pub git_commit: Option<String>,
     pub git_dirty: Option<bool>,
+    /// The branch checked out; `None` when detached (or recorded by a rigor that did not
+    /// keep it).
+    #[serde(default)]
+    pub git_branch: Option<String>,
     pub load_average_1m: Option<f64>,
 }
 

@@ -28,7 +28,7 @@ pub fn fingerprint(dir: &Path) -> Environment {
                 .map(|v| v.trim_matches('"').to_string())
         })
         .unwrap_or_else(|| std::env::consts::OS.to_string());
-    let (git_commit, git_dirty) = git_state(dir);
+    let git = git_state(dir);
     Environment {
         rigor_version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: read("/proc/sys/kernel/hostname").trim().to_string(),
@@ -37,8 +37,9 @@ pub fn fingerprint(dir: &Path) -> Environment {
         cpu_model,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         memory_bytes,
-        git_commit,
-        git_dirty,
+        git_commit: git.commit,
+        git_dirty: git.dirty,
+        git_branch: git.branch,
         load_average_1m: read("/proc/loadavg")
             .split_whitespace()
             .next()
@@ -49,12 +50,12 @@ pub fn fingerprint(dir: &Path) -> Environment {
 /// The commit checked out in `dir` and whether tracked files differ from it: one `git status`,
 /// and no process at all outside a git checkout. `(None, None)` without a checkout, without
 /// git, or before the first commit.
-fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
+fn git_state(dir: &Path) -> GitState {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let in_checkout =
         std::env::var_os("GIT_DIR").is_some() || dir.ancestors().any(|d| d.join(".git").exists());
     if !in_checkout {
-        return (None, None);
+        return GitState::default();
     }
     // No optional locks: a benchmark must not make a concurrent git command fail on
     // `index.lock` by refreshing the index behind its back.
@@ -74,22 +75,36 @@ fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
         Ok(output) if output.status.success() => {
             parse_git_status(&String::from_utf8_lossy(&output.stdout))
         }
-        _ => (None, None),
+        _ => GitState::default(),
     }
 }
 
 /// Reads `git status --porcelain=v2 --branch`: the `# branch.oid` header names the commit,
 /// and every other line is a changed tracked file.
-fn parse_git_status(text: &str) -> (Option<String>, Option<bool>) {
-    let commit = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# branch.oid "))
-        .map(str::trim)
-        .filter(|oid| !oid.is_empty() && *oid != "(initial)");
-    let dirty = text.lines().any(|l| !l.is_empty() && !l.starts_with('#'));
-    match commit {
-        Some(commit) => (Some(commit.to_string()), Some(dirty)),
-        None => (None, None),
+/// What `git status` says of a checkout: its commit, whether tracked files changed, and the
+/// branch checked out (`None` when detached, as CI checkouts of a commit often are).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct GitState {
+    commit: Option<String>,
+    dirty: Option<bool>,
+    branch: Option<String>,
+}
+
+fn parse_git_status(text: &str) -> GitState {
+    let header = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !v.starts_with('('))
+            .map(str::to_string)
+    };
+    let Some(commit) = header("# branch.oid ") else {
+        return GitState::default();
+    };
+    GitState {
+        commit: Some(commit),
+        dirty: Some(text.lines().any(|l| !l.is_empty() && !l.starts_with('#'))),
+        branch: header("# branch.head "),
     }
 }
 
@@ -115,9 +130,9 @@ mod tests {
         let repo = dir.path();
         let sub = repo.join("sub");
         std::fs::create_dir(&sub).unwrap();
-        assert_eq!(git_state(&sub), (None, None), "not a checkout yet");
+        assert_eq!(git_state(&sub), GitState::default(), "not a checkout yet");
         git(repo, &["init", "-q"]);
-        assert_eq!(git_state(&sub), (None, None), "no commit yet");
+        assert_eq!(git_state(&sub), GitState::default(), "no commit yet");
         std::fs::write(repo.join("a.txt"), "1").unwrap();
         git(repo, &["add", "a.txt"]);
         git(repo, &["commit", "-q", "-m", "one"]);
@@ -127,12 +142,21 @@ mod tests {
             .output()
             .unwrap();
         let head = String::from_utf8(head.stdout).unwrap().trim().to_string();
-        assert_eq!(git_state(&sub), (Some(head.clone()), Some(false)));
+        let state = |dirty| GitState {
+            commit: Some(head.clone()),
+            dirty: Some(dirty),
+            branch: Some("trunk".into()),
+        };
+        git(repo, &["branch", "-M", "trunk"]);
+        assert_eq!(git_state(&sub), state(false));
         // Untracked files do not count; a changed tracked file does.
         std::fs::write(sub.join("new.txt"), "x").unwrap();
-        assert_eq!(git_state(&sub), (Some(head.clone()), Some(false)));
+        assert_eq!(git_state(&sub), state(false));
         std::fs::write(repo.join("a.txt"), "2").unwrap();
-        assert_eq!(git_state(&sub), (Some(head), Some(true)));
+        assert_eq!(git_state(&sub), state(true));
+        // A detached checkout has a commit and no branch.
+        git(repo, &["checkout", "-q", "--detach"]);
+        assert_eq!(git_state(&sub).branch, None);
     }
 
     #[test]
@@ -140,13 +164,21 @@ mod tests {
         let clean = "# branch.oid 1232b26aa\n# branch.head main\n";
         assert_eq!(
             parse_git_status(clean),
-            (Some("1232b26aa".to_string()), Some(false))
+            GitState {
+                commit: Some("1232b26aa".to_string()),
+                dirty: Some(false),
+                branch: Some("main".to_string()),
+            }
         );
         let changed = format!("{clean}1 .M N... 100644 100644 100644 a b a.txt\n");
-        assert_eq!(parse_git_status(&changed).1, Some(true));
+        assert_eq!(parse_git_status(&changed).dirty, Some(true));
         assert_eq!(
             parse_git_status("# branch.oid (initial)\n# branch.head main\n"),
-            (None, None)
+            GitState::default()
+        );
+        assert_eq!(
+            parse_git_status("# branch.oid 1232b26aa\n# branch.head (detached)\n").branch,
+            None
         );
     }
 }

@@ -202,6 +202,25 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
         .unwrap());
     assert_eq!(r.code, 2, "five runs are too few: {}", r.stderr);
     assert!(r.stderr.contains("at least 6"), "{}", r.stderr);
+    // By branch: the repository's own has every run; another has none.
+    let branch = git(d, &["branch", "--show-current"]);
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--branch", &branch, "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let on: HistoryReport = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(on.series[0].points.len(), 40);
+    let r = ran(rigor(d)
+        .args(["history", "wall.median", "--branch", "release-9"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("40 not on branch `release-9`"),
+        "{}",
+        r.stderr
+    );
     // The plan changes (more runs a benchmark): the next run is measured another way, and the
     // earlier ones are not mixed into its series unless asked, and then it is said.
     std::fs::write(d.join("rigor.toml"), plan.replace("runs = 5", "runs = 6")).unwrap();

@@ -36,6 +36,10 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_day)]
     pub since: Option<i64>,
 
+    /// Only runs recorded on this git branch (runs of a detached checkout have none).
+    #[arg(long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+
     /// Points in each window the detector searches (Otava's default).
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(4..=10_000))]
     pub window: u64,
@@ -100,7 +104,29 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         let keep = runs.len().saturating_sub(last as usize);
         runs.drain(..keep);
     }
-    let (runs, left_out, warnings) = select(runs, args.mixed);
+    let mut elsewhere = Vec::new();
+    if let Some(branch) = &args.branch {
+        runs.retain(|r| {
+            let on = serde_json::from_str::<rigor_model::output::Environment>(&r.environment)
+                .ok()
+                .and_then(|e| e.git_branch)
+                .is_some_and(|b| b == *branch);
+            if !on {
+                elsewhere.push(r.id);
+            }
+            on
+        });
+    }
+    let (runs, mut left_out, warnings) = select(runs, args.mixed);
+    if let Some(branch) = args.branch.as_ref().filter(|_| !elsewhere.is_empty()) {
+        left_out.insert(
+            0,
+            LeftOut {
+                runs: elsewhere,
+                why: format!("not on branch `{branch}` (another branch, a detached checkout, or recorded before rigor kept branches)"),
+            },
+        );
+    }
     let Some(latest) = runs.last() else {
         return Err(exit::bad_input(anyhow::anyhow!(
             "no run of `{scenario}` is a measurement to follow ({}): record runs that complete",
