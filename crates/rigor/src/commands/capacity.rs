@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use rigor_analysis::capacity::growth::GrowthQuestion;
-use rigor_analysis::capacity::{judge_step, step_record, Ended, Search, StepVerdict, Stepping};
+use rigor_analysis::capacity::{judge_step, step_record, Search, StepVerdict, Stepping};
 use rigor_model::expr::Expr;
 use rigor_model::metric::Scope;
 use rigor_model::output::capacity::{
@@ -18,168 +18,23 @@ use rigor_model::output::capacity::{
     CAPACITY_SCHEMA_VERSION,
 };
 use rigor_model::plan::{Model, Phase, PhaseKind, PhaseLoad, Scenario};
-use rigor_model::units::HumanDuration;
-use rigor_model::{Plan, Rate, Ratio, RunStatus};
+use rigor_model::{Plan, Rate, RunStatus};
 use rigor_probe::Target;
 use rigor_recorder::LoadOptions;
-use rigor_report::{Format, Report, Writer};
+use rigor_report::Writer;
 use rigor_store::Store;
 
-use super::report::{write_file, Existing};
-use super::RecordArgs;
 use crate::{exit, record, store};
 
-#[derive(clap::Args, Debug)]
-pub struct CapacityArgs {
-    /// The plan's scenario to search with (default: the plan's only scenario).
-    pub scenario: Option<String>,
+mod args;
+mod outcome;
 
-    /// The plan file.
-    #[arg(long, short = 'p', default_value = "rigor.toml", value_name = "FILE")]
-    pub plan: PathBuf,
-
-    /// An SLO every step's hold must keep, in the metric grammar (`latency.p99 < 200ms`,
-    /// `error_rate < 1%`); repeatable. Besides them an open-model step fails when its
-    /// throughput falls under 95 % of the offered rate (arrivals queue).
-    #[arg(long, value_name = "EXPR")]
-    pub slo: Vec<String>,
-
-    /// The first step's rate (default: the scenario's highest).
-    #[arg(long, value_name = "RATE")]
-    pub start: Option<Rate>,
-
-    /// Each step this many times the last, while they pass.
-    #[arg(long, default_value_t = 1.5, conflicts_with = "step")]
-    pub factor: f64,
-
-    /// Each step this much above the last instead (`50/s`).
-    #[arg(long, value_name = "RATE")]
-    pub step: Option<Rate>,
-
-    /// The most the search offers (default: 64 times the start).
-    #[arg(long, value_name = "RATE")]
-    pub max_rate: Option<Rate>,
-
-    /// A closed-model sweep instead of the rate search: one step at each number of users
-    /// (`1,2,4,8,16` or a range `1..32`, doubling), every one measured, for the scalability
-    /// model.
-    #[arg(long, value_name = "USERS", value_parser = parse_users, conflicts_with_all = ["start", "step", "max_rate"])]
-    pub concurrency: Option<Users>,
-
-    /// The longest the search may take; a step that would end past it is not started.
-    #[arg(long, value_name = "DURATION", default_value = "10m")]
-    pub max_time: HumanDuration,
-
-    /// Narrowing rounds between the last pass and the first fail.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=20))]
-    pub rounds: u32,
-
-    /// Each step's ramp from zero to its load.
-    #[arg(long, value_name = "DURATION", default_value = "2s")]
-    pub ramp: HumanDuration,
-
-    /// Each step's warm-up at its load, not judged.
-    #[arg(long, value_name = "DURATION", default_value = "2s")]
-    pub warmup: HumanDuration,
-
-    /// Each step's hold at its load, judged.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub hold: HumanDuration,
-
-    /// Project growth: what this many times today's load needs (`3x`, `3`, `200%` more is
-    /// `3x`).
-    #[arg(long, value_name = "FACTOR", value_parser = parse_growth)]
-    pub growth: Option<f64>,
-
-    /// Today's peak load, for `--growth` (default: the scenario's highest rate).
-    #[arg(long = "load", value_name = "RATE", requires = "growth")]
-    pub current: Option<Rate>,
-
-    /// The utilisation instances are planned at, for `--growth`.
-    #[arg(
-        long,
-        value_name = "PERCENT",
-        default_value = "70%",
-        requires = "growth"
-    )]
-    pub utilisation: Ratio,
-
-    /// What one instance costs an hour (any currency), for `--growth`: the cost of a million
-    /// requests at the SLO and a month of the projected load.
-    #[arg(long, value_name = "COST", requires = "growth")]
-    pub cost_per_instance_hour: Option<f64>,
-
-    /// Show a stored search instead of running one: its id, or `latest`. With `--report DIR`
-    /// it writes capacity-analysis.md, .json and .html.
-    #[arg(long, value_name = "ID|latest", conflicts_with_all = ["concurrency", "start"])]
-    pub show: Option<String>,
-
-    #[command(flatten)]
-    pub record: RecordArgs,
-}
-
-/// The users of a closed-model sweep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Users(pub Vec<u32>);
-
-/// `1,2,4,8` or `1..32` (doubling from the first to the last, the last always included).
-fn parse_users(text: &str) -> Result<Users, String> {
-    let bad = || {
-        format!(
-            "`{text}`: give users as a list (`1,2,4,8`) or a range (`1..32`, doubling), each from 1 to 100000"
-        )
-    };
-    let number = |t: &str| -> Result<u32, String> {
-        t.trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100_000).contains(n))
-            .ok_or_else(bad)
-    };
-    let mut users = match text.split_once("..") {
-        Some((a, b)) => {
-            let (first, last) = (number(a)?, number(b)?);
-            if last < first {
-                return Err(bad());
-            }
-            let mut v = Vec::new();
-            let mut n = first;
-            while n < last {
-                v.push(n);
-                n = n.saturating_mul(2);
-            }
-            v.push(last);
-            v
-        }
-        None => text.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
-    };
-    users.sort_unstable();
-    users.dedup();
-    if users.len() > 64 {
-        return Err(format!("`{text}`: at most 64 steps"));
-    }
-    Ok(Users(users))
-}
-
-/// `3x`, `3` or `300%` (the load three times today's).
-fn parse_growth(text: &str) -> Result<f64, String> {
-    let t = text.trim();
-    let value = if let Some(x) = t.strip_suffix(['x', '×']) {
-        x.trim().parse::<f64>().ok()
-    } else if let Some(p) = t.strip_suffix('%') {
-        p.trim().parse::<f64>().ok().map(|p| p / 100.0)
-    } else {
-        t.parse::<f64>().ok()
-    };
-    value
-        .filter(|v| v.is_finite() && *v > 0.0 && *v <= 1e6)
-        .ok_or_else(|| {
-            format!("`{text}`: give growth as a factor of today's load (`3x`, `1.5`, `300%`)")
-        })
-}
+pub use args::CapacityArgs;
+use args::Users;
+use outcome::{outcome, present, show_stored, Outcome};
 
 /// The steps to make: rates searched, or users swept.
-enum Steps {
+pub(super) enum Steps {
     Rates(Search),
     Users(Vec<u32>),
 }
@@ -246,7 +101,7 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         model,
         slos: args.slo.clone(),
         settings,
-        started_at_ns: now_ns(),
+        started_at_ns: rigor_recorder::unix_ns_now(),
         steps: Vec::new(),
         // What a search killed before it ended is kept as: its steps, no capacity claimed.
         outcome: CapacityOutcome {
@@ -453,10 +308,12 @@ fn search_plan(
 /// the runs themselves are stored already.
 fn keep(store: &mut dyn Store, report: &mut CapacityReport, w: &mut Writer) {
     let saved = match report.search_id {
-        None => store.create_capacity_search(report, now_ns()).map(|id| {
-            report.search_id = Some(id);
-        }),
-        Some(_) => store.save_capacity_search(report, now_ns()),
+        None => store
+            .create_capacity_search(report, rigor_recorder::unix_ns_now())
+            .map(|id| {
+                report.search_id = Some(id);
+            }),
+        Some(_) => store.save_capacity_search(report, rigor_recorder::unix_ns_now()),
     };
     if let Err(e) = saved {
         w.warn(format_args!(
@@ -464,233 +321,6 @@ fn keep(store: &mut dyn Store, report: &mut CapacityReport, w: &mut Writer) {
             report.scenario
         ));
     }
-}
-
-/// How the search ended.
-enum Outcome {
-    Ended(Ended),
-    Swept,
-    OutOfTime,
-    Interrupted,
-    Unjudged(String),
-    TargetDown,
-}
-
-/// The outcome as the report records it: what ended the search, the capacity found and the
-/// sentence that says it.
-fn outcome(
-    report: &CapacityReport,
-    plan: &Steps,
-    ended: &Outcome,
-    slos: &[Expr],
-) -> CapacityOutcome {
-    let judged = if slos.is_empty() {
-        match report.model {
-            SearchModel::Open => {
-                "throughput keeping up with the offered rate (no --slo given)".to_string()
-            }
-            SearchModel::Closed => "every step that completed (no --slo given)".to_string(),
-        }
-    } else {
-        format!(
-            "{}{}",
-            slos.iter()
-                .map(|s| format!("`{}`", s.text))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if report.model == SearchModel::Open {
-                " and throughput keeping up with the offered rate"
-            } else {
-                ""
-            }
-        )
-    };
-    let passed = |s: &&rigor_model::output::capacity::CapacityStep| {
-        s.verdict == rigor_model::output::capacity::StepVerdictKind::Pass
-    };
-    // The capacity is the throughput the highest passing step achieved.
-    let best = match report.model {
-        SearchModel::Open => report.steps.iter().filter(passed).max_by(|a, b| {
-            a.offered_per_s
-                .unwrap_or(0.0)
-                .total_cmp(&b.offered_per_s.unwrap_or(0.0))
-        }),
-        SearchModel::Closed => report
-            .steps
-            .iter()
-            .filter(passed)
-            .max_by(|a, b| a.achieved_per_s.total_cmp(&b.achieved_per_s)),
-    };
-    let (last_pass, first_fail) = match plan {
-        Steps::Rates(search) => (search.last_pass, search.first_fail),
-        Steps::Users(_) => (best.and_then(|s| s.users.map(f64::from)), None),
-    };
-    let capacity = best.map(|s| s.achieved_per_s);
-    let sustained = |p: Option<f64>| {
-        p.zip(capacity)
-            .map(|(p, c)| {
-                format!("; the highest step sustained: {p:.1}/s offered, {c:.1}/s achieved")
-            })
-            .unwrap_or_default()
-    };
-    let (end, summary) = match (ended, last_pass, first_fail) {
-        (Outcome::Ended(Ended::Bracketed), Some(p), Some(f)) => (
-            SearchEnd::Bracketed,
-            format!(
-                "maximum sustainable throughput: {:.1}/s (offered {p:.1}/s passed, {f:.1}/s failed), judged on {judged}",
-                capacity.unwrap_or(p)
-            ),
-        ),
-        (Outcome::Ended(Ended::MaxRate), Some(p), _) => (
-            SearchEnd::MaxRate,
-            format!(
-                "every step passed up to --max-rate {p:.1}/s ({:.1}/s achieved): the capacity is above it; raise --max-rate to find it",
-                capacity.unwrap_or(p)
-            ),
-        ),
-        (Outcome::Ended(Ended::FirstStepFailed), _, _) => (
-            SearchEnd::FirstStepFailed,
-            format!(
-                "the first step failed at {:.1}/s: the capacity is below it; give a lower --start",
-                report.settings.start_per_s.unwrap_or(0.0)
-            ),
-        ),
-        (Outcome::Ended(_), _, _) => (
-            SearchEnd::Bracketed,
-            "the search ended without a step that passed".to_string(),
-        ),
-        (Outcome::Swept, _, _) => (
-            SearchEnd::Swept,
-            match (best, capacity) {
-                (Some(s), Some(c)) => format!(
-                    "highest throughput that kept the SLOs: {c:.1}/s at {} users, judged on {judged}",
-                    s.users.unwrap_or(0)
-                ),
-                _ => format!("no step kept the SLOs (judged on {judged})"),
-            },
-        ),
-        (Outcome::TargetDown, _, _) => (
-            SearchEnd::TargetDown,
-            "the target failed at the first step (down, or answering only errors): nothing was learned of its capacity".to_string(),
-        ),
-        (Outcome::Unjudged(why), p, _) => (
-            SearchEnd::NotJudged,
-            format!("the search stopped: {why}{}", sustained(p)),
-        ),
-        (Outcome::Interrupted, p, _) => (
-            SearchEnd::Interrupted,
-            format!("interrupted: every step so far is stored{}", sustained(p)),
-        ),
-        (Outcome::OutOfTime, p, Some(f)) if p.is_some() => (
-            SearchEnd::OutOfTime,
-            format!(
-                "--max-time reached while narrowing: the capacity lies between the last pass and {f:.1}/s{}",
-                sustained(p)
-            ),
-        ),
-        (Outcome::OutOfTime, p, _) => (
-            SearchEnd::OutOfTime,
-            format!("--max-time reached before the search ended{}", sustained(p)),
-        ),
-    };
-    // Only a search that found its bracket (or swept) claims a capacity; the others say
-    // what was sustained, not what the system can take.
-    let claims = matches!(
-        end,
-        SearchEnd::Bracketed | SearchEnd::Swept | SearchEnd::OutOfTime
-    ) && last_pass.is_some();
-    CapacityOutcome {
-        ended: end,
-        max_sustainable_per_s: if claims { capacity } else { None },
-        last_pass_per_s: last_pass,
-        first_fail_per_s: first_fail,
-        summary,
-        notes: Vec::new(),
-    }
-}
-
-/// Shows the report: the terminal's table and findings (or the JSON with `--json`), and with
-/// `--report DIR` capacity-analysis.md, .json and .html.
-fn present(report: &CapacityReport, args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<()> {
-    let shown = Report::Capacity(report);
-    if args.record.json {
-        w.report(&shown, Format::Json)?;
-    } else {
-        w.report(&shown, Format::Terminal)?;
-    }
-    if let Some(dir) = &args.record.report {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            exit::not_completed(anyhow::anyhow!(
-                "cannot make the report directory {}: {e}: give a place you can write to (the steps are stored)",
-                dir.display()
-            ))
-        })?;
-        for (format, name) in [
-            (Format::Markdown, "capacity-analysis.md"),
-            (Format::Json, "capacity-analysis.json"),
-            (Format::Html, "capacity-analysis.html"),
-        ] {
-            let text = rigor_report::to_string(&shown, format)?;
-            let path = dir.join(name);
-            write_file(&path, &text, Existing::Replace, "capacity analysis")?;
-            w.note(format_args!("wrote {}", path.display()));
-        }
-    }
-    Ok(())
-}
-
-/// `--show ID|latest`: a stored search, as it was kept.
-fn show_stored(args: &CapacityArgs, which: &str, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let dir = project_dir(&args.plan);
-    let plan_store = Plan::load(&args.plan).ok().and_then(|p| p.store);
-    let flag = args.record.store.as_deref();
-    let store = match (flag, plan_store) {
-        (None, Some(s)) => store::open_existing_store(Some(&dir.join(s)), &dir)?,
-        _ => store::open_existing_store(flag, &dir)?,
-    };
-    let store = store.map_err(|path| {
-        exit::bad_input(anyhow::anyhow!(
-            "no run store at {}: `rigor capacity` makes a search first",
-            path.display()
-        ))
-    })?;
-    let searches = store
-        .capacity_searches(None)
-        .map_err(store::store_failure)?;
-    let found = match which {
-        "latest" => searches.last(),
-        id => {
-            let id: i64 = id.parse().map_err(|_| {
-                exit::bad_input(anyhow::anyhow!(
-                    "--show `{id}`: give a capacity search's id or `latest`"
-                ))
-            })?;
-            searches.iter().find(|s| s.search_id == Some(id))
-        }
-    };
-    let Some(report) = found else {
-        let ids: Vec<String> = searches
-            .iter()
-            .filter_map(|s| s.search_id.map(|id| format!("{id} ({})", s.scenario)))
-            .collect();
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "no capacity search `{which}` in {}{}",
-            store.location(),
-            if ids.is_empty() {
-                ": `rigor capacity` makes one".to_string()
-            } else {
-                format!("; it has {}", ids.join(", "))
-            }
-        )));
-    };
-    present(report, args, w)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// The scenario to search with: the one named, or the plan's only one.
@@ -791,7 +421,7 @@ fn step_scenario(scenario: &Scenario, load: StepLoad, args: &CapacityArgs) -> Sc
     step
 }
 
-fn project_dir(plan: &Path) -> PathBuf {
+pub(super) fn project_dir(plan: &Path) -> PathBuf {
     plan.canonicalize()
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf))

@@ -635,7 +635,5 @@ fn plan_dir(plan: &Path) -> PathBuf {
 }
 
 fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
+    rigor_recorder::unix_ns_now()
 }
