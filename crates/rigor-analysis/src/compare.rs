@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 mod bench;
 mod between;
+mod imported;
 mod load;
 mod memory;
 mod paired;
@@ -108,6 +109,8 @@ struct Pending {
     p_value: f64,
     noise: f64,
     method: String,
+    /// Two values without intervals: no test, the change against the noise band only.
+    untested: bool,
     /// Judged only against the spread between runs (the minimum: a bootstrap says nothing of
     /// an extreme order statistic); left out of a comparison without enough history.
     history_only: bool,
@@ -143,6 +146,9 @@ pub fn compare_with_history(
     match a.kind {
         RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
         RunKind::Bench => compare_bench(a, b, settings, &mut pending, &mut warnings),
+        RunKind::Imported => {
+            imported::compare_imported(a, b, settings, &mut pending, &mut warnings)
+        }
     }
     between::judge_against_history(a, history, b, settings, &mut pending, &mut warnings);
     if pending.is_empty() {
@@ -259,14 +265,26 @@ fn scenario_mismatch(a: &RunData, b: &RunData) -> Option<String> {
 
 /// Adjusts the p-values of the whole comparison together, then gives each metric its verdict.
 fn judge(pending: Vec<Pending>, settings: &CompareSettings) -> Vec<MetricComparison> {
-    let p_values: Vec<f64> = pending.iter().map(|p| p.p_value).collect();
-    let adjusted = benjamini_hochberg(&p_values, settings.alpha)
+    // Untested changes take no part in the adjustment: they were never a test.
+    let p_values: Vec<f64> = pending
+        .iter()
+        .filter(|p| !p.untested)
+        .map(|p| p.p_value)
+        .collect();
+    let mut adjusted = benjamini_hochberg(&p_values, settings.alpha)
         .map(|r| r.adjusted)
-        .unwrap_or(p_values);
+        .unwrap_or(p_values)
+        .into_iter();
     pending
         .into_iter()
-        .zip(adjusted)
-        .map(|(p, q)| judge_metric(p, q, settings.alpha))
+        .map(|p| {
+            let q = if p.untested {
+                p.p_value
+            } else {
+                adjusted.next().unwrap_or(p.p_value)
+            };
+            judge_metric(p, q, settings.alpha)
+        })
         .collect()
 }
 
@@ -295,6 +313,7 @@ fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
         noise: p.noise,
         verdict: verdict_name(verdict),
         method: p.method,
+        untested: p.untested,
     }
 }
 

@@ -5,6 +5,7 @@
 
 use rigor_model::hist::Hist;
 use rigor_model::output::bench::BenchResult;
+use rigor_model::output::imported::ImportedRun;
 use rigor_model::output::{Environment, RunStatus, RunSummary, StoredSummary};
 use rigor_store::{StoredRun, StoredWindow};
 
@@ -59,6 +60,8 @@ pub struct RunData {
     pub environment: Option<Environment>,
     pub load: Option<(RunSummary, Vec<WindowData>)>,
     pub bench: Option<BenchResult>,
+    /// The figures of an imported run.
+    pub imported: Option<ImportedRun>,
     /// Per-second samples of the target (`target.cpu`, `target.rss` …), when it was probed.
     pub samples: Vec<rigor_store::Sample>,
 }
@@ -147,6 +150,7 @@ impl RunData {
                     environment,
                     load: Some((*summary, checked)),
                     bench: None,
+                    imported: None,
                     samples: Vec::new(),
                 })
             }
@@ -158,9 +162,19 @@ impl RunData {
                     environment,
                     load: None,
                     bench: Some(result),
+                    imported: None,
                     samples: Vec::new(),
                 })
             }
+            Some(StoredSummary::Imported(imported)) => Ok(RunData {
+                record,
+                kind: RunKind::Imported,
+                environment,
+                load: None,
+                bench: None,
+                imported: Some(*imported),
+                samples: Vec::new(),
+            }),
         }
     }
 

@@ -76,6 +76,25 @@ pub fn names(kind: RunKind) -> Vec<&'static str> {
 /// A metric's point value in a run: from the whole run, one request (or bench command) or one
 /// phase. `Err` names what is unknown; `Ok(None)` means the run has no data for it.
 pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>, String> {
+    if let Some(imported) = &run.imported {
+        return match parsed {
+            Metric::Column(_) if *scope == Scope::Run => Ok(imported.value(parsed)),
+            Metric::Column(_) => Err(format!(
+                "run {} is imported: its figures are of the whole run, with no requests or phases",
+                run.id()
+            )),
+            _ => Err(format!(
+                "`{parsed}` is not a figure of imported run {}; it has {}",
+                run.id(),
+                imported
+                    .values
+                    .iter()
+                    .map(|v| v.metric.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+    }
     if parsed.run_kind() != run.kind {
         return Err(format!(
             "`{parsed}` is not a metric of {} runs; they have {}",
@@ -92,4 +111,44 @@ pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>
         .value(parsed, scope),
         (None, None) => Ok(None),
     }
+}
+
+/// The figures imported runs have, each once, in the order they first appear: the metrics of
+/// an imported scenario.
+pub fn columns<'r>(runs: impl IntoIterator<Item = &'r RunData>) -> Vec<Metric> {
+    let mut seen: Vec<Metric> = Vec::new();
+    for run in runs {
+        for v in run.imported.iter().flat_map(|i| &i.values) {
+            let m = Metric::Column(v.column());
+            if !seen.contains(&m) {
+                seen.push(m);
+            }
+        }
+    }
+    seen
+}
+
+/// The imported figure `name` of `runs` (the newest run's unit and direction when they
+/// differ), or why there is none, with a did-you-mean among the figures they have.
+pub fn column<'r>(
+    runs: impl IntoIterator<Item = &'r RunData>,
+    name: &str,
+) -> Result<Metric, String> {
+    let all = columns(runs);
+    if let Some(m) = all.iter().rev().find(|m| m.to_string() == name) {
+        return Ok(*m);
+    }
+    let names: Vec<String> = all.iter().map(|m| m.to_string()).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hint = rigor_model::plan::did_you_mean(name, &refs)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "imported runs have no figure `{name}`{hint}; they have {}",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
 }

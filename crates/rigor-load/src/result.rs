@@ -305,13 +305,14 @@ impl LoadResult {
             }
             Metric::Journeys => Some(self.journey_group(scope)?.completed as f64),
             // The target's resources come from the probe, not the engine: see `measured`.
-            // Bench metrics are not a load run's.
+            // Bench and imported metrics are not a load run's.
             Metric::Target(_)
             | Metric::Scraped(_)
             | Metric::Wall(_)
             | Metric::User
             | Metric::System
-            | Metric::PeakRss => None,
+            | Metric::PeakRss
+            | Metric::Column(_) => None,
         }
     }
 

@@ -6,10 +6,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub mod column;
 pub mod scraped;
 pub mod signal;
 pub mod value;
 
+pub use column::Column;
 pub use scraped::{Scraped, SeriesStat};
 pub use signal::{Grows, Resource, Signal};
 
@@ -188,6 +190,9 @@ pub enum Judged {
     Samples,
     /// A single figure with no sampling distribution: judged against limits only.
     Point,
+    /// An imported figure: a value without an interval (or with its source's samples), judged
+    /// against the noise band, or the spread between runs when there are enough.
+    Value,
 }
 
 /// A statistic of a distribution.
@@ -310,6 +315,8 @@ pub enum Metric {
     System,
     /// Its peak resident memory (the largest run's).
     PeakRss,
+    /// A figure of an imported run, by its source's name (a CSV column, a k6 or wrk figure).
+    Column(Column),
 }
 
 /// One entry of the catalogue, for help, docs and did-you-mean.
@@ -523,6 +530,7 @@ impl Metric {
     pub fn run_kind(self) -> RunKind {
         match self {
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => RunKind::Bench,
+            Metric::Column(_) => RunKind::Imported,
             _ => RunKind::Load,
         }
     }
@@ -544,6 +552,7 @@ impl Metric {
             Metric::PeakRss => Unit::Bytes,
             Metric::Target(s) => s.unit(),
             Metric::Scraped(s) => s.unit(),
+            Metric::Column(c) => c.unit(),
         }
     }
 
@@ -551,6 +560,7 @@ impl Metric {
         match self {
             Metric::Throughput | Metric::Requests | Metric::Journeys => Direction::HigherIsBetter,
             Metric::Scraped(s) => s.direction(),
+            Metric::Column(c) => c.direction(),
             _ => Direction::LowerIsBetter,
         }
     }
@@ -566,6 +576,7 @@ impl Metric {
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
             Metric::Target(s) => s.judged(),
             Metric::Scraped(_) => Judged::Samples,
+            Metric::Column(_) => Judged::Value,
             // The stages are kept per request and phase, not per second: limits only.
             Metric::Stage(..)
             | Metric::Recovery
@@ -697,6 +708,7 @@ impl fmt::Display for Metric {
             Metric::User => f.write_str("user.mean"),
             Metric::System => f.write_str("system.mean"),
             Metric::PeakRss => f.write_str("peak_rss"),
+            Metric::Column(c) => c.fmt(f),
         }
     }
 }

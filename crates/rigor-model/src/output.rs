@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub mod analysis;
 pub mod capacity;
 pub mod history;
+pub mod imported;
 pub mod profile;
 pub mod report;
 
@@ -650,6 +651,7 @@ pub struct SlowRequest {
 pub enum StoredSummary {
     Load(Box<RunSummary>),
     Bench(Box<bench::BenchResult>),
+    Imported(Box<imported::ImportedRun>),
 }
 
 impl StoredSummary {
@@ -665,6 +667,7 @@ impl StoredSummary {
         Ok(Some(match kind {
             RunKind::Load => StoredSummary::Load(Box::new(serde_json::from_str(text)?)),
             RunKind::Bench => StoredSummary::Bench(Box::new(serde_json::from_str(text)?)),
+            RunKind::Imported => StoredSummary::Imported(Box::new(serde_json::from_str(text)?)),
         }))
     }
 }
@@ -713,6 +716,7 @@ impl RunHeadline {
         match summary {
             StoredSummary::Load(s) => RunHeadline::of_load(s),
             StoredSummary::Bench(b) => RunHeadline::of_bench(b),
+            StoredSummary::Imported(_) => RunHeadline::default(),
         }
     }
 }

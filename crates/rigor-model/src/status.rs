@@ -29,16 +29,20 @@ pub enum RunKind {
     Load,
     /// A command benchmark (`rigor bench`, a plan's `[[bench]]`, an import from hyperfine).
     Bench,
+    /// Figures brought in from another tool or a CSV history (`rigor import csv|k6|wrk|criterion`):
+    /// values by their source's names, most without samples.
+    Imported,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 2] = [RunKind::Load, RunKind::Bench];
+    pub const ALL: [RunKind; 3] = [RunKind::Load, RunKind::Bench, RunKind::Imported];
 
     /// The word stored and printed for this kind.
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::Load => "load",
             RunKind::Bench => "bench",
+            RunKind::Imported => "imported",
         }
     }
 

@@ -35,6 +35,13 @@ pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreErr
         let (summary, headline, seconds, what) = match run.kind {
             RunKind::Load => load_summary(store, &run)?,
             RunKind::Bench => bench_summary(store, &run)?,
+            // An import stores its runs whole: one left running holds nothing.
+            RunKind::Imported => (
+                "null".to_string(),
+                RunHeadline::default(),
+                0.0,
+                "nothing (an import stores each run whole)".to_string(),
+            ),
         };
         let reason = format!(
             "the process recording it (pid {pid}) died before the run ended; summarised from the {what} it had stored"

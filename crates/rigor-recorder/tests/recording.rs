@@ -93,6 +93,9 @@ impl Store for FullDisk {
     fn finish_run(&mut self, run: i64, end: &RunEnd<'_>) -> Result<(), StoreError> {
         self.0.finish_run(run, end)
     }
+    fn record_runs(&mut self, runs: &[(NewRun, RunEnd<'_>)]) -> Result<Vec<i64>, StoreError> {
+        self.0.record_runs(runs)
+    }
     fn runs(&self, f: &rigor_store::RunFilter) -> Result<Vec<rigor_store::StoredRun>, StoreError> {
         self.0.runs(f)
     }

@@ -22,7 +22,7 @@ use rigor_model::output::analysis::{
 use rigor_model::output::bench::BenchResult;
 use rigor_model::units::{format_nanos, three_figures, Bytes};
 
-use crate::terminal::format_p;
+use crate::terminal::{interval_cell, q_cell};
 use crate::{Exporter, Format, Report, ReportError};
 
 use chart::{Strip, StripChart};
@@ -404,13 +404,9 @@ fn verdict_row(m: &MetricComparison) -> Vec<String> {
         esc(&m.unit.format(m.baseline)),
         esc(&m.unit.format(m.candidate)),
         esc(&pct(m.change)),
-        esc(&format!(
-            "[{}, {}]",
-            pct(m.change_lower),
-            pct(m.change_upper)
-        )),
+        esc(&interval_cell(m, &pct)),
         picture,
-        esc(&format_p(m.q_value)),
+        esc(&q_cell(m)),
         verdict,
     ]
 }

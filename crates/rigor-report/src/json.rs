@@ -21,6 +21,7 @@ impl Exporter for Json {
             Report::Profile(r) => write(out, r),
             Report::ProfileDiff(d) => write(out, d),
             Report::Capacity(r) => write(out, r),
+            Report::Imported { run, .. } => write(out, run),
             Report::History { report, .. } => write(out, report),
         }
     }

@@ -18,6 +18,7 @@ mod csv_run;
 pub mod flamegraph;
 pub mod history;
 mod html;
+mod imported;
 mod journey;
 mod json;
 mod junit;
@@ -37,6 +38,7 @@ use rigor_model::output::analysis::{Comparison, GateReport};
 use rigor_model::output::bench::BenchResult;
 use rigor_model::output::capacity::CapacityReport;
 use rigor_model::output::history::HistoryReport;
+use rigor_model::output::imported::ImportedRun;
 use rigor_model::output::profile::{ProfileDiff, ProfileReport};
 use rigor_model::output::report::LoadReport;
 use rigor_model::output::{PlanRunOutput, RunListEntry, RunSummary};
@@ -55,6 +57,12 @@ pub enum Report<'a> {
         run_id: i64,
         name: &'a str,
         result: &'a BenchResult,
+    },
+    /// One imported run, stored as run `run_id` under `name`.
+    Imported {
+        run_id: i64,
+        name: &'a str,
+        run: &'a ImportedRun,
     },
     /// A before/after comparison; `baseline_name` when B was compared with a named baseline.
     /// `runs`: the two load runs' reports (baseline, candidate), for the exporters that draw
@@ -95,6 +103,7 @@ impl Report<'_> {
         match self {
             Report::Run(_) | Report::LoadReport(_) => "a run",
             Report::Bench { .. } => "a benchmark",
+            Report::Imported { .. } => "an imported run",
             Report::Comparison { .. } => "a comparison",
             Report::Gate { .. } => "a gate verdict",
             Report::RunList { .. } => "the run list",

@@ -22,6 +22,7 @@ impl Exporter for Markdown {
             Report::Profile(r) => profile(r),
             Report::LoadReport(r) => run::load(r),
             Report::Capacity(r) => crate::capacity::markdown(r),
+            Report::Imported { run_id, name, run } => crate::imported::markdown(*run_id, name, run),
             Report::Comparison {
                 comparison,
                 baseline_name,

@@ -47,6 +47,9 @@ impl Exporter for Terminal {
             Report::ProfileDiff(d) => profile::diff(out, d)?,
             Report::RunList { runs, location } => run_list(out, runs, location)?,
             Report::Capacity(r) => out.write_all(crate::capacity::terminal(r).as_bytes())?,
+            Report::Imported { run_id, name, run } => {
+                out.write_all(crate::imported::terminal(*run_id, name, run).as_bytes())?
+            }
             Report::History { report, points } => {
                 out.write_all(crate::history::terminal(report, *points).as_bytes())?
             }
@@ -704,9 +707,30 @@ fn metric_row(
         unit.format(m.baseline),
         unit.format(m.candidate),
         pct(m.change),
-        format!("[{}, {}]", pct(m.change_lower), pct(m.change_upper)),
-        format_p(m.q_value),
+        interval_cell(m, &pct),
+        q_cell(m),
     )
+}
+
+/// A change's interval as a table shows it; "no interval" for two values without one.
+pub(crate) fn interval_cell(
+    m: &rigor_model::output::analysis::MetricComparison,
+    pct: &dyn Fn(f64) -> String,
+) -> String {
+    if m.untested {
+        "no interval".to_string()
+    } else {
+        format!("[{}, {}]", pct(m.change_lower), pct(m.change_upper))
+    }
+}
+
+/// A change's adjusted p-value as a table shows it; "-" where no test was made.
+pub(crate) fn q_cell(m: &rigor_model::output::analysis::MetricComparison) -> String {
+    if m.untested {
+        "-".to_string()
+    } else {
+        format_p(m.q_value)
+    }
 }
 
 pub(crate) fn format_p(p: f64) -> String {

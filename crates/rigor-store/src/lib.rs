@@ -247,6 +247,9 @@ pub trait Store {
     /// shows of it.
     fn finish_run(&mut self, run: RunId, end: &RunEnd<'_>) -> Result<(), StoreError>;
 
+    /// Records finished runs whole (an import), all or none, and returns their ids in order.
+    fn record_runs(&mut self, runs: &[(NewRun, RunEnd<'_>)]) -> Result<Vec<RunId>, StoreError>;
+
     /// The runs matching `filter`, newest first (by start time, then by id).
     fn runs(&self, filter: &RunFilter) -> Result<Vec<StoredRun>, StoreError>;
 

@@ -256,24 +256,20 @@ impl Store for SqliteStore {
     }
 
     fn begin_run(&mut self, run: &NewRun) -> Result<RunId, StoreError> {
-        let action = "record the start of a run";
-        self.write(action, |tx, path| {
-            tx.execute(
-                "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, \
-                 git_commit, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    run.kind.as_str(),
-                    run.scenario,
-                    RunStatus::Running.as_str(),
-                    run.started_at_ns,
-                    run.plan,
-                    run.environment,
-                    run.git_commit,
-                    run.owner,
-                ],
-            )
-            .map_err(|e| StoreError::sqlite(path, action, e))?;
-            Ok(tx.last_insert_rowid())
+        self.write("record the start of a run", |tx, path| {
+            insert_run(tx, path, run)
+        })
+    }
+
+    fn record_runs(&mut self, runs: &[(NewRun, RunEnd<'_>)]) -> Result<Vec<RunId>, StoreError> {
+        self.write("record the imported runs", |tx, path| {
+            let mut ids = Vec::with_capacity(runs.len());
+            for (run, end) in runs {
+                let id = insert_run(tx, path, run)?;
+                update_end(tx, path, id, end)?;
+                ids.push(id);
+            }
+            Ok(ids)
         })
     }
 
@@ -341,36 +337,8 @@ impl Store for SqliteStore {
     }
 
     fn finish_run(&mut self, run: RunId, end: &RunEnd<'_>) -> Result<(), StoreError> {
-        let action = "record the end of the run";
-        let h = &end.headline;
-        let int = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
-        self.write(action, |tx, path| {
-            let changed = tx
-                .execute(
-                    "UPDATE runs SET status = ?2, status_reason = ?3, ended_at_ns = ?4, \
-                     summary = ?5, requests = ?6, throughput_per_s = ?7, p99_ns = ?8, \
-                     bench_runs = ?9, bench_mean_ns = ?10 WHERE id = ?1",
-                    params![
-                        run,
-                        end.status.as_str(),
-                        end.reason,
-                        end.ended_at_ns,
-                        end.summary,
-                        int(h.requests),
-                        h.throughput_per_s,
-                        int(h.p99_ns),
-                        int(h.bench_runs),
-                        int(h.bench_mean_ns),
-                    ],
-                )
-                .map_err(|e| StoreError::sqlite(path, action, e))?;
-            if changed == 0 {
-                return Err(StoreError::NotFound {
-                    path: path.to_path_buf(),
-                    id: run,
-                });
-            }
-            Ok(())
+        self.write("record the end of the run", |tx, path| {
+            update_end(tx, path, run, end)
         })
     }
 
@@ -595,6 +563,64 @@ impl Store for SqliteStore {
     ) -> Result<Vec<GateRecord>, StoreError> {
         gates::history(self, check, scenario, limit)
     }
+}
+
+/// Inserts a run that is starting, in `tx`.
+fn insert_run(tx: &Transaction<'_>, path: &Path, run: &NewRun) -> Result<RunId, StoreError> {
+    tx.execute(
+        "INSERT INTO runs (kind, scenario, status, started_at_ns, plan, environment, \
+         git_commit, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            run.kind.as_str(),
+            run.scenario,
+            RunStatus::Running.as_str(),
+            run.started_at_ns,
+            run.plan,
+            run.environment,
+            run.git_commit,
+            run.owner,
+        ],
+    )
+    .map_err(|e| StoreError::sqlite(path, "record the start of a run", e))?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Records how a run ended, in `tx`.
+fn update_end(
+    tx: &Transaction<'_>,
+    path: &Path,
+    run: RunId,
+    end: &RunEnd<'_>,
+) -> Result<(), StoreError> {
+    let action = "record the end of the run";
+    let h = &end.headline;
+    let int = |v: Option<u64>| v.map(|v| i64::try_from(v).unwrap_or(i64::MAX));
+    let changed = tx
+        .execute(
+            "UPDATE runs SET status = ?2, status_reason = ?3, ended_at_ns = ?4, \
+             summary = ?5, requests = ?6, throughput_per_s = ?7, p99_ns = ?8, \
+             bench_runs = ?9, bench_mean_ns = ?10 WHERE id = ?1",
+            params![
+                run,
+                end.status.as_str(),
+                end.reason,
+                end.ended_at_ns,
+                end.summary,
+                int(h.requests),
+                h.throughput_per_s,
+                int(h.p99_ns),
+                int(h.bench_runs),
+                int(h.bench_mean_ns),
+            ],
+        )
+        .map_err(|e| StoreError::sqlite(path, action, e))?;
+    if changed == 0 {
+        return Err(StoreError::NotFound {
+            path: path.to_path_buf(),
+            id: run,
+        });
+    }
+    Ok(())
 }
 
 /// The steps of SQLite's plan for `sql` (`EXPLAIN QUERY PLAN`), for tests that check a query

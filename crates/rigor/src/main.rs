@@ -45,7 +45,8 @@ enum Command {
     Gate(Box<commands::gate::GateArgs>),
     /// A metric over stored runs and where it stepped: `rigor history latency.p95 --scenario api`.
     History(commands::history::HistoryArgs),
-    /// Bring another tool's results into the store: `rigor import hyperfine results.json`.
+    /// Bring another tool's results into the store: `rigor import hyperfine results.json`,
+    /// `rigor import csv history.csv --scenario S`.
     Import(commands::import::ImportArgs),
     /// Write a commented starter plan, rigor.toml.
     Init(commands::init::InitArgs),

@@ -109,6 +109,7 @@ fn compare_command_metric(
         .map_or(c.p_value, |m| m.p_value);
     Some(Pending {
         history_only: false,
+        untested: false,
         noise: noise_for(s, metric),
         metric: name,
         measure: info.metric,
@@ -162,6 +163,7 @@ fn fastest_runs(
         p_value: 1.0,
         method: String::new(),
         history_only: true,
+        untested: false,
     })
 }
 

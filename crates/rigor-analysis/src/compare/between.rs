@@ -96,6 +96,7 @@ fn rejudge(
         },
         ChangeKind::Relative => return Rejudged::NoSpread,
     };
+    p.untested = false;
     p.baseline = judged.center;
     p.candidate = candidate;
     p.change = change;

@@ -180,6 +180,7 @@ fn compare_signals(
         };
         out.push(Pending {
             history_only: false,
+            untested: false,
             metric: metric.to_string(),
             measure: metric,
             scope: scope.clone(),
@@ -290,6 +291,7 @@ fn compare_latency(
     let change = c.relative_change?;
     Some(Pending {
         history_only: false,
+        untested: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),
@@ -368,6 +370,7 @@ fn compare_throughput(
     };
     Some(Pending {
         history_only: false,
+        untested: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),
@@ -430,6 +433,7 @@ fn compare_error_rate(
     let c = two_proportions(ea, na, eb, nb, s.bootstrap.confidence).ok()?;
     Some(Pending {
         history_only: false,
+        untested: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),

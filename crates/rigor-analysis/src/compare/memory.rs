@@ -46,6 +46,7 @@ pub(super) fn compare_peak_memory(
     let beyond = change.abs() > noise && (pb - pa).abs() >= MEMORY_FLOOR_BYTES;
     out.push(Pending {
         history_only: false,
+        untested: false,
         metric: metric.to_string(),
         measure: metric,
         scope: scope.clone(),

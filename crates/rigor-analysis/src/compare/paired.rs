@@ -50,6 +50,9 @@ pub fn compare_interleaved(
     match a.kind {
         RunKind::Load => super::load::compare_load(a, b, settings, &mut pending, &mut warnings),
         RunKind::Bench => super::bench::compare_bench(a, b, settings, &mut pending, &mut warnings),
+        RunKind::Imported => {
+            super::imported::compare_imported(a, b, settings, &mut pending, &mut warnings)
+        }
     }
     let pairs: Vec<String> = before
         .iter()

@@ -294,7 +294,7 @@ fn label_pairs(labels: &str) -> Vec<&str> {
 }
 
 /// Keeps each distinct name once: metrics are `Copy` and parsed once per plan or command.
-fn intern(text: String) -> &'static str {
+pub(super) fn intern(text: String) -> &'static str {
     static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)

@@ -46,6 +46,12 @@ impl Metric {
                     summary.run_id
                 ))
             }
+            Metric::Column(_) => {
+                return Err(format!(
+                    "`{self}` is a figure of imported runs; run {} is a load run",
+                    summary.run_id
+                ))
+            }
         })
     }
 

@@ -71,6 +71,10 @@ pub struct MetricComparison {
     pub verdict: VerdictName,
     /// How the interval and p-value were obtained.
     pub method: String,
+    /// No test was possible: two values without intervals (imported), whose change is set
+    /// against the noise band only; `p_value` and `q_value` are 0 then, and mean nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub untested: bool,
 }
 
 /// `rigor compare`: every metric both runs have.

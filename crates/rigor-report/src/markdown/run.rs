@@ -9,7 +9,7 @@ use rigor_model::output::report::LoadReport;
 use rigor_model::output::{GroupSummary, LatencySummary, RunSummary};
 use rigor_model::units::{format_nanos, three_figures, Bytes};
 
-use crate::terminal::{format_p, HIGH_ERROR_RATE};
+use crate::terminal::{interval_cell, q_cell, HIGH_ERROR_RATE};
 
 /// A load run: status, summary, latency, phases and requests, thresholds, generator, target,
 /// environment and method.
@@ -344,14 +344,13 @@ pub fn comparison(c: &Comparison, baseline_name: Option<&str>) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | [{}, {}] | {} | {verdict} |",
+            "| `{}` | {} | {} | {} | {} | {} | {verdict} |",
             m.metric,
             m.unit.format(m.baseline),
             m.unit.format(m.candidate),
             pct(m.change),
-            pct(m.change_lower),
-            pct(m.change_upper),
-            format_p(m.q_value)
+            interval_cell(m, &pct),
+            q_cell(m)
         );
     }
     let _ = writeln!(

@@ -13,6 +13,7 @@ use rigor_model::metric::{Metric, Scope};
 use rigor_model::output::history::{
     HistoryOptions, HistoryPoint, HistoryReport, LeftOut, HISTORY_SCHEMA_VERSION,
 };
+use rigor_model::output::StoredSummary;
 use rigor_model::{Ratio, RunKind, RunStatus};
 use rigor_report::{Format, Report, Writer};
 use rigor_store::{RunFilter, StoredRun};
@@ -107,10 +108,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let mut elsewhere = Vec::new();
     if let Some(branch) = &args.branch {
         runs.retain(|r| {
-            let on = serde_json::from_str::<rigor_model::output::Environment>(&r.environment)
-                .ok()
-                .and_then(|e| e.git_branch)
-                .is_some_and(|b| b == *branch);
+            let on = branch_of(r).is_some_and(|b| b == *branch);
             if !on {
                 elsewhere.push(r.id);
             }
@@ -139,6 +137,11 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let kind = latest.kind;
     let metrics: Vec<Metric> = match &args.metric {
+        Some(name) if kind == RunKind::Imported => {
+            vec![rigor_analysis::metrics::column(&runs, name)
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("`{scenario}`: {e}")))?]
+        }
+        None if kind == RunKind::Imported => rigor_analysis::metrics::columns(&runs),
         Some(name) => {
             let m: Metric = name
                 .parse()
@@ -185,7 +188,13 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         .iter()
         .filter_map(|&m| {
             let points = points(&runs, m);
-            (!points.is_empty()).then(|| metric_history(m, points, &options))
+            (!points.is_empty()).then(|| {
+                let mut h = metric_history(m, points, &options);
+                if kind == RunKind::Imported {
+                    h.notes.push(imported_note(&runs));
+                }
+                h
+            })
         })
         .collect();
     let report = HistoryReport {
@@ -269,6 +278,34 @@ pub(crate) fn scenario_runs(
     Ok((scenario, runs))
 }
 
+/// What an imported series is made of: one value per run, from its source.
+fn imported_note(runs: &[RunData]) -> String {
+    let mut sources: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.imported.as_ref().map(|i| i.source.as_str()))
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    format!(
+        "imported from {}: one value per run, without an interval; a step is found among the runs' values, as Otava finds it",
+        sources.join(", ")
+    )
+}
+
+/// The git branch a run was recorded on: rigor's own runs keep it in their environment, an
+/// imported run has it from its source (a `branch` column).
+fn branch_of(run: &StoredRun) -> Option<String> {
+    if run.kind == RunKind::Imported {
+        return match StoredSummary::parse(run.kind, run.summary.as_deref()) {
+            Ok(Some(StoredSummary::Imported(i))) => i.git_branch,
+            _ => None,
+        };
+    }
+    serde_json::from_str::<rigor_model::output::Environment>(&run.environment)
+        .ok()
+        .and_then(|e| e.git_branch)
+}
+
 /// `metric` of each run that has it, in the runs' order.
 pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
     runs.iter()
@@ -300,7 +337,7 @@ pub(crate) fn select(
         let usable = matches!(
             record.status,
             RunStatus::Passed | RunStatus::Completed | RunStatus::Failed
-        ) && matches!(record.kind, RunKind::Load | RunKind::Bench);
+        );
         let id = record.id;
         match RunData::new(record, Vec::new()) {
             Ok(data) if usable => measured.push(data),

@@ -1,95 +1,258 @@
-//! `rigor import hyperfine FILE.json`: brings another tool's results into the store as runs,
-//! so a team's history can start before rigor did.
+//! `rigor import FORMAT FILE`: another tool's results into the store as runs, so a team's
+//! history can start before rigor did and be judged the same way from day one. hyperfine's
+//! export becomes a bench run (its timed runs kept); a CSV history, k6's summary, wrk's output
+//! and criterion's estimates become runs of kind `imported`, their figures under the source's
+//! names.
+//!
+//! An import stores all its runs or none, skips the runs the store already holds (importing
+//! a growing history again adds only its new rows), and refuses to mix into a name whose runs
+//! are of another kind, or whose figures were imported in another unit or direction.
 
-use std::path::PathBuf;
+mod csv;
+mod hyperfine;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
 
-use anyhow::Context;
-use rigor_model::output::RunStatus;
-use rigor_store::{NewRun, RunEnd, RunHeadline, RunKind};
+use rigor_import::{Import, ImportedRow};
+use rigor_model::metric::Direction;
+use rigor_model::output::{RunHeadline, RunStatus, StoredSummary};
+use rigor_report::Writer;
+use rigor_store::{NewRun, RunEnd, RunFilter, RunKind};
 
 use crate::{exit, store};
-use rigor_report::{Format, Report, Writer};
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// What the file comes from.
+    #[command(subcommand)]
     pub format: ImportFormat,
-
-    /// The exported file (hyperfine: --export-json).
-    pub file: PathBuf,
-
-    /// The name to store it under [default: the first command].
-    #[arg(long)]
-    pub name: Option<String>,
-
-    /// The run store (default .rigor/rigor.db).
-    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
-    pub store: Option<PathBuf>,
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+#[derive(clap::Subcommand, Debug)]
 pub enum ImportFormat {
-    /// hyperfine's --export-json
-    Hyperfine,
+    /// hyperfine's --export-json, as a bench run with its timed runs.
+    Hyperfine(hyperfine::HyperfineArgs),
+    /// A CSV history in Apache Otava's layout: a time column, attributes (commit, branch …),
+    /// a column per metric; each row a run of kind `imported`.
+    Csv(csv::CsvArgs),
 }
 
 pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let file = std::fs::File::open(&args.file).map_err(|e| {
-        exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", args.file.display()))
-    })?;
-    // Read as a stream: memory stays bounded however large the export is.
-    let result = rigor_bench::import_hyperfine_from(file)
-        .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
-    let name = args
-        .name
-        .clone()
-        .or_else(|| result.commands.first().map(|c| c.command.clone()))
-        .unwrap_or_else(|| "imported".into());
+    match &args.format {
+        ImportFormat::Hyperfine(a) => hyperfine::run(a, w),
+        ImportFormat::Csv(a) => csv::run(a, w),
+    }
+}
+
+/// Opens `path` for an importer, or says why it cannot be read (exit 2).
+fn open_file(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(|e| exit::bad_input(anyhow::anyhow!("cannot read {}: {e}", path.display())))
+}
+
+/// What storing an import came to.
+struct Stored {
+    ids: Vec<i64>,
+    /// Rows the store already had.
+    already: usize,
+}
+
+/// Stores the rows of `import` as runs of `scenario`, all or none, skipping those already
+/// stored; refuses a name used by runs of another kind, and figures whose unit or direction
+/// differ from those already imported under the same name.
+fn store_rows(
+    store_flag: Option<&Path>,
+    scenario: &str,
+    import: &Import,
+) -> anyhow::Result<Stored> {
     let cwd = std::env::current_dir()?;
-    let mut store = store::open_store(args.store.as_deref(), None, &cwd)?;
-    // The file does not say when it was taken; its modification time is the best guess.
-    let taken = std::fs::metadata(&args.file)
-        .and_then(|m| m.modified())
-        .unwrap_or_else(|_| SystemTime::now());
-    let at = taken
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64);
-    let plan = serde_json::json!({ "imported_from": "hyperfine", "file": args.file });
-    let run_id = store
-        .begin_run(&NewRun {
-            kind: RunKind::Bench,
-            scenario: name.clone(),
-            plan: plan.to_string(),
-            started_at_ns: at,
-            environment: "{}".into(),
-            git_commit: None,
-            owner: None,
+    let mut store = store::open_store(store_flag, None, &cwd)?;
+    let existing = store
+        .runs(&RunFilter {
+            scenario: Some(scenario.to_string()),
+            ..RunFilter::default()
         })
-        .map_err(exit::not_completed)?;
-    store
-        .finish_run(
-            run_id,
-            &RunEnd {
-                status: RunStatus::Completed,
-                reason: Some("imported from hyperfine"),
-                ended_at_ns: at,
-                summary: &serde_json::to_string(&result)?,
-                headline: RunHeadline::of_bench(&result),
-            },
-        )
-        .map_err(exit::not_completed)
-        .context("storing the imported run")?;
-    w.line(format_args!(
-        "imported {} as run {run_id} (`{name}`)",
-        args.file.display()
-    ))?;
-    let report = Report::Bench {
-        run_id,
-        name: &name,
-        result: &result,
+        .map_err(store::store_failure)?;
+    if let Some(other) = existing.iter().find(|r| r.kind != RunKind::Imported) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "`{scenario}` already names {} runs (run {} among them): imported runs go under a name of their own (--scenario)",
+            other.kind,
+            other.id
+        )));
+    }
+    let mut kept: BTreeMap<String, (rigor_model::metric::Unit, Direction, i64)> = BTreeMap::new();
+    let mut stored_keys = std::collections::BTreeSet::new();
+    for r in &existing {
+        if let Ok(Some(StoredSummary::Imported(run))) =
+            StoredSummary::parse(r.kind, r.summary.as_deref())
+        {
+            for v in &run.values {
+                kept.entry(v.metric.clone())
+                    .or_insert((v.unit, v.better, r.id));
+            }
+            stored_keys.insert(identity(r.started_at_ns, r.git_commit.as_deref(), &run));
+        }
+    }
+    for row in &import.rows {
+        for v in &row.run.values {
+            if let Some(&(unit, better, id)) = kept.get(&v.metric) {
+                if (unit, better) != (v.unit, v.better) {
+                    return Err(exit::bad_input(anyhow::anyhow!(
+                        "`{}` of `{scenario}` was imported in {} ({} is better, run {id}); this file has it in {} ({} is better): give the same --unit and direction, or import it under another name",
+                        v.metric,
+                        unit.as_str(),
+                        word(better),
+                        v.unit.as_str(),
+                        word(v.better)
+                    )));
+                }
+            }
+        }
+    }
+    let fresh: Vec<&ImportedRow> = import
+        .rows
+        .iter()
+        .filter(|row| {
+            !stored_keys.contains(&identity(
+                row.started_at_ns,
+                row.git_commit.as_deref(),
+                &row.run,
+            ))
+        })
+        .collect();
+    let already = import.rows.len() - fresh.len();
+    let texts: Vec<(String, String, String)> = fresh
+        .iter()
+        .map(|row| {
+            let plan = serde_json::json!({ "imported_from": row.run.source }).to_string();
+            let summary = serde_json::to_string(&row.run)?;
+            let reason = format!(
+                "imported from {} ({}{})",
+                row.run.source,
+                row.run.file,
+                row.run
+                    .row
+                    .map(|r| format!(", row {r}"))
+                    .unwrap_or_default()
+            );
+            Ok((plan, summary, reason))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let runs: Vec<(NewRun, RunEnd<'_>)> = fresh
+        .iter()
+        .zip(&texts)
+        .map(|(row, (plan, summary, reason))| {
+            (
+                NewRun {
+                    kind: RunKind::Imported,
+                    scenario: scenario.to_string(),
+                    plan: plan.clone(),
+                    started_at_ns: row.started_at_ns,
+                    environment: "{}".into(),
+                    git_commit: row.git_commit.clone(),
+                    owner: None,
+                },
+                RunEnd {
+                    status: RunStatus::Completed,
+                    reason: Some(reason.as_str()),
+                    ended_at_ns: row.started_at_ns,
+                    summary: summary.as_str(),
+                    headline: RunHeadline::default(),
+                },
+            )
+        })
+        .collect();
+    let ids = store.record_runs(&runs).map_err(store::store_failure)?;
+    Ok(Stored { ids, already })
+}
+
+/// What makes two imported runs the same run: when, which commit, its attributes and figures
+/// (not the file or row it was read from, which move as a history grows).
+fn identity(
+    at: i64,
+    commit: Option<&str>,
+    run: &rigor_model::output::imported::ImportedRun,
+) -> String {
+    let values: Vec<(&str, u64)> = run
+        .values
+        .iter()
+        .map(|v| (v.metric.as_str(), v.value.to_bits()))
+        .collect();
+    serde_json::json!([at, commit, run.source, run.attributes, values]).to_string()
+}
+
+fn word(d: Direction) -> &'static str {
+    match d {
+        Direction::LowerIsBetter => "lower",
+        Direction::HigherIsBetter => "higher",
+    }
+}
+
+/// Says what was stored: the runs, the rows skipped, the figures with their unit and
+/// direction, and the import's own notes.
+fn tell(
+    w: &mut Writer,
+    file: &Path,
+    scenario: &str,
+    import: &Import,
+    stored: &Stored,
+) -> anyhow::Result<()> {
+    let runs = match (stored.ids.first(), stored.ids.last()) {
+        (Some(a), Some(b)) if a == b => format!("run {a}"),
+        (Some(a), Some(b)) => format!("runs {a}–{b}"),
+        _ => "no new run".into(),
     };
-    w.report(&report, Format::Terminal)?;
-    Ok(ExitCode::SUCCESS)
+    w.line(format_args!(
+        "imported {} of {} as {runs} of `{scenario}`{}",
+        plural(stored.ids.len(), "run"),
+        file.display(),
+        if stored.already > 0 {
+            format!(
+                "; {} already in the store, skipped",
+                plural(stored.already, "run")
+            )
+        } else {
+            String::new()
+        }
+    ))?;
+    let mut figures: Vec<String> = Vec::new();
+    for v in import.rows.iter().flat_map(|r| &r.run.values) {
+        let text = format!(
+            "{} ({}, {} is better)",
+            v.metric,
+            v.unit.as_str(),
+            word(v.better)
+        );
+        if !figures.contains(&text) {
+            figures.push(text);
+        }
+    }
+    w.line(format_args!("figures: {}", figures.join(", ")))?;
+    for note in &import.notes {
+        w.note(format_args!("{note}"));
+    }
+    if !stored.ids.is_empty() {
+        w.note(format_args!(
+            "next: `rigor history --scenario {scenario}` follows them; `rigor compare` judges values without an interval against the noise band only, and says so"
+        ));
+    }
+    Ok(())
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The file's name as runs record it.
+fn file_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// The `--store` flag every import takes.
+#[derive(clap::Args, Debug)]
+pub struct StoreFlag {
+    /// The run store (default .rigor/rigor.db).
+    #[arg(long, env = "RIGOR_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
 }

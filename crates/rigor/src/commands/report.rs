@@ -389,6 +389,17 @@ fn run_reports(
                 texts.push((*f, render(&report, *f, "a bench run")?));
             }
         }
+        RunKind::Imported => {
+            let run = data.imported.as_ref().ok_or_else(no_results)?;
+            let report = Report::Imported {
+                run_id: id,
+                name: &scenario,
+                run,
+            };
+            for f in formats {
+                texts.push((*f, render(&report, *f, "an imported run")?));
+            }
+        }
     }
     Ok((format!("run-{id}"), texts))
 }

@@ -75,6 +75,11 @@ pub fn show_record(w: &mut Writer, record: &StoredRun, format: Format) -> anyhow
             name: &record.scenario,
             result,
         },
+        StoredSummary::Imported(run) => Report::Imported {
+            run_id: record.id,
+            name: &record.scenario,
+            run,
+        },
     };
     w.report(&report, format)?;
     Ok(())

@@ -315,6 +315,8 @@ fn baseline_csv(status: &TuneStatus, store: &dyn Store) -> String {
             "system.mean",
             "peak_rss",
         ],
+        // A session's baseline is rigor's own run.
+        rigor_store::RunKind::Imported => &[],
     };
     for name in names {
         let Ok(metric) = name.parse::<Metric>() else {

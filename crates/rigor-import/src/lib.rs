@@ -1,0 +1,57 @@
+//! Another tool's results as runs of rigor's model, so a team's history is judged the same way
+//! from the day it starts using rigor: an Otava-style CSV history (a row per run: a time,
+//! attributes such as the commit, one column per metric), k6's JSON summary, wrk's text
+//! output and criterion's estimates and samples.
+//!
+//! Each importer reads a file into [`ImportedRow`]s: the run's time, its commit when the source
+//! names one, and an [`ImportedRun`] with the source's figures under the source's own names,
+//! each in rigor's unit (durations in nanoseconds, shares as fractions) and with the way that
+//! is better. Nothing is guessed where the file is silent: a figure the file does not hold is
+//! absent, a value that does not read is an error naming its row and column, and what the
+//! import decided on its own (a direction taken from a column's name, a time without a zone
+//! read as UTC) is returned as a note for the user to see.
+//!
+//! What this crate must not do: open the store, or print. The command stores the rows, all or
+//! none.
+
+// pub mod criterion;
+pub mod csv;
+// pub mod k6;
+mod timestamp;
+pub mod units;
+// pub mod wrk;
+
+use rigor_model::output::imported::ImportedRun;
+
+pub use timestamp::{parse_time, TimeUnit};
+
+/// One imported run: when it ran, its commit, and its figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRow {
+    pub started_at_ns: i64,
+    pub git_commit: Option<String>,
+    pub run: ImportedRun,
+}
+
+/// What an import read: its runs, oldest first, and what the import decided that the user
+/// should know.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Import {
+    pub rows: Vec<ImportedRow>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The file is not what the importer reads, with where and why.
+    #[error("{0}")]
+    Format(String),
+}
+
+impl ImportError {
+    fn format(message: impl Into<String>) -> ImportError {
+        ImportError::Format(message.into())
+    }
+}
