@@ -14,12 +14,12 @@
 //! What this crate must not do: open the store, or print. The command stores the rows, all or
 //! none.
 
-// pub mod criterion;
+pub mod criterion;
 pub mod csv;
-// pub mod k6;
+pub mod k6;
 mod timestamp;
 pub mod units;
-// pub mod wrk;
+pub mod wrk;
 
 use rigor_model::output::imported::ImportedRun;
 
@@ -31,6 +31,45 @@ pub struct ImportedRow {
     pub started_at_ns: i64,
     pub git_commit: Option<String>,
     pub run: ImportedRun,
+}
+
+/// Where a single run came from, for a source that does not say (k6, wrk, criterion): when
+/// it ran, its commit and branch as the user gives them, and the file.
+#[derive(Debug, Clone, Default)]
+pub struct RunOrigin {
+    pub started_at_ns: i64,
+    pub git_commit: Option<String>,
+    pub git_branch: Option<String>,
+    pub file: String,
+}
+
+impl RunOrigin {
+    /// The one run a single-run source (k6, wrk, criterion) makes.
+    pub fn import(
+        &self,
+        source: &str,
+        attributes: std::collections::BTreeMap<String, String>,
+        values: Vec<rigor_model::output::imported::ImportedValue>,
+        notes: Vec<String>,
+    ) -> Import {
+        Import {
+            rows: vec![ImportedRow {
+                started_at_ns: self.started_at_ns,
+                git_commit: self.git_commit.clone(),
+                run: ImportedRun {
+                    schema_version: rigor_model::output::imported::IMPORTED_SCHEMA_VERSION,
+                    source: source.into(),
+                    file: self.file.clone(),
+                    row: None,
+                    git_branch: self.git_branch.clone(),
+                    attributes,
+                    values,
+                    notes,
+                },
+            }],
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// What an import read: its runs, oldest first, and what the import decided that the user

@@ -10,6 +10,7 @@
 
 mod csv;
 mod hyperfine;
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,12 +37,21 @@ pub enum ImportFormat {
     /// A CSV history in Apache Otava's layout: a time column, attributes (commit, branch …),
     /// a column per metric; each row a run of kind `imported`.
     Csv(csv::CsvArgs),
+    /// k6's JSON summary (handleSummary's data or --summary-export), as one imported run.
+    K6(tools::K6Args),
+    /// wrk's (or wrk2's) text output, as one imported run.
+    Wrk(tools::WrkArgs),
+    /// criterion's results (target/criterion), every benchmark a figure with its samples.
+    Criterion(tools::CriterionArgs),
 }
 
 pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     match &args.format {
         ImportFormat::Hyperfine(a) => hyperfine::run(a, w),
         ImportFormat::Csv(a) => csv::run(a, w),
+        ImportFormat::K6(a) => tools::k6(a, w),
+        ImportFormat::Wrk(a) => tools::wrk(a, w),
+        ImportFormat::Criterion(a) => tools::criterion(a, w),
     }
 }
 
