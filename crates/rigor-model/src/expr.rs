@@ -257,7 +257,13 @@ impl<'t> Parser<'t> {
                     format!("expected a comparison (<, <=, >, >=) after the metric; {EXAMPLES}"),
                 ))
             }
-            _ => self.target(&metric, target_at, target_text)?,
+            _ => {
+                // An imported figure's limit says its unit; the runs say the rest.
+                if let Metric::Column(c) = metric {
+                    metric = Metric::Column(c.in_unit_of(target_text));
+                }
+                self.target(&metric, target_at, target_text)?
+            }
         };
         let comparator = match (comparator, target) {
             (Some(c), _) => c,

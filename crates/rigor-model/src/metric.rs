@@ -466,6 +466,11 @@ pub const CATALOGUE: &[Entry] = &[
         kind: RunKind::Bench,
         about: "a command's peak resident memory",
     },
+    Entry {
+        name: "imported.NAME",
+        kind: RunKind::Imported,
+        about: "a figure of imported runs by its source's name (a CSV column, k6's `http_req_duration.p95`, criterion's `fib/20`), in the unit and direction the import gave it",
+    },
 ];
 
 /// Concrete names for did-you-mean suggestions.
@@ -649,6 +654,9 @@ impl FromStr for Metric {
         }
         if let Some(path) = text.strip_prefix(scraped::PREFIX) {
             return Scraped::parse(path).map(Metric::Scraped);
+        }
+        if let Some(name) = text.strip_prefix(column::PREFIX) {
+            return Column::named(name).map(Metric::Column);
         }
         if Signal::claims(text) {
             return Signal::named(text).map(Metric::Target).ok_or_else(|| {

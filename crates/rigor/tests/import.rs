@@ -173,6 +173,29 @@ fn a_csv_history_is_followed_compared_and_imported_again_without_doubles() {
         100
     );
 
+    // Less water is better by the import's default: the baseline follows the step of 1899.
+    let r = ran(rigor(d)
+        .args(["baseline", "set", "1", "--name", "main"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = ran(rigor(d)
+        .args(["baseline", "auto", "nile", "--metric", "flow"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("moved from run 1 to run"), "{}", r.stdout);
+    let r = ran(rigor(d)
+        .args(["baseline", "auto", "nile"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("give --metric one of flow"),
+        "{}",
+        r.stderr
+    );
+
     // A figure the runs do not have: did-you-mean, exit 2.
     let r = ran(rigor(d)
         .args(["history", "flw", "--scenario", "nile"])
@@ -180,6 +203,57 @@ fn a_csv_history_is_followed_compared_and_imported_again_without_doubles() {
         .unwrap());
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("did you mean `flow`?"), "{}", r.stderr);
+}
+
+/// The gate judges imported figures named `imported.NAME`: an absolute budget in the figure's
+/// unit, a step rule over the imported history (with the direction the import gave), and a
+/// figure the runs lack or a limit in another unit as a bad plan.
+#[test]
+fn the_gate_judges_imported_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("nile.csv"), nile_csv(100)).unwrap();
+    // Taken as a supply, more water is better: the drop of 1899 is a regression.
+    let r = import(d, "nile.csv", &["--higher-is-better", "flow"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan = |budget: &str| {
+        format!(
+            "[[budget]]\ncheck = \"{budget}\"\nscenario = \"nile\"\n\n[[rule]]\ncheck = \"imported.flow > -10% step within 80\"\nscenario = \"nile\"\naction = \"fail\"\n"
+        )
+    };
+    std::fs::write(d.join("rigor.toml"), plan("imported.flow > 500")).unwrap();
+    let r = ran(rigor(d).args(["gate", "--json"]).output().unwrap());
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let g = json(&r);
+    common::assert_schema("gate.schema.json", &g);
+    let checks = g["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["outcome"], "pass", "{g:#}");
+    assert_eq!(checks[0]["value"], 740.0);
+    assert_eq!(checks[1]["outcome"], "fail", "{g:#}");
+    let message = checks[1]["message"].as_str().unwrap();
+    assert!(message.contains("at run 29 (commit y1899)"), "{message}");
+    // Before 1899 there is no step: the rule holds on run 28 ("within 80" reaches it).
+    let r = ran(rigor(d).args(["gate", "--run", "28"]).output().unwrap());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    std::fs::write(d.join("rigor.toml"), plan("imported.flow > 500ms")).unwrap();
+    let r = ran(rigor(d).args(["gate"]).output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("its limit is a duration"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("write the limit as a plain number"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(d.join("rigor.toml"), plan("imported.flw > 500")).unwrap();
+    let r = ran(rigor(d).args(["gate"]).output().unwrap());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("has no figure `flw` (did you mean `imported.flow`?)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use rigor_model::expr::Target;
+use rigor_model::metric::{column, Metric, Unit};
 use rigor_model::plan::{Check, CheckKind};
 
 use super::{GateContext, GateError};
@@ -36,8 +37,72 @@ pub(super) struct Judging<'a> {
     pub warnings: &'a mut Vec<String>,
 }
 
+/// A check on an imported figure (`imported.NAME`) with the unit and direction the run has
+/// it in; `None` for any other check. A figure the run lacks, or a limit written in another
+/// unit than the run's, is a bad plan.
+fn imported_figure(check: &Check, run: &RunData) -> Result<Option<Check>, GateError> {
+    let Metric::Column(named) = check.expr.metric else {
+        return Ok(None);
+    };
+    let Some(imported) = &run.imported else {
+        return Ok(None);
+    };
+    let Some(v) = imported.get(named.name()) else {
+        let names: Vec<&str> = imported.values.iter().map(|v| v.metric.as_str()).collect();
+        let hint = rigor_model::plan::did_you_mean(named.name(), &names)
+            .map(|s| format!(" (did you mean `{}{s}`?)", column::PREFIX))
+            .unwrap_or_default();
+        return Err(GateError::Plan(format!(
+            "{} `{}`: run {} (`{}`, imported from {}) has no figure `{}`{hint}; it has {}",
+            check.kind.as_str(),
+            check.expr.text,
+            run.id(),
+            run.record.scenario,
+            imported.source,
+            named.name(),
+            names.join(", ")
+        )));
+    };
+    if let Target::Absolute(_) = check.expr.target {
+        if named.unit() != v.unit {
+            return Err(GateError::Plan(format!(
+                "{} `{}`: its limit is {}, but run {} has `{}` {}: write the limit as {}",
+                check.kind.as_str(),
+                check.expr.text,
+                unit_words(named.unit()),
+                run.id(),
+                v.metric,
+                unit_words(v.unit),
+                unit_words(v.unit)
+            )));
+        }
+    }
+    let mut resolved = check.clone();
+    resolved.expr.metric = Metric::Column(named.as_in(v.unit, v.better));
+    Ok(Some(resolved))
+}
+
+fn unit_words(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Nanos => "a duration (`120ms`)",
+        Unit::PerSecond => "a rate (`100/s`)",
+        Unit::Fraction => "a percentage (`1%`)",
+        Unit::Bytes => "a size (`64MiB`)",
+        Unit::BytesPerSecond => "a byte rate (`10MiB/s`)",
+        Unit::Count | Unit::Number => "a plain number (`5000`)",
+    }
+}
+
 impl Judging<'_> {
     pub(super) fn judge(&mut self, check: &Check, run: &RunData) -> Result<Judgement, GateError> {
+        let resolved;
+        let check = match imported_figure(check, run)? {
+            Some(c) => {
+                resolved = c;
+                &resolved
+            }
+            None => check,
+        };
         let expr = &check.expr;
         match (expr.target, expr.sustained, expr.occurrences) {
             (Target::Relative(change), _, _) if expr.step_within.is_some() => {
@@ -191,14 +256,23 @@ impl Judging<'_> {
         Ok(Judgement {
             breach: Some(breach),
             value: Some(m.change),
-            value_text: format!(
-                "{} ({}…{}) vs baseline run {} ({baseline_name}), {}",
-                pct(m.change),
-                pct(m.change_lower),
-                pct(m.change_upper),
-                comparison.baseline.run_id,
-                m.verdict.as_str()
-            ),
+            value_text: if m.untested {
+                format!(
+                    "{} vs baseline run {} ({baseline_name}), {}: values without an interval, against the noise band only",
+                    pct(m.change),
+                    comparison.baseline.run_id,
+                    m.verdict.as_str()
+                )
+            } else {
+                format!(
+                    "{} ({}…{}) vs baseline run {} ({baseline_name}), {}",
+                    pct(m.change),
+                    pct(m.change_lower),
+                    pct(m.change_upper),
+                    comparison.baseline.run_id,
+                    m.verdict.as_str()
+                )
+            },
             message,
         })
     }

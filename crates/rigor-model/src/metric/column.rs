@@ -38,6 +38,54 @@ impl Column {
     }
 }
 
+/// The prefix that names an imported figure in a plan's budgets and rules
+/// (`imported.http_req_duration.p95 < +10%`): its unit and direction are the runs'.
+pub const PREFIX: &str = "imported.";
+
+impl Column {
+    /// A figure named in a plan: its unit is what its limit is written in (a duration, a
+    /// percentage, a rate, bytes, else a plain number) until the gate meets the runs, which
+    /// say its unit and direction.
+    pub fn named(name: &str) -> Result<Column, String> {
+        if name.is_empty() {
+            return Err(format!(
+                "`{PREFIX}` names an imported figure: write `{PREFIX}NAME` (`{PREFIX}p95`)"
+            ));
+        }
+        Ok(Column::new(name, Unit::Number, Direction::LowerIsBetter))
+    }
+
+    /// The same figure with the unit a limit was written in.
+    pub fn in_unit_of(self, limit: &str) -> Column {
+        let t = limit.trim();
+        let unit = if t.parse::<f64>().is_ok() {
+            Unit::Number
+        } else if t.ends_with('%') {
+            Unit::Fraction
+        } else if t.ends_with("/s") && Unit::PerSecond.parse(t).is_ok() {
+            Unit::PerSecond
+        } else if Unit::Nanos.parse(t).is_ok() {
+            Unit::Nanos
+        } else if Unit::Bytes.parse(t).is_ok() {
+            Unit::Bytes
+        } else if Unit::BytesPerSecond.parse(t).is_ok() {
+            Unit::BytesPerSecond
+        } else {
+            Unit::Number
+        };
+        Column { unit, ..self }
+    }
+
+    /// The same figure with a run's unit and direction.
+    pub fn as_in(self, unit: Unit, direction: Direction) -> Column {
+        Column {
+            unit,
+            direction,
+            ..self
+        }
+    }
+}
+
 impl fmt::Display for Column {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)

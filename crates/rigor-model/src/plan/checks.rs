@@ -1,5 +1,6 @@
 //! The plan's checks read into the one grammar, and what must hold across its tables: a
-//! budget or rule names a scenario or bench the plan has, and no two share a name.
+//! budget or rule names a scenario or bench the plan has (or, on an imported figure, the
+//! name its runs were imported under), and no two share a name.
 
 use std::path::Path;
 
@@ -42,7 +43,9 @@ impl Plan {
                 message,
             };
             let check = built.map_err(fail)?;
-            if let Some(scenario) = &check.scenario {
+            // Imported runs are named at import (`--scenario`), not by the plan.
+            let imported = matches!(check.expr.metric, crate::metric::Metric::Column(_));
+            if let Some(scenario) = check.scenario.as_ref().filter(|_| !imported) {
                 if !names.contains(&scenario.as_str()) {
                     let hint = did_you_mean(scenario, &names)
                         .map(|s| format!(" (did you mean `{s}`?)"))
@@ -73,6 +76,26 @@ impl Plan {
             .map(|s| s.name.as_str())
             .chain(self.bench.iter().map(|b| b.name.as_str()))
             .collect()
+    }
+
+    /// The names of imported runs the plan's checks judge (`imported.NAME` checks with a
+    /// `scenario`): the gate judges their latest runs beside the plan's own.
+    pub fn imported_run_names(&self) -> Vec<String> {
+        let budgets = self
+            .budget
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b.to_check(i + 1));
+        let rules = self.rule.iter().enumerate().map(|(i, r)| r.to_check(i + 1));
+        let mut names: Vec<String> = budgets
+            .chain(rules)
+            .filter_map(Result::ok)
+            .filter(|c| matches!(c.expr.metric, crate::metric::Metric::Column(_)))
+            .filter_map(|c| c.scenario)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Two scenarios or benches with one name would share one history and one baseline.

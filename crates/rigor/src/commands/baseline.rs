@@ -204,21 +204,23 @@ fn auto(
         )));
     };
     let kind = latest.kind;
-    let default = if kind == RunKind::Bench {
-        "wall.median"
-    } else {
-        "latency.p95"
+    let default = match kind {
+        RunKind::Bench => "wall.median",
+        RunKind::Load => "latency.p95",
+        RunKind::Imported => {
+            let names: Vec<String> = rigor_analysis::metrics::columns(&runs)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            metric.ok_or_else(|| {
+                exit::bad_input(anyhow::anyhow!(
+                    "`{scenario}` holds imported runs, whose figures are their source's: give --metric one of {}",
+                    names.join(", ")
+                ))
+            })?
+        }
     };
-    let metric: rigor_model::metric::Metric = metric
-        .unwrap_or(default)
-        .parse()
-        .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
-    if metric.run_kind() != kind {
-        return Err(exit::bad_input(anyhow::anyhow!(
-            "`{metric}` is not a metric of {kind} runs; give --metric one of {}",
-            rigor_analysis::metrics::names(kind).join(", ")
-        )));
-    }
+    let metric = super::history::metric_of(&runs, &scenario, metric.unwrap_or(default))?;
     let key = environment_key(latest.environment.as_ref());
     let points = super::history::points(&runs, metric);
     if points.len() < rigor_analysis::history::MIN_RUNS {

@@ -191,10 +191,14 @@ fn runs_to_judge(store: &dyn Store, plan: &Plan, args: &GateArgs) -> anyhow::Res
             .collect();
     }
     let asked = !args.scenarios.is_empty();
+    let imported = plan.imported_run_names();
     let names: Vec<&str> = if asked {
         args.scenarios.iter().map(String::as_str).collect()
     } else {
         plan.run_names()
+            .into_iter()
+            .chain(imported.iter().map(String::as_str))
+            .collect()
     };
     let mut runs = Vec::new();
     for name in &names {

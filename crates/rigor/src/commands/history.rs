@@ -137,23 +137,8 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     };
     let kind = latest.kind;
     let metrics: Vec<Metric> = match &args.metric {
-        Some(name) if kind == RunKind::Imported => {
-            vec![rigor_analysis::metrics::column(&runs, name)
-                .map_err(|e| exit::bad_input(anyhow::anyhow!("`{scenario}`: {e}")))?]
-        }
+        Some(name) => vec![metric_of(&runs, &scenario, name)?],
         None if kind == RunKind::Imported => rigor_analysis::metrics::columns(&runs),
-        Some(name) => {
-            let m: Metric = name
-                .parse()
-                .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
-            if m.run_kind() != kind {
-                return Err(exit::bad_input(anyhow::anyhow!(
-                    "`{m}` is not a metric of {kind} runs; `{scenario}`'s runs have {}",
-                    rigor_analysis::metrics::names(kind).join(", ")
-                )));
-            }
-            vec![m]
-        }
         None => rigor_analysis::metrics::names(kind)
             .iter()
             .filter_map(|n| n.parse().ok())
@@ -276,6 +261,30 @@ pub(crate) fn scenario_runs(
     }
     runs.reverse();
     Ok((scenario, runs))
+}
+
+/// The metric `name` of `scenario`'s runs (the latest's kind): one of rigor's for its own
+/// runs, a figure the runs have (with or without `imported.`) for imported ones; a name they
+/// do not have is bad input with what they have.
+pub(crate) fn metric_of(runs: &[RunData], scenario: &str, name: &str) -> anyhow::Result<Metric> {
+    let kind = runs.last().map_or(RunKind::Load, |r| r.kind);
+    if kind == RunKind::Imported {
+        let bare = name
+            .strip_prefix(rigor_model::metric::column::PREFIX)
+            .unwrap_or(name);
+        return rigor_analysis::metrics::column(runs, bare)
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("`{scenario}`: {e}")));
+    }
+    let m: Metric = name
+        .parse()
+        .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
+    if m.run_kind() != kind {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "`{m}` is not a metric of {kind} runs; `{scenario}`'s runs have {}",
+            rigor_analysis::metrics::names(kind).join(", ")
+        )));
+    }
+    Ok(m)
 }
 
 /// What an imported series is made of: one value per run, from its source.
