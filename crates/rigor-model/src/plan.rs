@@ -25,6 +25,7 @@ mod phases;
 mod rate;
 mod resolve;
 mod secrets;
+mod slo;
 mod syntax;
 pub mod template;
 
@@ -39,6 +40,7 @@ pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use journey::{Extract, Journey, JourneyStep, StepSpec};
 pub use resolve::{check_header_name, check_url, Place, ResolveError};
 pub use secrets::{redact_value, DEFAULT_SECRET_HEADERS, REDACTED};
+pub use slo::{prometheus_duration, BurnAlert, Selector, Sli, Slo, SloSpec};
 
 /// A parsed `rigor.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,6 +59,10 @@ pub struct Plan {
     /// Regression rules against the baseline: the escalation table.
     #[serde(default)]
     pub rule: Vec<RuleSpec>,
+    /// Service level objectives: judged over each run of their scenario, and turned into
+    /// Prometheus alerting rules by `rigor slo rules`.
+    #[serde(default)]
+    pub slo: Vec<SloSpec>,
     /// Where the run store lives (default `.rigor/rigor.db`).
     pub store: Option<String>,
     /// Headers whose values are credentials in every scenario, beside the ones always
@@ -641,6 +647,45 @@ impl Plan {
                 hint: String::new(),
             }
         };
+        let mut names: Vec<&str> = Vec::new();
+        for (i, slo) in self.slo.iter().enumerate() {
+            let steps = [Step::Key("slo"), Step::Index(i)];
+            slo.resolve()
+                .map_err(|e| at(&steps, format!("[[slo]] {}: {e}", i + 1)))?;
+            if names.contains(&slo.name.as_str()) {
+                return Err(at(
+                    &steps,
+                    format!(
+                        "[[slo]] {}: two SLOs are named `{}`: their rules would share one series",
+                        i + 1,
+                        slo.name
+                    ),
+                ));
+            }
+            names.push(&slo.name);
+            if let Some(s) = slo.scenario.as_deref() {
+                if !self.run_names().contains(&s) {
+                    let known = self.run_names();
+                    return Err(at(
+                        &steps,
+                        format!(
+                            "[[slo]] {}: no scenario named `{s}`{}",
+                            i + 1,
+                            did_you_mean(s, &known)
+                                .map(|n| format!(" (did you mean `{n}`?)"))
+                                .unwrap_or_else(|| format!(
+                                    "; the plan has {}",
+                                    if known.is_empty() {
+                                        "none".to_string()
+                                    } else {
+                                        known.join(", ")
+                                    }
+                                ))
+                        ),
+                    ));
+                }
+            }
+        }
         for (i, name) in self.secret_headers.iter().enumerate() {
             check_header_name(name).map_err(|e| {
                 at(

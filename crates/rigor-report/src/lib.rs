@@ -26,6 +26,7 @@ mod markdown;
 mod method;
 mod recovery;
 mod signals;
+pub mod slo;
 mod stages;
 pub mod terminal;
 pub mod tune;

@@ -56,6 +56,8 @@ enum Command {
     Report(Box<commands::report::ReportArgs>),
     /// Run the scenarios of the plan (rigor.toml), store the runs and judge their thresholds.
     Run(commands::run::RunArgs),
+    /// The plan's SLOs as Prometheus burn-rate alerts: `rigor slo rules -o monitoring/`.
+    Slo(commands::slo::SloArgs),
     /// List stored runs, newest first.
     Runs(commands::runs::RunsArgs),
     /// Print a stored run again.
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args, &mut w),
         Command::History(args) => commands::history::run(args, &mut w),
         Command::Import(args) => commands::import::run(args, &mut w),
+        Command::Slo(args) => commands::slo::run(args, &mut w),
         Command::Demo(args) => commands::demo::run(args, &mut w),
         Command::Init(args) => commands::init::run(args, &mut w),
         Command::Load(args) => commands::load::run(args, &mut w),
