@@ -75,7 +75,7 @@ impl Default for CompareSettings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    #[error("run {a} is a {kind_a} run and run {b} a {kind_b} run: only runs of the same kind can be compared")]
+    #[error("run {a} is of kind {kind_a} and run {b} of kind {kind_b}: only runs of the same kind can be compared")]
     KindMismatch {
         a: i64,
         kind_a: &'static str,
@@ -151,6 +151,7 @@ pub fn compare_with_history(
         }
     }
     between::judge_against_history(a, history, b, settings, &mut pending, &mut warnings);
+    warnings.extend(imported::untested_warning(a, &pending));
     if pending.is_empty() {
         return Err(CompareError::Nothing {
             a: a.id(),
@@ -295,6 +296,13 @@ fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
         noise: p.noise,
     };
     let verdict = band.judge(&p.change, q, p.direction);
+    // An untested change was judged as a point against the band; it has no interval or test
+    // to show.
+    let (lower, upper, p_value, q) = if p.untested {
+        (f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+    } else {
+        (p.change.lower, p.change.upper, p.p_value, q)
+    };
     MetricComparison {
         metric: p.metric,
         unit: p.unit,
@@ -306,9 +314,9 @@ fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
         candidate: p.candidate,
         change_kind: p.change_kind,
         change: p.change.estimate,
-        change_lower: p.change.lower,
-        change_upper: p.change.upper,
-        p_value: p.p_value,
+        change_lower: lower,
+        change_upper: upper,
+        p_value,
         q_value: q,
         noise: p.noise,
         verdict: verdict_name(verdict),

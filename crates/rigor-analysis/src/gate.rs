@@ -180,7 +180,7 @@ fn applicable<'r>(runs: &'r [RunData], check: &Check) -> Result<Vec<&'r RunData>
             check.expr.text,
             scenario.map(|s| format!(" for `{s}`")).unwrap_or_default(),
             if known.is_empty() {
-                "; run the plan first (`rigor run`)".to_string()
+                "; run the plan first (`rigor run`), or import the runs an `imported.` check reads (`rigor import`)".to_string()
             } else {
                 format!("; the latest runs are of {}", known.join(", "))
             }

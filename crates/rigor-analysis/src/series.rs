@@ -20,7 +20,7 @@ pub(crate) fn window_series(
 ) -> Result<Vec<(u32, f64)>, String> {
     if run.kind != RunKind::Load {
         return Err(format!(
-            "`sustained` and `occurrences` need a per-second series; bench runs have none (metric `{parsed}`)"
+            "`sustained` and `occurrences` need a per-second series; {} runs have none (metric `{parsed}`)", run.kind
         ));
     }
     let phase = match scope {

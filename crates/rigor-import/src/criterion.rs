@@ -142,5 +142,5 @@ pub fn import_criterion(
         "each figure is criterion's mean time per iteration with its {} % interval; its samples are each sample's time over its iterations",
         confidence.map_or("95".into(), |c| format!("{}", c * 100.0))
     )];
-    Ok(origin.import("criterion", attributes, values, notes))
+    Ok(origin.one_run("criterion", attributes, values, notes))
 }

@@ -5,7 +5,8 @@
 //! Each metric's figures keep k6's names: a trend's statistics as `http_req_duration.p95`
 //! (`p(95)` written `p95`, `p(99.9)` `p99.9`; `avg`, `med`, `min`, `max` as k6 has them), a
 //! counter's `.count` and `.rate`, a rate's `.rate`, a gauge's `.value`, `.min` and `.max`;
-//! sub-metrics keep their tags (`http_req_duration{expected_response:true}.p95`). Time trends
+//! sub-metrics keep their tags, in brackets so that a plan's rule can name them
+//! (`http_req_duration[expected_response:true].p95`). Time trends
 //! are in milliseconds in the file and nanoseconds here, data counters are bytes. Which way is
 //! better comes from what the metric counts: time, failures and dropped iterations are lower is
 //! better, requests, iterations, data and checks higher. The virtual users (`vus`,
@@ -56,6 +57,7 @@ pub fn import_k6(text: &str, origin: &RunOrigin) -> Result<Import, ImportError> 
         ));
     }
     let mut values = Vec::new();
+    let mut failed = Vec::new();
     let mut attributes = BTreeMap::new();
     attributes.insert("tool".to_string(), "k6".to_string());
     for (name, metric) in metrics {
@@ -73,6 +75,9 @@ pub fn import_k6(text: &str, origin: &RunOrigin) -> Result<Import, ImportError> 
         let kind = object.get("type").and_then(Value::as_str);
         let contains = object.get("contains").and_then(Value::as_str);
         let base = name.split('{').next().unwrap_or(name);
+        // A sub-metric's tags go in brackets (`http_req_duration[expected_response:true]`):
+        // braces would read as a plan rule's labels.
+        let name = &name.replace('{', "[").replace('}', "]");
         if matches!(base, "vus" | "vus_max") {
             if let Some(max) = figures.get("max").and_then(Value::as_f64) {
                 attributes.insert(format!("{name}.max"), number(max));
@@ -114,6 +119,9 @@ pub fn import_k6(text: &str, origin: &RunOrigin) -> Result<Import, ImportError> 
             });
         }
         for (source, outcome) in thresholds(object) {
+            if outcome == "failed" {
+                failed.push(format!("{name}: {source}"));
+            }
             attributes.insert(format!("threshold {name}: {source}"), outcome);
         }
     }
@@ -129,7 +137,15 @@ pub fn import_k6(text: &str, origin: &RunOrigin) -> Result<Import, ImportError> 
         ));
     }
     let notes = vec!["k6's http_req_duration runs from the request's send to its last byte (no connection set-up) and leaves out time spent waiting to be sent: it is not rigor's latency from the intended start, and keeps k6's name".into()];
-    Ok(origin.import("k6", attributes, values, notes))
+    let mut notes = notes;
+    if !failed.is_empty() {
+        notes.push(format!(
+            "k6 judged {} of its thresholds failed: {}",
+            failed.len(),
+            failed.join("; ")
+        ));
+    }
+    Ok(origin.one_run("k6", attributes, values, notes))
 }
 
 /// The figure a summary key is, with its unit and the factor to that unit; `None` for a key
@@ -157,8 +173,13 @@ fn figure(key: &str, rate: bool, time: bool, data: bool) -> Option<(String, Unit
 
 /// Which way is better for a figure of metric `base`.
 fn direction(base: &str, figure: &str, rate: bool) -> Direction {
-    let worse_when_more = ["fail", "error", "drop", "timeout", "retr"];
-    if worse_when_more.iter().any(|w| base.contains(w)) {
+    let worse_when_more = [
+        "fail", "failed", "error", "errors", "dropped", "timeout", "timeouts", "retry", "retries",
+    ];
+    if base
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| worse_when_more.contains(&word))
+    {
         return Direction::LowerIsBetter;
     }
     if rate || base == "checks" {
@@ -244,7 +265,7 @@ mod tests {
         );
         assert_eq!(value(run, "http_req_duration.p99.9").0, 120.5e6);
         assert_eq!(
-            value(run, "http_req_duration{expected_response:true}.p95").0,
+            value(run, "http_req_duration[expected_response:true].p95").0,
             50.0e6
         );
         assert_eq!(

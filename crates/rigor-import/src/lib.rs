@@ -45,7 +45,7 @@ pub struct RunOrigin {
 
 impl RunOrigin {
     /// The one run a single-run source (k6, wrk, criterion) makes.
-    pub fn import(
+    pub fn one_run(
         &self,
         source: &str,
         attributes: std::collections::BTreeMap<String, String>,

@@ -48,6 +48,10 @@ pub struct Parsed {
 /// than the one given, and refused rather than guessed at.
 const LATEST_SECONDS: f64 = 13_569_465_600.0;
 
+/// Before this (Unix seconds, 1990-01-01) a number is taken for something else (`20240101`, a
+/// count in another unit) and refused rather than read as a time.
+const EARLIEST_SECONDS: f64 = 631_152_000.0;
+
 /// Reads one time; `Err` says what forms are accepted.
 pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Parsed, String> {
     let t = text.trim();
@@ -68,6 +72,11 @@ pub fn parse_time(text: &str, unit: TimeUnit) -> Result<Parsed, String> {
                     TimeUnit::Micros => "microseconds",
                     TimeUnit::Nanos => "nanoseconds",
                 }
+            ));
+        }
+        if ns / 1e9 < EARLIEST_SECONDS {
+            return Err(format!(
+                "`{t}` read as a Unix time is before 1990: a date written without separators is not a Unix time (write `2024-01-01`); a column counted in a coarser unit needs --time-unit"
             ));
         }
         return Ok(Parsed {

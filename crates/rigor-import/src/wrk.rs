@@ -103,11 +103,21 @@ pub fn import_wrk(text: &str, origin: &RunOrigin) -> Result<Import, ImportError>
     // wrk2 -U prints the uncorrected distribution after the recorded one.
     let mut prefix = "latency";
     let (mut requests, mut errors, mut seen_summary) = (None, 0.0, false);
+    let mut socket_errors = 0.0;
     use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
     for line in text.lines() {
         let t = line.trim();
         let words: Vec<&str> = t.split_whitespace().collect();
+        if t.starts_with("Thread calibration:") {
+            // Only wrk2 calibrates its threads to the rate it was given.
+            wrk2 = true;
+        }
         if let Some(rest) = t.strip_prefix("Running ") {
+            if attributes.contains_key("url") {
+                return Err(ImportError::format(
+                    "the file holds more than one wrk run (a second `Running …` line): import each run's output on its own",
+                ));
+            }
             // `Running 10s test @ http://…`
             let (length, url) = rest
                 .split_once(" test @ ")
@@ -174,6 +184,7 @@ pub fn import_wrk(text: &str, origin: &RunOrigin) -> Result<Import, ImportError>
                 };
                 let n: f64 = n.parse().map_err(|_| bad(line, "the socket errors"))?;
                 errors += n;
+                socket_errors += n;
                 f.push(&format!("errors.{kind}"), n, Unit::Count, Lower);
             }
         } else if let Some(n) = t.strip_prefix("Non-2xx or 3xx responses:") {
@@ -203,17 +214,24 @@ pub fn import_wrk(text: &str, origin: &RunOrigin) -> Result<Import, ImportError>
             "not wrk's output: it has no `N requests in T, S read` line (give the text wrk printed, `wrk … > wrk.txt`)",
         ));
     };
-    if requests > 0.0 {
-        f.push("error_rate", errors / requests, Unit::Fraction, Lower);
+    // Socket errors are attempts that never became a counted response: they join the
+    // denominator, so the share stays within 0–100 %.
+    if requests + socket_errors > 0.0 {
+        f.push(
+            "error_rate",
+            errors / (requests + socket_errors),
+            Unit::Fraction,
+            Lower,
+        );
     }
     let tool = if wrk2 { "wrk2" } else { "wrk" };
     attributes.insert("tool".into(), tool.into());
     let note = if wrk2 {
-        "wrk2 records each request's latency from its intended start (the corrected figure); it keeps wrk's names, apart from rigor's latency"
+        "wrk2 records each request's latency from its intended start, as rigor does; its figures keep wrk's names (latency.p99 …), not rigor's metrics"
     } else {
-        "wrk times each request from its send, so a stalled server hides its queue (coordinated omission): its latency is not rigor's from the intended start, and keeps wrk's names"
+        "wrk times each request from its send, so a stalled server hides its queue (coordinated omission): its latency.* figures are not rigor's latency from the intended start"
     };
-    Ok(origin.import(tool, attributes, f.values, vec![note.into()]))
+    Ok(origin.one_run(tool, attributes, f.values, vec![note.into()]))
 }
 
 /// `99.0` → `99`, `99.9` → `99.9`, `99.999` → `99.999`.
@@ -268,7 +286,14 @@ Transfer/sec:    500.28KB
         assert!((value(run, "transfer_per_sec") - 500.28 * 1024.0).abs() < 1e-6);
         assert_eq!(value(run, "errors.timeout"), 6.0);
         assert_eq!(value(run, "non_2xx_3xx"), 12.0);
-        assert!((value(run, "error_rate") - 20.0 / 8144.0).abs() < 1e-12);
+        // 8 socket errors and 12 bad statuses over 8,144 responses and 8 failed attempts.
+        assert!((value(run, "error_rate") - 20.0 / 8152.0).abs() < 1e-12);
+        // Two runs in one file are refused, not merged.
+        let twice = format!("{WRK}{WRK}");
+        let e = import_wrk(&twice, &RunOrigin::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than one wrk run"), "{e}");
         assert!(run.notes[0].contains("coordinated omission"));
     }
 
@@ -301,6 +326,14 @@ Transfer/sec:    102.40KB
         assert_eq!(value(run, "latency.p100"), 9.99e6);
         assert_eq!(value(run, "error_rate"), 0.0);
         assert!(run.notes[0].contains("intended start"));
+        // Without --latency wrk2 prints no distribution, but its calibration says it is wrk2.
+        let bare: String = text
+            .lines()
+            .filter(|l| !l.contains('%') || l.contains("Latency ") || l.contains("Req/Sec"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let run = &import_wrk(&bare, &RunOrigin::default()).unwrap().rows[0].run;
+        assert_eq!(run.source, "wrk2");
     }
 
     #[test]

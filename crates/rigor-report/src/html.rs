@@ -70,6 +70,10 @@ impl Exporter for Html {
                 &format!("rigor history · {}", report.scenario),
                 &history::page(report),
             ),
+            Report::Imported { run_id, name, run } => page(
+                &format!("rigor · imported run {run_id}"),
+                &crate::imported::html(*run_id, name, run),
+            ),
             _ => return Err(ReportError::unsupported(Format::Html, report)),
         };
         out.write_all(page.as_bytes())?;

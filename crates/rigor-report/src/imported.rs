@@ -88,3 +88,34 @@ pub(crate) fn markdown(run_id: i64, name: &str, r: &ImportedRun) -> String {
     }
     out
 }
+
+pub(crate) fn html(run_id: i64, name: &str, r: &ImportedRun) -> String {
+    use crate::html::esc;
+    let mut out = format!("<h1>{}</h1>\n", esc(&origin(run_id, name, r)));
+    if !r.attributes.is_empty() {
+        out.push_str("<p>");
+        let attributes: Vec<String> = r
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{} <code>{}</code>", esc(k), esc(v)))
+            .collect();
+        out.push_str(&attributes.join(", "));
+        out.push_str("</p>\n");
+    }
+    out.push_str("<table><thead><tr><th>Figure</th><th>Value</th><th>Better</th><th>Interval</th></tr></thead><tbody>\n");
+    for v in &r.values {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&v.metric),
+            esc(&v.unit.format(v.value)),
+            better(v),
+            esc(&spread(v))
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    for note in &r.notes {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", esc(note));
+    }
+    out
+}

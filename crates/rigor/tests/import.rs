@@ -101,6 +101,15 @@ fn a_csv_history_is_followed_compared_and_imported_again_without_doubles() {
         r.stdout
     );
     assert_eq!(stored_runs(d), 100);
+    // The same rows read with fewer metrics are the same runs.
+    let r = import(
+        d,
+        "nile.csv",
+        &["--metric", "flow", "--attribute", "branch"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("nothing new in nile.csv"), "{}", r.stdout);
+    assert_eq!(stored_runs(d), 100);
 
     // Two imported values: no interval, the noise band only, and said so.
     let r = ran(rigor(d)
@@ -239,7 +248,11 @@ fn the_gate_judges_imported_figures() {
     std::fs::write(d.join("rigor.toml"), plan("imported.flow > 500ms")).unwrap();
     let r = ran(rigor(d).args(["gate"]).output().unwrap());
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("its limit is a duration"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its limit `500ms` is a duration"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("write the limit as a plain number"),
         "{}",

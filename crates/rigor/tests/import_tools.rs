@@ -89,6 +89,18 @@ fn a_real_wrk_run_is_imported_with_its_figures() {
     assert_eq!(listed["git_commit"], "abc123");
     assert_eq!(listed["kind"], "imported");
     assert_eq!(listed["started_at_ns"], 1_796_119_200_000_000_000i64);
+    // The same output again, its file touched since: the same run, not a second one.
+    let r = ran(rigor(d)
+        .args(["import", "wrk", "wrk.txt", "--scenario", "api"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("nothing new in wrk.txt"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("dated by when wrk.txt was last written"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -200,6 +212,75 @@ fn a_k6_summary_is_imported_and_a_bad_one_refused() {
     let r = ran(rigor(d).args(["show", "1"]).output().unwrap());
     assert!(r.stdout.contains("30ms"), "{}", r.stdout);
 
+    // A second run: more failures (a share: judged in points), and dropped iterations where
+    // the first had none (no relative change from zero: said, not dropped silently).
+    let second = std::fs::read_to_string(d.join("summary.json"))
+        .unwrap()
+        .replace("\"rate\": 0.01", "\"rate\": 0.05")
+        .replace(
+            "\"http_reqs\"",
+            "\"dropped_iterations\": {\"type\": \"counter\", \"contains\": \"default\", \"values\": {\"count\": 4, \"rate\": 0.4}},\n              \"http_reqs\"",
+        );
+    let first = std::fs::read_to_string(d.join("summary.json")).unwrap().replace(
+        "\"http_reqs\"",
+        "\"dropped_iterations\": {\"type\": \"counter\", \"contains\": \"default\", \"values\": {\"count\": 0, \"rate\": 0}},\n              \"http_reqs\"",
+    );
+    std::fs::write(d.join("first.json"), first).unwrap();
+    std::fs::write(d.join("second.json"), second).unwrap();
+    for (file, time) in [("first.json", "2026-12-01"), ("second.json", "2026-12-02")] {
+        let r = ran(rigor(d)
+            .args([
+                "import",
+                "k6",
+                file,
+                "--scenario",
+                "checkout2",
+                "--time",
+                time,
+            ])
+            .output()
+            .unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = ran(rigor(d)
+        .args(["compare", "2", "3", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let c = json(&r);
+    common::assert_schema("comparison.schema.json", &c);
+    let failed = c["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "http_req_failed.rate")
+        .unwrap();
+    assert_eq!(failed["change_kind"], "absolute", "{failed:#}");
+    assert!(
+        (failed["change"].as_f64().unwrap() - 0.04).abs() < 1e-9,
+        "{failed:#}"
+    );
+    assert_eq!(failed["verdict"], "regressed", "{failed:#}");
+    assert!(
+        failed["p_value"].is_null() && failed["change_lower"].is_null(),
+        "{failed:#}"
+    );
+    assert!(
+        c["warnings"]
+            .to_string()
+            .contains("`dropped_iterations.count` is not compared: its baseline value is 0"),
+        "{c:#}"
+    );
+    // A count is written as a bare number in a budget.
+    std::fs::write(
+        d.join("rigor.toml"),
+        "[[budget]]\ncheck = \"imported.http_reqs.count > 500\"\nscenario = \"checkout2\"\n",
+    )
+    .unwrap();
+    let r = ran(rigor(d).args(["gate"]).output().unwrap());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    std::fs::remove_file(d.join("rigor.toml")).unwrap();
+
     for (text, expected) in [
         ("{", "not a k6 JSON summary"),
         ("{\"metrics\": {}}", "no metrics"),
@@ -237,5 +318,5 @@ fn a_k6_summary_is_imported_and_a_bad_one_refused() {
         "{}",
         r.stderr
     );
-    assert_eq!(runs(d), 1);
+    assert_eq!(runs(d), 3);
 }

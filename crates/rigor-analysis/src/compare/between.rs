@@ -96,7 +96,7 @@ fn rejudge(
         },
         ChangeKind::Relative => return Rejudged::NoSpread,
     };
-    p.untested = false;
+    let untested = std::mem::replace(&mut p.untested, false);
     p.baseline = judged.center;
     p.candidate = candidate;
     p.change = change;
@@ -105,7 +105,7 @@ fn rejudge(
     // at the same level). One slow run among twenty can move a run's mean beyond the drift;
     // its own samples then show it for the outlier it is. The fastest run has no within-run
     // test and stands on the spread between runs alone.
-    let within = (!p.history_only).then_some(p.p_value);
+    let within = (!p.history_only && !untested).then_some(p.p_value);
     p.p_value = within.map_or(judged.p_value, |w| judged.p_value.max(w));
     p.method = format!(
         "between runs: Student-t prediction from the spread of {} baseline runs (runs {}; spread {:.3} % of their mean){}",

@@ -27,7 +27,6 @@ pub(super) fn compare_imported(
     let (Some(ia), Some(ib)) = (&a.imported, &b.imported) else {
         return;
     };
-    let mut pointwise = Vec::new();
     for va in &ia.values {
         let Some(vb) = ib.get(&va.metric) else {
             warnings.push(format!("`{}` is only in run {}", va.metric, a.id()));
@@ -47,26 +46,48 @@ pub(super) fn compare_imported(
             continue;
         }
         let compared = if va.samples.len() >= 2 && vb.samples.len() >= 2 {
-            on_samples(va, vb, s)
+            on_samples(va, vb, s).ok_or_else(|| {
+                format!(
+                    "`{}` is not compared: its samples ({} and {}) allow no bootstrap",
+                    va.metric,
+                    va.samples.len(),
+                    vb.samples.len()
+                )
+            })
         } else {
-            pointwise.push(va.metric.clone());
             point(va, vb, s)
         };
-        out.extend(compared);
+        match compared {
+            Ok(p) => out.push(p),
+            Err(why) => warnings.push(why),
+        }
     }
     for vb in &ib.values {
         if ia.get(&vb.metric).is_none() {
             warnings.push(format!("`{}` is only in run {}", vb.metric, b.id()));
         }
     }
-    if !pointwise.is_empty() {
-        warnings.push(format!(
-            "{} {} values without an interval (imported from {}): a change is set against the noise band only, with no test of its significance; record five runs or more before the baseline and the spread between runs judges it",
-            pointwise.join(", "),
-            if pointwise.len() == 1 { "is a" } else { "are" },
-            ia.source
-        ));
-    }
+}
+
+/// What the reader must know of the changes still judged as points once the spread between
+/// runs has judged what it could: they had no test.
+pub(super) fn untested_warning(a: &RunData, pending: &[Pending]) -> Option<String> {
+    let names: Vec<&str> = pending
+        .iter()
+        .filter(|p| p.untested)
+        .map(|p| p.metric.as_str())
+        .collect();
+    let source = a
+        .imported
+        .as_ref()
+        .map_or("another tool", |i| i.source.as_str());
+    (!names.is_empty()).then(|| {
+        format!(
+            "{} {} values without an interval (imported from {source}): a change is set against the noise band only, with no test of its significance; with five runs or more up to the baseline, the spread between runs judges it",
+            names.join(", "),
+            if names.len() == 1 { "is a" } else { "are" },
+        )
+    })
 }
 
 fn better(v: &ImportedValue) -> &'static str {
@@ -99,13 +120,47 @@ fn pending(va: &ImportedValue, s: &CompareSettings) -> Pending {
     }
 }
 
-/// Two values without intervals: the change, as a point, against the noise band.
-fn point(va: &ImportedValue, vb: &ImportedValue, s: &CompareSettings) -> Option<Pending> {
-    if !(va.value.is_finite() && vb.value.is_finite()) || va.value == 0.0 {
-        return None;
+/// Two values without intervals: the change, as a point, against the noise band — in points
+/// for a share (`error_rate` 0 % → 7.5 % is +7.5 points), relative for anything else, which a
+/// baseline of zero leaves undefined (said, not dropped silently).
+fn point(va: &ImportedValue, vb: &ImportedValue, s: &CompareSettings) -> Result<Pending, String> {
+    if !(va.value.is_finite() && vb.value.is_finite()) {
+        return Err(format!(
+            "`{}` is not compared: a value is not finite",
+            va.metric
+        ));
     }
-    let change = vb.value / va.value - 1.0;
-    Some(Pending {
+    let absolute = va.unit == rigor_model::metric::Unit::Fraction;
+    if !absolute && va.value == 0.0 {
+        return Err(format!(
+            "`{}` is not compared: its baseline value is 0, so a change to {} has no relative size; gate it with an absolute limit",
+            va.metric,
+            va.unit.format(vb.value)
+        ));
+    }
+    let (change, change_kind, noise, band) = if absolute {
+        let noise = s.rate_noise;
+        (
+            vb.value - va.value,
+            ChangeKind::Absolute,
+            noise,
+            format!(
+                "±{} points",
+                rigor_model::units::three_figures(noise * 100.0)
+            ),
+        )
+    } else {
+        let noise = noise_for(s, &va.metric);
+        (
+            (vb.value - va.value) / va.value.abs(),
+            ChangeKind::Relative,
+            noise,
+            format!("±{}", rigor_model::metric::Unit::Fraction.format(noise)),
+        )
+    };
+    Ok(Pending {
+        change_kind,
+        noise,
         candidate: vb.value,
         change: Interval {
             estimate: change,
@@ -116,8 +171,7 @@ fn point(va: &ImportedValue, vb: &ImportedValue, s: &CompareSettings) -> Option<
         p_value: 0.0,
         untested: true,
         method: format!(
-            "a value without an interval: the change against the noise band (±{}) only, no test of significance",
-            rigor_model::metric::Unit::Fraction.format(noise_for(s, &va.metric))
+            "a value without an interval: the change against the noise band ({band}) only, no test of significance"
         ),
         ..pending(va, s)
     })

@@ -63,12 +63,15 @@ fn imported_figure(check: &Check, run: &RunData) -> Result<Option<Check>, GateEr
             names.join(", ")
         )));
     };
+    // A count and a plain number are both written as bare numbers.
+    let family = |u: Unit| if u == Unit::Count { Unit::Number } else { u };
     if let Target::Absolute(_) = check.expr.target {
-        if named.unit() != v.unit {
+        if family(named.unit()) != family(v.unit) {
             return Err(GateError::Plan(format!(
-                "{} `{}`: its limit is {}, but run {} has `{}` {}: write the limit as {}",
+                "{} `{}`: its limit `{}` is {}, but run {} has `{}` as {}: write the limit as {}",
                 check.kind.as_str(),
                 check.expr.text,
+                check.expr.target_text(),
                 unit_words(named.unit()),
                 run.id(),
                 v.metric,

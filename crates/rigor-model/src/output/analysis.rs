@@ -60,11 +60,21 @@ pub struct MetricComparison {
     pub candidate: f64,
     pub change_kind: ChangeKind,
     pub change: f64,
+    /// The interval's bounds; `null` for two values without an interval (`untested`).
+    #[serde(with = "nan_as_null")]
+    #[schemars(with = "Option<f64>")]
     pub change_lower: f64,
+    #[serde(with = "nan_as_null")]
+    #[schemars(with = "Option<f64>")]
     pub change_upper: f64,
-    /// The test's own p-value.
+    /// The test's own p-value; `null` where no test was made.
+    #[serde(with = "nan_as_null")]
+    #[schemars(with = "Option<f64>")]
     pub p_value: f64,
-    /// The Benjamini–Hochberg adjusted p-value across this comparison's metrics.
+    /// The Benjamini–Hochberg adjusted p-value across this comparison's metrics; `null`
+    /// where no test was made.
+    #[serde(with = "nan_as_null")]
+    #[schemars(with = "Option<f64>")]
     pub q_value: f64,
     /// The half-width of the noise band, in the change's unit.
     pub noise: f64,
@@ -72,7 +82,7 @@ pub struct MetricComparison {
     /// How the interval and p-value were obtained.
     pub method: String,
     /// No test was possible: two values without intervals (imported), whose change is set
-    /// against the noise band only; `p_value` and `q_value` are 0 then, and mean nothing.
+    /// against the noise band only; the interval, `p_value` and `q_value` are `null` then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub untested: bool,
 }
@@ -184,4 +194,21 @@ pub fn schemas() -> (serde_json::Value, serde_json::Value) {
         serde_json::to_value(schemars::schema_for!(Comparison)).unwrap_or_default(),
         serde_json::to_value(schemars::schema_for!(GateReport)).unwrap_or_default(),
     )
+}
+
+/// A figure that may be missing, kept as NaN in memory and written as `null`.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
 }

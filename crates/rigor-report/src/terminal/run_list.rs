@@ -12,7 +12,7 @@ pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> i
     }
     writeln!(
         out,
-        "{:>5}  {:<20}  {:<5}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
+        "{:>5}  {:<20}  {:<8}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
         "run", "started (UTC)", "kind", "name", "status", "requests", "rate", "p99"
     )?;
     for r in runs {
@@ -23,7 +23,7 @@ pub fn run_list(out: &mut dyn Write, runs: &[RunListEntry], location: &str) -> i
         let (requests, rate, p99) = headline_cells(&r.headline);
         writeln!(
             out,
-            "{:>5}  {:<20}  {:<5}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
+            "{:>5}  {:<20}  {:<8}  {:<20}  {:<13}  {:>9}  {:>9}  {:>9}",
             r.run_id,
             started,
             r.kind.as_str(),

@@ -92,7 +92,7 @@ fn store_rows(
         )));
     }
     let mut kept: BTreeMap<String, (rigor_model::metric::Unit, Direction, i64)> = BTreeMap::new();
-    let mut stored_keys = std::collections::BTreeSet::new();
+    let mut stored: Vec<ImportedRow> = Vec::new();
     for r in &existing {
         if let Ok(Some(StoredSummary::Imported(run))) =
             StoredSummary::parse(r.kind, r.summary.as_deref())
@@ -101,7 +101,11 @@ fn store_rows(
                 kept.entry(v.metric.clone())
                     .or_insert((v.unit, v.better, r.id));
             }
-            stored_keys.insert(identity(r.started_at_ns, r.git_commit.as_deref(), &run));
+            stored.push(ImportedRow {
+                started_at_ns: r.started_at_ns,
+                git_commit: r.git_commit.clone(),
+                run: *run,
+            });
         }
     }
     for row in &import.rows {
@@ -123,13 +127,7 @@ fn store_rows(
     let fresh: Vec<&ImportedRow> = import
         .rows
         .iter()
-        .filter(|row| {
-            !stored_keys.contains(&identity(
-                row.started_at_ns,
-                row.git_commit.as_deref(),
-                &row.run,
-            ))
-        })
+        .filter(|row| !stored.iter().any(|kept| same_run(kept, row)))
         .collect();
     let already = import.rows.len() - fresh.len();
     let texts: Vec<(String, String, String)> = fresh
@@ -177,19 +175,37 @@ fn store_rows(
     Ok(Stored { ids, already })
 }
 
-/// What makes two imported runs the same run: when, which commit, its attributes and figures
-/// (not the file or row it was read from, which move as a history grows).
-fn identity(
-    at: i64,
-    commit: Option<&str>,
-    run: &rigor_model::output::imported::ImportedRun,
-) -> String {
-    let values: Vec<(&str, u64)> = run
-        .values
-        .iter()
-        .map(|v| (v.metric.as_str(), v.value.to_bits()))
-        .collect();
-    serde_json::json!([at, commit, run.source, run.attributes, values]).to_string()
+/// Whether `new` is a run the store already has as `kept`. A row of a history is the same run
+/// when it has the same time and commit and every figure both have is equal (a history that
+/// gained a column, or imported with fewer metrics, is no new run); a single run of a tool
+/// (k6, wrk, criterion) when its figures are all equal, whenever its file was written.
+fn same_run(kept: &ImportedRow, new: &ImportedRow) -> bool {
+    if kept.run.source != new.run.source {
+        return false;
+    }
+    let bits = |r: &ImportedRow| -> Vec<(String, u64)> {
+        r.run
+            .values
+            .iter()
+            .map(|v| (v.metric.clone(), v.value.to_bits()))
+            .collect()
+    };
+    if new.run.row.is_none() {
+        return kept.run.row.is_none() && bits(kept) == bits(new);
+    }
+    if (kept.started_at_ns, &kept.git_commit) != (new.started_at_ns, &new.git_commit) {
+        return false;
+    }
+    let mut shared = 0;
+    for v in &new.run.values {
+        if let Some(k) = kept.run.get(&v.metric) {
+            if k.value.to_bits() != v.value.to_bits() {
+                return false;
+            }
+            shared += 1;
+        }
+    }
+    shared > 0
 }
 
 fn word(d: Direction) -> &'static str {
@@ -211,7 +227,14 @@ fn tell(
     let runs = match (stored.ids.first(), stored.ids.last()) {
         (Some(a), Some(b)) if a == b => format!("run {a}"),
         (Some(a), Some(b)) => format!("runs {a}–{b}"),
-        _ => "no new run".into(),
+        _ => {
+            w.line(format_args!(
+                "nothing new in {}: its {} already in the store as `{scenario}`",
+                file.display(),
+                plural(stored.already, "run"),
+            ))?;
+            return Ok(());
+        }
     };
     w.line(format_args!(
         "imported {} of {} as {runs} of `{scenario}`{}",

@@ -429,7 +429,7 @@ fn write_all(
 fn render(report: &Report<'_>, f: ReportFormat, what: &str) -> anyhow::Result<String> {
     rigor_report::to_string(report, f.format()).map_err(|e| match e {
         rigor_report::ReportError::Unsupported { .. } => exit::bad_input(anyhow::anyhow!(
-            "{what} has no `{}` report: `series` is the per-second CSV of a load run; md, html, csv and json fit every report",
+            "{what} has no `{}` report (`series` is the per-second CSV of a load run; an imported run has md, html and json)",
             f.name()
         )),
         other => anyhow::Error::from(other),

@@ -64,8 +64,33 @@ pub struct CriterionArgs {
     pub run: RunFlags,
 }
 
+/// When `path` (a file, or the newest `estimates.json` under a directory) was last written, in
+/// Unix nanoseconds.
+fn newest_write(path: &Path) -> i64 {
+    fn walk(p: &Path, depth: usize, newest: &mut Option<SystemTime>) {
+        if p.is_file() {
+            if let Ok(t) = std::fs::metadata(p).and_then(|m| m.modified()) {
+                *newest = Some(newest.map_or(t, |n| n.max(t)));
+            }
+        } else if depth > 0 {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                let child = e.path();
+                if child.is_dir() || child.file_name().is_some_and(|n| n == "estimates.json") {
+                    walk(&child, depth - 1, newest);
+                }
+            }
+        }
+    }
+    let mut newest = None;
+    walk(path, 8, &mut newest);
+    newest
+        .unwrap_or_else(SystemTime::now)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
 /// The run's time, commit and branch, as given or from the file.
-fn origin(path: &Path, flags: &RunFlags) -> anyhow::Result<RunOrigin> {
+fn origin(path: &Path, flags: &RunFlags, w: &mut Writer) -> anyhow::Result<RunOrigin> {
     if flags.scenario.trim().is_empty() {
         return Err(exit::bad_input(anyhow::anyhow!(
             "--scenario names the imported run; it cannot be empty"
@@ -73,15 +98,20 @@ fn origin(path: &Path, flags: &RunFlags) -> anyhow::Result<RunOrigin> {
     }
     let started_at_ns = match &flags.time {
         Some(t) => {
-            parse_time(t, TimeUnit::Seconds)
-                .map_err(|e| exit::bad_input(anyhow::anyhow!("--time: {e}")))?
-                .unix_ns
+            let at = parse_time(t, TimeUnit::Seconds)
+                .map_err(|e| exit::bad_input(anyhow::anyhow!("--time: {e}")))?;
+            if at.zoneless {
+                w.note(format_args!("--time `{t}` has no zone: read as UTC"));
+            }
+            at.unix_ns
         }
-        None => std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .unwrap_or_else(|_| SystemTime::now())
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64),
+        None => {
+            w.note(format_args!(
+                "dated by when {} was last written: give --time to say when the run was taken",
+                path.display()
+            ));
+            newest_write(path)
+        }
     };
     Ok(RunOrigin {
         started_at_ns,
@@ -114,7 +144,7 @@ fn read_text(path: &Path) -> anyhow::Result<String> {
 
 pub fn k6(args: &K6Args, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let text = read_text(&args.file)?;
-    let origin = origin(&args.file, &args.run)?;
+    let origin = origin(&args.file, &args.run, w)?;
     let import = rigor_import::k6::import_k6(&text, &origin)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
     finish(w, &args.file, &args.run, &import)
@@ -122,14 +152,14 @@ pub fn k6(args: &K6Args, w: &mut Writer) -> anyhow::Result<ExitCode> {
 
 pub fn wrk(args: &WrkArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let text = read_text(&args.file)?;
-    let origin = origin(&args.file, &args.run)?;
+    let origin = origin(&args.file, &args.run, w)?;
     let import = rigor_import::wrk::import_wrk(&text, &origin)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
     finish(w, &args.file, &args.run, &import)
 }
 
 pub fn criterion(args: &CriterionArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let origin = origin(&args.dir, &args.run)?;
+    let origin = origin(&args.dir, &args.run, w)?;
     let import = rigor_import::criterion::import_criterion(&args.dir, &args.baseline, &origin)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
     finish(w, &args.dir, &args.run, &import)
