@@ -12,6 +12,61 @@ pub use rigor_stats::changepoint::Options;
 /// Fewer runs than this leave no room for a step with three runs either side.
 pub const MIN_RUNS: usize = 6;
 
+/// The fewest runs a level must hold to be one: fewer, between two change points (or at
+/// either end), are an outlier — one slow run is not a regression and its return an
+/// improvement — or a step not yet confirmed by the runs after it.
+pub const MIN_SEGMENT: usize = 3;
+
+/// Drops the change points that bound levels of fewer than [`MIN_SEGMENT`] runs, and says
+/// what was dropped and why.
+fn confirmed(
+    found: &mut Vec<rigor_stats::changepoint::ChangePoint>,
+    points: &[HistoryPoint],
+    notes: &mut Vec<String>,
+) {
+    let n = points.len();
+    loop {
+        let bounds: Vec<usize> = std::iter::once(0)
+            .chain(found.iter().map(|c| c.index))
+            .chain(std::iter::once(n))
+            .collect();
+        let Some(short) = (0..bounds.len() - 1).find(|&i| bounds[i + 1] - bounds[i] < MIN_SEGMENT)
+        else {
+            return;
+        };
+        let (from, to) = (bounds[short], bounds[short + 1]);
+        let runs = if to - from == 1 {
+            format!("run {}", points[from].run_id)
+        } else {
+            format!("runs {}–{}", points[from].run_id, points[to - 1].run_id)
+        };
+        if short + 1 == bounds.len() - 1 {
+            // The newest runs: a step, perhaps, that the runs to come will confirm.
+            notes.push(format!(
+                "{runs}: the newest {} differ from the runs before; a step needs {MIN_SEGMENT} runs after it to be told from an outlier",
+                if to - from == 1 { "run".to_string() } else { format!("{} runs", to - from) }
+            ));
+            found.pop();
+        } else if short == 0 {
+            notes.push(format!(
+                "{runs}: the oldest {} differ from the runs after; an outlier, not a level",
+                if to - from == 1 {
+                    "run".to_string()
+                } else {
+                    format!("{} runs", to - from)
+                }
+            ));
+            found.remove(0);
+        } else {
+            notes.push(format!(
+                "{runs}: far from the runs either side — an outlier, not a step (a level needs {MIN_SEGMENT} runs)"
+            ));
+            // Both edges of the short level go: the series returns to where it was.
+            found.drain(short - 1..=short);
+        }
+    }
+}
+
 /// The history of `metric` over `points` (oldest first), its change points found with
 /// `options`.
 pub fn metric_history(
@@ -28,7 +83,9 @@ pub fn metric_history(
         ));
         Vec::new()
     } else {
-        change_points(&values, options)
+        let mut found = change_points(&values, options);
+        confirmed(&mut found, &points, &mut notes);
+        found
     };
     let bounds: Vec<usize> = found.iter().map(|c| c.index).collect();
     let change_points = found
@@ -147,6 +204,59 @@ mod tests {
             &Options::default(),
         );
         assert_eq!(h.change_points[0].kind, "improvement");
+    }
+
+    fn at(index: usize) -> rigor_stats::changepoint::ChangePoint {
+        rigor_stats::changepoint::ChangePoint {
+            index,
+            qhat: 1.0,
+            mean_before: 0.0,
+            mean_after: 0.0,
+            std_before: 0.0,
+            std_after: 0.0,
+            n_before: 0,
+            n_after: 0,
+            pvalue: 1e-4,
+        }
+    }
+
+    /// What the detector found in 10,000 noisy runs (benchmarks/import-history.sh): one far
+    /// run made two change points, a "step" of one run and its return.
+    #[test]
+    fn one_far_run_is_an_outlier_and_a_step_needs_runs_after_it() {
+        let p = points(&vec![10.0; 60]);
+        let index = |f: &[rigor_stats::changepoint::ChangePoint]| -> Vec<usize> {
+            f.iter().map(|c| c.index).collect()
+        };
+        let mut notes = Vec::new();
+        let mut found = vec![at(20), at(40), at(41)];
+        confirmed(&mut found, &p, &mut notes);
+        assert_eq!(index(&found), [20], "{notes:?}");
+        assert!(
+            notes[0].contains("run 41: far from the runs either side"),
+            "{notes:?}"
+        );
+        // The newest two runs and the oldest two are no levels yet.
+        let (mut notes, mut found) = (Vec::new(), vec![at(2), at(30), at(58)]);
+        confirmed(&mut found, &p, &mut notes);
+        assert_eq!(index(&found), [30], "{notes:?}");
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("runs 59–60: the newest 2 runs")),
+            "{notes:?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("runs 1–2: the oldest 2 runs")),
+            "{notes:?}"
+        );
+        // Three runs after a step confirm it.
+        let (mut notes, mut found) = (Vec::new(), vec![at(57)]);
+        confirmed(&mut found, &p, &mut notes);
+        assert_eq!(index(&found), [57]);
+        assert!(notes.is_empty());
     }
 
     #[test]
