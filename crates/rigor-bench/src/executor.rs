@@ -248,7 +248,7 @@ fn spawn(process: &mut Command, spec: &CommandSpec) -> Result<Child, ExecError> 
 
 /// Where `program` is: itself when it names a path (and is an executable file there), else
 /// the first executable file of that name in a `PATH` directory.
-pub(crate) fn search_path(program: &str) -> Option<std::path::PathBuf> {
+pub fn search_path(program: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |candidate: &std::path::Path| {
         std::fs::metadata(candidate)

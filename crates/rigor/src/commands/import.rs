@@ -124,10 +124,23 @@ fn store_rows(
             }
         }
     }
+    // A history row can only be a stored run of its own time: look among those, not all
+    // (a re-import of a long history would otherwise compare every row with every run).
+    let mut by_time: std::collections::HashMap<Option<i64>, Vec<&ImportedRow>> =
+        std::collections::HashMap::new();
+    for kept in &stored {
+        let key = kept.run.row.map(|_| kept.started_at_ns);
+        by_time.entry(key).or_default().push(kept);
+    }
     let fresh: Vec<&ImportedRow> = import
         .rows
         .iter()
-        .filter(|row| !stored.iter().any(|kept| same_run(kept, row)))
+        .filter(|row| {
+            let key = row.run.row.map(|_| row.started_at_ns);
+            !by_time
+                .get(&key)
+                .is_some_and(|kept| kept.iter().any(|k| same_run(k, row)))
+        })
         .collect();
     let already = import.rows.len() - fresh.len();
     let texts: Vec<(String, String, String)> = fresh

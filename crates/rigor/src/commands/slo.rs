@@ -109,7 +109,7 @@ fn rules(args: &RulesArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         ));
         return Ok(ExitCode::SUCCESS);
     }
-    let promtool = which("promtool").ok_or_else(|| {
+    let promtool = rigor_bench::executor::search_path("promtool").ok_or_else(|| {
         exit::not_completed(anyhow::anyhow!(
             "promtool is not installed, so the rules were written but not checked: install it (Debian: `apt-get install prometheus`, which has promtool), or leave out --check"
         ))
@@ -154,14 +154,6 @@ fn args_dir(file: &Path) -> PathBuf {
     file.parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    })
 }
 
 fn show(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
