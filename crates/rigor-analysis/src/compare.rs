@@ -146,7 +146,7 @@ pub fn compare_with_history(
     match a.kind {
         RunKind::Load => compare_load(a, b, settings, &mut pending, &mut warnings),
         RunKind::Bench => compare_bench(a, b, settings, &mut pending, &mut warnings),
-        RunKind::Imported => {
+        RunKind::Imported | RunKind::Telemetry => {
             imported::compare_imported(a, b, settings, &mut pending, &mut warnings)
         }
     }

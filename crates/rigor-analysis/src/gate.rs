@@ -189,7 +189,7 @@ fn applicable<'r>(runs: &'r [RunData], check: &Check) -> Result<Vec<&'r RunData>
     let with_metric: Vec<&RunData> = in_scope
         .iter()
         .copied()
-        .filter(|r| r.kind == check.expr.metric.run_kind())
+        .filter(|r| check.expr.metric.belongs_to(r.kind))
         .collect();
     if with_metric.is_empty() {
         return Err(unknown_metric(runs, check.kind, &metric, scenario));

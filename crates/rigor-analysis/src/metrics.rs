@@ -57,7 +57,7 @@ pub fn stats_direction(direction: Direction) -> rigor_stats::Direction {
 /// Describes a metric of a run of `kind`; `None` when the kind has no such metric.
 pub fn info(kind: RunKind, metric: &str) -> Option<MetricInfo> {
     let parsed: Metric = metric.parse().ok()?;
-    (parsed.run_kind() == kind).then(|| MetricInfo {
+    parsed.belongs_to(kind).then(|| MetricInfo {
         metric: parsed,
         unit: parsed.unit(),
         direction: stats_direction(parsed.direction()),
@@ -69,7 +69,7 @@ pub fn names(kind: RunKind) -> Vec<&'static str> {
     SUGGESTIONS
         .iter()
         .copied()
-        .filter(|name| name.parse::<Metric>().is_ok_and(|m| m.run_kind() == kind))
+        .filter(|name| name.parse::<Metric>().is_ok_and(|m| m.belongs_to(kind)))
         .collect()
 }
 
@@ -95,7 +95,7 @@ pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>
             )),
         };
     }
-    if parsed.run_kind() != run.kind {
+    if !parsed.belongs_to(run.kind) {
         return Err(format!(
             "`{parsed}` is not a metric of {} runs; they have {}",
             run.kind,

@@ -17,6 +17,7 @@
 pub mod criterion;
 pub mod csv;
 pub mod k6;
+pub mod prometheus;
 mod timestamp;
 pub mod units;
 pub mod wrk;

@@ -540,6 +540,15 @@ impl Metric {
         }
     }
 
+    /// Whether a run of `kind` can have this metric: a column belongs to imported and
+    /// telemetry runs alike.
+    pub fn belongs_to(self, kind: RunKind) -> bool {
+        match self {
+            Metric::Column(_) => kind.holds_columns(),
+            _ => self.run_kind() == kind,
+        }
+    }
+
     pub fn unit(self) -> Unit {
         match self {
             Metric::Latency(_)

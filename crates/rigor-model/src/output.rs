@@ -667,7 +667,9 @@ impl StoredSummary {
         Ok(Some(match kind {
             RunKind::Load => StoredSummary::Load(Box::new(serde_json::from_str(text)?)),
             RunKind::Bench => StoredSummary::Bench(Box::new(serde_json::from_str(text)?)),
-            RunKind::Imported => StoredSummary::Imported(Box::new(serde_json::from_str(text)?)),
+            RunKind::Imported | RunKind::Telemetry => {
+                StoredSummary::Imported(Box::new(serde_json::from_str(text)?))
+            }
         }))
     }
 }

@@ -40,7 +40,7 @@ pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use journey::{Extract, Journey, JourneyStep, StepSpec};
 pub use resolve::{check_header_name, check_url, Place, ResolveError};
 pub use secrets::{redact_value, DEFAULT_SECRET_HEADERS, REDACTED};
-pub use slo::{prometheus_duration, BurnAlert, Selector, Sli, Slo, SloSpec};
+pub use slo::{le_label, prometheus_duration, BurnAlert, Selector, Sli, Slo, SloCheck, SloSpec};
 
 /// A parsed `rigor.toml`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -516,6 +516,10 @@ pub struct Scenario {
     /// in from the file when the run is prepared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<Replay>,
+    /// The plan's SLOs that apply to it (`[[slo]]` naming it, or naming no scenario), judged
+    /// over the run beside its thresholds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slos: Vec<SloCheck>,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -629,6 +633,14 @@ impl Plan {
                 scenario
                     .secret_headers
                     .extend(self.secret_headers.iter().cloned());
+                // Checked when the plan was read: an SLO that does not resolve is not here.
+                scenario.slos = self
+                    .slo
+                    .iter()
+                    .filter_map(|s| s.resolve().ok())
+                    .filter(|s| s.scenario.as_deref().is_none_or(|n| n == spec.name))
+                    .map(|s| SloCheck::of(&s))
+                    .collect();
                 Ok(scenario)
             })
             .collect()

@@ -32,10 +32,23 @@ pub enum RunKind {
     /// Figures brought in from another tool or a CSV history (`rigor import csv|k6|wrk|criterion`):
     /// values by their source's names, most without samples.
     Imported,
+    /// A range of a real monitoring system's series (`rigor import prometheus`): production's
+    /// figures, each query a value with its points as samples.
+    Telemetry,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 3] = [RunKind::Load, RunKind::Bench, RunKind::Imported];
+    pub const ALL: [RunKind; 4] = [
+        RunKind::Load,
+        RunKind::Bench,
+        RunKind::Imported,
+        RunKind::Telemetry,
+    ];
+
+    /// Whether its figures are named columns (an imported summary), not rigor's own metrics.
+    pub fn holds_columns(self) -> bool {
+        matches!(self, RunKind::Imported | RunKind::Telemetry)
+    }
 
     /// The word stored and printed for this kind.
     pub fn as_str(self) -> &'static str {
@@ -43,6 +56,7 @@ impl RunKind {
             RunKind::Load => "load",
             RunKind::Bench => "bench",
             RunKind::Imported => "imported",
+            RunKind::Telemetry => "telemetry",
         }
     }
 

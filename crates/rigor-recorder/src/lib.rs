@@ -15,6 +15,7 @@
 
 mod bench;
 mod leaks;
+mod live;
 mod load;
 mod recording;
 mod recover;

@@ -40,6 +40,8 @@ pub struct LoadOptions {
     /// The memory the target may use (`[target] memory_limit`), which a leak is projected to;
     /// without it, its control group's limit when it has one.
     pub memory_limit: Option<u64>,
+    /// The live endpoint's feed (`--metrics-addr`): every window and sample as it comes.
+    pub live: Option<rigor_live::Feed>,
 }
 
 /// A scenario checked and ready to record: requests compiled, data checked, every origin
@@ -153,10 +155,19 @@ fn record_prepared(
         .collect();
     let mut probed_written = vec![0; probers.len()];
     let mut phase_of_second = std::collections::BTreeMap::new();
+    let live = options.live.as_ref();
+    if let Some(live) = live {
+        live.begin(&rigor_live::RunStart {
+            run_id: recording.id(),
+            scenario: scenario.name.clone(),
+            phases: phase_names.clone(),
+        });
+    }
     let outcome = {
         let mut on_window = |window: &Window| {
             recording.windows(&window_rows(window, &phase_names, &describe));
-            recording.samples(&lag_rows(window));
+            let mut live_samples = lag_rows(window);
+            recording.samples(&live_samples);
             if let Some(phase) = busiest_phase(window, &phase_names) {
                 phase_of_second.insert(window.second, phase);
             }
@@ -166,7 +177,11 @@ fn record_prepared(
             if let Some(sampler) = &sampler {
                 let new = sampler.samples_since(samples_written);
                 samples_written += new.len();
-                recording.samples(&sample_rows(&new));
+                let rows = sample_rows(&new);
+                recording.samples(&rows);
+                if live.is_some() {
+                    live_samples.extend(rows);
+                }
             }
             if let Some(scraper) = &scraper {
                 let new = scraper.values_since(scraped_written);
@@ -177,6 +192,16 @@ fn record_prepared(
                 let new = prober.values_since(*written);
                 *written += new.len();
                 recording.samples(&probe_rows(&prober.spec.name, &new));
+            }
+            if let Some(live) = live {
+                let second = crate::live::second(
+                    window,
+                    &phase_names,
+                    &describe,
+                    started_at_ns,
+                    &live_samples,
+                );
+                live.second(&scenario.name, &second);
             }
             observe(window);
         };
@@ -191,6 +216,9 @@ fn record_prepared(
     let result = match outcome {
         Ok(result) => result,
         Err(source) => {
+            if let Some(live) = live {
+                live.finish();
+            }
             let run = recording.id();
             recording.abort(&source.to_string(), unix_ns_now());
             return Err(RecordError::Load { run, source });
@@ -200,11 +228,23 @@ fn record_prepared(
     let target = sampler.map(|sampler| {
         let pid = sampler.pid;
         let sampled = sampler.finish();
-        recording.samples(&sample_rows(
-            sampled.samples.get(samples_written..).unwrap_or_default(),
-        ));
+        let rows = sample_rows(sampled.samples.get(samples_written..).unwrap_or_default());
+        recording.samples(&rows);
+        if let Some(live) = live {
+            live.second(
+                &scenario.name,
+                &rigor_live::Second {
+                    elapsed: result.duration,
+                    phases: Vec::new(),
+                    samples: rows.iter().map(|s| (s.name.clone(), s.value)).collect(),
+                },
+            );
+        }
         (pid, sampled)
     });
+    if let Some(live) = live {
+        live.finish();
+    }
     let scraped = scraper.map(|scraper| {
         let scraped = scraper.finish();
         recording.samples(&scrape_rows(
@@ -245,10 +285,11 @@ fn record_prepared(
         summary.exit = ended.exit;
         summary.output_tail = ended.output;
     }
-    let thresholds = rigor_model::judge::thresholds(
+    let mut thresholds = rigor_model::judge::thresholds(
         &scenario.thresholds,
         &result.measured(target_summary.as_ref(), target_metrics.as_ref()),
     );
+    thresholds.extend(slo_verdicts(&scenario.slos, &result));
     let mut summary = result.summary(
         recording.id(),
         environment,
@@ -511,6 +552,37 @@ fn busiest_phase(window: &Window, phase_names: &[String]) -> Option<String> {
         .iter()
         .max_by_key(|(_, part)| part.group.requests)
         .and_then(|(phase, _)| phase_names.get(*phase).cloned())
+}
+
+/// The plan's SLOs judged over the whole run: availability as the share of requests that
+/// succeeded, latency as the share of successful responses within the bound (from their
+/// intended start).
+fn slo_verdicts(
+    slos: &[rigor_model::plan::SloCheck],
+    result: &rigor_load::LoadResult,
+) -> Vec<rigor_model::output::ThresholdOutcome> {
+    if slos.is_empty() {
+        return Vec::new();
+    }
+    let (mut requests, mut errors) = (0, 0);
+    let mut latency = rigor_model::hist::new_hist();
+    for group in &result.groups {
+        requests += group.requests;
+        errors += group.errors;
+        if let Some(h) = group.corrected.as_deref() {
+            // Same bounds on both sides, so adding cannot fail.
+            let _ = latency.add(h);
+        }
+    }
+    slos.iter()
+        .map(|slo| match slo.threshold_ns {
+            None => slo.judge(requests - errors, requests),
+            Some(bound) => slo.judge(
+                latency.count_between(0, bound).min(latency.len()),
+                latency.len(),
+            ),
+        })
+        .collect()
 }
 
 /// Whether a load error is in the plan (a bad request or data file) rather than the world.

@@ -36,7 +36,7 @@ pub fn recover_crashed(store: &mut dyn Store) -> Result<Vec<Recovered>, StoreErr
             RunKind::Load => load_summary(store, &run)?,
             RunKind::Bench => bench_summary(store, &run)?,
             // An import stores its runs whole: one left running holds nothing.
-            RunKind::Imported => (
+            RunKind::Imported | RunKind::Telemetry => (
                 "null".to_string(),
                 RunHeadline::default(),
                 0.0,

@@ -43,6 +43,7 @@ fn options(dir: &std::path::Path) -> LoadOptions {
         profile: None,
         target_metrics: None,
         memory_limit: None,
+        live: None,
         probes: Vec::new(),
     }
 }

@@ -27,9 +27,7 @@ fn q(text: &str) -> String {
 
 /// `0.3`, `1`, `2.5`: seconds as an exporter writes a bucket's `le`.
 pub fn le(threshold: Duration) -> String {
-    let s = threshold.as_secs_f64();
-    let text = format!("{s:.9}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    rigor_model::plan::le_label(threshold)
 }
 
 /// A number as PromQL reads it, without float noise (`0.001`, `14.4`).

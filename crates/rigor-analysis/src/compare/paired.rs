@@ -50,7 +50,7 @@ pub fn compare_interleaved(
     match a.kind {
         RunKind::Load => super::load::compare_load(a, b, settings, &mut pending, &mut warnings),
         RunKind::Bench => super::bench::compare_bench(a, b, settings, &mut pending, &mut warnings),
-        RunKind::Imported => {
+        RunKind::Imported | RunKind::Telemetry => {
             super::imported::compare_imported(a, b, settings, &mut pending, &mut warnings)
         }
     }

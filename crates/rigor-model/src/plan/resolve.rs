@@ -145,6 +145,7 @@ impl ScenarioSpec {
             traceparent: self.traceparent,
             journey,
             replay: None,
+            slos: Vec::new(),
         })
     }
 
@@ -246,6 +247,7 @@ impl ScenarioSpec {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
             }),
+            slos: Vec::new(),
         })
     }
 

@@ -119,6 +119,67 @@ impl Selector {
     }
 }
 
+/// A threshold as a histogram bucket's `le` label: seconds without float noise (`0.3`, `1`).
+/// The live endpoint writes its buckets' labels with it and the rules select them with it,
+/// so the two always meet.
+pub fn le_label(threshold: Duration) -> String {
+    let s = threshold.as_secs_f64();
+    let text = format!("{s:.9}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// An SLO as a load run judges it: its SLI measured on the run's own requests (whatever
+/// selector production reads it from), the objective as the threshold. Availability is the
+/// share of requests that succeeded; latency the share of the responses that succeeded within
+/// the threshold — what the rules compute from rigor's own series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloCheck {
+    pub name: String,
+    pub objective: f64,
+    /// A latency SLI's bound; `None` for availability.
+    pub threshold_ns: Option<u64>,
+}
+
+impl SloCheck {
+    pub fn of(slo: &Slo) -> SloCheck {
+        SloCheck {
+            name: slo.name.clone(),
+            objective: slo.objective,
+            threshold_ns: match &slo.sli {
+                Sli::Availability { .. } => None,
+                Sli::Latency { threshold, .. } => Some(threshold.as_nanos() as u64),
+            },
+        }
+    }
+
+    /// The verdict as a threshold line: `good` of `valid` events were good.
+    pub fn judge(&self, good: u64, valid: u64) -> crate::output::ThresholdOutcome {
+        let share = (valid > 0).then(|| good as f64 / valid as f64);
+        let what = match self.threshold_ns {
+            None => "of requests succeed".to_string(),
+            Some(ns) => format!(
+                "of responses within {}",
+                crate::units::format_nanos(ns as f64)
+            ),
+        };
+        crate::output::ThresholdOutcome {
+            threshold: format!("slo {}: {}% {what}", self.name, percent(self.objective)),
+            value: share,
+            value_text: match share {
+                Some(v) => format!("{}% ({good} of {valid})", percent(v)),
+                None => "no data: no requests to judge".to_string(),
+            },
+            passed: share.is_some_and(|v| v >= self.objective),
+        }
+    }
+}
+
+/// A share as a percentage to four decimals, trailing zeros cut (`99.9`, `99.9523`).
+fn percent(share: f64) -> String {
+    let text = format!("{:.4}", share * 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// An `[[slo]]` read and checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {

@@ -207,7 +207,7 @@ fn auto(
     let default = match kind {
         RunKind::Bench => "wall.median",
         RunKind::Load => "latency.p95",
-        RunKind::Imported => {
+        RunKind::Imported | RunKind::Telemetry => {
             let names: Vec<String> = rigor_analysis::metrics::columns(&runs)
                 .iter()
                 .map(ToString::to_string)

@@ -91,6 +91,7 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         profile: None,
         target_metrics: None,
         memory_limit: None,
+        live: None,
         probes: Vec::new(),
     };
     let mut lazy = store::LazyStore::new(args.record.store.as_deref(), plan.store.as_deref(), &dir);

@@ -98,6 +98,7 @@ pub fn run(args: &DemoArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             timeout: std::time::Duration::from_secs(1),
         }),
         memory_limit: None,
+        live: None,
         probes: Vec::new(),
     };
     let prepared = record::prepare_load(&scenario, &options)?;

@@ -138,7 +138,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let kind = latest.kind;
     let metrics: Vec<Metric> = match &args.metric {
         Some(name) => vec![metric_of(&runs, &scenario, name)?],
-        None if kind == RunKind::Imported => rigor_analysis::metrics::columns(&runs),
+        None if kind.holds_columns() => rigor_analysis::metrics::columns(&runs),
         None => rigor_analysis::metrics::names(kind)
             .iter()
             .filter_map(|n| n.parse().ok())
@@ -175,7 +175,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             let points = points(&runs, m);
             (!points.is_empty()).then(|| {
                 let mut h = metric_history(m, points, &options);
-                if kind == RunKind::Imported {
+                if kind.holds_columns() {
                     h.notes.push(imported_note(&runs));
                 }
                 h
@@ -268,7 +268,7 @@ pub(crate) fn scenario_runs(
 /// do not have is bad input with what they have.
 pub(crate) fn metric_of(runs: &[RunData], scenario: &str, name: &str) -> anyhow::Result<Metric> {
     let kind = runs.last().map_or(RunKind::Load, |r| r.kind);
-    if kind == RunKind::Imported {
+    if kind.holds_columns() {
         let bare = name
             .strip_prefix(rigor_model::metric::column::PREFIX)
             .unwrap_or(name);
@@ -278,7 +278,7 @@ pub(crate) fn metric_of(runs: &[RunData], scenario: &str, name: &str) -> anyhow:
     let m: Metric = name
         .parse()
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{e}")))?;
-    if m.run_kind() != kind {
+    if !m.belongs_to(kind) {
         return Err(exit::bad_input(anyhow::anyhow!(
             "`{m}` is not a metric of {kind} runs; `{scenario}`'s runs have {}",
             rigor_analysis::metrics::names(kind).join(", ")
@@ -304,7 +304,7 @@ fn imported_note(runs: &[RunData]) -> String {
 /// The git branch a run was recorded on: rigor's own runs keep it in their environment, an
 /// imported run has it from its source (a `branch` column).
 fn branch_of(run: &StoredRun) -> Option<String> {
-    if run.kind == RunKind::Imported {
+    if run.kind.holds_columns() {
         return match StoredSummary::parse(run.kind, run.summary.as_deref()) {
             Ok(Some(StoredSummary::Imported(i))) => i.git_branch,
             _ => None,

@@ -10,6 +10,7 @@
 
 mod csv;
 mod hyperfine;
+mod prometheus;
 mod tools;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,9 @@ pub enum ImportFormat {
     Wrk(tools::WrkArgs),
     /// criterion's results (target/criterion), every benchmark a figure with its samples.
     Criterion(tools::CriterionArgs),
+    /// A range of a Prometheus server's series, one figure per PromQL query, as a run of kind
+    /// `telemetry`: production's figures as a baseline.
+    Prometheus(prometheus::PrometheusArgs),
 }
 
 pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
@@ -52,6 +56,7 @@ pub fn run(args: &ImportArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         ImportFormat::K6(a) => tools::k6(a, w),
         ImportFormat::Wrk(a) => tools::wrk(a, w),
         ImportFormat::Criterion(a) => tools::criterion(a, w),
+        ImportFormat::Prometheus(a) => prometheus::run(a, w),
     }
 }
 
@@ -75,6 +80,7 @@ fn store_rows(
     store_flag: Option<&Path>,
     scenario: &str,
     import: &Import,
+    kind: RunKind,
 ) -> anyhow::Result<Stored> {
     let cwd = std::env::current_dir()?;
     let mut store = store::open_store(store_flag, None, &cwd)?;
@@ -84,9 +90,9 @@ fn store_rows(
             ..RunFilter::default()
         })
         .map_err(store::store_failure)?;
-    if let Some(other) = existing.iter().find(|r| r.kind != RunKind::Imported) {
+    if let Some(other) = existing.iter().find(|r| r.kind != kind) {
         return Err(exit::bad_input(anyhow::anyhow!(
-            "`{scenario}` already names {} runs (run {} among them): imported runs go under a name of their own (--scenario)",
+            "`{scenario}` already names {} runs (run {} among them): {kind} runs go under a name of their own (--scenario)",
             other.kind,
             other.id
         )));
@@ -166,7 +172,7 @@ fn store_rows(
         .map(|(row, (plan, summary, reason))| {
             (
                 NewRun {
-                    kind: RunKind::Imported,
+                    kind,
                     scenario: scenario.to_string(),
                     plan: plan.clone(),
                     started_at_ns: row.started_at_ns,

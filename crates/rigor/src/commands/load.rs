@@ -133,6 +133,9 @@ pub struct LoadArgs {
     pub metrics: super::MetricsArgs,
 
     #[command(flatten)]
+    pub live: super::LiveArgs,
+
+    #[command(flatten)]
     pub record: RecordArgs,
 }
 
@@ -143,6 +146,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let scenario = spec
         .resolve(&cwd)
         .map_err(|m| exit::bad_input(anyhow::anyhow!("{m}")))?;
+    let exporter = args.live.start(&[], w)?;
     let options = LoadOptions {
         threads: args.record.threads,
         max_lag: args.record.max_lag.0,
@@ -154,6 +158,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         target_metrics: args.metrics.spec(None)?,
         memory_limit: None,
         probes: Vec::new(),
+        live: exporter.as_ref().map(rigor_live::Exporter::feed),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         super::profile::check_phase(&scenario, phase)?;
@@ -175,6 +180,7 @@ pub fn run(args: &LoadArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.record.report {
         super::report::write_run_reports(&*store, summary.run_id, dir, w)?;
     }
+    args.live.linger(exporter, w);
     Ok(ExitCode::from(summary.status.exit_code()))
 }
 

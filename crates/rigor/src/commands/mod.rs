@@ -69,6 +69,77 @@ impl MetricsArgs {
     }
 }
 
+/// The live endpoint, for the commands that run load.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Serve the run's figures live at http://ADDR/metrics in the Prometheus exposition
+    /// format (OpenMetrics, with the slowest requests' trace ids as exemplars, when the
+    /// scraper asks for it): requests by outcome, errors by kind, responses by status, the
+    /// latency of responses as a histogram (with a bucket at each SLO threshold of the plan),
+    /// the generator's send lag and the target's samples. E.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+
+    /// After the run, keep the endpoint up until it has been scraped once more (so the
+    /// scraper has the final counts), at most this long; Ctrl-C ends the wait.
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::flags::pause)]
+    pub metrics_linger: HumanDuration,
+}
+
+impl LiveArgs {
+    /// Binds the endpoint before anything runs: an address that does not read is bad input
+    /// (exit 2), one that cannot be bound could not run (exit 3). `thresholds` are the plan's
+    /// latency SLO bounds, each given a bucket.
+    pub fn start(
+        &self,
+        thresholds: &[std::time::Duration],
+        w: &mut rigor_report::Writer,
+    ) -> anyhow::Result<Option<rigor_live::Exporter>> {
+        let Some(text) = &self.metrics_addr else {
+            return Ok(None);
+        };
+        use std::net::ToSocketAddrs;
+        let addr = text
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| {
+                crate::exit::bad_input(anyhow::anyhow!(
+                    "--metrics-addr `{text}`: not an address to listen on; give HOST:PORT, such as 127.0.0.1:9464"
+                ))
+            })?;
+        let exporter = rigor_live::Exporter::bind(addr, rigor_live::Feed::new(thresholds))
+            .map_err(|e| {
+                crate::exit::not_completed(anyhow::anyhow!(
+                    "--metrics-addr {addr}: cannot listen there: {e}; pick a free port (or 127.0.0.1:0 for any) or stop what holds it"
+                ))
+            })?;
+        w.note(format_args!(
+            "live metrics at http://{}/metrics",
+            exporter.addr()
+        ));
+        Ok(Some(exporter))
+    }
+
+    /// After the run: waits for the endpoint's last scrape (see --metrics-linger).
+    pub fn linger(&self, exporter: Option<rigor_live::Exporter>, w: &mut rigor_report::Writer) {
+        let Some(exporter) = exporter else {
+            return;
+        };
+        w.note(format_args!(
+            "live metrics stay at http://{}/metrics until scraped once more (at most {}; Ctrl-C ends it)",
+            exporter.addr(),
+            self.metrics_linger
+        ));
+        let stop = crate::signals::stop_handle();
+        if !exporter.linger(self.metrics_linger.0, &stop) {
+            w.note(format_args!(
+                "the endpoint was not scraped after the run ended; a scraper has the counts of its last scrape"
+            ));
+        }
+    }
+}
+
 /// Options every command that records runs shares.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RecordArgs {

@@ -389,7 +389,7 @@ fn run_reports(
                 texts.push((*f, render(&report, *f, "a bench run")?));
             }
         }
-        RunKind::Imported => {
+        RunKind::Imported | RunKind::Telemetry => {
             let run = data.imported.as_ref().ok_or_else(no_results)?;
             let report = Report::Imported {
                 run_id: id,

@@ -36,6 +36,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub metrics: super::MetricsArgs,
 
+    #[command(flatten)]
+    pub live: super::LiveArgs,
+
     /// Run each open-model scenario at this arrival rate: every phase's rate scaled so that
     /// its highest is RATE (the shape of ramps and spikes kept), e.g. at the expected peak.
     #[arg(long, value_name = "RATE")]
@@ -78,6 +81,11 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let target_metrics = args
         .metrics
         .spec(plan.target.as_ref().and_then(|t| t.metrics.as_ref()))?;
+    let exporter = if scenarios.is_empty() {
+        None
+    } else {
+        args.live.start(&slo_thresholds(&plan), w)?
+    };
     let target = start_target(plan.target.as_ref(), &project_dir)?;
     let mut session = Session {
         args,
@@ -112,6 +120,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             .flat_map(|t| &t.probe)
             .map(rigor_probe::probes::ProbeSpec::from_plan)
             .collect(),
+        live: exporter.as_ref().map(rigor_live::Exporter::feed),
     };
     if let Some(phase) = options.profile.as_ref().and_then(|p| p.phase.as_deref()) {
         for scenario in &scenarios {
@@ -129,6 +138,7 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         session.benches(w, &benches, prepared_benches)?;
     }
     let outcome = session.outcome;
+    args.live.linger(exporter, w);
     if args.record.json {
         // One shape whatever ran: the plan's scenarios and benches, each a list.
         let output = PlanRunOutput {
@@ -139,6 +149,22 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         w.report(&Report::PlanRun(&output), Format::Json)?;
     }
     Ok(ExitCode::from(outcome.worst))
+}
+
+/// The latency thresholds of the plan's SLOs over rigor's own histogram: the live endpoint
+/// gives each a bucket, so the rules `rigor slo rules` writes evaluate on what it serves.
+fn slo_thresholds(plan: &Plan) -> Vec<Duration> {
+    plan.slo
+        .iter()
+        .filter_map(|s| s.resolve().ok())
+        .filter_map(|s| match s.sli {
+            rigor_model::plan::Sli::Latency {
+                histogram,
+                threshold,
+            } if histogram.name == "rigor_request_duration_seconds" => Some(threshold),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The plan, its scenarios resolved and its benches, narrowed to the one named.

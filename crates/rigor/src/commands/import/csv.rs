@@ -123,7 +123,12 @@ pub fn run(args: &CsvArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     }
     let import = import_csv(file, &options)
         .map_err(|e| exit::bad_input(anyhow::anyhow!("{}: {e}", args.file.display())))?;
-    let stored = store_rows(args.store.store.as_deref(), &args.scenario, &import)?;
+    let stored = store_rows(
+        args.store.store.as_deref(),
+        &args.scenario,
+        &import,
+        rigor_store::RunKind::Imported,
+    )?;
     tell(w, &args.file, &args.scenario, &import, &stored)?;
     Ok(ExitCode::SUCCESS)
 }

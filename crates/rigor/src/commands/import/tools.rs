@@ -127,7 +127,12 @@ fn finish(
     flags: &RunFlags,
     import: &Import,
 ) -> anyhow::Result<ExitCode> {
-    let stored = store_rows(flags.store.store.as_deref(), &flags.scenario, import)?;
+    let stored = store_rows(
+        flags.store.store.as_deref(),
+        &flags.scenario,
+        import,
+        rigor_store::RunKind::Imported,
+    )?;
     tell(w, path, &flags.scenario, import, &stored)?;
     for row in &import.rows {
         for note in &row.run.notes {

@@ -316,7 +316,7 @@ fn baseline_csv(status: &TuneStatus, store: &dyn Store) -> String {
             "peak_rss",
         ],
         // A session's baseline is rigor's own run.
-        rigor_store::RunKind::Imported => &[],
+        rigor_store::RunKind::Imported | rigor_store::RunKind::Telemetry => &[],
     };
     for name in names {
         let Ok(metric) = name.parse::<Metric>() else {
