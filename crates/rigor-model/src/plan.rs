@@ -34,7 +34,7 @@ use syntax::syntax_error;
 
 use crate::units::{HumanDuration, Rate, Ratio};
 pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
-pub use edit::{set_budget, BudgetEdit};
+pub use edit::{set_budget, set_slo, BudgetEdit, SloEdit, SLO_KEYS};
 pub use extraction::Extraction;
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};
 pub use journey::{Extract, Journey, JourneyStep, StepSpec};

@@ -18,6 +18,9 @@ impl Exporter for Csv {
                 Ok(out.write_all(csv_run::comparison(comparison)?.as_bytes())?)
             }
             Report::Gate { report, .. } => Ok(out.write_all(csv_run::gate(report)?.as_bytes())?),
+            Report::Imported { run_id, name, run } => {
+                Ok(out.write_all(csv_run::imported_metrics(*run_id, name, run)?.as_bytes())?)
+            }
             other => Err(ReportError::unsupported(Format::Csv, other)),
         }
     }

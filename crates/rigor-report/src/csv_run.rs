@@ -95,6 +95,48 @@ pub fn load_metrics(r: &LoadReport) -> Result<String, ReportError> {
     finish(w)
 }
 
+/// An imported or telemetry run in the same shape: one row per figure, its method what the
+/// source says — for production telemetry the PromQL query, the range and the step.
+pub fn imported_metrics(
+    run_id: i64,
+    name: &str,
+    run: &rigor_model::output::imported::ImportedRun,
+) -> Result<String, ReportError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "timestamp",
+        "scenario",
+        "metric",
+        "value",
+        "unit",
+        "source",
+        "method",
+    ])?;
+    let attribute = |key: &str| run.attributes.get(key).cloned().unwrap_or_default();
+    let source = format!("rigor run {run_id} ({} {})", run.source, run.file);
+    for v in &run.values {
+        let method = match run.attributes.get(&format!("query.{}", v.metric)) {
+            Some(query) => format!(
+                "PromQL `{query}` from {} to {} every {} (Unix seconds), mean of the points",
+                attribute("start"),
+                attribute("end"),
+                attribute("step")
+            ),
+            None => format!("imported from {}", run.source),
+        };
+        w.write_record([
+            attribute("end").as_str(),
+            name,
+            v.metric.as_str(),
+            &number(v.value),
+            v.unit.as_str(),
+            &source,
+            &method,
+        ])?;
+    }
+    finish(w)
+}
+
 /// The run second by second: one row per second, latency in nanoseconds, empty cells where
 /// nothing was measured.
 pub fn load_series(r: &LoadReport) -> Result<String, ReportError> {

@@ -466,6 +466,20 @@ fn a_real_prometheus_follows_the_run_and_its_range_comes_back_as_a_telemetry_run
     assert_eq!(shown.json["source"], "prometheus", "{}", shown.stdout);
     let listed = ran(rigor(d).args(["runs"]).output().unwrap());
     assert!(listed.stdout.contains("telemetry"), "{}", listed.stdout);
+    // As a baseline-metrics.csv, each figure's method is its query.
+    let csv = ran(rigor(d)
+        .args(["report", "latest", "-f", "csv"])
+        .output()
+        .unwrap());
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    assert!(
+        csv.stdout.contains("requests,")
+            && csv
+                .stdout
+                .contains("PromQL `sum(max_over_time(rigor_requests_total"),
+        "{}",
+        csv.stdout
+    );
     let values = shown.json["values"]
         .as_array()
         .unwrap_or_else(|| panic!("{}", shown.stdout))

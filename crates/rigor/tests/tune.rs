@@ -288,12 +288,20 @@ fn target_plan(dir: &std::path::Path, port: u16, route: &str) {
     .unwrap();
 }
 
+/// [`target_plan`] with a latency SLO of the scenario.
+fn slo_plan(dir: &std::path::Path, port: u16, route: &str) {
+    target_plan(dir, port, route);
+    let mut plan = std::fs::read_to_string(dir.join("rigor.toml")).unwrap();
+    plan.push_str("\n[[slo]]\nname = \"api-fast\"\nscenario = \"api\"\nsli = \"latency\"\nthreshold = \"100ms\"\nobjective = \"99%\"\nwindow = \"30d\"\n");
+    std::fs::write(dir.join("rigor.toml"), plan).unwrap();
+}
+
 #[test]
 fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     let _lock = serial();
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    target_plan(dir.path(), port, "latency=30ms");
+    slo_plan(dir.path(), port, "latency=30ms");
     std::fs::write(dir.path().join("check.sh"), "test ! -f broken\n").unwrap();
     let r = tune(
         dir.path(),
@@ -356,7 +364,7 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert_eq!(tune(dir.path(), &["gate", "diagnosis", "--yes"]).code, 0);
 
     // The fix: the route answers in 3 ms. Validated against the baseline.
-    target_plan(dir.path(), port, "latency=3ms");
+    slo_plan(dir.path(), port, "latency=3ms");
     let r = tune(
         dir.path(),
         &[
@@ -408,7 +416,7 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     std::fs::remove_file(dir.path().join("broken")).unwrap();
 
     // A change that is faster but fails requests: a trade-off, passed only when signed off.
-    target_plan(dir.path(), port, "latency=3ms, errors=10%@503");
+    slo_plan(dir.path(), port, "latency=3ms, errors=10%@503");
     let r = tune(dir.path(), &["validate", "--note", "drop the retries"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let it = &r.json["session"]["iterations"][2];
@@ -468,9 +476,51 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
     assert!(e.stderr.contains("rigor tune monitor"), "{}", e.stderr);
     let e = tune(dir.path(), &["monitor", "--budget", "latency.p95 < +10%"]);
     assert_eq!(e.code, 2, "a budget is absolute: {}", e.stderr);
-    let r = tune(dir.path(), &["monitor", "--budget", "latency.p99 < 50ms"]);
+    let e = tune(dir.path(), &["monitor", "--slo", "api-fast objective=100%"]);
+    assert_eq!(
+        e.code, 2,
+        "an objective of 100 % has no budget: {}",
+        e.stderr
+    );
+    let e = tune(dir.path(), &["monitor", "--slo", "api-slow threshold=20ms"]);
+    assert!(
+        e.code == 2 && e.stderr.contains("it has api-fast"),
+        "{}",
+        e.stderr
+    );
+    let r = tune(
+        dir.path(),
+        &[
+            "monitor",
+            "--budget",
+            "latency.p99 < 50ms",
+            "--slo",
+            "api-fast threshold=20ms",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
+    // The SLO changed in the plan, its rules were written again from it.
+    let rules = std::fs::read_to_string(dir.path().join("slo-rules.yml")).unwrap();
+    assert!(rules.contains(r#"le=\"0.02\""#), "{rules}");
+    let slo_update = r.json["session"]["monitoring"]["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["kind"] == "slo")
+        .unwrap()
+        .clone();
+    assert_eq!(slo_update["old"], "threshold 100ms", "{slo_update}");
+    assert_eq!(slo_update["new"], "threshold 20ms");
+    assert_eq!(slo_update["scenario"], "api");
+    assert!(
+        slo_update["reason"]
+            .as_str()
+            .unwrap()
+            .contains("measured 100%"),
+        "the final run's verdict is the evidence: {slo_update}"
+    );
     let plan = std::fs::read_to_string(dir.path().join("rigor.toml")).unwrap();
+    assert!(plan.contains("threshold = \"20ms\""), "{plan}");
     assert!(
         plan.contains("check = \"latency.p50 < 15ms\"")
             && plan.contains("check = \"latency.p99 < 50ms\""),
@@ -530,7 +580,15 @@ fn a_whole_session_validates_a_fix_and_refuses_one_that_breaks_the_tests() {
         .iter()
         .map(|u| u["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["budget", "budget", "baseline"], "{record}");
+    assert_eq!(kinds, ["budget", "budget", "slo", "baseline"], "{record}");
+    assert!(
+        record["updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["approved"]["by"] == "alice"),
+        "the governance gate approved every change: {record}"
+    );
     let log = std::fs::read_to_string(artifacts.join("tune-session.log")).unwrap();
     for line in [
         "[PHASE 1 START]",

@@ -88,11 +88,115 @@ pub fn set_budget(
     })
 }
 
+/// What [`set_slo`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SloEdit {
+    /// The plan's new text.
+    pub text: String,
+    /// Each key changed: its name, its old value (`None` when the SLO had none) and its new.
+    pub changed: Vec<(String, Option<String>, String)>,
+}
+
+/// The keys of an `[[slo]]` a tuning session may change.
+pub const SLO_KEYS: [&str; 3] = ["objective", "threshold", "window"];
+
+/// Changes keys of the `[[slo]]` named `name` in the plan `text` (its comments and order
+/// kept), with `comment` above the table. The values are checked when the plan is read
+/// again, as any plan's are.
+pub fn set_slo(
+    text: &str,
+    name: &str,
+    changes: &[(String, String)],
+    comment: &str,
+) -> Result<SloEdit, String> {
+    let mut doc: DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let Some(slos) = doc.get_mut("slo").and_then(Item::as_array_of_tables_mut) else {
+        return Err(format!(
+            "the plan has no [[slo]] named `{name}` (it has none)"
+        ));
+    };
+    let names: Vec<String> = slos
+        .iter()
+        .filter_map(|t| t.get("name").and_then(|v| v.as_str()).map(str::to_string))
+        .collect();
+    let Some(table) = slos
+        .iter_mut()
+        .find(|t| t.get("name").and_then(|v| v.as_str()) == Some(name))
+    else {
+        return Err(format!(
+            "the plan has no [[slo]] named `{name}`; it has {}",
+            names.join(", ")
+        ));
+    };
+    let mut changed = Vec::new();
+    for (key, new) in changes {
+        if !SLO_KEYS.contains(&key.as_str()) {
+            return Err(format!(
+                "`{key}` of an SLO is not changed by a session: {} are",
+                SLO_KEYS.join(", ")
+            ));
+        }
+        let old = table.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        table[key.as_str()] = value(new.as_str());
+        changed.push((key.clone(), old, new.clone()));
+    }
+    let prefix: String = comment.lines().map(|l| format!("\n# {l}")).collect();
+    let kept = table
+        .decor()
+        .prefix()
+        .and_then(|p| p.as_str())
+        .unwrap_or_default()
+        .to_string();
+    if !kept.contains(comment.lines().next().unwrap_or_default()) {
+        table.decor_mut().set_prefix(format!("{kept}{prefix}\n"));
+    }
+    Ok(SloEdit {
+        text: doc.to_string(),
+        changed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const PLAN: &str = "# the team's plan\n[[scenario]]\nname = \"api\" # the public API\nphases = [{ kind = \"steady\", rate = \"10/s\", for = \"2s\" }]\n[[scenario.request]]\nurl = \"http://127.0.0.1:1/\"\n";
+
+    #[test]
+    fn an_slo_is_changed_in_place_and_a_missing_one_named() {
+        let text = format!(
+            "{PLAN}\n# ours\n[[slo]]\nname = \"api-latency\"\nsli = \"latency\"\nthreshold = \"300ms\" # agreed in March\nobjective = \"99%\"\nwindow = \"30d\"\n"
+        );
+        let edit = set_slo(
+            &text,
+            "api-latency",
+            &[("threshold".into(), "250ms".into())],
+            "changed by session s1",
+        )
+        .unwrap();
+        assert_eq!(
+            edit.changed,
+            vec![("threshold".into(), Some("300ms".into()), "250ms".into())]
+        );
+        assert!(edit.text.contains("# ours\n"), "{}", edit.text);
+        assert!(
+            edit.text.contains("# changed by session s1\n[[slo]]"),
+            "{}",
+            edit.text
+        );
+        let plan = crate::Plan::parse(&edit.text, std::path::Path::new("rigor.toml")).unwrap();
+        assert_eq!(plan.slo[0].threshold.as_deref(), Some("250ms"));
+        let e = set_slo(&text, "api", &[("objective".into(), "99.9%".into())], "x").unwrap_err();
+        assert!(e.contains("it has api-latency"), "{e}");
+        let e = set_slo(
+            &text,
+            "api-latency",
+            &[("sli".into(), "availability".into())],
+            "x",
+        )
+        .unwrap_err();
+        assert!(e.contains("objective, threshold, window"), "{e}");
+    }
 
     #[test]
     fn a_new_budget_is_appended_and_the_users_text_is_kept() {

@@ -55,6 +55,41 @@ pub fn run(args: &SloArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Writes the rules, their promtool tests and the dashboard of the plan's SLOs into `out`:
+/// the paths of the three, in that order. Only warnings are printed (on stderr).
+pub fn write_rules(
+    plan: &Path,
+    out: &Path,
+    w: &mut Writer,
+) -> anyhow::Result<[std::path::PathBuf; 3]> {
+    let slos = slos(plan)?;
+    std::fs::create_dir_all(out).map_err(|e| {
+        exit::not_completed(anyhow::anyhow!(
+            "cannot make {}: {e}: give a directory you can write to (-o)",
+            out.display()
+        ))
+    })?;
+    let rules_path = out.join("slo-rules.yml");
+    let tests_path = out.join("slo-rules.test.yml");
+    let dashboard_path = out.join("slo-dashboard.json");
+    let rules = rigor_report::slo::rules_yaml(&slos, &plan.display().to_string());
+    let (tests, untested) = rigor_report::slo::rules_tests_yaml(&slos, "slo-rules.yml");
+    let dashboard = serde_json::to_string_pretty(&rigor_report::slo::dashboard_json(&slos))?;
+    for (path, text) in [
+        (&rules_path, &rules),
+        (&tests_path, &tests),
+        (&dashboard_path, &dashboard),
+    ] {
+        super::report::write_file(path, text, super::report::Existing::Replace, "SLO rules")?;
+    }
+    for why in &untested {
+        w.warn(format_args!(
+            "no promtool test for SLO {why}: its alerts are checked by `promtool check rules` only"
+        ));
+    }
+    Ok([rules_path, tests_path, dashboard_path])
+}
+
 /// The plan's SLOs, read and checked; a plan without any is bad input that says how to write
 /// one.
 fn slos(plan_path: &Path) -> anyhow::Result<Vec<Slo>> {
@@ -75,32 +110,11 @@ fn slos(plan_path: &Path) -> anyhow::Result<Vec<Slo>> {
 }
 
 fn rules(args: &RulesArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
-    let slos = slos(&args.plan)?;
-    std::fs::create_dir_all(&args.out).map_err(|e| {
-        exit::not_completed(anyhow::anyhow!(
-            "cannot make {}: {e}: give a directory you can write to (-o)",
-            args.out.display()
-        ))
-    })?;
-    let rules_path = args.out.join("slo-rules.yml");
-    let tests_path = args.out.join("slo-rules.test.yml");
-    let dashboard_path = args.out.join("slo-dashboard.json");
-    let rules = rigor_report::slo::rules_yaml(&slos, &args.plan.display().to_string());
-    let (tests, untested) = rigor_report::slo::rules_tests_yaml(&slos, "slo-rules.yml");
-    let dashboard = serde_json::to_string_pretty(&rigor_report::slo::dashboard_json(&slos))?;
-    for (path, text) in [
-        (&rules_path, &rules),
-        (&tests_path, &tests),
-        (&dashboard_path, &dashboard),
-    ] {
-        super::report::write_file(path, text, super::report::Existing::Replace, "SLO rules")?;
+    let written = write_rules(&args.plan, &args.out, w)?;
+    for path in &written {
         w.line(format_args!("wrote {}", path.display()))?;
     }
-    for why in &untested {
-        w.warn(format_args!(
-            "no promtool test for SLO {why}: its alerts are checked by `promtool check rules` only"
-        ));
-    }
+    let [rules_path, tests_path, _] = written;
     if !args.check {
         w.note(format_args!(
             "check them: promtool check rules {} && promtool test rules {} (or `rigor slo rules --check`)",

@@ -459,15 +459,38 @@ fn act(
             w.note(format_args!("{said}"));
             log(session, by, said);
         }
-        TuneAction::Monitor { budget } => {
-            monitor::monitor(session, budget, &args.plan, store, by, w)?;
+        TuneAction::Monitor {
+            budget,
+            slo,
+            rules_out,
+        } => {
+            let changes = monitor::Changes {
+                budgets: budget,
+                slos: slo,
+                rules_out: rules_out.as_deref(),
+            };
+            monitor::monitor(session, &changes, &args.plan, store, by, w)?;
             let n = session.monitoring.as_ref().map_or(0, |m| m.budgets.len());
+            let slos = session.monitoring.as_ref().map_or(0, |m| {
+                m.updates
+                    .iter()
+                    .filter(|u| u.kind == rigor_model::slo::SloUpdateKind::Slo)
+                    .count()
+            });
             log(
                 session,
                 by,
                 format!(
-                    "wrote {n} budget{} into the plan",
-                    if n == 1 { "" } else { "s" }
+                    "wrote {n} budget{} into the plan{}",
+                    if n == 1 { "" } else { "s" },
+                    if slos > 0 {
+                        format!(
+                            ", changed {slos} SLO setting{} and wrote the rules again",
+                            if slos == 1 { "" } else { "s" }
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             );
         }

@@ -117,6 +117,21 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         )));
     }
     let queries = queries(args).map_err(bad)?;
+    for q in &queries {
+        let (unit, _, guessed) = prom::guess_unit(&q.promql);
+        let given = args
+            .unit
+            .iter()
+            .any(|u| u.split_once('=').is_none_or(|(n, _)| n.trim() == q.name));
+        if guessed && !given && unit == q.unit {
+            w.note(format_args!(
+                "`{}` is read as {} from its query's names; give --unit {}=UNIT if it is not",
+                q.name,
+                unit.as_str(),
+                q.name
+            ));
+        }
+    }
     let range = Range {
         start_s: end_s - window.as_secs_f64(),
         end_s,

@@ -194,6 +194,15 @@ pub enum TuneAction {
         /// Another budget to write, an absolute limit (`error_rate < 0.1%`); repeatable.
         #[arg(long, value_name = "EXPR")]
         budget: Vec<String>,
+        /// Change one of the plan's SLOs, `NAME KEY=VALUE …` with KEY objective, threshold
+        /// or window (`'checkout-latency threshold=250ms objective=99.5%'`); repeatable.
+        /// Recorded in slo-update-record.json with the final run as evidence, and the SLO
+        /// rules are written again.
+        #[arg(long, value_name = "NAME KEY=VALUE…")]
+        slo: Vec<String>,
+        /// Where the SLO rules are written again [default: the plan's directory].
+        #[arg(long, value_name = "DIR")]
+        rules_out: Option<std::path::PathBuf>,
     },
     /// Close the session: completed when its gates passed, or --abort with a reason.
     Close {

@@ -329,7 +329,49 @@ fn baseline_csv(status: &TuneStatus, store: &dyn Store) -> String {
             ));
         }
     }
+    production_rows(&mut out, store);
     out
+}
+
+/// The latest production telemetry in the store (`rigor import prometheus`), beside rigor's
+/// own baseline: each figure with its query as the method, so the two can be read together.
+fn production_rows(out: &mut String, store: &dyn Store) {
+    let filter = rigor_store::RunFilter {
+        kind: Some(rigor_store::RunKind::Telemetry),
+        ..Default::default()
+    };
+    let Ok(Some(latest)) = store.latest_run(&filter) else {
+        return;
+    };
+    let Ok(Some(rigor_model::output::StoredSummary::Imported(run))) =
+        rigor_model::output::StoredSummary::parse(latest.kind, latest.summary.as_deref())
+    else {
+        return;
+    };
+    let quote = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    for v in &run.values {
+        let query = run
+            .attributes
+            .get(&format!("query.{}", v.metric))
+            .cloned()
+            .unwrap_or_default();
+        let method = format!(
+            "production telemetry: PromQL `{query}` at {}, from {} to {} every {}, mean",
+            run.file,
+            run.attributes.get("start").cloned().unwrap_or_default(),
+            run.attributes.get("end").cloned().unwrap_or_default(),
+            run.attributes.get("step").cloned().unwrap_or_default()
+        );
+        out.push_str(&format!(
+            "{}.{},{},{},{},{}\n",
+            latest.scenario,
+            v.metric,
+            v.value,
+            v.unit.as_str(),
+            latest.id,
+            quote(&method)
+        ));
+    }
 }
 
 fn sha256(bytes: &[u8]) -> String {

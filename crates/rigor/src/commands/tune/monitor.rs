@@ -141,12 +141,23 @@ fn finding(session: &Session, which: &str, store: &dyn Store) -> anyhow::Result<
     })
 }
 
-/// Phase 5: writes the goal (and each `extra` budget) into the plan as budgets of the
-/// reproducer, changed in place when the plan has one for the metric, and records each
-/// change as an objective update with its evidence.
+/// What `rigor tune monitor` is asked to change beyond the goal's budget.
+pub(super) struct Changes<'a> {
+    /// More budgets, absolute limits.
+    pub budgets: &'a [String],
+    /// SLO changes, `NAME KEY=VALUE …`.
+    pub slos: &'a [String],
+    /// Where the rules are written again (the plan's directory by default).
+    pub rules_out: Option<&'a Path>,
+}
+
+/// Phase 5: writes the goal (and each extra budget) into the plan as budgets of the
+/// reproducer, changed in place when the plan has one for the metric, changes the SLOs asked,
+/// and records each change as an objective update with its evidence; the SLO rules are
+/// written again when an SLO changed.
 pub(super) fn monitor(
     session: &mut Session,
-    extra: &[String],
+    changes: &Changes<'_>,
     plan_path: &Path,
     store: &dyn Store,
     by: &Signed,
@@ -184,7 +195,7 @@ pub(super) fn monitor(
     if let Some(goal) = session.goal.as_deref().and_then(|g| parse_goal(g).ok()) {
         checks.push(goal_budget(&goal, session, store, (baseline, final_run))?);
     }
-    for text in extra {
+    for text in changes.budgets {
         let e: rigor_model::expr::Expr = text
             .parse()
             .map_err(|e| exit::bad_input(anyhow::anyhow!("--budget {e}")))?;
@@ -223,17 +234,67 @@ pub(super) fn monitor(
             approved: None,
         });
     }
+    for spec in changes.slos {
+        let (name, keys) = slo_change(spec)?;
+        let comment = format!(
+            "Changed by `rigor tune monitor` for session `{}` (slo-update-record.json says from what).",
+            session.name
+        );
+        let edit = rigor_model::plan::set_slo(&text, &name, &keys, &comment)
+            .map_err(|e| exit::bad_input(anyhow::anyhow!("--slo `{spec}`: {e}")))?;
+        text = edit.text;
+        let measured = slo_measured(store, final_run, &name);
+        for (key, old, new) in edit.changed {
+            updates.push(SloUpdate {
+                kind: SloUpdateKind::Slo,
+                scenario: slo_scenario(&text, plan_path, &name),
+                metric: name.clone(),
+                old: old.map(|o| format!("{key} {o}")),
+                new: format!("{key} {new}"),
+                reason: format!(
+                    "session `{}`, phase 5{}",
+                    session.name,
+                    measured
+                        .as_deref()
+                        .map(|m| format!(": run {final_run} measured {m}"))
+                        .unwrap_or_default()
+                ),
+                evidence: vec![baseline, final_run],
+                recorded: by.clone(),
+                approved: None,
+            });
+        }
+    }
     Plan::parse(&text, plan_path).map_err(|e| {
         exit::bad_input(anyhow::anyhow!(
-            "the budgets would not make a valid plan: {e}"
+            "the changes would not make a valid plan, so none is written: {e}"
         ))
     })?;
     std::fs::write(plan_path, &text).map_err(|e| {
         exit::not_completed(anyhow::anyhow!("cannot write {}: {e}", plan_path.display()))
     })?;
-    for u in &updates {
+    if !changes.slos.is_empty() {
+        let dir = changes.rules_out.map_or_else(
+            || plan_path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            Path::to_path_buf,
+        );
+        let written = crate::commands::slo::write_rules(plan_path, &dir, w)?;
         w.note(format_args!(
-            "budget for `{scenario}`: {}{} in {}",
+            "the SLO rules were written again from the plan: {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for u in &updates {
+        let what = match u.kind {
+            SloUpdateKind::Slo => format!("SLO `{}`", u.metric),
+            _ => format!("budget for `{scenario}`"),
+        };
+        w.note(format_args!(
+            "{what}: {}{} in {}",
             u.old
                 .as_deref()
                 .map(|o| format!("{o} → "))
@@ -250,6 +311,55 @@ pub(super) fn monitor(
         signed: by.clone(),
     });
     Ok(())
+}
+
+/// `NAME KEY=VALUE …` as the SLO's name and its changes.
+fn slo_change(spec: &str) -> anyhow::Result<(String, Vec<(String, String)>)> {
+    let mut words = spec.split_whitespace();
+    let name = words.next().unwrap_or_default().to_string();
+    let keys: Vec<(String, String)> = words
+        .map(|w| {
+            w.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    exit::bad_input(anyhow::anyhow!(
+                        "--slo `{spec}`: `{w}` is not KEY=VALUE (objective=99.95%, threshold=250ms, window=28d)"
+                    ))
+                })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    if name.is_empty() || keys.is_empty() {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--slo `{spec}`: give the SLO's name and what changes, `NAME objective=99.95%`"
+        )));
+    }
+    Ok((name, keys))
+}
+
+/// The SLO's verdict on run `run`, as the run judged it (`99.97% (2999 of 3000)`).
+fn slo_measured(store: &dyn Store, run: i64, name: &str) -> Option<String> {
+    let record = store.run(run).ok()?;
+    let Ok(Some(rigor_model::output::StoredSummary::Load(summary))) =
+        rigor_model::output::StoredSummary::parse(record.kind, record.summary.as_deref())
+    else {
+        return None;
+    };
+    let prefix = format!("slo {name}:");
+    summary
+        .thresholds
+        .iter()
+        .find(|t| t.threshold.starts_with(&prefix))
+        .map(|t| format!("{} against `{}`", t.value_text, t.threshold))
+}
+
+/// The scenario the SLO names in the plan `text`, if it names one.
+fn slo_scenario(text: &str, plan_path: &Path, name: &str) -> Option<String> {
+    Plan::parse(text, plan_path)
+        .ok()?
+        .slo
+        .into_iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.scenario)
 }
 
 /// The goal as a budget: as written when the final run meets it; a relative goal at the
