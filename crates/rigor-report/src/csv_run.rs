@@ -31,20 +31,23 @@ const RUN_METRICS: [&str; 18] = [
     "target.fds",
 ];
 
+/// The columns of a baseline-metrics.csv.
+const METRICS_HEADER: [&str; 7] = [
+    "timestamp",
+    "scenario",
+    "metric",
+    "value",
+    "unit",
+    "source",
+    "method",
+];
+
 /// One row per metric of the whole run, then per phase and per request (`scenario` carries
 /// the group as `scenario/phase:NAME`).
 pub fn load_metrics(r: &LoadReport) -> Result<String, ReportError> {
     let s = &r.summary;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "timestamp",
-        "scenario",
-        "metric",
-        "value",
-        "unit",
-        "source",
-        "method",
-    ])?;
+    w.write_record(METRICS_HEADER)?;
     let source = format!("rigor run {}", s.run_id);
     let method = format!(
         "rigor {} load, {} model, {} phase{}, latency from intended start",
@@ -103,15 +106,7 @@ pub fn imported_metrics(
     run: &rigor_model::output::imported::ImportedRun,
 ) -> Result<String, ReportError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "timestamp",
-        "scenario",
-        "metric",
-        "value",
-        "unit",
-        "source",
-        "method",
-    ])?;
+    w.write_record(METRICS_HEADER)?;
     let attribute = |key: &str| run.attributes.get(key).cloned().unwrap_or_default();
     let source = format!("rigor run {run_id} ({} {})", run.source, run.file);
     for v in &run.values {
