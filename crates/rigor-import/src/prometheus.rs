@@ -227,6 +227,18 @@ pub fn block_means(values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Unix seconds as an RFC 3339 time in UTC, to the millisecond.
+fn rfc3339(unix_s: f64) -> String {
+    let ns = (unix_s * 1e3).round() as i128 * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(ns)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{unix_s}"))
+}
+
 /// The run the series make: one figure per query.
 pub fn to_run(
     base: &str,
@@ -237,8 +249,8 @@ pub fn to_run(
 ) -> Import {
     let mut attributes = BTreeMap::new();
     attributes.insert("url".to_string(), base.to_string());
-    attributes.insert("start".to_string(), format!("{}", range.start_s));
-    attributes.insert("end".to_string(), format!("{}", range.end_s));
+    attributes.insert("start".to_string(), rfc3339(range.start_s));
+    attributes.insert("end".to_string(), rfc3339(range.end_s));
     attributes.insert(
         "step".to_string(),
         rigor_model::plan::prometheus_duration(range.step),
@@ -331,6 +343,11 @@ mod tests {
         assert!(!parse_range(html, 200, "q", "x", "u")
             .unwrap_err()
             .is_bad_input());
+    }
+
+    #[test]
+    fn times_are_kept_as_rfc3339() {
+        assert_eq!(rfc3339(1_700_000_000.5), "2023-11-14T22:13:20.5Z");
     }
 
     #[test]

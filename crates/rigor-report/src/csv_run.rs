@@ -112,7 +112,7 @@ pub fn imported_metrics(
     for v in &run.values {
         let method = match run.attributes.get(&format!("query.{}", v.metric)) {
             Some(query) => format!(
-                "PromQL `{query}` from {} to {} every {} (Unix seconds), mean of the points",
+                "PromQL `{query}` from {} to {} every {}, mean of the points",
                 attribute("start"),
                 attribute("end"),
                 attribute("step")

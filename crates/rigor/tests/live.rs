@@ -218,6 +218,7 @@ fn an_address_that_cannot_be_listened_on_is_refused_before_the_run() {
 const SLO_PLAN: &str = r#"
 [[scenario]]
 name = "live"
+traceparent = true
 [[scenario.request]]
 url = "URL"
 [[scenario.phases]]
@@ -438,6 +439,39 @@ fn a_real_prometheus_follows_the_run_and_its_range_comes_back_as_a_telemetry_run
     assert!(
         latency_bad < 0.01,
         "20 ms responses within 300 ms: {latency_bad}"
+    );
+
+    // The slowest requests' trace ids came with the buckets as exemplars, and Prometheus kept
+    // them.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (_, body) = get(
+        &server.addr,
+        &format!(
+            "/api/v1/query_exemplars?query={}&start={}&end={}",
+            encode("rigor_request_duration_seconds_bucket{scenario=\"live\"}"),
+            now - 600,
+            now + 60
+        ),
+        None,
+    )
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let trace_ids: Vec<String> = json["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .flat_map(|s| s["exemplars"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["labels"]["trace_id"].as_str().map(str::to_string))
+        .collect();
+    assert!(!trace_ids.is_empty(), "exemplars stored: {body}");
+    assert!(
+        trace_ids
+            .iter()
+            .all(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{trace_ids:?}"
     );
 
     // Every point of the range read back lies after the last scrape: each is the run's total.

@@ -285,8 +285,18 @@ fn tell(
         w.note(format_args!("{note}"));
     }
     if !stored.ids.is_empty() {
+        let pointwise = import
+            .rows
+            .iter()
+            .flat_map(|r| &r.run.values)
+            .any(|v| v.samples.len() < 2);
         w.note(format_args!(
-            "next: `rigor history --scenario {scenario}` follows them; `rigor compare` judges values without an interval against the noise band only, and says so"
+            "next: `rigor history --scenario {scenario}` follows them{}",
+            if pointwise {
+                "; `rigor compare` judges values without an interval against the noise band only, and says so"
+            } else {
+                "; `rigor compare` resamples their samples"
+            }
         ));
     }
     Ok(())
