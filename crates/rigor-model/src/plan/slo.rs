@@ -174,6 +174,17 @@ impl SloCheck {
     }
 }
 
+impl crate::plan::Scenario {
+    /// The latency bounds of the SLOs judged on this scenario: the live endpoint gives each
+    /// a histogram bucket, so the rules `rigor slo rules` writes evaluate on what it serves.
+    pub fn slo_thresholds(&self) -> Vec<Duration> {
+        self.slos
+            .iter()
+            .filter_map(|s| s.threshold_ns.map(Duration::from_nanos))
+            .collect()
+    }
+}
+
 /// A share as a percentage to four decimals, trailing zeros cut (`99.9`, `99.9523`).
 fn percent(share: f64) -> String {
     let text = format!("{:.4}", share * 100.0);

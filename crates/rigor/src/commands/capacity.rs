@@ -80,6 +80,9 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let dir = project_dir(&args.plan);
+    // Each step is a run of the same scenario: the live counters add up over the search, so
+    // a dashboard's rate() follows the steps.
+    let exporter = args.live.start(&scenario.slo_thresholds(), w)?;
     let target = super::run::start_target(plan.target.as_ref(), &dir)?;
     let options = LoadOptions {
         threads: args.record.threads,
@@ -91,7 +94,7 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         profile: None,
         target_metrics: None,
         memory_limit: None,
-        live: None,
+        live: exporter.as_ref().map(rigor_live::Exporter::feed),
         probes: Vec::new(),
     };
     let mut lazy = store::LazyStore::new(args.record.store.as_deref(), plan.store.as_deref(), &dir);
@@ -206,6 +209,7 @@ pub fn run(args: &CapacityArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         keep(store, &mut report, w);
     }
     present(&report, args, w)?;
+    args.live.linger(exporter, w);
     Ok(match ended {
         Outcome::Ended(_) | Outcome::OutOfTime | Outcome::Swept => ExitCode::SUCCESS,
         Outcome::Interrupted => ExitCode::from(exit::INTERRUPTED),

@@ -84,7 +84,11 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     let exporter = if scenarios.is_empty() {
         None
     } else {
-        args.live.start(&slo_thresholds(&plan), w)?
+        let thresholds: Vec<Duration> = scenarios
+            .iter()
+            .flat_map(Scenario::slo_thresholds)
+            .collect();
+        args.live.start(&thresholds, w)?
     };
     let target = start_target(plan.target.as_ref(), &project_dir)?;
     let mut session = Session {
@@ -149,22 +153,6 @@ pub fn run(args: &RunArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         w.report(&Report::PlanRun(&output), Format::Json)?;
     }
     Ok(ExitCode::from(outcome.worst))
-}
-
-/// The latency thresholds of the plan's SLOs over rigor's own histogram: the live endpoint
-/// gives each a bucket, so the rules `rigor slo rules` writes evaluate on what it serves.
-fn slo_thresholds(plan: &Plan) -> Vec<Duration> {
-    plan.slo
-        .iter()
-        .filter_map(|s| s.resolve().ok())
-        .filter_map(|s| match s.sli {
-            rigor_model::plan::Sli::Latency {
-                histogram,
-                threshold,
-            } if histogram.name == "rigor_request_duration_seconds" => Some(threshold),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The plan, its scenarios resolved and its benches, narrowed to the one named.

@@ -94,6 +94,9 @@ pub struct CapacityArgs {
     pub show: Option<String>,
 
     #[command(flatten)]
+    pub live: crate::commands::LiveArgs,
+
+    #[command(flatten)]
     pub record: RecordArgs,
 }
 
