@@ -248,6 +248,7 @@ fn bench_run_with_floor(
             runs,
             relative: None,
             outliers: vec![],
+            counts: None,
         }],
         order: vec![],
         warmup_order: vec![],

@@ -7,7 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rigor_model::plan::{BenchEntry, ShellChoice};
 
 use crate::params::Parameter;
-use crate::spec::{BenchSpec, Hooks, Order, OutputMode, RunCount, Shell, SpecError};
+use crate::spec::{
+    BenchSpec, Counting, Hooks, Order, OutputMode, RunCount, Shell, SpecError, DEFAULT_COUNT_RUNS,
+};
 
 impl BenchSpec {
     /// The settings a `[[bench]]` entry asks for. Defaults: at least 10 runs and 3 s, no
@@ -65,6 +67,7 @@ impl BenchSpec {
                 })
             }
         };
+        spec.counting = counting(entry)?;
         if let Some(scan) = &entry.scan {
             let step = scan.step.as_deref();
             spec.parameters
@@ -76,6 +79,32 @@ impl BenchSpec {
         }
         Ok(spec)
     }
+}
+
+/// The counts `measure` asks for, checked.
+fn counting(entry: &BenchEntry) -> Result<Option<Counting>, SpecError> {
+    for m in &entry.measure {
+        if !rigor_model::plan::MEASURES.contains(&m.as_str()) {
+            return Err(SpecError::UnknownMeasure { measure: m.clone() });
+        }
+    }
+    let has = |m: &str| entry.measure.iter().any(|x| x == m);
+    let (instructions, cycles_estimate) = (has("instructions"), has("cycles-estimate"));
+    if !instructions && !cycles_estimate {
+        if entry.count_runs.is_some() {
+            return Err(SpecError::CountRunsWithoutCounts);
+        }
+        return Ok(None);
+    }
+    let runs = entry.count_runs.unwrap_or(DEFAULT_COUNT_RUNS);
+    if runs == 0 || runs > 1000 {
+        return Err(SpecError::CountRuns { runs });
+    }
+    Ok(Some(Counting {
+        instructions,
+        cycles_estimate,
+        runs,
+    }))
 }
 
 #[cfg(test)]

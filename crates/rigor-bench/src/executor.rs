@@ -204,7 +204,7 @@ impl Executor for ProcessExecutor {
     }
 }
 
-fn build(invocation: &Invocation) -> Command {
+pub(crate) fn build(invocation: &Invocation) -> Command {
     match invocation {
         Invocation::Direct { program, args } => {
             let mut command = Command::new(resolve(program));

@@ -99,6 +99,7 @@ pub fn import_hyperfine_from(reader: impl std::io::Read) -> Result<BenchResult, 
             stats: None,
             relative: None,
             outliers: Vec::new(),
+            counts: None,
         });
     }
     let mut result = BenchResult {

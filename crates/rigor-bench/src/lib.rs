@@ -25,6 +25,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod clock;
+pub mod count;
 mod entry;
 pub mod executor;
 mod fake;

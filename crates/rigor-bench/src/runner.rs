@@ -26,13 +26,15 @@ use std::time::Duration;
 use crate::analysis::analyze;
 use crate::batch::{Batch, BatchOutcome, BatchRun, PlannedRun};
 use crate::clock::{Clock, MonotonicClock};
+use crate::count;
 use crate::executor::{describe_exit, ExecError, Executor, Measurement};
 use crate::result::{
     BenchResult, CommandResult, ParameterValue, TimedRun, Warning, WarningKind,
     BENCH_SCHEMA_VERSION,
 };
-use crate::spec::{BenchPlan, CommandSpec, Order, OutputMode, PlannedCommand};
+use crate::spec::{BenchPlan, CommandSpec, Counting, Order, OutputMode, PlannedCommand};
 use error::format_hook_output;
+use rigor_model::output::bench::{CountSeries, CountSource, Counts};
 use stop_rule::{Done, StopRule};
 
 pub use calibration::CALIBRATION_WARMUP;
@@ -52,6 +54,8 @@ pub enum Phase {
     Calibration,
     Warmup,
     Timed,
+    /// Runs under a counting tool (perf or cachegrind), after the timed ones.
+    Counted,
 }
 
 /// Reported for every finished run, for a progress line (after the batch it was part of).
@@ -93,6 +97,8 @@ pub struct Runner<'a> {
     rng: fastrand::Rng,
     /// Runs measured so far (warm-up and timed) and their total wall time, for batch sizes.
     pace: (u64, Duration),
+    /// The counting tools, when the caller found them already (found at the count if not).
+    tools: Option<count::Tools>,
 }
 
 /// Per-command state while running.
@@ -135,7 +141,15 @@ impl<'a> Runner<'a> {
             start: Duration::ZERO,
             rng: fastrand::Rng::with_seed(seed),
             pace: (0, Duration::ZERO),
+            tools: None,
         }
+    }
+
+    /// The tools to count with, instead of looking for them (tests that pretend a machine
+    /// has none).
+    pub fn tools(mut self, tools: count::Tools) -> Runner<'a> {
+        self.tools = Some(tools);
+        self
     }
 
     /// The clock for progress reports (the monotonic clock by default).
@@ -193,11 +207,15 @@ impl<'a> Runner<'a> {
             host_other_cpu_cores: None,
         };
 
+        let mut counts: Vec<Option<Counts>> = vec![None; self.plan.commands.len()];
         let outcome = self.calibrate().and_then(|(shell, step)| {
             result.shell = shell;
             match step {
                 Step::Interrupted => Ok(Step::Interrupted),
-                Step::Ran => self.benchmark(&mut tallies, &mut result),
+                Step::Ran => match self.benchmark(&mut tallies, &mut result)? {
+                    Step::Ran => self.count(&mut counts),
+                    Step::Interrupted => Ok(Step::Interrupted),
+                },
             }
         });
         let cleanup = self.cleanup(&tallies);
@@ -222,7 +240,11 @@ impl<'a> Runner<'a> {
             .commands
             .iter()
             .zip(tallies)
-            .map(|(planned, tally)| command_result(&planned.command, tally.runs))
+            .zip(counts)
+            .map(|((planned, tally), counts)| CommandResult {
+                counts,
+                ..command_result(&planned.command, tally.runs)
+            })
             .collect();
         analyze(&mut result);
         Ok(result)
@@ -452,6 +474,101 @@ impl<'a> Runner<'a> {
 
     /// Runs the cleanup hook of every command that was set up; failures become warnings,
     /// since the measurements are already taken.
+    /// The counted runs, when the plan asks for counts: `runs` rounds of every command in
+    /// turn (its prepare and conclude hooks around each), under perf for instructions where
+    /// the CPU's counters can be read, under cachegrind for the cycle estimate (and for
+    /// instructions where perf cannot). What cannot be counted is said in the command's
+    /// counts, and the benchmark goes on.
+    fn count(&mut self, counts: &mut [Option<Counts>]) -> Result<Step, BenchError> {
+        let Some(counting) = self.plan.counting else {
+            return Ok(Step::Ran);
+        };
+        let tools = self.tools.clone().unwrap_or_else(count::Tools::find);
+        let mut missing = Vec::new();
+        let perf = tools.perf.clone().filter(|_| counting.instructions);
+        let cachegrind = tools
+            .valgrind
+            .clone()
+            .filter(|_| counting.cycles_estimate || (counting.instructions && perf.is_none()));
+        if counting.instructions && perf.is_none() {
+            if let Some(why) = &tools.perf_missing {
+                missing.push(format!(
+                    "instructions are not read from the CPU's counters: {why}"
+                ));
+            }
+        }
+        if tools.valgrind.is_none() && (counting.cycles_estimate || perf.is_none()) {
+            missing.push(
+                "Valgrind is not installed, so nothing simulates the CPU: install it (Debian: `apt-get install valgrind`) for instructions and the cycle estimate"
+                    .to_string(),
+            );
+        }
+        let mut jobs: Vec<(CountSource, std::path::PathBuf)> = Vec::new();
+        jobs.extend(perf.map(|p| (CountSource::Perf, p)));
+        jobs.extend(cachegrind.map(|v| (CountSource::Cachegrind, v)));
+        for c in counts.iter_mut() {
+            *c = Some(Counts {
+                unavailable: missing.clone(),
+                ..Counts::default()
+            });
+        }
+        if jobs.is_empty() {
+            return Ok(Step::Ran);
+        }
+        let scratch = std::env::temp_dir().join(format!("rigor-count-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).map_err(|e| {
+            BenchError::Count(format!(
+                "cannot make a scratch directory for the counts at {}: {e}",
+                scratch.display()
+            ))
+        })?;
+        let mut failed = vec![false; counts.len()];
+        let plan = self.plan;
+        let phase_start = self.clock.now();
+        let total = counting.runs * plan.commands.len() as u64 * jobs.len() as u64;
+        let mut done = 0;
+        for (source, tool) in &jobs {
+            for round in 0..counting.runs {
+                for (index, planned) in plan.commands.iter().enumerate() {
+                    if self.stopped() {
+                        let _ = std::fs::remove_dir_all(&scratch);
+                        return Ok(Step::Interrupted);
+                    }
+                    if failed[index] {
+                        continue;
+                    }
+                    if let Some(prepare) = &planned.prepare {
+                        self.hook(HookKind::Prepare, prepare, &planned.command)?;
+                    }
+                    let counted = count::count(*source, tool, &planned.command, &scratch);
+                    if let Some(conclude) = &planned.conclude {
+                        self.hook(HookKind::Conclude, conclude, &planned.command)?;
+                    }
+                    let entry = counts[index].get_or_insert_with(Counts::default);
+                    match counted {
+                        Ok(c) => record_count(entry, *source, &c, counting),
+                        Err(e) => {
+                            failed[index] = true;
+                            entry.unavailable.push(format!("not counted: {e}"));
+                        }
+                    }
+                    done += 1;
+                    self.report(
+                        Phase::Counted,
+                        index,
+                        (round + 1, counting.runs),
+                        false,
+                        (done, total),
+                        phase_start,
+                    );
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        Ok(Step::Ran)
+    }
+
     fn cleanup(&mut self, tallies: &[Tally]) -> Vec<Warning> {
         let plan = self.plan;
         let mut warnings = Vec::new();
@@ -523,6 +640,36 @@ impl<'a> Runner<'a> {
     }
 }
 
+/// Adds one counted run to a command's counts: perf's instructions, or cachegrind's
+/// instructions (where perf does not count them) and its cycle estimate.
+fn record_count(entry: &mut Counts, source: CountSource, c: &count::Counted, counting: Counting) {
+    let series = |slot: &mut Option<CountSeries>, value: u64| {
+        slot.get_or_insert_with(|| CountSeries {
+            source,
+            settings: match source {
+                CountSource::Cachegrind => count::CACHES.join(" "),
+                CountSource::Perf => "instructions:u".into(),
+            },
+            values: Vec::new(),
+        })
+        .values
+        .push(value);
+    };
+    let perf_counts_instructions = entry
+        .instructions
+        .as_ref()
+        .is_some_and(|s| s.source == CountSource::Perf);
+    if counting.instructions && (source == CountSource::Perf || !perf_counts_instructions) {
+        series(&mut entry.instructions, c.instructions);
+    }
+    if counting.cycles_estimate {
+        if let Some(cycles) = c.cycles_estimate {
+            series(&mut entry.cycles_estimate, cycles);
+        }
+    }
+    entry.wall_ns.push(c.wall.as_nanos() as u64);
+}
+
 /// The queue index of the last run the executor finished: it finishes the batch's runs in
 /// order, and may stop early. `None` when it was interrupted before finishing any.
 fn finished_through(batch: &Batch, outcome: &BatchOutcome) -> Result<Option<usize>, BenchError> {
@@ -561,5 +708,6 @@ fn command_result(command: &CommandSpec, runs: Vec<TimedRun>) -> CommandResult {
         stats: None,
         relative: None,
         outliers: Vec::new(),
+        counts: None,
     }
 }

@@ -111,7 +111,21 @@ pub struct BenchSpec {
     /// Keep benchmarking when a command exits non-zero (or is killed by a signal).
     pub ignore_failure: bool,
     pub order: Order,
+    /// Deterministic counts to take on runs of their own, when asked for.
+    pub counting: Option<Counting>,
 }
+
+/// The deterministic costs to count (see [`crate::count`]) and on how many runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counting {
+    pub instructions: bool,
+    pub cycles_estimate: bool,
+    /// Counted runs per command.
+    pub runs: u64,
+}
+
+/// Counted runs per command unless told: counts barely vary, and a simulated run is slow.
+pub const DEFAULT_COUNT_RUNS: u64 = 3;
 
 /// How a command is started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +180,7 @@ pub struct BenchPlan {
     pub calibration: Option<Calibration>,
     /// Found while resolving (e.g. shell syntax in a command run without a shell).
     pub warnings: Vec<Warning>,
+    pub counting: Option<Counting>,
 }
 
 /// Settings that cannot be benchmarked.
@@ -183,6 +198,14 @@ pub enum SpecError {
     DuplicateParameter { name: String },
     #[error("the number of runs must be at least 1")]
     ZeroRuns,
+    #[error("measure `{measure}`: rigor measures wall, instructions and cycles-estimate")]
+    UnknownMeasure { measure: String },
+    #[error(
+        "count_runs is for counted measures: add `instructions` or `cycles-estimate` to measure"
+    )]
+    CountRunsWithoutCounts,
+    #[error("count_runs {runs}: give 1 to 1000 counted runs per command")]
+    CountRuns { runs: u64 },
     #[error("the minimum number of runs ({min}) is above the maximum ({max})")]
     MinAboveMax { min: u64, max: u64 },
     #[error("the shell program is empty")]
@@ -277,6 +300,7 @@ impl BenchSpec {
             ignore_failure: self.ignore_failure,
             calibration: self.calibration(),
             warnings,
+            counting: self.counting,
         })
     }
 

@@ -312,6 +312,8 @@ impl LoadResult {
             | Metric::User
             | Metric::System
             | Metric::PeakRss
+            | Metric::Instructions(_)
+            | Metric::Cycles(_)
             | Metric::Column(_) => None,
         }
     }

@@ -190,6 +190,9 @@ pub enum Judged {
     Samples,
     /// A single figure with no sampling distribution: judged against limits only.
     Point,
+    /// A deterministic count over a few counted runs: the change between their ranges, set
+    /// against a noise band of its own (a fraction of a percent).
+    Counts,
     /// An imported figure: a value without an interval (or with its source's samples), judged
     /// against the noise band, or the spread between runs when there are enough.
     Value,
@@ -315,6 +318,10 @@ pub enum Metric {
     System,
     /// Its peak resident memory (the largest run's).
     PeakRss,
+    /// Instructions it executed (with its children), over its counted runs.
+    Instructions(Stat),
+    /// Its cycles as a cache simulation estimates them, over its counted runs.
+    Cycles(Stat),
     /// A figure of an imported run, by its source's name (a CSV column, a k6 or wrk figure).
     Column(Column),
 }
@@ -467,6 +474,16 @@ pub const CATALOGUE: &[Entry] = &[
         about: "a command's peak resident memory",
     },
     Entry {
+        name: "instructions.STAT",
+        kind: RunKind::Bench,
+        about: "instructions a command executed, children included (median, mean, min, max over its counted runs; `--measure instructions`), from perf or cachegrind",
+    },
+    Entry {
+        name: "cycles.STAT",
+        kind: RunKind::Bench,
+        about: "a command's cycles as cachegrind's cache simulation estimates them (`--measure cycles-estimate`)",
+    },
+    Entry {
         name: "imported.NAME",
         kind: RunKind::Imported,
         about: "a figure of imported runs by its source's name (a CSV column, k6's `http_req_duration.p95`, criterion's `fib/20`), in the unit and direction the import gave it",
@@ -528,13 +545,24 @@ pub const SUGGESTIONS: &[&str] = &[
     "user.mean",
     "system.mean",
     "peak_rss",
+    "instructions.median",
+    "instructions.mean",
+    "instructions.min",
+    "instructions.max",
+    "cycles.median",
+    "cycles.mean",
 ];
 
 impl Metric {
     /// The kind of run that has this metric.
     pub fn run_kind(self) -> RunKind {
         match self {
-            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => RunKind::Bench,
+            Metric::Wall(_)
+            | Metric::User
+            | Metric::System
+            | Metric::PeakRss
+            | Metric::Instructions(_)
+            | Metric::Cycles(_) => RunKind::Bench,
             Metric::Column(_) => RunKind::Imported,
             _ => RunKind::Load,
         }
@@ -562,7 +590,11 @@ impl Metric {
             | Metric::System => Unit::Nanos,
             Metric::ErrorRate | Metric::JourneyFailureRate => Unit::Fraction,
             Metric::Throughput => Unit::PerSecond,
-            Metric::Requests | Metric::Errors | Metric::Journeys => Unit::Count,
+            Metric::Requests
+            | Metric::Errors
+            | Metric::Journeys
+            | Metric::Instructions(_)
+            | Metric::Cycles(_) => Unit::Count,
             Metric::PeakRss => Unit::Bytes,
             Metric::Target(s) => s.unit(),
             Metric::Scraped(s) => s.unit(),
@@ -588,6 +620,7 @@ impl Metric {
             Metric::ErrorRate | Metric::JourneyFailureRate => Judged::Proportion,
             Metric::Throughput => Judged::Rate,
             Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => Judged::Runs,
+            Metric::Instructions(_) | Metric::Cycles(_) => Judged::Counts,
             Metric::Target(s) => s.judged(),
             Metric::Scraped(_) => Judged::Samples,
             Metric::Column(_) => Judged::Value,
@@ -687,6 +720,20 @@ impl FromStr for Metric {
                 s => Ok(Metric::Wall(s)),
             };
         }
+        for (prefix, make) in [
+            ("instructions.", Metric::Instructions as fn(Stat) -> Metric),
+            ("cycles.", Metric::Cycles as fn(Stat) -> Metric),
+        ] {
+            if let Some(s) = text.strip_prefix(prefix) {
+                return match stat(s)? {
+                    s @ (Stat::Mean | Stat::Min | Stat::Max) => Ok(make(s)),
+                    Stat::Percentile(50.0) => Ok(make(Stat::Percentile(50.0))),
+                    _ => Err(format!(
+                        "`{text}`: a count has median, mean, min and max (over a few counted runs)"
+                    )),
+                };
+            }
+        }
         match text {
             "error_rate" => Ok(Metric::ErrorRate),
             "throughput" => Ok(Metric::Throughput),
@@ -725,6 +772,10 @@ impl fmt::Display for Metric {
             Metric::User => f.write_str("user.mean"),
             Metric::System => f.write_str("system.mean"),
             Metric::PeakRss => f.write_str("peak_rss"),
+            Metric::Instructions(Stat::Percentile(_)) => f.write_str("instructions.median"),
+            Metric::Instructions(s) => write!(f, "instructions.{s}"),
+            Metric::Cycles(Stat::Percentile(_)) => f.write_str("cycles.median"),
+            Metric::Cycles(s) => write!(f, "cycles.{s}"),
             Metric::Column(c) => c.fmt(f),
         }
     }

@@ -33,7 +33,7 @@ use locate::{Locator, Step};
 use syntax::syntax_error;
 
 use crate::units::{HumanDuration, Rate, Ratio};
-pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice};
+pub use bench::{BenchEntry, ListSpec, ScanSpec, ShellChoice, MEASURES};
 pub use edit::{set_budget, set_slo, BudgetEdit, SloEdit, SLO_KEYS};
 pub use extraction::Extraction;
 pub use gate::{Action, BudgetSpec, Check, CheckKind, RuleSpec};

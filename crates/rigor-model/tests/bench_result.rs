@@ -65,6 +65,7 @@ fn every_field() -> BenchResult {
                     fastest: true,
                 }),
                 outliers: vec![2],
+                counts: None,
             },
             CommandResult {
                 name: "slow".into(),
@@ -82,6 +83,7 @@ fn every_field() -> BenchResult {
                     fastest: false,
                 }),
                 outliers: vec![],
+                counts: None,
             },
             CommandResult {
                 name: "never".into(),
@@ -91,6 +93,7 @@ fn every_field() -> BenchResult {
                 stats: None,
                 relative: None,
                 outliers: vec![],
+                counts: None,
             },
         ],
         order: vec![1, 0, 1, 0],

@@ -344,6 +344,7 @@ fn bench_summary(store: &dyn Store, run: &StoredRun) -> Result<Summarised, Store
                 stats: None,
                 relative: None,
                 outliers: Vec::new(),
+                counts: None,
             }
         })
         .collect();

@@ -53,6 +53,119 @@ pub(super) fn compare_bench(
             }
             out.extend(compare_command_metric(metric, &info, (ca, cb), single, s));
         }
+        compare_counts(a, b, (ca, cb), single, s, out, warnings);
+    }
+}
+
+/// The noise band of a count unless `--noise-for` says otherwise: instruction counts vary
+/// by hundredths of a percent between runs, so half a percent is far outside their noise.
+pub const COUNT_NOISE: f64 = 0.005;
+
+/// A command's counts (instructions, the cycle estimate): the change of the median, with
+/// the range every counted run of one side makes against every run of the other as its
+/// interval; a change whose range clears the band in one direction is real (the counts do
+/// not overlap), else it is within what the runs show. Counts from different tools, or a
+/// simulation with other caches, are never set against each other.
+fn compare_counts(
+    a: &RunData,
+    b: &RunData,
+    (ca, cb): (&CommandResult, &CommandResult),
+    single: bool,
+    s: &CompareSettings,
+    out: &mut Vec<Pending>,
+    warnings: &mut Vec<String>,
+) {
+    use rigor_model::output::bench::CountSeries;
+    let pick = |c: &CommandResult, cycles: bool| -> Option<CountSeries> {
+        let counts = c.counts.as_ref()?;
+        if cycles {
+            counts.cycles_estimate.clone()
+        } else {
+            counts.instructions.clone()
+        }
+    };
+    for (metric, cycles) in [("instructions.median", false), ("cycles.median", true)] {
+        let what = metric.trim_end_matches(".median");
+        let (sa, sb) = match (pick(ca, cycles), pick(cb, cycles)) {
+            (None, None) => continue,
+            (Some(_), None) | (None, Some(_)) => {
+                warnings.push(format!(
+                    "{what} of `{}` are counted in only one of runs {} and {}: not compared",
+                    ca.command,
+                    a.id(),
+                    b.id()
+                ));
+                continue;
+            }
+            (Some(x), Some(y)) => (x, y),
+        };
+        if sa.source != sb.source || sa.settings != sb.settings {
+            warnings.push(format!(
+                "{what} of `{}` are not compared: run {} counted them with {} ({}), run {} with {} ({}); counts of different tools are different measures",
+                ca.command,
+                a.id(),
+                sa.source.as_str(),
+                sa.settings,
+                b.id(),
+                sb.source.as_str(),
+                sb.settings
+            ));
+            continue;
+        }
+        let (Some(ma), Some(mb)) = (sa.median(), sb.median()) else {
+            continue;
+        };
+        let (Some(lo_a), Some(hi_a), Some(lo_b), Some(hi_b)) = (
+            sa.stat("min"),
+            sa.stat("max"),
+            sb.stat("min"),
+            sb.stat("max"),
+        ) else {
+            continue;
+        };
+        if ma <= 0.0 || lo_a <= 0.0 {
+            continue;
+        }
+        let Some(info) = info(RunKind::Bench, metric) else {
+            continue;
+        };
+        let name = if single {
+            metric.to_string()
+        } else {
+            format!("{metric}{{command=\"{}\"}}", ca.command)
+        };
+        let change = rigor_stats::Interval {
+            estimate: mb / ma - 1.0,
+            lower: lo_b / hi_a - 1.0,
+            upper: hi_b / lo_a - 1.0,
+        };
+        let apart = change.lower > 0.0 || change.upper < 0.0;
+        out.push(Pending {
+            history_only: false,
+            untested: false,
+            noise: s.noise_by_metric.get(metric).copied().unwrap_or(COUNT_NOISE),
+            metric: name,
+            measure: info.metric,
+            scope: if single {
+                Scope::Run
+            } else {
+                Scope::Request(ca.command.clone())
+            },
+            unit: info.unit,
+            direction: info.direction,
+            baseline: ma,
+            candidate: mb,
+            change_kind: ChangeKind::Relative,
+            change,
+            // Deterministic counts: the ranges overlap or they do not.
+            p_value: if apart { 0.0 } else { 1.0 },
+            method: format!(
+                "{} counts ({} and {} counted runs): the median's change, every run of one against every run of the other as its range",
+                sa.source.as_str(),
+                sa.values.len(),
+                sb.values.len()
+            ),
+        });
     }
 }
 

@@ -52,6 +52,9 @@ pub enum BenchError {
     },
     #[error("the shell `{shell}` cannot run an empty command (it ended with {exit}); check the shell program")]
     ShellFailed { shell: String, exit: String },
+    /// The counted runs could not be set up (their scratch directory).
+    #[error("{0}")]
+    Count(String),
 }
 
 /// The end of a failed hook's output, ready to append to [`BenchError::HookFailed`]'s message.

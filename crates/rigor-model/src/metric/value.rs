@@ -40,7 +40,12 @@ impl Metric {
                 None => None,
                 Some(s) => scraped_value(m, s, scope)?,
             },
-            Metric::Wall(_) | Metric::User | Metric::System | Metric::PeakRss => {
+            Metric::Wall(_)
+            | Metric::User
+            | Metric::System
+            | Metric::PeakRss
+            | Metric::Instructions(_)
+            | Metric::Cycles(_) => {
                 return Err(format!(
                     "`{self}` is a bench metric; run {} is a load run",
                     summary.run_id
@@ -94,6 +99,27 @@ impl Metric {
             Metric::User => Some(ns(s.user_mean)),
             Metric::System => Some(ns(s.system_mean)),
             Metric::PeakRss => Some(s.peak_rss_max_bytes as f64),
+            Metric::Instructions(stat) | Metric::Cycles(stat) => {
+                let counts = chosen.counts.as_ref();
+                let series = match self {
+                    Metric::Instructions(_) => counts.and_then(|c| c.instructions.as_ref()),
+                    _ => counts.and_then(|c| c.cycles_estimate.as_ref()),
+                };
+                let Some(series) = series else {
+                    return Err(format!(
+                        "run {run_id} counted no {}: measure it with `--measure {}` (`measure = [\"{}\"]` in the plan){}",
+                        if matches!(self, Metric::Instructions(_)) { "instructions" } else { "cycles" },
+                        if matches!(self, Metric::Instructions(_)) { "instructions" } else { "cycles-estimate" },
+                        if matches!(self, Metric::Instructions(_)) { "instructions" } else { "cycles-estimate" },
+                        counts
+                            .map(|c| c.unavailable.join("; "))
+                            .filter(|u| !u.is_empty())
+                            .map(|u| format!(" ({u})"))
+                            .unwrap_or_default()
+                    ));
+                };
+                series.stat(stat_word(stat))
+            }
             load => {
                 return Err(format!(
                     "`{load}` is a load metric; run {run_id} is a bench run"
@@ -290,4 +316,14 @@ fn latency_stat(l: &LatencySummary, stat: Stat) -> Option<f64> {
         Stat::Percentile(_) => return None,
     };
     Some(v as f64)
+}
+
+/// The word [`CountSeries::stat`](crate::output::bench::CountSeries::stat) takes for `stat`.
+fn stat_word(stat: Stat) -> &'static str {
+    match stat {
+        Stat::Mean => "mean",
+        Stat::Min => "min",
+        Stat::Max => "max",
+        _ => "median",
+    }
 }

@@ -67,6 +67,97 @@ pub struct CommandResult {
     pub relative: Option<Relative>,
     /// Indices into `runs` of the robust outliers (they are kept in every statistic).
     pub outliers: Vec<usize>,
+    /// Deterministic costs of the command (`--measure instructions,cycles-estimate`), taken
+    /// on runs of their own: `None` when none were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<Counts>,
+}
+
+/// A command's deterministic costs: instructions executed and an estimated cycle count, each
+/// from the tool that counted it, run by run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    /// Instructions executed by the command and every process it started, one per counted
+    /// run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<CountSeries>,
+    /// Cycles as a cache simulation estimates them: L1 hits + 5 × last-level hits + 35 ×
+    /// memory accesses (the weights of iai and Callgrind's "estimated cycles").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycles_estimate: Option<CountSeries>,
+    /// The wall time of each counted run (the tool's slowdown included): what counting cost.
+    #[serde(default)]
+    pub wall_ns: Vec<u64>,
+    /// Why a cost that was asked for is missing (no tool on this machine, a run that failed
+    /// under it), and what would enable it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<String>,
+}
+
+/// One count over the counted runs, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CountSeries {
+    pub source: CountSource,
+    /// The tool's settings that change the count (the simulated caches), as it was run.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub settings: String,
+    /// One value per counted run, in the order they ran.
+    pub values: Vec<u64>,
+}
+
+impl CountSeries {
+    /// The median of the values (the mean of the middle two for an even count).
+    pub fn median(&self) -> Option<f64> {
+        let mut v: Vec<u64> = self.values.clone();
+        v.sort_unstable();
+        match v.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(v[n / 2] as f64),
+            n => Some((v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0),
+        }
+    }
+
+    /// A statistic of the values: `median`, `mean`, `min` or `max`.
+    pub fn stat(&self, stat: &str) -> Option<f64> {
+        let n = self.values.len();
+        if n == 0 {
+            return None;
+        }
+        match stat {
+            "median" => self.median(),
+            "mean" => Some(self.values.iter().map(|&v| v as f64).sum::<f64>() / n as f64),
+            "min" => self.values.iter().min().map(|&v| v as f64),
+            "max" => self.values.iter().max().map(|&v| v as f64),
+            _ => None,
+        }
+    }
+
+    /// The spread of the values: (max − min) / median, 0 for one value.
+    pub fn spread(&self) -> Option<f64> {
+        let median = self.median()?;
+        let (min, max) = (self.stat("min")?, self.stat("max")?);
+        (median > 0.0).then(|| (max - min) / median)
+    }
+}
+
+/// The tool that counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CountSource {
+    /// The CPU's own counters, read by `perf stat` (user-mode instructions).
+    Perf,
+    /// Valgrind's cachegrind: instructions as the simulated CPU executed them, and its cache
+    /// simulation for the cycle estimate.
+    Cachegrind,
+}
+
+impl CountSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CountSource::Perf => "perf",
+            CountSource::Cachegrind => "cachegrind",
+        }
+    }
 }
 
 /// A parameter and the value this command was run with.

@@ -39,7 +39,17 @@ pub struct BenchEntry {
     pub scan: Option<ScanSpec>,
     /// A parameter list: `{ name = "size", values = ["small", "large"] }`.
     pub list: Option<ListSpec>,
+    /// What each command's cost is measured in besides its time: `wall` (always),
+    /// `instructions` and `cycles-estimate` (deterministic counts from perf or Valgrind, on
+    /// runs of their own).
+    #[serde(default)]
+    pub measure: Vec<String>,
+    /// How many counted runs each command gets when `measure` asks for counts [default: 3].
+    pub count_runs: Option<u64>,
 }
+
+/// The measures a `[[bench]]` may ask for.
+pub const MEASURES: [&str; 3] = ["wall", "instructions", "cycles-estimate"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]

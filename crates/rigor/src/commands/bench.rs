@@ -95,6 +95,19 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
+    /// What to measure besides wall, user and system time and peak memory, comma-separated:
+    /// `instructions` (executed, the command and its children) and `cycles-estimate` (from a
+    /// cache simulation): deterministic costs that vary by a fraction of a percent where wall
+    /// time varies by several, counted with perf stat (the CPU's counters, where the machine
+    /// has them) or Valgrind's cachegrind, on --count-runs runs of their own.
+    #[arg(long, value_name = "LIST", default_value = "wall")]
+    pub measure: Vec<String>,
+
+    /// Counted runs per command when --measure asks for counts [default: 3]; a simulated run
+    /// is tens of times slower than a native one.
+    #[arg(long, value_name = "N")]
+    pub count_runs: Option<u64>,
+
     /// The name the benchmark is stored under [default: the first command].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -235,6 +248,14 @@ fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
         seed: args.seed,
         scan,
         list,
+        measure: args
+            .measure
+            .iter()
+            .flat_map(|m| m.split(','))
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect(),
+        count_runs: args.count_runs,
     })
 }
 

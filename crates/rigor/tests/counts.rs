@@ -1,0 +1,216 @@
+//! Deterministic costs beside wall time (`rigor bench --measure instructions,cycles-estimate`):
+//! a small C program whose loop count is its argument executes instructions in proportion to
+//! it; a 2 % longer loop is called regressed on instructions while the same program twice is
+//! not; a machine without a counting tool says so and goes on with wall time; and the
+//! measures that do not exist are refused.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{ran, rigor};
+
+/// A loop of `argv[1]` iterations the compiler cannot fold away.
+const LOOP_C: &str = r#"
+#include <stdlib.h>
+int main(int argc, char **argv) {
+    long n = argc > 1 ? atol(argv[1]) : 0;
+    volatile unsigned long x = 0;
+    for (long i = 0; i < n; i++) x += (unsigned long)i ^ (x >> 3);
+    return 0;
+}
+"#;
+
+/// The loop program, compiled into `dir`; `None` (the test skipped) without gcc or valgrind.
+fn loop_program(dir: &Path) -> Option<PathBuf> {
+    common::tool("valgrind", "apt-get install valgrind")?;
+    let gcc = common::tool("gcc", "apt-get install gcc")?;
+    let source = dir.join("loop.c");
+    std::fs::write(&source, LOOP_C).unwrap();
+    let program = dir.join("loop");
+    let out = std::process::Command::new(gcc)
+        .args(["-O1", "-o"])
+        .arg(&program)
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(program)
+}
+
+/// `rigor bench --measure instructions,cycles-estimate` of `program N`: its JSON.
+fn counted(dir: &Path, program: &Path, n: u64, name: &str) -> serde_json::Value {
+    let r = ran(rigor(dir)
+        .args([
+            "bench",
+            "--name",
+            name,
+            "--runs",
+            "2",
+            "--count-runs",
+            "2",
+            "--json",
+        ])
+        .args(["--measure", "instructions,cycles-estimate", "--"])
+        .arg(program)
+        .arg(n.to_string())
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.json
+}
+
+fn median(json: &serde_json::Value, series: &str) -> f64 {
+    let values: Vec<f64> = json["commands"][0]["counts"][series]["values"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{series} counted: {json}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+#[test]
+fn instructions_follow_the_loop_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(program) = loop_program(dir.path()) else {
+        return;
+    };
+    let counts: Vec<f64> = [1_000_000u64, 2_000_000, 4_000_000]
+        .iter()
+        .map(|n| median(&counted(dir.path(), &program, *n, "loop"), "instructions"))
+        .collect();
+    // The same cost per iteration between 1 and 2 million as between 2 and 4 million, and
+    // the fixed cost (start-up, the loader) the same in each.
+    let per_iteration_low = (counts[1] - counts[0]) / 1e6;
+    let per_iteration_high = (counts[2] - counts[1]) / 2e6;
+    assert!(
+        (per_iteration_high / per_iteration_low - 1.0).abs() < 0.01,
+        "{counts:?}: {per_iteration_low} and {per_iteration_high} instructions per iteration"
+    );
+    assert!(
+        per_iteration_low > 3.0,
+        "a loop iteration is several instructions"
+    );
+    let fixed = counts[0] - per_iteration_low * 1e6;
+    let predicted = fixed + per_iteration_low * 4e6;
+    assert!(
+        (counts[2] / predicted - 1.0).abs() < 0.01,
+        "linear within 1 %: {} against {predicted}",
+        counts[2]
+    );
+    let json = counted(dir.path(), &program, 1_000_000, "loop");
+    let counts = &json["commands"][0]["counts"];
+    assert_eq!(counts["instructions"]["source"], "cachegrind", "{counts}");
+    assert!(median(&json, "cycles_estimate") >= median(&json, "instructions"));
+    assert_eq!(counts["wall_ns"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn two_percent_more_work_is_a_regression_and_the_same_work_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(program) = loop_program(d) else {
+        return;
+    };
+    for n in [5_000_000u64, 5_000_000, 5_100_000] {
+        counted(d, &program, n, "work");
+    }
+    let compare = |a: &str, b: &str| {
+        let r = ran(rigor(d).args(["compare", a, b, "--json"]).output().unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.json["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "instructions.median")
+            .unwrap_or_else(|| panic!("instructions compared: {}", r.stdout))
+            .clone()
+    };
+    let same = compare("1", "2");
+    assert_eq!(same["verdict"], "unchanged", "{same}");
+    assert!(same["change"].as_f64().unwrap().abs() < 0.001, "{same}");
+    let more = compare("2", "3");
+    assert_eq!(more["verdict"], "regressed", "{more}");
+    let change = more["change"].as_f64().unwrap();
+    assert!((0.015..0.025).contains(&change), "{more}");
+    assert!(more["method"]
+        .as_str()
+        .unwrap()
+        .contains("cachegrind counts"));
+
+    // A budget on instructions is a gate.
+    std::fs::write(
+        d.join("rigor.toml"),
+        format!(
+            "[[bench]]\nname = \"work\"\ncommand = \"{} 5100000\"\nruns = 2\nmeasure = [\"instructions\"]\n\n[[rule]]\nscenario = \"work\"\ncheck = \"instructions.median < +1% vs main\"\n",
+            program.display()
+        ),
+    )
+    .unwrap();
+    let set = ran(rigor(d)
+        .args(["baseline", "set", "2", "--name", "main"])
+        .output()
+        .unwrap());
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let gate = ran(rigor(d).args(["gate", "--run", "3"]).output().unwrap());
+    assert_eq!(gate.code, 1, "{}\n{}", gate.stdout, gate.stderr);
+    assert!(
+        gate.stdout.contains("instructions.median"),
+        "{}",
+        gate.stdout
+    );
+}
+
+#[test]
+fn without_a_counting_tool_the_bench_says_so_and_times_anyway() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty-path");
+    std::fs::create_dir(&empty).unwrap();
+    let r = ran(rigor(dir.path())
+        .env("PATH", &empty)
+        .args(["bench", "--runs", "3", "--measure", "instructions"])
+        .args(["--", "/bin/true"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Time (mean"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Valgrind is not installed")
+            && r.stdout.contains("apt-get install valgrind"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("perf is not installed"), "{}", r.stdout);
+}
+
+#[test]
+fn measures_that_do_not_exist_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, says) in [
+        (vec!["--measure", "wall,furlongs"], "measure `furlongs`"),
+        (
+            vec!["--measure", "instructions", "--count-runs", "0"],
+            "count_runs 0",
+        ),
+        (
+            vec!["--count-runs", "3"],
+            "count_runs is for counted measures",
+        ),
+    ] {
+        let r = ran(rigor(dir.path())
+            .args(["bench", "--runs", "2"])
+            .args(&args)
+            .args(["--", "true"])
+            .output()
+            .unwrap());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+    }
+}
