@@ -73,6 +73,14 @@ fn perf_works(perf: &Path) -> Result<(), String> {
         _ if text.contains("not supported") || text.contains("not counted") => Err(
             "this machine's CPU counters are not available to perf (a virtual machine that hides them)".into(),
         ),
+        _ if text.contains("perf_event_paranoid") || text.contains("ermission") => {
+            let level = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+                .map(|l| format!(" (kernel.perf_event_paranoid is {})", l.trim()))
+                .unwrap_or_default();
+            Err(format!(
+                "perf may not read the counters here{level}: lower it with `sysctl kernel.perf_event_paranoid=2` or give rigor CAP_PERFMON"
+            ))
+        }
         _ => Err(format!(
             "perf stat cannot count instructions here ({})",
             text.lines().last().unwrap_or("no reason given").trim()

@@ -58,6 +58,21 @@ impl Unit {
         }
     }
 
+    /// The unit [`Unit::as_str`] names.
+    pub fn from_name(name: &str) -> Option<Unit> {
+        [
+            Unit::Nanos,
+            Unit::PerSecond,
+            Unit::Fraction,
+            Unit::Bytes,
+            Unit::BytesPerSecond,
+            Unit::Count,
+            Unit::Number,
+        ]
+        .into_iter()
+        .find(|u| u.as_str() == name)
+    }
+
     /// A value in this unit as a person reads it: `1.23ms`, `900/s`, `1.5%`, `64MiB`, `12`.
     pub fn format(self, value: f64) -> String {
         match self {
@@ -66,7 +81,7 @@ impl Unit {
             Unit::Fraction => format!("{}%", three_figures(value * 100.0)),
             Unit::Bytes => Bytes(value.max(0.0) as u64).to_string(),
             Unit::BytesPerSecond => format!("{}/s", Bytes(value.max(0.0) as u64)),
-            Unit::Count => format!("{value:.0}"),
+            Unit::Count => format_count(value),
             Unit::Number => format_number(value),
         }
     }
@@ -117,12 +132,25 @@ impl Unit {
                     .map(|b| b.0 as f64 / period.as_secs_f64())
                     .map_err(|e| e.to_string())
             }
-            Unit::Count => text
-                .parse::<u64>()
-                .map(|n| n as f64)
-                .map_err(|_| format!("`{text}` is not a whole number")),
+            Unit::Count => match parse_number(text) {
+                // `90.124M` is a whole number that a float multiplies to a hair off one.
+                Ok(n) if n >= 0.0 && (n - n.round()).abs() <= 1e-9 * n.max(1.0) => Ok(n.round()),
+                _ => Err(format!(
+                    "`{text}` is not a whole number: write one such as `5000`, `90M` or `1.2G`"
+                )),
+            },
             Unit::Number => parse_number(text),
         }
+    }
+}
+
+/// A count exactly below a million (`12345` requests), and from there with the three
+/// decimals an instruction count needs to show a change of 0.1 %: `90.124M`, `1.234G`.
+fn format_count(value: f64) -> String {
+    match value.abs() {
+        v if v >= 1e9 => format!("{:.3}G", value / 1e9),
+        v if v >= 1e6 => format!("{:.3}M", value / 1e6),
+        _ => format!("{value:.0}"),
     }
 }
 
@@ -836,6 +864,17 @@ mod tests {
             .unwrap_err()
             .contains("`100/s`"));
         assert_eq!(Unit::Count.parse("12"), Ok(12.0));
+        assert_eq!(Unit::Count.parse("90M"), Ok(90e6));
+        assert_eq!(Unit::Count.parse("1.2G"), Ok(1.2e9));
+        assert_eq!(Unit::Count.parse("90.124M"), Ok(90_124_000.0));
+        assert!(Unit::Count.parse("1.5").is_err());
+        assert!(Unit::Count.parse("-3").is_err());
+        assert_eq!(Unit::Count.format(12345.0), "12345");
+        assert_eq!(Unit::from_name("count"), Some(Unit::Count));
+        assert_eq!(Unit::from_name("per_s"), Some(Unit::PerSecond));
+        assert_eq!(Unit::from_name("furlongs"), None);
+        assert_eq!(Unit::Count.format(90_124_164.0), "90.124M");
+        assert_eq!(Unit::Count.format(1_234_567_890.0), "1.235G");
         assert_eq!(Unit::Number.parse("5k"), Ok(5000.0));
         assert_eq!(Unit::Number.parse("0.25"), Ok(0.25));
         assert!(Unit::Number.parse("5x").is_err());

@@ -5,17 +5,11 @@
 use std::fmt::Write as _;
 
 use rigor_model::output::history::{HistoryChange, HistoryReport, MetricHistory};
-use rigor_model::units::{format_nanos, rfc3339, three_figures};
+use rigor_model::units::{rfc3339, three_figures};
 
-/// A value in the series's unit.
+/// A value in the series's unit (a number to three figures when the unit is not known).
 pub(crate) fn value(unit: &str, v: f64) -> String {
-    match unit {
-        "ns" => format_nanos(v),
-        "fraction" => format!("{}%", three_figures(v * 100.0)),
-        "per_s" => format!("{}/s", three_figures(v)),
-        "bytes" => rigor_model::Bytes(v.max(0.0) as u64).to_string(),
-        _ => three_figures(v),
-    }
+    rigor_model::metric::Unit::from_name(unit).map_or_else(|| three_figures(v), |u| u.format(v))
 }
 
 fn day(ns: i64) -> String {

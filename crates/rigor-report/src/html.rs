@@ -240,7 +240,9 @@ fn bench(run_id: i64, name: &str, result: &BenchResult) -> String {
         &[1, 2, 3, 5, 6, 7],
         &rows,
     );
-    out.push_str("</section><section><h2>Distributions</h2>");
+    out.push_str("</section>");
+    counts(&mut out, result);
+    out.push_str("<section><h2>Distributions</h2>");
     let strips: Vec<Strip> = result
         .commands
         .iter()
@@ -280,6 +282,57 @@ fn bench(run_id: i64, name: &str, result: &BenchResult) -> String {
     }
     out.push_str("</section>");
     out
+}
+
+/// The deterministic costs, when any were counted: one row per count, then what counting cost
+/// and what could not be counted.
+fn counts(out: &mut String, result: &BenchResult) {
+    let counted = crate::counts::counted(result);
+    if counted.is_empty() {
+        return;
+    }
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    for c in counted {
+        let code = format!("<code>{}</code>", esc(&c.name));
+        for line in crate::counts::lines(c) {
+            rows.push(vec![
+                code.clone(),
+                esc(line.what),
+                esc(&line.median),
+                esc(&line.spread),
+                line.runs.to_string(),
+                esc(line.source),
+            ]);
+        }
+        if let Some(cost) = crate::counts::cost(c) {
+            notes.push(format!("{code}: counting cost {}.", esc(&cost)));
+        }
+        for why in crate::counts::unavailable(c) {
+            notes.push(format!("{code}: {}", esc(why)));
+        }
+    }
+    out.push_str("<section><h2>Deterministic costs</h2>");
+    if !rows.is_empty() {
+        table(
+            out,
+            "counts",
+            &[
+                "command",
+                "count",
+                "median",
+                "± half range",
+                "counted runs",
+                "tool",
+            ],
+            &[2, 3, 4],
+            &rows,
+        );
+    }
+    for note in notes {
+        let _ = write!(out, "<p class=\"meta\">{note}</p>");
+    }
+    out.push_str("</section>");
 }
 
 /// A comparison: the verdicts first, each metric's interval against its noise band, then the

@@ -13,6 +13,7 @@
 
 mod annotations;
 pub mod capacity;
+mod counts;
 mod csv_export;
 mod csv_run;
 pub mod flamegraph;

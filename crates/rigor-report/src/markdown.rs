@@ -77,7 +77,41 @@ pub fn bench(result: &BenchResult) -> String {
             v(stats.max)
         );
     }
+    counts(&mut out, result);
     out
+}
+
+/// The deterministic costs, when any were counted, in a table of their own below hyperfine's
+/// (whose columns stay as hyperfine writes them).
+fn counts(out: &mut String, result: &BenchResult) {
+    let counted = crate::counts::counted(result);
+    if counted.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n| Command | Count | Median | ± (half range) | Counted runs | Tool |\n\
+         |:---|:---|---:|---:|---:|:---|\n",
+    );
+    let mut notes = Vec::new();
+    for c in counted {
+        let cell = code_cell(&c.name);
+        for line in crate::counts::lines(c) {
+            let _ = writeln!(
+                out,
+                "| {cell} | {} | {} | {} | {} | {} |",
+                line.what, line.median, line.spread, line.runs, line.source
+            );
+        }
+        if let Some(cost) = crate::counts::cost(c) {
+            notes.push(format!("{cell}: counting cost {cost}."));
+        }
+        for why in crate::counts::unavailable(c) {
+            notes.push(format!("{cell}: {}", why.replace('|', "\\|")));
+        }
+    }
+    for note in notes {
+        let _ = write!(out, "\n{note}\n");
+    }
 }
 
 /// A command as inline code in a table cell: pipes escaped, and double backticks when the

@@ -545,77 +545,36 @@ fn command_stats(
         }
     )?;
     peak_memory(out, s, r)?;
-    if let Some(counts) = &c.counts {
-        command_counts(out, counts, s)?;
-    }
+    command_counts(out, c)?;
     Ok(())
 }
 
 /// `Instructions: 1.234 G ± 0.01 %` (the median, half the range of the counted runs), the
 /// cycle estimate, which tool counted and what the counted runs cost; what could not be
 /// counted.
-fn command_counts(
-    out: &mut dyn Write,
-    counts: &rigor_model::output::bench::Counts,
-    s: &Summary,
-) -> io::Result<()> {
-    for (label, series) in [
-        ("Instructions:", &counts.instructions),
-        ("Cycles (estimate):", &counts.cycles_estimate),
-    ] {
-        let Some(series) = series else { continue };
-        let Some(median) = series.median() else {
-            continue;
+fn command_counts(out: &mut dyn Write, c: &CommandResult) -> io::Result<()> {
+    for line in crate::counts::lines(c) {
+        let label = match line.what {
+            "instructions" => "Instructions:",
+            _ => "Cycles (estimate):",
         };
         writeln!(
             out,
             "    {label:<21}{} ± {}    {} counted run{} ({})",
-            count_text(median),
-            series.spread().map_or("-".to_string(), |p| format!(
-                "{} %",
-                spread_percent(p / 2.0)
-            )),
-            series.values.len(),
-            if series.values.len() == 1 { "" } else { "s" },
-            series.source.as_str()
+            line.median,
+            line.spread,
+            line.runs,
+            if line.runs == 1 { "" } else { "s" },
+            line.source
         )?;
     }
-    if !counts.wall_ns.is_empty() && !s.mean.is_zero() {
-        let mean = counts.wall_ns.iter().sum::<u64>() as f64 / counts.wall_ns.len() as f64;
-        writeln!(
-            out,
-            "    Counting cost:       {} a counted run, {}× a timed one",
-            format_nanos(mean),
-            three_figures(mean / s.mean.as_nanos() as f64)
-        )?;
+    if let Some(cost) = crate::counts::cost(c) {
+        writeln!(out, "    Counting cost:       {cost}")?;
     }
-    for why in &counts.unavailable {
+    for why in crate::counts::unavailable(c) {
         writeln!(out, "    note: {why}")?;
     }
     Ok(())
-}
-
-/// A count in the unit that keeps it short: `1.234 G`, `56.7 M`, `890 k`.
-fn count_text(v: f64) -> String {
-    let (scaled, unit) = match v.abs() {
-        x if x >= 1e9 => (v / 1e9, " G"),
-        x if x >= 1e6 => (v / 1e6, " M"),
-        x if x >= 1e3 => (v / 1e3, " k"),
-        _ => (v, ""),
-    };
-    format!("{scaled:.3}{unit}")
-}
-
-/// A half-range as a percentage with the digits a tiny spread needs (`0.25`, `3.0e-4`).
-fn spread_percent(half_range: f64) -> String {
-    let p = half_range * 100.0;
-    if p == 0.0 {
-        "0".into()
-    } else if p >= 0.1 {
-        format!("{p:.2}")
-    } else {
-        format!("{p:.1e}")
-    }
 }
 
 /// Peak memory, or only a bound when it is within 2 % of what every spawned run starts with,

@@ -166,6 +166,101 @@ fn two_percent_more_work_is_a_regression_and_the_same_work_is_not() {
         "{}",
         gate.stdout
     );
+
+    // An absolute budget in a count's own words: about 9 instructions an iteration make
+    // 5.1 million iterations some 46 million instructions.
+    let budget = |max: &str| {
+        std::fs::write(
+            d.join("rigor.toml"),
+            format!(
+                "[[bench]]\nname = \"work\"\ncommand = \"{} 5100000\"\nmeasure = [\"instructions\"]\n\n[[budget]]\nscenario = \"work\"\nmetric = \"instructions.median\"\nmax = \"{max}\"\n",
+                program.display()
+            ),
+        )
+        .unwrap();
+        ran(rigor(d).args(["gate", "--run", "3"]).output().unwrap())
+    };
+    let within = budget("50M");
+    assert_eq!(within.code, 0, "{}\n{}", within.stdout, within.stderr);
+    let over = budget("45M");
+    assert_eq!(over.code, 1, "{}\n{}", over.stdout, over.stderr);
+    assert!(over.stdout.contains("45.000M"), "{}", over.stdout);
+
+    // The reports carry the counts: Markdown below hyperfine's table, HTML in a section.
+    let rep = ran(rigor(d)
+        .args(["report", "3", "-f", "md,html", "-o", "rep"])
+        .output()
+        .unwrap());
+    assert_eq!(rep.code, 0, "{}", rep.stderr);
+    let md = std::fs::read_to_string(d.join("rep/run-3.md")).unwrap();
+    assert!(
+        md.contains("| Command | Mean ["),
+        "hyperfine's table stays: {md}"
+    );
+    let row = md
+        .lines()
+        .find(|l| l.contains("| instructions |"))
+        .unwrap_or_else(|| panic!("an instructions row: {md}"));
+    assert!(
+        row.contains(" M |") && row.ends_with("| cachegrind |"),
+        "{row}"
+    );
+    assert!(md.contains("counting cost"), "{md}");
+    let html = std::fs::read_to_string(d.join("rep/run-3.html")).unwrap();
+    assert!(
+        html.contains("<h2>Deterministic costs</h2>") && html.contains("<td>cachegrind</td>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn history_finds_the_run_whose_work_grew_by_a_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let Some(program) = loop_program(d) else {
+        return;
+    };
+    // One command throughout (so one method); its input, read from a file, grows by 1 % from
+    // the fifth run on: the step a commit that adds work makes.
+    let command = format!("{} $(cat n.txt)", program.display());
+    for run in 1..=8 {
+        let n = if run < 5 { 2_000_000 } else { 2_020_000 };
+        std::fs::write(d.join("n.txt"), n.to_string()).unwrap();
+        let r = ran(rigor(d)
+            .args([
+                "bench",
+                "--name",
+                "grow",
+                "--runs",
+                "1",
+                "--count-runs",
+                "1",
+            ])
+            .args(["--measure", "instructions", "--shell", "-c", &command])
+            .output()
+            .unwrap());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let r = ran(rigor(d)
+        .args(["history", "instructions.median", "--json"])
+        .output()
+        .unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let series = &r.json["series"][0];
+    let changes = series["change_points"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{}", r.stdout);
+    assert_eq!(changes[0]["run_id"], 5, "{}", changes[0]);
+    let change = changes[0]["change"].as_f64().unwrap();
+    assert!((0.008..0.011).contains(&change), "{}", changes[0]);
+    let text = ran(rigor(d)
+        .args(["history", "instructions.median"])
+        .output()
+        .unwrap());
+    assert!(
+        text.stdout.contains("M → ") && text.stdout.contains("REGRESSION"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
