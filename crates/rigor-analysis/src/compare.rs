@@ -111,6 +111,9 @@ struct Pending {
     method: String,
     /// Two values without intervals: no test, the change against the noise band only.
     untested: bool,
+    /// Decided by whether two deterministic ranges overlap (p 0 or 1): no test of chance,
+    /// so it takes no part in the adjustment, which it would otherwise bend for the rest.
+    by_overlap: bool,
     /// Judged only against the spread between runs (the minimum: a bootstrap says nothing of
     /// an extreme order statistic); left out of a comparison without enough history.
     history_only: bool,
@@ -266,10 +269,12 @@ fn scenario_mismatch(a: &RunData, b: &RunData) -> Option<String> {
 
 /// Adjusts the p-values of the whole comparison together, then gives each metric its verdict.
 fn judge(pending: Vec<Pending>, settings: &CompareSettings) -> Vec<MetricComparison> {
-    // Untested changes take no part in the adjustment: they were never a test.
+    // Untested changes, and counts decided by overlap, take no part in the adjustment: they
+    // were never a test.
+    let adjusted_one = |p: &Pending| !p.untested && !p.by_overlap;
     let p_values: Vec<f64> = pending
         .iter()
-        .filter(|p| !p.untested)
+        .filter(|p| adjusted_one(p))
         .map(|p| p.p_value)
         .collect();
     let mut adjusted = benjamini_hochberg(&p_values, settings.alpha)
@@ -279,7 +284,7 @@ fn judge(pending: Vec<Pending>, settings: &CompareSettings) -> Vec<MetricCompari
     pending
         .into_iter()
         .map(|p| {
-            let q = if p.untested {
+            let q = if !adjusted_one(&p) {
                 p.p_value
             } else {
                 adjusted.next().unwrap_or(p.p_value)

@@ -113,6 +113,31 @@ pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>
     }
 }
 
+/// How a count metric of a bench run was counted (tool and settings); `None` for any other
+/// metric or run. Counts by different tools are not comparable, so a series of them keeps
+/// only the runs counted as its reference was.
+pub fn count_method(run: &RunData, parsed: Metric, scope: &Scope) -> Option<String> {
+    let command = match scope {
+        Scope::Request(name) => Some(name.as_str()),
+        _ => None,
+    };
+    parsed.count_method_in_bench(run.bench.as_ref()?, command)
+}
+
+/// Whether each of `runs` was counted as `reference` was on `parsed` (always, for a metric
+/// that is not a count).
+pub fn counted_alike(
+    runs: &[&RunData],
+    reference: &RunData,
+    parsed: Metric,
+    scope: &Scope,
+) -> Vec<bool> {
+    let method = count_method(reference, parsed, scope);
+    runs.iter()
+        .map(|r| count_method(r, parsed, scope) == method)
+        .collect()
+}
+
 /// The figures imported runs have, each once, in the order they first appear: the metrics of
 /// an imported scenario.
 pub fn columns<'r>(runs: impl IntoIterator<Item = &'r RunData>) -> Vec<Metric> {

@@ -269,6 +269,100 @@ fn bench_run_with_floor(
     .unwrap()
 }
 
+/// A bench run whose command was counted by `source` (`values` instructions, one per counted
+/// run); `timed` timed runs of `wall_ms`.
+fn counted_run(
+    id: i64,
+    source: rigor_model::output::bench::CountSource,
+    values: &[u64],
+    timed: usize,
+    wall_ms: f64,
+) -> RunData {
+    use rigor_model::output::bench::{CountSeries, Counts};
+    let mut run = bench_run(id, wall_ms, 50, id as u64);
+    let mut result = run.bench.take().unwrap();
+    let command = &mut result.commands[0];
+    command.runs.truncate(timed);
+    command.stats = Some(stats_of(&command.runs));
+    command.counts = Some(Counts {
+        instructions: Some(CountSeries {
+            source,
+            settings: source.as_str().into(),
+            values: values.to_vec(),
+        }),
+        cycles_estimate: None,
+        wall_ns: vec![1_000_000; values.len()],
+        unavailable: vec![],
+    });
+    RunData::new(
+        record(id, "bench", serde_json::to_string(&result).unwrap()),
+        vec![],
+    )
+    .unwrap()
+}
+
+#[test]
+fn counts_of_different_tools_are_never_set_against_each_other() {
+    use rigor_model::output::bench::CountSource::{Cachegrind, Perf};
+    let settings = CompareSettings::default();
+    let perf = counted_run(1, Perf, &[1_000_000, 1_000_100, 1_000_050], 30, 100.0);
+    let sim = counted_run(2, Cachegrind, &[1_200_000; 3], 30, 100.0);
+    let c = compare(&perf, &sim, &settings).unwrap();
+    assert!(
+        !c.metrics
+            .iter()
+            .any(|m| m.metric.starts_with("instructions")),
+        "{:?}",
+        c.metrics
+    );
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("counts of different tools are different measures")),
+        "{:?}",
+        c.warnings
+    );
+    // Against a history counted by perf, cachegrind's runs keep the two runs' own verdict:
+    // the spread of perf's counts says nothing of the simulation's.
+    let history: Vec<RunData> = (3..9)
+        .map(|id| counted_run(id, Perf, &[1_000_000 + id as u64 * 500; 3], 30, 100.0))
+        .collect();
+    let a = counted_run(10, Cachegrind, &[1_000_000; 3], 30, 100.0);
+    let b = counted_run(11, Cachegrind, &[1_030_000; 3], 30, 100.0);
+    let c = rigor_analysis::compare_with_history(&a, &history, &b, &settings).unwrap();
+    let m = metric(&c, "instructions.median");
+    assert_eq!(m.verdict, VerdictName::Regressed, "{m:?}");
+    assert!(!m.method.starts_with("between runs"), "{}", m.method);
+}
+
+#[test]
+fn counts_compare_with_one_timed_run_and_leave_the_other_q_values_alone() {
+    use rigor_model::output::bench::CountSource::Cachegrind;
+    let settings = CompareSettings::default();
+    // One timed run a side: the timings cannot be compared, the counts can.
+    let a = counted_run(1, Cachegrind, &[1_000_000; 3], 1, 100.0);
+    let b = counted_run(2, Cachegrind, &[1_020_000; 3], 1, 100.0);
+    let c = compare(&a, &b, &settings).unwrap();
+    assert_eq!(verdict(&c, "instructions.median"), VerdictName::Regressed);
+    assert!(c.warnings.iter().any(|w| w.contains("the timings of")));
+    // Counts decided by overlap take no part in the FDR adjustment of the timings.
+    let (plain_a, plain_b) = (bench_run(3, 100.0, 50, 3), bench_run(4, 101.0, 50, 4));
+    let plain = compare(&plain_a, &plain_b, &settings).unwrap();
+    let with_counts = compare(
+        &counted_run(3, Cachegrind, &[1_000_000; 3], 30, 100.0),
+        &counted_run(4, Cachegrind, &[1_020_000; 3], 30, 101.0),
+        &settings,
+    )
+    .unwrap();
+    for name in ["wall.median", "wall.mean"] {
+        assert_eq!(
+            metric(&plain, name).q_value,
+            metric(&with_counts, name).q_value,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn bench_tradeoff_is_called_out() {
     let a = bench_run(1, 100.0, 50, 1);

@@ -129,14 +129,61 @@ fn argv(command: &CommandSpec) -> Vec<OsString> {
         .collect()
 }
 
-/// Runs `command` once under `source` in the scratch directory `dir`.
+/// How `strsignal` names the signals a program dies of: perf stat reports a command killed
+/// by one only as `PROGRAM: NAME` on stderr, and exits 0.
+const SIGNAL_NAMES: [&str; 21] = [
+    "Hangup",
+    "Interrupt",
+    "Quit",
+    "Illegal instruction",
+    "Trace/breakpoint trap",
+    "Aborted",
+    "Bus error",
+    "Floating point exception",
+    "Killed",
+    "User defined signal 1",
+    "Segmentation fault",
+    "User defined signal 2",
+    "Broken pipe",
+    "Alarm clock",
+    "Terminated",
+    "Stack fault",
+    "CPU time limit exceeded",
+    "File size limit exceeded",
+    "Virtual timer expired",
+    "Profiling timer expired",
+    "Bad system call",
+];
+
+/// The signal perf stat says killed `program`, if it says one did.
+fn perf_signal(stderr: &str, program: &str) -> Option<String> {
+    stderr.lines().find_map(|line| {
+        let name = line.strip_prefix(program)?.strip_prefix(": ")?.trim_end();
+        SIGNAL_NAMES.contains(&name).then(|| name.to_string())
+    })
+}
+
+/// Runs `command` once under `source`, in a directory of its own inside `dir` (removed
+/// afterwards, whatever the outcome, so no run's files reach another's count). A non-zero
+/// exit is a failure unless `ignore_failure`; a command killed by a signal always is.
 pub fn count(
     source: CountSource,
     tool: &Path,
     command: &CommandSpec,
     dir: &Path,
+    ignore_failure: bool,
 ) -> Result<Counted, CountError> {
     let name = source.as_str();
+    let run_dir = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(dir)
+        .map_err(|e| CountError::Unreadable {
+            command: command.line.clone(),
+            tool: name,
+            why: format!("no directory for its files in {}: {e}", dir.display()),
+        })?;
+    let dir = run_dir.path();
+    let argv = argv(command);
     let mut process = Command::new(tool);
     let out = dir.join(format!("{name}.out"));
     match source {
@@ -159,7 +206,7 @@ pub fn count(
             process.arg("--");
         }
     }
-    process.args(argv(command)).stdin(Stdio::null());
+    process.args(&argv).stdin(Stdio::null());
     match &command.output {
         OutputMode::Inherit => {}
         _ => {
@@ -172,16 +219,22 @@ pub fn count(
         .output()
         .map_err(|source| CountError::Spawn { tool: name, source })?;
     let wall = started.elapsed();
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let signal = std::os::unix::process::ExitStatusExt::signal(&output.status);
+    let killed = match source {
+        CountSource::Perf => {
+            perf_signal(&stderr, &argv[0].to_string_lossy()).map(|n| format!("killed by {n}"))
+        }
+        CountSource::Cachegrind => None,
+    };
+    let failed = signal.is_some() || (!output.status.success() && !ignore_failure);
+    if failed || killed.is_some() {
         let tail: String = stderr.lines().rev().take(3).collect::<Vec<_>>().join(" / ");
         return Err(CountError::Failed {
             command: command.line.clone(),
             tool: name,
-            status: crate::executor::describe_exit(
-                output.status.code(),
-                std::os::unix::process::ExitStatusExt::signal(&output.status),
-            ),
+            status: killed
+                .unwrap_or_else(|| crate::executor::describe_exit(output.status.code(), signal)),
             tail: if tail.is_empty() {
                 String::new()
             } else {
@@ -233,17 +286,28 @@ pub fn count(
 }
 
 /// The instruction count in `perf stat -x ,` output (`12345,,instructions:u,…`).
+///
+/// A hybrid CPU counts each kind of core apart (`cpu_core/instructions:u/`,
+/// `cpu_atom/instructions:u/`): the lines add up, and a kind the command never ran on says
+/// `<not counted>`.
 pub fn parse_perf(text: &str) -> Result<u64, String> {
+    let mut total: Option<u64> = None;
+    let mut refused = None;
     for line in text.lines() {
         let fields: Vec<&str> = line.split(',').collect();
-        if fields.len() >= 3 && fields[2].starts_with("instructions") {
-            return fields[0]
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| format!("perf counted no instructions (`{}`)", fields[0].trim()));
+        if fields.len() < 3 || !fields[2].contains("instructions") {
+            continue;
+        }
+        match fields[0].trim().parse::<u64>() {
+            Ok(n) => total = Some(total.unwrap_or(0).saturating_add(n)),
+            Err(_) => refused = Some(fields[0].trim().to_string()),
         }
     }
-    Err("perf printed no instructions line".into())
+    match (total, refused) {
+        (Some(n), _) => Ok(n),
+        (None, Some(what)) => Err(format!("perf counted no instructions (`{what}`)")),
+        (None, None) => Err("perf printed no instructions line".into()),
+    }
 }
 
 /// Cachegrind's totals: instruction reads, data reads and writes, and their misses at the
@@ -351,5 +415,114 @@ mod tests {
             .unwrap_err()
             .contains("no instructions"));
         assert!(parse_perf("").is_err());
+        // A hybrid CPU counts its two kinds of core apart; a kind left idle is not counted.
+        let hybrid = "1000,,cpu_core/instructions:u/,500,100.00,,\n<not counted>,,cpu_atom/instructions:u/,0,0.00,,\n234,,cpu_atom/instructions:u/,10,100.00,,\n";
+        assert_eq!(parse_perf(hybrid).unwrap(), 1_234);
+    }
+
+    /// An executable shell script `name` in `dir`.
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn true_command() -> CommandSpec {
+        CommandSpec {
+            name: "true".into(),
+            line: "true".into(),
+            invocation: crate::spec::Invocation::Direct {
+                program: "true".into(),
+                args: Vec::new(),
+            },
+            output: OutputMode::Discard,
+            parameters: Vec::new(),
+        }
+    }
+
+    /// A stand-in for valgrind that writes a cachegrind file of `ir` instructions where it
+    /// is told to, then exits with `code`.
+    fn fake_valgrind(dir: &Path, name: &str, ir: u64, code: i32) -> PathBuf {
+        let body = format!(
+            "for a in \"$@\"; do case $a in --cachegrind-out-file=*) out=${{a#--cachegrind-out-file=}};; esac; done\n\
+             out=$(echo \"$out\" | sed \"s/%p/$$/\")\n\
+             printf 'events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\\nsummary: {ir} 0 0 0 0 0 0 0 0\\n' > \"$out\"\n\
+             exit {code}"
+        );
+        script(dir, name, &body)
+    }
+
+    #[test]
+    fn a_failed_runs_files_never_reach_the_next_count() {
+        let tools = tempfile::tempdir().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let failing = fake_valgrind(tools.path(), "failing", 999_999, 3);
+        let good = fake_valgrind(tools.path(), "good", 1_000, 0);
+        let cmd = true_command();
+        let err = count(
+            CountSource::Cachegrind,
+            &failing,
+            &cmd,
+            scratch.path(),
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("failed under cachegrind"), "{err}");
+        let c = count(CountSource::Cachegrind, &good, &cmd, scratch.path(), false).unwrap();
+        assert_eq!(c.instructions, 1_000, "only this run's own file");
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).unwrap().count(),
+            0,
+            "every run's files are gone"
+        );
+        // A non-zero exit the user said to ignore still counts.
+        let c = count(
+            CountSource::Cachegrind,
+            &failing,
+            &cmd,
+            scratch.path(),
+            true,
+        )
+        .unwrap();
+        assert_eq!(c.instructions, 999_999);
+    }
+
+    #[test]
+    fn a_command_killed_under_perf_is_no_count() {
+        let tools = tempfile::tempdir().unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        // perf stat says a signal only on stderr, and exits 0.
+        let perf = script(
+            tools.path(),
+            "perf",
+            "echo '5000,,instructions:u,100,100.00,,' > \"$7\"\necho \"$9: Segmentation fault\" >&2\nexit 0",
+        );
+        let err = count(
+            CountSource::Perf,
+            &perf,
+            &true_command(),
+            scratch.path(),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("killed by Segmentation fault"), "{err}");
+        let quiet = script(
+            tools.path(),
+            "perf-ok",
+            "echo '5000,,instructions:u,100,100.00,,' > \"$7\"\necho 'true: not a signal' >&2",
+        );
+        let c = count(
+            CountSource::Perf,
+            &quiet,
+            &true_command(),
+            scratch.path(),
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.instructions, 5_000);
     }
 }

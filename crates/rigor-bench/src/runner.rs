@@ -515,14 +515,18 @@ impl<'a> Runner<'a> {
         if jobs.is_empty() {
             return Ok(Step::Ran);
         }
-        let scratch = std::env::temp_dir().join(format!("rigor-count-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&scratch);
-        std::fs::create_dir_all(&scratch).map_err(|e| {
-            BenchError::Count(format!(
-                "cannot make a scratch directory for the counts at {}: {e}",
-                scratch.display()
-            ))
-        })?;
+        // A directory of its own, named at random and private to this user, removed when
+        // counting ends however it ends: another process's files can neither be summed nor
+        // planted.
+        let scratch = tempfile::Builder::new()
+            .prefix("rigor-count-")
+            .tempdir()
+            .map_err(|e| {
+                BenchError::Count(format!(
+                    "cannot make a scratch directory for the counts in {}: {e}",
+                    std::env::temp_dir().display()
+                ))
+            })?;
         let mut failed = vec![false; counts.len()];
         let plan = self.plan;
         let phase_start = self.clock.now();
@@ -532,25 +536,41 @@ impl<'a> Runner<'a> {
             for round in 0..counting.runs {
                 for (index, planned) in plan.commands.iter().enumerate() {
                     if self.stopped() {
-                        let _ = std::fs::remove_dir_all(&scratch);
                         return Ok(Step::Interrupted);
                     }
                     if failed[index] {
                         continue;
                     }
-                    if let Some(prepare) = &planned.prepare {
-                        self.hook(HookKind::Prepare, prepare, &planned.command)?;
-                    }
-                    let counted = count::count(*source, tool, &planned.command, &scratch);
-                    if let Some(conclude) = &planned.conclude {
-                        self.hook(HookKind::Conclude, conclude, &planned.command)?;
+                    // A hook that fails here ends this command's counting, not the bench:
+                    // its timed runs are already measured.
+                    let counted = self
+                        .hook_around(planned.prepare.as_ref(), HookKind::Prepare, planned)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| {
+                            let ignore = plan.ignore_failure;
+                            count::count(*source, tool, &planned.command, scratch.path(), ignore)
+                                .map_err(|e| e.to_string())
+                        })
+                        .and_then(|c| {
+                            self.hook_around(planned.conclude.as_ref(), HookKind::Conclude, planned)
+                                .map(|()| c)
+                                .map_err(|e| e.to_string())
+                        });
+                    if counted.is_err() && self.stopped() {
+                        // Ctrl-C reached the counted command too: a stop, not a failure.
+                        return Ok(Step::Interrupted);
                     }
                     let entry = counts[index].get_or_insert_with(Counts::default);
                     match counted {
                         Ok(c) => record_count(entry, *source, &c, counting),
                         Err(e) => {
                             failed[index] = true;
-                            entry.unavailable.push(format!("not counted: {e}"));
+                            entry.unavailable.push(format!(
+                                "{} stopped counting after {round} of {} counted run{}: {e}",
+                                source.as_str(),
+                                counting.runs,
+                                if counting.runs == 1 { "" } else { "s" }
+                            ));
                         }
                     }
                     done += 1;
@@ -565,8 +585,20 @@ impl<'a> Runner<'a> {
                 }
             }
         }
-        let _ = std::fs::remove_dir_all(&scratch);
         Ok(Step::Ran)
+    }
+
+    /// Runs a prepare or conclude hook, when there is one.
+    fn hook_around(
+        &mut self,
+        hook: Option<&CommandSpec>,
+        kind: HookKind,
+        planned: &PlannedCommand,
+    ) -> Result<(), BenchError> {
+        match hook {
+            Some(hook) => self.hook(kind, hook, &planned.command),
+            None => Ok(()),
+        }
     }
 
     fn cleanup(&mut self, tallies: &[Tally]) -> Vec<Warning> {

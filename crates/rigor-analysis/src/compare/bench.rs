@@ -34,9 +34,12 @@ pub(super) fn compare_bench(
             warnings.push(format!("`{}` is only in run {}", ca.command, a.id()));
             continue;
         };
+        // Counts stand on counted runs of their own, so a bench of one timed run still
+        // compares them.
+        compare_counts(a, b, (ca, cb), single, s, out, warnings);
         if ca.runs.len() < 2 || cb.runs.len() < 2 {
             warnings.push(format!(
-                "`{}` needs at least two runs on each side to compare",
+                "the timings of `{}` need at least two runs on each side to compare",
                 ca.command
             ));
             continue;
@@ -53,7 +56,6 @@ pub(super) fn compare_bench(
             }
             out.extend(compare_command_metric(metric, &info, (ca, cb), single, s));
         }
-        compare_counts(a, b, (ca, cb), single, s, out, warnings);
     }
 }
 
@@ -143,6 +145,7 @@ fn compare_counts(
         out.push(Pending {
             history_only: false,
             untested: false,
+            by_overlap: true,
             noise: s.noise_by_metric.get(metric).copied().unwrap_or(COUNT_NOISE),
             metric: name,
             measure: info.metric,
@@ -223,6 +226,7 @@ fn compare_command_metric(
     Some(Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         noise: noise_for(s, metric),
         metric: name,
         measure: info.metric,
@@ -277,6 +281,7 @@ fn fastest_runs(
         method: String::new(),
         history_only: true,
         untested: false,
+        by_overlap: false,
     })
 }
 

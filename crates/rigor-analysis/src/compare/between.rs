@@ -77,6 +77,10 @@ fn rejudge(
     confidence: f64,
     ids: &[String],
 ) -> Rejudged {
+    // Counts by another tool than the candidate's are not comparable with it.
+    if crate::metrics::counted_alike(runs, b, p.measure, &p.scope).contains(&false) {
+        return Rejudged::Unreadable;
+    }
     let read = |r: &RunData| value(r, p.measure, &p.scope).ok().flatten();
     let Some(values) = runs.iter().map(|r| read(r)).collect::<Option<Vec<f64>>>() else {
         return Rejudged::Unreadable;
@@ -97,6 +101,8 @@ fn rejudge(
         ChangeKind::Relative => return Rejudged::NoSpread,
     };
     let untested = std::mem::replace(&mut p.untested, false);
+    // From here the p-value is a test's: it joins the adjustment.
+    p.by_overlap = false;
     p.baseline = judged.center;
     p.candidate = candidate;
     p.change = change;

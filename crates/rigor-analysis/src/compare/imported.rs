@@ -101,6 +101,7 @@ fn pending(va: &ImportedValue, s: &CompareSettings) -> Pending {
     Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         noise: noise_for(s, &va.metric),
         metric: va.metric.clone(),
         measure: Metric::Column(va.column()),
@@ -170,6 +171,7 @@ fn point(va: &ImportedValue, vb: &ImportedValue, s: &CompareSettings) -> Result<
         // No test: the point is taken as it is, and the method says so.
         p_value: 0.0,
         untested: true,
+        by_overlap: false,
         method: format!(
             "a value without an interval: the change against the noise band ({band}) only, no test of significance"
         ),

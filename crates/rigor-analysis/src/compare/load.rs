@@ -181,6 +181,7 @@ fn compare_signals(
         out.push(Pending {
             history_only: false,
             untested: false,
+            by_overlap: false,
             metric: metric.to_string(),
             measure: metric,
             scope: scope.clone(),
@@ -292,6 +293,7 @@ fn compare_latency(
     Some(Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),
@@ -371,6 +373,7 @@ fn compare_throughput(
     Some(Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),
@@ -434,6 +437,7 @@ fn compare_error_rate(
     Some(Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         metric: metric.to_string(),
         measure: info.metric,
         scope: phase_scope(s),

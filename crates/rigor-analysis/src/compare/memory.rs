@@ -47,6 +47,7 @@ pub(super) fn compare_peak_memory(
     out.push(Pending {
         history_only: false,
         untested: false,
+        by_overlap: false,
         metric: metric.to_string(),
         measure: metric,
         scope: scope.clone(),

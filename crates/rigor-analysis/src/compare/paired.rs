@@ -106,6 +106,13 @@ fn rejudge(
     confidence: f64,
     pairs: &[String],
 ) -> bool {
+    // Counts by different tools are not comparable: every round must be counted alike.
+    if let Some(first) = before.first() {
+        let all: Vec<&RunData> = before.iter().chain(after).collect();
+        if crate::metrics::counted_alike(&all, first, p.measure, &p.scope).contains(&false) {
+            return false;
+        }
+    }
     let read = |runs: &[RunData]| -> Option<Vec<f64>> {
         runs.iter()
             .map(|r| value(r, p.measure, &p.scope).ok().flatten())
@@ -126,6 +133,7 @@ fn rejudge(
     p.candidate = b.iter().sum::<f64>() / n;
     p.change = judged.change;
     p.p_value = judged.p_value;
+    p.by_overlap = false;
     p.method = format!(
         "interleaved: {} rounds before/after (runs {}), paired Student-t on each round's {} (its spread {})",
         judged.rounds,

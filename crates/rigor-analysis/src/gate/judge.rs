@@ -130,9 +130,14 @@ impl Judging<'_> {
         let mut runs = self.context.runs_earlier(run, STEP_HISTORY);
         runs.reverse();
         runs.push(run.clone());
+        // A count's history is the runs counted by this run's tool.
+        let refs: Vec<&RunData> = runs.iter().collect();
+        let alike = crate::metrics::counted_alike(&refs, run, metric, &scope);
         let points: Vec<HistoryPoint> = runs
             .iter()
-            .filter_map(|r| {
+            .zip(alike)
+            .filter(|(_, alike)| *alike)
+            .filter_map(|(r, _)| {
                 let v = value(r, metric, &scope)
                     .ok()
                     .flatten()

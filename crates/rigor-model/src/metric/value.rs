@@ -68,23 +68,8 @@ impl Metric {
         command: Option<&str>,
         run_id: i64,
     ) -> Result<Option<f64>, String> {
-        let chosen = match command {
-            Some(name) => result
-                .commands
-                .iter()
-                .find(|c| c.command == name || c.name == name)
-                .ok_or_else(|| {
-                    let names: Vec<&str> =
-                        result.commands.iter().map(|c| c.command.as_str()).collect();
-                    format!(
-                        "run {run_id} has no command `{name}`; it has {}",
-                        names.join(", ")
-                    )
-                })?,
-            None => match result.commands.first() {
-                Some(c) => c,
-                None => return Ok(None),
-            },
+        let Some(chosen) = chosen_command(result, command, run_id)? else {
+            return Ok(None);
         };
         let Some(s) = &chosen.stats else {
             return Ok(None);
@@ -128,12 +113,53 @@ impl Metric {
         })
     }
 
+    /// How a count metric (`instructions.*`, `cycles.*`) of one command was counted: the tool
+    /// and its settings, as `cachegrind --I1=…`; `None` for every other metric and when the
+    /// command was not counted. Two counts are comparable only when this is the same.
+    pub fn count_method_in_bench(
+        self,
+        result: &BenchResult,
+        command: Option<&str>,
+    ) -> Option<String> {
+        let counts = chosen_command(result, command, 0).ok()??.counts.as_ref()?;
+        let series = match self {
+            Metric::Instructions(_) => counts.instructions.as_ref()?,
+            Metric::Cycles(_) => counts.cycles_estimate.as_ref()?,
+            _ => return None,
+        };
+        Some(format!("{} {}", series.source.as_str(), series.settings))
+    }
+
     /// The metric's value in the target's summary (whole run), for the signals.
     pub fn value_in_target(self, s: &TargetSummary) -> Option<f64> {
         match self {
             Metric::Target(signal) => signal.value_in(&s.figures),
             _ => None,
         }
+    }
+}
+
+/// The command a bench metric reads (the first when `command` is `None`); `Ok(None)` for a
+/// bench without commands.
+fn chosen_command<'r>(
+    result: &'r BenchResult,
+    command: Option<&str>,
+    run_id: i64,
+) -> Result<Option<&'r crate::output::bench::CommandResult>, String> {
+    match command {
+        Some(name) => result
+            .commands
+            .iter()
+            .find(|c| c.command == name || c.name == name)
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<&str> = result.commands.iter().map(|c| c.command.as_str()).collect();
+                format!(
+                    "run {run_id} has no command `{name}`; it has {}",
+                    names.join(", ")
+                )
+            }),
+        None => Ok(result.commands.first()),
     }
 }
 

@@ -175,6 +175,7 @@ pub fn run(args: &HistoryArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             let points = points(&runs, m);
             (!points.is_empty()).then(|| {
                 let mut h = metric_history(m, points, &options);
+                h.notes.extend(counted_otherwise_note(&runs, m));
                 if kind.holds_columns() {
                     h.notes.push(imported_note(&runs));
                 }
@@ -315,10 +316,13 @@ fn branch_of(run: &StoredRun) -> Option<String> {
         .and_then(|e| e.git_branch)
 }
 
-/// `metric` of each run that has it, in the runs' order.
+/// `metric` of each run that has it, in the runs' order; of a count, only the runs counted
+/// by the latest run's tool.
 pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
     runs.iter()
-        .filter_map(|r| {
+        .zip(counted_alike(runs, metric))
+        .filter(|(_, alike)| *alike)
+        .filter_map(|(r, _)| {
             let value = rigor_analysis::metrics::value(r, metric, &Scope::Run)
                 .ok()
                 .flatten()
@@ -331,6 +335,40 @@ pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
             })
         })
         .collect()
+}
+
+/// Whether each run was counted on `metric` as the latest counted run was (every run, for a
+/// metric that is not a count).
+fn counted_alike(runs: &[RunData], metric: Metric) -> Vec<bool> {
+    let refs: Vec<&RunData> = runs.iter().collect();
+    let method = |r: &RunData| rigor_analysis::metrics::count_method(r, metric, &Scope::Run);
+    match runs
+        .iter()
+        .rev()
+        .find(|r| method(r).is_some())
+        .or(runs.last())
+    {
+        Some(latest) => rigor_analysis::metrics::counted_alike(&refs, latest, metric, &Scope::Run),
+        None => Vec::new(),
+    }
+}
+
+/// What a count's series leaves out: the runs counted by another tool than the latest.
+fn counted_otherwise_note(runs: &[RunData], metric: Metric) -> Option<String> {
+    let other: Vec<String> = runs
+        .iter()
+        .zip(counted_alike(runs, metric))
+        .filter(|(r, alike)| {
+            !alike && rigor_analysis::metrics::count_method(r, metric, &Scope::Run).is_some()
+        })
+        .map(|(r, _)| r.record.id.to_string())
+        .collect();
+    (!other.is_empty()).then(|| {
+        format!(
+            "runs {} are left out: another tool counted them than the latest run's, and counts of different tools are not comparable",
+            other.join(", ")
+        )
+    })
 }
 
 /// The runs that are measurements of the same thing on the same machine as the latest one
