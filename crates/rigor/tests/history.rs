@@ -133,7 +133,12 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
                 "{message}"
             );
         } else {
-            assert!(message.contains("no regression step"), "{message}");
+            // Among the last 5 runs there is no step, or (on a busy machine) a small one of
+            // wall time's own noise, below the limit.
+            assert!(
+                message.contains("no regression step") || message.contains("within +40.0%"),
+                "{message}"
+            );
         }
     }
     std::fs::write(d.join("rigor.toml"), &plan).unwrap();
