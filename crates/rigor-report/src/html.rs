@@ -218,7 +218,14 @@ fn bench(run_id: i64, name: &str, result: &BenchResult) -> String {
                 d(s.median),
                 esc(&ci),
                 format!("{} … {}", d(s.min), d(s.max)),
-                esc(&Bytes(s.peak_rss_max_bytes).to_string()),
+                // At the spawner's floor the figure is only a bound, as the terminal says.
+                esc(&if s.peak_rss_max_bytes == 0 {
+                    "not measured".to_string()
+                } else if result.peak_rss_at_floor(s) {
+                    format!("≤ {} (at the floor)", Bytes(s.peak_rss_max_bytes))
+                } else {
+                    Bytes(s.peak_rss_max_bytes).to_string()
+                }),
                 esc(&relative),
             ]
         })
