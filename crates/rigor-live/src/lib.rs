@@ -111,8 +111,12 @@ pub struct State {
     gauges: BTreeMap<&'static str, f64>,
     /// Runs begun and not yet finished.
     running: u32,
-    /// Scrapes answered since the last run finished (none while one runs).
+    /// Scrapes answered since the last run finished (none while one runs), of what was
+    /// rendered after it finished.
     scrapes_since_finish: u64,
+    /// Runs finished so far: a scrape rendered before the latest finish does not hold the
+    /// final counts, however late its answer is done.
+    finishes: u64,
 }
 
 #[derive(Debug)]
@@ -223,6 +227,7 @@ impl State {
             gauges: BTreeMap::new(),
             running: 0,
             scrapes_since_finish: 0,
+            finishes: 0,
         }
     }
 
@@ -318,6 +323,7 @@ impl Feed {
         let mut state = self.0.lock();
         state.running = state.running.saturating_sub(1);
         state.scrapes_since_finish = 0;
+        state.finishes += 1;
     }
 
     /// The exposition of what has been fed, as a scrape would get it.
@@ -325,9 +331,19 @@ impl Feed {
         render(&self.0.lock(), format)
     }
 
-    fn scraped(&self) {
+    /// The exposition for a scrape, and whether it holds the final counts: the number of
+    /// finishes it was rendered after, when no run was going.
+    fn render_scrape(&self, format: Format) -> (String, Option<u64>) {
+        let state = self.0.lock();
+        let after = (state.running == 0).then_some(state.finishes);
+        (render(&state, format), after)
+    }
+
+    /// A scrape answered in full; it counts as the final one only if it was rendered after
+    /// the latest finish and no run has begun since.
+    fn scraped(&self, rendered_after: Option<u64>) {
         let mut state = self.0.lock();
-        if state.running == 0 {
+        if state.running == 0 && rendered_after == Some(state.finishes) {
             state.scrapes_since_finish += 1;
         }
     }

@@ -90,8 +90,8 @@ fn serve(listener: &TcpListener, feed: &Feed, stop: &AtomicBool) {
         match listener.accept() {
             Ok((stream, _)) => {
                 // A client that goes away mid-answer is its own business.
-                if let Ok(true) = answer(stream, feed) {
-                    feed.scraped();
+                if let Ok(Some(rendered_after)) = answer(stream, feed) {
+                    feed.scraped(rendered_after);
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
@@ -100,8 +100,9 @@ fn serve(listener: &TcpListener, feed: &Feed, stop: &AtomicBool) {
     }
 }
 
-/// Answers one request; true when it was a scrape answered in full.
-fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<bool> {
+/// Answers one request; for a scrape answered in full, the finishes it was rendered after
+/// (`Some(None)` while a run went).
+fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<Option<Option<u64>>> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
     stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
@@ -114,7 +115,7 @@ fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<bool> {
             b"bad request\n",
             true,
         )?;
-        return Ok(false);
+        return Ok(None);
     };
     if request.method != "GET" && request.method != "HEAD" {
         respond(
@@ -124,7 +125,7 @@ fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<bool> {
             b"only GET\n",
             true,
         )?;
-        return Ok(false);
+        return Ok(None);
     }
     let path = request.target.split('?').next().unwrap_or_default();
     if path != "/metrics" && path != "/" {
@@ -135,10 +136,10 @@ fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<bool> {
             b"the metrics are at /metrics\n",
             true,
         )?;
-        return Ok(false);
+        return Ok(None);
     }
     let format = Format::from_accept(request.accept.as_deref());
-    let body = feed.render(format);
+    let (body, rendered_after) = feed.render_scrape(format);
     respond(
         &mut stream,
         "200 OK",
@@ -146,7 +147,7 @@ fn answer(mut stream: TcpStream, feed: &Feed) -> io::Result<bool> {
         body.as_bytes(),
         request.method == "GET",
     )?;
-    Ok(true)
+    Ok(Some(rendered_after))
 }
 
 fn read_head(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
@@ -251,6 +252,35 @@ mod tests {
         let last = get(exporter.addr(), "GET / HTTP/1.0\r\n\r\n");
         assert!(last.contains("rigor_run_running 0"), "{last}");
         assert!(exporter.linger(Duration::from_secs(60), &StopHandle::new()));
+    }
+
+    #[test]
+    fn a_scrape_rendered_before_the_finish_is_not_the_final_one() {
+        let feed = Feed::new(&[]);
+        feed.begin(&crate::RunStart {
+            run_id: 1,
+            scenario: "s".into(),
+            phases: vec!["steady".into()],
+        });
+        // Rendered while the run went, its answer completed only after the run finished:
+        // what the scraper got is not the final count.
+        let (_, rendered_after) = feed.render_scrape(Format::Text);
+        feed.finish();
+        feed.scraped(rendered_after);
+        assert_eq!(feed.scrapes_since_finish(), 0);
+        let (body, rendered_after) = feed.render_scrape(Format::Text);
+        assert!(body.contains("rigor_run_running 0"));
+        feed.scraped(rendered_after);
+        assert_eq!(feed.scrapes_since_finish(), 1);
+        // A second run begins and ends: the scrape of the first finish no longer counts.
+        feed.begin(&crate::RunStart {
+            run_id: 2,
+            scenario: "s".into(),
+            phases: vec!["steady".into()],
+        });
+        feed.finish();
+        feed.scraped(rendered_after);
+        assert_eq!(feed.scrapes_since_finish(), 0);
     }
 
     #[test]
