@@ -17,18 +17,19 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# exec, so that a pin run in the background is the pinned program itself and `kill $!` ends it.
+pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 port=$(free_port)
-pin 1 "$RIGOR" target --port "$port" --threads 2 >/dev/null 2>&1 &
+(pin 1 "$RIGOR" target --port "$port" --threads 2 >/dev/null 2>&1) &
 pids+=("$!")
 sleep 1
 
 # One run; prints its CPU ns per request.
 run() {
     local extra=("$@")
-    pin 0 "$RIGOR" load "http://127.0.0.1:$port/" --rate "$RATE" --duration "${SECONDS_EACH}s" \
-        --store "$store" --json --quiet --max-lag 250ms "${extra[@]}" |
+    (pin 0 "$RIGOR" load "http://127.0.0.1:$port/" --rate "$RATE" --duration "${SECONDS_EACH}s" \
+        --store "$store" --json --quiet --max-lag 250ms "${extra[@]}") |
         python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["generator"]["cpu_ns"] / max(1, s["total"]["requests"]))'
 }
 
