@@ -124,6 +124,15 @@ pub fn count_method(run: &RunData, parsed: Metric, scope: &Scope) -> Option<Stri
     parsed.count_method_in_bench(run.bench.as_ref()?, command)
 }
 
+/// Why a count metric of a bench run has no value though counting was asked for.
+pub fn count_missing(run: &RunData, parsed: Metric, scope: &Scope) -> Option<String> {
+    let command = match scope {
+        Scope::Request(name) => Some(name.as_str()),
+        _ => None,
+    };
+    parsed.count_missing_in_bench(run.bench.as_ref()?, command)
+}
+
 /// Whether each of `runs` was counted as `reference` was on `parsed` (always, for a metric
 /// that is not a count).
 pub fn counted_alike(

@@ -336,6 +336,35 @@ fn counts_of_different_tools_are_never_set_against_each_other() {
 }
 
 #[test]
+fn a_count_is_judged_against_its_baseline_not_a_history_of_other_builds() {
+    use rigor_model::output::bench::CountSource::Cachegrind;
+    // Eight earlier runs of two builds, the baseline the newest of the later build; the
+    // candidate does 2 % more work than the baseline. Their mean (a count no run had) would
+    // hide it.
+    let mut history: Vec<RunData> = (1..=7)
+        .rev()
+        .map(|id| {
+            let n = if id < 4 { 60_123_000 } else { 61_323_000 };
+            counted_run(id, Cachegrind, &[n; 3], 30, 100.0)
+        })
+        .collect();
+    let baseline = counted_run(8, Cachegrind, &[61_323_000; 3], 30, 100.0);
+    history.insert(0, baseline.clone());
+    let candidate = counted_run(9, Cachegrind, &[62_549_460; 3], 30, 100.0);
+    let c = rigor_analysis::compare_with_history(
+        &baseline,
+        &history[1..],
+        &candidate,
+        &CompareSettings::default(),
+    )
+    .unwrap();
+    let m = metric(&c, "instructions.median");
+    assert_eq!(m.verdict, VerdictName::Regressed, "{m:?}");
+    assert_eq!(m.baseline, 61_323_000.0, "{m:?}");
+    assert!((m.change - 0.02).abs() < 1e-6, "{m:?}");
+}
+
+#[test]
 fn counts_compare_with_one_timed_run_and_leave_the_other_q_values_alone() {
     use rigor_model::output::bench::CountSource::Cachegrind;
     let settings = CompareSettings::default();

@@ -671,14 +671,43 @@ pub fn comparison(
     metric_table(out, c)?;
     writeln!(
         out,
-        "\n  {} improved · {} regressed · {} unchanged · {} inconclusive (noise band ±{}%, α {}, FDR-adjusted q)",
+        "\n  {} improved · {} regressed · {} unchanged · {} inconclusive ({}, α {}, FDR-adjusted q)",
         c.count(VerdictName::Improved),
         c.count(VerdictName::Regressed),
         c.count(VerdictName::Unchanged),
         c.count(VerdictName::Inconclusive),
-        three_figures(c.metrics.first().map_or(0.02, |m| if m.change_kind == rigor_model::output::analysis::ChangeKind::Relative { m.noise } else { 0.02 }) * 100.0),
+        noise_bands(c),
         c.alpha
     )
+}
+
+/// The noise bands the relative changes were judged against: the band most of them share,
+/// then any other with the metrics it was theirs (`noise band ±2%; ±0.5% for
+/// instructions.median`).
+pub(crate) fn noise_bands(c: &rigor_model::output::analysis::Comparison) -> String {
+    use rigor_model::output::analysis::ChangeKind;
+    let relative: Vec<_> = c
+        .metrics
+        .iter()
+        .filter(|m| m.change_kind == ChangeKind::Relative)
+        .collect();
+    let mut bands: Vec<(f64, Vec<&str>)> = Vec::new();
+    for m in &relative {
+        match bands.iter_mut().find(|(n, _)| *n == m.noise) {
+            Some((_, names)) => names.push(&m.metric),
+            None => bands.push((m.noise, vec![&m.metric])),
+        }
+    }
+    bands.sort_by_key(|b| std::cmp::Reverse(b.1.len()));
+    let pct = |n: f64| format!("±{}%", three_figures(n * 100.0));
+    let Some(((main, _), rest)) = bands.split_first() else {
+        return format!("noise band {}", pct(0.02));
+    };
+    let mut text = format!("noise band {}", pct(*main));
+    for (noise, names) in rest {
+        text.push_str(&format!("; {} for {}", pct(*noise), names.join(", ")));
+    }
+    text
 }
 
 /// The comparison's metrics, one row each, under a header sized to the longest name.

@@ -299,6 +299,42 @@ fn without_a_counting_tool_the_bench_says_so_and_times_anyway() {
         r.stdout
     );
     assert!(r.stdout.contains("perf is not installed"), "{}", r.stdout);
+
+    // A plan's budget on instructions then fails with the reason, rather than erring.
+    let d = dir.path();
+    std::fs::write(
+        d.join("rigor.toml"),
+        "[[bench]]\nname = \"t\"\ncommand = \"/bin/true\"\nruns = 2\nmeasure = [\"wall\", \"instructions\"]\n\n[[budget]]\nscenario = \"t\"\nmetric = \"instructions.median\"\nmax = \"1G\"\n",
+    )
+    .unwrap();
+    let run = ran(rigor(d)
+        .env("PATH", &empty)
+        .args(["run", "--quiet"])
+        .output()
+        .unwrap());
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    let gate = ran(rigor(d).args(["gate"]).output().unwrap());
+    assert_eq!(gate.code, 1, "{}\n{}", gate.stdout, gate.stderr);
+    assert!(
+        gate.stdout.contains("no data for instructions.median")
+            && gate.stdout.contains("Valgrind is not installed"),
+        "{}",
+        gate.stdout
+    );
+    // A budget on a count the bench does not take is a plan mistake, said when it is read.
+    std::fs::write(
+        d.join("rigor.toml"),
+        "[[bench]]\nname = \"t\"\ncommand = \"/bin/true\"\nruns = 2\n\n[[budget]]\nscenario = \"t\"\nmetric = \"instructions.median\"\nmax = \"1G\"\n",
+    )
+    .unwrap();
+    let gate = ran(rigor(d).args(["gate"]).output().unwrap());
+    assert_eq!(gate.code, 2, "{}\n{}", gate.stdout, gate.stderr);
+    assert!(
+        gate.stderr
+            .contains("add `measure = [\"wall\", \"instructions\"]` to `t`"),
+        "{}",
+        gate.stderr
+    );
 }
 
 #[test]
@@ -306,6 +342,8 @@ fn measures_that_do_not_exist_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     for (args, says) in [
         (vec!["--measure", "wall,furlongs"], "measure `furlongs`"),
+        (vec!["--measure", ""], "a measure with no name"),
+        (vec!["--measure", "wall,"], "a measure with no name"),
         (
             vec!["--measure", "instructions", "--count-runs", "0"],
             "count_runs 0",

@@ -34,14 +34,13 @@ pub(super) fn compare_bench(
             warnings.push(format!("`{}` is only in run {}", ca.command, a.id()));
             continue;
         };
-        // Counts stand on counted runs of their own, so a bench of one timed run still
-        // compares them.
-        compare_counts(a, b, (ca, cb), single, s, out, warnings);
         if ca.runs.len() < 2 || cb.runs.len() < 2 {
             warnings.push(format!(
                 "the timings of `{}` need at least two runs on each side to compare",
                 ca.command
             ));
+            // Counts stand on counted runs of their own: they still compare.
+            compare_counts(a, b, (ca, cb), single, s, out, warnings);
             continue;
         }
         for metric in BENCH_METRICS {
@@ -56,6 +55,7 @@ pub(super) fn compare_bench(
             }
             out.extend(compare_command_metric(metric, &info, (ca, cb), single, s));
         }
+        compare_counts(a, b, (ca, cb), single, s, out, warnings);
     }
 }
 

@@ -44,6 +44,12 @@ pub(super) fn judge_against_history(
     let ids: Vec<String> = runs.iter().map(|r| r.id().to_string()).collect();
     let mut unread = Vec::new();
     pending.retain_mut(|p| {
+        // Counts do not drift between invocations of the same code, and a baseline's history
+        // holds other builds: their centre would be a count no run had. A count stands on
+        // its own counted runs.
+        if p.by_overlap {
+            return true;
+        }
         let rejudged = rejudge(p, &runs, b, settings.bootstrap.confidence, &ids);
         if rejudged == Rejudged::Unreadable && !p.history_only {
             unread.push(p.metric.clone());

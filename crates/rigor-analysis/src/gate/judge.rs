@@ -336,7 +336,16 @@ fn absolute(check: &Check, run: &RunData, limit: f64) -> Result<Judgement, GateE
     let unit = expr.metric.unit();
     let op = expr.comparator.as_str();
     let (breach, message) = match measured {
-        None => (true, format!("run {} has no data for {metric}", run.id())),
+        None => (
+            true,
+            format!(
+                "run {} has no data for {metric}{}",
+                run.id(),
+                crate::metrics::count_missing(run, expr.metric, &expr.labels.scope())
+                    .map(|why| format!(": {why}"))
+                    .unwrap_or_default()
+            ),
+        ),
         Some(v) if expr.holds(v) => (
             false,
             match check.kind {

@@ -90,6 +90,11 @@ impl Metric {
                     Metric::Instructions(_) => counts.and_then(|c| c.instructions.as_ref()),
                     _ => counts.and_then(|c| c.cycles_estimate.as_ref()),
                 };
+                // Counting was asked for and could not be done: no data (the counts say why),
+                // not a mistake of the caller's.
+                if series.is_none() && counts.is_some() {
+                    return Ok(None);
+                }
                 let Some(series) = series else {
                     return Err(format!(
                         "run {run_id} counted no {}: measure it with `--measure {}` (`measure = [\"{}\"]` in the plan){}",
@@ -128,6 +133,20 @@ impl Metric {
             _ => return None,
         };
         Some(format!("{} {}", series.source.as_str(), series.settings))
+    }
+
+    /// Why a count metric of one command has no value though counting was asked for (no
+    /// tool, a run that failed under it); `None` otherwise.
+    pub fn count_missing_in_bench(
+        self,
+        result: &BenchResult,
+        command: Option<&str>,
+    ) -> Option<String> {
+        if !matches!(self, Metric::Instructions(_) | Metric::Cycles(_)) {
+            return None;
+        }
+        let counts = chosen_command(result, command, 0).ok()??.counts.as_ref()?;
+        (!counts.unavailable.is_empty()).then(|| counts.unavailable.join("; "))
     }
 
     /// The metric's value in the target's summary (whole run), for the signals.

@@ -64,9 +64,39 @@ impl Plan {
                     )));
                 }
             }
+            if let Some(why) = self.uncounted(&check) {
+                return Err(fail(why));
+            }
             checks.push(check);
         }
         Ok(checks)
+    }
+
+    /// Why a check on a count (`instructions.*`, `cycles.*`) can never be judged: the bench
+    /// it names, or every bench of the plan when it names none, does not count it.
+    fn uncounted(&self, check: &Check) -> Option<String> {
+        use crate::metric::Metric;
+        let measure = match check.expr.metric {
+            Metric::Instructions(_) => "instructions",
+            Metric::Cycles(_) => "cycles-estimate",
+            _ => return None,
+        };
+        let counts = |b: &&super::bench::BenchEntry| b.measure.iter().any(|m| m == measure);
+        let named = check.scenario.as_deref();
+        let benches: Vec<_> = self
+            .bench
+            .iter()
+            .filter(|b| named.is_none_or(|n| b.name == n))
+            .collect();
+        if benches.is_empty() || benches.iter().any(counts) {
+            return None;
+        }
+        Some(format!(
+            "`{}` is a count that {} does not take: add `measure = [\"wall\", \"{measure}\"]` to {}",
+            check.expr.metric,
+            named.map_or("no [[bench]] of the plan".to_string(), |n| format!("[[bench]] `{n}`")),
+            named.map_or("the [[bench]] it is for".to_string(), |n| format!("`{n}`")),
+        ))
     }
 
     /// The names runs of this plan are stored under: scenarios and benches.

@@ -202,6 +202,18 @@ fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
             "no command to benchmark: `rigor bench -- CMD ARGS…` or `rigor bench -c 'CMD' -c 'OTHER'`"
         )));
     }
+    let measure: Vec<String> = args
+        .measure
+        .iter()
+        .flat_map(|m| m.split(','))
+        .map(|m| m.trim().to_string())
+        .collect();
+    if measure.iter().any(String::is_empty) {
+        return Err(exit::bad_input(anyhow::anyhow!(
+            "--measure {}: a measure with no name; give wall, instructions or cycles-estimate, comma-separated",
+            args.measure.join(",")
+        )));
+    }
     let scan = match args.parameter_scan.as_slice() {
         [] => None,
         [name, from, to] => Some(ScanSpec {
@@ -248,13 +260,7 @@ fn entry_from(args: &BenchArgs) -> anyhow::Result<BenchEntry> {
         seed: args.seed,
         scan,
         list,
-        measure: args
-            .measure
-            .iter()
-            .flat_map(|m| m.split(','))
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty())
-            .collect(),
+        measure,
         count_runs: args.count_runs,
     })
 }
