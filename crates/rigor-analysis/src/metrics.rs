@@ -113,38 +113,35 @@ pub fn value(run: &RunData, parsed: Metric, scope: &Scope) -> Result<Option<f64>
     }
 }
 
+/// The command of a bench a scope names (`None`: the first).
+fn bench_command(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::Request(name) => Some(name.as_str()),
+        _ => None,
+    }
+}
+
 /// How a count metric of a bench run was counted (tool and settings); `None` for any other
 /// metric or run. Counts by different tools are not comparable, so a series of them keeps
 /// only the runs counted as its reference was.
 pub fn count_method(run: &RunData, parsed: Metric, scope: &Scope) -> Option<String> {
-    let command = match scope {
-        Scope::Request(name) => Some(name.as_str()),
-        _ => None,
-    };
-    parsed.count_method_in_bench(run.bench.as_ref()?, command)
+    parsed.count_method_in_bench(run.bench.as_ref()?, bench_command(scope))
 }
 
 /// Why a count metric of a bench run has no value though counting was asked for.
 pub fn count_missing(run: &RunData, parsed: Metric, scope: &Scope) -> Option<String> {
-    let command = match scope {
-        Scope::Request(name) => Some(name.as_str()),
-        _ => None,
-    };
-    parsed.count_missing_in_bench(run.bench.as_ref()?, command)
+    parsed.count_missing_in_bench(run.bench.as_ref()?, bench_command(scope))
 }
 
-/// Whether each of `runs` was counted as `reference` was on `parsed` (always, for a metric
-/// that is not a count).
-pub fn counted_alike(
-    runs: &[&RunData],
+/// Whether a run was counted on `parsed` as `reference` was (always, for a metric that is
+/// not a count).
+pub fn counted_like<'s>(
     reference: &RunData,
     parsed: Metric,
-    scope: &Scope,
-) -> Vec<bool> {
+    scope: &'s Scope,
+) -> impl Fn(&RunData) -> bool + 's {
     let method = count_method(reference, parsed, scope);
-    runs.iter()
-        .map(|r| count_method(r, parsed, scope) == method)
-        .collect()
+    move |run| count_method(run, parsed, scope) == method
 }
 
 /// The figures imported runs have, each once, in the order they first appear: the metrics of

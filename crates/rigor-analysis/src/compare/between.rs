@@ -83,10 +83,6 @@ fn rejudge(
     confidence: f64,
     ids: &[String],
 ) -> Rejudged {
-    // Counts by another tool than the candidate's are not comparable with it.
-    if crate::metrics::counted_alike(runs, b, p.measure, &p.scope).contains(&false) {
-        return Rejudged::Unreadable;
-    }
     let read = |r: &RunData| value(r, p.measure, &p.scope).ok().flatten();
     let Some(values) = runs.iter().map(|r| read(r)).collect::<Option<Vec<f64>>>() else {
         return Rejudged::Unreadable;

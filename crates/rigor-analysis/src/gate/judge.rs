@@ -131,13 +131,11 @@ impl Judging<'_> {
         runs.reverse();
         runs.push(run.clone());
         // A count's history is the runs counted by this run's tool.
-        let refs: Vec<&RunData> = runs.iter().collect();
-        let alike = crate::metrics::counted_alike(&refs, run, metric, &scope);
+        let alike = crate::metrics::counted_like(run, metric, &scope);
         let points: Vec<HistoryPoint> = runs
             .iter()
-            .zip(alike)
-            .filter(|(_, alike)| *alike)
-            .filter_map(|(r, _)| {
+            .filter(|r| alike(r))
+            .filter_map(|r| {
                 let v = value(r, metric, &scope)
                     .ok()
                     .flatten()

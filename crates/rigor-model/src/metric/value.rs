@@ -2,7 +2,7 @@
 //! the target's summary.
 
 use super::{Metric, Scope, Stat};
-use crate::output::bench::BenchResult;
+use crate::output::bench::{BenchResult, CountSeries, Counts};
 use crate::output::{
     GroupSummary, LatencySummary, RunSummary, ScrapeSummary, SeriesFigures, TargetSummary,
 };
@@ -86,10 +86,7 @@ impl Metric {
             Metric::PeakRss => Some(s.peak_rss_max_bytes as f64),
             Metric::Instructions(stat) | Metric::Cycles(stat) => {
                 let counts = chosen.counts.as_ref();
-                let series = match self {
-                    Metric::Instructions(_) => counts.and_then(|c| c.instructions.as_ref()),
-                    _ => counts.and_then(|c| c.cycles_estimate.as_ref()),
-                };
+                let series = counts.and_then(|c| self.count_series(c));
                 // Counting was asked for and could not be done: no data (the counts say why),
                 // not a mistake of the caller's.
                 if series.is_none() && counts.is_some() {
@@ -127,12 +124,17 @@ impl Metric {
         command: Option<&str>,
     ) -> Option<String> {
         let counts = chosen_command(result, command, 0).ok()??.counts.as_ref()?;
-        let series = match self {
-            Metric::Instructions(_) => counts.instructions.as_ref()?,
-            Metric::Cycles(_) => counts.cycles_estimate.as_ref()?,
-            _ => return None,
-        };
+        let series = self.count_series(counts)?;
         Some(format!("{} {}", series.source.as_str(), series.settings))
+    }
+
+    /// The series a count metric reads; `None` for every other metric and a count not taken.
+    fn count_series(self, counts: &Counts) -> Option<&CountSeries> {
+        match self {
+            Metric::Instructions(_) => counts.instructions.as_ref(),
+            Metric::Cycles(_) => counts.cycles_estimate.as_ref(),
+            _ => None,
+        }
     }
 
     /// Why a count metric of one command has no value though counting was asked for (no

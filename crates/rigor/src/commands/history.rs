@@ -320,9 +320,8 @@ fn branch_of(run: &StoredRun) -> Option<String> {
 /// by the latest run's tool.
 pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
     runs.iter()
-        .zip(counted_alike(runs, metric))
-        .filter(|(_, alike)| *alike)
-        .filter_map(|(r, _)| {
+        .filter(counted_like_latest(runs, metric))
+        .filter_map(|r| {
             let value = rigor_analysis::metrics::value(r, metric, &Scope::Run)
                 .ok()
                 .flatten()
@@ -337,31 +336,23 @@ pub(crate) fn points(runs: &[RunData], metric: Metric) -> Vec<HistoryPoint> {
         .collect()
 }
 
-/// Whether each run was counted on `metric` as the latest counted run was (every run, for a
+/// Whether a run was counted on `metric` as the latest counted run was (every run, for a
 /// metric that is not a count).
-fn counted_alike(runs: &[RunData], metric: Metric) -> Vec<bool> {
-    let refs: Vec<&RunData> = runs.iter().collect();
-    let method = |r: &RunData| rigor_analysis::metrics::count_method(r, metric, &Scope::Run);
-    match runs
-        .iter()
-        .rev()
-        .find(|r| method(r).is_some())
-        .or(runs.last())
-    {
-        Some(latest) => rigor_analysis::metrics::counted_alike(&refs, latest, metric, &Scope::Run),
-        None => Vec::new(),
-    }
+fn counted_like_latest(runs: &[RunData], metric: Metric) -> impl Fn(&&RunData) -> bool {
+    let method = move |r: &RunData| rigor_analysis::metrics::count_method(r, metric, &Scope::Run);
+    let latest = runs.iter().rev().find_map(method);
+    move |r| method(r) == latest
 }
 
 /// What a count's series leaves out: the runs counted by another tool than the latest.
 fn counted_otherwise_note(runs: &[RunData], metric: Metric) -> Option<String> {
+    let alike = counted_like_latest(runs, metric);
     let other: Vec<String> = runs
         .iter()
-        .zip(counted_alike(runs, metric))
-        .filter(|(r, alike)| {
-            !alike && rigor_analysis::metrics::count_method(r, metric, &Scope::Run).is_some()
+        .filter(|r| {
+            !alike(r) && rigor_analysis::metrics::count_method(r, metric, &Scope::Run).is_some()
         })
-        .map(|(r, _)| r.record.id.to_string())
+        .map(|r| r.record.id.to_string())
         .collect();
     (!other.is_empty()).then(|| {
         format!(
