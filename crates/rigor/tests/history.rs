@@ -1,12 +1,15 @@
 //! `rigor history`: 30 benchmark runs in a throw-away git repository, each after a commit,
-//! with a slowdown committed before run 20 (the command's script sleeps 25 ms instead of
+//! with a slowdown committed before run 20 (the command's script sleeps 80 ms instead of
 //! 10 ms): the history names run 20 and its commit, and only there; the gate's rule over
 //! history fails on it; the baseline does not follow it, but follows the fix after it. And
 //! its bad input.
 //!
 //! Steps under 40 % are not asked for: on a busy machine the time to start `sh` and wake from
 //! `sleep` drifts by a fifth over a minute (seen beside another test's CPU-bound target), and
-//! that drift is a real change of the environment, which the detector rightly finds.
+//! that drift is a real change of the environment, which the detector rightly finds. The step
+//! itself is eightfold because a busy machine can also slow one whole run just before it: a
+//! CI run once saw run 19's median at 28 ms, which put a 10 → 25 ms step one run early (the
+//! detector was right about the data; the test had asked the data for too little).
 
 mod common;
 
@@ -45,7 +48,7 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
     std::fs::write(d.join(".gitignore"), ".rigor/\n").unwrap();
     let mut slow_commit = String::new();
     for run in 1..=30 {
-        let sleep = if run < 20 { "0.010" } else { "0.025" };
+        let sleep = if run < 20 { "0.010" } else { "0.080" };
         std::fs::write(d.join("work.sh"), format!("sleep {sleep}\n# build {run}\n")).unwrap();
         git(d, &["add", "-A"]);
         git(d, &["commit", "-q", "-m", &format!("build {run}")]);
@@ -78,8 +81,8 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
     assert_eq!(c.git_commit.as_deref(), Some(slow_commit.as_str()));
     assert_eq!(c.kind, "regression");
     assert!(
-        (0.6..1.6).contains(&c.change),
-        "10 ms → 25 ms, plus starting sh: {c:?}"
+        (2.5..8.0).contains(&c.change),
+        "10 ms → 80 ms, plus starting sh: {c:?}"
     );
     assert!(c.change_lower.unwrap() > 0.0, "{c:?}");
     common::assert_schema("history.schema.json", &r.json);
