@@ -302,9 +302,13 @@ fn judge_metric(p: Pending, q: f64, alpha: f64) -> MetricComparison {
     };
     let verdict = band.judge(&p.change, q, p.direction);
     // An untested change was judged as a point against the band; it has no interval or test
-    // to show.
+    // to show. Counts decided by whether their ranges overlap have their range, but no test:
+    // the 0 or 1 they were judged with is no p-value, and printing it as "<0.001" would claim
+    // a significance one counted run a side cannot have.
     let (lower, upper, p_value, q) = if p.untested {
         (f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+    } else if p.by_overlap {
+        (p.change.lower, p.change.upper, f64::NAN, f64::NAN)
     } else {
         (p.change.lower, p.change.upper, p.p_value, q)
     };

@@ -374,6 +374,10 @@ fn counts_compare_with_one_timed_run_and_leave_the_other_q_values_alone() {
     let c = compare(&a, &b, &settings).unwrap();
     assert_eq!(verdict(&c, "instructions.median"), VerdictName::Regressed);
     assert!(c.warnings.iter().any(|w| w.contains("the timings of")));
+    // Decided by overlap, not by a test: the range is shown, no p-value is claimed.
+    let m = metric(&c, "instructions.median");
+    assert!(m.p_value.is_nan() && m.q_value.is_nan(), "{m:?}");
+    assert!(m.change_lower > 0.0 && m.method.contains("every run of one against every run"));
     // Counts decided by overlap take no part in the FDR adjustment of the timings.
     let (plain_a, plain_b) = (bench_run(3, 100.0, 50, 3), bench_run(4, 101.0, 50, 4));
     let plain = compare(&plain_a, &plain_b, &settings).unwrap();

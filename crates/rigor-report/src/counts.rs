@@ -2,6 +2,7 @@
 //! range of the counted runs, how many there were and which tool counted; what counting
 //! cost; what could not be counted.
 
+use rigor_model::metric::Unit;
 use rigor_model::output::bench::{BenchResult, CommandResult, CountSeries};
 
 use rigor_model::units::{format_nanos, three_figures};
@@ -10,7 +11,7 @@ use rigor_model::units::{format_nanos, three_figures};
 pub(crate) struct CountLine {
     /// `instructions` or `cycles (estimate)`.
     pub what: &'static str,
-    /// `14.205 M`.
+    /// `14.205M`, as compare, history and a budget spell it.
     pub median: String,
     /// `0.01 %`, half the range of the counted runs over their median.
     pub spread: String,
@@ -46,7 +47,7 @@ fn line(what: &'static str, series: &CountSeries) -> Option<CountLine> {
     let median = series.median()?;
     Some(CountLine {
         what,
-        median: count_text(median),
+        median: Unit::Count.format(median),
         spread: series.spread().map_or("-".to_string(), |p| {
             format!("{} %", spread_percent(p / 2.0))
         }),
@@ -76,17 +77,6 @@ pub(crate) fn unavailable(c: &CommandResult) -> &[String] {
     c.counts.as_ref().map_or(&[], |counts| &counts.unavailable)
 }
 
-/// A count in the unit that keeps it short: `1.234 G`, `56.7 M`, `890 k`.
-pub(crate) fn count_text(v: f64) -> String {
-    let (scaled, unit) = match v.abs() {
-        x if x >= 1e9 => (v / 1e9, " G"),
-        x if x >= 1e6 => (v / 1e6, " M"),
-        x if x >= 1e3 => (v / 1e3, " k"),
-        _ => (v, ""),
-    };
-    format!("{scaled:.3}{unit}")
-}
-
 /// A half-range as a percentage with the digits a tiny spread needs (`0.25`, `3.0e-4`).
 pub(crate) fn spread_percent(half_range: f64) -> String {
     let p = half_range * 100.0;
@@ -105,10 +95,6 @@ mod tests {
 
     #[test]
     fn counts_print_short_with_the_digits_their_spread_needs() {
-        assert_eq!(count_text(1_234_000_000.0), "1.234 G");
-        assert_eq!(count_text(56_700_000.0), "56.700 M");
-        assert_eq!(count_text(890_000.0), "890.000 k");
-        assert_eq!(count_text(12.0), "12.000");
         assert_eq!(spread_percent(0.0), "0");
         assert_eq!(spread_percent(0.0025), "0.25");
         assert_eq!(spread_percent(0.000003), "3.0e-4");

@@ -222,7 +222,7 @@ fn bench(run_id: i64, name: &str, result: &BenchResult) -> String {
                 esc(&if s.peak_rss_max_bytes == 0 {
                     "not measured".to_string()
                 } else if result.peak_rss_at_floor(s) {
-                    format!("≤ {} (at the floor)", Bytes(s.peak_rss_max_bytes))
+                    format!("≤ {} (at the floor)", Bytes(result.peak_rss_bound(s)))
                 } else {
                     Bytes(s.peak_rss_max_bytes).to_string()
                 }),

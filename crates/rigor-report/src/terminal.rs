@@ -549,7 +549,7 @@ fn command_stats(
     Ok(())
 }
 
-/// `Instructions: 1.234 G ± 0.01 %` (the median, half the range of the counted runs), the
+/// `Instructions: 1.234G ± 0.01 %` (the median, half the range of the counted runs), the
 /// cycle estimate, which tool counted and what the counted runs cost; what could not be
 /// counted.
 fn command_counts(out: &mut dyn Write, c: &CommandResult) -> io::Result<()> {
@@ -587,9 +587,8 @@ fn peak_memory(out: &mut dyn Write, s: &Summary, r: &BenchResult) -> io::Result<
     if r.peak_rss_at_floor(s) {
         writeln!(
             out,
-            "    Peak memory:         ≤ {} (below what can be measured: every run starts at the spawner's {})",
-            Bytes(s.peak_rss_max_bytes),
-            Bytes(r.peak_rss_floor_bytes.unwrap_or(0))
+            "    Peak memory:         ≤ {} (the floor of what can be measured: every run starts at the spawner's size)",
+            Bytes(r.peak_rss_bound(s)),
         )
     } else {
         writeln!(

@@ -215,7 +215,7 @@ fn two_percent_more_work_is_a_regression_and_the_same_work_is_not() {
         .find(|l| l.contains("| instructions |"))
         .unwrap_or_else(|| panic!("an instructions row: {md}"));
     assert!(
-        row.contains(" M |") && row.ends_with(&format!("| {source} |")),
+        row.contains("M |") && row.ends_with(&format!("| {source} |")),
         "{row}"
     );
     assert!(md.contains("counting cost"), "{md}");

@@ -177,11 +177,10 @@ fn rss_floor(run: &RunData, result: &BenchResult, command: &CommandResult) -> Op
     let stats = command.stats.as_ref()?;
     result.peak_rss_at_floor(stats).then(|| {
         format!(
-            "peak_rss of `{}` is not judged: in run {} it is at the floor of what can be measured (≤ {}; every spawned run starts at {})",
+            "peak_rss of `{}` is not judged: in run {} it is at the floor of what can be measured (≤ {}, the size every spawned run starts at)",
             command.command,
             run.id(),
-            Unit::Bytes.format(stats.peak_rss_max_bytes as f64),
-            Unit::Bytes.format(result.peak_rss_floor_bytes.unwrap_or(0) as f64)
+            Unit::Bytes.format(result.peak_rss_bound(stats) as f64),
         )
     })
 }

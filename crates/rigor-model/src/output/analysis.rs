@@ -67,7 +67,9 @@ pub struct MetricComparison {
     #[serde(with = "nan_as_null")]
     #[schemars(with = "Option<f64>")]
     pub change_upper: f64,
-    /// The test's own p-value; `null` where no test was made.
+    /// The test's own p-value; `null` where no test was made: two values without intervals
+    /// (`untested`), or deterministic counts, judged by whether the ranges of their counted
+    /// runs overlap (their `method` says so).
     #[serde(with = "nan_as_null")]
     #[schemars(with = "Option<f64>")]
     pub p_value: f64,

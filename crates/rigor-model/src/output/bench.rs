@@ -396,6 +396,15 @@ impl BenchResult {
             .is_some_and(|floor| stats.peak_rss_max_bytes as f64 <= floor as f64 * 1.02)
     }
 
+    /// The bound a peak at the floor is said as: the floor itself, or the measured peak if
+    /// that is higher (a peak a little under the floor is no smaller figure, only the same
+    /// unknown).
+    pub fn peak_rss_bound(&self, stats: &Summary) -> u64 {
+        stats
+            .peak_rss_max_bytes
+            .max(self.peak_rss_floor_bytes.unwrap_or(0))
+    }
+
     /// The index of the command with the smallest mean wall time.
     pub fn fastest(&self) -> Option<usize> {
         self.commands
