@@ -184,14 +184,15 @@ fn every_row_of_the_escalation_table_fires_and_holds() {
     );
     assert_eq!(blip.outcome(LAG), "pass", "{}", blip.gate);
 
-    // CPU > 85 % for 10 min (3 s here): a pre-fork server whose requests each burn 20 ms of
-    // CPU, at 200/s, asks for twice the two cores. Four busy workers, not two: the kernel
-    // shares the cores by thread, so beside a build's two compilers and the generator two
-    // workers got 2 × 2/5 = 0.8 of a core (a fresh clone's CI saw the rule pass), and four
-    // get 2 × 4/7 ≈ 1.1.
+    // CPU > 85 % for 10 min (3 s here): a pre-fork server whose requests each cost 12 ms of
+    // CPU, at 200/s, asks for 2.4 of the two cores, so its workers are all busy and queue.
+    // Twelve of them, not two or four: the kernel shares the cores by thread, so beside a
+    // build's two compilers and the generator two workers got 2 × 2/5 = 0.8 of a core (a
+    // fresh clone's CI saw the rule pass), and four beside one busy process 2 × 4/5 = 80 % of
+    // the machine; twelve get 2 × 12/13 ≈ 92 % beside one, which is the share the rule reads.
     let busy = build_as(
         dir,
-        "--threads 1 --workers 4 --route '/orders: cpu=20ms' --gauge kafka_consumer_lag=1200",
+        "--threads 1 --workers 12 --route '/orders: cpu=12ms' --gauge kafka_consumer_lag=1200",
         6,
         true,
     );

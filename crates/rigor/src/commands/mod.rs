@@ -126,6 +126,13 @@ impl LiveArgs {
         let Some(exporter) = exporter else {
             return;
         };
+        if self.metrics_linger.0.is_zero() {
+            w.note(format_args!(
+                "live metrics at http://{}/metrics end with the run (--metrics-linger 0s): a scraper has the counts of its last scrape",
+                exporter.addr()
+            ));
+            return;
+        }
         w.note(format_args!(
             "live metrics stay at http://{}/metrics until scraped once more (at most {}; Ctrl-C ends it)",
             exporter.addr(),

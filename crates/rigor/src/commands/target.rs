@@ -27,8 +27,8 @@ pub struct TargetArgs {
     /// A route, `PATH: key=value, ...`; repeat for more, the first match wins.
     ///
     /// PATH ending in `*` matches a prefix (`/products/*`). Keys: latency=20ms (or fixed(20ms)),
-    /// latency=uniform(10ms,30ms), latency=lognormal(MEDIAN,P99), errors=5%@503, cpu=1ms,
-    /// leak=1KiB, body=1KiB, concurrency=4 (at most 4 served at once, the rest queue: the
+    /// latency=uniform(10ms,30ms), latency=lognormal(MEDIAN,P99), errors=5%@503, cpu=1ms
+    /// (CPU time each request burns: longer on shared cores, as a CPU-bound service's), leak=1KiB, body=1KiB, concurrency=4 (at most 4 served at once, the rest queue: the
     /// route's throughput is capped at 4 over its latency, whatever the machine). Unmatched paths answer 200 `ok`; /health, /stats and /metrics (Prometheus) are built in, and
     /// `PUT /gauges/NAME` with a number sets a gauge /metrics shows. A stateful flow for
     /// journeys is built in too: `POST /flow/login` gives a token (and a session cookie),
