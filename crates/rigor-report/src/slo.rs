@@ -3,12 +3,14 @@
 //! dashboard of the SLIs, burn rates and error budget remaining.
 //!
 //! Every rule and alert of an SLO carries its `slo` label and the SLO's own labels. The error
-//! ratio is recorded as `slo:sli_error:ratio_rate<W>` over each window the alerts read (5m to
-//! 3d) and over the SLO's window; `slo:objective:ratio` and `slo:error_budget:ratio` hold its
-//! objective; `slo:error_budget_remaining:ratio` is what is left of the budget over the window.
-//! The alert `ErrorBudgetBurn` pages (`severity="page"`) when 2 % of the budget burns in an
-//! hour or 5 % in six, and opens a ticket (`severity="ticket"`) when 10 % burns in a day or in
-//! three, each checked over a long and a short window so that it fires fast and resets fast.
+//! ratio is recorded as `slo:sli_error:ratio_rate<W>` over each window the alerts read (over
+//! 30 days 5m to 3d; the windows scale with the SLO's) and over the SLO's window;
+//! `slo:objective:ratio` and `slo:error_budget:ratio` hold its objective;
+//! `slo:error_budget_remaining:ratio` is what is left of the budget over the window. The alert
+//! `ErrorBudgetBurn` pages (`severity="page"`) when 2 % of the budget burns in an hour or 5 %
+//! in six, and opens a ticket (`severity="ticket"`) when 10 % burns in a day or in three (over
+//! 30 days; a thirtieth of the window, a fifth, …), each checked over a long and a short window
+//! so that it fires fast and resets fast.
 //!
 //! YAML is written by hand, every string double-quoted as JSON writes it (a JSON string is a
 //! YAML double-quoted scalar): no YAML library is needed to write a fixed, simple shape.
@@ -30,10 +32,27 @@ pub fn le(threshold: Duration) -> String {
     rigor_model::plan::le_label(threshold)
 }
 
+/// The matcher of a threshold's bucket. A whole number of seconds is matched written either
+/// way: clients write `le="1"`, and Prometheus 3 stores it as `le="1.0"`.
+fn le_matcher(threshold: Duration) -> String {
+    let le = le(threshold);
+    if le.contains('.') {
+        format!("le=\"{le}\"")
+    } else {
+        format!("le=~\"{le}|{le}\\\\.0\"")
+    }
+}
+
 /// A number as PromQL reads it, without float noise (`0.001`, `14.4`).
 fn number(v: f64) -> String {
     let text = format!("{v:.12}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The shortest window the error ratio is recorded over (`5m` over 30 days): the SLO's
+/// window is an average of it, and the dashboard plots it.
+fn shortest(slo: &Slo) -> String {
+    prometheus_duration(slo.rule_windows()[0])
 }
 
 /// The SLO's own selector for its recorded series: `{slo="NAME"}`.
@@ -54,7 +73,7 @@ fn error_ratio(slo: &Slo, window: &str) -> String {
             threshold,
         } => format!(
             "1 - (sum(rate({}[{window}])) / sum(rate({}[{window}])))",
-            histogram.with("_bucket", &format!("le=\"{}\"", le(*threshold))),
+            histogram.with("_bucket", &le_matcher(*threshold)),
             histogram.with("_count", "")
         ),
     }
@@ -153,6 +172,7 @@ pub fn rules_yaml(slos: &[Slo], source: &str) -> String {
             labels(&mut out, "        ", slo, &[]);
         }
         let window = prometheus_duration(slo.window);
+        let shortest = shortest(slo);
         let budget = number(slo.error_budget());
         for (record, expr) in [
             (
@@ -165,7 +185,7 @@ pub fn rules_yaml(slos: &[Slo], source: &str) -> String {
             ),
             (
                 format!("slo:sli_error:ratio_rate{window}"),
-                format!("avg_over_time(slo:sli_error:ratio_rate5m{sel}[{window}])"),
+                format!("avg_over_time(slo:sli_error:ratio_rate{shortest}{sel}[{window}])"),
             ),
             (
                 "slo:error_budget_remaining:ratio".to_string(),
@@ -286,10 +306,12 @@ enum Kind {
 }
 
 /// promtool unit tests of the alerts (`promtool test rules FILE`): for each SLO whose
-/// selectors can be synthesised, a fast burn (five times the fastest page's rate: 7.2 % of
-/// requests bad against a 99.9 % objective over 30 days) pages and opens a ticket within 10
-/// minutes, and a slow one (twice the budget's rate) has opened a ticket and never paged after
-/// 7 hours. The second value is the SLOs left out, with why.
+/// selectors can be synthesised, a fast burn (five times the fastest page's rate: 0.72 % of
+/// requests bad against a 99.9 % objective) pages and opens a ticket within 10 minutes, and a
+/// slow one (twice the budget's rate) has opened a ticket and never paged after longer than
+/// the slower page looks back (7 hours over 30 days). An alert that can never fire (a page
+/// against a loose objective would need more than every request to fail) is expected not to.
+/// The second value is the SLOs left out, with why.
 pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>) {
     let mut out = format!(
         "# promtool unit tests of the SLO alerts, written by `rigor slo rules`: promtool test rules this file.\nrule_files:\n  - {}\nevaluation_interval: 1m\ntests:\n",
@@ -305,49 +327,79 @@ pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>)
             }
         };
         let budget = slo.error_budget();
-        let fastest_page = slo.burn_alerts()[0].factor * budget;
-        let slowest_page = slo.burn_alerts()[1].factor * budget;
-        let slowest_ticket = slo.burn_alerts()[3].factor * budget;
+        let alerts = slo.burn_alerts();
+        let limit = |i: usize| alerts[i].factor * budget;
         // A fast burn well past the fastest page; a slow one between the slowest ticket and
-        // the slowest page.
-        let fast = (fastest_page * 5.0).min(0.5);
-        let slow = (slowest_ticket * 2.0).min((slowest_ticket + slowest_page) / 2.0);
-        for (case, bad_share, minutes, expected) in [
-            ("fast burn", fast, 10u32, &["page", "ticket"][..]),
-            ("slow burn", slow, 7 * 60, &["ticket"][..]),
+        // the slowest page. Never every request bad: a share of 1 has no good series.
+        let fast = (limit(0) * 5.0).min(0.9);
+        let slow = (limit(3) * 2.0).min((limit(3) + limit(1)) / 2.0).min(0.9);
+        // Long enough to outlast the slower page's long window (7 h over 30 days), up to 8 h
+        // (promtool refuses to load more samples than a year's windows would make it).
+        let slow_minutes = (alerts[1].long.as_secs() * 7 / 6)
+            .div_ceil(60)
+            .clamp(30, 8 * 60) as u32;
+        // Samples every 15 s where a window is as short as a few minutes (a rate needs two
+        // samples in its window), else every minute.
+        let per_minute: u32 = if slo.rule_windows()[0] < Duration::from_secs(300) {
+            4
+        } else {
+            1
+        };
+        for (case, bad_share, minutes) in [
+            ("fast burn", fast, 10u32),
+            ("slow burn", slow, slow_minutes),
         ] {
-            let per_minute = 100_000.0;
-            let bad = (per_minute * bad_share).round();
+            // A severity is expected when one of its alerts' limits is below the burn.
+            let expected: Vec<&str> = ["page", "ticket"]
+                .into_iter()
+                .filter(|severity| {
+                    alerts
+                        .iter()
+                        .any(|a| a.severity == *severity && a.factor * budget < bad_share)
+                })
+                .collect();
+            // Enough requests that the bad ones are a hundred a step or more: a burn of a
+            // millionth of the requests needs a hundred million of them.
+            let per_step = (100_000.0f64).max(100.0 / bad_share).round();
+            let bad = (per_step * bad_share).round();
             let _ = writeln!(
                 out,
                 "  # {}: {case}, {} of requests bad: {}",
                 slo.name,
-                number(bad / per_minute),
-                if expected.contains(&"page") {
-                    "it pages"
-                } else {
-                    "a ticket, never a page"
+                number(bad / per_step),
+                match (expected.contains(&"page"), expected.contains(&"ticket")) {
+                    (true, _) => "it pages",
+                    (false, true) => "a ticket, never a page",
+                    (false, false) => "no alert can fire at this objective",
                 }
             );
-            let _ = writeln!(out, "  - interval: 1m");
+            let _ = writeln!(out, "  - interval: {}s", 60 / per_minute);
             let _ = writeln!(out, "    input_series:");
             for (name, kind) in &series {
                 let step = match kind {
                     Kind::Bad => bad,
-                    Kind::Good => per_minute - bad,
-                    Kind::All => per_minute,
+                    Kind::Good => per_step - bad,
+                    Kind::All => per_step,
                 };
                 let _ = writeln!(out, "      - series: {}", q(name));
                 let _ = writeln!(
                     out,
                     "        values: {}",
-                    q(&format!("0+{}x{}", number(step), minutes + 10))
+                    q(&format!(
+                        "0+{}x{}",
+                        number(step),
+                        (minutes + 10) * per_minute
+                    ))
                 );
             }
             let _ = writeln!(out, "    alert_rule_test:");
             let _ = writeln!(out, "      - eval_time: {minutes}m");
             let _ = writeln!(out, "        alertname: {}", q(ALERT));
-            let _ = writeln!(out, "        exp_alerts:");
+            if expected.is_empty() {
+                let _ = writeln!(out, "        exp_alerts: []");
+            } else {
+                let _ = writeln!(out, "        exp_alerts:");
+            }
             for severity in expected {
                 let _ = writeln!(out, "          - exp_labels:");
                 let _ = writeln!(out, "              slo: {}", q(&slo.name));
@@ -397,15 +449,18 @@ pub fn dashboard_json(slos: &[Slo]) -> serde_json::Value {
                     { "color": "red", "value": null }, { "color": "orange", "value": 0.25 }, { "color": "green", "value": 0.5 } ] } } },
             "targets": [target(format!("slo:error_budget_remaining:ratio{sel}"), "remaining")]
         }));
-        let burns: Vec<serde_json::Value> = ["1h", "6h", "1d", "3d"]
+        let burns: Vec<serde_json::Value> = slo
+            .burn_alerts()
             .iter()
-            .map(|w| {
+            .map(|a| {
+                let w = prometheus_duration(a.long);
                 target(
                     format!("slo:sli_error:ratio_rate{w}{sel} / slo:error_budget:ratio{sel}"),
-                    w,
+                    &w,
                 )
             })
             .collect();
+        let shortest = shortest(slo);
         panels.push(serde_json::json!({
             "type": "timeseries", "id": id(3), "title": "Burn rate (1 = the budget lasts the window)",
             "datasource": datasource, "gridPos": { "h": 6, "w": 12, "x": 12, "y": y },
@@ -413,11 +468,11 @@ pub fn dashboard_json(slos: &[Slo]) -> serde_json::Value {
         }));
         y += 6;
         panels.push(serde_json::json!({
-            "type": "timeseries", "id": id(4), "title": "Error ratio over 5 minutes",
+            "type": "timeseries", "id": id(4), "title": format!("Error ratio over {shortest}"),
             "datasource": datasource, "gridPos": { "h": 6, "w": 24, "x": 0, "y": y },
             "fieldConfig": { "defaults": { "unit": "percentunit" } },
             "targets": [
-                target(format!("slo:sli_error:ratio_rate5m{sel}"), "error ratio"),
+                target(format!("slo:sli_error:ratio_rate{shortest}{sel}"), "error ratio"),
                 target(format!("slo:error_budget:ratio{sel}"), "budget")
             ]
         }));

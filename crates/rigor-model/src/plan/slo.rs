@@ -220,7 +220,11 @@ pub struct BurnAlert {
 
 const HOUR: u64 = 3600;
 
-/// The workbook's four alerts: (severity, long window, short window, budget share).
+/// The window the workbook's alerts are written for.
+const WORKBOOK_WINDOW: u64 = 30 * 24 * HOUR;
+
+/// The workbook's four alerts over 30 days: (severity, long window, short window, budget
+/// share).
 const ALERTS: [(&str, u64, u64, f64); 4] = [
     ("page", HOUR, 5 * 60, 0.02),
     ("page", 6 * HOUR, 30 * 60, 0.05),
@@ -228,22 +232,34 @@ const ALERTS: [(&str, u64, u64, f64); 4] = [
     ("ticket", 72 * HOUR, 6 * HOUR, 0.10),
 ];
 
+/// A workbook window scaled to an SLO's window, in whole minutes and at least one.
+fn scaled(seconds: u64, scale: f64) -> Duration {
+    let minutes = (seconds as f64 * scale / 60.0).round().max(1.0);
+    Duration::from_secs(minutes as u64 * 60)
+}
+
 impl Slo {
     /// The error budget: the share of events allowed to be bad.
     pub fn error_budget(&self) -> f64 {
         1.0 - self.objective
     }
 
-    /// The four burn-rate alerts for this SLO's window.
+    /// The four burn-rate alerts for this SLO's window: the workbook's budget shares over its
+    /// windows scaled to this one (over 30 days exactly 1h & 5m, 6h & 30m, 1d & 2h, 3d & 6h;
+    /// over 28 days 56m & 5m, …), so the factors stay the workbook's 14.4, 6, 3 and 1 (to
+    /// the rounding of a window to whole minutes). Fixed windows over another SLO window
+    /// would make a budget share a slower burn than the budget allows: 10 % of a week's budget
+    /// in 3 days is 0.23 times its rate, an alert that fires while the SLO is being met.
     pub fn burn_alerts(&self) -> Vec<BurnAlert> {
+        let scale = self.window.as_secs_f64() / WORKBOOK_WINDOW as f64;
         ALERTS
             .iter()
             .map(|&(severity, long, short, share)| {
-                let long = Duration::from_secs(long);
+                let long = scaled(long, scale);
                 BurnAlert {
                     severity,
                     long,
-                    short: Duration::from_secs(short),
+                    short: scaled(short, scale),
                     budget_share: share,
                     factor: share * self.window.as_secs_f64() / long.as_secs_f64(),
                 }
@@ -251,7 +267,17 @@ impl Slo {
             .collect()
     }
 
-    /// Every window its rules record the error ratio over, shortest first.
+    /// The alerts that can never fire: their burn rate needs an error ratio of 100 % or more
+    /// (a 14.4× page against an objective of 90 % needs 144 %).
+    pub fn unreachable_alerts(&self) -> Vec<BurnAlert> {
+        self.burn_alerts()
+            .into_iter()
+            .filter(|a| a.factor * self.error_budget() >= 1.0)
+            .collect()
+    }
+
+    /// Every window its rules record the error ratio over, shortest first (the SLO's own
+    /// window is recorded apart, as an average of the shortest).
     pub fn rule_windows(&self) -> Vec<Duration> {
         let mut w: Vec<Duration> = self
             .burn_alerts()
@@ -264,18 +290,22 @@ impl Slo {
     }
 }
 
-/// A window as Prometheus writes one: `5m`, `6h`, `3d`, `30d`.
+/// A window as Prometheus writes one: `5m`, `6h`, `3d`, `30d`, and compound where it must be
+/// (`1h24m`, `2d19h12m`).
 pub fn prometheus_duration(d: Duration) -> String {
     let s = d.as_secs();
-    if s.is_multiple_of(86_400) {
-        format!("{}d", s / 86_400)
-    } else if s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
+    if s == 0 {
+        return "0s".into();
     }
+    let mut out = String::new();
+    let mut rest = s;
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
 }
 
 /// `30d`, `4w`, `720h`: an SLO's window, from one day to a year, in whole minutes.
@@ -505,9 +535,44 @@ mod tests {
             .map(prometheus_duration)
             .collect();
         assert_eq!(windows, ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
-        // Over four weeks the same budget shares burn faster per hour.
+        // Over four weeks the windows shrink with the window, and the factors stay.
         let slo = spec("availability", "99.9%", "4w").resolve().unwrap();
-        assert!((slo.burn_alerts()[0].factor - 13.44).abs() < 1e-9);
+        let a = slo.burn_alerts();
+        assert_eq!(prometheus_duration(a[0].long), "56m");
+        assert_eq!(prometheus_duration(a[0].short), "5m");
+        assert!((a[0].factor - 14.4).abs() < 1e-9);
+        // Over a week no alert burns slower than the budget allows (fixed windows made the
+        // 3-day ticket 0.23×); over a day or three the window is none of the alerts' own, so
+        // its ratio is recorded once.
+        for window in ["7d", "1d", "3d", "2d", "25h", "365d"] {
+            let slo = spec("availability", "99.9%", window).resolve().unwrap();
+            for a in slo.burn_alerts() {
+                assert!(a.factor >= 0.95 && a.short < a.long, "{window}: {a:?}");
+                let share = a.factor * a.long.as_secs_f64() / slo.window.as_secs_f64();
+                assert!((share - a.budget_share).abs() < 1e-12, "{window}: {a:?}");
+            }
+            assert!(!slo.rule_windows().contains(&slo.window), "{window}");
+            assert!(slo.unreachable_alerts().is_empty());
+        }
+        let week = spec("availability", "99.9%", "7d").resolve().unwrap();
+        let windows: Vec<String> = week
+            .rule_windows()
+            .into_iter()
+            .map(prometheus_duration)
+            .collect();
+        assert_eq!(
+            windows,
+            ["1m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]
+        );
+        // A loose objective: the fastest page would need an error ratio of 144 %.
+        let loose = spec("latency", "90%", "30d").resolve().unwrap();
+        let never: Vec<f64> = loose
+            .unreachable_alerts()
+            .iter()
+            .map(|a| a.factor)
+            .collect();
+        assert_eq!(never.len(), 1);
+        assert!((never[0] - 14.4).abs() < 1e-9);
         match slo.sli {
             Sli::Availability { total, errors } => {
                 assert_eq!(

@@ -87,7 +87,36 @@ pub fn write_rules(
             "no promtool test for SLO {why}: its alerts are checked by `promtool check rules` only"
         ));
     }
+    for slo in &slos {
+        warn_unreachable(slo, w);
+    }
     Ok([rules_path, tests_path, dashboard_path])
+}
+
+/// Says which of an SLO's alerts can never fire, and what would make them.
+fn warn_unreachable(slo: &Slo, w: &mut Writer) {
+    for a in slo.unreachable_alerts() {
+        w.warn(format_args!(
+            "SLO {}: the {} alert at {}× the budget's rate over {} needs an error ratio of {}%, so it can never fire: an objective of {}% leaves a budget too large for it (it can fire from an objective above {}%); the other alerts still do",
+            slo.name,
+            a.severity,
+            trimmed(a.factor, 3),
+            prometheus_duration(a.long),
+            trimmed(a.factor * slo.error_budget() * 100.0, 1),
+            trimmed(slo.objective * 100.0, 10),
+            trimmed((1.0 - 1.0 / a.factor) * 100.0, 2)
+        ));
+    }
+}
+
+/// A number with at most `decimals` decimals, trailing zeros cut (`99.9`, `14.4`).
+fn trimmed(v: f64, decimals: usize) -> String {
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 /// The plan's SLOs, read and checked; a plan without any is bad input that says how to write
@@ -189,29 +218,28 @@ fn show(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             ),
         };
         w.line(format_args!(
-            "slo {}{}: {:.4}% over {} — error budget {:.4}% ({sli})",
+            "slo {}{}: {}% over {} — error budget {}% ({sli})",
             slo.name,
             slo.scenario
                 .as_deref()
                 .map(|s| format!(" (scenario {s})"))
                 .unwrap_or_default(),
-            slo.objective * 100.0,
+            trimmed(slo.objective * 100.0, 10),
             prometheus_duration(slo.window),
-            slo.error_budget() * 100.0
+            trimmed(slo.error_budget() * 100.0, 10)
         ))?;
         for a in slo.burn_alerts() {
             w.line(format_args!(
                 "  {:<6} {:>5}× the budget's rate over {:>3} and {:>3}: {:.0}% of the budget in {}",
                 a.severity,
-                format!("{:.3}", a.factor)
-                    .trim_end_matches('0')
-                    .trim_end_matches('.'),
+                trimmed(a.factor, 3),
                 prometheus_duration(a.long),
                 prometheus_duration(a.short),
                 a.budget_share * 100.0,
                 prometheus_duration(a.long)
             ))?;
         }
+        warn_unreachable(&slo, w);
     }
     Ok(ExitCode::SUCCESS)
 }
