@@ -393,6 +393,33 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_keeps_its_slowest_request_as_its_exemplar() {
+        let feed = fed();
+        let faster = |ms: u64, trace: &str| Second {
+            elapsed: Duration::from_secs(2),
+            phases: vec![PhaseSecond {
+                phase: "steady".into(),
+                slowest: vec![Exemplar {
+                    latency_ns: ms * 1_000_000,
+                    trace_id: trace.into(),
+                    at_unix_s: 1_700_000_001.5,
+                }],
+                ..Default::default()
+            }],
+            samples: Vec::new(),
+        };
+        // 1.9 s is in the 2 s request's bucket (≤ 2.5 s) but faster: the 2 s one stays.
+        feed.second("check\"out", &faster(1900, "aaaa"));
+        let om = feed.render(Format::OpenMetrics);
+        assert!(om.contains("4bf92f3577b34da6a3ce929d0e0e4736"), "{om}");
+        assert!(!om.contains("aaaa"), "{om}");
+        // 2.2 s is slower: it stands for the bucket now.
+        feed.second("check\"out", &faster(2200, "bbbb"));
+        let om = feed.render(Format::OpenMetrics);
+        assert!(om.contains("{trace_id=\"bbbb\"} 2.2 "), "{om}");
+    }
+
+    #[test]
     fn a_scenario_run_again_keeps_counting() {
         let feed = fed();
         feed.finish();

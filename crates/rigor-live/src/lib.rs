@@ -136,7 +136,7 @@ struct PhaseFigures {
     kinds: BTreeMap<String, u64>,
     statuses: BTreeMap<u16, u64>,
     latency: Hist,
-    /// The latest exemplar of each bucket (the last one is `+Inf`).
+    /// The slowest request seen in each bucket (the last one is `+Inf`).
     exemplars: Vec<Option<Exemplar>>,
 }
 
@@ -313,7 +313,15 @@ impl Feed {
                     .iter()
                     .position(|b| seconds <= *b)
                     .unwrap_or(bounds.len());
-                figures.exemplars[bucket] = Some(e.clone());
+                // The slowest request of the bucket stands for it, as the README says; a
+                // later, faster one of the same bucket does not replace it.
+                let slot = &mut figures.exemplars[bucket];
+                if slot
+                    .as_ref()
+                    .is_none_or(|kept| e.latency_ns > kept.latency_ns)
+                {
+                    *slot = Some(e.clone());
+                }
             }
         }
     }

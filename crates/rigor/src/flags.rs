@@ -43,6 +43,11 @@ pub fn pause(text: &str) -> Result<HumanDuration, String> {
     duration_in(text, Duration::ZERO, limits::MAX_WAIT)
 }
 
+/// The resolution of a range read from Prometheus: `--step`, from a second to a day.
+pub fn step(text: &str) -> Result<HumanDuration, String> {
+    duration_in(text, Duration::from_secs(1), Duration::from_secs(86_400))
+}
+
 /// How long a benchmark keeps running: `--min-time`.
 pub fn bench_time(text: &str) -> Result<HumanDuration, String> {
     duration_in(text, Duration::ZERO, limits::MAX_RUN_LENGTH)

@@ -84,6 +84,18 @@ fn number_hint(text: &str, at: usize) -> String {
         "for" | "over" | "timeout" | "think_time" | "grace" | "ready_timeout" | "min_time"
         | "sustained" => "s",
         "max_increase" => "%",
+        // An SLO's objective is a percentage: 0.999 and 99.9 both mean 99.9 %.
+        "objective" => {
+            let share = number.parse::<f64>().unwrap_or(0.0);
+            let percent = if share > 0.0 && share < 1.0 {
+                share * 100.0
+            } else {
+                share
+            };
+            let percent = format!("{percent:.6}");
+            let percent = percent.trim_end_matches('0').trim_end_matches('.');
+            return format!(" (write it as a percentage, as a string: objective = \"{percent}%\")");
+        }
         "max" | "min" => {
             return " (write the value with its unit, as a string: \"120ms\", \"1%\", \"900/s\")"
                 .into()

@@ -82,7 +82,7 @@ pub struct LiveArgs {
 
     /// After the run, keep the endpoint up until it has been scraped once more (so the
     /// scraper has the final counts), at most this long; Ctrl-C ends the wait.
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::flags::pause)]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = crate::flags::pause, requires = "metrics_addr")]
     pub metrics_linger: HumanDuration,
 }
 
@@ -104,14 +104,30 @@ impl LiveArgs {
             .ok()
             .and_then(|mut a| a.next())
             .ok_or_else(|| {
+                let hint = if text.starts_with(':') {
+                    format!("give the host too: 127.0.0.1{text} for this machine only, 0.0.0.0{text} for every interface")
+                } else {
+                    "give HOST:PORT, such as 127.0.0.1:9464".to_string()
+                };
                 crate::exit::bad_input(anyhow::anyhow!(
-                    "--metrics-addr `{text}`: not an address to listen on; give HOST:PORT, such as 127.0.0.1:9464"
+                    "--metrics-addr `{text}`: not an address to listen on; {hint}"
                 ))
             })?;
         let exporter = rigor_live::Exporter::bind(addr, rigor_live::Feed::new(thresholds))
             .map_err(|e| {
+                let what = match e.kind() {
+                    std::io::ErrorKind::AddrNotAvailable => format!(
+                        "{} is not an address of this machine; give one of its own (127.0.0.1, or 0.0.0.0 for every interface)",
+                        addr.ip()
+                    ),
+                    std::io::ErrorKind::PermissionDenied => format!(
+                        "port {} needs privileges; pick one above 1023",
+                        addr.port()
+                    ),
+                    _ => "pick a free port (or 127.0.0.1:0 for any) or stop what holds it".to_string(),
+                };
                 crate::exit::not_completed(anyhow::anyhow!(
-                    "--metrics-addr {addr}: cannot listen there: {e}; pick a free port (or 127.0.0.1:0 for any) or stop what holds it"
+                    "--metrics-addr {addr}: cannot listen there: {e}; {what}"
                 ))
             })?;
         w.note(format_args!(

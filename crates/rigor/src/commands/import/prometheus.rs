@@ -50,7 +50,7 @@ pub struct PrometheusArgs {
     pub end: Option<String>,
 
     /// The resolution: one point per step.
-    #[arg(long, default_value = "1m", value_name = "DURATION", value_parser = crate::flags::pause)]
+    #[arg(long, default_value = "1m", value_name = "DURATION", value_parser = crate::flags::step)]
     pub step: HumanDuration,
 
     /// A figure's unit, `NAME=UNIT` (or UNIT for every figure): s, ms, %, ratio, bytes, /s,
@@ -101,9 +101,6 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             .map_or(0.0, |d| d.as_secs_f64()),
     };
     let step = args.step.0;
-    if step.is_zero() {
-        return Err(bad("--step must be longer than zero".into()));
-    }
     let points = window.as_secs_f64() / step.as_secs_f64();
     if points > MAX_POINTS {
         return Err(bad(format!(
@@ -111,9 +108,15 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             args.window,
             args.step,
             points.round(),
-            rigor_model::plan::prometheus_duration(Duration::from_secs(
-                (window.as_secs_f64() / MAX_POINTS).ceil() as u64
-            ))
+            {
+                // In a form --step reads: seconds, or whole minutes rounded up.
+                let seconds = (window.as_secs_f64() / MAX_POINTS).ceil() as u64;
+                if seconds <= 60 {
+                    format!("{seconds}s")
+                } else {
+                    format!("{}m", seconds.div_ceil(60))
+                }
+            }
         )));
     }
     let queries = queries(args).map_err(bad)?;
@@ -124,11 +127,18 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             .iter()
             .any(|u| u.split_once('=').is_none_or(|(n, _)| n.trim() == q.name));
         if guessed && !given && unit == q.unit {
+            let what = match unit {
+                rigor_model::metric::Unit::Nanos => "a time (its query's series are in seconds)",
+                rigor_model::metric::Unit::PerSecond => "a rate per second",
+                rigor_model::metric::Unit::Bytes => "bytes",
+                rigor_model::metric::Unit::BytesPerSecond => "bytes per second",
+                rigor_model::metric::Unit::Fraction => "a share",
+                rigor_model::metric::Unit::Count => "a count",
+                rigor_model::metric::Unit::Number => "a plain number",
+            };
             w.note(format_args!(
-                "`{}` is read as {} from its query's names; give --unit {}=UNIT if it is not",
-                q.name,
-                unit.as_str(),
-                q.name
+                "`{}` is read as {what} from its query's names; give --unit {}=UNIT if it is not",
+                q.name, q.name
             ));
         }
     }
@@ -167,6 +177,10 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
 }
 
 /// `7d`, `2w`, or a duration (`6h`, `30m`), longer than zero.
+/// The longest window: 11,000 points at the largest step, a day, is some thirty years; ten
+/// is more than any retention.
+const MAX_WINDOW_DAYS: u64 = 3660;
+
 fn window(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let days = |n: &str, per: u64| {
@@ -186,6 +200,11 @@ fn window(text: &str) -> Result<Duration, String> {
     .ok_or_else(|| format!("`{text}` is not a window: write 7d, 2w, 6h or 30m"))?;
     if d.is_zero() {
         return Err(format!("`{text}` is no time at all"));
+    }
+    if d > Duration::from_secs(MAX_WINDOW_DAYS * 86_400) {
+        return Err(format!(
+            "`{text}` is longer than {MAX_WINDOW_DAYS} days, which no Prometheus keeps at a step it can answer (11,000 points of a day at most); import it in parts with --end"
+        ));
     }
     Ok(d)
 }
