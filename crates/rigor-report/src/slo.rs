@@ -9,8 +9,9 @@
 //! `slo:error_budget_remaining:ratio` is what is left of the budget over the window. The alert
 //! `ErrorBudgetBurn` pages (`severity="page"`) when 2 % of the budget burns in an hour or 5 %
 //! in six, and opens a ticket (`severity="ticket"`) when 10 % burns in a day or in three (over
-//! 30 days; a thirtieth of the window, a fifth, …), each checked over a long and a short window
-//! so that it fires fast and resets fast.
+//! 30 days; over another window in the same shares of it, a 720th, a 120th, a 30th and a
+//! tenth, never under five minutes), each checked over a long and a short window so that it
+//! fires fast and resets fast.
 //!
 //! YAML is written by hand, every string double-quoted as JSON writes it (a JSON string is a
 //! YAML double-quoted scalar): no YAML library is needed to write a fixed, simple shape.
@@ -306,7 +307,7 @@ enum Kind {
 }
 
 /// promtool unit tests of the alerts (`promtool test rules FILE`): for each SLO whose
-/// selectors can be synthesised, a fast burn (five times the fastest page's rate: 0.72 % of
+/// selectors can be synthesised, a fast burn (five times the fastest page's rate: 7.2 % of
 /// requests bad against a 99.9 % objective) pages and opens a ticket within 10 minutes, and a
 /// slow one (twice the budget's rate) has opened a ticket and never paged after longer than
 /// the slower page looks back (7 hours over 30 days). An alert that can never fire (a page
@@ -332,19 +333,14 @@ pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>)
         // A fast burn well past the fastest page; a slow one between the slowest ticket and
         // the slowest page. Never every request bad: a share of 1 has no good series.
         let fast = (limit(0) * 5.0).min(0.9);
-        let slow = (limit(3) * 2.0).min((limit(3) + limit(1)) / 2.0).min(0.9);
+        let slow = (limit(3) * 2.0)
+            .min((limit(3) + limit(0).min(limit(1))) / 2.0)
+            .min(0.9);
         // Long enough to outlast the slower page's long window (7 h over 30 days), up to 8 h
         // (promtool refuses to load more samples than a year's windows would make it).
         let slow_minutes = (alerts[1].long.as_secs() * 7 / 6)
             .div_ceil(60)
             .clamp(30, 8 * 60) as u32;
-        // Samples every 15 s where a window is as short as a few minutes (a rate needs two
-        // samples in its window), else every minute.
-        let per_minute: u32 = if slo.rule_windows()[0] < Duration::from_secs(300) {
-            4
-        } else {
-            1
-        };
         for (case, bad_share, minutes) in [
             ("fast burn", fast, 10u32),
             ("slow burn", slow, slow_minutes),
@@ -373,7 +369,9 @@ pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>)
                     (false, false) => "no alert can fire at this objective",
                 }
             );
-            let _ = writeln!(out, "  - interval: {}s", 60 / per_minute);
+            // Once a minute, as Prometheus scrapes by default: every window holds five samples
+            // or more.
+            let _ = writeln!(out, "  - interval: 1m");
             let _ = writeln!(out, "    input_series:");
             for (name, kind) in &series {
                 let step = match kind {
@@ -385,11 +383,7 @@ pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>)
                 let _ = writeln!(
                     out,
                     "        values: {}",
-                    q(&format!(
-                        "0+{}x{}",
-                        number(step),
-                        (minutes + 10) * per_minute
-                    ))
+                    q(&format!("0+{}x{}", number(step), minutes + 10))
                 );
             }
             let _ = writeln!(out, "    alert_rule_test:");
@@ -419,7 +413,8 @@ pub fn rules_tests_yaml(slos: &[Slo], rules_file: &str) -> (String, Vec<String>)
 
 /// A Grafana dashboard (JSON model, Prometheus data source `${DS_PROMETHEUS}` asked at
 /// import) with, for each SLO, the SLI over its window, the error budget remaining, the burn
-/// rate over the alerts' long windows and the error ratio over 5 minutes. Its queries read
+/// rate over the alerts' long windows and the error ratio over the shortest window (5 minutes
+/// over 30 days). Its queries read
 /// only the recording rules of [`rules_yaml`].
 pub fn dashboard_json(slos: &[Slo]) -> serde_json::Value {
     let datasource = serde_json::json!({ "type": "prometheus", "uid": "${DS_PROMETHEUS}" });

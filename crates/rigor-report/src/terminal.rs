@@ -587,7 +587,7 @@ fn peak_memory(out: &mut dyn Write, s: &Summary, r: &BenchResult) -> io::Result<
     if r.peak_rss_at_floor(s) {
         writeln!(
             out,
-            "    Peak memory:         ≤ {} (the floor of what can be measured: every run starts at the spawner's size)",
+            "    Peak memory:         ≤ {} (at the floor of what can be measured: every run starts at the spawner's size)",
             Bytes(r.peak_rss_bound(s)),
         )
     } else {

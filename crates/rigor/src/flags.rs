@@ -43,9 +43,17 @@ pub fn pause(text: &str) -> Result<HumanDuration, String> {
     duration_in(text, Duration::ZERO, limits::MAX_WAIT)
 }
 
-/// The resolution of a range read from Prometheus: `--step`, from a second to a day.
+/// The resolution of a range read from Prometheus: `--step`, whole seconds from a second to a
+/// day.
 pub fn step(text: &str) -> Result<HumanDuration, String> {
-    duration_in(text, Duration::from_secs(1), Duration::from_secs(86_400))
+    let step = duration_in(text, Duration::from_secs(1), Duration::from_secs(86_400))?;
+    if step.0.subsec_nanos() != 0 {
+        return Err(format!(
+            "{} is not whole seconds: give a step of whole seconds (`15s`, `1m`)",
+            text.trim()
+        ));
+    }
+    Ok(step)
 }
 
 /// How long a benchmark keeps running: `--min-time`.

@@ -81,7 +81,7 @@ fn a_committed_slowdown_is_named_at_its_run_and_commit() {
     assert_eq!(c.git_commit.as_deref(), Some(slow_commit.as_str()));
     assert_eq!(c.kind, "regression");
     assert!(
-        (2.5..8.0).contains(&c.change),
+        (1.5..8.0).contains(&c.change),
         "10 ms → 80 ms, plus starting sh: {c:?}"
     );
     assert!(c.change_lower.unwrap() > 0.0, "{c:?}");

@@ -137,9 +137,7 @@ fn the_rules_pass_promtool_and_their_tests_tell_a_fast_burn_from_a_slow_one() {
 
 #[test]
 fn any_window_and_objective_the_plan_takes_gives_rules_promtool_passes() {
-    if common::tool("promtool", "apt-get install prometheus").is_none() {
-        return;
-    }
+    let promtool = common::tool("promtool", "apt-get install prometheus");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Windows other than a month (the alerts' windows scale with them; over a day or three
@@ -162,13 +160,18 @@ fn any_window_and_objective_the_plan_takes_gives_rules_promtool_passes() {
         )
         .unwrap();
         let case = format!("{window} {objective} {threshold}");
-        let r = slo_rules(d, &["--check"]);
+        if promtool.is_some() {
+            let r = slo_rules(d, &["--check"]);
+            assert_eq!(r.code, 0, "{case}: {}\n{}", r.stdout, r.stderr);
+            assert!(
+                r.stdout.contains("promtool test rules: SUCCESS"),
+                "{case}: {}",
+                r.stdout
+            );
+        }
+        // What needs no promtool is checked without it.
+        let r = slo_rules(d, &[]);
         assert_eq!(r.code, 0, "{case}: {}\n{}", r.stdout, r.stderr);
-        assert!(
-            r.stdout.contains("promtool test rules: SUCCESS"),
-            "{case}: {}",
-            r.stdout
-        );
         let rules = std::fs::read_to_string(d.join("out/slo-rules.yml")).unwrap();
         // Each SLO's group records each series once.
         let mut group = "";
@@ -189,7 +192,7 @@ fn any_window_and_objective_the_plan_takes_gives_rules_promtool_passes() {
             .skip(1)
             .filter_map(|t| t.split(" * ").next()?.parse::<f64>().ok())
         {
-            assert!(factor >= 0.95, "{case}: an alert at {factor}x");
+            assert!(factor >= 1.0, "{case}: an alert at {factor}x");
         }
         let loose = objective == "90%" || objective == "50%";
         assert_eq!(
@@ -305,8 +308,7 @@ fn objectives_windows_and_missing_tools_are_refused_clearly() {
     let r = ran(rigor(d).args(["slo", "show"]).output().unwrap());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout
-            .contains("14.4× the budget's rate over  1h and  5m"),
+        r.stdout.contains("14.4× the budget's rate over 1h and 5m"),
         "{}",
         r.stdout
     );

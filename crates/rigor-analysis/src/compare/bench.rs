@@ -177,7 +177,7 @@ fn rss_floor(run: &RunData, result: &BenchResult, command: &CommandResult) -> Op
     let stats = command.stats.as_ref()?;
     result.peak_rss_at_floor(stats).then(|| {
         format!(
-            "peak_rss of `{}` is not judged: in run {} it is at the floor of what can be measured (≤ {}, the size every spawned run starts at)",
+            "peak_rss of `{}` is not judged: in run {} it is at the floor of what can be measured (≤ {}; every spawned run starts at the spawner's size)",
             command.command,
             run.id(),
             Unit::Bytes.format(result.peak_rss_bound(stats) as f64),

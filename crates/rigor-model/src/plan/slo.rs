@@ -232,10 +232,15 @@ const ALERTS: [(&str, u64, u64, f64); 4] = [
     ("ticket", 72 * HOUR, 6 * HOUR, 0.10),
 ];
 
-/// A workbook window scaled to an SLO's window, in whole minutes and at least one.
+/// The shortest window a rule reads: a rate needs two samples or more in its window, and
+/// Prometheus scrapes once a minute by default.
+const MIN_WINDOW: u64 = 5 * 60;
+
+/// A workbook window scaled to an SLO's window, in whole minutes (rounded down, so that a
+/// factor computed over it is never below the workbook's) and at least [`MIN_WINDOW`].
 fn scaled(seconds: u64, scale: f64) -> Duration {
-    let minutes = (seconds as f64 * scale / 60.0).round().max(1.0);
-    Duration::from_secs(minutes as u64 * 60)
+    let minutes = (seconds as f64 * scale / 60.0).floor() as u64;
+    Duration::from_secs((minutes * 60).max(MIN_WINDOW))
 }
 
 impl Slo {
@@ -246,10 +251,13 @@ impl Slo {
 
     /// The four burn-rate alerts for this SLO's window: the workbook's budget shares over its
     /// windows scaled to this one (over 30 days exactly 1h & 5m, 6h & 30m, 1d & 2h, 3d & 6h;
-    /// over 28 days 56m & 5m, …), so the factors stay the workbook's 14.4, 6, 3 and 1 (to
-    /// the rounding of a window to whole minutes). Fixed windows over another SLO window
-    /// would make a budget share a slower burn than the budget allows: 10 % of a week's budget
-    /// in 3 days is 0.23 times its rate, an alert that fires while the SLO is being met.
+    /// over 28 days 56m & 5m, …), so the factors stay the workbook's 14.4, 6, 3 and 1 (a
+    /// little above where a window rounds down to whole minutes). No window is under five
+    /// minutes: over a window of a few days the fastest page looks back five minutes and
+    /// fires at a lower factor, for the same share of the budget. Fixed windows over another
+    /// SLO window would make a budget share a slower burn than the budget allows: 10 % of a
+    /// week's budget in 3 days is 0.23 times its rate, an alert that fires while the SLO is
+    /// being met.
     pub fn burn_alerts(&self) -> Vec<BurnAlert> {
         let scale = self.window.as_secs_f64() / WORKBOOK_WINDOW as f64;
         ALERTS
@@ -544,16 +552,34 @@ mod tests {
         // Over a week no alert burns slower than the budget allows (fixed windows made the
         // 3-day ticket 0.23×); over a day or three the window is none of the alerts' own, so
         // its ratio is recorded once.
-        for window in ["7d", "1d", "3d", "2d", "25h", "365d"] {
+        let workbook = [14.4, 6.0, 3.0, 1.0];
+        for window in ["7d", "1d", "3d", "2d", "25h", "1445m", "31d", "365d"] {
             let slo = spec("availability", "99.9%", window).resolve().unwrap();
-            for a in slo.burn_alerts() {
-                assert!(a.factor >= 0.95 && a.short < a.long, "{window}: {a:?}");
-                let share = a.factor * a.long.as_secs_f64() / slo.window.as_secs_f64();
-                assert!((share - a.budget_share).abs() < 1e-12, "{window}: {a:?}");
+            let long_enough = slo.window >= Duration::from_secs(WORKBOOK_WINDOW);
+            for (a, book) in slo.burn_alerts().iter().zip(workbook) {
+                // Never an alert at a rate the budget allows; never below the workbook's
+                // factor unless its window was held at five minutes, and at most the rounding
+                // of a window to whole minutes above it.
+                assert!(a.factor >= 1.0 - 1e-9, "{window}: {a:?}");
+                if a.long.as_secs() > MIN_WINDOW {
+                    assert!(a.factor >= book - 1e-9, "{window}: {a:?}");
+                }
+                if long_enough {
+                    assert!(a.factor < book * 1.02, "{window}: {a:?}");
+                }
+                assert!(
+                    a.short <= a.long && a.short.as_secs() >= MIN_WINDOW,
+                    "{window}: {a:?}"
+                );
             }
             assert!(!slo.rule_windows().contains(&slo.window), "{window}");
             assert!(slo.unreachable_alerts().is_empty());
         }
+        // Over a day the fastest page's window is held at five minutes: 2 % of the budget in
+        // five minutes is 5.76 times its rate.
+        let day = spec("availability", "99.9%", "1d").resolve().unwrap();
+        assert_eq!(prometheus_duration(day.burn_alerts()[0].long), "5m");
+        assert!((day.burn_alerts()[0].factor - 5.76).abs() < 1e-9);
         let week = spec("availability", "99.9%", "7d").resolve().unwrap();
         let windows: Vec<String> = week
             .rule_windows()
@@ -562,7 +588,7 @@ mod tests {
             .collect();
         assert_eq!(
             windows,
-            ["1m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]
+            ["5m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]
         );
         // A loose objective: the fastest page would need an error ratio of 144 %.
         let loose = spec("latency", "90%", "30d").resolve().unwrap();

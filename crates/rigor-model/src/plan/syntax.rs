@@ -87,6 +87,9 @@ fn number_hint(text: &str, at: usize) -> String {
         // An SLO's objective is a percentage: 0.999 and 99.9 both mean 99.9 %.
         "objective" => {
             let share = number.parse::<f64>().unwrap_or(0.0);
+            if share == 1.0 || share >= 100.0 {
+                return " (write it as a percentage below 100 %, as a string: objective = \"99.9%\"; all of the requests leaves no error budget)".into();
+            }
             let percent = if share > 0.0 && share < 1.0 {
                 share * 100.0
             } else {

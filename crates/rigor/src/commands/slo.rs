@@ -230,7 +230,7 @@ fn show(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         ))?;
         for a in slo.burn_alerts() {
             w.line(format_args!(
-                "  {:<6} {:>5}× the budget's rate over {:>3} and {:>3}: {:.0}% of the budget in {}",
+                "  {:<6} {:>5}× the budget's rate over {} and {}: {:.0}% of the budget in {}",
                 a.severity,
                 trimmed(a.factor, 3),
                 prometheus_duration(a.long),

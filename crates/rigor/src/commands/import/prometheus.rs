@@ -176,11 +176,12 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `7d`, `2w`, or a duration (`6h`, `30m`), longer than zero.
 /// The longest window: 11,000 points at the largest step, a day, is some thirty years; ten
 /// is more than any retention.
 const MAX_WINDOW_DAYS: u64 = 3660;
 
+/// `7d`, `2w`, or a duration (`6h`, `30m`), longer than zero and at most
+/// [`MAX_WINDOW_DAYS`].
 fn window(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let days = |n: &str, per: u64| {
