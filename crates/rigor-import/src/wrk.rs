@@ -236,8 +236,7 @@ pub fn import_wrk(text: &str, origin: &RunOrigin) -> Result<Import, ImportError>
 
 /// `99.0` → `99`, `99.9` → `99.9`, `99.999` → `99.999`.
 fn trim_number(p: f64) -> String {
-    let s = format!("{p:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    rigor_model::units::at_most_decimals(p, 3)
 }
 
 #[cfg(test)]

@@ -111,6 +111,12 @@ pub fn three_figures(value: f64) -> String {
     } else {
         2
     };
+    at_most_decimals(value, decimals)
+}
+
+/// A number to at most `decimals` decimals, trailing zeros cut: (14.4, 3) → "14.4",
+/// (99.9999999, 10) → "99.9999999", (120.0, 2) → "120".
+pub fn at_most_decimals(value: f64, decimals: usize) -> String {
     let text = format!("{value:.decimals$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()

@@ -46,8 +46,7 @@ fn le_matcher(threshold: Duration) -> String {
 
 /// A number as PromQL reads it, without float noise (`0.001`, `14.4`).
 fn number(v: f64) -> String {
-    let text = format!("{v:.12}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    rigor_model::units::at_most_decimals(v, 12)
 }
 
 /// The shortest window the error ratio is recorded over (`5m` over 30 days): the SLO's

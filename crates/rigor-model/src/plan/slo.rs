@@ -127,9 +127,7 @@ impl Selector {
 /// The live endpoint writes its buckets' labels with it and the rules select them with it,
 /// so the two always meet.
 pub fn le_label(threshold: Duration) -> String {
-    let s = threshold.as_secs_f64();
-    let text = format!("{s:.9}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::units::at_most_decimals(threshold.as_secs_f64(), 9)
 }
 
 /// An SLO as a load run judges it: its SLI measured on the run's own requests (whatever
@@ -191,8 +189,7 @@ impl crate::plan::Scenario {
 
 /// A share as a percentage to four decimals, trailing zeros cut (`99.9`, `99.9523`).
 fn percent(share: f64) -> String {
-    let text = format!("{:.4}", share * 100.0);
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::units::at_most_decimals(share * 100.0, 4)
 }
 
 /// An `[[slo]]` read and checked.

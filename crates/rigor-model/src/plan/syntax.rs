@@ -95,8 +95,7 @@ fn number_hint(text: &str, at: usize) -> String {
             } else {
                 share
             };
-            let percent = format!("{percent:.6}");
-            let percent = percent.trim_end_matches('0').trim_end_matches('.');
+            let percent = crate::units::at_most_decimals(percent, 6);
             return format!(" (write it as a percentage, as a string: objective = \"{percent}%\")");
         }
         "max" | "min" => {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use rigor_model::plan::{prometheus_duration, Plan, Slo};
+use rigor_model::units::at_most_decimals;
 use rigor_report::Writer;
 
 use crate::exit;
@@ -100,22 +101,12 @@ fn warn_unreachable(slo: &Slo, w: &mut Writer) {
             "SLO {}: the {} alert at {}× the budget's rate over {} needs an error ratio of {}%, so it can never fire: an objective of {}% leaves a budget too large for it (it can fire from an objective above {}%); the other alerts still do",
             slo.name,
             a.severity,
-            trimmed(a.factor, 3),
+            at_most_decimals(a.factor, 3),
             prometheus_duration(a.long),
-            trimmed(a.factor * slo.error_budget() * 100.0, 1),
-            trimmed(slo.objective * 100.0, 10),
-            trimmed((1.0 - 1.0 / a.factor) * 100.0, 2)
+            at_most_decimals(a.factor * slo.error_budget() * 100.0, 1),
+            at_most_decimals(slo.objective * 100.0, 10),
+            at_most_decimals((1.0 - 1.0 / a.factor) * 100.0, 2)
         ));
-    }
-}
-
-/// A number with at most `decimals` decimals, trailing zeros cut (`99.9`, `14.4`).
-fn trimmed(v: f64, decimals: usize) -> String {
-    let text = format!("{v:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
     }
 }
 
@@ -224,15 +215,15 @@ fn show(args: &ShowArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
                 .as_deref()
                 .map(|s| format!(" (scenario {s})"))
                 .unwrap_or_default(),
-            trimmed(slo.objective * 100.0, 10),
+            at_most_decimals(slo.objective * 100.0, 10),
             prometheus_duration(slo.window),
-            trimmed(slo.error_budget() * 100.0, 10)
+            at_most_decimals(slo.error_budget() * 100.0, 10)
         ))?;
         for a in slo.burn_alerts() {
             w.line(format_args!(
                 "  {:<6} {:>5}× the budget's rate over {} and {}: {:.0}% of the budget in {}",
                 a.severity,
-                trimmed(a.factor, 3),
+                at_most_decimals(a.factor, 3),
                 prometheus_duration(a.long),
                 prometheus_duration(a.short),
                 a.budget_share * 100.0,

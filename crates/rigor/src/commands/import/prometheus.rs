@@ -108,15 +108,7 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             args.window,
             args.step,
             points.round(),
-            {
-                // In a form --step reads: seconds, or whole minutes rounded up.
-                let seconds = (window.as_secs_f64() / MAX_POINTS).ceil() as u64;
-                if seconds <= 60 {
-                    format!("{seconds}s")
-                } else {
-                    format!("{}m", seconds.div_ceil(60))
-                }
-            }
+            step_text((window.as_secs_f64() / MAX_POINTS).ceil() as u64)
         )));
     }
     let queries = queries(args).map_err(bad)?;
@@ -127,14 +119,15 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
             .iter()
             .any(|u| u.split_once('=').is_none_or(|(n, _)| n.trim() == q.name));
         if guessed && !given && unit == q.unit {
+            use rigor_model::metric::Unit;
             let what = match unit {
-                rigor_model::metric::Unit::Nanos => "a time (its query's series are in seconds)",
-                rigor_model::metric::Unit::PerSecond => "a rate per second",
-                rigor_model::metric::Unit::Bytes => "bytes",
-                rigor_model::metric::Unit::BytesPerSecond => "bytes per second",
-                rigor_model::metric::Unit::Fraction => "a share",
-                rigor_model::metric::Unit::Count => "a count",
-                rigor_model::metric::Unit::Number => "a plain number",
+                Unit::Nanos => "a time (its query's series are in seconds)",
+                Unit::PerSecond => "a rate per second",
+                Unit::Bytes => "bytes",
+                Unit::BytesPerSecond => "bytes per second",
+                Unit::Fraction => "a share",
+                Unit::Count => "a count",
+                Unit::Number => "a plain number",
             };
             w.note(format_args!(
                 "`{}` is read as {what} from its query's names; give --unit {}=UNIT if it is not",
@@ -174,6 +167,15 @@ pub fn run(args: &PrometheusArgs, w: &mut Writer) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A step of at least `seconds` in a form --step reads: seconds, or whole minutes rounded up.
+fn step_text(seconds: u64) -> String {
+    if seconds <= 60 {
+        format!("{seconds}s")
+    } else {
+        format!("{}m", seconds.div_ceil(60))
+    }
 }
 
 /// The longest window: 11,000 points at the largest step, a day, is some thirty years; ten
